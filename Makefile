@@ -1,0 +1,127 @@
+# memtrace build.  `make` builds build/memtrace; `make demo`, `make test`
+# and `make bench` first install any missing Debian package (tools/setup-deps.sh).
+OUT        := build
+ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+CC         ?= cc
+PYTHON     ?= python3
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN       := -Wall -Wextra -Werror
+CFLAGS     ?= -O2 -g
+CFLAGS     += $(WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) -Iuser
+LDLIBS     += -lbpf -lelf -lz -lm -lpthread
+
+# clang's own system include dirs, passed to the BPF compile as -idirafter so
+# <asm/types.h> and friends resolve through the multiarch dir without hard-coding it.
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
+	-Iinclude -Ivmlinux/$(ARCH) $(CLANG_BPF_SYS_INCLUDES)
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS  := $(wildcard user/*.c)
+USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS   := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+TOOL_SRCS  := $(wildcard tools/*.c)
+TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%.o,$(UNIT_SRCS))
+FIXTURES   := $(OUT)/fixtures/fx_pie $(OUT)/fixtures/fx_nopie $(OUT)/fixtures/fx_stripped \
+	$(OUT)/fixtures/libfx.so
+
+# refgc (runtime/) adds its own targets to EXTRA_ALL and EXTRA_TESTS.
+EXTRA_ALL   :=
+EXTRA_TESTS :=
+-include runtime/runtime.mk
+
+.PHONY: all tools deps demo test unit-test e2e-test bench clean vmlinux
+.DELETE_ON_ERROR:
+
+all: $(OUT)/memtrace tools $(EXTRA_ALL)
+
+tools: $(TOOLS)
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Every collector object may include a skeleton: generate them all first.
+$(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/memtrace: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Workloads keep frame pointers and symbols: the end-to-end tests name their functions.
+$(OUT)/tools/%: tools/%.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror -Iinclude $< -o $@ -lpthread -ldl
+
+# ELF fixtures for the symbolizer tests: PIE, non-PIE, stripped, shared library.
+$(OUT)/fixtures/fx_pie: tests/fixtures/fx.c | $(OUT)/fixtures
+	$(Q)$(CC) -O0 -g -fPIE -pie $< -o $@
+$(OUT)/fixtures/fx_nopie: tests/fixtures/fx.c | $(OUT)/fixtures
+	$(Q)$(CC) -O0 -g -fno-pie -no-pie $< -o $@
+$(OUT)/fixtures/fx_stripped: $(OUT)/fixtures/fx_pie
+	$(Q)strip -s $< -o $@
+$(OUT)/fixtures/libfx.so: tests/fixtures/libfx.c | $(OUT)/fixtures
+	$(Q)$(CC) -O0 -g -fPIC -shared $< -o $@
+
+$(OUT)/tests/%.o: tests/unit/%.c $(SKELS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+$(OUT) $(OUT)/bpf $(OUT)/user $(OUT)/tools $(OUT)/tests $(OUT)/fixtures:
+	$(Q)mkdir -p $@
+
+deps:
+	$(Q)tools/setup-deps.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh
+
+unit-test: $(OUT)/unit-tests $(FIXTURES)
+	$(Q)FIXTURES=$(OUT)/fixtures $(OUT)/unit-tests --jobs 1
+
+e2e-test: all
+	$(Q)$(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py' -v
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit-test $(EXTRA_TESTS)
+	$(Q)$(MAKE) --no-print-directory e2e-test
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/bench.sh
+
+# Regenerate the committed vmlinux.h from the running kernel's BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+clean:
+	rm -rf $(OUT)
+
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)
