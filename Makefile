@@ -24,7 +24,7 @@ LDLIBS     += -lbpf -lelf -lz -lm -lpthread
 # <asm/types.h> and friends resolve through the multiarch dir without hard-coding it.
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 	-Iinclude -Ivmlinux/$(ARCH) $(CLANG_BPF_SYS_INCLUDES)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -47,6 +47,7 @@ EXTRA_TESTS :=
 
 .PHONY: all tools deps demo test unit-test e2e-test bench clean vmlinux
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(OUT)/memtrace tools $(EXTRA_ALL)
 

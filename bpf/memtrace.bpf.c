@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Heap tracing on the allocator's entry points.  Aggregation happens here:
+ * per-site counters and the live-block table are maps the collector reads at
+ * each interval, so the hot path never formats or queues an event.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "memtrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set before load: the verifier prunes the check when it is 0. */
+const volatile __u32 target_tgid = 0;
+/* The target is ptraced by memtrace: stop it at the dynamic-linker hook so
+ * the allocator of a new image is probed before any of its code runs. */
+const volatile bool stop_on_dl = false;
+
+/* LRU: entries are reused in place per thread, and threads that died
+ * mid-call are evicted instead of filling the table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct mt_inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MT_MAX_BLOCKS);
+	__type(key, __u64);
+	__type(value, struct mt_block);
+} blocks SEC(".maps");
+
+/* Not preallocated: a site costs ~1 KiB and most traces have few thousand. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MT_MAX_SITES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct mt_site_value);
+} sites SEC(".maps");
+
+/* Too big for the 512-byte BPF stack: the stack is walked into here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_site_value);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} events SEC(".maps");
+
+struct mt_counters counters;
+
+static __always_inline bool is_target(void)
+{
+	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+}
+
+static __always_inline void enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 sp = PT_REGS_SP(ctx);
+	struct mt_inflight *st, fresh = {};
+
+	if (!is_target())
+		return;
+	st = bpf_map_lookup_elem(&inflight, &tid);
+	if (st) {
+		/* An outer call is in flight on this thread: this one is nested. */
+		if (st->sp && st->sp > sp)
+			return;
+		st->size = size;
+		st->old_ptr = old;
+		st->sp = sp;
+		st->entry_ns = bpf_ktime_get_ns();
+		st->kind = kind;
+		return;
+	}
+	fresh.size = size;
+	fresh.old_ptr = old;
+	fresh.sp = sp;
+	fresh.entry_ns = bpf_ktime_get_ns();
+	fresh.kind = kind;
+	if (bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY))
+		__sync_fetch_and_add(&counters.inflight_full, 1);
+}
+
+static __always_inline void release(__u64 ptr, struct mt_block *b)
+{
+	__u64 size = b->size, key = b->stack_hash;
+	struct mt_site_value *site;
+
+	if (bpf_map_delete_elem(&blocks, &ptr))
+		return; /* another CPU released it first */
+	site = bpf_map_lookup_elem(&sites, &key);
+	if (site) {
+		__sync_fetch_and_add(&site->free_count, 1);
+		__sync_fetch_and_add(&site->free_bytes, size);
+	}
+	__sync_fetch_and_sub(&counters.inuse_bytes, size);
+}
+
+static __always_inline __u64 hash_frames(const __u64 *frames, __u32 n)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ n;
+
+	for (__u32 i = 0; i < MT_MAX_FRAMES; i++) {
+		if (i >= n)
+			break;
+		h = (h ^ frames[i]) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h == MT_UNKNOWN_STACK ? 1 : h;
+}
+
+static __always_inline bool same_frames(const struct mt_site_value *a, const struct mt_site_value *b,
+					__u32 n)
+{
+	if (a->nframes != n)
+		return false;
+	for (__u32 i = 0; i < MT_MAX_FRAMES; i++) {
+		if (i >= n)
+			break;
+		if (a->frames[i] != b->frames[i])
+			return false;
+	}
+	return true;
+}
+
+/* The site key for the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
+static __always_inline __u64 current_site(struct pt_regs *ctx)
+{
+	__u32 zero = 0, n;
+	struct mt_site_value *sc, *site;
+	long len;
+	__u64 h;
+	int err;
+
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return MT_UNKNOWN_STACK;
+	/* At the return probe ip is the return address into the caller, so
+	 * frames[0] is the function that called the allocator. */
+	len = bpf_get_stack(ctx, sc->frames, sizeof(sc->frames), BPF_F_USER_STACK);
+	if (len <= 0) {
+		__sync_fetch_and_add(&counters.no_stack, 1);
+		return MT_UNKNOWN_STACK;
+	}
+	n = len / sizeof(__u64);
+	h = hash_frames(sc->frames, n);
+	site = bpf_map_lookup_elem(&sites, &h);
+	if (site) {
+		if (same_frames(site, sc, n))
+			return h;
+		__sync_fetch_and_add(&counters.stack_collide, 1);
+		return MT_UNKNOWN_STACK;
+	}
+	sc->nframes = n;
+	sc->alloc_count = sc->alloc_bytes = sc->free_count = sc->free_bytes = 0;
+	err = bpf_map_update_elem(&sites, &h, sc, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: another CPU inserted it */) {
+		site = bpf_map_lookup_elem(&sites, &h);
+		if (site && same_frames(site, sc, n))
+			return h;
+		__sync_fetch_and_add(&counters.stack_collide, 1);
+		return MT_UNKNOWN_STACK;
+	}
+	if (err) {
+		__sync_fetch_and_add(&counters.stack_full, 1);
+		return MT_UNKNOWN_STACK;
+	}
+	return h;
+}
+
+static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
+{
+	struct mt_block blk = { .size = size, .alloc_ns = bpf_ktime_get_ns() };
+	struct mt_site_value *site;
+	struct mt_block *stale;
+	__u64 inuse;
+
+	blk.stack_hash = current_site(ctx);
+	site = bpf_map_lookup_elem(&sites, &blk.stack_hash);
+	if (site) {
+		__sync_fetch_and_add(&site->alloc_count, 1);
+		__sync_fetch_and_add(&site->alloc_bytes, size);
+	}
+	if (bpf_map_update_elem(&blocks, &ptr, &blk, BPF_NOEXIST)) {
+		/* The allocator handed out an address we still hold as live: its
+		 * free was missed, so release the old block before taking the new. */
+		stale = bpf_map_lookup_elem(&blocks, &ptr);
+		if (stale)
+			release(ptr, stale);
+		if (bpf_map_update_elem(&blocks, &ptr, &blk, BPF_ANY)) {
+			__sync_fetch_and_add(&counters.allocs_full, 1);
+			return;
+		}
+	}
+	inuse = __sync_add_and_fetch(&counters.inuse_bytes, size);
+	/* Racy max across CPUs by design: a lost update costs one concurrent
+	 * allocation's bytes at most, and a lock would cost every call. */
+	if (inuse > counters.peak_inuse_bytes)
+		counters.peak_inuse_bytes = inuse;
+}
+
+/*
+ * One program on every allocator entry point; the attach cookie says which
+ * function it is (enum alloc_kind), so all entries share one link.
+ */
+SEC("uprobe")
+int alloc_enter(struct pt_regs *ctx)
+{
+	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx);
+	struct mt_block *b;
+
+	switch (bpf_get_attach_cookie(ctx)) {
+	case AK_MALLOC:
+	case AK_VALLOC:
+		enter(ctx, MT_CALL_MALLOC, a0, 0);
+		break;
+	case AK_CALLOC:
+		enter(ctx, MT_CALL_MALLOC, a0 * a1, 0);
+		break;
+	case AK_MEMALIGN: /* memalign, aligned_alloc: (alignment, size) */
+		enter(ctx, MT_CALL_MALLOC, a1, 0);
+		break;
+	case AK_PVALLOC:
+		/* pvalloc hands out whole pages: that is what the process pays for. */
+		enter(ctx, MT_CALL_MALLOC, (a0 + 4095) & ~4095ULL, 0);
+		break;
+	case AK_POSIX_MEMALIGN: /* (void **memptr, alignment, size) */
+		enter(ctx, MT_CALL_POSIX_MEMALIGN, a2, a0);
+		break;
+	case AK_REALLOC:
+		enter(ctx, MT_CALL_REALLOC, a1, a0);
+		break;
+	case AK_REALLOCARRAY:
+		enter(ctx, MT_CALL_REALLOC, a1 * a2, a0);
+		break;
+	case AK_FREE:
+		if (!a0 || !is_target())
+			break;
+		b = bpf_map_lookup_elem(&blocks, &a0);
+		if (b)
+			release(a0, b);
+		break;
+	}
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return, __u64 ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mt_inflight *st;
+	struct mt_block *old;
+	__u64 ptr = ret, size, old_ptr, entry_ns;
+	__u32 kind;
+
+	if (!is_target())
+		return 0;
+	st = bpf_map_lookup_elem(&inflight, &tid);
+	/* Only the return of the outermost call: its sp is entry sp + 8. */
+	if (!st || !st->sp || PT_REGS_SP(ctx) != st->sp + 8)
+		return 0;
+	size = st->size;
+	old_ptr = st->old_ptr;
+	entry_ns = st->entry_ns;
+	kind = st->kind;
+	st->sp = 0;
+
+	if (kind == MT_CALL_POSIX_MEMALIGN) {
+		if ((int)ret != 0 || bpf_probe_read_user(&ptr, sizeof(ptr), (void *)old_ptr))
+			return 0;
+	} else if (kind == MT_CALL_REALLOC && old_ptr && (ret || !size)) {
+		/* Success moves or resizes the block; realloc(p, 0) frees it.
+		 * A block allocated after entry is another thread's reuse of
+		 * the freed address, not ours to release. */
+		old = bpf_map_lookup_elem(&blocks, &old_ptr);
+		if (old && old->alloc_ns <= entry_ns)
+			release(old_ptr, old);
+	}
+	if (!ptr)
+		return 0;
+	record(ctx, ptr, size);
+	return 0;
+}
+
+static __always_inline void emit(__u32 type)
+{
+	struct mt_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		__sync_fetch_and_add(&counters.events_lost, 1);
+		return;
+	}
+	ev->type = type;
+	ev->pid = target_tgid;
+	ev->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("tp/sched/sched_process_exec")
+int on_exec(void *ctx)
+{
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) == target_tgid)
+		emit(MT_EV_EXEC);
+	return 0;
+}
+
+/* ld.so calls _dl_debug_state whenever its list of loaded objects changes. */
+SEC("uprobe")
+int dl_debug_state(struct pt_regs *ctx)
+{
+	if (!is_target())
+		return 0;
+	if (stop_on_dl) {
+		__sync_fetch_and_add(&counters.dl_stops, 1);
+		bpf_send_signal(19 /* SIGSTOP */);
+		return 0;
+	}
+	emit(MT_EV_DLOPEN);
+	return 0;
+}

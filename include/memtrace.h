@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract between memtrace's BPF programs (bpf/memtrace.bpf.c) and its
+ * collector (user/): map value layouts, constants and counters.  Fixed-width
+ * types only; every struct's size is asserted so a change breaks both builds.
+ */
+#ifndef MEMTRACE_SHARED_H
+#define MEMTRACE_SHARED_H
+
+#ifdef __bpf__
+#include "vmlinux.h"
+typedef __u64 mt_u64;
+typedef __u32 mt_u32;
+typedef __s32 mt_s32;
+#else
+#include <stdint.h>
+typedef uint64_t mt_u64;
+typedef uint32_t mt_u32;
+typedef int32_t mt_s32;
+#endif
+
+/* perf_event_max_stack's default: deeper stacks are truncated, not lost. */
+#define MT_MAX_FRAMES 127
+
+/* Which allocator call is in flight on a thread: decides how the return is read. */
+enum mt_call_kind {
+	MT_CALL_MALLOC = 1,	/* ptr = return value, size from entry */
+	MT_CALL_REALLOC = 2,	/* old block freed on success or on size 0 */
+	MT_CALL_POSIX_MEMALIGN = 3, /* ptr written through an out pointer, returns 0 */
+};
+
+/*
+ * Per-thread state between an allocator's entry and its return.  `sp` is the
+ * stack pointer at entry: an inner allocator call (realloc(NULL, n) calling
+ * malloc inside glibc) runs with a lower sp, and only the return whose sp is
+ * entry sp + 8 is the outer call's, so nested calls are counted once.
+ */
+struct mt_inflight {
+	mt_u64 size;
+	mt_u64 old_ptr; /* realloc: block being resized; posix_memalign: out pointer */
+	mt_u64 sp;      /* 0 when no call is in flight */
+	mt_u64 entry_ns; /* realloc frees the old block only if it predates the call */
+	mt_u32 kind;
+	mt_u32 pad;
+};
+
+/* One live heap block, keyed by its address. */
+struct mt_block {
+	mt_u64 size;
+	mt_u64 stack_hash; /* key of its site in the stacks map */
+	mt_u64 alloc_ns;   /* bpf_ktime_get_ns() at allocation */
+};
+
+/*
+ * One allocation site: counters plus the full user stack.  Keyed by a 64-bit
+ * hash of the frames; the frames are compared on every hit so a hash
+ * collision is detected (and counted) instead of charging the wrong stack.
+ * MT_UNKNOWN_STACK is the site of allocations whose stack could not be kept.
+ */
+struct mt_site_value {
+	mt_u64 alloc_count, alloc_bytes;
+	mt_u64 free_count, free_bytes;
+	mt_u32 nframes;
+	mt_u32 pad;
+	mt_u64 frames[MT_MAX_FRAMES]; /* frames[0] = return address into the caller */
+};
+
+#define MT_UNKNOWN_STACK 0ULL
+
+/* Global counters in .bss; the drop counters are shown in every report. */
+struct mt_counters {
+	mt_u64 inuse_bytes; /* tracked blocks only */
+	mt_u64 peak_inuse_bytes;
+	mt_u64 stack_full;    /* stacks map full: charged to the unknown site */
+	mt_u64 stack_collide; /* hash collision: charged to the unknown site */
+	mt_u64 allocs_full;   /* blocks map full: block not tracked */
+	mt_u64 inflight_full; /* inflight map full: the call was missed */
+	mt_u64 no_stack;      /* stack walk failed: charged to the unknown site */
+	mt_u64 events_lost;   /* ring buffer full */
+	mt_u64 dl_stops;      /* stops requested from the dynamic-linker hook */
+};
+
+/* Records on the ring buffer; each starts with its type. */
+enum mt_event_type {
+	MT_EV_EXEC = 1,   /* the target exec'd: re-resolve its allocator */
+	MT_EV_DLOPEN = 2, /* the dynamic linker changed the set of loaded objects */
+};
+
+struct mt_event {
+	mt_u32 type;
+	mt_u32 pid;
+	mt_u64 ts_ns;
+};
+
+/* Attach cookie of each allocator entry probe: how to read its arguments. */
+enum alloc_kind {
+	AK_MALLOC = 1,
+	AK_CALLOC,
+	AK_REALLOC,
+	AK_REALLOCARRAY,
+	AK_FREE,
+	AK_POSIX_MEMALIGN,
+	AK_MEMALIGN, /* (alignment, size): memalign, aligned_alloc */
+	AK_VALLOC,
+	AK_PVALLOC,
+};
+
+#define MT_MAX_BLOCKS (1u << 20)
+#define MT_MAX_SITES (1u << 16)
+#define MT_MAX_THREADS (1u << 14)
+
+_Static_assert(sizeof(struct mt_inflight) == 40, "mt_inflight layout");
+_Static_assert(sizeof(struct mt_block) == 24, "mt_block layout");
+_Static_assert(sizeof(struct mt_site_value) == 40 + 8 * MT_MAX_FRAMES, "mt_site_value layout");
+_Static_assert(sizeof(struct mt_counters) == 72, "mt_counters layout");
+_Static_assert(sizeof(struct mt_event) == 16, "mt_event layout");
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One ELF object's symbols and layout, read once with libelf: .symtab and
+ * .dynsym, plus the separate debug file under /usr/lib/debug/.build-id when
+ * the object itself is stripped.  Addresses are the ELF image's own
+ * (st_value / p_vaddr), independent of where the object is loaded.
+ */
+#ifndef MEMTRACE_ELFIMG_H
+#define MEMTRACE_ELFIMG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_sym {
+	uint64_t addr, size;
+	const char *name;
+	bool dynamic; /* from .dynsym: visible to the dynamic linker */
+};
+
+struct elf_seg {
+	uint64_t vaddr, memsz, offset, filesz;
+	bool exec;
+};
+
+struct elf_image {
+	char build_id[41]; /* lowercase hex, "" when the object has none */
+	bool is_dyn;       /* ET_DYN: PIE executable or shared object */
+	bool has_interp;   /* dynamically linked executable */
+	struct elf_seg segs[16];
+	int nsegs;
+	struct elf_sym *syms; /* functions only, sorted by addr */
+	size_t nsyms;
+	struct strpool *names;
+};
+
+/*
+ * Loads the object at `path`, opened under `root` (e.g. "/proc/42/root" so a
+ * containerised target resolves its own files; NULL or "" for the host).
+ * Returns 0, -ENOENT when the file is missing, -EINVAL when it is not ELF.
+ */
+int elf_image_load(const char *root, const char *path, struct elf_image **out);
+void elf_image_free(struct elf_image *img);
+
+/* The function containing vaddr (or the nearest preceding sized-0 symbol). */
+const struct elf_sym *elf_image_lookup(const struct elf_image *img, uint64_t vaddr);
+/* A defined function named `name`; dynamic_only restricts to .dynsym. */
+const struct elf_sym *elf_image_find(const struct elf_image *img, const char *name, bool dynamic_only);
+/* Converts between ELF vaddr and file offset through the PT_LOAD segments. */
+int elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t *offset);
+int elf_offset_to_vaddr(const struct elf_image *img, uint64_t offset, uint64_t *vaddr);
+/* st_value of any defined .dynsym symbol (objects too) of the file under root. */
+int elf_dynsym_value(const char *root, const char *path, const char *name, uint64_t *value);
+/* Reads the GNU build-id note of the file at path as hex; -ENOENT if none. */
+int elf_read_build_id(const char *path, char out[41]);
+
+#endif

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "heap.h"
+#include "memtrace.skel.h"
+#include "symbolize.h"
+
+int snapshot_read(struct memtrace_bpf *skel, struct heap_snapshot *out)
+{
+	int fd = bpf_map__fd(skel->maps.sites);
+	__u64 key, next, *prev = NULL;
+	size_t cap = 0;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* .bss is mmap'd: one copy so the counters are read at one instant. */
+	out->counters = skel->bss->counters;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct raw_site *rs;
+
+		key = next;
+		prev = &key;
+		if (out->nsites == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct raw_site *v = realloc(out->sites, ncap * sizeof(*v));
+
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
+			out->sites = v;
+			cap = ncap;
+		}
+		rs = &out->sites[out->nsites];
+		if (bpf_map_lookup_elem(fd, &key, &rs->v))
+			continue; /* deleted meanwhile */
+		rs->key = key;
+		out->nsites++;
+		out->alloc_count += rs->v.alloc_count;
+		out->alloc_bytes += rs->v.alloc_bytes;
+		out->inuse_count += rs->v.alloc_count - rs->v.free_count;
+	}
+	if (err)
+		snapshot_free(out);
+	return err;
+}
+
+void snapshot_free(struct heap_snapshot *snap)
+{
+	free(snap->sites);
+	memset(snap, 0, sizeof(*snap));
+}
+
+static int32_t module_index(struct mt_profile *p, const struct resolved *r)
+{
+	struct mt_module *v;
+
+	if (!r->module)
+		return -1;
+	for (size_t i = 0; i < p->nmodules; i++) {
+		if (p->modules[i].start == r->map_start && strcmp(p->modules[i].path, r->module) == 0)
+			return (int32_t)i;
+	}
+	v = realloc(p->modules, (p->nmodules + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	p->modules = v;
+	v[p->nmodules] = (struct mt_module){
+		.path = profile_intern(p, r->module),
+		.build_id = profile_intern(p, r->build_id),
+		.start = r->map_start,
+		.limit = r->map_end,
+		.file_offset = r->map_offset,
+	};
+	return (int32_t)p->nmodules++;
+}
+
+static int build_frames(struct mt_profile *p, const struct mt_site_value *v, struct symbolizer *sym,
+			struct mt_site *site)
+{
+	uint32_t n = v->nframes > MT_MAX_FRAMES ? MT_MAX_FRAMES : v->nframes;
+	struct mt_frame *frames = calloc(n ? n : 1, sizeof(*frames));
+
+	if (!frames)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct resolved r = { .offset = v->frames[i] };
+
+		/* Every frame is a return address: frames[0] is where the
+		 * allocator returns to in its caller. */
+		if (sym)
+			symbolizer_resolve(sym, v->frames[i], 1, &r);
+		frames[i].addr = v->frames[i];
+		frames[i].offset = r.offset;
+		frames[i].function = profile_intern(p, r.function);
+		frames[i].module = module_index(p, &r);
+	}
+	site->frames = frames;
+	site->nframes = n;
+	return 0;
+}
+
+int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, struct mt_profile *p)
+{
+	const struct mt_counters *c = &snap->counters;
+	int err;
+
+	p->sites = calloc(snap->nsites ? snap->nsites : 1, sizeof(*p->sites));
+	if (!p->sites)
+		return -ENOMEM;
+	for (size_t i = 0; i < snap->nsites; i++) {
+		const struct mt_site_value *v = &snap->sites[i].v;
+		struct mt_site *site = &p->sites[p->nsites];
+
+		if (!v->alloc_count)
+			continue;
+		err = build_frames(p, v, sym, site);
+		if (err)
+			return err;
+		site->alloc_count = v->alloc_count;
+		site->alloc_bytes = v->alloc_bytes;
+		site->inuse_count = v->alloc_count - v->free_count;
+		site->inuse_bytes = v->alloc_bytes - v->free_bytes;
+		p->totals.alloc_count += v->alloc_count;
+		p->totals.alloc_bytes += v->alloc_bytes;
+		p->totals.free_count += v->free_count;
+		p->totals.free_bytes += v->free_bytes;
+		p->nsites++;
+	}
+	p->totals.inuse_count = p->totals.alloc_count - p->totals.free_count;
+	p->totals.inuse_bytes = p->totals.alloc_bytes - p->totals.free_bytes;
+	p->totals.peak_inuse_bytes = c->peak_inuse_bytes;
+	if (p->totals.peak_inuse_bytes < p->totals.inuse_bytes)
+		p->totals.peak_inuse_bytes = p->totals.inuse_bytes;
+	p->drops.stack_full = c->stack_full + c->stack_collide + c->no_stack;
+	p->drops.allocs_full = c->allocs_full;
+	p->drops.inflight_full = c->inflight_full;
+	p->drops.events_lost = c->events_lost;
+	profile_sort_sites(p);
+	return 0;
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+#include <inttypes.h>
+#include <math.h>
+
+#include "json.h"
+
+void json_init(struct json *j, FILE *out)
+{
+	*j = (struct json){ .out = out };
+}
+
+void json_write_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+static void begin_value(struct json *j, const char *key)
+{
+	if (j->need_comma[j->depth])
+		fputc(',', j->out);
+	j->need_comma[j->depth] = true;
+	if (j->depth)
+		fprintf(j->out, "\n%*s", 2 * j->depth, "");
+	if (key) {
+		json_write_string(j->out, key);
+		fputs(": ", j->out);
+	}
+}
+
+static void open_container(struct json *j, const char *key, char c)
+{
+	begin_value(j, key);
+	fputc(c, j->out);
+	if (j->depth + 1 < JSON_MAX_DEPTH)
+		j->depth++;
+	j->need_comma[j->depth] = false;
+}
+
+static void close_container(struct json *j, char c)
+{
+	bool had = j->need_comma[j->depth];
+
+	if (j->depth)
+		j->depth--;
+	if (had)
+		fprintf(j->out, "\n%*s", 2 * j->depth, "");
+	fputc(c, j->out);
+	if (!j->depth)
+		fputc('\n', j->out);
+}
+
+void json_open_object(struct json *j, const char *key)
+{
+	open_container(j, key, '{');
+}
+
+void json_close_object(struct json *j)
+{
+	close_container(j, '}');
+}
+
+void json_open_array(struct json *j, const char *key)
+{
+	open_container(j, key, '[');
+}
+
+void json_close_array(struct json *j)
+{
+	close_container(j, ']');
+}
+
+void json_str(struct json *j, const char *key, const char *value)
+{
+	begin_value(j, key);
+	if (value)
+		json_write_string(j->out, value);
+	else
+		fputs("null", j->out);
+}
+
+void json_u64(struct json *j, const char *key, uint64_t value)
+{
+	begin_value(j, key);
+	fprintf(j->out, "%" PRIu64, value);
+}
+
+void json_i64(struct json *j, const char *key, int64_t value)
+{
+	begin_value(j, key);
+	fprintf(j->out, "%" PRId64, value);
+}
+
+void json_f64(struct json *j, const char *key, double value)
+{
+	begin_value(j, key);
+	if (isfinite(value))
+		fprintf(j->out, "%.6g", value);
+	else
+		fputs("null", j->out);
+}
+
+void json_bool(struct json *j, const char *key, bool value)
+{
+	begin_value(j, key);
+	fputs(value ? "true" : "false", j->out);
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "options.h"
+#include "output.h"
+#include "session.h"
+#include "sysprep.h"
+
+static int verbosity;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's warnings are ours to phrase; its chatter is for -vvv. */
+	if (verbosity < 3 && (level != LIBBPF_WARN || verbosity < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	int err;
+
+	if (options_parse(argc, argv, &opts))
+		return 64;
+	for (int i = 0; i < opts.noutputs; i++) {
+		enum out_format fmt;
+
+		if (output_format_for(opts.outputs[i], &fmt)) {
+			log_error("cannot tell the format of '%s' (use .json, .pb.gz, .folded, .svg or .html)",
+				  opts.outputs[i]);
+			return 64;
+		}
+	}
+	verbosity = opts.verbose;
+	libbpf_set_print(libbpf_log);
+	err = sysprep(opts.verbose);
+	if (err)
+		return 1;
+	return session_run(&opts);
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flamegraph.h"
+#include "folded.h"
+#include "html.h"
+#include "humanize.h"
+#include "log.h"
+#include "output.h"
+#include "pprof.h"
+#include "report_json.h"
+
+static const struct {
+	const char *ext;
+	enum out_format fmt;
+} exts[] = {
+	{ ".json", OUT_JSON }, { ".pb.gz", OUT_PPROF }, { ".pprof", OUT_PPROF },
+	{ ".folded", OUT_FOLDED }, { ".svg", OUT_SVG }, { ".html", OUT_HTML },
+};
+
+int output_format_for(const char *path, enum out_format *fmt)
+{
+	size_t len = strlen(path);
+
+	if (strcmp(path, "-") == 0) {
+		*fmt = OUT_JSON;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		size_t n = strlen(exts[i].ext);
+
+		if (len > n && strcmp(path + len - n, exts[i].ext) == 0) {
+			*fmt = exts[i].fmt;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int write_format(FILE *f, enum out_format fmt, const struct mt_profile *p, enum mt_metric metric)
+{
+	char title[256], when[HUMAN_BUFSZ];
+
+	switch (fmt) {
+	case OUT_JSON:
+		return report_json_write(p, f);
+	case OUT_PPROF:
+		return pprof_write(p, f);
+	case OUT_FOLDED:
+		return folded_write(p, metric, f);
+	case OUT_SVG:
+		snprintf(title, sizeof(title), "%s (PID %d): %s, %s", p->command ? p->command : "?", p->pid,
+			 metric_name(metric), human_time(p->start_realtime_ns, when));
+		return flamegraph_write(p, metric, title, f);
+	case OUT_HTML:
+		return html_write(p, f);
+	}
+	return -EINVAL;
+}
+
+int output_write(const char *path, enum out_format fmt, const struct mt_profile *p, enum mt_metric metric)
+{
+	char tmp[4096];
+	FILE *f;
+	int err;
+
+	if (strcmp(path, "-") == 0) {
+		err = write_format(stdout, fmt, p, metric);
+		fflush(stdout);
+		if (err)
+			log_error("cannot write the report to stdout: %s", strerror(-err));
+		return err;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	f = fopen(tmp, "we");
+	if (!f) {
+		err = -errno;
+		log_error("cannot create %s: %s", path, strerror(errno));
+		return err;
+	}
+	err = write_format(f, fmt, p, metric);
+	if (fflush(f) && !err)
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		log_error("cannot write %s: %s", path, strerror(-err));
+	}
+	return err;
+}

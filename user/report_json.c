@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+
+#include "json.h"
+#include "report_json.h"
+
+static void write_frame(struct json *j, const struct mt_profile *p, const struct mt_frame *f)
+{
+	char addr[32], off[32];
+
+	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
+	snprintf(off, sizeof(off), "0x%llx", (unsigned long long)f->offset);
+	json_open_object(j, NULL);
+	json_str(j, "function", f->function);
+	json_str(j, "module", f->module >= 0 ? p->modules[f->module].path : NULL);
+	json_str(j, "address", addr);
+	json_str(j, "offset", off);
+	json_close_object(j);
+}
+
+int report_json_write(const struct mt_profile *p, FILE *out)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_open_object(&j, NULL);
+	json_u64(&j, "version", 1);
+	json_i64(&j, "pid", p->pid);
+	json_str(&j, "command", p->command);
+	json_u64(&j, "start_time_ns", p->start_realtime_ns);
+	json_u64(&j, "duration_ns", p->duration_ns);
+
+	json_open_object(&j, "totals");
+	json_u64(&j, "alloc_count", p->totals.alloc_count);
+	json_u64(&j, "alloc_bytes", p->totals.alloc_bytes);
+	json_u64(&j, "free_count", p->totals.free_count);
+	json_u64(&j, "free_bytes", p->totals.free_bytes);
+	json_u64(&j, "inuse_count", p->totals.inuse_count);
+	json_u64(&j, "inuse_bytes", p->totals.inuse_bytes);
+	json_u64(&j, "peak_inuse_bytes", p->totals.peak_inuse_bytes);
+	json_close_object(&j);
+
+	json_u64(&j, "dropped_events", drops_total(&p->drops));
+	json_open_object(&j, "drops");
+	json_u64(&j, "stack_unknown", p->drops.stack_full);
+	json_u64(&j, "blocks_table_full", p->drops.allocs_full);
+	json_u64(&j, "sites_table_full", p->drops.sites_full);
+	json_u64(&j, "thread_table_full", p->drops.inflight_full);
+	json_u64(&j, "ring_buffer_full", p->drops.events_lost);
+	json_close_object(&j);
+
+	json_open_array(&j, "sites");
+	for (size_t i = 0; i < p->nsites; i++) {
+		const struct mt_site *s = &p->sites[i];
+
+		json_open_object(&j, NULL);
+		json_open_array(&j, "frames");
+		for (uint32_t k = 0; k < s->nframes; k++)
+			write_frame(&j, p, &s->frames[k]);
+		json_close_array(&j);
+		json_u64(&j, "alloc_count", s->alloc_count);
+		json_u64(&j, "alloc_bytes", s->alloc_bytes);
+		json_u64(&j, "inuse_count", s->inuse_count);
+		json_u64(&j, "inuse_bytes", s->inuse_bytes);
+		json_close_object(&j);
+	}
+	json_close_array(&j);
+
+	json_open_array(&j, "series");
+	for (size_t i = 0; i < p->nseries; i++) {
+		const struct mt_sample *s = &p->series[i];
+
+		json_open_object(&j, NULL);
+		json_u64(&j, "t_ns", s->t_ns);
+		json_u64(&j, "inuse_bytes", s->inuse_bytes);
+		json_u64(&j, "inuse_count", s->inuse_count);
+		json_u64(&j, "alloc_bytes", s->alloc_bytes);
+		json_u64(&j, "alloc_count", s->alloc_count);
+		json_u64(&j, "rss_bytes", s->rss_bytes);
+		json_close_object(&j);
+	}
+	json_close_array(&j);
+	json_close_object(&j);
+	return ferror(out) ? -EIO : 0;
+}

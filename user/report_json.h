@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* The JSON report: one object, schema version 1 (documented in README.md). */
+#ifndef MEMTRACE_REPORT_JSON_H
+#define MEMTRACE_REPORT_JSON_H
+
+#include <stdio.h>
+
+#include "profile.h"
+
+int report_json_write(const struct mt_profile *p, FILE *out);
+
+#endif

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "frame_name.h"
+#include "humanize.h"
+#include "report_text.h"
+
+void site_label(const struct mt_profile *p, const struct mt_site *s, int depth, char *buf, size_t len)
+{
+	char name[FRAME_NAME_MAX];
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (!s->nframes) {
+		snprintf(buf, len, "[unknown stack]");
+		return;
+	}
+	for (uint32_t i = 0; i < s->nframes && (int)i < depth && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? " <- " : "",
+				 frame_name(p, &s->frames[i], FRAME_STYLE_FLAME, name));
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static void drops_line(const struct mt_profile *p, FILE *out)
+{
+	const struct mt_drops *d = &p->drops;
+
+	fprintf(out, "dropped: %llu (stack unknown %llu, block table full %llu, thread table full %llu, "
+		"ring buffer full %llu)\n",
+		(unsigned long long)drops_total(d), (unsigned long long)d->stack_full,
+		(unsigned long long)d->allocs_full, (unsigned long long)d->inflight_full,
+		(unsigned long long)d->events_lost);
+}
+
+void live_view_print(const struct mt_profile *p, int top, uint64_t prev_inuse, uint64_t prev_alloc,
+		     uint64_t elapsed_ns, FILE *out)
+{
+	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ], d[HUMAN_BUFSZ], label[512], stamp[16];
+	int64_t delta = (int64_t)(p->totals.inuse_bytes - prev_inuse);
+	double secs = elapsed_ns ? elapsed_ns / 1e9 : 1;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+	fprintf(out, "[%s] PID %d (%s): in use %s in %s blocks (%c%s), allocating %s/s, peak %s",
+		stamp, p->pid, p->command ? p->command : "?", human_bytes(p->totals.inuse_bytes, a),
+		human_count(p->totals.inuse_count, b), delta < 0 ? '-' : '+',
+		human_bytes((uint64_t)(delta < 0 ? -delta : delta), c),
+		human_bytes((uint64_t)((p->totals.alloc_bytes - prev_alloc) / secs), d),
+		human_bytes(p->totals.peak_inuse_bytes, a));
+	if (drops_total(&p->drops))
+		fprintf(out, ", DROPPED %llu", (unsigned long long)drops_total(&p->drops));
+	fputc('\n', out);
+	for (size_t i = 0; i < p->nsites && (int)i < top; i++) {
+		const struct mt_site *s = &p->sites[i];
+
+		if (!s->inuse_bytes)
+			break;
+		site_label(p, s, 3, label, sizeof(label));
+		fprintf(out, "  %10s %10s blocks  %s\n", human_bytes(s->inuse_bytes, a),
+			human_count(s->inuse_count, b), label);
+	}
+	fflush(out);
+}
+
+void report_text_write(const struct mt_profile *p, int top, FILE *out)
+{
+	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ], d[HUMAN_BUFSZ], name[FRAME_NAME_MAX];
+	const struct mt_totals *t = &p->totals;
+
+	fprintf(out, "memtrace report: PID %d (%s), %s traced\n", p->pid, p->command ? p->command : "?",
+		human_duration(p->duration_ns, a));
+	fprintf(out, "allocated: %s in %s calls; freed: %s in %s calls\n", human_bytes(t->alloc_bytes, a),
+		human_count(t->alloc_count, b), human_bytes(t->free_bytes, c), human_count(t->free_count, d));
+	fprintf(out, "in use at end: %s in %s blocks; peak in use: %s\n", human_bytes(t->inuse_bytes, a),
+		human_count(t->inuse_count, b), human_bytes(t->peak_inuse_bytes, c));
+	drops_line(p, out);
+	fprintf(out, "\ntop %d sites by bytes in use (then allocated):\n", top);
+	for (size_t i = 0; i < p->nsites && (int)i < top; i++) {
+		const struct mt_site *s = &p->sites[i];
+
+		fprintf(out, "  #%zu  in use %s in %s blocks; allocated %s in %s calls\n", i + 1,
+			human_bytes(s->inuse_bytes, a), human_count(s->inuse_count, b),
+			human_bytes(s->alloc_bytes, c), human_count(s->alloc_count, d));
+		if (!s->nframes)
+			fprintf(out, "        [unknown stack]\n");
+		for (uint32_t k = 0; k < s->nframes && k < 8; k++)
+			fprintf(out, "        %s\n", frame_name(p, &s->frames[k], FRAME_STYLE_FLAME, name));
+		if (s->nframes > 8)
+			fprintf(out, "        ... %u more frames\n", s->nframes - 8);
+	}
+	fflush(out);
+}

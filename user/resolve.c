@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "elfimg.h"
+#include "procmaps.h"
+#include "resolve.h"
+
+static const struct {
+	const char *name;
+	int kind;
+} alloc_names[] = {
+	{ "malloc", AK_MALLOC },
+	{ "calloc", AK_CALLOC },
+	{ "realloc", AK_REALLOC },
+	{ "reallocarray", AK_REALLOCARRAY },
+	{ "free", AK_FREE },
+	{ "posix_memalign", AK_POSIX_MEMALIGN },
+	{ "aligned_alloc", AK_MEMALIGN },
+	{ "memalign", AK_MEMALIGN },
+	{ "valloc", AK_VALLOC },
+	{ "pvalloc", AK_PVALLOC },
+};
+
+static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* Runtime load bias of the object at path: where its vaddr 0 landed. */
+static int load_bias(const struct maps *m, const struct elf_image *img, const char *path, uint64_t *bias)
+{
+	const struct mapping *first = maps_first_of(m, path);
+	uint64_t vaddr;
+
+	if (!first)
+		return -ENOENT;
+	if (elf_offset_to_vaddr(img, first->offset, &vaddr))
+		vaddr = first->offset;
+	*bias = first->start - vaddr;
+	return 0;
+}
+
+/* Fills out->funcs from img; aliases (glibc's aligned_alloc is memalign)
+ * are probed once, under the first name. */
+static int fill_funcs(struct allocator *out, const struct elf_image *img, bool dynamic_only)
+{
+	uint64_t seen[MT_MAX_ALLOC_FUNCS];
+
+	out->nfuncs = 0;
+	for (size_t i = 0; i < sizeof(alloc_names) / sizeof(alloc_names[0]); i++) {
+		const struct elf_sym *s = elf_image_find(img, alloc_names[i].name, dynamic_only);
+		uint64_t off;
+		bool dup = false;
+
+		if (!s || elf_vaddr_to_offset(img, s->addr, &off))
+			continue;
+		for (int j = 0; j < out->nfuncs && !dup; j++)
+			dup = seen[j] == off;
+		if (dup)
+			continue;
+		seen[out->nfuncs] = off;
+		out->funcs[out->nfuncs++] = (struct alloc_func){ alloc_names[i].name, alloc_names[i].kind, off };
+	}
+	return out->nfuncs ? 0 : -ENOENT;
+}
+
+static int try_object(pid_t pid, const struct maps *m, const char *path, bool dynamic_only,
+		      struct allocator *out)
+{
+	char root[64];
+	struct elf_image *img;
+	const struct mapping *map = maps_first_of(m, path);
+	int err;
+
+	if (!map || path[0] != '/')
+		return -ENOENT;
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	err = elf_image_load(root, path, &img);
+	if (err)
+		return err;
+	if (!elf_image_find(img, "malloc", dynamic_only)) {
+		elf_image_free(img);
+		return -ENOENT;
+	}
+	err = fill_funcs(out, img, dynamic_only);
+	elf_image_free(img);
+	if (err)
+		return err;
+	snprintf(out->path, sizeof(out->path), "%s", path);
+	snprintf(out->host_path, sizeof(out->host_path), "%s%s", root, path);
+	out->inode = map->inode;
+	return 0;
+}
+
+static const char *interp_path(const struct maps *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		if (strstr(m->v[i].path, "/ld-linux") || strstr(m->v[i].path, "/ld-musl"))
+			return m->v[i].path;
+	}
+	return NULL;
+}
+
+/* Walks r_debug.r_map in the target: the dynamic linker's search order. */
+static int from_link_map(pid_t pid, const struct maps *m, struct allocator *out)
+{
+	const char *ld = interp_path(m);
+	char root[64];
+	struct elf_image *img;
+	uint64_t r_debug, bias, lm;
+	int err, guard = 0;
+
+	if (!ld)
+		return -ENOENT;
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	err = elf_dynsym_value(root, ld, "_r_debug", &r_debug);
+	if (err)
+		return err;
+	err = elf_image_load(root, ld, &img);
+	if (err)
+		return err;
+	err = load_bias(m, img, ld, &bias);
+	elf_image_free(img);
+	if (err)
+		return err;
+	/* struct r_debug { int r_version; struct link_map *r_map; ... } */
+	err = read_mem(pid, bias + r_debug + 8, &lm, sizeof(lm));
+	while (!err && lm && guard++ < 4096) {
+		/* struct link_map { l_addr, l_name, l_ld, l_next, l_prev } */
+		uint64_t l[4];
+		char name[256] = "";
+
+		err = read_mem(pid, lm, l, sizeof(l));
+		if (err)
+			break;
+		if (l[1])
+			read_mem(pid, l[1], name, sizeof(name) - 1);
+		if (!name[0]) {
+			/* The main program has an empty name: its file is /proc/PID/exe. */
+			char exe[64];
+			ssize_t n;
+
+			snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+			n = readlink(exe, name, sizeof(name) - 1);
+			name[n > 0 ? n : 0] = '\0';
+		}
+		if (name[0] && try_object(pid, m, name, true, out) == 0)
+			return 0;
+		lm = l[3];
+	}
+	return err ? err : -ENOENT;
+}
+
+int allocator_resolve(pid_t pid, struct allocator *out)
+{
+	struct maps m;
+	char exe[64], path[256];
+	ssize_t n;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = maps_read(pid, &m);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	n = readlink(exe, path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = '\0';
+	/* Statically linked: the program's own malloc, from its .symtab. */
+	if (!interp_path(&m) && path[0]) {
+		err = try_object(pid, &m, path, false, out);
+		goto out;
+	}
+	err = from_link_map(pid, &m, out);
+	if (err && err != -ESRCH) {
+		/* No readable link map: mappings in load order are the next best guess. */
+		for (size_t i = 0; i < m.n && err; i++) {
+			if (m.v[i].path[0] == '/' && (i == 0 || strcmp(m.v[i].path, m.v[i - 1].path)))
+				err = try_object(pid, &m, m.v[i].path, true, out);
+		}
+	}
+out:
+	maps_free(&m);
+	return err;
+}
+
+int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset)
+{
+	struct maps m;
+	struct elf_image *img = NULL;
+	const struct elf_sym *s;
+	const char *ld;
+	char root[64];
+	int err;
+
+	err = maps_read(pid, &m);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	ld = interp_path(&m);
+	if (!ld) {
+		err = -ENOENT;
+		goto out;
+	}
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	err = elf_image_load(root, ld, &img);
+	if (err)
+		goto out;
+	s = elf_image_find(img, "_dl_debug_state", false);
+	if (!s || elf_vaddr_to_offset(img, s->addr, offset)) {
+		err = -ENOENT;
+		goto out;
+	}
+	snprintf(host_path, 320, "%s%s", root, ld);
+out:
+	elf_image_free(img);
+	maps_free(&m);
+	return err;
+}

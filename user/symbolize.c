@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elfimg.h"
+#include "strpool.h"
+#include "symbolize.h"
+
+struct module {
+	const char *path; /* interned */
+	uint64_t inode;
+	struct elf_image *img; /* NULL when the file could not be read */
+	const char *build_id;  /* interned, NULL when none */
+};
+
+struct cache_slot {
+	uint64_t addr; /* 0 = empty; tagged with is_return in bit 0 of `ret` */
+	int is_return;
+	struct resolved r;
+};
+
+struct symbolizer {
+	pid_t pid;
+	char root[64];
+	struct maps maps;
+	struct module *mods;
+	size_t nmods;
+	struct strpool *strings;
+	struct cache_slot *cache;
+	size_t cache_cap, cache_used;
+};
+
+struct symbolizer *symbolizer_new(pid_t pid)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->pid = pid;
+	snprintf(s->root, sizeof(s->root), "/proc/%d/root", (int)pid);
+	s->strings = strpool_new();
+	s->cache_cap = 1 << 14;
+	s->cache = calloc(s->cache_cap, sizeof(*s->cache));
+	if (!s->strings || !s->cache) {
+		symbolizer_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void symbolizer_free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nmods; i++) {
+		/* Images may be shared by build-id: free each once. */
+		bool dup = false;
+
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = s->mods[j].img == s->mods[i].img;
+		if (!dup)
+			elf_image_free(s->mods[i].img);
+	}
+	free(s->mods);
+	maps_free(&s->maps);
+	strpool_free(s->strings);
+	free(s->cache);
+	free(s);
+}
+
+int symbolizer_refresh(struct symbolizer *s)
+{
+	struct maps fresh;
+	int err = maps_read(s->pid, &fresh);
+
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	err = maps_merge(&s->maps, &fresh);
+	maps_free(&fresh);
+	/* Addresses may now map to other objects. */
+	memset(s->cache, 0, s->cache_cap * sizeof(*s->cache));
+	s->cache_used = 0;
+	return err;
+}
+
+const struct maps *symbolizer_maps(const struct symbolizer *s)
+{
+	return &s->maps;
+}
+
+static struct module *module_for(struct symbolizer *s, const struct mapping *m)
+{
+	struct module *mods, *mod;
+	char build_id[41] = "";
+
+	for (size_t i = 0; i < s->nmods; i++) {
+		if (s->mods[i].inode == m->inode && strcmp(s->mods[i].path, m->path) == 0)
+			return &s->mods[i];
+	}
+	mods = realloc(s->mods, (s->nmods + 1) * sizeof(*mods));
+	if (!mods)
+		return NULL;
+	s->mods = mods;
+	mod = &s->mods[s->nmods];
+	memset(mod, 0, sizeof(*mod));
+	mod->path = strpool_intern(s->strings, m->path);
+	mod->inode = m->inode;
+	if (!mod->path)
+		return NULL;
+	{
+		struct elf_image *img = NULL;
+
+		/* A process in another mount namespace sees its own files. */
+		if (elf_image_load(s->root, m->path, &img) && elf_image_load(NULL, m->path, &img))
+			img = NULL;
+		if (img && img->build_id[0]) {
+			snprintf(build_id, sizeof(build_id), "%s", img->build_id);
+			/* Same object under another path or inode: share the image. */
+			for (size_t i = 0; i < s->nmods; i++) {
+				if (s->mods[i].build_id && strcmp(s->mods[i].build_id, build_id) == 0) {
+					elf_image_free(img);
+					img = s->mods[i].img;
+					break;
+				}
+			}
+			mod->build_id = strpool_intern(s->strings, build_id);
+		}
+		mod->img = img;
+	}
+	s->nmods++;
+	return mod;
+}
+
+static void resolve_uncached(struct symbolizer *s, uint64_t addr, int is_return, struct resolved *out)
+{
+	const struct mapping *m = maps_find(&s->maps, addr - (is_return ? 1 : 0));
+	struct module *mod;
+	uint64_t file_off, vaddr;
+
+	memset(out, 0, sizeof(*out));
+	out->offset = addr;
+	if (!m)
+		return;
+	out->map_start = m->start;
+	out->map_end = m->end;
+	out->map_offset = m->offset;
+	if (!m->path[0])
+		return;
+	out->module = strpool_intern(s->strings, m->path);
+	out->offset = addr - m->start;
+	if (m->path[0] == '[' || !m->inode)
+		return; /* [vdso], [heap]...: module+offset is all there is */
+	mod = module_for(s, m);
+	if (!mod || !mod->img)
+		return;
+	out->build_id = mod->build_id;
+	file_off = addr - m->start + m->offset;
+	if (elf_offset_to_vaddr(mod->img, file_off, &vaddr))
+		return;
+	out->offset = vaddr;
+	{
+		const struct elf_sym *sym = elf_image_lookup(mod->img, vaddr - (is_return ? 1 : 0));
+
+		if (sym)
+			out->function = sym->name;
+	}
+}
+
+void symbolizer_resolve(struct symbolizer *s, uint64_t addr, int is_return, struct resolved *out)
+{
+	uint64_t h = (addr * 0x9e3779b97f4a7c15ULL) >> 20;
+	size_t i = h & (s->cache_cap - 1);
+
+	while (s->cache[i].addr) {
+		if (s->cache[i].addr == addr && s->cache[i].is_return == is_return) {
+			*out = s->cache[i].r;
+			return;
+		}
+		i = (i + 1) & (s->cache_cap - 1);
+	}
+	resolve_uncached(s, addr, is_return, out);
+	/* A full cache just stops caching; it is reset at the next refresh. */
+	if (addr && s->cache_used * 4 < s->cache_cap * 3) {
+		s->cache[i].addr = addr;
+		s->cache[i].is_return = is_return;
+		s->cache[i].r = *out;
+		s->cache_used++;
+	}
+}

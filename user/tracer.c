@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "memtrace.h"
+#include "memtrace.skel.h"
+#include "tracer.h"
+#include "uprobe_multi.h"
+
+int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, int verbose)
+{
+	struct mt_site_value unknown = {};
+	__u64 key = MT_UNKNOWN_STACK;
+	struct memtrace_bpf *skel;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->verbose = verbose;
+	t->dl_link.fd = -1;
+	t->multi = uprobe_multi_supported();
+	skel = memtrace_bpf__open();
+	if (!skel)
+		return errno ? -errno : -EINVAL;
+	skel->rodata->target_tgid = (__u32)pid;
+	skel->rodata->stop_on_dl = stop_on_dl;
+	if (t->multi) {
+		bpf_program__set_expected_attach_type(skel->progs.alloc_enter, MT_ATTACH_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.alloc_return, MT_ATTACH_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.dl_debug_state, MT_ATTACH_UPROBE_MULTI);
+	}
+	err = memtrace_bpf__load(skel);
+	if (err)
+		goto fail;
+	/* Allocations whose stack can't be kept are charged here. */
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sites), &key, &unknown, BPF_ANY)) {
+		err = -errno;
+		goto fail;
+	}
+	t->skel = skel;
+	return 0;
+fail:
+	memtrace_bpf__destroy(skel);
+	return err;
+}
+
+static void link_close(struct probe_link *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	bpf_link__destroy(l->link);
+	l->fd = -1;
+	l->link = NULL;
+}
+
+/* Attaches prog at every offset, as one link where the kernel allows. */
+static int attach_many(struct tracer *t, struct bpf_program *prog, const char *path, const uint64_t *offsets,
+		       const uint64_t *cookies, int n, bool ret, struct probe_link *out, int *nout)
+{
+	if (t->multi) {
+		int fd = uprobe_multi_attach(bpf_program__fd(prog), path, offsets, cookies, (uint32_t)n, ret,
+					     t->pid);
+
+		if (fd < 0)
+			return fd;
+		out[(*nout)++] = (struct probe_link){ .fd = fd };
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .bpf_cookie = cookies[i]);
+		struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, t->pid, path, (size_t)offsets[i], &opts);
+
+		if (!link)
+			return errno ? -errno : -EINVAL;
+		out[(*nout)++] = (struct probe_link){ .fd = -1, .link = link };
+	}
+	return 0;
+}
+
+void tracer_detach_allocator(struct tracer *t)
+{
+	for (int i = 0; i < t->nlinks; i++)
+		link_close(&t->links[i]);
+	free(t->links);
+	t->links = NULL;
+	t->nlinks = 0;
+	t->alloc.path[0] = '\0';
+}
+
+int tracer_attach_allocator(struct tracer *t, bool *changed)
+{
+	uint64_t offs[MT_MAX_ALLOC_FUNCS], cookies[MT_MAX_ALLOC_FUNCS], roffs[MT_MAX_ALLOC_FUNCS];
+	int nret = 0, err;
+	struct allocator a;
+
+	*changed = false;
+	err = allocator_resolve(t->pid, &a);
+	if (err)
+		return err;
+	if (t->alloc.path[0] && a.inode == t->alloc.inode && strcmp(a.path, t->alloc.path) == 0)
+		return 0;
+	tracer_detach_allocator(t);
+	t->links = calloc(2 * MT_MAX_ALLOC_FUNCS, sizeof(*t->links));
+	if (!t->links)
+		return -ENOMEM;
+	for (int i = 0; i < a.nfuncs; i++) {
+		offs[i] = a.funcs[i].offset;
+		cookies[i] = (uint64_t)a.funcs[i].kind;
+		if (a.funcs[i].kind != AK_FREE)
+			roffs[nret++] = a.funcs[i].offset;
+		log_debug(t->verbose, 1, "probe %s at %s+0x%llx", a.funcs[i].name, a.path,
+			  (unsigned long long)a.funcs[i].offset);
+	}
+	err = attach_many(t, t->skel->progs.alloc_enter, a.host_path, offs, cookies, a.nfuncs, false, t->links,
+			  &t->nlinks);
+	if (!err)
+		err = attach_many(t, t->skel->progs.alloc_return, a.host_path, roffs, cookies /* unused */, nret,
+				  true, t->links, &t->nlinks);
+	if (err) {
+		log_error("cannot probe the allocator in %s: %s", a.path, strerror(-err));
+		tracer_detach_allocator(t);
+		return err;
+	}
+	t->alloc = a;
+	*changed = true;
+	return 0;
+}
+
+int tracer_attach_dl_hook(struct tracer *t)
+{
+	struct probe_link link = { .fd = -1 };
+	uint64_t off, cookie = 0;
+	char path[320];
+	int n = 0, err;
+
+	err = dl_hook_resolve(t->pid, path, &off);
+	if (err == -ENOENT)
+		return 0; /* statically linked: nothing is ever loaded later */
+	if (err)
+		return err;
+	if ((t->dl_link.fd >= 0 || t->dl_link.link) && strcmp(path, t->dl_path) == 0)
+		return 0;
+	err = attach_many(t, t->skel->progs.dl_debug_state, path, &off, &cookie, 1, false, &link, &n);
+	if (err)
+		return err;
+	link_close(&t->dl_link);
+	t->dl_link = link;
+	snprintf(t->dl_path, sizeof(t->dl_path), "%s", path);
+	return 0;
+}
+
+int tracer_attach_exec(struct tracer *t)
+{
+	t->skel->links.on_exec = bpf_program__attach(t->skel->progs.on_exec);
+	return t->skel->links.on_exec ? 0 : (errno ? -errno : -EINVAL);
+}
+
+void tracer_close(struct tracer *t)
+{
+	tracer_detach_allocator(t);
+	link_close(&t->dl_link);
+	if (t->skel)
+		memtrace_bpf__destroy(t->skel);
+	t->skel = NULL;
+}
