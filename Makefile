@@ -34,7 +34,7 @@ USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
-TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
+TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%.o,$(UNIT_SRCS))
 FIXTURES   := $(OUT)/fixtures/fx_pie $(OUT)/fixtures/fx_nopie $(OUT)/fixtures/fx_stripped \
@@ -74,6 +74,10 @@ $(OUT)/memtrace: $(USER_OBJS)
 $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror -Iinclude $< -o $@ -lpthread -ldl
+
+$(OUT)/tools/libmtplugin.so: tools/plugin/mtplugin.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fPIC -shared -Wall -Wextra -Werror $< -o $@
 
 # ELF fixtures for the symbolizer tests: PIE, non-PIE, stripped, shared library.
 $(OUT)/fixtures/fx_pie: tests/fixtures/fx.c | $(OUT)/fixtures

@@ -88,10 +88,9 @@ int launch_release(struct launch *l)
 	if (n == sizeof(e)) {
 		int status;
 
-		/* It is parked at its ptrace exit stop: end it and reap it. */
-		kill(l->pid, SIGKILL);
+		/* It exits through its ptrace exit stop: let it go and reap it. */
 		while (waitpid(l->pid, &status, __WALL) > 0 && !WIFEXITED(status) && !WIFSIGNALED(status))
-			;
+			ptrace(PTRACE_CONT, l->pid, NULL, NULL);
 		return -e;
 	}
 	return 0;

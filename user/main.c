@@ -25,6 +25,8 @@ int main(int argc, char **argv)
 	struct options opts;
 	int err;
 
+	/* Usage errors name the program as users type it, not build/memtrace. */
+	argv[0] = "memtrace";
 	if (options_parse(argc, argv, &opts))
 		return 64;
 	for (int i = 0; i < opts.noutputs; i++) {

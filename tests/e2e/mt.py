@@ -1,0 +1,91 @@
+"""Helpers for memtrace's end-to-end tests: run the real binary under real
+BPF against real workloads and read its JSON report."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, "build")
+MEMTRACE = os.path.join(BUILD, "memtrace")
+TOOLS = os.path.join(BUILD, "tools")
+CI = os.environ.get("CI") == "true"
+
+
+def tool(name):
+    return os.path.join(TOOLS, name)
+
+
+def bpf_usable():
+    """Why end-to-end tests cannot run here, or None when they can."""
+    if os.geteuid() != 0:
+        return "not root"
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        return "kernel has no BTF"
+    if not os.path.exists(MEMTRACE):
+        return "build/memtrace is not built"
+    return None
+
+
+def require_bpf(test):
+    why = bpf_usable()
+    if why:
+        if CI:
+            raise AssertionError("end-to-end tests cannot run under CI: " + why)
+        raise unittest.SkipTest(why)
+
+
+class Run:
+    def __init__(self, proc, report, stderr, stdout):
+        self.returncode = proc.returncode
+        self.report = report
+        self.stderr = stderr
+        self.stdout = stdout
+
+
+def run(args, cmd=None, timeout=120, check=True, extra_files=()):
+    """Runs memtrace ARGS [-- CMD] with --json to a temp file."""
+    tmp = tempfile.mkdtemp(prefix="mt-e2e-")
+    try:
+        out = os.path.join(tmp, "report.json")
+        full = [MEMTRACE, "-q", "--json", out] + list(args)
+        if cmd:
+            full += ["--"] + list(cmd)
+        proc = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
+        report = None
+        if os.path.exists(out):
+            with open(out) as f:
+                report = json.load(f)
+        if check and report is None:
+            raise AssertionError("memtrace wrote no report: rc=%d\n%s" % (proc.returncode, proc.stderr))
+        return Run(proc, report, proc.stderr, proc.stdout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def by_function(report, name, depth=0):
+    """Sums the sites whose frame at `depth` is function `name`."""
+    agg = {"alloc_count": 0, "alloc_bytes": 0, "inuse_count": 0, "inuse_bytes": 0, "sites": 0}
+    for s in report["sites"]:
+        frames = s["frames"]
+        if len(frames) > depth and frames[depth]["function"] == name:
+            for k in ("alloc_count", "alloc_bytes", "inuse_count", "inuse_bytes"):
+                agg[k] += s[k]
+            agg["sites"] += 1
+    return agg
+
+
+def wait_for_line(stream_path, needle, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(stream_path) as f:
+                if needle in f.read():
+                    return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    return False

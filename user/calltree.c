@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE /* qsort_r */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calltree.h"
+#include "strpool.h"
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
+static size_t slot_of(const struct calltree *t, uint32_t parent, const char *name)
+{
+	return mix(((uint64_t)parent << 32) ^ (uint64_t)(uintptr_t)name) & (t->index_cap - 1);
+}
+
+static int index_grow(struct calltree *t)
+{
+	size_t cap = t->index_cap ? t->index_cap * 2 : 4096;
+	uint32_t *index = calloc(cap, sizeof(*index));
+
+	if (!index)
+		return -ENOMEM;
+	free(t->index);
+	t->index = index;
+	t->index_cap = cap;
+	for (size_t i = 1; i < t->n; i++) {
+		size_t j = slot_of(t, t->nodes[i].parent, t->nodes[i].name);
+
+		while (index[j])
+			j = (j + 1) & (cap - 1);
+		index[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+static int64_t new_node(struct calltree *t, uint32_t parent, const char *name)
+{
+	struct ct_node *n;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap * 2;
+		struct ct_node *nodes;
+
+		if (cap > UINT32_MAX - 1)
+			return -ENOMEM;
+		nodes = realloc(t->nodes, cap * sizeof(*nodes));
+		if (!nodes)
+			return -ENOMEM;
+		t->nodes = nodes;
+		t->cap = cap;
+	}
+	n = &t->nodes[t->n];
+	memset(n, 0, sizeof(*n));
+	n->name = name;
+	n->parent = parent;
+	if (t->n) {
+		n->depth = t->nodes[parent].depth + 1;
+		n->next_sibling = t->nodes[parent].first_child;
+		t->nodes[parent].first_child = (uint32_t)t->n;
+		if (n->depth > t->max_depth)
+			t->max_depth = n->depth;
+	}
+	return (int64_t)t->n++;
+}
+
+int calltree_init(struct calltree *t, enum frame_style style)
+{
+	memset(t, 0, sizeof(*t));
+	t->style = style;
+	t->names = strpool_new();
+	t->cap = 1024;
+	t->nodes = malloc(t->cap * sizeof(*t->nodes));
+	if (!t->names || !t->nodes || index_grow(t) || new_node(t, 0, strpool_intern(t->names, "all")) < 0) {
+		calltree_free(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void calltree_free(struct calltree *t)
+{
+	free(t->nodes);
+	free(t->index);
+	strpool_free(t->names);
+	memset(t, 0, sizeof(*t));
+}
+
+static int64_t child(struct calltree *t, uint32_t parent, const char *name)
+{
+	size_t j;
+	int64_t id;
+
+	if (t->n * 2 >= t->index_cap && index_grow(t))
+		return -ENOMEM;
+	for (j = slot_of(t, parent, name); t->index[j]; j = (j + 1) & (t->index_cap - 1)) {
+		const struct ct_node *n = &t->nodes[t->index[j] - 1];
+
+		if (n->parent == parent && n->name == name)
+			return t->index[j] - 1;
+	}
+	id = new_node(t, parent, name);
+	if (id >= 0)
+		t->index[j] = (uint32_t)id + 1;
+	return id;
+}
+
+int calltree_add_site(struct calltree *t, const struct mt_profile *p, const struct mt_site *s,
+		      int slot, uint64_t value)
+{
+	char buf[FRAME_NAME_MAX];
+	uint32_t node = CT_ROOT;
+
+	t->nodes[CT_ROOT].total[slot] += value;
+	/* frames[] is innermost first; the tree grows from the outermost. */
+	for (uint32_t i = s->nframes; i-- > 0;) {
+		const char *name = strpool_intern(t->names, frame_name(p, &s->frames[i], t->style, buf));
+		int64_t id;
+
+		if (!name)
+			return -ENOMEM;
+		id = child(t, node, name);
+		if (id < 0)
+			return (int)id;
+		node = (uint32_t)id;
+		t->nodes[node].total[slot] += value;
+	}
+	t->nodes[node].self[slot] += value;
+	return 0;
+}
+
+int calltree_add_profile(struct calltree *t, const struct mt_profile *p, enum mt_metric m, int slot)
+{
+	for (size_t i = 0; i < p->nsites; i++) {
+		uint64_t v = site_metric(&p->sites[i], m);
+		int err;
+
+		if (!v)
+			continue;
+		err = calltree_add_site(t, p, &p->sites[i], slot, v);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b, void *tree)
+{
+	const struct ct_node *nodes = ((const struct calltree *)tree)->nodes;
+
+	return strcmp(nodes[*(const uint32_t *)a].name, nodes[*(const uint32_t *)b].name);
+}
+
+int calltree_sort_children(struct calltree *t, uint32_t node)
+{
+	uint32_t small[64], *kids = small;
+	size_t n = 0, i;
+	uint32_t c;
+
+	for (c = t->nodes[node].first_child; c != CT_NONE; c = t->nodes[c].next_sibling)
+		n++;
+	if (n < 2)
+		return 0;
+	if (n > 64) {
+		kids = malloc(n * sizeof(*kids));
+		if (!kids)
+			return -ENOMEM;
+	}
+	for (i = 0, c = t->nodes[node].first_child; c != CT_NONE; c = t->nodes[c].next_sibling)
+		kids[i++] = c;
+	qsort_r(kids, n, sizeof(*kids), cmp_name, t);
+	t->nodes[node].first_child = kids[0];
+	for (i = 0; i + 1 < n; i++)
+		t->nodes[kids[i]].next_sibling = kids[i + 1];
+	t->nodes[kids[n - 1]].next_sibling = CT_NONE;
+	if (kids != small)
+		free(kids);
+	return 0;
+}

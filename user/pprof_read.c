@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: MIT
+/*
+ * profile.proto back into an mt_profile.  Untrusted input: every index and
+ * id is checked, sizes are capped, and any inconsistency is -EINVAL.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame_name.h"
+#include "gzip_io.h"
+#include "pprof.h"
+#include "pprof_fields.h"
+#include "protobuf.h"
+
+#define MAX_FRAMES_PER_SITE 65536
+#define MAX_FRAMES_TOTAL ((uint64_t)1 << 26)
+
+struct span {
+	const uint8_t *p;
+	size_t len;
+};
+
+struct rd_function {
+	uint64_t id;
+	const char *name;
+};
+
+struct rd_location {
+	uint64_t id, mapping_id, address;
+	size_t first_line, nlines; /* into reader.lines: function ids */
+};
+
+struct rd_mapping {
+	uint64_t id;
+	size_t module;
+};
+
+struct reader {
+	struct mt_profile *p;
+	struct span *fields[16]; /* top-level fields by tag, for the tags we read */
+	size_t nfields[16];
+	const char **strs;
+	size_t nstrs;
+	struct rd_function *fns;
+	size_t nfns;
+	struct rd_location *locs;
+	size_t nlocs;
+	uint64_t *lines;
+	size_t nlines, linecap;
+	struct rd_mapping *maps;
+	int value_slot[4]; /* sample value index of alloc_objects..inuse_space, -1 when absent */
+	uint64_t total_frames;
+	struct span series;
+};
+
+static int want(uint32_t tag)
+{
+	return tag == PROFILE_SAMPLE_TYPE || tag == PROFILE_SAMPLE || tag == PROFILE_MAPPING ||
+	       tag == PROFILE_LOCATION || tag == PROFILE_FUNCTION || tag == PROFILE_STRING_TABLE ||
+	       tag == PROFILE_COMMENT;
+}
+
+/* Two passes over the top level: count each field, then keep where each is. */
+static int index_fields(struct reader *r, const uint8_t *buf, size_t len)
+{
+	struct pb_dec d = { buf, buf + len };
+	struct pb_field f;
+	size_t fill[16] = { 0 };
+	int rc;
+
+	while ((rc = pb_next(&d, &f)) > 0) {
+		if (f.tag == PROFILE_TIME_NANOS && f.wire == PB_VARINT)
+			r->p->start_realtime_ns = f.v;
+		else if (f.tag == PROFILE_DURATION_NANOS && f.wire == PB_VARINT)
+			r->p->duration_ns = f.v;
+		else if (f.tag == PROFILE_MT_SERIES && f.wire == PB_LEN)
+			r->series = (struct span){ f.bytes, f.len };
+		else if (want(f.tag))
+			r->nfields[f.tag]++;
+	}
+	if (rc < 0)
+		return rc;
+	for (int t = 0; t < 16; t++) {
+		if (!r->nfields[t])
+			continue;
+		r->fields[t] = calloc(r->nfields[t], sizeof(struct span));
+		if (!r->fields[t])
+			return -ENOMEM;
+	}
+	d.p = buf;
+	while (pb_next(&d, &f) > 0) {
+		if (!want(f.tag))
+			continue;
+		/* A comment is a varint (or packed varints); the rest are messages. */
+		if (f.tag != PROFILE_COMMENT && f.wire != PB_LEN)
+			return -EINVAL;
+		r->fields[f.tag][fill[f.tag]].p = f.wire == PB_LEN ? f.bytes : NULL;
+		r->fields[f.tag][fill[f.tag]].len = f.wire == PB_LEN ? f.len : (size_t)f.v;
+		fill[f.tag]++;
+	}
+	return 0;
+}
+
+static int read_strings(struct reader *r)
+{
+	size_t n = r->nfields[PROFILE_STRING_TABLE];
+	char *tmp = NULL;
+	size_t tmpcap = 0;
+
+	if (!n)
+		return -EINVAL; /* even an empty profile has string_table[0] = "" */
+	r->strs = calloc(n, sizeof(*r->strs));
+	if (!r->strs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct span *s = &r->fields[PROFILE_STRING_TABLE][i];
+
+		if (s->len + 1 > tmpcap) {
+			char *t = realloc(tmp, s->len + 1);
+
+			if (!t) {
+				free(tmp);
+				return -ENOMEM;
+			}
+			tmp = t;
+			tmpcap = s->len + 1;
+		}
+		memcpy(tmp, s->p, s->len);
+		tmp[s->len] = '\0'; /* an embedded NUL just cuts the string */
+		r->strs[i] = profile_intern(r->p, tmp);
+		if (!r->strs[i]) {
+			free(tmp);
+			return -ENOMEM;
+		}
+	}
+	free(tmp);
+	r->nstrs = n;
+	return 0;
+}
+
+static int str_at(const struct reader *r, uint64_t idx, const char **out)
+{
+	if (idx >= r->nstrs)
+		return -EINVAL;
+	*out = r->strs[idx];
+	return 0;
+}
+
+static int read_sample_types(struct reader *r)
+{
+	static const char *const names[4] = { "alloc_objects", "alloc_space", "inuse_objects",
+					      "inuse_space" };
+	int found = 0;
+
+	for (int k = 0; k < 4; k++)
+		r->value_slot[k] = -1;
+	for (size_t i = 0; i < r->nfields[PROFILE_SAMPLE_TYPE]; i++) {
+		const struct span *s = &r->fields[PROFILE_SAMPLE_TYPE][i];
+		struct pb_dec d = { s->p, s->p + s->len };
+		struct pb_field f;
+		const char *type = "";
+		int rc;
+
+		while ((rc = pb_next(&d, &f)) > 0)
+			if (f.tag == VT_TYPE && (f.wire != PB_VARINT || str_at(r, f.v, &type)))
+				return -EINVAL;
+		if (rc < 0)
+			return rc;
+		for (int k = 0; k < 4; k++) {
+			if (strcmp(type, names[k]) == 0 && r->value_slot[k] < 0) {
+				r->value_slot[k] = (int)i;
+				found = 1;
+			}
+		}
+	}
+	return found ? 0 : -EINVAL;
+}
+
+static int read_mappings(struct reader *r)
+{
+	struct mt_profile *p = r->p;
+	size_t n = r->nfields[PROFILE_MAPPING];
+
+	if (!n)
+		return 0;
+	p->modules = calloc(n, sizeof(*p->modules));
+	r->maps = calloc(n, sizeof(*r->maps));
+	if (!p->modules || !r->maps)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct span *s = &r->fields[PROFILE_MAPPING][i];
+		struct pb_dec d = { s->p, s->p + s->len };
+		struct mt_module *m = &p->modules[i];
+		struct pb_field f;
+		int rc = 0;
+
+		m->path = r->strs[0];
+		while ((rc = pb_next(&d, &f)) > 0) {
+			if (f.wire != PB_VARINT)
+				continue;
+			switch (f.tag) {
+			case MAP_ID:
+				r->maps[i].id = f.v;
+				break;
+			case MAP_START:
+				m->start = f.v;
+				break;
+			case MAP_LIMIT:
+				m->limit = f.v;
+				break;
+			case MAP_OFFSET:
+				m->file_offset = f.v;
+				break;
+			case MAP_FILENAME:
+				rc = str_at(r, f.v, &m->path);
+				break;
+			case MAP_BUILD_ID:
+				rc = str_at(r, f.v, &m->build_id);
+				break;
+			}
+			if (rc < 0)
+				return rc;
+		}
+		if (rc < 0 || !r->maps[i].id)
+			return -EINVAL;
+		if (m->build_id && !*m->build_id)
+			m->build_id = NULL;
+		r->maps[i].module = i;
+		p->nmodules++;
+	}
+	return 0;
+}
+
+static int read_functions(struct reader *r)
+{
+	size_t n = r->nfields[PROFILE_FUNCTION];
+
+	r->fns = calloc(n ? n : 1, sizeof(*r->fns));
+	if (!r->fns)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct span *s = &r->fields[PROFILE_FUNCTION][i];
+		struct pb_dec d = { s->p, s->p + s->len };
+		struct pb_field f;
+		int rc;
+
+		r->fns[i].name = r->strs[0];
+		while ((rc = pb_next(&d, &f)) > 0) {
+			if (f.wire != PB_VARINT)
+				continue;
+			if (f.tag == FN_ID)
+				r->fns[i].id = f.v;
+			else if (f.tag == FN_NAME && str_at(r, f.v, &r->fns[i].name))
+				return -EINVAL;
+		}
+		if (rc < 0 || !r->fns[i].id)
+			return -EINVAL;
+	}
+	r->nfns = n;
+	return 0;
+}
+
+static int add_line(uint64_t fid, void *arg)
+{
+	struct reader *r = arg;
+
+	if (r->nlines == r->linecap) {
+		size_t cap = r->linecap ? r->linecap * 2 : 1024;
+		uint64_t *l = realloc(r->lines, cap * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		r->lines = l;
+		r->linecap = cap;
+	}
+	r->lines[r->nlines++] = fid;
+	return 0;
+}
+
+static int read_line(struct reader *r, const struct pb_field *line)
+{
+	struct pb_dec d = { line->bytes, line->bytes + line->len };
+	struct pb_field f;
+	uint64_t fid = 0;
+	int rc;
+
+	while ((rc = pb_next(&d, &f)) > 0)
+		if (f.tag == LINE_FUNCTION_ID && f.wire == PB_VARINT)
+			fid = f.v;
+	return rc < 0 ? rc : add_line(fid, r);
+}
+
+static int read_locations(struct reader *r)
+{
+	size_t n = r->nfields[PROFILE_LOCATION];
+
+	r->locs = calloc(n ? n : 1, sizeof(*r->locs));
+	if (!r->locs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct span *s = &r->fields[PROFILE_LOCATION][i];
+		struct pb_dec d = { s->p, s->p + s->len };
+		struct rd_location *l = &r->locs[i];
+		struct pb_field f;
+		int rc = 0;
+
+		l->first_line = r->nlines;
+		while ((rc = pb_next(&d, &f)) > 0) {
+			if (f.tag == LOC_LINE && f.wire == PB_LEN)
+				rc = read_line(r, &f);
+			else if (f.wire != PB_VARINT)
+				continue;
+			else if (f.tag == LOC_ID)
+				l->id = f.v;
+			else if (f.tag == LOC_MAPPING_ID)
+				l->mapping_id = f.v;
+			else if (f.tag == LOC_ADDRESS)
+				l->address = f.v;
+			if (rc < 0)
+				return rc;
+		}
+		if (rc < 0 || !l->id)
+			return -EINVAL;
+		l->nlines = r->nlines - l->first_line;
+	}
+	r->nlocs = n;
+	return 0;
+}
+
+static int cmp_fn(const void *a, const void *b)
+{
+	uint64_t x = ((const struct rd_function *)a)->id, y = ((const struct rd_function *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_loc(const void *a, const void *b)
+{
+	uint64_t x = ((const struct rd_location *)a)->id, y = ((const struct rd_location *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_map(const void *a, const void *b)
+{
+	uint64_t x = ((const struct rd_mapping *)a)->id, y = ((const struct rd_mapping *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Ids are usually 1..n in order (pprof_write's are): try that before bsearch. */
+#define LOOKUP(arr, n, key_id, cmp)                                                            \
+	({                                                                                     \
+		__typeof__(&(arr)[0]) hit_ = NULL;                                             \
+		if ((key_id) >= 1 && (key_id) <= (n) && (arr)[(key_id)-1].id == (key_id))      \
+			hit_ = &(arr)[(key_id)-1];                                             \
+		else if (n) {                                                                  \
+			__typeof__((arr)[0]) k_ = { .id = (key_id) };                          \
+			hit_ = bsearch(&k_, (arr), (n), sizeof(k_), cmp);                      \
+		}                                                                              \
+		hit_;                                                                          \
+	})
+
+struct id_list {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int push_id(uint64_t v, void *arg)
+{
+	struct id_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		uint64_t *nv;
+
+		if (cap > MAX_FRAMES_PER_SITE * 2)
+			return -EINVAL;
+		nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = v;
+	return 0;
+}
+
+/* The name pprof_write made up for an unnamed frame means "no name". */
+static const char *real_name(const struct mt_profile *p, struct mt_frame *fr, const char *name)
+{
+	char buf[FRAME_NAME_MAX];
+
+	if (!*name)
+		return NULL;
+	fr->function = NULL;
+	return strcmp(name, frame_name(p, fr, FRAME_STYLE_PPROF, buf)) == 0 ? NULL : name;
+}
+
+static int frame_from(struct reader *r, const struct rd_location *l, uint64_t fid, struct mt_frame *fr)
+{
+	const struct rd_function *fn = NULL;
+	const struct rd_mapping *m = NULL;
+
+	fr->addr = l->address;
+	fr->offset = l->address;
+	fr->module = -1;
+	if (l->mapping_id) {
+		m = LOOKUP(r->maps, r->p->nmodules, l->mapping_id, cmp_map);
+		if (!m)
+			return -EINVAL;
+		const struct mt_module *mod = &r->p->modules[m->module];
+
+		fr->module = (int32_t)m->module;
+		fr->offset = l->address - mod->start + mod->file_offset;
+	}
+	if (fid) {
+		fn = LOOKUP(r->fns, r->nfns, fid, cmp_fn);
+		if (!fn)
+			return -EINVAL;
+		fr->function = real_name(r->p, fr, fn->name);
+	}
+	return 0;
+}
+
+static int read_sample(struct reader *r, const struct span *s, struct mt_site *site,
+		       struct id_list *locs, struct id_list *vals)
+{
+	struct pb_dec d = { s->p, s->p + s->len };
+	uint64_t *dest[4] = { &site->alloc_count, &site->alloc_bytes, &site->inuse_count,
+			      &site->inuse_bytes };
+	struct mt_frame *frames;
+	struct pb_field f;
+	size_t nframes = 0, k;
+	int rc;
+
+	locs->n = vals->n = 0;
+	while ((rc = pb_next(&d, &f)) > 0) {
+		if (f.tag == SAMPLE_LOCATION_ID)
+			rc = pb_each_uint64(&f, push_id, locs);
+		else if (f.tag == SAMPLE_VALUE)
+			rc = pb_each_uint64(&f, push_id, vals);
+		if (rc < 0)
+			return rc;
+	}
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < 4; i++)
+		if (r->value_slot[i] >= 0 && (size_t)r->value_slot[i] < vals->n)
+			*dest[i] = vals->v[r->value_slot[i]];
+	for (size_t i = 0; i < locs->n; i++) {
+		const struct rd_location *l = LOOKUP(r->locs, r->nlocs, locs->v[i], cmp_loc);
+
+		if (!l)
+			return -EINVAL;
+		nframes += l->nlines ? l->nlines : 1;
+	}
+	r->total_frames += nframes;
+	if (nframes > MAX_FRAMES_PER_SITE || r->total_frames > MAX_FRAMES_TOTAL)
+		return -EINVAL;
+	frames = calloc(nframes ? nframes : 1, sizeof(*frames));
+	if (!frames)
+		return -ENOMEM;
+	site->frames = frames;
+	site->nframes = (uint32_t)nframes;
+	/* Lines of one location run innermost (inlined) first, as frames do. */
+	for (size_t i = 0, j = 0; i < locs->n; i++) {
+		const struct rd_location *l = LOOKUP(r->locs, r->nlocs, locs->v[i], cmp_loc);
+
+		for (k = 0; k < (l->nlines ? l->nlines : 1); k++, j++) {
+			rc = frame_from(r, l, l->nlines ? r->lines[l->first_line + k] : 0, &frames[j]);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int read_samples(struct reader *r)
+{
+	struct mt_profile *p = r->p;
+	size_t n = r->nfields[PROFILE_SAMPLE];
+	struct id_list locs = { 0 }, vals = { 0 };
+	int err = 0;
+
+	if (!n)
+		return 0;
+	p->sites = calloc(n, sizeof(*p->sites));
+	if (!p->sites)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		/* Count the site first: profile_free() then frees a half-built one. */
+		p->nsites++;
+		err = read_sample(r, &r->fields[PROFILE_SAMPLE][i], &p->sites[i], &locs, &vals);
+	}
+	free(locs.v);
+	free(vals.v);
+	return err;
+}
+
+/* Parses "a,b,c" into exactly n numbers. */
+static int parse_u64s(const char *s, char sep, uint64_t *v, size_t n, const char **end)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *e;
+
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		errno = 0;
+		v[i] = strtoull(s, &e, 10);
+		if (errno || (i + 1 < n && *e != sep))
+			return -EINVAL;
+		s = i + 1 < n ? e + 1 : e;
+	}
+	*end = s;
+	return 0;
+}
+
+struct series_fill {
+	struct mt_profile *p;
+	size_t k; /* values stored so far */
+};
+
+static int series_value(uint64_t v, void *arg)
+{
+	struct series_fill *f = arg;
+	struct mt_sample *s = &f->p->series[f->k / 6];
+	uint64_t *slot[6] = { &s->t_ns, &s->inuse_bytes, &s->inuse_count, &s->alloc_bytes,
+			      &s->alloc_count, &s->rss_bytes };
+
+	*slot[f->k % 6] = v;
+	f->k++;
+	return 0;
+}
+
+static int read_series(struct reader *r)
+{
+	struct series_fill fill = { r->p, 0 };
+	struct pb_field f = { .tag = PROFILE_MT_SERIES, .wire = PB_LEN };
+	struct pb_dec d = { r->series.p, r->series.p + r->series.len };
+	size_t n = 0;
+	uint64_t v;
+
+	if (!r->series.p)
+		return 0;
+	/* Count first: a varint is at least one byte, so n <= len is bounded. */
+	while (d.p < d.end) {
+		if (pb_read_varint(&d, &v))
+			return -EINVAL;
+		n++;
+	}
+	if (n % 6)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	r->p->series = calloc(n / 6, sizeof(*r->p->series));
+	if (!r->p->series)
+		return -ENOMEM;
+	r->p->nseries = n / 6;
+	f.bytes = r->series.p;
+	f.len = r->series.len;
+	return pb_each_uint64(&f, series_value, &fill);
+}
+
+static int read_comment(uint64_t idx, void *arg)
+{
+	struct reader *r = arg;
+	struct mt_profile *p = r->p;
+	const char *s, *end;
+	uint64_t v[7];
+
+	if (str_at(r, idx, &s))
+		return -EINVAL;
+	if (strncmp(s, MT_COMMENT_PID, strlen(MT_COMMENT_PID)) == 0) {
+		p->pid = (int32_t)strtol(s + strlen(MT_COMMENT_PID), NULL, 10);
+	} else if (strncmp(s, MT_COMMENT_COMMAND, strlen(MT_COMMENT_COMMAND)) == 0) {
+		p->command = profile_intern(p, s + strlen(MT_COMMENT_COMMAND));
+		if (!p->command)
+			return -ENOMEM;
+	} else if (strncmp(s, MT_COMMENT_TOTALS, strlen(MT_COMMENT_TOTALS)) == 0) {
+		if (parse_u64s(s + strlen(MT_COMMENT_TOTALS), ',', v, 7, &end) || *end)
+			return -EINVAL;
+		p->totals = (struct mt_totals){ v[0], v[1], v[2], v[3], v[4], v[5], v[6] };
+	} else if (strncmp(s, MT_COMMENT_DROPS, strlen(MT_COMMENT_DROPS)) == 0) {
+		if (parse_u64s(s + strlen(MT_COMMENT_DROPS), ',', v, 5, &end) || *end)
+			return -EINVAL;
+		p->drops = (struct mt_drops){ v[0], v[1], v[2], v[3], v[4] };
+	}
+	return 0; /* somebody else's comment */
+}
+
+static int read_comments(struct reader *r)
+{
+	for (size_t i = 0; i < r->nfields[PROFILE_COMMENT]; i++) {
+		const struct span *s = &r->fields[PROFILE_COMMENT][i];
+		struct pb_field f = { .tag = PROFILE_COMMENT };
+		int err;
+
+		/* index_fields kept a varint's value in len and a packed run's bytes. */
+		if (s->p) {
+			f.wire = PB_LEN;
+			f.bytes = s->p;
+			f.len = s->len;
+		} else {
+			f.wire = PB_VARINT;
+			f.v = s->len;
+		}
+		err = pb_each_uint64(&f, read_comment, r);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int pprof_decode(const unsigned char *buf, size_t len, struct mt_profile *out)
+{
+	struct reader r = { .p = out };
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = index_fields(&r, buf, len);
+	if (!err)
+		err = read_strings(&r);
+	if (!err)
+		err = read_sample_types(&r);
+	if (!err)
+		err = read_mappings(&r);
+	if (!err)
+		err = read_functions(&r);
+	if (!err)
+		err = read_locations(&r);
+	if (!err) {
+		qsort(r.fns, r.nfns, sizeof(*r.fns), cmp_fn);
+		qsort(r.locs, r.nlocs, sizeof(*r.locs), cmp_loc);
+		if (r.maps)
+			qsort(r.maps, out->nmodules, sizeof(*r.maps), cmp_map);
+		err = read_comments(&r);
+	}
+	if (!err)
+		err = read_series(&r);
+	if (!err)
+		err = read_samples(&r);
+	for (int t = 0; t < 16; t++)
+		free(r.fields[t]);
+	free(r.strs);
+	free(r.fns);
+	free(r.locs);
+	free(r.lines);
+	free(r.maps);
+	if (err)
+		profile_free(out);
+	return err;
+}
+
+int pprof_read(const char *path, struct mt_profile *out)
+{
+	unsigned char *buf;
+	size_t len;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = gzip_read_file(path, PPROF_READ_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = pprof_decode(buf, len, out);
+	free(buf);
+	return err;
+}
