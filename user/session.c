@@ -65,6 +65,22 @@ static void read_comm(struct session *s)
 	if (fgets(s->comm, sizeof(s->comm), f))
 		s->comm[strcspn(s->comm, "\n")] = '\0';
 	fclose(f);
+	if (strlen(s->comm) == 15) {
+		/* comm is cut at 15 bytes: the program's file name is the full one. */
+		char exe[4096];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)s->pid);
+		n = readlink(path, exe, sizeof(exe) - 1);
+		if (n > 0) {
+			const char *base;
+
+			exe[n] = '\0';
+			base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+			if (strncmp(base, s->comm, 15) == 0)
+				snprintf(s->comm, sizeof(s->comm), "%s", base);
+		}
+	}
 }
 
 static uint64_t read_rss(pid_t pid)
