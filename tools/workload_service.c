@@ -6,7 +6,7 @@
  * tests (leaky and steady variants) and the benchmark.
  *
  * Usage: workload_service [--seconds N] [--leak-bytes-per-s N] [--leak-after S]
- *                         [--cache-entries N] [--rps N] [--threads N]
+ *                         [--cache-entries N] [--prefill 0|1] [--rps N] [--threads N]
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,9 +21,10 @@ struct config {
 	double seconds, leak_after;
 	long leak_rate, cache_entries, rps;
 	int threads;
+	int prefill; /* warm the cache before serving: a steady service */
 };
 
-static struct config cfg = { 10, 0, 0, 4096, 20000, 2 };
+static struct config cfg = { 10, 0, 0, 4096, 20000, 2, 0 };
 
 struct entry {
 	char *key;
@@ -83,7 +84,8 @@ __attribute__((noinline)) static void cache_put(unsigned long id)
 	struct entry *e = &cache[id % (unsigned long)cfg.cache_entries];
 	char key[32];
 
-	snprintf(key, sizeof(key), "k%lu", id);
+	/* Fixed width: keys that grow a digit would make the cache grow too. */
+	snprintf(key, sizeof(key), "k%012lu", id);
 	pthread_mutex_lock(&cache_lock);
 	free(e->key);
 	free(e->value);
@@ -126,6 +128,10 @@ static void *worker(void *arg)
 	double leak_due = start + cfg.leak_after;
 	unsigned long n = 0;
 
+	/* A warm cache, filled the way serving fills it: the same stacks. */
+	if (cfg.prefill && id == 0)
+		for (long i = 0; i < cfg.cache_entries; i++)
+			handle_request((unsigned long)i * 4);
 	while (now_s() - start < cfg.seconds) {
 		handle_request((unsigned long)id + n++ * (unsigned long)cfg.threads);
 		if (cfg.leak_rate && id == 0) {
@@ -163,6 +169,8 @@ int main(int argc, char **argv)
 			cfg.rps = atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--threads"))
 			cfg.threads = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--prefill"))
+			cfg.prefill = atoi(argv[i + 1]);
 		else {
 			fprintf(stderr, "workload_service: unknown option %s\n", argv[i]);
 			return 2;
@@ -171,6 +179,7 @@ int main(int argc, char **argv)
 	if (cfg.threads < 1 || cfg.threads > 16 || cfg.cache_entries < 1 || cfg.rps < 1)
 		return 2;
 	cache = calloc((size_t)cfg.cache_entries, sizeof(*cache));
+
 	for (int i = 0; i < cfg.threads; i++)
 		pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i);
 	for (int i = 0; i < cfg.threads; i++)

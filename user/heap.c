@@ -104,6 +104,98 @@ static int build_frames(struct mt_profile *p, const struct mt_site_value *v, str
 	return 0;
 }
 
+int profile_site_from_raw(struct mt_profile *p, const struct mt_site_value *v, struct symbolizer *sym,
+			  struct mt_site *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->alloc_count = v->alloc_count;
+	out->alloc_bytes = v->alloc_bytes;
+	out->inuse_count = v->alloc_count - v->free_count;
+	out->inuse_bytes = v->alloc_bytes - v->free_bytes;
+	return build_frames(p, v, sym, out);
+}
+
+struct block_rec {
+	uint64_t site, size, ns;
+};
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct block_rec *x = a, *y = b;
+
+	return x->site < y->site ? -1 : x->site > y->site;
+}
+
+int blocks_by_site(struct memtrace_bpf *skel, struct site_blocks **out, size_t *nout)
+{
+	int fd = bpf_map__fd(skel->maps.blocks);
+	struct block_rec *recs = NULL;
+	struct site_blocks *v = NULL;
+	size_t n = 0, cap = 0, nv = 0;
+	__u64 key, next, *prev = NULL;
+	int err = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct mt_block b;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &b))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 1024;
+			struct block_rec *r = realloc(recs, ncap * sizeof(*r));
+
+			if (!r) {
+				err = -ENOMEM;
+				goto out;
+			}
+			recs = r;
+			cap = ncap;
+		}
+		recs[n++] = (struct block_rec){ b.stack_hash, b.size, b.alloc_ns };
+	}
+	if (n)
+		qsort(recs, n, sizeof(*recs), cmp_rec);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!nv || v[nv - 1].site != recs[i].site)
+			v[nv++] = (struct site_blocks){ .site = recs[i].site, .oldest_ns = recs[i].ns };
+		v[nv - 1].count++;
+		v[nv - 1].bytes += recs[i].size;
+		if (recs[i].ns < v[nv - 1].oldest_ns)
+			v[nv - 1].oldest_ns = recs[i].ns;
+	}
+	*out = v;
+	*nout = nv;
+	v = NULL;
+out:
+	free(recs);
+	free(v);
+	return err;
+}
+
+const struct site_blocks *site_blocks_find(const struct site_blocks *v, size_t n, uint64_t site)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].site == site)
+			return &v[mid];
+		if (v[mid].site < site)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, struct mt_profile *p)
 {
 	const struct mt_counters *c = &snap->counters;

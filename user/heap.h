@@ -39,5 +39,20 @@ void snapshot_free(struct heap_snapshot *snap);
  * from the arguments.
  */
 int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, struct mt_profile *out);
+/* Symbolizes one raw site into *out, its strings interned in p (frames malloc'd). */
+int profile_site_from_raw(struct mt_profile *p, const struct mt_site_value *v, struct symbolizer *sym,
+			  struct mt_site *out);
+
+/* Outstanding blocks of one site, from the live-block table. */
+struct site_blocks {
+	uint64_t site;
+	uint64_t count, bytes;
+	uint64_t oldest_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of its oldest block */
+};
+
+/* Walks the live-block table and groups it by site; *out sorted by site. */
+int blocks_by_site(struct memtrace_bpf *skel, struct site_blocks **out, size_t *n);
+/* The entry for site in a blocks_by_site() result, or NULL. */
+const struct site_blocks *site_blocks_find(const struct site_blocks *v, size_t n, uint64_t site);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "flamegraph.h"
 #include "frame_name.h"
+#include "gc_report.h"
 #include "html.h"
 #include "humanize.h"
 #include "timechart.h"
@@ -205,12 +206,75 @@ static int section_timeline(const struct mt_profile *p, FILE *out)
 	return timechart_write(p, out);
 }
 
+static void frames_cell(const struct mt_profile *p, const struct mt_frame *f, uint32_t n, FILE *out)
+{
+	char name[FRAME_NAME_MAX];
+
+	fputs("<td><code>", out);
+	for (uint32_t i = 0; i < n && i < 4; i++) {
+		if (i)
+			fputs(" &#8592; ", out);
+		xml_escape(out, frame_name(p, &f[i], FRAME_STYLE_FLAME, name), 0);
+	}
+	if (!n)
+		fputs("[unknown stack]", out);
+	fputs("</code></td>", out);
+}
+
+static int section_leaks(const struct mt_profile *p, FILE *out)
+{
+	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ];
+
+	if (!p->nalerts)
+		fputs("<p class=\"ok\">No leak alerts during the trace.</p>\n", out);
+	else {
+		fputs("<table><tr><th>at</th><th>site</th><th class=\"num\">growth</th><th>trend</th>"
+		      "<th class=\"num\">in use</th><th class=\"num\">oldest block</th></tr>\n", out);
+		for (size_t i = 0; i < p->nalerts; i++) {
+			const struct mt_alert *al = &p->alerts[i];
+
+			fprintf(out, "<tr class=\"warn\"><td>%s</td>", human_duration(al->t_ns, a));
+			frames_cell(p, al->site.frames, al->site.nframes, out);
+			fprintf(out, "<td class=\"num\">%s/s</td><td>%s</td>",
+				human_bytes((uint64_t)al->rate_bytes_per_s, b), trend_name(al->trend));
+			fprintf(out, "<td class=\"num\">%s</td>", human_bytes(al->site.inuse_bytes, c));
+			fprintf(out, "<td class=\"num\">%s</td></tr>\n", human_duration(al->oldest_age_ns, a));
+		}
+		fputs("</table>\n", out);
+	}
+	if (!p->nleaks)
+		return 0;
+	fputs("<h3>Outstanding at the end</h3>\n<table><tr><th>site</th><th class=\"num\">bytes</th>"
+	      "<th class=\"num\">blocks</th><th class=\"num\">oldest</th></tr>\n", out);
+	for (size_t i = 0; i < p->nleaks && i < 50; i++) {
+		const struct mt_leak *l = &p->leaks[i];
+
+		fputs("<tr>", out);
+		frames_cell(p, l->frames, l->nframes, out);
+		fprintf(out, "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
+			human_bytes(l->bytes, a), human_count(l->count, b), human_duration(l->oldest_age_ns, c));
+	}
+	fputs("</table>\n", out);
+	return 0;
+}
+
+static int section_gc(const struct mt_profile *p, FILE *out)
+{
+	if (!p->gc) {
+		fputs("<p>No garbage-collected runtime was traced.</p>\n", out);
+		return 0;
+	}
+	return gc_html_section(p->gc, out);
+}
+
 /* The report, in page order: add a section here to add it to the page. */
 static const struct html_section html_sections[] = {
 	{ "summary", "Summary", section_summary },
 	{ "sites", "Top allocation sites", section_sites },
 	{ "flamegraph", "Flame graph", section_flamegraph },
 	{ "timeline", "In-use memory over time", section_timeline },
+	{ "leaks", "Leaks", section_leaks },
+	{ "gc", "GC pauses", section_gc },
 };
 
 int html_write(const struct mt_profile *p, FILE *out)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <bpf/libbpf.h>
 
+#include "cmd_report.h"
 #include "log.h"
 #include "options.h"
 #include "output.h"
@@ -27,6 +29,11 @@ int main(int argc, char **argv)
 
 	/* Usage errors name the program as users type it, not build/memtrace. */
 	argv[0] = "memtrace";
+	/* Offline commands need no privileges and no BPF. */
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "diff") == 0)
+		return cmd_diff(argc - 1, argv + 1);
 	if (options_parse(argc, argv, &opts))
 		return 64;
 	for (int i = 0; i < opts.noutputs; i++) {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include <argp.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "leak.h"
 #include "log.h"
 #include "options.h"
 
@@ -24,16 +26,29 @@ static const char doc[] =
 	"  memtrace -o heap.pb.gz -o heap.svg -- ./server --port 80\n"
 	"                                     trace a command from its first instruction;\n"
 	"                                     open heap.pb.gz with `go tool pprof`\n"
+	"  memtrace report trace.mtrec -o heap.html\n"
+	"  memtrace diff before.mtrec after.mtrec -o growth.svg\n"
 	"\v"
 	"Output formats by extension: .json .pb.gz (pprof) .folded .svg (flamegraph) .html.\n"
 	"memtrace needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE).";
 
-static const char args_doc[] = "-p PID | -- COMMAND [ARGS...]";
+static const char args_doc[] = "-p PID | -- COMMAND [ARGS...]\nreport FILE [-o OUT]...\ndiff BEFORE AFTER [-o OUT]";
 
 enum {
 	OPT_JSON = 1000,
 	OPT_METRIC,
 	OPT_TOP,
+	OPT_LEAK_WINDOW,
+	OPT_LEAK_MIN_RATE,
+	OPT_LEAK_MIN_AGE,
+	OPT_ALERTS,
+	OPT_ON_ALERT,
+	OPT_ALERT_DUMP,
+	OPT_SNAPSHOT_EVERY,
+	OPT_SNAPSHOT_DIR,
+	OPT_RECORD,
+	OPT_GC,
+	OPT_GC_SVG,
 };
 
 static const struct argp_option optdefs[] = {
@@ -42,10 +57,25 @@ static const struct argp_option optdefs[] = {
 	{ "interval", 'i', "SECONDS", 0, "Live view every SECONDS (default 5)", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the final report as JSON to FILE (- = stdout)", 0 },
 	{ "output", 'o', "FILE", 0, "Write the final profile to FILE; format from the extension (repeatable)", 0 },
+	{ "record", OPT_RECORD, "FILE", 0,
+	  "Keep the whole trace in FILE (compact, versioned); render it later with `memtrace report FILE -o OUT`", 0 },
+	{ "gc", OPT_GC, "auto|off", 0, "Trace GC pauses of refgc, Go, HotSpot and CPython targets (default auto)", 0 },
+	{ "gc-svg", OPT_GC_SVG, "FILE", 0, "Write the GC pause timeline as an SVG", 0 },
 	{ "metric", OPT_METRIC, "METRIC", 0,
 	  "inuse_space (default), inuse_objects, alloc_space or alloc_objects, for folded and flamegraph outputs", 0 },
 	{ "top", OPT_TOP, "N", 0, "Sites shown in the live view and text report (default 10)", 0 },
 	{ "quiet", 'q', NULL, 0, "No live view", 0 },
+	{ NULL, 0, NULL, 0, "Leak detection:", 1 },
+	{ "leak-window", OPT_LEAK_WINDOW, "SECONDS", 0, "Judge each site's growth over SECONDS (default 10)", 1 },
+	{ "leak-min-rate", OPT_LEAK_MIN_RATE, "BYTES_PER_S", 0, "Alert only on growth of at least this rate (default 1024)", 1 },
+	{ "leak-min-age", OPT_LEAK_MIN_AGE, "SECONDS", 0,
+	  "Alert only when the site's oldest block is this old; also the age that makes a block a leak at the end (default 5)", 1 },
+	{ "alerts", OPT_ALERTS, "FILE", 0, "Append one JSON line per alert to FILE", 1 },
+	{ "on-alert", OPT_ON_ALERT, "CMD", 0, "Run CMD (split on spaces, no shell) with the alert JSON on stdin", 1 },
+	{ "alert-dump", OPT_ALERT_DUMP, "DIR", 0, "Write a heap snapshot of the whole process to DIR at each alert", 1 },
+	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "SECONDS", 0, "Write a heap snapshot every SECONDS (needs --snapshot-dir)", 1 },
+	{ "snapshot-dir", OPT_SNAPSHOT_DIR, "DIR", 0, "Where --snapshot-every writes (names sort by time)", 1 },
+	{ NULL, 0, NULL, 0, "General:", 2 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat: -vvv shows libbpf's own messages)", 0 },
 	{},
 };
@@ -55,7 +85,7 @@ static int parse_seconds(const char *s, double *out)
 	char *end;
 	double v = strtod(s, &end);
 
-	if (end == s || *end || v < 0 || v > 1e7)
+	if (end == s || *end || !isfinite(v) || v < 0 || v > 1e7)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -103,6 +133,45 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'q':
 		o->quiet = true;
 		break;
+	case OPT_LEAK_WINDOW:
+		if (parse_seconds(arg, &o->leak_window_s) || o->leak_window_s < 1)
+			argp_error(state, "invalid --leak-window '%s' (seconds, >= 1)", arg);
+		break;
+	case OPT_LEAK_MIN_RATE:
+		if (parse_seconds(arg, &o->leak_min_rate) || o->leak_min_rate <= 0)
+			argp_error(state, "invalid --leak-min-rate '%s' (bytes per second, > 0)", arg);
+		break;
+	case OPT_LEAK_MIN_AGE:
+		if (parse_seconds(arg, &o->leak_min_age_s))
+			argp_error(state, "invalid --leak-min-age '%s' (seconds)", arg);
+		break;
+	case OPT_RECORD:
+		o->record_path = arg;
+		break;
+	case OPT_GC:
+		if (strcmp(arg, "auto") && strcmp(arg, "off"))
+			argp_error(state, "--gc takes auto or off, not '%s'", arg);
+		o->gc = strcmp(arg, "off") != 0;
+		break;
+	case OPT_GC_SVG:
+		o->gc_svg = arg;
+		break;
+	case OPT_ALERTS:
+		o->alerts_path = arg;
+		break;
+	case OPT_ON_ALERT:
+		o->on_alert = arg;
+		break;
+	case OPT_ALERT_DUMP:
+		o->alert_dump_dir = arg;
+		break;
+	case OPT_SNAPSHOT_EVERY:
+		if (parse_seconds(arg, &o->snapshot_every_s) || o->snapshot_every_s < 0.1)
+			argp_error(state, "invalid --snapshot-every '%s' (seconds, >= 0.1)", arg);
+		break;
+	case OPT_SNAPSHOT_DIR:
+		o->snapshot_dir = arg;
+		break;
 	case 'v':
 		o->verbose++;
 		break;
@@ -116,6 +185,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "give -p PID or -- COMMAND");
 		if (o->pid && o->argv)
 			argp_error(state, "give either -p PID or a command, not both");
+		if (!!o->snapshot_every_s != !!o->snapshot_dir)
+			argp_error(state, "--snapshot-every and --snapshot-dir go together");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -131,6 +202,10 @@ int options_parse(int argc, char **argv, struct options *opts)
 	opts->interval_s = 5;
 	opts->top = 10;
 	opts->metric = MT_INUSE_SPACE;
+	opts->gc = true;
+	opts->leak_window_s = LEAK_DEFAULT_WINDOW_S;
+	opts->leak_min_rate = LEAK_DEFAULT_MIN_RATE;
+	opts->leak_min_age_s = LEAK_DEFAULT_MIN_AGE_S;
 	/* ARGP_IN_ORDER: the command's own options after "--" stay its own. */
 	return argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, opts) ? -EINVAL : 0;
 }

@@ -18,10 +18,20 @@ struct options {
 	const char *json_path;  /* --json; "-" = stdout */
 	const char *outputs[MT_MAX_OUTPUTS]; /* -o */
 	int noutputs;
+	const char *record_path; /* --record: everything needed to render any format later */
 	enum mt_metric metric;  /* --metric, for folded and flamegraph */
 	int top;                /* sites shown in text views */
 	int verbose;            /* each -v adds one; libbpf's own output at 3 */
 	bool quiet;             /* no live view */
+	bool gc;                /* --gc auto (default) | off */
+	const char *gc_svg;     /* --gc-svg: the pause timeline as its own SVG */
+	/* leak detection */
+	double leak_window_s, leak_min_rate, leak_min_age_s;
+	const char *alerts_path;    /* --alerts: one JSON line per alert */
+	const char *on_alert;       /* --on-alert: command fed each alert on stdin */
+	const char *alert_dump_dir; /* --alert-dump: heap snapshot per alert */
+	double snapshot_every_s;    /* --snapshot-every, with --snapshot-dir */
+	const char *snapshot_dir;
 };
 
 /* Parses argv; on a usage error prints one line and returns -EINVAL. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc.h"
 #include "profile.h"
 #include "strpool.h"
 
@@ -56,6 +57,21 @@ const char *metric_name(enum mt_metric metric)
 	return metric_names[metric];
 }
 
+const char *trend_name(enum mt_trend trend)
+{
+	switch (trend) {
+	case MT_TREND_INCREASING:
+		return "consistently increasing";
+	case MT_TREND_DECREASING:
+		return "consistently decreasing";
+	case MT_TREND_FLUCTUATING:
+		return "fluctuating";
+	case MT_TREND_FLAT:
+		break;
+	}
+	return "flat";
+}
+
 uint64_t drops_total(const struct mt_drops *d)
 {
 	return d->stack_full + d->allocs_full + d->sites_full + d->inflight_full + d->events_lost;
@@ -87,6 +103,13 @@ void profile_free(struct mt_profile *profile)
 	free(profile->sites);
 	free(profile->modules);
 	free(profile->series);
+	for (size_t i = 0; i < profile->nalerts; i++)
+		free((void *)profile->alerts[i].site.frames);
+	free(profile->alerts);
+	for (size_t i = 0; i < profile->nleaks; i++)
+		free((void *)profile->leaks[i].frames);
+	free(profile->leaks);
+	gc_data_free(profile->gc);
 	strpool_free(profile->strings);
 	memset(profile, 0, sizeof(*profile));
 }

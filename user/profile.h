@@ -43,7 +43,33 @@ struct mt_sample {
 	uint64_t t_ns; /* since the start of the trace */
 	uint64_t inuse_bytes, inuse_count;
 	uint64_t alloc_bytes, alloc_count; /* cumulative */
+	uint64_t free_bytes, free_count;   /* cumulative */
 	uint64_t rss_bytes;                /* 0 when unknown */
+};
+
+enum mt_trend {
+	MT_TREND_FLAT,
+	MT_TREND_INCREASING,   /* consistently increasing */
+	MT_TREND_DECREASING,   /* consistently decreasing */
+	MT_TREND_FLUCTUATING,
+};
+
+/* One leak alert raised while tracing. */
+struct mt_alert {
+	uint64_t t_ns;      /* since the start of the trace */
+	uint64_t wall_ns;   /* CLOCK_REALTIME */
+	struct mt_site site; /* the site as it was at the alert (owns its frames) */
+	double rate_bytes_per_s;
+	enum mt_trend trend;
+	uint64_t oldest_age_ns;
+};
+
+/* Blocks still outstanding at the end, older than the leak age, per stack. */
+struct mt_leak {
+	const struct mt_frame *frames;
+	uint32_t nframes;
+	uint64_t count, bytes;
+	uint64_t oldest_age_ns;
 };
 
 struct mt_totals {
@@ -62,6 +88,8 @@ struct mt_drops {
 	uint64_t events_lost;   /* ring buffer full */
 };
 
+struct gc_data;
+
 struct mt_profile {
 	int32_t pid;
 	const char *command;        /* comm or argv[0] of the target */
@@ -75,6 +103,11 @@ struct mt_profile {
 	size_t nsites;
 	struct mt_sample *series;
 	size_t nseries;
+	struct mt_alert *alerts; /* in the order they were raised */
+	size_t nalerts;
+	struct mt_leak *leaks;   /* largest first */
+	size_t nleaks;
+	struct gc_data *gc;      /* GC cycles and pauses (gc.h), NULL when none was traced */
 	struct strpool *strings; /* owns every string above */
 };
 
@@ -95,6 +128,8 @@ uint64_t site_metric(const struct mt_site *site, enum mt_metric metric);
 /* "inuse_space" etc.; returns -EINVAL for an unknown name. */
 int metric_parse(const char *name, enum mt_metric *out);
 const char *metric_name(enum mt_metric metric);
+/* "consistently increasing" etc. */
+const char *trend_name(enum mt_trend trend);
 uint64_t drops_total(const struct mt_drops *drops);
 /* Sort sites by inuse_bytes, then alloc_bytes, descending. */
 void profile_sort_sites(struct mt_profile *profile);

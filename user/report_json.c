@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "gc_report.h"
 #include "json.h"
 #include "report_json.h"
 
@@ -17,6 +18,14 @@ static void write_frame(struct json *j, const struct mt_profile *p, const struct
 	json_str(j, "address", addr);
 	json_str(j, "offset", off);
 	json_close_object(j);
+}
+
+static void write_frames(struct json *j, const struct mt_profile *p, const struct mt_frame *f, uint32_t n)
+{
+	json_open_array(j, "frames");
+	for (uint32_t k = 0; k < n; k++)
+		write_frame(j, p, &f[k]);
+	json_close_array(j);
 }
 
 int report_json_write(const struct mt_profile *p, FILE *out)
@@ -55,10 +64,7 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 		const struct mt_site *s = &p->sites[i];
 
 		json_open_object(&j, NULL);
-		json_open_array(&j, "frames");
-		for (uint32_t k = 0; k < s->nframes; k++)
-			write_frame(&j, p, &s->frames[k]);
-		json_close_array(&j);
+		write_frames(&j, p, s->frames, s->nframes);
 		json_u64(&j, "alloc_count", s->alloc_count);
 		json_u64(&j, "alloc_bytes", s->alloc_bytes);
 		json_u64(&j, "inuse_count", s->inuse_count);
@@ -66,6 +72,40 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 		json_close_object(&j);
 	}
 	json_close_array(&j);
+
+	json_open_array(&j, "alerts");
+	for (size_t i = 0; i < p->nalerts; i++) {
+		const struct mt_alert *a = &p->alerts[i];
+
+		json_open_object(&j, NULL);
+		json_u64(&j, "time_ns", a->wall_ns);
+		json_u64(&j, "t_ns", a->t_ns);
+		json_i64(&j, "pid", p->pid);
+		write_frames(&j, p, a->site.frames, a->site.nframes);
+		json_f64(&j, "rate_bytes_per_s", a->rate_bytes_per_s);
+		json_u64(&j, "inuse_bytes", a->site.inuse_bytes);
+		json_u64(&j, "inuse_count", a->site.inuse_count);
+		json_str(&j, "trend", trend_name(a->trend));
+		json_u64(&j, "oldest_age_ns", a->oldest_age_ns);
+		json_close_object(&j);
+	}
+	json_close_array(&j);
+
+	json_open_array(&j, "leaks");
+	for (size_t i = 0; i < p->nleaks; i++) {
+		const struct mt_leak *l = &p->leaks[i];
+
+		json_open_object(&j, NULL);
+		write_frames(&j, p, l->frames, l->nframes);
+		json_u64(&j, "count", l->count);
+		json_u64(&j, "bytes", l->bytes);
+		json_u64(&j, "oldest_age_ns", l->oldest_age_ns);
+		json_close_object(&j);
+	}
+	json_close_array(&j);
+
+	if (p->gc)
+		gc_json_write(&j, p->gc);
 
 	json_open_array(&j, "series");
 	for (size_t i = 0; i < p->nseries; i++) {
@@ -77,6 +117,8 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 		json_u64(&j, "inuse_count", s->inuse_count);
 		json_u64(&j, "alloc_bytes", s->alloc_bytes);
 		json_u64(&j, "alloc_count", s->alloc_count);
+		json_u64(&j, "free_bytes", s->free_bytes);
+		json_u64(&j, "free_count", s->free_count);
 		json_u64(&j, "rss_bytes", s->rss_bytes);
 		json_close_object(&j);
 	}

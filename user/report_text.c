@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "frame_name.h"
+#include "gc_report.h"
 #include "humanize.h"
 #include "report_text.h"
 
@@ -96,5 +97,19 @@ void report_text_write(const struct mt_profile *p, int top, FILE *out)
 		if (s->nframes > 8)
 			fprintf(out, "        ... %u more frames\n", s->nframes - 8);
 	}
+	if (p->nalerts) {
+		fprintf(out, "\nleak alerts: %zu\n", p->nalerts);
+		for (size_t i = 0; i < p->nalerts; i++) {
+			const struct mt_alert *al = &p->alerts[i];
+			char label[512];
+
+			site_label(p, &al->site, 4, label, sizeof(label));
+			fprintf(out, "  at %s: %s grows %s/s (%s), oldest block %s\n", human_duration(al->t_ns, a),
+				label, human_bytes((uint64_t)al->rate_bytes_per_s, b), trend_name(al->trend),
+				human_duration(al->oldest_age_ns, c));
+		}
+	}
+	if (p->gc)
+		gc_text_write(p->gc, 10, out);
 	fflush(out);
 }

@@ -9,23 +9,27 @@
 #include <unistd.h>
 
 #include "elfimg.h"
+#include "probe_offset.h"
 #include "procmaps.h"
 #include "resolve.h"
 
+/* nargs: the argument registers the entry probe reads, which the
+ * instructions skipped before the probe must leave alone. */
 static const struct {
 	const char *name;
 	int kind;
+	unsigned nargs;
 } alloc_names[] = {
-	{ "malloc", AK_MALLOC },
-	{ "calloc", AK_CALLOC },
-	{ "realloc", AK_REALLOC },
-	{ "reallocarray", AK_REALLOCARRAY },
-	{ "free", AK_FREE },
-	{ "posix_memalign", AK_POSIX_MEMALIGN },
-	{ "aligned_alloc", AK_MEMALIGN },
-	{ "memalign", AK_MEMALIGN },
-	{ "valloc", AK_VALLOC },
-	{ "pvalloc", AK_PVALLOC },
+	{ "malloc", AK_MALLOC, 1 },
+	{ "calloc", AK_CALLOC, 2 },
+	{ "realloc", AK_REALLOC, 2 },
+	{ "reallocarray", AK_REALLOCARRAY, 3 },
+	{ "free", AK_FREE, 1 },
+	{ "posix_memalign", AK_POSIX_MEMALIGN, 3 },
+	{ "aligned_alloc", AK_MEMALIGN, 2 },
+	{ "memalign", AK_MEMALIGN, 2 },
+	{ "valloc", AK_VALLOC, 1 },
+	{ "pvalloc", AK_PVALLOC, 1 },
 };
 
 static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
@@ -71,9 +75,35 @@ static int fill_funcs(struct allocator *out, const struct elf_image *img, bool d
 		if (dup)
 			continue;
 		seen[out->nfuncs] = off;
-		out->funcs[out->nfuncs++] = (struct alloc_func){ alloc_names[i].name, alloc_names[i].kind, off };
+		out->funcs[out->nfuncs++] = (struct alloc_func){
+			.name = alloc_names[i].name, .kind = alloc_names[i].kind, .offset = off,
+			.skip = alloc_names[i].nargs, /* placed below, once host_path is known */
+		};
 	}
 	return out->nfuncs ? 0 : -ENOENT;
+}
+
+/*
+ * Moves each probe past leading instructions the kernel would single-step
+ * (an extra trap per call) to the first one it emulates, when the skipped
+ * ones leave the arguments and the stack alone.
+ */
+static void place_probes(struct allocator *a)
+{
+	for (int i = 0; i < a->nfuncs; i++) {
+		struct alloc_func *f = &a->funcs[i];
+		struct probe_placement pl;
+		unsigned nargs = f->skip;
+
+		f->skip = 0;
+		if (probe_place_file_args(a->host_path, f->offset, nargs, &pl)) {
+			snprintf(f->why, sizeof(f->why), "+0: code unreadable");
+			continue;
+		}
+		f->skip = pl.skip;
+		f->emulated = pl.emulated;
+		snprintf(f->why, sizeof(f->why), "%s", pl.why);
+	}
 }
 
 static int try_object(pid_t pid, const struct maps *m, const char *path, bool dynamic_only,
@@ -101,6 +131,7 @@ static int try_object(pid_t pid, const struct maps *m, const char *path, bool dy
 	snprintf(out->path, sizeof(out->path), "%s", path);
 	snprintf(out->host_path, sizeof(out->host_path), "%s%s", root, path);
 	out->inode = map->inode;
+	place_probes(out);
 	return 0;
 }
 

@@ -20,6 +20,9 @@ struct alloc_func {
 	const char *name;   /* "malloc", "free"... */
 	int kind;           /* enum alloc_kind (memtrace.h) */
 	uint64_t offset;    /* file offset of its entry, what uprobes take */
+	uint32_t skip;      /* bytes past the entry where its probes go (see probe_offset.h) */
+	bool emulated;      /* the kernel emulates the probed instruction */
+	char why[96];       /* how the placement was chosen, for -v */
 };
 
 struct allocator {

@@ -15,16 +15,30 @@
 
 #include <bpf/libbpf.h>
 
+#include "alerts.h"
+#include "gc.h"
+#include "gc_report.h"
 #include "heap.h"
+#include "leak.h"
 #include "launch.h"
 #include "log.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
 #include "output.h"
+#include "record.h"
 #include "report_text.h"
 #include "session.h"
+#include "sitegroup.h"
 #include "symbolize.h"
 #include "tracer.h"
+
+/* An alert as raised: the raw site is symbolized again for the final report. */
+struct pending_alert {
+	struct raw_site raw;
+	double rate;
+	enum mt_trend trend;
+	uint64_t oldest_age_ns, t_ns, wall_ns;
+};
 
 struct session {
 	const struct options *opts;
@@ -40,9 +54,15 @@ struct session {
 	char comm[64];
 	uint64_t start_ns, start_real_ns, end_ns;
 	uint64_t dl_stops_seen;
-	uint64_t prev_inuse, prev_alloc, prev_tick_ns;
+	uint64_t prev_inuse, prev_alloc, prev_view_ns;
 	struct mt_sample *series;
 	size_t nseries, series_cap;
+	struct gc_tracer *gc; /* NULL with --gc off or when no runtime was found */
+	struct leak_detector *leaks;
+	struct site_groups *groups;
+	struct alert_sink sink;
+	struct pending_alert *alerts;
+	size_t nalerts, alerts_cap;
 };
 
 static uint64_t now_ns(clockid_t clk)
@@ -78,7 +98,7 @@ static void read_comm(struct session *s)
 			exe[n] = '\0';
 			base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
 			if (strncmp(base, s->comm, 15) == 0)
-				snprintf(s->comm, sizeof(s->comm), "%s", base);
+				snprintf(s->comm, sizeof(s->comm), "%.63s", base);
 		}
 	}
 }
@@ -128,8 +148,11 @@ static void announce(struct session *s)
 		return;
 	s->announced = true;
 	read_comm(s);
-	fprintf(stderr, "Tracing PID %d (%s): %d allocator functions in %s. %s\n", (int)s->pid, s->comm,
-		s->tracer.alloc.nfuncs, s->tracer.alloc.path,
+
+	const char *gc = s->gc ? gc_describe(s->gc) : NULL;
+
+	fprintf(stderr, "Tracing PID %d (%s): %d allocator functions in %s%s%s. %s\n", (int)s->pid, s->comm,
+		s->tracer.alloc.nfuncs, s->tracer.alloc.path, gc ? "; " : "", gc ? gc : "",
 		s->launched ? "Reporting when it exits." : "Hit Ctrl-C to end.");
 }
 
@@ -141,6 +164,8 @@ static int reprobe(struct session *s)
 	int err;
 
 	symbolizer_refresh(s->sym);
+	if (s->gc)
+		gc_refresh(s->gc);
 	err = tracer_attach_allocator(&s->tracer, &changed);
 	if (err == -ENOENT || err == -ESRCH)
 		return 0; /* nothing defines malloc yet, or the process is gone */
@@ -193,6 +218,8 @@ static int handle_ptrace_stops(struct session *s)
 			if (w == s->pid) {
 				s->exited = true;
 				s->wait_status = status;
+			} else {
+				alert_reap(&s->sink, w, status);
 			}
 			continue;
 		}
@@ -253,8 +280,10 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static void push_sample(struct session *s, const struct mt_profile *p)
+static void push_sample(struct session *s, const struct heap_snapshot *snap, uint64_t now)
 {
+	uint64_t free_count = 0, free_bytes = 0;
+
 	if (s->nseries == s->series_cap) {
 		size_t cap = s->series_cap ? s->series_cap * 2 : 64;
 		struct mt_sample *v = realloc(s->series, cap * sizeof(*v));
@@ -264,17 +293,203 @@ static void push_sample(struct session *s, const struct mt_profile *p)
 		s->series = v;
 		s->series_cap = cap;
 	}
+	for (size_t i = 0; i < snap->nsites; i++) {
+		free_count += snap->sites[i].v.free_count;
+		free_bytes += snap->sites[i].v.free_bytes;
+	}
 	s->series[s->nseries++] = (struct mt_sample){
-		.t_ns = now_ns(CLOCK_MONOTONIC) - s->start_ns,
-		.inuse_bytes = p->totals.inuse_bytes,
-		.inuse_count = p->totals.inuse_count,
-		.alloc_bytes = p->totals.alloc_bytes,
-		.alloc_count = p->totals.alloc_count,
+		.t_ns = now - s->start_ns,
+		.inuse_bytes = snap->alloc_bytes - free_bytes,
+		.inuse_count = snap->inuse_count,
+		.alloc_bytes = snap->alloc_bytes,
+		.alloc_count = snap->alloc_count,
+		.free_bytes = free_bytes,
+		.free_count = free_count,
 		.rss_bytes = s->exited ? 0 : read_rss(s->pid),
 	};
 }
 
-static void tick(struct session *s)
+/* A profile of the whole heap written to DIR/PREFIX-<UTC time>.json. */
+static void write_snapshot(struct session *s, const char *dir, const char *prefix)
+{
+	char path[4096], stamp[32];
+	struct mt_profile p;
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	snprintf(path, sizeof(path), "%s/%s-%s.%03ldZ.json", dir, prefix, stamp, ts.tv_nsec / 1000000);
+	if (build_profile(s, &p))
+		return;
+	p.series = s->series;
+	p.nseries = s->nseries;
+	output_write(path, OUT_JSON, &p, s->opts->metric);
+	p.series = NULL;
+	p.nseries = 0;
+	profile_free(&p);
+}
+
+static int keep_alert(struct session *s, const struct raw_site *raw, const struct leak_verdict *v,
+		      uint64_t age, uint64_t now)
+{
+	struct pending_alert *pa;
+
+	if (s->nalerts == s->alerts_cap) {
+		size_t cap = s->alerts_cap ? s->alerts_cap * 2 : 8;
+		struct pending_alert *n = realloc(s->alerts, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		s->alerts = n;
+		s->alerts_cap = cap;
+	}
+	pa = &s->alerts[s->nalerts++];
+	pa->raw = *raw;
+	pa->rate = v->rate_bytes_per_s;
+	pa->trend = v->trend;
+	pa->oldest_age_ns = age;
+	pa->t_ns = now - s->start_ns;
+	pa->wall_ns = now_ns(CLOCK_REALTIME);
+	return 0;
+}
+
+static const struct raw_site *raw_find(const struct heap_snapshot *snap, uint64_t key)
+{
+	for (size_t i = 0; i < snap->nsites; i++)
+		if (snap->sites[i].key == key)
+			return &snap->sites[i];
+	return NULL;
+}
+
+/* An alert as the writers want it, its strings interned in p. */
+static int alert_from_pending(struct mt_profile *p, struct symbolizer *sym, const struct pending_alert *pa,
+			      struct mt_alert *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->t_ns = pa->t_ns;
+	out->wall_ns = pa->wall_ns;
+	out->rate_bytes_per_s = pa->rate;
+	out->trend = pa->trend;
+	out->oldest_age_ns = pa->oldest_age_ns;
+	return profile_site_from_raw(p, &pa->raw.v, sym, &out->site);
+}
+
+/* Sums per site group, for the leak detector. */
+struct group_sum {
+	uint64_t group, bytes, count;
+	const struct raw_site *largest; /* its frames stand for the group in alerts */
+};
+
+static struct group_sum *group_add(struct group_sum *v, size_t *n, uint64_t group, const struct raw_site *rs)
+{
+	uint64_t bytes = rs->v.alloc_bytes - rs->v.free_bytes;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (v[i].group == group) {
+			v[i].bytes += bytes;
+			v[i].count += rs->v.alloc_count - rs->v.free_count;
+			if (bytes > v[i].largest->v.alloc_bytes - v[i].largest->v.free_bytes)
+				v[i].largest = rs;
+			return v;
+		}
+	}
+	v[(*n)++] = (struct group_sum){ group, bytes, rs->v.alloc_count - rs->v.free_count, rs };
+	return v;
+}
+
+static void check_leaks(struct session *s, const struct heap_snapshot *snap, const struct group_sum *groups,
+			size_t ngroups, uint64_t now)
+{
+	uint64_t min_age = (uint64_t)(s->opts->leak_min_age_s * 1e9);
+	struct leak_verdict *v = NULL;
+	struct site_blocks *blocks = NULL;
+	size_t nblocks = 0;
+	int n;
+
+	n = leak_suspects(s->leaks, now, &v);
+	if (n <= 0)
+		goto out;
+	/* Ages need the live-block table: walk it only when a site is suspect. */
+	if (blocks_by_site(s->tracer.skel, &blocks, &nblocks))
+		goto out;
+	for (int i = 0; i < n; i++) {
+		const struct group_sum *g = NULL;
+		struct mt_profile p = { .pid = s->pid };
+		struct raw_site rep;
+		uint64_t oldest = UINT64_MAX, age;
+		struct mt_alert a;
+
+		for (size_t k = 0; k < ngroups && !g; k++)
+			if (groups[k].group == v[i].site)
+				g = &groups[k];
+		if (!g)
+			continue;
+		/* The group's oldest block: over every raw site in it. */
+		for (size_t k = 0; k < snap->nsites; k++) {
+			const struct raw_site *rs = &snap->sites[k];
+			const struct site_blocks *b;
+
+			if (!rs->v.alloc_count || site_group_of(s->groups, s->sym, rs->key, &rs->v) != g->group)
+				continue;
+			b = site_blocks_find(blocks, nblocks, rs->key);
+			if (b && b->oldest_ns < oldest)
+				oldest = b->oldest_ns;
+		}
+		if (oldest == UINT64_MAX || now < oldest || now - oldest < min_age)
+			continue;
+		age = now - oldest;
+		leak_mark_alerted(s->leaks, v[i].site);
+		/* The group's largest site stands for it, with the group's totals. */
+		rep = *g->largest;
+		rep.v.alloc_bytes = rep.v.free_bytes + g->bytes;
+		rep.v.alloc_count = rep.v.free_count + g->count;
+		if (keep_alert(s, &rep, &v[i], age, now))
+			continue;
+		p.command = profile_intern(&p, s->comm);
+		if (alert_from_pending(&p, s->sym, &s->alerts[s->nalerts - 1], &a) == 0) {
+			alert_deliver(&s->sink, &p, &a);
+			free((void *)a.site.frames);
+		}
+		profile_free(&p);
+		if (s->opts->alert_dump_dir)
+			write_snapshot(s, s->opts->alert_dump_dir, "alert");
+	}
+out:
+	free(v);
+	free(blocks);
+}
+
+/* Every second: the time series point and the leak detector's samples. */
+static void sample(struct session *s)
+{
+	struct heap_snapshot snap;
+	struct group_sum *groups;
+	size_t ngroups = 0;
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	if (snapshot_read(s->tracer.skel, &snap))
+		return;
+	push_sample(s, &snap, now);
+	groups = calloc(snap.nsites ? snap.nsites : 1, sizeof(*groups));
+	if (!groups)
+		goto out;
+	for (size_t i = 0; i < snap.nsites; i++) {
+		const struct raw_site *rs = &snap.sites[i];
+
+		if (rs->v.alloc_count)
+			group_add(groups, &ngroups, site_group_of(s->groups, s->sym, rs->key, &rs->v), rs);
+	}
+	for (size_t i = 0; i < ngroups; i++)
+		leak_observe(s->leaks, groups[i].group, now, groups[i].bytes, groups[i].count);
+	check_leaks(s, &snap, groups, ngroups, now);
+	free(groups);
+out:
+	snapshot_free(&snap);
+}
+
+static void live_view(struct session *s)
 {
 	struct mt_profile p;
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
@@ -283,29 +498,108 @@ static void tick(struct session *s)
 		symbolizer_refresh(s->sym);
 	if (build_profile(s, &p))
 		return;
-	push_sample(s, &p);
-	if (!s->opts->quiet)
-		live_view_print(&p, s->opts->top < 5 ? s->opts->top : 5, s->prev_inuse, s->prev_alloc,
-				now - s->prev_tick_ns, stderr);
+	live_view_print(&p, s->opts->top < 5 ? s->opts->top : 5, s->prev_inuse, s->prev_alloc,
+			now - s->prev_view_ns, stderr);
+	if (s->nalerts)
+		fprintf(stderr, "  leak alerts so far: %zu\n", s->nalerts);
+	if (s->gc) {
+		struct gc_data *d;
+
+		gc_poll(s->gc);
+		if (gc_collect(s->gc, &d) == 0) {
+			gc_live_line(d, s->prev_view_ns, stderr);
+			gc_data_free(d);
+		}
+	}
 	s->prev_inuse = p.totals.inuse_bytes;
 	s->prev_alloc = p.totals.alloc_bytes;
-	s->prev_tick_ns = now;
+	s->prev_view_ns = now;
 	profile_free(&p);
+}
+
+static int cmp_leak(const void *a, const void *b)
+{
+	const struct mt_leak *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+/*
+ * Blocks still outstanding at the end and older than --leak-min-age, per
+ * stack.  A command that exited leaked everything it still held.
+ */
+static int add_leaks(struct session *s, struct mt_profile *p, const struct heap_snapshot *snap)
+{
+	uint64_t min_age = (s->launched && s->exited) ? 0 : (uint64_t)(s->opts->leak_min_age_s * 1e9);
+	struct site_blocks *blocks = NULL;
+	size_t nblocks = 0;
+	int err;
+
+	err = blocks_by_site(s->tracer.skel, &blocks, &nblocks);
+	if (err)
+		return err;
+	p->leaks = calloc(nblocks ? nblocks : 1, sizeof(*p->leaks));
+	if (!p->leaks) {
+		free(blocks);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nblocks; i++) {
+		const struct raw_site *raw = raw_find(snap, blocks[i].site);
+		uint64_t age = s->end_ns > blocks[i].oldest_ns ? s->end_ns - blocks[i].oldest_ns : 0;
+		struct mt_site site;
+
+		if (!raw || age < min_age)
+			continue;
+		if (profile_site_from_raw(p, &raw->v, s->sym, &site))
+			continue;
+		p->leaks[p->nleaks++] = (struct mt_leak){
+			.frames = site.frames, .nframes = site.nframes, .count = blocks[i].count,
+			.bytes = blocks[i].bytes, .oldest_age_ns = age,
+		};
+	}
+	free(blocks);
+	if (p->nleaks)
+		qsort(p->leaks, p->nleaks, sizeof(*p->leaks), cmp_leak);
+	return 0;
 }
 
 static int finish(struct session *s)
 {
 	const struct options *o = s->opts;
-	struct mt_profile p;
+	struct heap_snapshot snap;
+	struct mt_profile p = {};
 	int err, failed = 0;
 
 	s->end_ns = now_ns(CLOCK_MONOTONIC);
-	err = build_profile(s, &p);
+	err = snapshot_read(s->tracer.skel, &snap);
+	if (!err)
+		err = profile_build(&snap, s->sym, &p);
+	if (!err) {
+		p.pid = s->pid;
+		p.command = profile_intern(&p, s->comm);
+		p.start_realtime_ns = s->start_real_ns;
+		p.duration_ns = s->end_ns - s->start_ns;
+		push_sample(s, &snap, s->end_ns);
+		err = add_leaks(s, &p, &snap);
+	}
+	if (!err && s->nalerts) {
+		p.alerts = calloc(s->nalerts, sizeof(*p.alerts));
+		for (size_t i = 0; p.alerts && i < s->nalerts; i++)
+			if (alert_from_pending(&p, s->sym, &s->alerts[i], &p.alerts[p.nalerts]) == 0)
+				p.nalerts++;
+	}
+	snapshot_free(&snap);
+	if (!err && s->gc) {
+		gc_stop(s->gc);
+		gc_collect(s->gc, &p.gc);
+	}
 	if (err) {
 		log_error("cannot read the trace: %s", strerror(-err));
+		profile_free(&p);
 		return err;
 	}
-	push_sample(s, &p);
 	p.series = s->series;
 	p.nseries = s->nseries;
 	s->series = NULL;
@@ -317,6 +611,19 @@ static int finish(struct session *s)
 
 		output_format_for(o->outputs[i], &fmt);
 		failed |= output_write(o->outputs[i], fmt, &p, o->metric) != 0;
+	}
+	if (o->record_path) {
+		err = record_write(o->record_path, &p);
+		if (err) {
+			log_error("cannot write %s: %s", o->record_path, strerror(-err));
+			failed = 1;
+		}
+	}
+	if (o->gc_svg) {
+		if (!p.gc)
+			log_warn("--gc-svg %s: no GC pauses were traced, nothing written", o->gc_svg);
+		else if (gc_svg_save(p.gc, o->gc_svg))
+			failed = 1;
 	}
 	/* stdout may carry the JSON report: then the text report goes to stderr. */
 	report_text_write(&p, o->top, o->json_path && strcmp(o->json_path, "-") == 0 ? stderr : stdout);
@@ -359,9 +666,18 @@ static int load(struct session *s)
 			  "-vvv shows the verifier log)", strerror(-err));
 		return err;
 	}
+	{
+		struct leak_config lc = { s->opts->leak_window_s, s->opts->leak_min_rate, s->opts->leak_min_age_s };
+
+		s->leaks = leak_detector_new(&lc);
+		s->groups = site_groups_new();
+		err = alert_sink_open(&s->sink, s->opts->alerts_path, s->opts->on_alert);
+		if (err)
+			return err;
+	}
 	s->sym = symbolizer_new(s->pid);
 	s->rb = ring_buffer__new(bpf_map__fd(s->tracer.skel->maps.events), on_event, s, NULL);
-	if (!s->sym || !s->rb)
+	if (!s->sym || !s->rb || !s->leaks || !s->groups)
 		return -ENOMEM;
 	return 0;
 }
@@ -389,12 +705,32 @@ static int attach_running(struct session *s)
 	return 0;
 }
 
+static uint64_t advance(uint64_t due, uint64_t period, uint64_t now)
+{
+	due += period;
+	return due < now ? now + period : due;
+}
+
+static void reap_hooks(struct session *s)
+{
+	int status;
+	pid_t w;
+
+	while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+		alert_reap(&s->sink, w, status);
+}
+
 static int event_loop(struct session *s, int sfd)
 {
 	const struct options *o = s->opts;
 	uint64_t interval = (uint64_t)(o->interval_s * 1e9);
 	uint64_t deadline = o->duration_s ? s->start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
-	uint64_t next_tick = s->start_ns + interval;
+	/* Leak detection and the time series sample every second (or every
+	 * interval when that is shorter); the live view prints every interval. */
+	uint64_t period = interval < 1000000000ULL ? interval : 1000000000ULL;
+	uint64_t snap_every = (uint64_t)(o->snapshot_every_s * 1e9);
+	uint64_t next_sample = s->start_ns + period, next_view = s->start_ns + interval;
+	uint64_t next_snap = snap_every ? s->start_ns + snap_every : UINT64_MAX;
 	int epfd, pidfd = -1, err = 0;
 	struct epoll_event ev = { .events = EPOLLIN };
 
@@ -414,9 +750,13 @@ static int event_loop(struct session *s, int sfd)
 	}
 	while (!s->stop && !s->exited) {
 		struct epoll_event got[4];
-		uint64_t now = now_ns(CLOCK_MONOTONIC), wake = next_tick;
+		uint64_t now = now_ns(CLOCK_MONOTONIC), wake = next_sample;
 		int n, timeout;
 
+		if (next_view < wake)
+			wake = next_view;
+		if (next_snap < wake)
+			wake = next_snap;
 		if (deadline && deadline < wake)
 			wake = deadline;
 		timeout = wake > now ? (int)((wake - now) / 1000000) + 1 : 0;
@@ -430,8 +770,11 @@ static int event_loop(struct session *s, int sfd)
 				struct signalfd_siginfo si;
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo == SIGCHLD)
+					if (si.ssi_signo == SIGCHLD) {
+						if (!s->launched)
+							reap_hooks(s);
 						continue;
+					}
 					/* A terminal's Ctrl-C reaches the command by itself;
 					 * a kill aimed at memtrace is passed on to it. */
 					if (!s->launched)
@@ -444,6 +787,8 @@ static int event_loop(struct session *s, int sfd)
 			}
 		}
 		ring_buffer__consume(s->rb);
+		if (s->gc)
+			gc_poll(s->gc);
 		if (s->launched) {
 			err = handle_ptrace_stops(s);
 			if (err)
@@ -452,11 +797,20 @@ static int event_loop(struct session *s, int sfd)
 		now = now_ns(CLOCK_MONOTONIC);
 		if (deadline && now >= deadline)
 			s->stop = true;
-		if (now >= next_tick && !s->exited && !s->stop) {
-			tick(s);
-			next_tick += interval;
-			if (next_tick < now)
-				next_tick = now + interval;
+		if (s->exited || s->stop)
+			break;
+		if (now >= next_sample) {
+			sample(s);
+			next_sample = advance(next_sample, period, now);
+		}
+		if (now >= next_view) {
+			if (!o->quiet)
+				live_view(s);
+			next_view = advance(next_view, interval, now);
+		}
+		if (now >= next_snap) {
+			write_snapshot(s, o->snapshot_dir, "heap");
+			next_snap = advance(next_snap, snap_every, now);
 		}
 	}
 	if (pidfd >= 0)
@@ -497,7 +851,10 @@ int session_run(const struct options *opts)
 	err = load(&s);
 	if (err)
 		goto out;
-	s.start_ns = s.prev_tick_ns = now_ns(CLOCK_MONOTONIC);
+	/* A GC runtime that can't be traced is one line, not the end of the trace. */
+	if (opts->gc)
+		(s.launched ? gc_open_watch : gc_open)(&s.gc, s.pid, opts->verbose);
+	s.start_ns = s.prev_view_ns = now_ns(CLOCK_MONOTONIC);
 	s.start_real_ns = now_ns(CLOCK_REALTIME);
 	if (s.launched) {
 		err = launch_release(&l);
@@ -526,6 +883,11 @@ out:
 	}
 	ring_buffer__free(s.rb);
 	symbolizer_free(s.sym);
+	gc_close(s.gc);
+	leak_detector_free(s.leaks);
+	site_groups_free(s.groups);
+	alert_sink_close(&s.sink);
+	free(s.alerts);
 	tracer_close(&s.tracer);
 	free(s.series);
 	close(sfd);

@@ -111,12 +111,16 @@ int tracer_attach_allocator(struct tracer *t, bool *changed)
 	if (!t->links)
 		return -ENOMEM;
 	for (int i = 0; i < a.nfuncs; i++) {
-		offs[i] = a.funcs[i].offset;
-		cookies[i] = (uint64_t)a.funcs[i].kind;
-		if (a.funcs[i].kind != AK_FREE)
-			roffs[nret++] = a.funcs[i].offset;
-		log_debug(t->verbose, 1, "probe %s at %s+0x%llx", a.funcs[i].name, a.path,
-			  (unsigned long long)a.funcs[i].offset);
+		const struct alloc_func *f = &a.funcs[i];
+
+		/* Entry and return probe on one instruction: one trap serves both. */
+		offs[i] = f->offset + f->skip;
+		cookies[i] = (uint64_t)f->kind;
+		if (f->kind != AK_FREE)
+			roffs[nret++] = offs[i];
+		log_debug(t->verbose, 1, "probe %s at %s+0x%llx, %s+%u: %s%s", f->name, a.path,
+			  (unsigned long long)offs[i], f->name, f->skip, f->why,
+			  f->emulated ? "" : " (single-stepped: costs an extra trap per call)");
 	}
 	err = attach_many(t, t->skel->progs.alloc_enter, a.host_path, offs, cookies, a.nfuncs, false, t->links,
 			  &t->nlinks);

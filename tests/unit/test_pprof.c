@@ -22,7 +22,9 @@ static void sample(struct mt_profile *p)
 	p->nseries = 3;
 	p->series = calloc(3, sizeof(*p->series));
 	for (size_t i = 0; i < 3; i++)
-		p->series[i] = (struct mt_sample){ i * 1000, 100 * i, i, 200 * i, 2 * i, i ? 4096 * i : 0 };
+		p->series[i] = (struct mt_sample){ .t_ns = i * 1000, .inuse_bytes = 100 * i, .inuse_count = i,
+						   .alloc_bytes = 200 * i, .alloc_count = 2 * i,
+						   .rss_bytes = i ? 4096 * i : 0 };
 }
 
 static char *write_tmp(const struct mt_profile *p)

@@ -97,7 +97,8 @@ static int build(struct mt_profile *p, size_t nsites)
 		p->nsites++;
 	}
 	for (size_t i = 0; i < 10000; i++)
-		p->series[i] = (struct mt_sample){ i * 6000000ULL, i * 4096, i, i * 8192, 2 * i, i * 5000 };
+		p->series[i] = (struct mt_sample){ .t_ns = i * 6000000ULL, .inuse_bytes = i * 4096, .inuse_count = i,
+						   .alloc_bytes = i * 8192, .alloc_count = 2 * i, .rss_bytes = i * 5000 };
 	p->nseries = 10000;
 	profile_sort_sites(p);
 	return 0;

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Page faults and address-space changes of the target, per user stack.
+ *
+ *  - page_fault_user: exceptions:page_fault_user, or (when the kernel has no
+ *    such tracepoint) page_fault_perf on the PERF_COUNT_SW_PAGE_FAULTS
+ *    software event, sample_period 1, one event per CPU.  Each fault of the
+ *    target charges one page to the faulting stack (frames[0] = the faulting
+ *    instruction) and to the region its address lands in.
+ *  - syscalls:sys_enter_/sys_exit_ mmap, munmap, mremap, brk, madvise: the
+ *    length is noted at entry, and charged at a successful exit.
+ *
+ * Aggregation happens here, in one site table (include/faults.h); nothing is
+ * queued per event.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "faults.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set before load: the verifier prunes the check when it is 0. */
+const volatile __u32 target_tgid = 0;
+/* Set before load: skip the VMA lookup (regions from the mm's bounds only). */
+const volatile bool no_vma = false;
+/* Set before load when the syscall programs run (they keep vma_gen). */
+const volatile bool use_vma_cache = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MT_FAULT_MAX_SITES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct mt_fault_site_value);
+} fsites SEC(".maps");
+
+/* Too big for the 512-byte BPF stack: the stack is walked into here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_fault_site_value);
+} fscratch SEC(".maps");
+
+/* LRU: a thread that died inside a syscall is evicted, never fills it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct mt_sys_inflight);
+} sys_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MT_VMA_CACHE_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct mt_vma_cache);
+} vma_cache SEC(".maps");
+
+struct mt_fault_counters fcounters;
+/* Bumped by every mmap/munmap/mremap/brk of the target: cached VMAs expire. */
+__u64 vma_gen;
+
+/* The per-syscall tracepoints' records (see their format files). */
+struct sys_enter_rec {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
+};
+
+struct sys_exit_rec {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+/* exceptions:page_fault_user's record. */
+struct page_fault_rec {
+	__u64 common;
+	__u64 address;
+	__u64 ip;
+	__u64 error_code;
+};
+
+static __always_inline bool is_target(void)
+{
+	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+}
+
+static __always_inline __u64 page_align(__u64 len)
+{
+	return (len + MT_PAGE_SIZE - 1) & ~(MT_PAGE_SIZE - 1);
+}
+
+static __always_inline __u64 hash_frames(const __u64 *frames, __u32 n)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ n;
+
+	for (__u32 i = 0; i < MT_MAX_FRAMES; i++) {
+		if (i >= n)
+			break;
+		h = (h ^ frames[i]) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h == MT_UNKNOWN_STACK ? 1 : h;
+}
+
+static __always_inline bool same_frames(const struct mt_fault_site_value *a,
+					const struct mt_fault_site_value *b, __u32 n)
+{
+	if (a->nframes != n)
+		return false;
+	for (__u32 i = 0; i < MT_MAX_FRAMES; i++) {
+		if (i >= n)
+			break;
+		if (a->frames[i] != b->frames[i])
+			return false;
+	}
+	return true;
+}
+
+struct exec_ctx {
+	bool exec;
+};
+
+static long exec_cb(struct task_struct *task, struct vm_area_struct *vma, struct exec_ctx *c)
+{
+	c->exec = (vma->vm_flags & MT_VM_EXEC) != 0;
+	return 0;
+}
+
+/* Is the instruction before ret a call (rel32, or indirect through ModRM /2)? */
+static __always_inline bool is_call_site(__u64 ret)
+{
+	__u8 b[8];
+
+	if (ret < 8 || bpf_probe_read_user(b, sizeof(b), (void *)(ret - 8)))
+		return false;
+	if (b[3] == 0xe8) /* call rel32 */
+		return true;
+	/* ff /2: call *%reg (ret-2), *d8(%reg) (ret-3), *d32(%rip) (ret-6), with SIB (ret-7) */
+	return (b[6] == 0xff && ((b[7] >> 3) & 7) == 2) || (b[5] == 0xff && ((b[6] >> 3) & 7) == 2) ||
+	       (b[2] == 0xff && ((b[3] >> 3) & 7) == 2) || (b[1] == 0xff && ((b[2] >> 3) & 7) == 2);
+}
+
+/*
+ * A syscall wrapper (glibc's mmap64, munmap, __brk, madvise, syscall) is a
+ * leaf without a frame: the frame-pointer walk goes from the user ip straight
+ * to the return address of its caller's caller, losing the caller.  At the
+ * syscall instruction the caller's return address is at [sp]: insert it as
+ * frames[1] when it follows a call instruction in an executable mapping and
+ * is not already there.  Wrappers with a stack frame (glibc's variadic
+ * mremap) keep something else at [sp]: their caller stays lost.
+ */
+static __always_inline void leaf_fixup(struct mt_fault_site_value *sc, __u32 *n)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct exec_ctx c = {};
+	__u64 ret = 0, sp;
+	__u32 i;
+
+	if (*n < 1 || *n >= MT_MAX_FRAMES)
+		return;
+	sp = BPF_CORE_READ(regs, sp);
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)sp) || !ret)
+		return;
+	if (*n >= 2 && sc->frames[1] == ret)
+		return;
+	if (!is_call_site(ret))
+		return;
+	if (bpf_find_vma(task, ret, exec_cb, &c, 0) || !c.exec)
+		return;
+	/* Shift frames[1..n) up by one; bounded for the verifier. */
+	for (i = MT_MAX_FRAMES - 1; i > 1; i--) {
+		if (i <= *n)
+			sc->frames[i] = sc->frames[i - 1];
+	}
+	sc->frames[1] = ret;
+	(*n)++;
+	__sync_fetch_and_add(&fcounters.leaf_fixups, 1);
+}
+
+/* The site of the current user stack; the unknown site when it can't be kept. */
+static __always_inline struct mt_fault_site_value *current_site(void *ctx, bool fixup)
+{
+	__u32 zero = 0, n;
+	struct mt_fault_site_value *sc, *site;
+	__u64 h, unknown = MT_UNKNOWN_STACK;
+	long len;
+	int err;
+
+	sc = bpf_map_lookup_elem(&fscratch, &zero);
+	if (!sc)
+		return bpf_map_lookup_elem(&fsites, &unknown);
+	/* Starts at the user ip of the fault or syscall: frames[0] is the
+	 * instruction itself, not a return address. */
+	len = bpf_get_stack(ctx, sc->frames, sizeof(sc->frames), BPF_F_USER_STACK);
+	if (len <= 0) {
+		__sync_fetch_and_add(&fcounters.no_stack, 1);
+		return bpf_map_lookup_elem(&fsites, &unknown);
+	}
+	n = len / sizeof(__u64);
+	if (fixup)
+		leaf_fixup(sc, &n);
+	h = hash_frames(sc->frames, n);
+	site = bpf_map_lookup_elem(&fsites, &h);
+	if (site) {
+		if (same_frames(site, sc, n))
+			return site;
+		__sync_fetch_and_add(&fcounters.stack_collide, 1);
+		return bpf_map_lookup_elem(&fsites, &unknown);
+	}
+	__builtin_memset(sc, 0, offsetof(struct mt_fault_site_value, nframes));
+	sc->nframes = n;
+	err = bpf_map_update_elem(&fsites, &h, sc, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU inserted it */) {
+		__sync_fetch_and_add(&fcounters.stack_full, 1);
+		return bpf_map_lookup_elem(&fsites, &unknown);
+	}
+	site = bpf_map_lookup_elem(&fsites, &h);
+	if (site && same_frames(site, sc, n))
+		return site;
+	__sync_fetch_and_add(&fcounters.stack_collide, 1);
+	return bpf_map_lookup_elem(&fsites, &unknown);
+}
+
+/* ---- page faults ---- */
+
+struct vma_ctx {
+	struct mt_vma_cache v;
+	bool found;
+};
+
+static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, struct vma_ctx *c)
+{
+	__u64 flags = vma->vm_flags;
+
+	c->found = true;
+	c->v.start = vma->vm_start;
+	c->v.end = vma->vm_end;
+	c->v.flags = (vma->vm_file ? MT_VMAC_FILE : 0) | (flags & MT_VM_GROWSDOWN ? MT_VMAC_GROWSDOWN : 0) |
+		     (flags & MT_VM_HUGETLB ? MT_VMAC_HUGETLB : 0);
+	return 0;
+}
+
+static __always_inline void on_fault(void *ctx, __u64 addr)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct mm_struct *mm = task->mm;
+	struct mt_fault_site_value *site;
+	__u64 bytes = MT_PAGE_SIZE, sp, start_brk, brk, start_stack, gen, key;
+	struct mt_vma_cache *cached;
+	struct vma_ctx c = {};
+	__u32 region = MT_REGION_OTHER;
+	long err = 0;
+
+	if (!mm)
+		return;
+	/* The stack first: the verifier walks its loops once, before the
+	 * region branches multiply the states. */
+	site = current_site(ctx, false);
+	sp = BPF_CORE_READ(regs, sp);
+	start_brk = BPF_CORE_READ(mm, start_brk);
+	brk = BPF_CORE_READ(mm, brk);
+	start_stack = BPF_CORE_READ(mm, start_stack);
+	if (addr >= start_brk && addr < page_align(brk)) {
+		region = MT_REGION_HEAP; /* known without the VMA */
+		goto count;
+	}
+	key = addr >> MT_VMA_CACHE_SHIFT;
+	gen = vma_gen;
+	cached = use_vma_cache ? bpf_map_lookup_elem(&vma_cache, &key) : NULL;
+	if (cached && cached->mm == (__u64)mm && cached->gen == gen && addr >= cached->start &&
+	    addr < cached->end) {
+		c.v = *cached;
+		c.found = true;
+	} else if (no_vma) {
+		err = -16; /* EBUSY: as if the lookup failed */
+	} else {
+		err = bpf_find_vma(task, addr, vma_cb, &c, 0);
+		if (!err && c.found && use_vma_cache) {
+			c.v.mm = (__u64)mm;
+			c.v.gen = gen;
+			bpf_map_update_elem(&vma_cache, &key, &c.v, BPF_ANY);
+		}
+	}
+	if (c.found) {
+		if (c.v.flags & MT_VMAC_FILE)
+			region = MT_REGION_FILE;
+		else if ((c.v.flags & MT_VMAC_GROWSDOWN) || (start_stack >= c.v.start && start_stack < c.v.end) ||
+			 (sp >= c.v.start && sp < c.v.end))
+			/* The main stack, or the mapping holding the faulting
+			 * thread's stack pointer: its own thread stack. */
+			region = MT_REGION_STACK;
+		else
+			region = MT_REGION_ANON;
+		if (c.v.flags & MT_VMAC_HUGETLB) {
+			bytes = MT_HPAGE_SIZE;
+			__sync_fetch_and_add(&fcounters.hugetlb, 1);
+		}
+	} else if (err == -2 /* ENOENT: no VMA holds addr */) {
+		/* Below the main stack's VMA, near sp: the stack growing. */
+		if (addr < start_stack && addr + (16ULL << 20) >= sp)
+			region = MT_REGION_STACK;
+	} else {
+		/* EBUSY: the mmap lock was taken or its deferred unlock pending. */
+		__sync_fetch_and_add(&fcounters.vma_unknown, 1);
+	}
+count:
+	__sync_fetch_and_add(&fcounters.faults, 1);
+	__sync_fetch_and_add(&fcounters.fault_bytes, bytes);
+	if (!site)
+		return;
+	__sync_fetch_and_add(&site->fault_count, 1);
+	__sync_fetch_and_add(&site->fault_bytes, bytes);
+	if (region < MT_NREGIONS)
+		__sync_fetch_and_add(&site->regions[region], 1);
+}
+
+SEC("tp/exceptions/page_fault_user")
+int page_fault_user(struct page_fault_rec *ctx)
+{
+	if (is_target())
+		on_fault(ctx, ctx->address);
+	return 0;
+}
+
+/* Fallback: the software page-fault event, one per CPU; ctx->addr is the
+ * faulting address (perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS, 1, regs, addr)). */
+SEC("perf_event")
+int page_fault_perf(struct bpf_perf_event_data *ctx)
+{
+	if (is_target())
+		on_fault(ctx, ctx->addr);
+	return 0;
+}
+
+/* ---- mmap, munmap, mremap, brk, madvise ---- */
+
+static __always_inline void sys_enter(__u32 kind, __u64 a0, __u64 a1)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mt_sys_inflight st = { .a0 = a0, .a1 = a1, .kind = kind };
+
+	if (bpf_map_update_elem(&sys_inflight, &tid, &st, BPF_ANY))
+		__sync_fetch_and_add(&fcounters.inflight_full, 1);
+}
+
+/* The in-flight call of kind on this thread, cleared; false when none. */
+static __always_inline bool sys_exit(__u32 kind, struct mt_sys_inflight *out)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mt_sys_inflight *st = bpf_map_lookup_elem(&sys_inflight, &tid);
+
+	if (!st || st->kind != kind)
+		return false;
+	*out = *st;
+	st->kind = 0;
+	if (kind != MT_SYS_MADVISE)
+		__sync_fetch_and_add(&vma_gen, 1); /* the address space may have changed */
+	return true;
+}
+
+static __always_inline bool failed(__s64 ret)
+{
+	return ret < 0 && ret >= -4095;
+}
+
+SEC("tp/syscalls/sys_enter_mmap")
+int mmap_enter(struct sys_enter_rec *ctx)
+{
+	if (is_target())
+		sys_enter(MT_SYS_MMAP, ctx->args[1], 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_mmap")
+int mmap_exit(struct sys_exit_rec *ctx)
+{
+	struct mt_fault_site_value *site;
+	struct mt_sys_inflight st;
+
+	if (!is_target() || !sys_exit(MT_SYS_MMAP, &st) || failed(ctx->ret))
+		return 0;
+	site = current_site(ctx, true);
+	if (site) {
+		__sync_fetch_and_add(&site->mmap_count, 1);
+		__sync_fetch_and_add(&site->mmap_bytes, page_align(st.a0));
+	}
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_munmap")
+int munmap_enter(struct sys_enter_rec *ctx)
+{
+	if (is_target())
+		sys_enter(MT_SYS_MUNMAP, ctx->args[1], 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_munmap")
+int munmap_exit(struct sys_exit_rec *ctx)
+{
+	struct mt_fault_site_value *site;
+	struct mt_sys_inflight st;
+
+	if (!is_target() || !sys_exit(MT_SYS_MUNMAP, &st) || ctx->ret != 0)
+		return 0;
+	site = current_site(ctx, true);
+	if (site) {
+		__sync_fetch_and_add(&site->munmap_count, 1);
+		__sync_fetch_and_add(&site->munmap_bytes, page_align(st.a0));
+	}
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_mremap")
+int mremap_enter(struct sys_enter_rec *ctx)
+{
+	if (is_target())
+		sys_enter(MT_SYS_MREMAP, ctx->args[1], ctx->args[2]);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_mremap")
+int mremap_exit(struct sys_exit_rec *ctx)
+{
+	struct mt_fault_site_value *site;
+	struct mt_sys_inflight st;
+	__u64 old_len, new_len;
+
+	if (!is_target() || !sys_exit(MT_SYS_MREMAP, &st) || failed(ctx->ret))
+		return 0;
+	old_len = page_align(st.a0);
+	new_len = page_align(st.a1);
+	site = current_site(ctx, true);
+	if (!site)
+		return 0;
+	__sync_fetch_and_add(&site->mremap_count, 1);
+	if (new_len > old_len)
+		__sync_fetch_and_add(&site->mremap_grow_bytes, new_len - old_len);
+	else if (old_len > new_len)
+		__sync_fetch_and_add(&site->mremap_shrink_bytes, old_len - new_len);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_brk")
+int brk_enter(struct sys_enter_rec *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (is_target() && task->mm)
+		sys_enter(MT_SYS_BRK, BPF_CORE_READ(task, mm, brk), ctx->args[0]);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_brk")
+int brk_exit(struct sys_exit_rec *ctx)
+{
+	struct mt_fault_site_value *site;
+	struct mt_sys_inflight st;
+	__u64 old_brk, new_brk;
+
+	if (!is_target() || !sys_exit(MT_SYS_BRK, &st))
+		return 0;
+	/* brk returns the break, moved or not: page-aligned, the change is
+	 * what was mapped or unmapped.  brk(0) and refusals change nothing. */
+	old_brk = page_align(st.a0);
+	new_brk = page_align((__u64)ctx->ret);
+	if (old_brk == new_brk)
+		return 0;
+	site = current_site(ctx, true);
+	if (!site)
+		return 0;
+	__sync_fetch_and_add(&site->brk_count, 1);
+	if (new_brk > old_brk)
+		__sync_fetch_and_add(&site->brk_grow_bytes, new_brk - old_brk);
+	else
+		__sync_fetch_and_add(&site->brk_shrink_bytes, old_brk - new_brk);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_madvise")
+int madvise_enter(struct sys_enter_rec *ctx)
+{
+	__u64 advice = ctx->args[2];
+
+	/* MADV_DONTNEED (4), MADV_FREE (8): memory handed back to the kernel. */
+	if (is_target() && (advice == 4 || advice == 8))
+		sys_enter(MT_SYS_MADVISE, ctx->args[1], advice);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_madvise")
+int madvise_exit(struct sys_exit_rec *ctx)
+{
+	struct mt_fault_site_value *site;
+	struct mt_sys_inflight st;
+
+	if (!is_target() || !sys_exit(MT_SYS_MADVISE, &st) || ctx->ret != 0)
+		return 0;
+	site = current_site(ctx, true);
+	if (site) {
+		__sync_fetch_and_add(&site->madvise_count, 1);
+		__sync_fetch_and_add(&site->madvise_bytes, page_align(st.a0));
+	}
+	return 0;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Check a bpftrace map dump of refgc probes (tests/refgc/probes.bt.in)
+against refgc-bench's JSON output (--pauses).
+
+usage: check_probes.py TRACE_LOG BENCH_JSON
+Exit 0 when every probe fired once per cycle with the documented
+arguments, and every pause the runtime recorded has exactly one
+pause__start/pause__done pair around it whose duration matches the
+recorded one within 5% or 20 us (at most 10% outliers: preemption on
+the way back from a uprobe trap, which a busy machine makes likely)."""
+import json
+import re
+import sys
+from collections import defaultdict
+
+MAPS = ["gc_start_n", "gc_start_live", "gc_start_goal", "gc_done_n", "gc_done_live",
+        "gc_done_freed", "pause_start_n", "pause_start_ns", "pause_done_n", "pause_done_ns",
+        "mark_start_n", "mark_done_n", "mark_done_bytes", "sweep_start_n", "sweep_done_n",
+        "sweep_done_bytes"]
+
+
+def fail(msg):
+    print(f"probes: FAIL: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main():
+    log, bench = sys.argv[1], json.load(open(sys.argv[2]))
+    pid, mode = bench["pid"], bench["mode"]
+    m = defaultdict(dict)   # map name -> key tuple (without pid) -> value
+    for line in open(log):
+        r = re.match(r"@(\w+)\[([\d, ]+)\]: (\d+)$", line.strip())
+        if not r:
+            continue
+        key = tuple(int(x) for x in r.group(2).split(","))
+        if key[0] == pid:
+            m[r.group(1)][key[1:]] = int(r.group(3))
+    for name in ("gc_start_n", "gc_done_n", "pause_start_n", "pause_done_n",
+                 "mark_start_n", "mark_done_n", "sweep_start_n", "sweep_done_n"):
+        if not m[name]:
+            fail(f"probe {name[:-2].replace('_', '__', 1)} never fired for pid {pid}")
+
+    cycles = sorted(c for (c,) in m["gc_start_n"])
+    if cycles != list(range(1, len(cycles) + 1)):
+        fail(f"gc__start cycles are not 1..N: {cycles[:10]}")
+    for name in ("gc_start_n", "gc_done_n", "mark_start_n", "mark_done_n",
+                 "sweep_start_n", "sweep_done_n"):
+        got = m[name]
+        if sorted(c for (c,) in got) != cycles:
+            fail(f"{name[:-2]}: fired for cycles {sorted(got)[:10]}..., want 1..{len(cycles)}")
+        bad = [c for c, n in got.items() if n != 1]
+        if bad:
+            fail(f"{name[:-2]}: fired more than once for cycles {bad[:10]}")
+    if any(m["gc_start_goal"][(c,)] == 0 for c in cycles):
+        fail("gc__start: heap_goal_bytes is 0")
+    if not any(v > 0 for v in m["mark_done_bytes"].values()):
+        fail("mark__done: marked_bytes never > 0")
+    if not any(v > 0 for v in m["gc_done_freed"].values()):
+        fail("gc__done: freed_bytes never > 0")
+    if not any(v > 0 for v in m["sweep_done_bytes"].values()):
+        fail("sweep__done: swept_bytes never > 0")
+
+    phases = {0} if mode == "stw" else {1, 2}
+    keys = set(m["pause_start_n"])
+    if keys != set(m["pause_done_n"]):
+        fail("pause__start and pause__done do not pair up")
+    if keys != {(c, p) for c in cycles for p in phases}:
+        fail(f"pauses {sorted(keys)[:6]}... are not one per phase {sorted(phases)} per cycle")
+    for k in keys:
+        if m["pause_start_n"][k] != 1 or m["pause_done_n"][k] != 1:
+            fail(f"pause {k}: start fired {m['pause_start_n'][k]}, "
+                 f"done {m['pause_done_n'][k]} times")
+
+    # Probe-to-probe time must equal the recorded pause but for the uprobe
+    # traps themselves (a few us); a rare scheduler preemption on the way
+    # back from a trap shows up as an outlier, so a few are tolerated.
+    diffs, outside = [], []
+    for p in bench["pauses"]:
+        k = (p["cycle"], p["phase"])
+        if k not in keys:
+            fail(f"recorded pause {k} has no probe pair")
+        pst, pdn, rec = m["pause_start_ns"][k], m["pause_done_ns"][k], p["duration_ns"]
+        if not (pst <= p["start_ns"] and p["start_ns"] + rec <= pdn):
+            fail(f"pause {k}: recorded pause is not inside its probe pair")
+        d = (pdn - pst) - rec
+        diffs.append(d)
+        if d > max(20000, 0.05 * rec):
+            outside.append(f"{k}: probes {pdn - pst} ns, runtime {rec} ns "
+                           f"(start gap {p['start_ns'] - pst}, end gap {pdn - p['start_ns'] - rec})")
+    if not diffs:
+        fail("the bench recorded no pauses to compare")
+    for o in outside:
+        print(f"probes: note: outside 5%/20us: {o}")
+    if len(outside) > max(1, len(diffs) // 10):
+        fail(f"{len(outside)} of {len(diffs)} pauses outside 5% or 20 us")
+    diffs.sort()
+    print(f"probes: {mode}: {len(cycles)} cycles, {len(keys)} pauses traced, "
+          f"{len(diffs)} compared; probe minus runtime: median "
+          f"{diffs[len(diffs) // 2] / 1000:.1f} us, max {diffs[-1] / 1000:.1f} us; ok")
+
+
+if __name__ == "__main__":
+    main()

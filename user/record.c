@@ -1,0 +1,1050 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Recordings: see record.h for the format.  The writer streams sections
+ * through one deflate stream with a fixed staging buffer; the reader treats
+ * its input as hostile: every length, count, size and index is checked
+ * before use, and nothing is allocated beyond what the bytes present can
+ * describe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "record.h"
+#include "strpool.h"
+
+#define STAGE 65536
+#define ZCHUNK 65536
+#define META_LEN 120u
+#define MODULE_LEN 32u
+#define SITE_LEN 36u
+#define FRAME_LEN 24u
+#define SAMPLE_LEN 64u
+#define ALERT_LEN 72u
+#define LEAK_LEN 28u
+#define NTAGS (RECORD_LEAKS + 1)
+#define SECTION_HDR_LEN 12u
+#define MAX_RECORD_SIZE 65536u /* larger per-record sizes are refused as corrupt */
+#define ZLIB_MAX_RATIO 1032u   /* deflate cannot do better than this */
+
+static void le16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+}
+
+static void le32(uint8_t *b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void le64(uint8_t *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t rd32(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint64_t rd64(const uint8_t *b)
+{
+	return (uint64_t)rd32(b) | (uint64_t)rd32(b + 4) << 32;
+}
+
+/* ---- string table: each distinct string once, in first-seen order ---- */
+
+struct strtab {
+	const char **strs; /* by index */
+	uint32_t *slots;   /* open addressing: index + 1, 0 = empty */
+	size_t n, cap, nslots;
+	uint64_t bytes;    /* payload bytes of the STRINGS section */
+	int err;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int strtab_grow(struct strtab *t)
+{
+	size_t nslots = t->nslots ? t->nslots * 2 : 4096;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t j = hash_str(t->strs[i]) & (nslots - 1);
+
+		while (slots[j])
+			j = (j + 1) & (nslots - 1);
+		slots[j] = (uint32_t)i + 1;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->nslots = nslots;
+	return 0;
+}
+
+/* Adds s (NULL is not a string: nothing to add). */
+static void strtab_add(struct strtab *t, const char *s)
+{
+	size_t j;
+
+	if (!s || t->err)
+		return;
+	if ((t->n + 1) * 2 > t->nslots && (t->err = strtab_grow(t)))
+		return;
+	for (j = hash_str(s) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
+		const char *o = t->strs[t->slots[j] - 1];
+
+		if (o == s || strcmp(o, s) == 0)
+			return;
+	}
+	if (t->n >= RECORD_NO_STRING - 1) {
+		t->err = -EOVERFLOW;
+		return;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		const char **strs = realloc(t->strs, cap * sizeof(*strs));
+
+		if (!strs) {
+			t->err = -ENOMEM;
+			return;
+		}
+		t->strs = strs;
+		t->cap = cap;
+	}
+	t->strs[t->n] = s;
+	t->slots[j] = (uint32_t)++t->n;
+	t->bytes += 4 + strlen(s);
+}
+
+static uint32_t strtab_ref(const struct strtab *t, const char *s)
+{
+	if (!s)
+		return RECORD_NO_STRING;
+	for (size_t j = hash_str(s) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
+		const char *o = t->strs[t->slots[j] - 1];
+
+		if (o == s || strcmp(o, s) == 0)
+			return t->slots[j] - 1;
+	}
+	return RECORD_NO_STRING; /* not reached: every string was added */
+}
+
+static void strtab_free(struct strtab *t)
+{
+	free(t->strs);
+	free(t->slots);
+}
+
+/* ---- body writer: staging buffer -> deflate -> file, crc over output ---- */
+
+struct body_out {
+	z_stream zs;
+	FILE *out;
+	uint32_t crc;
+	uint64_t clen, ulen;
+	size_t used;
+	int err;
+	uint8_t stage[STAGE];
+	uint8_t zbuf[ZCHUNK];
+};
+
+static int body_pump(struct body_out *b, int flush)
+{
+	int rc;
+
+	do {
+		size_t n;
+
+		b->zs.next_out = b->zbuf;
+		b->zs.avail_out = ZCHUNK;
+		rc = deflate(&b->zs, flush);
+		if (rc == Z_STREAM_ERROR)
+			return -EINVAL;
+		n = ZCHUNK - b->zs.avail_out;
+		if (n && fwrite(b->zbuf, 1, n, b->out) != n)
+			return -EIO;
+		b->crc = (uint32_t)crc32(b->crc, b->zbuf, (uInt)n);
+		b->clen += n;
+	} while (b->zs.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+	return 0;
+}
+
+static void body_flush_stage(struct body_out *b)
+{
+	if (b->err || !b->used)
+		return;
+	b->zs.next_in = b->stage;
+	b->zs.avail_in = (uInt)b->used;
+	b->err = body_pump(b, Z_NO_FLUSH);
+	b->ulen += b->used;
+	b->used = 0;
+}
+
+static void body_put(struct body_out *b, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len && !b->err) {
+		size_t n = STAGE - b->used;
+
+		if (n > len)
+			n = len;
+		memcpy(b->stage + b->used, p, n);
+		b->used += n;
+		p += n;
+		len -= n;
+		if (b->used == STAGE)
+			body_flush_stage(b);
+	}
+}
+
+static void put32(struct body_out *b, uint32_t v)
+{
+	uint8_t x[4];
+
+	le32(x, v);
+	body_put(b, x, 4);
+}
+
+static void put64(struct body_out *b, uint64_t v)
+{
+	uint8_t x[8];
+
+	le64(x, v);
+	body_put(b, x, 8);
+}
+
+static void section(struct body_out *b, uint32_t tag, uint64_t len)
+{
+	put32(b, tag);
+	put64(b, len);
+}
+
+static void write_strings(struct body_out *b, const struct strtab *t)
+{
+	section(b, RECORD_STRINGS, 4 + t->bytes);
+	put32(b, (uint32_t)t->n);
+	for (size_t i = 0; i < t->n; i++) {
+		size_t len = strlen(t->strs[i]);
+
+		put32(b, (uint32_t)len);
+		body_put(b, t->strs[i], len);
+	}
+}
+
+static void write_meta(struct body_out *b, const struct mt_profile *p, const struct strtab *t)
+{
+	const struct mt_totals *to = &p->totals;
+	const struct mt_drops *d = &p->drops;
+
+	section(b, RECORD_META, META_LEN);
+	put32(b, (uint32_t)p->pid);
+	put32(b, strtab_ref(t, p->command));
+	put64(b, p->start_realtime_ns);
+	put64(b, p->duration_ns);
+	put64(b, to->alloc_count);
+	put64(b, to->alloc_bytes);
+	put64(b, to->free_count);
+	put64(b, to->free_bytes);
+	put64(b, to->inuse_count);
+	put64(b, to->inuse_bytes);
+	put64(b, to->peak_inuse_bytes);
+	put64(b, d->stack_full);
+	put64(b, d->allocs_full);
+	put64(b, d->sites_full);
+	put64(b, d->inflight_full);
+	put64(b, d->events_lost);
+}
+
+static void write_modules(struct body_out *b, const struct mt_profile *p, const struct strtab *t)
+{
+	section(b, RECORD_MODULES, 8 + (uint64_t)p->nmodules * MODULE_LEN);
+	put32(b, (uint32_t)p->nmodules);
+	put32(b, MODULE_LEN);
+	for (size_t i = 0; i < p->nmodules; i++) {
+		const struct mt_module *m = &p->modules[i];
+
+		put32(b, strtab_ref(t, m->path));
+		put32(b, strtab_ref(t, m->build_id));
+		put64(b, m->start);
+		put64(b, m->limit);
+		put64(b, m->file_offset);
+	}
+}
+
+static void put_frames(struct body_out *b, const struct strtab *t, const struct mt_frame *f, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		put64(b, f[k].addr);
+		put64(b, f[k].offset);
+		put32(b, strtab_ref(t, f[k].function));
+		put32(b, (uint32_t)f[k].module);
+	}
+}
+
+/* The SITE_LEN-byte site record, shared by SITES and ALERTS. */
+static void put_site(struct body_out *b, const struct mt_site *s)
+{
+	put32(b, s->nframes);
+	put64(b, s->alloc_count);
+	put64(b, s->alloc_bytes);
+	put64(b, s->inuse_count);
+	put64(b, s->inuse_bytes);
+}
+
+static void write_sites(struct body_out *b, const struct mt_profile *p, const struct strtab *t)
+{
+	uint64_t len = 12;
+
+	for (size_t i = 0; i < p->nsites; i++)
+		len += SITE_LEN + (uint64_t)p->sites[i].nframes * FRAME_LEN;
+	section(b, RECORD_SITES, len);
+	put32(b, (uint32_t)p->nsites);
+	put32(b, SITE_LEN);
+	put32(b, FRAME_LEN);
+	for (size_t i = 0; i < p->nsites && !b->err; i++) {
+		put_site(b, &p->sites[i]);
+		put_frames(b, t, p->sites[i].frames, p->sites[i].nframes);
+	}
+}
+
+static uint64_t double_bits(double d)
+{
+	uint64_t v;
+
+	memcpy(&v, &d, sizeof(v));
+	return v;
+}
+
+static void write_alerts(struct body_out *b, const struct mt_profile *p, const struct strtab *t)
+{
+	uint64_t len = 12;
+
+	if (!p->nalerts)
+		return;
+	for (size_t i = 0; i < p->nalerts; i++)
+		len += ALERT_LEN + (uint64_t)p->alerts[i].site.nframes * FRAME_LEN;
+	section(b, RECORD_ALERTS, len);
+	put32(b, (uint32_t)p->nalerts);
+	put32(b, ALERT_LEN);
+	put32(b, FRAME_LEN);
+	for (size_t i = 0; i < p->nalerts && !b->err; i++) {
+		const struct mt_alert *a = &p->alerts[i];
+
+		put64(b, a->t_ns);
+		put64(b, a->wall_ns);
+		put64(b, double_bits(a->rate_bytes_per_s));
+		put32(b, (uint32_t)a->trend);
+		put64(b, a->oldest_age_ns);
+		put_site(b, &a->site);
+		put_frames(b, t, a->site.frames, a->site.nframes);
+	}
+}
+
+static void write_leaks(struct body_out *b, const struct mt_profile *p, const struct strtab *t)
+{
+	uint64_t len = 12;
+
+	if (!p->nleaks)
+		return;
+	for (size_t i = 0; i < p->nleaks; i++)
+		len += LEAK_LEN + (uint64_t)p->leaks[i].nframes * FRAME_LEN;
+	section(b, RECORD_LEAKS, len);
+	put32(b, (uint32_t)p->nleaks);
+	put32(b, LEAK_LEN);
+	put32(b, FRAME_LEN);
+	for (size_t i = 0; i < p->nleaks && !b->err; i++) {
+		const struct mt_leak *l = &p->leaks[i];
+
+		put32(b, l->nframes);
+		put64(b, l->count);
+		put64(b, l->bytes);
+		put64(b, l->oldest_age_ns);
+		put_frames(b, t, l->frames, l->nframes);
+	}
+}
+
+static void write_series(struct body_out *b, const struct mt_profile *p)
+{
+	section(b, RECORD_SERIES, 8 + (uint64_t)p->nseries * SAMPLE_LEN);
+	put32(b, (uint32_t)p->nseries);
+	put32(b, SAMPLE_LEN);
+	for (size_t i = 0; i < p->nseries; i++) {
+		const struct mt_sample *s = &p->series[i];
+
+		put64(b, s->t_ns);
+		put64(b, s->inuse_bytes);
+		put64(b, s->inuse_count);
+		put64(b, s->alloc_bytes);
+		put64(b, s->alloc_count);
+		put64(b, s->free_bytes);
+		put64(b, s->free_count);
+		put64(b, s->rss_bytes);
+	}
+}
+
+static int collect_strings(const struct mt_profile *p, struct strtab *t)
+{
+	if (p->nsites >= RECORD_NO_STRING || p->nmodules >= RECORD_NO_STRING ||
+	    p->nseries >= RECORD_NO_STRING || p->nalerts >= RECORD_NO_STRING || p->nleaks >= RECORD_NO_STRING)
+		return -EOVERFLOW;
+	strtab_add(t, p->command);
+	for (size_t i = 0; i < p->nmodules; i++) {
+		strtab_add(t, p->modules[i].path);
+		strtab_add(t, p->modules[i].build_id);
+	}
+	for (size_t i = 0; i < p->nsites; i++)
+		for (uint32_t k = 0; k < p->sites[i].nframes; k++)
+			strtab_add(t, p->sites[i].frames[k].function);
+	for (size_t i = 0; i < p->nalerts; i++)
+		for (uint32_t k = 0; k < p->alerts[i].site.nframes; k++)
+			strtab_add(t, p->alerts[i].site.frames[k].function);
+	for (size_t i = 0; i < p->nleaks; i++)
+		for (uint32_t k = 0; k < p->leaks[i].nframes; k++)
+			strtab_add(t, p->leaks[i].frames[k].function);
+	return t->err;
+}
+
+static void header(uint8_t h[RECORD_HEADER_LEN], const struct body_out *b)
+{
+	memset(h, 0, RECORD_HEADER_LEN);
+	memcpy(h, RECORD_MAGIC, RECORD_MAGIC_LEN);
+	h[5] = 0x1a;
+	le16(h + 6, RECORD_VERSION);
+	le32(h + 12, b ? b->crc : 0);
+	le64(h + 16, b ? b->clen : 0);
+	le64(h + 24, b ? b->ulen : 0);
+	le32(h + 32, (uint32_t)crc32(0, h, 32));
+}
+
+int record_encode(const struct mt_profile *p, FILE *out)
+{
+	struct strtab t = { 0 };
+	struct body_out *b = NULL;
+	uint8_t h[RECORD_HEADER_LEN];
+	int err;
+
+	err = collect_strings(p, &t);
+	if (err)
+		goto cleanup;
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* Level 3: most of level 6's ratio on this data at twice the speed. */
+	if (deflateInit(&b->zs, 3) != Z_OK) {
+		free(b);
+		b = NULL;
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	b->out = out;
+	b->crc = (uint32_t)crc32(0, NULL, 0);
+	header(h, NULL); /* placeholder, rewritten once the body's sizes are known */
+	if (fwrite(h, 1, sizeof(h), out) != sizeof(h)) {
+		err = -EIO;
+		goto cleanup;
+	}
+	write_strings(b, &t);
+	write_meta(b, p, &t);
+	write_modules(b, p, &t);
+	write_sites(b, p, &t);
+	write_series(b, p);
+	write_alerts(b, p, &t);
+	write_leaks(b, p, &t);
+	body_flush_stage(b);
+	err = b->err;
+	if (!err)
+		err = body_pump(b, Z_FINISH);
+	if (err)
+		goto cleanup;
+	header(h, b);
+	if (fseek(out, -(long)(b->clen + sizeof(h)), SEEK_CUR) || fwrite(h, 1, sizeof(h), out) != sizeof(h) ||
+	    fseek(out, 0, SEEK_END) || fflush(out))
+		err = -EIO;
+cleanup:
+	if (b) {
+		deflateEnd(&b->zs);
+		free(b);
+	}
+	strtab_free(&t);
+	return err;
+}
+
+int record_write(const char *path, const struct mt_profile *p)
+{
+	char tmp[4096];
+	FILE *f;
+	int err;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w+be");
+	if (!f)
+		return -errno;
+	err = record_encode(p, f);
+	if (!err && fsync(fileno(f)))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* ---- reader ---- */
+
+struct cur {
+	const uint8_t *p, *end;
+};
+
+static size_t left(const struct cur *c)
+{
+	return (size_t)(c->end - c->p);
+}
+
+/* Each takes n bytes or fails without moving. */
+static int take(struct cur *c, size_t n, const uint8_t **out)
+{
+	if (left(c) < n)
+		return -EINVAL;
+	*out = c->p;
+	c->p += n;
+	return 0;
+}
+
+static int get32(struct cur *c, uint32_t *v)
+{
+	const uint8_t *b = NULL;
+
+	if (take(c, 4, &b))
+		return -EINVAL;
+	*v = rd32(b);
+	return 0;
+}
+
+struct rd {
+	struct mt_profile *p;
+	const char **strs;
+	uint32_t nstrs;
+	struct cur sec[NTAGS];
+	int have[NTAGS];
+};
+
+static int string_ref(const struct rd *r, uint32_t ref, const char **out)
+{
+	if (ref == RECORD_NO_STRING) {
+		*out = NULL;
+		return 0;
+	}
+	if (ref >= r->nstrs)
+		return -EINVAL;
+	*out = r->strs[ref];
+	return 0;
+}
+
+static int read_strings(struct rd *r)
+{
+	struct cur c = r->sec[RECORD_STRINGS];
+	char *tmp = NULL;
+	size_t tmpcap = 0;
+	uint32_t n;
+	int err = -EINVAL;
+
+	if (!r->have[RECORD_STRINGS])
+		return 0;
+	if (get32(&c, &n) || n > left(&c) / 4)
+		return -EINVAL;
+	r->strs = calloc(n ? n : 1, sizeof(*r->strs));
+	if (!r->strs)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *s;
+		uint32_t len;
+
+		if (get32(&c, &len) || take(&c, len, &s) || memchr(s, 0, len))
+			goto cleanup;
+		if (len + 1 > tmpcap) {
+			char *t = realloc(tmp, len + 1);
+
+			if (!t) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			tmp = t;
+			tmpcap = len + 1;
+		}
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		r->strs[i] = profile_intern(r->p, tmp);
+		if (!r->strs[i]) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		r->nstrs = i + 1;
+	}
+	err = left(&c) ? -EINVAL : 0;
+cleanup:
+	free(tmp);
+	return err;
+}
+
+static int read_meta(struct rd *r)
+{
+	struct cur c = r->sec[RECORD_META];
+	struct mt_profile *p = r->p;
+	uint64_t v[14];
+	const uint8_t *b = NULL;
+
+	if (!r->have[RECORD_META] || take(&c, META_LEN, &b))
+		return -EINVAL;
+	p->pid = (int32_t)rd32(b);
+	if (string_ref(r, rd32(b + 4), &p->command))
+		return -EINVAL;
+	for (int i = 0; i < 14; i++) /* start, duration, 7 totals, 5 drops */
+		v[i] = rd64(b + 8 + 8 * i);
+	p->start_realtime_ns = v[0];
+	p->duration_ns = v[1];
+	p->totals = (struct mt_totals){ v[2], v[3], v[4], v[5], v[6], v[7], v[8] };
+	p->drops = (struct mt_drops){ v[9], v[10], v[11], v[12], v[13] };
+	return 0;
+}
+
+/* count records of size >= min (checked) in what is left of c. */
+static int table_header(struct cur *c, uint32_t min, uint32_t *count, uint32_t *size)
+{
+	if (get32(c, count) || get32(c, size) || *size < min || *size > MAX_RECORD_SIZE ||
+	    *count > left(c) / *size)
+		return -EINVAL;
+	return 0;
+}
+
+static int read_modules(struct rd *r)
+{
+	struct cur c = r->sec[RECORD_MODULES];
+	struct mt_profile *p = r->p;
+	uint32_t n, size;
+
+	if (!r->have[RECORD_MODULES])
+		return 0;
+	if (table_header(&c, MODULE_LEN, &n, &size))
+		return -EINVAL;
+	p->modules = calloc(n ? n : 1, sizeof(*p->modules));
+	if (!p->modules)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct mt_module *m = &p->modules[i];
+		const uint8_t *b = NULL;
+
+		if (take(&c, size, &b) || string_ref(r, rd32(b), &m->path) || string_ref(r, rd32(b + 4), &m->build_id))
+			return -EINVAL;
+		m->start = rd64(b + 8);
+		m->limit = rd64(b + 16);
+		m->file_offset = rd64(b + 24);
+		p->nmodules = i + 1;
+	}
+	return 0;
+}
+
+/* n frames of fsize bytes each into a malloc'd array (NULL for none). */
+static int read_frames(struct rd *r, struct cur *c, uint32_t fsize, uint32_t n, const struct mt_frame **out)
+{
+	struct mt_frame *f;
+
+	if (n > left(c) / fsize)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	f = calloc(n, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	*out = f; /* owned by the caller's profile from here */
+	for (uint32_t k = 0; k < n; k++) {
+		const uint8_t *b = NULL;
+		int32_t mod;
+
+		if (take(c, fsize, &b))
+			return -EINVAL;
+		f[k].addr = rd64(b);
+		f[k].offset = rd64(b + 8);
+		mod = (int32_t)rd32(b + 20);
+		if (string_ref(r, rd32(b + 16), &f[k].function) || mod < -1 ||
+		    (mod >= 0 && (size_t)mod >= r->p->nmodules))
+			return -EINVAL;
+		f[k].module = mod;
+	}
+	return 0;
+}
+
+/* count, record size >= rmin, frame size >= FRAME_LEN, each record >= its size. */
+static int frames_table_header(struct cur *c, uint32_t rmin, uint32_t *n, uint32_t *rsize, uint32_t *fsize)
+{
+	if (get32(c, n) || get32(c, rsize) || get32(c, fsize) || *rsize < rmin || *rsize > MAX_RECORD_SIZE ||
+	    *fsize < FRAME_LEN || *fsize > MAX_RECORD_SIZE || *n > left(c) / *rsize)
+		return -EINVAL;
+	return 0;
+}
+
+static void get_site(const uint8_t *b, struct mt_site *s)
+{
+	s->nframes = rd32(b);
+	s->alloc_count = rd64(b + 4);
+	s->alloc_bytes = rd64(b + 12);
+	s->inuse_count = rd64(b + 20);
+	s->inuse_bytes = rd64(b + 28);
+}
+
+static int read_sites(struct rd *r)
+{
+	struct cur c = r->sec[RECORD_SITES];
+	struct mt_profile *p = r->p;
+	uint32_t n, ssize, fsize;
+
+	if (!r->have[RECORD_SITES])
+		return 0;
+	if (frames_table_header(&c, SITE_LEN, &n, &ssize, &fsize))
+		return -EINVAL;
+	p->sites = calloc(n ? n : 1, sizeof(*p->sites));
+	if (!p->sites)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct mt_site *s = &p->sites[i];
+		const uint8_t *b = NULL;
+		int err;
+
+		if (take(&c, ssize, &b))
+			return -EINVAL;
+		p->nsites = i + 1; /* from here profile_free frees its frames */
+		get_site(b, s);
+		err = read_frames(r, &c, fsize, s->nframes, &s->frames);
+		if (err)
+			return err;
+	}
+	return left(&c) ? -EINVAL : 0;
+}
+
+static double bits_double(uint64_t v)
+{
+	double d;
+
+	memcpy(&d, &v, sizeof(d));
+	return d;
+}
+
+static int read_alerts(struct rd *r)
+{
+	struct cur c = r->sec[RECORD_ALERTS];
+	struct mt_profile *p = r->p;
+	uint32_t n, asize, fsize;
+
+	if (!r->have[RECORD_ALERTS])
+		return 0;
+	if (frames_table_header(&c, ALERT_LEN, &n, &asize, &fsize))
+		return -EINVAL;
+	p->alerts = calloc(n ? n : 1, sizeof(*p->alerts));
+	if (!p->alerts)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct mt_alert *a = &p->alerts[i];
+		const uint8_t *b = NULL;
+		uint32_t trend;
+		int err;
+
+		if (take(&c, asize, &b))
+			return -EINVAL;
+		p->nalerts = i + 1;
+		a->t_ns = rd64(b);
+		a->wall_ns = rd64(b + 8);
+		a->rate_bytes_per_s = bits_double(rd64(b + 16));
+		trend = rd32(b + 24);
+		if (trend > MT_TREND_FLUCTUATING)
+			return -EINVAL;
+		a->trend = (enum mt_trend)trend;
+		a->oldest_age_ns = rd64(b + 28);
+		get_site(b + 36, &a->site);
+		err = read_frames(r, &c, fsize, a->site.nframes, &a->site.frames);
+		if (err)
+			return err;
+	}
+	return left(&c) ? -EINVAL : 0;
+}
+
+static int read_leaks(struct rd *r)
+{
+	struct cur c = r->sec[RECORD_LEAKS];
+	struct mt_profile *p = r->p;
+	uint32_t n, lsize, fsize;
+
+	if (!r->have[RECORD_LEAKS])
+		return 0;
+	if (frames_table_header(&c, LEAK_LEN, &n, &lsize, &fsize))
+		return -EINVAL;
+	p->leaks = calloc(n ? n : 1, sizeof(*p->leaks));
+	if (!p->leaks)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct mt_leak *l = &p->leaks[i];
+		const uint8_t *b = NULL;
+		int err;
+
+		if (take(&c, lsize, &b))
+			return -EINVAL;
+		p->nleaks = i + 1;
+		l->nframes = rd32(b);
+		l->count = rd64(b + 4);
+		l->bytes = rd64(b + 12);
+		l->oldest_age_ns = rd64(b + 20);
+		err = read_frames(r, &c, fsize, l->nframes, &l->frames);
+		if (err)
+			return err;
+	}
+	return left(&c) ? -EINVAL : 0;
+}
+
+static int read_series(struct rd *r)
+{
+	struct cur c = r->sec[RECORD_SERIES];
+	struct mt_profile *p = r->p;
+	uint32_t n, size;
+
+	if (!r->have[RECORD_SERIES])
+		return 0;
+	if (table_header(&c, SAMPLE_LEN, &n, &size))
+		return -EINVAL;
+	p->series = calloc(n ? n : 1, sizeof(*p->series));
+	if (!p->series)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *b = NULL;
+
+		if (take(&c, size, &b))
+			return -EINVAL;
+		p->series[i] = (struct mt_sample){
+			.t_ns = rd64(b),
+			.inuse_bytes = rd64(b + 8),
+			.inuse_count = rd64(b + 16),
+			.alloc_bytes = rd64(b + 24),
+			.alloc_count = rd64(b + 32),
+			.free_bytes = rd64(b + 40),
+			.free_count = rd64(b + 48),
+			.rss_bytes = rd64(b + 56),
+		};
+	}
+	p->nseries = n;
+	return 0;
+}
+
+/* Finds the sections; a known tag twice is corrupt, unknown tags are skipped. */
+static int index_sections(struct rd *r, const uint8_t *body, size_t len)
+{
+	struct cur c = { body, body + len };
+
+	while (left(&c)) {
+		const uint8_t *h, *payload;
+		uint32_t tag;
+		uint64_t plen;
+
+		if (take(&c, SECTION_HDR_LEN, &h))
+			return -EINVAL;
+		tag = rd32(h);
+		plen = rd64(h + 4);
+		if (plen > left(&c) || take(&c, (size_t)plen, &payload))
+			return -EINVAL;
+		if (tag < RECORD_STRINGS || tag >= NTAGS)
+			continue;
+		if (r->have[tag])
+			return -EINVAL;
+		r->have[tag] = 1;
+		r->sec[tag] = (struct cur){ payload, payload + plen };
+	}
+	return 0;
+}
+
+static int inflate_body(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
+{
+	z_stream zs = { 0 };
+	int rc;
+
+	if (inflateInit(&zs) != Z_OK)
+		return -ENOMEM;
+	zs.next_in = (uint8_t *)in;
+	zs.avail_in = (uInt)inlen; /* inlen < RECORD_READ_MAX < 4 GiB */
+	zs.next_out = out;
+	zs.avail_out = (uInt)outlen;
+	rc = inflate(&zs, Z_FINISH);
+	/* Exactly the declared size, the whole input, and a clean end. */
+	if (rc != Z_STREAM_END || zs.avail_out || zs.avail_in)
+		rc = rc == Z_MEM_ERROR ? -ENOMEM : -EINVAL;
+	else
+		rc = 0;
+	inflateEnd(&zs);
+	return rc;
+}
+
+int record_is_recording(const void *buf, size_t len)
+{
+	size_t n = len < RECORD_MAGIC_LEN ? len : RECORD_MAGIC_LEN;
+
+	return len > 0 && memcmp(buf, RECORD_MAGIC, n) == 0;
+}
+
+unsigned record_version(const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+
+	return len < 8 ? 0 : (unsigned)b[6] | (unsigned)b[7] << 8;
+}
+
+int record_decode(const void *buf, size_t len, struct mt_profile *out)
+{
+	const uint8_t *b = buf;
+	struct rd r = { .p = out };
+	uint8_t *body = NULL;
+	uint64_t clen, ulen;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!record_is_recording(buf, len))
+		return -ENOEXEC;
+	if (len < 8)
+		return -ENODATA;
+	if (b[5] != 0x1a)
+		return -ENOEXEC;
+	if (record_version(buf, len) != RECORD_VERSION)
+		return -EPROTONOSUPPORT;
+	if (len < RECORD_HEADER_LEN)
+		return -ENODATA;
+	if (rd32(b + 32) != (uint32_t)crc32(0, b, 32))
+		return -EBADMSG;
+	clen = rd64(b + 16);
+	ulen = rd64(b + 24);
+	if (clen > RECORD_READ_MAX || ulen > RECORD_READ_MAX)
+		return -EFBIG;
+	if (len - RECORD_HEADER_LEN < clen)
+		return -ENODATA;
+	if (len - RECORD_HEADER_LEN > clen)
+		return -EINVAL; /* trailing bytes: not what we wrote */
+	if (rd32(b + 12) != (uint32_t)crc32(0, b + RECORD_HEADER_LEN, (uInt)clen))
+		return -EBADMSG;
+	if (ulen / ZLIB_MAX_RATIO > clen + 64)
+		return -EINVAL;
+	body = malloc(ulen ? ulen : 1);
+	if (!body)
+		return -ENOMEM;
+	err = inflate_body(b + RECORD_HEADER_LEN, (size_t)clen, body, (size_t)ulen);
+	if (!err)
+		err = index_sections(&r, body, (size_t)ulen);
+	if (!err)
+		err = read_strings(&r);
+	if (!err)
+		err = read_meta(&r);
+	if (!err)
+		err = read_modules(&r);
+	if (!err)
+		err = read_sites(&r);
+	if (!err)
+		err = read_series(&r);
+	if (!err)
+		err = read_alerts(&r);
+	if (!err)
+		err = read_leaks(&r);
+	free(r.strs);
+	free(body);
+	if (err)
+		profile_free(out);
+	return err;
+}
+
+/* The whole file, refusing more than a header and RECORD_READ_MAX bytes. */
+static int slurp(const char *path, uint8_t **buf, size_t *len)
+{
+	const size_t max = RECORD_READ_MAX + RECORD_HEADER_LEN;
+	size_t cap = 65536, n = 0;
+	uint8_t *b = NULL;
+	struct stat st;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		cap = (uint64_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
+	b = malloc(cap);
+	if (!b) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			uint8_t *nb;
+
+			if (cap > max) {
+				err = -EFBIG;
+				goto cleanup;
+			}
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			nb = realloc(b, cap);
+			if (!nb) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			b = nb;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			goto cleanup;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+cleanup:
+	close(fd);
+	if (err) {
+		free(b);
+		return err;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int record_read(const char *path, struct mt_profile *out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = slurp(path, &buf, &len);
+	if (err)
+		return err;
+	err = record_decode(buf, len, out);
+	free(buf);
+	return err;
+}
