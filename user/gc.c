@@ -106,38 +106,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-const char *gc_phase_name(uint32_t phase)
-{
-	static const char *const names[GC_PH_COUNT] = {
-		[GC_PH_STW] = "stw",
-		[GC_PH_MARK_START] = "mark start",
-		[GC_PH_MARK_TERM] = "mark termination",
-		[GC_PH_SWEEP_TERM] = "sweep termination",
-		[GC_PH_YOUNG] = "young",
-		[GC_PH_FULL] = "full",
-		[GC_PH_GEN0] = "gen0",
-		[GC_PH_GEN1] = "gen1",
-		[GC_PH_GEN2] = "gen2",
-	};
-
-	return phase < GC_PH_COUNT && names[phase] ? names[phase] : "unknown";
-}
-
-const char *gc_runtime_id(unsigned rt)
-{
-	switch (rt) {
-	case GC_RT_REFGC:
-		return "refgc";
-	case GC_RT_GO:
-		return "go";
-	case GC_RT_HOTSPOT:
-		return "hotspot";
-	case GC_RT_CPYTHON:
-		return "cpython";
-	}
-	return NULL;
-}
-
 /* ---- growing arrays ------------------------------------------------- */
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -1045,15 +1013,6 @@ int gc_collect(struct gc_tracer *t, struct gc_data **out)
 	return 0;
 }
 
-void gc_data_free(struct gc_data *d)
-{
-	if (!d)
-		return;
-	free(d->pauses);
-	free(d->cycles);
-	free(d->heap);
-	free(d);
-}
 
 void gc_close(struct gc_tracer *t)
 {

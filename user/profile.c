@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gc.h"
+#include "gc_report.h"
 #include "profile.h"
 #include "strpool.h"
 

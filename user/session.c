@@ -502,7 +502,7 @@ static void live_view(struct session *s)
 			now - s->prev_view_ns, stderr);
 	if (s->nalerts)
 		fprintf(stderr, "  leak alerts so far: %zu\n", s->nalerts);
-	if (s->gc) {
+	if (s->gc && gc_runtime_name(s->gc)) {
 		struct gc_data *d;
 
 		gc_poll(s->gc);
@@ -591,7 +591,7 @@ static int finish(struct session *s)
 				p.nalerts++;
 	}
 	snapshot_free(&snap);
-	if (!err && s->gc) {
+	if (!err && s->gc && gc_runtime_name(s->gc)) {
 		gc_stop(s->gc);
 		gc_collect(s->gc, &p.gc);
 	}

@@ -19,6 +19,7 @@ WRITER_SOURCES = [
     "user/pprof.c", "user/pprof_read.c", "user/folded.c", "user/flamegraph.c", "user/html.c",
     "user/timechart.c", "user/humanize.c", "user/xml_escape.c", "user/frame_name.c",
     "user/calltree.c", "user/protobuf.c", "user/gzip_io.c", "user/profile.c", "user/strpool.c",
+    "user/gc_report.c", "user/gc_stats.c", "user/json.c", "user/log.c",
 ]
 CFLAGS = ["-O2", "-g", "-Wall", "-Wextra", "-Werror", "-std=gnu11", "-Iinclude", "-Ibuild",
           "-Iuser", "-Itests/writers"]
@@ -68,7 +69,7 @@ class WritersTest(unittest.TestCase):
         cls.exe = os.path.join(BUILD, "write_sample")
         cc = os.environ.get("CC", "cc")
         sources = ["tests/writers/write_sample.c", "tests/writers/sample_profile.c"] + WRITER_SOURCES
-        subprocess.run([cc] + CFLAGS + sources + ["-lz", "-o", cls.exe], cwd=ROOT, check=True)
+        subprocess.run([cc] + CFLAGS + sources + ["-lz", "-lm", "-o", cls.exe], cwd=ROOT, check=True)
         cls.out = tempfile.mkdtemp(prefix="mt-writers-")
         subprocess.run([cls.exe, cls.out], check=True)
 
