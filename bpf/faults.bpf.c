@@ -18,7 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "faults.h"
+#include "faults_bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

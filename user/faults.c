@@ -443,15 +443,3 @@ int faults_collect(struct faults_tracer *t, struct symbolizer *sym, struct mt_pr
 	return 0;
 }
 
-void faults_data_free(struct mt_faults *f)
-{
-	if (!f)
-		return;
-	for (size_t i = 0; i < f->nsites; i++)
-		free((void *)f->sites[i].frames);
-	for (size_t i = 0; i < f->nmmap_sites; i++)
-		free((void *)f->mmap_sites[i].frames);
-	free(f->sites);
-	free(f->mmap_sites);
-	free(f);
-}

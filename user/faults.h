@@ -31,7 +31,7 @@
 #include <sys/types.h>
 
 /* The BPF contract, include/faults.h: same base name as this file, so by path. */
-#include "../include/faults.h"
+#include "faults_bpf.h"
 #include "profile.h"
 
 struct symbolizer;

@@ -339,3 +339,17 @@ int faults_html_section(const struct mt_profile *p, const struct mt_faults *f, F
 	}
 	return ferror(out) ? -EIO : 0;
 }
+
+/* Here, not in faults.c, so profiles can be freed without linking the tracer. */
+void faults_data_free(struct mt_faults *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->nsites; i++)
+		free((void *)f->sites[i].frames);
+	for (size_t i = 0; i < f->nmmap_sites; i++)
+		free((void *)f->mmap_sites[i].frames);
+	free(f->sites);
+	free(f->mmap_sites);
+	free(f);
+}

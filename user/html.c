@@ -6,6 +6,7 @@
 
 #include "flamegraph.h"
 #include "frame_name.h"
+#include "faults_report.h"
 #include "gc_report.h"
 #include "html.h"
 #include "humanize.h"
@@ -267,6 +268,15 @@ static int section_gc(const struct mt_profile *p, FILE *out)
 	return gc_html_section(p->gc, out);
 }
 
+static int section_faults(const struct mt_profile *p, FILE *out)
+{
+	if (!p->faults) {
+		fputs("<p>Page faults were not traced (memtrace --faults).</p>\n", out);
+		return 0;
+	}
+	return faults_html_section(p, p->faults, out);
+}
+
 /* The report, in page order: add a section here to add it to the page. */
 static const struct html_section html_sections[] = {
 	{ "summary", "Summary", section_summary },
@@ -275,6 +285,7 @@ static const struct html_section html_sections[] = {
 	{ "timeline", "In-use memory over time", section_timeline },
 	{ "leaks", "Leaks", section_leaks },
 	{ "gc", "GC pauses", section_gc },
+	{ "faults", "Page faults &amp; mappings", section_faults },
 };
 
 int html_write(const struct mt_profile *p, FILE *out)

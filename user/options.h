@@ -24,6 +24,7 @@ struct options {
 	int verbose;            /* each -v adds one; libbpf's own output at 3 */
 	bool quiet;             /* no live view */
 	bool gc;                /* --gc auto (default) | off */
+	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */
 	const char *gc_svg;     /* --gc-svg: the pause timeline as its own SVG */
 	/* leak detection */
 	double leak_window_s, leak_min_rate, leak_min_age_s;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "faults_report.h"
 #include "gc_report.h"
 #include "profile.h"
 #include "strpool.h"
@@ -110,6 +111,7 @@ void profile_free(struct mt_profile *profile)
 		free((void *)profile->leaks[i].frames);
 	free(profile->leaks);
 	gc_data_free(profile->gc);
+	faults_data_free(profile->faults);
 	strpool_free(profile->strings);
 	memset(profile, 0, sizeof(*profile));
 }

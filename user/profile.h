@@ -89,6 +89,7 @@ struct mt_drops {
 };
 
 struct gc_data;
+struct mt_faults;
 
 struct mt_profile {
 	int32_t pid;
@@ -108,6 +109,7 @@ struct mt_profile {
 	struct mt_leak *leaks;   /* largest first */
 	size_t nleaks;
 	struct gc_data *gc;      /* GC cycles and pauses (gc.h), NULL when none was traced */
+	struct mt_faults *faults; /* page faults and mappings (faults.h), NULL when not traced */
 	struct strpool *strings; /* owns every string above */
 };
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "faults_report.h"
 #include "gc_report.h"
 #include "json.h"
 #include "report_json.h"
@@ -106,6 +107,8 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 
 	if (p->gc)
 		gc_json_write(&j, p->gc);
+	if (p->faults)
+		faults_json_write(&j, p, p->faults);
 
 	json_open_array(&j, "series");
 	for (size_t i = 0; i < p->nseries; i++) {

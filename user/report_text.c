@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "frame_name.h"
+#include "faults_report.h"
 #include "gc_report.h"
 #include "humanize.h"
 #include "report_text.h"
@@ -111,5 +112,7 @@ void report_text_write(const struct mt_profile *p, int top, FILE *out)
 	}
 	if (p->gc)
 		gc_text_write(p->gc, 10, out);
+	if (p->faults)
+		faults_text_write(p, p->faults, top, out);
 	fflush(out);
 }

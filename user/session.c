@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "alerts.h"
+#include "faults.h"
 #include "gc.h"
 #include "gc_report.h"
 #include "heap.h"
@@ -58,6 +59,7 @@ struct session {
 	struct mt_sample *series;
 	size_t nseries, series_cap;
 	struct gc_tracer *gc; /* NULL with --gc off or when no runtime was found */
+	struct faults_tracer *faults; /* NULL without --faults */
 	struct leak_detector *leaks;
 	struct site_groups *groups;
 	struct alert_sink sink;
@@ -131,6 +133,8 @@ static int build_profile(struct session *s, struct mt_profile *p)
 		return err;
 	err = profile_build(&snap, s->sym, p);
 	snapshot_free(&snap);
+	if (!err && s->faults)
+		err = faults_collect(s->faults, s->sym, p, &p->faults);
 	if (err) {
 		profile_free(p);
 		return err;
@@ -583,6 +587,8 @@ static int finish(struct session *s)
 		p.duration_ns = s->end_ns - s->start_ns;
 		push_sample(s, &snap, s->end_ns);
 		err = add_leaks(s, &p, &snap);
+		if (!err && s->faults)
+			err = faults_collect(s->faults, s->sym, &p, &p.faults);
 	}
 	if (!err && s->nalerts) {
 		p.alerts = calloc(s->nalerts, sizeof(*p.alerts));
@@ -675,6 +681,10 @@ static int load(struct session *s)
 		if (err)
 			return err;
 	}
+	/* Without fault tracing the heap trace still stands: faults_open has
+	 * said why in one line. */
+	if (s->opts->faults && faults_open(&s->faults, s->pid, FAULTS_TRACE_ALL, s->opts->verbose))
+		s->faults = NULL;
 	s->sym = symbolizer_new(s->pid);
 	s->rb = ring_buffer__new(bpf_map__fd(s->tracer.skel->maps.events), on_event, s, NULL);
 	if (!s->sym || !s->rb || !s->leaks || !s->groups)
@@ -884,6 +894,7 @@ out:
 	ring_buffer__free(s.rb);
 	symbolizer_free(s.sym);
 	gc_close(s.gc);
+	faults_close(s.faults);
 	leak_detector_free(s.leaks);
 	site_groups_free(s.groups);
 	alert_sink_close(&s.sink);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* include/faults.h shadows user/faults.h on this include path: name it by path. */
-#include "../../user/faults.h"
+#include "faults.h"
 #include "faults_report.h"
 #include "folded.h"
 #include "json.h"

@@ -1,0 +1,331 @@
+/* The collector: runtime lifecycle and the cycle driver.
+ *
+ * A coordinator thread runs every cycle; procs-1 helper threads join in
+ * whenever grey work is drained in parallel. Cycle shape:
+ *   stw:          [pause 0: roots, mark all, terminate] sweep
+ *   incremental:  [pause 1: barrier on, roots] concurrent mark
+ *                 [pause 2: barrier buffers, roots again, drain,
+ *                  terminate] sweep
+ * Sweeping runs in the background on the coordinator while mutators also
+ * sweep lazily; the next cycle starts only after it completes.
+ *
+ * Probe placement: pause__start sits right before the pause's first
+ * timestamp and pause__done right after its last, so a tracer's
+ * probe-to-probe time equals the recorded pause. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "probes.h"
+
+struct runtime rt;
+
+static pthread_t coordinator;
+
+static void mark_roots(void)
+{
+	struct marker m = { .local = greybuf_get() };
+
+	roots_scan(&m);
+	mark_release(&m);
+}
+
+/* Stop-the-world only: finish the cycle's mark and hand spans to sweep. */
+static void mark_terminate(uint64_t cycle)
+{
+	uint64_t marked, black;
+
+	threads_flush_counters();
+	threads_release_caches();
+	sweep_flip();
+	marked = atomic_exchange(&rt.cycle_marked, 0);
+	black = atomic_exchange(&rt.cycle_black, 0);
+	/* Objects allocated during marking survive this cycle but are not
+	 * known to be live: pacing on traced bytes only keeps a fast
+	 * allocator from inflating its own next goal. */
+	atomic_store(&rt.heap_marked, marked);
+	atomic_store(&rt.heap_live, marked + black);
+	pacer_update(marked);
+	PROBE_MARK_DONE(cycle, marked + black);
+}
+
+/* Like Go, background marking takes a quarter of the workers (at least
+ * one) so that mutators keep the rest of the machine; pauses use all. */
+static int background_workers(void)
+{
+	int n = (rt.cfg.procs + 2) / 4;
+
+	return n < 1 ? 1 : n;
+}
+
+/* Give the CPU away once before a pause: a thread that is due to be
+ * preempted then is so now, not in the middle of the pause (or between
+ * pause__start and the timestamp that follows it). */
+static void pause_prepare(void)
+{
+	sched_yield();
+}
+
+static void pause_end(uint64_t cycle, uint32_t phase, uint64_t t0)
+{
+	uint64_t t1;
+
+	threads_start_world();
+	t1 = now_ns();
+	PROBE_PAUSE_DONE(cycle, phase);
+	stats_record_pause(cycle, phase, t0, t1 - t0);
+}
+
+static void run_cycle(void)
+{
+	uint64_t cycle = atomic_fetch_add(&rt.cycle, 1) + 1;
+	uint64_t freed0 = atomic_load(&rt.freed_bytes), t0;
+
+	PROBE_GC_START(cycle, atomic_load(&rt.heap_live), atomic_load(&rt.heap_goal));
+	atomic_store(&rt.cycle_marked, 0);
+	atomic_store(&rt.cycle_black, 0);
+
+	if (rt.cfg.mode == REFGC_MODE_STW) {
+		pause_prepare();
+		PROBE_PAUSE_START(cycle, REFGC_PHASE_STW);
+		t0 = now_ns();
+		threads_stop_world();
+		PROBE_MARK_START(cycle);
+		mark_roots();
+		mark_drain_parallel(rt.cfg.procs);
+		mark_terminate(cycle);
+		pause_end(cycle, REFGC_PHASE_STW, t0);
+	} else {
+		pause_prepare();
+		PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_START);
+		t0 = now_ns();
+		threads_stop_world();
+		atomic_store(&rt.marking, 1);
+		PROBE_MARK_START(cycle);
+		mark_roots();
+		pause_end(cycle, REFGC_PHASE_MARK_START, t0);
+
+		/* Barrier buffers keep arriving while mutators run; drain
+		 * until a pass finds nothing, then terminate. */
+		do
+			mark_drain_parallel(background_workers());
+		while (!mark_pool_empty());
+
+		pause_prepare();
+		PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_TERM);
+		t0 = now_ns();
+		threads_stop_world();
+		threads_flush_wbufs();
+		mark_roots();
+		if (!mark_pool_empty()) {
+			struct marker m = { .local = greybuf_get() };
+
+			mark_drain(&m, -1);
+			mark_release(&m);
+		}
+		atomic_store(&rt.marking, 0);
+		mark_terminate(cycle);
+		pause_end(cycle, REFGC_PHASE_MARK_TERM, t0);
+	}
+
+	sweep_all();
+	PROBE_GC_DONE(cycle, atomic_load(&rt.heap_marked),
+		      atomic_load(&rt.freed_bytes) - freed0);
+	stats_cycle_done(now_ns());
+}
+
+static _Atomic int gc_pending; /* a cycle is wanted or running */
+
+/* Called by the coordinator when a cycle ends: new requests may come in. */
+static void clear_pending_locked(void)
+{
+	if (rt.cycles_wanted <= rt.cycles_done)
+		atomic_store(&gc_pending, 0);
+}
+
+static void *coordinator_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&rt.gc_lock);
+	for (;;) {
+		uint64_t cpu0;
+
+		while (!rt.shutdown && rt.cycles_done >= rt.cycles_wanted)
+			pthread_cond_wait(&rt.gc_cond, &rt.gc_lock);
+		if (rt.shutdown)
+			break;
+		rt.gc_running = true;
+		if (rt.forced_pending) {
+			rt.forced_pending--;
+			atomic_fetch_add(&rt.num_forced, 1);
+		}
+		pthread_mutex_unlock(&rt.gc_lock);
+
+		cpu0 = thread_cpu_ns();
+		run_cycle();
+		atomic_fetch_add(&rt.gc_cpu_ns, thread_cpu_ns() - cpu0);
+
+		pthread_mutex_lock(&rt.gc_lock);
+		rt.cycles_done++;
+		rt.gc_running = false;
+		clear_pending_locked();
+		pthread_cond_broadcast(&rt.done_cond);
+	}
+	pthread_mutex_unlock(&rt.gc_lock);
+	return NULL;
+}
+
+
+void collector_request(void)
+{
+	/* Called at every refill past the trigger: stay off the lock. */
+	if (atomic_load_explicit(&gc_pending, memory_order_relaxed))
+		return;
+	pthread_mutex_lock(&rt.gc_lock);
+	if (rt.cycles_wanted <= rt.cycles_done && !rt.gc_running) {
+		rt.cycles_wanted = rt.cycles_done + 1;
+		pthread_cond_signal(&rt.gc_cond);
+	}
+	atomic_store(&gc_pending, 1);
+	pthread_mutex_unlock(&rt.gc_lock);
+}
+
+/* Waits with the thread parked so that the cycle can stop the world. */
+static void wait_cycles(uint64_t target)
+{
+	refgc_enter_blocking();
+	pthread_mutex_lock(&rt.gc_lock);
+	while (rt.cycles_done < target && !rt.shutdown)
+		pthread_cond_wait(&rt.done_cond, &rt.gc_lock);
+	pthread_mutex_unlock(&rt.gc_lock);
+	refgc_leave_blocking();
+}
+
+void collector_wait_cycle(void)
+{
+	uint64_t target;
+
+	pthread_mutex_lock(&rt.gc_lock);
+	target = rt.gc_running || rt.cycles_wanted > rt.cycles_done ? rt.cycles_done + 1 : 0;
+	pthread_mutex_unlock(&rt.gc_lock);
+	if (target)
+		wait_cycles(target);
+}
+
+int refgc_collect(void)
+{
+	uint64_t target;
+
+	if (!rt.inited) {
+		set_error("refgc_collect: runtime not initialised");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&rt.gc_lock);
+	/* A cycle already running began before this call: ours is the next. */
+	target = rt.cycles_done + (rt.gc_running ? 2 : 1);
+	if (rt.cycles_wanted < target) {
+		rt.cycles_wanted = target;
+		rt.forced_pending++;
+	}
+	atomic_store(&gc_pending, 1);
+	pthread_cond_signal(&rt.gc_cond);
+	pthread_mutex_unlock(&rt.gc_lock);
+	wait_cycles(target);
+	return 0;
+}
+
+int collector_start(void)
+{
+	if (pthread_create(&coordinator, NULL, coordinator_main, NULL))
+		return -EAGAIN;
+	if (mark_helpers_start(rt.cfg.procs - 1)) {
+		collector_stop();
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+void collector_stop(void)
+{
+	pthread_mutex_lock(&rt.gc_lock);
+	rt.shutdown = true;
+	pthread_cond_broadcast(&rt.gc_cond);
+	pthread_cond_broadcast(&rt.done_cond);
+	pthread_mutex_unlock(&rt.gc_lock);
+	pthread_join(coordinator, NULL);
+	mark_helpers_stop();
+}
+
+int refgc_init(const refgc_config *cfg)
+{
+	refgc_config c;
+	int err;
+
+	if (rt.inited) {
+		set_error("refgc_init: already initialised");
+		err = -EBUSY;
+		goto fail;
+	}
+	if (cfg)
+		c = *cfg;
+	else
+		refgc_config_default(&c);
+	if (!c.ignore_env && (err = refgc_config_from_env(&c)))
+		goto fail;
+	if ((err = refgc_config_validate(&c)))
+		goto fail;
+
+	memset(&rt, 0, sizeof(rt));
+	rt.cfg = c;
+	rt.ncpu = online_cpus();
+	rt.init_ns = now_ns();
+	pthread_mutex_init(&rt.thr_lock, NULL);
+	pthread_cond_init(&rt.thr_cond, NULL);
+	pthread_cond_init(&rt.resume_cond, NULL);
+	pthread_mutex_init(&rt.large_lock, NULL);
+	pthread_mutex_init(&rt.span_lock, NULL);
+	pthread_mutex_init(&rt.gc_lock, NULL);
+	pthread_cond_init(&rt.gc_cond, NULL);
+	pthread_cond_init(&rt.done_cond, NULL);
+	atomic_store(&gc_pending, 0);
+	stats_reset();
+	if ((err = heap_init())) {
+		set_error("refgc_init: out of memory");
+		goto fail;
+	}
+	pacer_update(0);
+	rt.inited = true;
+	if ((err = refgc_thread_attach()))
+		goto fail_heap;
+	if ((err = collector_start())) {
+		set_error("refgc_init: cannot start collector threads");
+		goto fail_thread;
+	}
+	return 0;
+
+fail_thread:
+	refgc_thread_detach();
+fail_heap:
+	rt.inited = false;
+	heap_fini();
+fail:
+	/* Configuration mistakes must be loud: print as well as return. */
+	fprintf(stderr, "%s\n", refgc_last_error());
+	return err;
+}
+
+void refgc_shutdown(void)
+{
+	if (!rt.inited)
+		return;
+	/* Detach first: a cycle in flight must not wait for us to stop. */
+	threads_fini();
+	collector_stop();
+	mark_fini();
+	roots_fini();
+	heap_fini();
+	rt.inited = false;
+}

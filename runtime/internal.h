@@ -1,0 +1,262 @@
+/* Internal interfaces shared by the runtime's files. Not installed.
+ *
+ * Heap shape: 64 KiB spans, aligned to their size, each holding blocks of
+ * one size class; large objects get a span-aligned mapping of their own
+ * with the same header. A block is an 8-byte header (the refgc_type
+ * pointer) followed by the object, so obj - 8 masked down is the span.
+ *
+ * Concurrency rules (who may touch what):
+ *  - A span owned by a thread cache is only allocated from by that thread.
+ *  - Mark bits are atomic (markers, barriers and black allocation race).
+ *  - Alloc bits and free lists belong to the owner, or to whoever popped
+ *    the span from a class list under its lock (sweeper).
+ *  - Anything done inside stop-the-world sees every attached thread stopped
+ *    at a safepoint or parked, with its cache and buffers consistent.
+ */
+#ifndef REFGC_INTERNAL_H
+#define REFGC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "refgc.h"
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define SPAN_SHIFT 16
+#define SPAN_SIZE ((size_t)1 << SPAN_SHIFT)
+#define SPAN_MASK (~(uintptr_t)(SPAN_SIZE - 1))
+#define SPAN_MAGIC 0x52474353u /* "RGCS" */
+#define OBJ_HDR 8
+#define MIN_BLOCK 16
+#define MAX_BLOCKS (SPAN_SIZE / MIN_BLOCK)
+#define BITMAP_WORDS (MAX_BLOCKS / 64)
+#define SPAN_HDR_SIZE 1152 /* >= sizeof(struct span), multiple of 128 */
+#define MAX_SMALL 8192     /* largest small block, header included */
+#define ARENA_SPANS 64     /* spans mapped at a time */
+
+#ifdef __SANITIZE_ADDRESS__
+#define REFGC_DEBUG 1
+#endif
+#ifndef REFGC_DEBUG
+#define REFGC_DEBUG 0
+#endif
+#define POISON_BYTE 0xdb
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#define ASAN_POISON(p, n) __asan_poison_memory_region((p), (n))
+#define ASAN_UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
+#else
+#define ASAN_POISON(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+struct span {
+	uint32_t magic;
+	uint16_t cls;       /* size class; 0 for a large object */
+	uint16_t owned;     /* in a thread cache */
+	uint32_t block_size;
+	uint32_t nblocks;
+	uint32_t nfree;
+	uint32_t bump;      /* blocks >= bump were never allocated */
+	char *base;         /* first block */
+	void *freelist;     /* free blocks linked through their first word */
+	struct span *next;  /* class list / free span stack / large list */
+	size_t map_size;    /* large: bytes mapped */
+	uint64_t alloc[BITMAP_WORDS];
+	_Atomic uint64_t mark[BITMAP_WORDS];
+};
+
+_Static_assert(sizeof(struct span) <= SPAN_HDR_SIZE, "span header too big");
+
+/* ---- heap.c: size classes, spans, large objects ---- */
+extern int nclasses;
+extern uint32_t class_size[];
+int size_to_class(size_t block_bytes);
+int heap_init(void);
+void heap_fini(void);
+struct span *span_new(int cls);        /* fresh, empty, swept */
+void span_free(struct span *s);        /* back to the free span stack */
+void span_reset_freelist(struct span *s); /* rebuild from alloc bits */
+struct span *large_new(size_t block_bytes);
+void large_free(struct span *s);
+/* Give the pages of free spans beyond keep_bytes back to the OS. */
+void heap_scavenge(uint64_t keep_bytes);
+uint64_t heap_released_bytes(void);
+
+static inline struct span *span_of(const void *obj)
+{
+	return (struct span *)(((uintptr_t)obj - OBJ_HDR) & SPAN_MASK);
+}
+
+static inline uint32_t block_index(const struct span *s, const void *obj)
+{
+	return (uint32_t)(((const char *)obj - OBJ_HDR - s->base) / s->block_size);
+}
+
+/* Per-class span sets. Index [sweepgen & 1] holds swept spans; the other
+ * index holds spans still to sweep this cycle. Flipping sweepgen in a
+ * stop-the-world turns every swept span into an unswept one at O(1). */
+struct class_lists {
+	pthread_mutex_t lock;
+	struct span *partial[2];
+	struct span *full[2];
+};
+
+/* ---- threads.c ---- */
+enum { TH_RUNNING = 0, TH_STOPPED = 1, TH_PARKED = 2 };
+
+struct greybuf;
+struct marker;
+
+struct rthread {
+	struct rthread *next;
+	int state;                 /* under rt.thr_lock */
+	struct span **cache;       /* [nclasses] */
+	uint64_t alloc_bytes, alloc_count; /* not yet flushed to rt */
+	uint64_t black_bytes;      /* bytes this thread allocated black */
+	uint64_t traced_bytes;     /* bytes this thread's barrier/assists marked */
+	void ***roots;             /* handle stack */
+	size_t nroots, roots_cap;
+	struct greybuf *wbuf;      /* barrier / assist output */
+};
+
+extern __thread struct rthread *self_thread __attribute__((tls_model("initial-exec")));
+void threads_stop_world(void);
+void threads_start_world(void);
+void safepoint_slow(struct rthread *th);
+void threads_flush_counters(void);  /* STW only */
+void threads_release_caches(void);  /* STW only */
+void thread_release_cache(struct rthread *th);
+void threads_fini(void);
+void threads_flush_wbufs(void);     /* STW only */
+void roots_scan_threads(struct marker *m); /* STW only */
+
+/* ---- roots.c ---- */
+struct marker;
+void roots_scan(struct marker *m); /* STW only */
+void roots_fini(void);
+
+/* ---- mark.c ---- */
+#define GREYBUF_CAP 1022
+struct greybuf {
+	struct greybuf *next;
+	size_t n;
+	void *obj[GREYBUF_CAP];
+};
+
+struct marker {
+	struct greybuf *local;
+	uint64_t marked_bytes;
+	uint64_t scanned_objects;
+};
+
+void mark_shade(struct marker *m, void *obj);
+/* budget: pointer slots to examine, < 0 until the pool is empty */
+void mark_drain(struct marker *m, long budget);
+void mark_flush(struct marker *m);              /* local buffer -> pool */
+bool mark_pool_empty(void);
+void mark_barrier_slow(struct rthread *th, void *old);
+void mark_assist(struct rthread *th);
+void mark_drain_parallel(int workers);         /* until the pool is empty */
+int mark_helpers_start(int n);
+void mark_helpers_stop(void);
+void mark_release(struct marker *m);
+void mark_fini(void);
+struct greybuf *greybuf_get(void);
+void greybuf_put(struct greybuf *b);
+void pool_push_buf(struct greybuf *b);
+
+/* ---- sweep.c ---- */
+/* Sweep one span popped from an unswept list; returns freed bytes. */
+uint64_t sweep_span(struct span *s);
+struct span *sweep_take_for_alloc(int cls); /* lazy sweep in refill */
+void sweep_all(void);                        /* background, after mark */
+void sweep_flip(void);                       /* STW only */
+
+/* ---- pacer.c ---- */
+void pacer_update(uint64_t marked);          /* after mark termination */
+bool pacer_should_trigger(uint64_t live);
+bool pacer_over_hard(uint64_t live);
+bool pacer_should_assist(uint64_t live);
+
+/* ---- collector.c ---- */
+int collector_start(void);
+void collector_stop(void);
+void collector_request(void);      /* the pacer wants a cycle */
+void collector_wait_cycle(void); /* a mutator waits for the running cycle */
+
+/* ---- stats.c ---- */
+uint64_t now_ns(void);
+uint64_t thread_cpu_ns(void);
+void stats_record_pause(uint64_t cycle, uint32_t phase, uint64_t start, uint64_t dur);
+void stats_note_heap_inuse(int64_t delta);
+void stats_cycle_done(uint64_t end_ns);
+void stats_reset(void);
+
+/* ---- config.c ---- */
+void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int online_cpus(void);
+
+/* ---- the one runtime ---- */
+struct runtime {
+	bool inited;
+	refgc_config cfg;
+	uint64_t init_ns;
+	int ncpu;
+
+	/* threads */
+	pthread_mutex_t thr_lock;
+	pthread_cond_t thr_cond;    /* a thread stopped or parked */
+	pthread_cond_t resume_cond; /* the world restarted */
+	struct rthread *threads;
+	_Atomic int stw_flag;
+
+	/* heap */
+	struct class_lists *classes;
+	pthread_mutex_t large_lock;
+	struct span *large[2];
+	_Atomic uint32_t sweepgen;
+	_Atomic int sweeps_active;
+	pthread_mutex_t span_lock;
+	struct span *free_spans;      /* free, pages still resident */
+	struct span *released_spans;  /* free, pages given back (or never touched) */
+	size_t nfree_spans, nreleased_spans;
+	void **arenas;
+	size_t narenas, arenas_cap;
+
+	/* marking */
+	_Atomic int marking;
+
+	/* accounting (bytes) */
+	_Atomic uint64_t heap_live;   /* marked at last cycle + allocated since */
+	_Atomic uint64_t heap_marked; /* live bytes found by the last mark */
+	_Atomic uint64_t cycle_marked; /* bytes traced so far this cycle */
+	_Atomic uint64_t cycle_black;  /* bytes allocated black this cycle */
+	_Atomic uint64_t heap_inuse;
+	_Atomic uint64_t heap_inuse_peak;
+	_Atomic uint64_t heap_sys;
+	_Atomic uint64_t total_alloc;
+	_Atomic uint64_t freed_bytes;
+	_Atomic uint64_t mallocs, frees;
+	_Atomic uint64_t heap_goal, trigger, hard_goal;
+
+	/* collector */
+	pthread_mutex_t gc_lock;
+	pthread_cond_t gc_cond;   /* work for the coordinator */
+	pthread_cond_t done_cond; /* a cycle completed */
+	uint64_t cycles_done, cycles_wanted, forced_pending;
+	bool gc_running, shutdown;
+	_Atomic uint64_t cycle;   /* id of the latest started cycle */
+	_Atomic uint64_t gc_cpu_ns;
+	_Atomic uint64_t num_forced;
+};
+
+extern struct runtime rt;
+
+#endif

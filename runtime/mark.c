@@ -1,0 +1,410 @@
+/* Tri-colour marking. White = mark bit clear; grey = mark bit set and the
+ * object sits in some grey buffer; black = mark bit set and scanned.
+ * Setting the bit and queueing happen together (mark_shade), so an object
+ * whose bit is set is always scanned before marking ends.
+ *
+ * Grey buffers are shared through one global pool (a locked stack of full
+ * buffers); workers keep a private buffer and only touch the lock when it
+ * fills or runs dry. */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct greybuf *pool_full;   /* buffers with grey objects */
+static struct greybuf *pool_empty;  /* recycled buffers */
+static _Atomic size_t pool_nfull;
+static _Atomic int nbusy;           /* workers holding or seeking work */
+static _Atomic int nworkers;        /* workers in the current parallel drain */
+
+struct greybuf *greybuf_get(void)
+{
+	struct greybuf *b;
+
+	pthread_mutex_lock(&pool_lock);
+	b = pool_empty;
+	if (b)
+		pool_empty = b->next;
+	pthread_mutex_unlock(&pool_lock);
+	if (!b) {
+		b = malloc(sizeof(*b));
+		/* Dropping grey objects would free live ones: stop instead. */
+		if (!b) {
+			fprintf(stderr, "refgc: out of memory for the mark stack\n");
+			abort();
+		}
+	}
+	b->n = 0;
+	b->next = NULL;
+	return b;
+}
+
+void greybuf_put(struct greybuf *b)
+{
+	pthread_mutex_lock(&pool_lock);
+	b->next = pool_empty;
+	pool_empty = b;
+	pthread_mutex_unlock(&pool_lock);
+}
+
+void pool_push_buf(struct greybuf *b)
+{
+	pthread_mutex_lock(&pool_lock);
+	b->next = pool_full;
+	pool_full = b;
+	atomic_fetch_add(&pool_nfull, 1);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+static struct greybuf *pool_pop_buf(void)
+{
+	struct greybuf *b;
+
+	if (!atomic_load(&pool_nfull))
+		return NULL;
+	pthread_mutex_lock(&pool_lock);
+	b = pool_full;
+	if (b) {
+		pool_full = b->next;
+		atomic_fetch_sub(&pool_nfull, 1);
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return b;
+}
+
+bool mark_pool_empty(void)
+{
+	return atomic_load(&pool_nfull) == 0;
+}
+
+void mark_fini(void)
+{
+	struct greybuf *b;
+
+	while ((b = pool_full)) {
+		pool_full = b->next;
+		free(b);
+	}
+	while ((b = pool_empty)) {
+		pool_empty = b->next;
+		free(b);
+	}
+	atomic_store(&pool_nfull, 0);
+}
+
+static void push(struct marker *m, void *obj)
+{
+	if (unlikely(m->local->n == GREYBUF_CAP)) {
+		pool_push_buf(m->local);
+		m->local = greybuf_get();
+	}
+	m->local->obj[m->local->n++] = obj;
+}
+
+static void check_object(const struct span *s, uint32_t idx, const void *obj)
+{
+	/* A pointer to a freed block means a live object was reclaimed (or
+	 * the program stored garbage): both are bugs worth stopping for. */
+	if (s->magic != SPAN_MAGIC || idx >= s->nblocks ||
+	    !(s->alloc[idx >> 6] & (UINT64_C(1) << (idx & 63)))) {
+		fprintf(stderr, "refgc: reachable pointer %p is not an allocated object\n", obj);
+		abort();
+	}
+}
+
+void mark_shade(struct marker *m, void *obj)
+{
+	struct span *s = span_of(obj);
+	uint32_t idx = block_index(s, obj);
+	uint64_t bit = UINT64_C(1) << (idx & 63);
+	const refgc_type *t;
+
+	if (atomic_load_explicit(&s->mark[idx >> 6], memory_order_relaxed) & bit)
+		return;
+	/* Checked only when unmarked: black allocations race with their
+	 * owner's alloc-bit store, but are marked before they are visible. */
+	if (REFGC_DEBUG)
+		check_object(s, idx, obj);
+	if (atomic_fetch_or(&s->mark[idx >> 6], bit) & bit)
+		return;
+	m->marked_bytes += s->cls ? s->block_size : s->map_size;
+	t = *(const refgc_type **)((char *)obj - OBJ_HDR);
+	if (t->kind != REFGC_TYPE_NOSCAN)
+		push(m, obj);
+}
+
+/* Long pointer arrays are scanned SCAN_CHUNK slots at a time: the rest is
+ * queued as a continuation (offset, then object tagged with bit 0), so no
+ * single grey item - an assist in particular - takes long. */
+#define SCAN_CHUNK 512
+#define CONT_TAG ((uintptr_t)1)
+
+static void push_cont(struct marker *m, void *obj, size_t off)
+{
+	if (m->local->n + 2 > GREYBUF_CAP) {
+		pool_push_buf(m->local);
+		m->local = greybuf_get();
+	}
+	m->local->obj[m->local->n++] = (void *)off;
+	m->local->obj[m->local->n++] = (void *)((uintptr_t)obj | CONT_TAG);
+}
+
+static void scan_slots(struct marker *m, void **slots, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		void *v = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
+
+		if (v)
+			mark_shade(m, v);
+	}
+}
+
+/* Returns the number of slots looked at, the unit of assist budgets. */
+static size_t scan(struct marker *m, void *obj, size_t off)
+{
+	const refgc_type *t = *(const refgc_type **)((char *)obj - OBJ_HDR);
+
+	m->scanned_objects++;
+	if (t->kind == REFGC_TYPE_PTRARRAY) {
+		size_t n = refgc_object_size(obj) / sizeof(void *);
+		size_t end = n - off > SCAN_CHUNK ? off + SCAN_CHUNK : n;
+
+		if (end < n)
+			push_cont(m, obj, end);
+		scan_slots(m, obj, off, end);
+		return end - off + 1;
+	}
+	for (size_t i = 0; i < t->nptrs; i++) {
+		void *v = __atomic_load_n((void **)((char *)obj + t->ptr_offsets[i]),
+					  __ATOMIC_RELAXED);
+
+		if (v)
+			mark_shade(m, v);
+	}
+	return t->nptrs + 1;
+}
+
+/* Pops one grey item; *off is its scan offset (non-zero: continuation). */
+static void *pop(struct marker *m, size_t *off)
+{
+	struct greybuf *b = m->local;
+	void *obj;
+
+	if (!b->n) {
+		b = pool_pop_buf();
+		if (!b || !b->n) {
+			if (b)
+				greybuf_put(b);
+			return NULL;
+		}
+		greybuf_put(m->local);
+		m->local = b;
+	}
+	obj = b->obj[--b->n];
+	*off = 0;
+	if ((uintptr_t)obj & CONT_TAG) {
+		*off = (size_t)b->obj[--b->n];
+		obj = (void *)((uintptr_t)obj & ~CONT_TAG);
+	}
+	return obj;
+}
+
+void mark_drain(struct marker *m, long budget)
+{
+	void *obj;
+	size_t off;
+
+	while (budget != 0 && (obj = pop(m, &off))) {
+		long work = (long)scan(m, obj, off);
+
+		if (budget > 0)
+			budget = budget > work ? budget - work : 0;
+		/* Share work when others may be starving. */
+		if (m->local->n > 64 && mark_pool_empty() &&
+		    atomic_load_explicit(&nbusy, memory_order_relaxed) <
+		    atomic_load_explicit(&nworkers, memory_order_relaxed)) {
+			struct greybuf *nb = greybuf_get();
+			size_t half = m->local->n / 2;
+
+			/* Never separate a continuation from its offset. */
+			if ((uintptr_t)m->local->obj[half] & CONT_TAG)
+				half++;
+			memcpy(nb->obj, m->local->obj, half * sizeof(void *));
+			memmove(m->local->obj, m->local->obj + half,
+				(m->local->n - half) * sizeof(void *));
+			nb->n = half;
+			m->local->n -= half;
+			pool_push_buf(nb);
+		}
+	}
+}
+
+void mark_flush(struct marker *m)
+{
+	if (m->local->n) {
+		pool_push_buf(m->local);
+		m->local = greybuf_get();
+	}
+}
+
+void mark_release(struct marker *m)
+{
+	mark_flush(m);
+	greybuf_put(m->local);
+	m->local = NULL;
+	atomic_fetch_add(&rt.cycle_marked, m->marked_bytes);
+	m->marked_bytes = 0;
+}
+
+/* ---- parallel drain: the coordinator plus procs-1 helper threads ---- */
+
+static pthread_mutex_t help_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t help_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t help_done = PTHREAD_COND_INITIALIZER;
+static uint64_t help_gen;
+static int helpers_active;         /* helpers still draining this round */
+static int help_slots;             /* helpers wanted this round, not yet joined */
+static bool help_quit;
+static pthread_t *helpers;
+static int nhelpers;
+
+/* Runs until the pool is empty and no worker holds work it could share. */
+static void drain_until_quiet(void)
+{
+	struct marker m = { .local = greybuf_get() };
+
+	for (;;) {
+		mark_drain(&m, -1);
+		atomic_fetch_sub(&nbusy, 1);
+		while (mark_pool_empty() && atomic_load(&nbusy) > 0)
+			sched_yield();
+		if (mark_pool_empty())
+			break; /* nobody busy and nothing queued */
+		atomic_fetch_add(&nbusy, 1);
+	}
+	mark_release(&m);
+}
+
+static void *helper_main(void *arg)
+{
+	uint64_t seen = 0;
+	uint64_t cpu0;
+
+	(void)arg;
+	pthread_mutex_lock(&help_lock);
+	for (;;) {
+		while (help_gen == seen && !help_quit)
+			pthread_cond_wait(&help_cond, &help_lock);
+		if (help_quit)
+			break;
+		seen = help_gen;
+		if (help_slots == 0)
+			continue; /* this round wants fewer workers */
+		help_slots--;
+		pthread_mutex_unlock(&help_lock);
+		cpu0 = thread_cpu_ns();
+		drain_until_quiet();
+		atomic_fetch_add(&rt.gc_cpu_ns, thread_cpu_ns() - cpu0);
+		pthread_mutex_lock(&help_lock);
+		if (--helpers_active == 0)
+			pthread_cond_broadcast(&help_done);
+	}
+	pthread_mutex_unlock(&help_lock);
+	return NULL;
+}
+
+int mark_helpers_start(int n)
+{
+	helpers = calloc((size_t)(n > 0 ? n : 1), sizeof(*helpers));
+	if (!helpers)
+		return -1;
+	help_quit = false;
+	for (nhelpers = 0; nhelpers < n; nhelpers++)
+		if (pthread_create(&helpers[nhelpers], NULL, helper_main, NULL))
+			return -1;
+	return 0;
+}
+
+void mark_helpers_stop(void)
+{
+	pthread_mutex_lock(&help_lock);
+	help_quit = true;
+	pthread_cond_broadcast(&help_cond);
+	pthread_mutex_unlock(&help_lock);
+	for (int i = 0; i < nhelpers; i++)
+		pthread_join(helpers[i], NULL);
+	free(helpers);
+	helpers = NULL;
+	nhelpers = 0;
+}
+
+void mark_drain_parallel(int workers)
+{
+	int n = workers - 1 < nhelpers ? workers - 1 : nhelpers;
+
+	if (mark_pool_empty())
+		return;
+	if (n < 0)
+		n = 0;
+	pthread_mutex_lock(&help_lock);
+	/* Helpers count as busy from the start so that an early-finishing
+	 * worker does not conclude marking is over before they arrive. */
+	atomic_store(&nbusy, n + 1);
+	atomic_store(&nworkers, n + 1);
+	helpers_active = n;
+	help_slots = n;
+	help_gen++;
+	pthread_cond_broadcast(&help_cond);
+	pthread_mutex_unlock(&help_lock);
+
+	drain_until_quiet();
+
+	pthread_mutex_lock(&help_lock);
+	while (helpers_active)
+		pthread_cond_wait(&help_done, &help_lock);
+	pthread_mutex_unlock(&help_lock);
+}
+
+/* ---- mutator side: deletion barrier and assists ---- */
+
+void mark_barrier_slow(struct rthread *th, void *old)
+{
+	struct marker m = { .local = th->wbuf };
+
+	mark_shade(&m, old);
+	th->wbuf = m.local;
+	th->traced_bytes += m.marked_bytes;
+	/* Hand over in small batches so termination has little left to do. */
+	if (th->wbuf->n >= 128) {
+		pool_push_buf(th->wbuf);
+		th->wbuf = greybuf_get();
+	}
+}
+
+void mark_assist(struct rthread *th)
+{
+	struct marker m = { .local = th->wbuf };
+
+	mark_drain(&m, 4096); /* slots: tens of microseconds */
+	mark_flush(&m);
+	th->wbuf = m.local;
+	th->traced_bytes += m.marked_bytes;
+}
+
+void refgc_store(void *obj, void **slot, void *val)
+{
+	(void)obj; /* kept in the API for barriers that need the holder */
+	if (unlikely(atomic_load_explicit(&rt.marking, memory_order_relaxed))) {
+		void *old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+		struct rthread *th = self_thread;
+
+		/* Yuasa: shade what is being overwritten so everything
+		 * reachable at mark start is still found. */
+		if (old && th)
+			mark_barrier_slow(th, old);
+	}
+	__atomic_store_n(slot, val, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,90 @@
+/* The pacer decides when a cycle starts, using Go's knobs:
+ *   goal    = marked * (1 + gc_percent/100), at least MIN_GOAL;
+ *             with a soft memory limit, min(goal, limit - headroom);
+ *   trigger = goal for stw; for incremental, 70% of the way from marked to
+ *             goal, so concurrent marking can finish before the goal;
+ *   hard    = where allocating threads stop and wait for the cycle.
+ * Heap sizes here are heap_live: marked bytes plus bytes allocated since. */
+#include <errno.h>
+
+#include "internal.h"
+
+#define MIN_GOAL ((uint64_t)4 << 20)
+#define NO_GOAL UINT64_MAX
+
+void pacer_update(uint64_t marked)
+{
+	const refgc_config *c = &rt.cfg;
+	uint64_t goal = NO_GOAL, trigger, hard, floor;
+
+	if (c->gc_percent != REFGC_GCPERCENT_OFF) {
+		goal = marked + marked / 100 * (uint64_t)c->gc_percent;
+		if (goal < MIN_GOAL)
+			goal = MIN_GOAL;
+	}
+	if (c->mem_limit != REFGC_MEMLIMIT_NONE) {
+		/* Headroom for fragmentation in partly used spans. */
+		uint64_t lim = c->mem_limit - c->mem_limit / 8;
+
+		/* Never chase a goal below what is live: that would run
+		 * back-to-back cycles and free nothing. */
+		floor = marked + marked / 16 + ((uint64_t)1 << 20);
+		if (lim < floor)
+			lim = floor;
+		if (lim < goal)
+			goal = lim;
+	}
+	if (goal == NO_GOAL) {
+		trigger = hard = NO_GOAL;
+	} else if (c->mode == REFGC_MODE_INCREMENTAL) {
+		trigger = marked + (goal - marked) / 10 * 7;
+		hard = goal + (goal - marked) / 2;
+	} else {
+		trigger = goal;
+		hard = goal + (goal - marked) / 2;
+	}
+	atomic_store(&rt.heap_goal, goal);
+	atomic_store(&rt.trigger, trigger);
+	atomic_store(&rt.hard_goal, hard);
+}
+
+bool pacer_should_trigger(uint64_t live)
+{
+	return live >= atomic_load_explicit(&rt.trigger, memory_order_relaxed);
+}
+
+bool pacer_should_assist(uint64_t live)
+{
+	return live >= atomic_load_explicit(&rt.heap_goal, memory_order_relaxed);
+}
+
+bool pacer_over_hard(uint64_t live)
+{
+	return live >= atomic_load_explicit(&rt.hard_goal, memory_order_relaxed);
+}
+
+int refgc_set_gc_percent(int pct)
+{
+	refgc_config c = rt.cfg;
+	int err;
+
+	c.gc_percent = pct;
+	if ((err = refgc_config_validate(&c)))
+		return err;
+	rt.cfg.gc_percent = pct;
+	pacer_update(atomic_load(&rt.heap_marked));
+	return 0;
+}
+
+int refgc_set_mem_limit(uint64_t bytes)
+{
+	refgc_config c = rt.cfg;
+	int err;
+
+	c.mem_limit = bytes;
+	if ((err = refgc_config_validate(&c)))
+		return err;
+	rt.cfg.mem_limit = bytes;
+	pacer_update(atomic_load(&rt.heap_marked));
+	return 0;
+}

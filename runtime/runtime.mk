@@ -1,0 +1,68 @@
+# refgc: the garbage-collected runtime (runtime/, include/refgc.h).
+# Included by the top-level Makefile; everything it builds lives in
+# $(OUT)/librefgc.*, $(OUT)/refgc-* and $(OUT)/refgc/ (asan: $(OUT)/refgc-asan/).
+
+REFGC_SRCS  := $(wildcard runtime/*.c)
+REFGC_OBJS  := $(patsubst runtime/%.c,$(OUT)/refgc/%.o,$(REFGC_SRCS))
+REFGC_AOBJS := $(patsubst runtime/%.c,$(OUT)/refgc-asan/%.o,$(REFGC_SRCS))
+REFGC_CFLAGS := $(filter-out -I$(OUT) -Iuser,$(CFLAGS)) -fPIC -pthread -fvisibility=default
+REFGC_ASAN  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# Tools and tests keep frame pointers and symbols: memtrace's tests name
+# their functions.
+REFGC_TOOL_CFLAGS := $(REFGC_CFLAGS) -O2 -g -fno-omit-frame-pointer
+
+REFGC_TESTBIN := $(OUT)/refgc/test_config $(OUT)/refgc/test_api $(OUT)/refgc/stress
+
+EXTRA_ALL   += $(OUT)/librefgc.so $(OUT)/librefgc.a $(OUT)/refgc-bench $(OUT)/refgc-tune
+EXTRA_TESTS += refgc-test
+
+.PHONY: refgc refgc-test refgc-asan
+
+refgc: $(OUT)/librefgc.so $(OUT)/librefgc.a $(OUT)/refgc-bench $(OUT)/refgc-tune
+
+$(OUT)/refgc/%.o: runtime/%.c | $(OUT)/refgc
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REFGC_CFLAGS) -Iruntime -c $< -o $@
+
+$(OUT)/refgc-asan/%.o: runtime/%.c | $(OUT)/refgc-asan
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REFGC_CFLAGS) -O1 $(REFGC_ASAN) -Iruntime -c $< -o $@
+
+$(OUT)/librefgc.so: $(REFGC_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -shared -pthread -Wl,-soname,librefgc.so $^ -o $@
+
+$(OUT)/librefgc.a: $(REFGC_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The bench links the shared library so that `usdt:build/librefgc.so:...`
+# probes fire in it; $ORIGIN finds the library next to the binary.
+$(OUT)/refgc-bench: runtime/bench/refgc-bench.c $(OUT)/librefgc.so
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REFGC_TOOL_CFLAGS) $< -o $@ -L$(OUT) -lrefgc -Wl,-rpath,'$$ORIGIN' -lm
+
+$(OUT)/refgc-tune: runtime/bench/refgc-tune.c $(OUT)/librefgc.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REFGC_TOOL_CFLAGS) $< -o $@ $(OUT)/librefgc.a -lm
+
+$(OUT)/refgc/test_%: tests/refgc/test_%.c $(OUT)/librefgc.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REFGC_TOOL_CFLAGS) -Iruntime $< -o $@ $(OUT)/librefgc.a -lcriterion
+
+$(OUT)/refgc/stress: tests/refgc/stress.c $(OUT)/librefgc.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REFGC_TOOL_CFLAGS) $< -o $@ $(OUT)/librefgc.a
+
+$(OUT)/refgc-asan/stress: tests/refgc/stress.c $(REFGC_AOBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REFGC_CFLAGS) -O1 -g $(REFGC_ASAN) $^ -o $@
+
+$(OUT)/refgc $(OUT)/refgc-asan:
+	$(Q)mkdir -p $@
+
+refgc-asan: $(OUT)/refgc-asan/stress
+
+# Everything refgc promises, in about two minutes.
+refgc-test: refgc $(REFGC_TESTBIN) $(OUT)/refgc-asan/stress
+	$(Q)tests/refgc/run-tests.sh $(OUT)
