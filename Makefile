@@ -18,7 +18,7 @@ endif
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 CFLAGS     += $(WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) -Iuser
-LDLIBS     += -lbpf -lelf -lz -lm -lpthread
+LDLIBS     += -lbpf -lelf -lz -lm -lpthread -lstdc++
 
 # clang's own system include dirs, passed to the BPF compile as -idirafter so
 # <asm/types.h> and friends resolve through the multiarch dir without hard-coding it.
@@ -34,7 +34,8 @@ USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
-TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so
+TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
+	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%.o,$(UNIT_SRCS))
 FIXTURES   := $(OUT)/fixtures/fx_pie $(OUT)/fixtures/fx_nopie $(OUT)/fixtures/fx_stripped \
@@ -74,6 +75,15 @@ $(OUT)/memtrace: $(USER_OBJS)
 $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror -Iinclude $< -o $@ -lpthread -ldl
+
+$(OUT)/tools/workload_cxx: tools/workload_cxx.cc | $(OUT)/tools
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror $< -o $@
+
+# The same workload statically linked: malloc comes from the program itself.
+$(OUT)/tools/workload_exact_static: tools/workload_exact.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror -static $< -o $@ -lpthread
 
 $(OUT)/tools/libmtplugin.so: tools/plugin/mtplugin.c | $(OUT)/tools
 	$(call msg,CC,$@)

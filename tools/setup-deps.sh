@@ -6,10 +6,13 @@ set -eu
 # build: compiler, BPF toolchain, libbpf, libelf, zlib
 # test: Criterion, valgrind (totals oracle), golang-go (go tool pprof), chromium (HTML),
 #       libxml2-utils (xmllint), bpftrace (probe and bench oracle), systemtap-sdt-dev (refgc USDT)
+#       libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0 (allocators memtrace must follow),
+#       openjdk-17-jdk-headless (HotSpot GC probes)
 # bench: hyperfine, heaptrack
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config binutils
 libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace systemtap-sdt-dev
-python3 util-linux hyperfine heaptrack jq"
+python3 util-linux hyperfine heaptrack jq libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
+openjdk-17-jdk-headless"
 
 missing=""
 for p in $PKGS; do

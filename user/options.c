@@ -51,6 +51,7 @@ enum {
 	OPT_GC_SVG,
 	OPT_FAULTS,
 	OPT_NO_FAULTS,
+	OPT_PROBE_FLOOR,
 };
 
 static const struct argp_option optdefs[] = {
@@ -64,6 +65,8 @@ static const struct argp_option optdefs[] = {
 	{ "gc", OPT_GC, "auto|off", 0, "Trace GC pauses of refgc, Go, HotSpot and CPython targets (default auto)", 0 },
 	{ "faults", OPT_FAULTS, NULL, 0,
 	  "Trace page faults and mmap/munmap/brk/madvise per stack (default for -- CMD; ~1.2 us per fault)", 0 },
+	{ "probe-floor", OPT_PROBE_FLOOR, NULL, 0,
+	  "Benchmarking: attach empty BPF programs at the same probe points, to measure the traps alone", 0 },
 	{ "no-faults", OPT_NO_FAULTS, NULL, 0, "Do not trace page faults and mappings", 0 },
 	{ "gc-svg", OPT_GC_SVG, "FILE", 0, "Write the GC pause timeline as an SVG", 0 },
 	{ "metric", OPT_METRIC, "METRIC", 0,
@@ -160,6 +163,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FAULTS:
 		o->faults = 1;
+		break;
+	case OPT_PROBE_FLOOR:
+		o->probe_floor = true;
 		break;
 	case OPT_NO_FAULTS:
 		o->faults = 0;

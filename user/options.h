@@ -23,6 +23,7 @@ struct options {
 	int top;                /* sites shown in text views */
 	int verbose;            /* each -v adds one; libbpf's own output at 3 */
 	bool quiet;             /* no live view */
+	bool probe_floor;       /* --probe-floor: empty programs at the same probes (bench) */
 	bool gc;                /* --gc auto (default) | off */
 	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */
 	const char *gc_svg;     /* --gc-svg: the pause timeline as its own SVG */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -15,11 +16,20 @@
 
 /* nargs: the argument registers the entry probe reads, which the
  * instructions skipped before the probe must leave alone. */
-static const struct {
+struct alloc_name {
 	const char *name;
 	int kind;
 	unsigned nargs;
-} alloc_names[] = {
+};
+
+/* A family of entry points found together in one object, named by `key`. */
+struct family {
+	const char *key;
+	const struct alloc_name *names;
+	size_t n;
+};
+
+static const struct alloc_name libc_names[] = {
 	{ "malloc", AK_MALLOC, 1 },
 	{ "calloc", AK_CALLOC, 2 },
 	{ "realloc", AK_REALLOC, 2 },
@@ -30,7 +40,33 @@ static const struct {
 	{ "memalign", AK_MEMALIGN, 2 },
 	{ "valloc", AK_VALLOC, 1 },
 	{ "pvalloc", AK_PVALLOC, 1 },
+	/* jemalloc's non-standard API, where the provider has it. */
+	{ "mallocx", AK_MALLOC, 1 },
+	{ "rallocx", AK_REALLOC, 2 },
+	{ "dallocx", AK_FREE, 1 },
+	{ "sdallocx", AK_FREE, 1 },
 };
+
+/*
+ * C++ operator new, every variant (plain, [], nothrow, aligned): all take
+ * the size first.  Probed in their own right because libstdc++ keeps no
+ * frame pointer, so a stack taken at the malloc inside would skip new's
+ * caller; at new's own return the caller is frames[0].  operator delete
+ * needs nothing: it calls free.
+ */
+static const struct alloc_name cxx_names[] = {
+	{ "_Znwm", AK_MALLOC, 1 },
+	{ "_Znam", AK_MALLOC, 1 },
+	{ "_ZnwmRKSt9nothrow_t", AK_MALLOC, 1 },
+	{ "_ZnamRKSt9nothrow_t", AK_MALLOC, 1 },
+	{ "_ZnwmSt11align_val_t", AK_MALLOC, 1 },
+	{ "_ZnamSt11align_val_t", AK_MALLOC, 1 },
+	{ "_ZnwmSt11align_val_tRKSt9nothrow_t", AK_MALLOC, 1 },
+	{ "_ZnamSt11align_val_tRKSt9nothrow_t", AK_MALLOC, 1 },
+};
+
+static const struct family libc_family = { "malloc", libc_names, sizeof(libc_names) / sizeof(libc_names[0]) };
+static const struct family cxx_family = { "_Znwm", cxx_names, sizeof(cxx_names) / sizeof(cxx_names[0]) };
 
 static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
@@ -58,13 +94,15 @@ static int load_bias(const struct maps *m, const struct elf_image *img, const ch
 
 /* Fills out->funcs from img; aliases (glibc's aligned_alloc is memalign)
  * are probed once, under the first name. */
-static int fill_funcs(struct allocator *out, const struct elf_image *img, bool dynamic_only)
+static int fill_funcs(struct allocator *out, const struct elf_image *img, bool dynamic_only,
+		      const struct family *fam)
 {
 	uint64_t seen[MT_MAX_ALLOC_FUNCS];
 
 	out->nfuncs = 0;
-	for (size_t i = 0; i < sizeof(alloc_names) / sizeof(alloc_names[0]); i++) {
-		const struct elf_sym *s = elf_image_find(img, alloc_names[i].name, dynamic_only);
+	for (size_t i = 0; i < fam->n && out->nfuncs < MT_MAX_ALLOC_FUNCS; i++) {
+		const struct alloc_name *an = &fam->names[i];
+		const struct elf_sym *s = elf_image_find(img, an->name, dynamic_only);
 		uint64_t off;
 		bool dup = false;
 
@@ -76,8 +114,8 @@ static int fill_funcs(struct allocator *out, const struct elf_image *img, bool d
 			continue;
 		seen[out->nfuncs] = off;
 		out->funcs[out->nfuncs++] = (struct alloc_func){
-			.name = alloc_names[i].name, .kind = alloc_names[i].kind, .offset = off,
-			.skip = alloc_names[i].nargs, /* placed below, once host_path is known */
+			.name = an->name, .kind = an->kind, .offset = off,
+			.skip = an->nargs, /* placed below, once host_path is known */
 		};
 	}
 	return out->nfuncs ? 0 : -ENOENT;
@@ -107,7 +145,7 @@ static void place_probes(struct allocator *a)
 }
 
 static int try_object(pid_t pid, const struct maps *m, const char *path, bool dynamic_only,
-		      struct allocator *out)
+		      const struct family *fam, struct allocator *out)
 {
 	char root[64];
 	struct elf_image *img;
@@ -120,11 +158,11 @@ static int try_object(pid_t pid, const struct maps *m, const char *path, bool dy
 	err = elf_image_load(root, path, &img);
 	if (err)
 		return err;
-	if (!elf_image_find(img, "malloc", dynamic_only)) {
+	if (!elf_image_find(img, fam->key, dynamic_only)) {
 		elf_image_free(img);
 		return -ENOENT;
 	}
-	err = fill_funcs(out, img, dynamic_only);
+	err = fill_funcs(out, img, dynamic_only, fam);
 	elf_image_free(img);
 	if (err)
 		return err;
@@ -144,8 +182,26 @@ static const char *interp_path(const struct maps *m)
 	return NULL;
 }
 
+/*
+ * The link map has names as the loader was given them (an LD_PRELOAD'd
+ * symlink, a relative path); /proc/PID/maps has the file.  Match by inode.
+ */
+static const char *mapped_name(pid_t pid, const struct maps *m, const char *name)
+{
+	char full[4352];
+	struct stat st;
+
+	snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, name);
+	if (stat(full, &st))
+		return name;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].inode == st.st_ino && m->v[i].path[0] == '/')
+			return m->v[i].path;
+	return name;
+}
+
 /* Walks r_debug.r_map in the target: the dynamic linker's search order. */
-static int from_link_map(pid_t pid, const struct maps *m, struct allocator *out)
+static int from_link_map(pid_t pid, const struct maps *m, const struct family *fam, struct allocator *out)
 {
 	const char *ld = interp_path(m);
 	char root[64];
@@ -187,14 +243,14 @@ static int from_link_map(pid_t pid, const struct maps *m, struct allocator *out)
 			n = readlink(exe, name, sizeof(name) - 1);
 			name[n > 0 ? n : 0] = '\0';
 		}
-		if (name[0] && try_object(pid, m, name, true, out) == 0)
+		if (name[0] && try_object(pid, m, mapped_name(pid, m, name), true, fam, out) == 0)
 			return 0;
 		lm = l[3];
 	}
 	return err ? err : -ENOENT;
 }
 
-int allocator_resolve(pid_t pid, struct allocator *out)
+static int family_resolve(pid_t pid, const struct family *fam, struct allocator *out)
 {
 	struct maps m;
 	char exe[64], path[256];
@@ -210,20 +266,30 @@ int allocator_resolve(pid_t pid, struct allocator *out)
 	path[n > 0 ? n : 0] = '\0';
 	/* Statically linked: the program's own malloc, from its .symtab. */
 	if (!interp_path(&m) && path[0]) {
-		err = try_object(pid, &m, path, false, out);
+		err = try_object(pid, &m, path, false, fam, out);
 		goto out;
 	}
-	err = from_link_map(pid, &m, out);
+	err = from_link_map(pid, &m, fam, out);
 	if (err && err != -ESRCH) {
 		/* No readable link map: mappings in load order are the next best guess. */
 		for (size_t i = 0; i < m.n && err; i++) {
 			if (m.v[i].path[0] == '/' && (i == 0 || strcmp(m.v[i].path, m.v[i - 1].path)))
-				err = try_object(pid, &m, m.v[i].path, true, out);
+				err = try_object(pid, &m, m.v[i].path, true, fam, out);
 		}
 	}
 out:
 	maps_free(&m);
 	return err;
+}
+
+int allocator_resolve(pid_t pid, struct allocator *out)
+{
+	return family_resolve(pid, &libc_family, out);
+}
+
+int cxx_new_resolve(pid_t pid, struct allocator *out)
+{
+	return family_resolve(pid, &cxx_family, out);
 }
 
 int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset)

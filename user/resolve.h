@@ -39,6 +39,8 @@ struct allocator {
  * gone, -ENOENT when no loaded object defines malloc yet (early startup).
  */
 int allocator_resolve(pid_t pid, struct allocator *out);
+/* Where C++ operator new lives in pid (libstdc++ or the program); -ENOENT when nowhere. */
+int cxx_new_resolve(pid_t pid, struct allocator *out);
 /* The dynamic linker mapped in pid and its _dl_debug_state hook, if any. */
 int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset);
 

@@ -667,6 +667,8 @@ static int load(struct session *s)
 {
 	int err = tracer_open(&s->tracer, s->pid, s->launched, s->opts->verbose);
 
+	s->tracer.floor = s->opts->probe_floor;
+
 	if (err) {
 		log_error("cannot load the BPF programs: %s (needs a kernel with BPF, BTF and uprobes; "
 			  "-vvv shows the verifier log)", strerror(-err));

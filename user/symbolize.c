@@ -133,6 +133,25 @@ static struct module *module_for(struct symbolizer *s, const struct mapping *m)
 	return mod;
 }
 
+/* libstdc++'s demangler: a C ABI entry point, no C++ needed here. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+/* C++ names as people write them; anything else as it is. */
+static const char *demangled(struct symbolizer *s, const char *name)
+{
+	const char *out = name;
+	int status = -1;
+	char *d;
+
+	if (strncmp(name, "_Z", 2) != 0)
+		return name;
+	d = __cxa_demangle(name, NULL, NULL, &status);
+	if (d && status == 0)
+		out = strpool_intern(s->strings, d);
+	free(d);
+	return out ? out : name;
+}
+
 static void resolve_uncached(struct symbolizer *s, uint64_t addr, int is_return, struct resolved *out)
 {
 	const struct mapping *m = maps_find(&s->maps, addr - (is_return ? 1 : 0));
@@ -164,7 +183,7 @@ static void resolve_uncached(struct symbolizer *s, uint64_t addr, int is_return,
 		const struct elf_sym *sym = elf_image_lookup(mod->img, vaddr - (is_return ? 1 : 0));
 
 		if (sym)
-			out->function = sym->name;
+			out->function = demangled(s, sym->name);
 	}
 }
 

@@ -35,6 +35,8 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, int verbose)
 		bpf_program__set_expected_attach_type(skel->progs.alloc_enter, MT_ATTACH_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.alloc_return, MT_ATTACH_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.dl_debug_state, MT_ATTACH_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.floor_enter, MT_ATTACH_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.floor_return, MT_ATTACH_UPROBE_MULTI);
 	}
 	err = memtrace_bpf__load(skel);
 	if (err)
@@ -84,56 +86,87 @@ static int attach_many(struct tracer *t, struct bpf_program *prog, const char *p
 	return 0;
 }
 
-void tracer_detach_allocator(struct tracer *t)
+static void detach_set(struct allocator *a, struct probe_link *links, int *n)
 {
-	for (int i = 0; i < t->nlinks; i++)
-		link_close(&t->links[i]);
-	free(t->links);
-	t->links = NULL;
-	t->nlinks = 0;
-	t->alloc.path[0] = '\0';
+	for (int i = 0; i < *n; i++)
+		link_close(&links[i]);
+	*n = 0;
+	a->path[0] = '\0';
 }
 
-int tracer_attach_allocator(struct tracer *t, bool *changed)
+void tracer_detach_allocator(struct tracer *t)
+{
+	detach_set(&t->alloc, t->links, &t->nlinks);
+	free(t->links);
+	t->links = NULL;
+	detach_set(&t->cxx, t->cxx_links, &t->ncxx_links);
+}
+
+/* Entry probes on every function of a, return probes on all but frees. */
+static int attach_set(struct tracer *t, const struct allocator *a, struct probe_link *links, int *n)
 {
 	uint64_t offs[MT_MAX_ALLOC_FUNCS], cookies[MT_MAX_ALLOC_FUNCS], roffs[MT_MAX_ALLOC_FUNCS];
 	int nret = 0, err;
-	struct allocator a;
 
-	*changed = false;
-	err = allocator_resolve(t->pid, &a);
-	if (err)
-		return err;
-	if (t->alloc.path[0] && a.inode == t->alloc.inode && strcmp(a.path, t->alloc.path) == 0)
-		return 0;
-	tracer_detach_allocator(t);
-	t->links = calloc(2 * MT_MAX_ALLOC_FUNCS, sizeof(*t->links));
-	if (!t->links)
-		return -ENOMEM;
-	for (int i = 0; i < a.nfuncs; i++) {
-		const struct alloc_func *f = &a.funcs[i];
+	for (int i = 0; i < a->nfuncs; i++) {
+		const struct alloc_func *f = &a->funcs[i];
 
 		/* Entry and return probe on one instruction: one trap serves both. */
 		offs[i] = f->offset + f->skip;
 		cookies[i] = (uint64_t)f->kind;
 		if (f->kind != AK_FREE)
 			roffs[nret++] = offs[i];
-		log_debug(t->verbose, 1, "probe %s at %s+0x%llx, %s+%u: %s%s", f->name, a.path,
+		log_debug(t->verbose, 1, "probe %s at %s+0x%llx, %s+%u: %s%s", f->name, a->path,
 			  (unsigned long long)offs[i], f->name, f->skip, f->why,
 			  f->emulated ? "" : " (single-stepped: costs an extra trap per call)");
 	}
-	err = attach_many(t, t->skel->progs.alloc_enter, a.host_path, offs, cookies, a.nfuncs, false, t->links,
-			  &t->nlinks);
-	if (!err)
-		err = attach_many(t, t->skel->progs.alloc_return, a.host_path, roffs, cookies /* unused */, nret,
-				  true, t->links, &t->nlinks);
-	if (err) {
-		log_error("cannot probe the allocator in %s: %s", a.path, strerror(-err));
-		tracer_detach_allocator(t);
+	err = attach_many(t, t->floor ? t->skel->progs.floor_enter : t->skel->progs.alloc_enter, a->host_path,
+			  offs, cookies, a->nfuncs, false, links, n);
+	if (!err && nret)
+		err = attach_many(t, t->floor ? t->skel->progs.floor_return : t->skel->progs.alloc_return,
+				  a->host_path, roffs, cookies /* unused */, nret, true, links, n);
+	if (err)
+		log_error("cannot probe the allocator in %s: %s", a->path, strerror(-err));
+	return err;
+}
+
+static bool same_object(const struct allocator *a, const struct allocator *b)
+{
+	return a->path[0] && a->inode == b->inode && strcmp(a->path, b->path) == 0;
+}
+
+int tracer_attach_allocator(struct tracer *t, bool *changed)
+{
+	struct allocator a, cxx;
+	int err;
+
+	*changed = false;
+	err = allocator_resolve(t->pid, &a);
+	if (err)
 		return err;
+	if (!same_object(&t->alloc, &a)) {
+		detach_set(&t->alloc, t->links, &t->nlinks);
+		free(t->links);
+		t->links = calloc(2 * MT_MAX_ALLOC_FUNCS, sizeof(*t->links));
+		if (!t->links)
+			return -ENOMEM;
+		err = attach_set(t, &a, t->links, &t->nlinks);
+		if (err) {
+			detach_set(&t->alloc, t->links, &t->nlinks);
+			return err;
+		}
+		t->alloc = a;
+		*changed = true;
 	}
-	t->alloc = a;
-	*changed = true;
+	/* C++ new is optional: a C program has none, and a failure to probe it
+	 * only costs the attribution of new's callers. */
+	if (cxx_new_resolve(t->pid, &cxx) == 0 && !same_object(&t->cxx, &cxx)) {
+		detach_set(&t->cxx, t->cxx_links, &t->ncxx_links);
+		if (attach_set(t, &cxx, t->cxx_links, &t->ncxx_links) == 0)
+			t->cxx = cxx;
+		else
+			detach_set(&t->cxx, t->cxx_links, &t->ncxx_links);
+	}
 	return 0;
 }
 

@@ -28,9 +28,13 @@ struct tracer {
 	struct allocator alloc; /* currently probed, alloc.path[0] == 0 when none */
 	struct probe_link *links;
 	int nlinks;
+	struct allocator cxx;   /* C++ operator new, when the target has it */
+	struct probe_link cxx_links[2 * MT_MAX_ALLOC_FUNCS];
+	int ncxx_links;
 	struct probe_link dl_link;
 	char dl_path[320];
 	int verbose;
+	bool floor; /* attach empty programs instead (benchmark floor) */
 };
 
 /* Opens and loads the BPF programs for pid. `stop_on_dl`: the dynamic-linker

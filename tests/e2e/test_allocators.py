@@ -1,0 +1,88 @@
+"""Whatever object provides malloc is the one probed: the same program
+under glibc, jemalloc, tcmalloc and mimalloc (LD_PRELOAD), and statically
+linked, gives the same exact per-function counts."""
+import os
+import unittest
+
+import mt
+
+LIBDIR = "/usr/lib/x86_64-linux-gnu"
+PRELOADED = {
+    "jemalloc": os.path.join(LIBDIR, "libjemalloc.so.2"),
+    "tcmalloc": os.path.join(LIBDIR, "libtcmalloc_minimal.so.4"),
+    "mimalloc": os.path.join(LIBDIR, "libmimalloc.so.2"),
+}
+
+
+class Allocators(unittest.TestCase):
+    def setUp(self):
+        mt.require_bpf(self)
+
+    def check(self, r, provider):
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"allocator functions in \S*%s" % provider)
+        fn = lambda name: mt.by_function(r.report, name)
+        k = fn("keep_malloc")
+        self.assertEqual((k["alloc_count"], k["alloc_bytes"], k["inuse_bytes"]), (16, 16000, 16000))
+        c = fn("churn_malloc")
+        self.assertEqual((c["alloc_count"], c["alloc_bytes"], c["inuse_count"]), (100, 6400, 0))
+        z = fn("keep_calloc")
+        self.assertEqual((z["alloc_count"], z["alloc_bytes"]), (8, 2400))
+        rc = fn("realloc_chain")
+        self.assertEqual((rc["alloc_count"], rc["alloc_bytes"], rc["inuse_bytes"]), (4, 105300, 5000))
+        t = fn("thread_main")
+        self.assertEqual((t["alloc_count"], t["alloc_bytes"]), (2 * 1010, 2 * (1000 * 48 + 10 * 4096)))
+        self.assertEqual(t["inuse_count"], 20)
+
+    def preloaded(self, name):
+        lib = PRELOADED[name]
+        if not os.path.exists(lib):
+            if mt.CI:
+                self.fail("%s is not installed (tools/setup-deps.sh installs it)" % lib)
+            self.skipTest("%s not installed" % lib)
+        os.environ["LD_PRELOAD"] = lib
+        try:
+            r = mt.run(["--no-faults"], [mt.tool("workload_exact"), "2"])
+        finally:
+            del os.environ["LD_PRELOAD"]
+        self.check(r, os.path.basename(lib).split(".so")[0])
+
+    def test_glibc(self):
+        self.check(mt.run(["--no-faults"], [mt.tool("workload_exact"), "2"]), "libc.so")
+
+    def test_jemalloc(self):
+        self.preloaded("jemalloc")
+
+    def test_tcmalloc(self):
+        self.preloaded("tcmalloc")
+
+    def test_mimalloc(self):
+        self.preloaded("mimalloc")
+
+    def test_static_executable(self):
+        exe = mt.tool("workload_exact_static")
+        self.check(mt.run(["--no-faults"], [exe, "2"]), "workload_exact_static")
+
+
+class CxxNew(unittest.TestCase):
+    """operator new, every variant, is charged to the function that called it."""
+
+    def test_new_variants_attributed_to_callers(self):
+        mt.require_bpf(self)
+        r = mt.run(["--no-faults"], [mt.tool("workload_cxx")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        fn = lambda name: mt.by_function(r.report, name)
+        self.assertEqual((fn("make_widgets()")["alloc_count"], fn("make_widgets()")["alloc_bytes"]), (10, 2000))
+        self.assertEqual((fn("make_arrays()")["alloc_count"], fn("make_arrays()")["alloc_bytes"]), (5, 2000))
+        self.assertEqual((fn("make_nothrow()")["alloc_count"], fn("make_nothrow()")["inuse_bytes"]), (3, 600))
+        self.assertEqual((fn("make_aligned()")["alloc_count"], fn("make_aligned()")["inuse_bytes"]), (4, 512))
+        churn = fn("churn_widgets()")
+        self.assertEqual((churn["alloc_count"], churn["alloc_bytes"], churn["inuse_count"]), (50, 10000, 0))
+        self.assertEqual(fn("make_widgets()")["sites"], 1)
+        for s in r.report["sites"]:
+            if s["frames"]:
+                self.assertNotRegex(s["frames"][0]["function"] or "", r"^operator new")
+
+
+if __name__ == "__main__":
+    unittest.main()
