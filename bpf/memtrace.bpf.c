@@ -214,13 +214,60 @@ static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
  * One program on every allocator entry point; the attach cookie says which
  * function it is (enum alloc_kind), so all entries share one link.
  */
+/* Argument n (1-6) of the probed function; 0 when n is 0 (absent). */
+static __always_inline __u64 arg_n(struct pt_regs *ctx, __u64 n)
+{
+	/* Loaded one by one at fixed offsets: the verifier rejects the
+	 * ctx + variable offset load clang would otherwise make of a switch. */
+	__u64 r1 = PT_REGS_PARM1(ctx), r2 = PT_REGS_PARM2(ctx), r3 = PT_REGS_PARM3(ctx);
+	__u64 r4 = PT_REGS_PARM4(ctx), r5 = PT_REGS_PARM5(ctx);
+#if defined(__TARGET_ARCH_x86)
+	__u64 r6 = ctx->r9; /* libbpf 1.1 has no PT_REGS_PARM6 */
+#else
+	__u64 r6 = ctx->regs[5];
+#endif
+
+	barrier_var(r1);
+	barrier_var(r2);
+	barrier_var(r3);
+	barrier_var(r4);
+	barrier_var(r5);
+	barrier_var(r6);
+	switch (n) {
+	case 1:
+		return r1;
+	case 2:
+		return r2;
+	case 3:
+		return r3;
+	case 4:
+		return r4;
+	case 5:
+		return r5;
+	case 6:
+		return r6;
+	}
+	return 0;
+}
+
+static __always_inline void free_ptr(__u64 ptr)
+{
+	struct mt_block *b;
+
+	if (!ptr || !is_target())
+		return;
+	b = bpf_map_lookup_elem(&blocks, &ptr);
+	if (b)
+		release(ptr, b);
+}
+
 SEC("uprobe")
 int alloc_enter(struct pt_regs *ctx)
 {
 	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx);
-	struct mt_block *b;
+	__u64 cookie = bpf_get_attach_cookie(ctx), a, b;
 
-	switch (bpf_get_attach_cookie(ctx)) {
+	switch (MT_COOKIE_KIND(cookie)) {
 	case AK_MALLOC:
 	case AK_VALLOC:
 		enter(ctx, MT_CALL_MALLOC, a0, 0);
@@ -245,11 +292,18 @@ int alloc_enter(struct pt_regs *ctx)
 		enter(ctx, MT_CALL_REALLOC, a1 * a2, a0);
 		break;
 	case AK_FREE:
-		if (!a0 || !is_target())
-			break;
-		b = bpf_map_lookup_elem(&blocks, &a0);
-		if (b)
-			release(a0, b);
+		free_ptr(a0);
+		break;
+	case AK_CUSTOM_ALLOC:
+		a = arg_n(ctx, MT_COOKIE_A(cookie));
+		b = MT_COOKIE_B(cookie) ? arg_n(ctx, MT_COOKIE_B(cookie)) : 1;
+		enter(ctx, MT_CALL_MALLOC, a * b, 0);
+		break;
+	case AK_CUSTOM_FREE:
+		free_ptr(arg_n(ctx, MT_COOKIE_A(cookie)));
+		break;
+	case AK_CUSTOM_REALLOC:
+		enter(ctx, MT_CALL_REALLOC, arg_n(ctx, MT_COOKIE_B(cookie)), arg_n(ctx, MT_COOKIE_A(cookie)));
 		break;
 	}
 	return 0;
@@ -290,6 +344,19 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	if (!ptr)
 		return 0;
 	record(ctx, ptr, size);
+	return 0;
+}
+
+/* The benchmark's floor: what the traps alone cost, at the same places. */
+SEC("uprobe")
+int floor_enter(struct pt_regs *ctx)
+{
+	return 0;
+}
+
+SEC("uretprobe")
+int floor_return(struct pt_regs *ctx)
+{
 	return 0;
 }
 

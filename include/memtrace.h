@@ -103,7 +103,17 @@ enum alloc_kind {
 	AK_MEMALIGN, /* (alignment, size): memalign, aligned_alloc */
 	AK_VALLOC,
 	AK_PVALLOC,
+	/* --alloc/--free/--realloc: the argument positions ride in the cookie. */
+	AK_CUSTOM_ALLOC,   /* size = arg A (* arg B when B != 0) */
+	AK_CUSTOM_FREE,    /* ptr = arg A */
+	AK_CUSTOM_REALLOC, /* ptr = arg A, size = arg B */
 };
+
+/* Cookie layout: kind in bits 0-7, argument A (1-6) in 8-11, B (0-6) in 12-15. */
+#define MT_COOKIE(kind, a, b) ((kind) | ((a) << 8) | ((b) << 12))
+#define MT_COOKIE_KIND(c) ((c) & 0xff)
+#define MT_COOKIE_A(c) (((c) >> 8) & 0xf)
+#define MT_COOKIE_B(c) (((c) >> 12) & 0xf)
 
 #define MT_MAX_BLOCKS (1u << 20)
 #define MT_MAX_SITES (1u << 16)

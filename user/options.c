@@ -52,6 +52,9 @@ enum {
 	OPT_FAULTS,
 	OPT_NO_FAULTS,
 	OPT_PROBE_FLOOR,
+	OPT_ALLOC,
+	OPT_FREE,
+	OPT_REALLOC,
 };
 
 static const struct argp_option optdefs[] = {
@@ -73,6 +76,10 @@ static const struct argp_option optdefs[] = {
 	  "inuse_space (default), inuse_objects, alloc_space or alloc_objects, for folded and flamegraph outputs", 0 },
 	{ "top", OPT_TOP, "N", 0, "Sites shown in the live view and text report (default 10)", 0 },
 	{ "quiet", 'q', NULL, 0, "No live view", 0 },
+	{ NULL, 0, NULL, 0, "Custom allocators (any function of the target, e.g. a pool):", 1 },
+	{ "alloc", OPT_ALLOC, "FUNC:size=argN[:count=argM]", 0, "FUNC returns a block of argN (* argM) bytes", 1 },
+	{ "free", OPT_FREE, "FUNC:ptr=argN", 0, "FUNC releases the block in argN", 1 },
+	{ "realloc", OPT_REALLOC, "FUNC:ptr=argN:size=argM", 0, "FUNC resizes argN to argM bytes, returns the block", 1 },
 	{ NULL, 0, NULL, 0, "Leak detection:", 1 },
 	{ "leak-window", OPT_LEAK_WINDOW, "SECONDS", 0, "Judge each site's growth over SECONDS (default 10)", 1 },
 	{ "leak-min-rate", OPT_LEAK_MIN_RATE, "BYTES_PER_S", 0, "Alert only on growth of at least this rate (default 1024)", 1 },
@@ -164,6 +171,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FAULTS:
 		o->faults = 1;
 		break;
+	case OPT_ALLOC:
+	case OPT_FREE:
+	case OPT_REALLOC: {
+		const char *what = key == OPT_ALLOC ? "alloc" : key == OPT_FREE ? "free" : "realloc";
+
+		if (o->ncustom == MT_MAX_CUSTOM)
+			argp_error(state, "at most %d --alloc/--free/--realloc", MT_MAX_CUSTOM);
+		if (custom_parse(what, arg, &o->custom[o->ncustom]))
+			argp_error(state, "bad --%s '%s' (use %s; N from 1 to 6)", what, arg,
+				   key == OPT_ALLOC  ? "FUNC:size=argN[:count=argM]"
+				   : key == OPT_FREE ? "FUNC:ptr=argN"
+						     : "FUNC:ptr=argN:size=argM");
+		o->ncustom++;
+		break;
+	}
 	case OPT_PROBE_FLOOR:
 		o->probe_floor = true;
 		break;

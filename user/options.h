@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "custom.h"
 #include "profile.h"
 
 #define MT_MAX_OUTPUTS 8
@@ -23,6 +24,8 @@ struct options {
 	int top;                /* sites shown in text views */
 	int verbose;            /* each -v adds one; libbpf's own output at 3 */
 	bool quiet;             /* no live view */
+	struct custom_spec custom[MT_MAX_CUSTOM]; /* --alloc, --free, --realloc */
+	int ncustom;
 	bool probe_floor;       /* --probe-floor: empty programs at the same probes (bench) */
 	bool gc;                /* --gc auto (default) | off */
 	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */

@@ -181,8 +181,12 @@ static int reprobe(struct session *s)
 			fprintf(stderr, "memtrace: PID %d now allocates through %s: probes moved there\n",
 				(int)s->pid, s->tracer.alloc.path);
 	}
-	if (s->tracer.alloc.path[0])
-		announce(s);
+	if (!s->tracer.alloc.path[0])
+		return 0;
+	err = tracer_attach_custom(&s->tracer, s->opts->custom, s->opts->ncustom);
+	if (err)
+		return err;
+	announce(s);
 	return 0;
 }
 
@@ -882,7 +886,8 @@ int session_run(const struct options *opts)
 	}
 	err = event_loop(&s, sfd);
 	if (err) {
-		log_error("tracing PID %d failed: %s", (int)s.pid, strerror(-err));
+		if (err != -ECANCELED)
+			log_error("tracing PID %d failed: %s", (int)s.pid, strerror(-err));
 		goto out;
 	}
 	/* If -d ended the trace first, the command runs on untraced: the kernel

@@ -100,6 +100,10 @@ void tracer_detach_allocator(struct tracer *t)
 	free(t->links);
 	t->links = NULL;
 	detach_set(&t->cxx, t->cxx_links, &t->ncxx_links);
+	for (int i = 0; i < t->ncustom_links; i++)
+		link_close(&t->custom_links[i]);
+	t->ncustom_links = 0;
+	t->ncustom = 0;
 }
 
 /* Entry probes on every function of a, return probes on all but frees. */
@@ -114,7 +118,7 @@ static int attach_set(struct tracer *t, const struct allocator *a, struct probe_
 		/* Entry and return probe on one instruction: one trap serves both. */
 		offs[i] = f->offset + f->skip;
 		cookies[i] = (uint64_t)f->kind;
-		if (f->kind != AK_FREE)
+		if (MT_COOKIE_KIND(f->kind) != AK_FREE && MT_COOKIE_KIND(f->kind) != AK_CUSTOM_FREE)
 			roffs[nret++] = offs[i];
 		log_debug(t->verbose, 1, "probe %s at %s+0x%llx, %s+%u: %s%s", f->name, a->path,
 			  (unsigned long long)offs[i], f->name, f->skip, f->why,
@@ -128,6 +132,25 @@ static int attach_set(struct tracer *t, const struct allocator *a, struct probe_
 	if (err)
 		log_error("cannot probe the allocator in %s: %s", a->path, strerror(-err));
 	return err;
+}
+
+int tracer_attach_custom(struct tracer *t, const struct custom_spec *specs, int n)
+{
+	int err;
+
+	if (!n || t->ncustom)
+		return 0;
+	err = custom_resolve(t->pid, specs, n, t->custom, &t->ncustom);
+	for (int i = 0; !err && i < t->ncustom; i++)
+		err = attach_set(t, &t->custom[i], t->custom_links, &t->ncustom_links);
+	if (err) {
+		for (int i = 0; i < t->ncustom_links; i++)
+			link_close(&t->custom_links[i]);
+		t->ncustom_links = 0;
+		t->ncustom = 0;
+	}
+	/* custom_resolve has said what is missing. */
+	return err == -ENOENT ? -ECANCELED : err;
 }
 
 static bool same_object(const struct allocator *a, const struct allocator *b)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "custom.h"
 #include "resolve.h"
 
 struct memtrace_bpf;
@@ -31,6 +32,10 @@ struct tracer {
 	struct allocator cxx;   /* C++ operator new, when the target has it */
 	struct probe_link cxx_links[2 * MT_MAX_ALLOC_FUNCS];
 	int ncxx_links;
+	struct allocator custom[MT_MAX_CUSTOM]; /* --alloc/--free/--realloc, by object */
+	int ncustom;
+	struct probe_link custom_links[MT_MAX_CUSTOM * 2 * MT_MAX_ALLOC_FUNCS];
+	int ncustom_links;
 	struct probe_link dl_link;
 	char dl_path[320];
 	int verbose;
@@ -46,6 +51,8 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, int verbose);
  * -ENOENT: no object defines malloc yet.
  */
 int tracer_attach_allocator(struct tracer *t, bool *changed);
+/* Probes the custom allocator functions once; -ECANCELED (already reported) when one is missing. */
+int tracer_attach_custom(struct tracer *t, const struct custom_spec *specs, int n);
 /* Places the dynamic-linker hook for the current image (no-op when there is none). */
 int tracer_attach_dl_hook(struct tracer *t);
 /* Probes that cannot be placed are fatal; this one attaches the exec tracepoint. */

@@ -86,3 +86,40 @@ class CxxNew(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CustomAllocators(unittest.TestCase):
+    """--alloc/--free/--realloc probe a program's own pool and arena."""
+
+    SPECS = ["--alloc", "pool_alloc:size=arg2", "--free", "pool_release:ptr=arg2",
+             "--realloc", "pool_resize:ptr=arg2:size=arg3", "--alloc", "arena_alloc:size=arg3:count=arg2"]
+
+    def test_pool_and_arena_counts(self):
+        mt.require_bpf(self)
+        r = mt.run(["--no-faults"] + self.SPECS, [mt.tool("workload_pool")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        fn = lambda name: mt.by_function(r.report, name)
+        pool = fn("use_pool")
+        self.assertEqual((pool["alloc_count"], pool["alloc_bytes"]), (10, 1000))
+        self.assertEqual((pool["inuse_count"], pool["inuse_bytes"]), (6, 600))
+        arena = fn("use_arena")
+        self.assertEqual((arena["alloc_count"], arena["alloc_bytes"], arena["inuse_count"]), (3, 768, 3))
+        # pool_resize calls pool_alloc and pool_release inside: counted once, as a realloc.
+        rs = fn("use_resize")
+        self.assertEqual((rs["alloc_count"], rs["alloc_bytes"]), (2, 64 + 4096))
+        self.assertEqual((rs["inuse_count"], rs["inuse_bytes"]), (1, 4096))
+
+    def test_bad_specs(self):
+        mt.require_bpf(self)
+        import subprocess
+        p = subprocess.run([mt.MEMTRACE, "-q", "--alloc", "nosuch_fn:size=arg1", "--", mt.tool("workload_pool")],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stderr.strip().splitlines()[-1],
+                         "memtrace: --alloc nosuch_fn: no function nosuch_fn in PID %s or its libraries"
+                         % p.stderr.split("PID ")[1].split()[0])
+        for bad in (["--alloc", "pool_alloc:size=arg7"], ["--free", "pool_release"],
+                    ["--realloc", "pool_resize:ptr=arg2"], ["--alloc", "pool_alloc:ptr=arg1"]):
+            p = subprocess.run([mt.MEMTRACE] + bad + ["--", "true"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 64, bad)
+            self.assertTrue(p.stderr.startswith("memtrace: bad --"), p.stderr)

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "custom.h"
+#include "elfimg.h"
+#include "log.h"
+#include "memtrace.h"
+#include "probe_offset.h"
+#include "procmaps.h"
+
+static int parse_arg(const char *v, unsigned *out)
+{
+	if (strncmp(v, "arg", 3) || v[3] < '1' || v[3] > '6' || v[4])
+		return -EINVAL;
+	*out = (unsigned)(v[3] - '0');
+	return 0;
+}
+
+int custom_parse(const char *what, const char *text, struct custom_spec *out)
+{
+	char buf[256], *save = NULL, *tok;
+	bool has_size = false, has_ptr = false;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(buf, sizeof(buf), "%s", text);
+	tok = strtok_r(buf, ":", &save);
+	if (!tok || !*tok || strlen(tok) >= sizeof(out->func))
+		goto bad;
+	snprintf(out->func, sizeof(out->func), "%s", tok);
+	out->kind = !strcmp(what, "alloc") ? AK_CUSTOM_ALLOC : !strcmp(what, "free") ? AK_CUSTOM_FREE
+										    : AK_CUSTOM_REALLOC;
+	while ((tok = strtok_r(NULL, ":", &save))) {
+		char *eq = strchr(tok, '=');
+		unsigned n;
+
+		if (!eq)
+			goto bad;
+		*eq = '\0';
+		if (parse_arg(eq + 1, &n))
+			goto bad;
+		if (!strcmp(tok, "size") && out->kind != AK_CUSTOM_FREE) {
+			has_size = true;
+			if (out->kind == AK_CUSTOM_ALLOC)
+				out->a = n;
+			else
+				out->b = n;
+		} else if (!strcmp(tok, "count") && out->kind == AK_CUSTOM_ALLOC) {
+			out->b = n;
+		} else if (!strcmp(tok, "ptr") && out->kind != AK_CUSTOM_ALLOC) {
+			has_ptr = true;
+			out->a = n;
+		} else {
+			goto bad;
+		}
+	}
+	if ((out->kind == AK_CUSTOM_ALLOC && !has_size) || (out->kind == AK_CUSTOM_FREE && !has_ptr) ||
+	    (out->kind == AK_CUSTOM_REALLOC && (!has_ptr || !has_size)))
+		goto bad;
+	return 0;
+bad:
+	return -EINVAL;
+}
+
+unsigned long long custom_cookie(const struct custom_spec *s)
+{
+	return MT_COOKIE((unsigned long long)s->kind, s->a, s->b);
+}
+
+static const char *what_of(int kind)
+{
+	return kind == AK_CUSTOM_ALLOC ? "alloc" : kind == AK_CUSTOM_FREE ? "free" : "realloc";
+}
+
+static struct allocator *set_for(struct allocator *sets, int *nsets, const char *path, uint64_t inode,
+				 const char *root)
+{
+	for (int i = 0; i < *nsets; i++)
+		if (!strcmp(sets[i].path, path))
+			return &sets[i];
+	if (*nsets == MT_MAX_CUSTOM)
+		return NULL;
+	memset(&sets[*nsets], 0, sizeof(sets[*nsets]));
+	snprintf(sets[*nsets].path, sizeof(sets[*nsets].path), "%s", path);
+	snprintf(sets[*nsets].host_path, sizeof(sets[*nsets].host_path), "%s%s", root, path);
+	sets[*nsets].inode = inode;
+	return &sets[(*nsets)++];
+}
+
+int custom_resolve(pid_t pid, const struct custom_spec *specs, int n, struct allocator *sets, int *nsets)
+{
+	struct elf_image *imgs[256] = {};
+	const char *paths[256];
+	uint64_t inodes[256];
+	int nimg = 0, err = 0;
+	char root[64];
+	struct maps m;
+
+	*nsets = 0;
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	err = maps_read(pid, &m);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	/* Objects in map order: the program's own mappings come first. */
+	for (size_t i = 0; i < m.n && nimg < 256; i++) {
+		bool seen = false;
+
+		if (m.v[i].path[0] != '/')
+			continue;
+		for (int k = 0; k < nimg && !seen; k++)
+			seen = !strcmp(paths[k], m.v[i].path);
+		if (seen || elf_image_load(root, m.v[i].path, &imgs[nimg]))
+			continue;
+		paths[nimg] = m.v[i].path;
+		inodes[nimg++] = m.v[i].inode;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct elf_sym *sym = NULL;
+		struct allocator *set;
+		struct probe_placement pl;
+		uint64_t off;
+		int k;
+
+		for (k = 0; k < nimg && !sym; k++)
+			sym = elf_image_find(imgs[k], specs[i].func, false);
+		if (!sym || elf_vaddr_to_offset(imgs[k - 1], sym->addr, &off)) {
+			log_error("--%s %s: no function %s in PID %d or its libraries", what_of(specs[i].kind),
+				  specs[i].func, specs[i].func, (int)pid);
+			err = -ENOENT;
+			continue;
+		}
+		set = set_for(sets, nsets, paths[k - 1], inodes[k - 1], root);
+		if (!set || set->nfuncs == MT_MAX_ALLOC_FUNCS) {
+			log_error("too many custom allocator functions (at most %d)", MT_MAX_ALLOC_FUNCS);
+			err = -E2BIG;
+			continue;
+		}
+		set->funcs[set->nfuncs] = (struct alloc_func){
+			.name = specs[i].func, .kind = (int)custom_cookie(&specs[i]), .offset = off,
+		};
+		/* Skip what the kernel would single-step, keeping the arguments we read. */
+		if (probe_place_file_args(set->host_path, off,
+					  specs[i].a > specs[i].b ? specs[i].a : specs[i].b, &pl) == 0) {
+			set->funcs[set->nfuncs].skip = pl.skip;
+			set->funcs[set->nfuncs].emulated = pl.emulated;
+			snprintf(set->funcs[set->nfuncs].why, sizeof(pl.why), "%s", pl.why);
+		}
+		set->nfuncs++;
+	}
+	for (int k = 0; k < nimg; k++)
+		elf_image_free(imgs[k]);
+	maps_free(&m);
+	return err;
+}
