@@ -52,10 +52,11 @@ WORKLOADS = {
                 op="allocator call (malloc/calloc/realloc/free), service-like mix",
                 note="sizes 16..8192, 10% calloc, 10% realloc, ring of 1024 live blocks; "
                      "~1.53 traps per call (2 per malloc/calloc/realloc, 1 per free)"),
-    "pages": dict(args=["pages", "{n}"], n=100_000, traps=0.0,
+    "pages": dict(args=["pages", "{n}"], n=200_000, traps=0.0,
                   op="fresh anonymous page touched (one minor fault; mmap/munmap per 1024 pages)",
-                  note="no allocator calls: the floor and --no-faults rows show that idle "
-                       "uprobes cost nothing here; --faults adds the page-fault tracing"),
+                  note="no allocator calls in the timed loop: floor and --no-faults should sit "
+                       "at bare (their differences are noise); --faults adds the page-fault "
+                       "tracing; the peers trace no page faults and are not run"),
 }
 
 MT_ALLOC = ["-q", "--no-faults", "--gc", "off", "--"]
@@ -78,7 +79,7 @@ def bcc_memleak():
 def make_configs(tmpdir):
     bcc_exe, bcc_why = bcc_memleak()
     return {
-        "bare": dict(label="bare (no tracing)", scale=25, prefix=lambda: [],
+        "bare": dict(label="bare (no tracing)", scale={"*": 25, "pages": 1}, prefix=lambda: [],
                      why=None),
         "floor": dict(label="memtrace --probe-floor (empty BPF progs)", scale=1,
                       prefix=lambda: [MEMTRACE, "--probe-floor"] + MT_ALLOC,
@@ -142,6 +143,14 @@ def machine():
     }
 
 
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "0 0 0"
+
+
 def parse_result(stdout):
     for line in reversed(stdout.splitlines()):
         line = line.strip()
@@ -156,12 +165,13 @@ def parse_result(stdout):
 def memtrace_counts(stdout):
     """calls and drops from memtrace's text report, to check it saw the workload"""
     out = {}
-    m = re.search(r"allocated: .* in (\d+) calls; freed: .* in (\d+) calls", stdout)
+    num = lambda g: int(g.replace(",", ""))
+    m = re.search(r"allocated: .* in ([\d,]+) calls; freed: .* in ([\d,]+) calls", stdout)
     if m:
-        out["alloc_calls"], out["free_calls"] = int(m.group(1)), int(m.group(2))
-    m = re.search(r"dropped: (\d+)", stdout)
+        out["alloc_calls"], out["free_calls"] = num(m.group(1)), num(m.group(2))
+    m = re.search(r"dropped: ([\d,]+)", stdout)
     if m:
-        out["dropped"] = int(m.group(1))
+        out["dropped"] = num(m.group(1))
     return out
 
 
@@ -234,12 +244,16 @@ def summarize(runs, configs, wls):
                     len(rs) - len(ok), len(rs)),
                     median=statistics.median(ok), min=min(ok), max=max(ok))
                 res = [r["result"] for r in rs if r.get("ok")]
+                cpu = [x["cpu_ns_per_op"] for x in res if "cpu_ns_per_op" in x]
+                if cpu:
+                    row["cpu_median"] = statistics.median(cpu)
                 tr = WORKLOADS[wl]["traps"]
                 if tr is None:
                     tr = statistics.median(x["traps"] / x["ops"] for x in res)
                 row["traps_per_op"] = tr
                 if wl == "pages":
                     row["faults_per_op"] = statistics.median(x["faults"] / x["ops"] for x in res)
+                row["ops_median"] = statistics.median(x["ops"] for x in res)
                 mt = [r["memtrace"] for r in rs if r.get("ok") and r.get("memtrace")]
                 if mt:
                     row["memtrace_dropped_max"] = max(m.get("dropped", 0) for m in mt)
@@ -248,13 +262,16 @@ def summarize(runs, configs, wls):
                             m.get("alloc_calls", 0) + m.get("free_calls", 0) for m in mt)
             rows[name] = row
         bare = rows.get("bare", {}).get("median")
+        bare_cpu = rows.get("bare", {}).get("cpu_median")
         for row in rows.values():
+            if "cpu_median" in row and bare_cpu is not None:
+                row["cpu_overhead"] = row["cpu_median"] - bare_cpu
             if "median" in row and bare is not None:
                 row["overhead"] = row["median"] - bare
                 row["overhead_min"] = row["min"] - bare
                 row["overhead_max"] = row["max"] - bare
         floor = rows.get("floor", {}).get("overhead")
-        peers = [k for k, c in configs.items() if c.get("peer") and k in rows]
+        peers = [k for k, c in configs.items() if c.get("peer") and "overhead" in rows.get(k, {})]
         for name, row in rows.items():
             if name == "bare" or "overhead" not in row:
                 continue
@@ -280,7 +297,12 @@ def markdown(meta, summary, args):
            "- ns/op is timed by the workload itself around its loop (after a warm-up): "
            "tracer start-up/tear-down are excluded",
            "- overhead = median ns/op − median bare ns/op; ×floor = overhead / floor overhead; "
-           "peer ÷ this = that peer's overhead / this row's overhead",
+           "peer ÷ this = that peer's overhead / this row's overhead (all from wall-clock ns/op)",
+           "- CPU ns/op: the timed thread's own CPU time (user+system, traps included) per op, "
+           "a cross-check that holds when other work shares the CPUs",
+           "- load average: %s at start, %s at end%s" % (
+               meta["loadavg_start"], meta.get("loadavg_end"),
+               " — the machine was busy: expect noise" if meta["busy"] else ""),
            ""]
     for wl, s in summary.items():
         rows, peers = s["rows"], s["peers"]
@@ -294,6 +316,7 @@ def markdown(meta, summary, args):
         else:
             head += ["faults/op"]
         head += ["%s ÷ this" % p for p in peers]
+        head += ["CPU ns/op", "CPU overhead"]
         out.append("| " + " | ".join(head) + " |")
         out.append("|" + "---|" * len(head))
         for name, row in rows.items():
@@ -312,9 +335,19 @@ def markdown(meta, summary, args):
                 cells += [fmt(row.get("faults_per_op"), 2)]
             for p in peers:
                 cells.append("—" if name == "bare" else fmt(row.get("peer_ratio", {}).get(p), 2))
+            cells += [fmt(row.get("cpu_median")),
+                      "—" if name == "bare" else fmt(row.get("cpu_overhead"))]
             out.append("| " + " | ".join(cells) + " |")
         notes = []
+        b = rows.get("bare", {})
+        if wl != "pages" and b.get("median", 0) > 150:
+            notes.append("bare is slow (%.0f ns/op): is another tracer's uprobe on this libc "
+                         "trapping every process?" % b["median"])
         for name, row in rows.items():
+            if (wl != "pages" and "memtrace_calls_median" in row
+                    and row["memtrace_calls_median"] < row["ops_median"]):
+                notes.append("%s counted %d allocator calls, fewer than the %d the workload "
+                             "timed" % (name, row["memtrace_calls_median"], row["ops_median"]))
             if row.get("memtrace_dropped_max"):
                 notes.append("%s dropped up to %d events in a run" % (name, row["memtrace_dropped_max"]))
         if notes:
@@ -327,7 +360,9 @@ def markdown(meta, summary, args):
                "programs. bpftrace memleak.bt probes the same libc with the same 3 traps per pair "
                "(its probes sit at offset 0, memtrace's past the leading single-stepped instructions); "
                "heaptrack takes no trap (LD_PRELOAD). N is scaled per config (bare ×25, heaptrack ×2, "
-               "bpftrace ×¼ of the memtrace N) so each run lasts ~0.1–2 s.")
+               "bpftrace ×¼ of the memtrace N; pages: the same N everywhere) so each run lasts "
+               "~0.1–2 s. memtrace --faults spends ~2–3 s starting (before the workload runs, so "
+               "not in ns/op).")
     out.append("")
     return "\n".join(out)
 
@@ -363,6 +398,8 @@ def main():
         configs = {k: v for k, v in configs.items() if k in want}
 
     meta = machine()
+    meta["loadavg_start"] = loadavg()
+    meta["busy"] = float(meta["loadavg_start"].split()[0]) > 0.5 * (os.cpu_count() or 1)
     print("memtrace bench: %s, %s CPUs, %s, kernel %s" % (meta["date"], meta["nproc"], meta["cpu"],
                                                          meta["kernel"]), file=sys.stderr)
     runs = []
@@ -373,7 +410,10 @@ def main():
                 for name, cfg in configs.items():
                     if not applies(cfg, wl) or cfg["why"]:
                         continue
-                    n = max(1, int(WORKLOADS[wl]["n"] * cfg["scale"] * args.scale))
+                    sc = cfg["scale"]
+                    if isinstance(sc, dict):
+                        sc = sc.get(wl, sc["*"])
+                    n = max(1, int(WORKLOADS[wl]["n"] * sc * args.scale))
                     rec = run_one(name, cfg, wl, n, args.timeout)
                     if not rec.get("ok"):
                         # one retry: a transient failure (a concurrent BPF
@@ -399,6 +439,8 @@ def main():
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     meta["elapsed_s"] = round(time.monotonic() - t_start, 1)
+    meta["loadavg_end"] = loadavg()
+    meta["busy"] = meta["busy"] or float(meta["loadavg_end"].split()[0]) > 0.5 * (os.cpu_count() or 1)
 
     summary = summarize(runs, configs, wls)
     md = markdown(meta, summary, args)

@@ -21,13 +21,12 @@ static const char doc[] =
 	"allocated and what is still in use.\n"
 	"\n"
 	"EXAMPLES:\n"
-	"  memtrace -p 4242                   live view of a running process, Ctrl-C for the report\n"
-	"  memtrace -p 4242 -d 30 --json -    30 seconds, JSON report on stdout\n"
-	"  memtrace -o heap.pb.gz -o heap.svg -- ./server --port 80\n"
-	"                                     trace a command from its first instruction;\n"
-	"                                     open heap.pb.gz with `go tool pprof`\n"
-	"  memtrace report trace.mtrec -o heap.html\n"
-	"  memtrace diff before.mtrec after.mtrec -o growth.svg\n"
+	"  memtrace -p 4242                 live view; Ctrl-C for the report\n"
+	"  memtrace -p 4242 -d 30 --json -  30 seconds, JSON on stdout\n"
+	"  memtrace -o heap.pb.gz -o heap.html -- ./server --port 80\n"
+	"                                   a command from exec to exit\n"
+	"  memtrace report t.mtrec -o heap.svg   render a --record file\n"
+	"  memtrace diff a.mtrec b.mtrec -o growth.svg\n"
 	"\v"
 	"Output formats by extension: .json .pb.gz (pprof) .folded .svg (flamegraph) .html.\n"
 	"memtrace needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE).";
@@ -76,21 +75,21 @@ static const struct argp_option optdefs[] = {
 	  "inuse_space (default), inuse_objects, alloc_space or alloc_objects, for folded and flamegraph outputs", 0 },
 	{ "top", OPT_TOP, "N", 0, "Sites shown in the live view and text report (default 10)", 0 },
 	{ "quiet", 'q', NULL, 0, "No live view", 0 },
-	{ NULL, 0, NULL, 0, "Custom allocators (any function of the target, e.g. a pool):", 1 },
-	{ "alloc", OPT_ALLOC, "FUNC:size=argN[:count=argM]", 0, "FUNC returns a block of argN (* argM) bytes", 1 },
-	{ "free", OPT_FREE, "FUNC:ptr=argN", 0, "FUNC releases the block in argN", 1 },
-	{ "realloc", OPT_REALLOC, "FUNC:ptr=argN:size=argM", 0, "FUNC resizes argN to argM bytes, returns the block", 1 },
-	{ NULL, 0, NULL, 0, "Leak detection:", 1 },
-	{ "leak-window", OPT_LEAK_WINDOW, "SECONDS", 0, "Judge each site's growth over SECONDS (default 10)", 1 },
-	{ "leak-min-rate", OPT_LEAK_MIN_RATE, "BYTES_PER_S", 0, "Alert only on growth of at least this rate (default 1024)", 1 },
+	{ NULL, 0, NULL, 0, "Custom allocators (any function of the target, e.g. a pool):", 2 },
+	{ "alloc", OPT_ALLOC, "FUNC:size=argN[:count=argM]", 0, "FUNC returns a block of argN (* argM) bytes", 2 },
+	{ "free", OPT_FREE, "FUNC:ptr=argN", 0, "FUNC releases the block in argN", 2 },
+	{ "realloc", OPT_REALLOC, "FUNC:ptr=argN:size=argM", 0, "FUNC resizes argN to argM bytes, returns the block", 2 },
+	{ NULL, 0, NULL, 0, "Leak detection:", 3 },
+	{ "leak-window", OPT_LEAK_WINDOW, "SECONDS", 0, "Judge each site's growth over SECONDS (default 10)", 3 },
+	{ "leak-min-rate", OPT_LEAK_MIN_RATE, "BYTES_PER_S", 0, "Alert only on growth of at least this rate (default 1024)", 3 },
 	{ "leak-min-age", OPT_LEAK_MIN_AGE, "SECONDS", 0,
-	  "Alert only when the site's oldest block is this old; also the age that makes a block a leak at the end (default 5)", 1 },
-	{ "alerts", OPT_ALERTS, "FILE", 0, "Append one JSON line per alert to FILE", 1 },
-	{ "on-alert", OPT_ON_ALERT, "CMD", 0, "Run CMD (split on spaces, no shell) with the alert JSON on stdin", 1 },
-	{ "alert-dump", OPT_ALERT_DUMP, "DIR", 0, "Write a heap snapshot of the whole process to DIR at each alert", 1 },
-	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "SECONDS", 0, "Write a heap snapshot every SECONDS (needs --snapshot-dir)", 1 },
-	{ "snapshot-dir", OPT_SNAPSHOT_DIR, "DIR", 0, "Where --snapshot-every writes (names sort by time)", 1 },
-	{ NULL, 0, NULL, 0, "General:", 2 },
+	  "Alert only when the site's oldest block is this old; also the age that makes a block a leak at the end (default 5)", 3 },
+	{ "alerts", OPT_ALERTS, "FILE", 0, "Append one JSON line per alert to FILE", 3 },
+	{ "on-alert", OPT_ON_ALERT, "CMD", 0, "Run CMD (split on spaces, no shell) with the alert JSON on stdin", 3 },
+	{ "alert-dump", OPT_ALERT_DUMP, "DIR", 0, "Write a heap snapshot of the whole process to DIR at each alert", 3 },
+	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "SECONDS", 0, "Write a heap snapshot every SECONDS (needs --snapshot-dir)", 3 },
+	{ "snapshot-dir", OPT_SNAPSHOT_DIR, "DIR", 0, "Where --snapshot-every writes (names sort by time)", 3 },
+	{ NULL, 0, NULL, 0, "General:", 4 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat: -vvv shows libbpf's own messages)", 0 },
 	{},
 };

@@ -315,6 +315,10 @@ static void push_sample(struct session *s, const struct heap_snapshot *snap, uin
 		.free_count = free_count,
 		.rss_bytes = s->exited ? 0 : read_rss(s->pid),
 	};
+	/* A process that is gone has no RSS to read: hold the last reading
+	 * rather than draw a drop to zero that never happened. */
+	if (!s->series[s->nseries - 1].rss_bytes && s->nseries > 1)
+		s->series[s->nseries - 1].rss_bytes = s->series[s->nseries - 2].rss_bytes;
 }
 
 /* A profile of the whole heap written to DIR/PREFIX-<UTC time>.json. */
