@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "exp_table.h"
 #include "memtrace.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -17,6 +18,18 @@ const volatile __u32 target_tgid = 0;
 /* The target is ptraced by memtrace: stop it at the dynamic-linker hook so
  * the allocator of a new image is probed before any of its code runs. */
 const volatile bool stop_on_dl = false;
+/* --sample-bytes: 0 = every allocation; N = Poisson sampling, one sample
+ * per N bytes on average, decided here so unsampled calls skip the stack
+ * walk and the block table. */
+const volatile __u64 sample_bytes = 0;
+
+/* Bytes left before the next sample, per CPU (the process is memoryless). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} sample_left SEC(".maps");
 
 /* LRU: entries are reused in place per thread, and threads that died
  * mid-call are evicted instead of filling the table. */
@@ -177,6 +190,28 @@ static __always_inline __u64 current_site(struct pt_regs *ctx)
 		return MT_UNKNOWN_STACK;
 	}
 	return h;
+}
+
+/* Whether this allocation is sampled: each byte is with probability 1/N,
+ * so a block of s bytes is with 1 - exp(-s/N), which the collector undoes. */
+static __always_inline bool sampled(__u64 size)
+{
+	__u32 zero = 0, r;
+	__s64 *left;
+
+	if (!sample_bytes)
+		return true;
+	left = bpf_map_lookup_elem(&sample_left, &zero);
+	if (!left)
+		return true;
+	*left -= (__s64)size;
+	if (*left > 0)
+		return false;
+	/* Memoryless: the next sample point lies an exponential draw past the
+	 * end of this block, however many points the block itself covered. */
+	r = bpf_get_prandom_u32() & ((1 << MT_EXP_TABLE_BITS) - 1);
+	*left = (__s64)((sample_bytes * mt_exp_table[r]) >> 16) + 1;
+	return true;
 }
 
 static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
@@ -341,7 +376,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 		if (old && old->alloc_ns <= entry_ns)
 			release(old_ptr, old);
 	}
-	if (!ptr)
+	if (!ptr || !sampled(size))
 		return 0;
 	record(ctx, ptr, size);
 	return 0;

@@ -116,6 +116,10 @@ def sh(cmd):
         return ""
 
 
+def first_line(text):
+    return (text.splitlines() or ["?"])[0]
+
+
 def machine():
     cpu = ""
     try:
@@ -138,8 +142,8 @@ def machine():
         "memtrace_rev": mt_rev,
         "memtrace_built": datetime.datetime.fromtimestamp(os.path.getmtime(MEMTRACE)).isoformat(
             timespec="seconds") if os.path.exists(MEMTRACE) else None,
-        "heaptrack": sh(["heaptrack", "--version"]).splitlines()[0] if shutil.which("heaptrack") else None,
-        "bpftrace": sh(["bpftrace", "--version"]) if shutil.which("bpftrace") else None,
+        "heaptrack": first_line(sh(["heaptrack", "--version"])) if shutil.which("heaptrack") else None,
+        "bpftrace": first_line(sh(["bpftrace", "--version"])) if shutil.which("bpftrace") else None,
     }
 
 
@@ -386,18 +390,18 @@ def main():
     if os.geteuid() != 0:
         print("bench: not root: the BPF configs will fail", file=sys.stderr)
 
+    meta = machine()
     tmpdir = tempfile.mkdtemp(prefix="memtrace-bench-")
     configs = make_configs(tmpdir)
     if args.configs:
         want = args.configs.split(",")
         for c in want:
             if c not in configs:
+                shutil.rmtree(tmpdir, ignore_errors=True)
                 sys.exit("bench: unknown config %s (have %s)" % (c, ", ".join(configs)))
         if "bare" not in want:
             want.insert(0, "bare")
         configs = {k: v for k, v in configs.items() if k in want}
-
-    meta = machine()
     meta["loadavg_start"] = loadavg()
     meta["busy"] = float(meta["loadavg_start"].split()[0]) > 0.5 * (os.cpu_count() or 1)
     print("memtrace bench: %s, %s CPUs, %s, kernel %s" % (meta["date"], meta["nproc"], meta["cpu"],

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,39 @@
 #include "heap.h"
 #include "memtrace.skel.h"
 #include "symbolize.h"
+
+void sample_unbias(uint64_t *count, uint64_t *bytes, uint64_t sample_bytes)
+{
+	double f;
+
+	if (!sample_bytes || !*count)
+		return;
+	f = 1.0 / -expm1(-((double)*bytes / (double)*count) / (double)sample_bytes);
+	*count = (uint64_t)llround((double)*count * f);
+	*bytes = (uint64_t)llround((double)*bytes * f);
+}
+
+/* Scales one site's sampled counters: what was allocated and what is still
+ * in use are estimated separately (their average sizes differ), frees are
+ * the difference. */
+static void unbias_site(struct mt_site_value *v, uint64_t sample_bytes)
+{
+	uint64_t ac = v->alloc_count, ab = v->alloc_bytes;
+	uint64_t ic = v->alloc_count - v->free_count, ib = v->alloc_bytes - v->free_bytes;
+
+	if (!sample_bytes)
+		return;
+	sample_unbias(&ac, &ab, sample_bytes);
+	sample_unbias(&ic, &ib, sample_bytes);
+	if (ic > ac)
+		ic = ac;
+	if (ib > ab)
+		ib = ab;
+	v->alloc_count = ac;
+	v->alloc_bytes = ab;
+	v->free_count = ac - ic;
+	v->free_bytes = ab - ib;
+}
 
 int snapshot_read(struct memtrace_bpf *skel, struct heap_snapshot *out)
 {
@@ -19,6 +53,7 @@ int snapshot_read(struct memtrace_bpf *skel, struct heap_snapshot *out)
 	memset(out, 0, sizeof(*out));
 	/* .bss is mmap'd: one copy so the counters are read at one instant. */
 	out->counters = skel->bss->counters;
+	out->sample_bytes = skel->rodata->sample_bytes;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct raw_site *rs;
 
@@ -39,6 +74,7 @@ int snapshot_read(struct memtrace_bpf *skel, struct heap_snapshot *out)
 		if (bpf_map_lookup_elem(fd, &key, &rs->v))
 			continue; /* deleted meanwhile */
 		rs->key = key;
+		unbias_site(&rs->v, out->sample_bytes);
 		out->nsites++;
 		out->alloc_count += rs->v.alloc_count;
 		out->alloc_bytes += rs->v.alloc_bytes;
@@ -226,6 +262,12 @@ int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, stru
 	p->totals.inuse_count = p->totals.alloc_count - p->totals.free_count;
 	p->totals.inuse_bytes = p->totals.alloc_bytes - p->totals.free_bytes;
 	p->totals.peak_inuse_bytes = c->peak_inuse_bytes;
+	p->sample_bytes = snap->sample_bytes;
+	/* Sampled: the kernel's peak is of sampled bytes; scale it as the
+	 * in-use total was scaled. */
+	if (snap->sample_bytes && c->inuse_bytes)
+		p->totals.peak_inuse_bytes = (uint64_t)((double)c->peak_inuse_bytes * (double)p->totals.inuse_bytes /
+							(double)c->inuse_bytes);
 	if (p->totals.peak_inuse_bytes < p->totals.inuse_bytes)
 		p->totals.peak_inuse_bytes = p->totals.inuse_bytes;
 	p->drops.stack_full = c->stack_full + c->stack_collide + c->no_stack;

@@ -21,14 +21,22 @@ struct raw_site {
 };
 
 struct heap_snapshot {
-	struct raw_site *sites;
+	struct raw_site *sites; /* counters already unbiased when sampling */
 	size_t nsites;
+	uint64_t sample_bytes;  /* --sample-bytes; 0 = every allocation seen */
 	struct mt_counters counters;
 	uint64_t inuse_count; /* sum over sites */
 	uint64_t alloc_count, alloc_bytes;
 };
 
-/* Copies the sites map and counters out of the loaded BPF object. */
+/*
+ * Go's unbiasing of Poisson byte sampling at mean N bytes: `count` sampled
+ * blocks averaging bytes/count stand for count / (1 - e^(-avg/N)) blocks.
+ * Scales count and bytes in place; no-op for N == 0.
+ */
+void sample_unbias(uint64_t *count, uint64_t *bytes, uint64_t sample_bytes);
+/* Copies the sites map and counters out of the loaded BPF object, with
+ * sampled counters scaled to estimates of the whole. */
 int snapshot_read(struct memtrace_bpf *skel, struct heap_snapshot *out);
 void snapshot_free(struct heap_snapshot *snap);
 

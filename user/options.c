@@ -54,6 +54,7 @@ enum {
 	OPT_ALLOC,
 	OPT_FREE,
 	OPT_REALLOC,
+	OPT_SAMPLE_BYTES,
 };
 
 static const struct argp_option optdefs[] = {
@@ -67,6 +68,8 @@ static const struct argp_option optdefs[] = {
 	{ "gc", OPT_GC, "auto|off", 0, "Trace GC pauses of refgc, Go, HotSpot and CPython targets (default auto)", 0 },
 	{ "faults", OPT_FAULTS, NULL, 0,
 	  "Trace page faults and mmap/munmap/brk/madvise per stack (default for -- CMD; ~1.2 us per fault)", 0 },
+	{ "sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
+	  "Sample allocations, one per N bytes on average (Poisson, as tcmalloc and Go do); reports are unbiased estimates. Default: every allocation", 0 },
 	{ "probe-floor", OPT_PROBE_FLOOR, NULL, 0,
 	  "Benchmarking: attach empty BPF programs at the same probe points, to measure the traps alone", 0 },
 	{ "no-faults", OPT_NO_FAULTS, NULL, 0, "Do not trace page faults and mappings", 0 },
@@ -183,6 +186,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   : key == OPT_FREE ? "FUNC:ptr=argN"
 						     : "FUNC:ptr=argN:size=argM");
 		o->ncustom++;
+		break;
+	}
+	case OPT_SAMPLE_BYTES: {
+		unsigned long long n = strtoull(arg, &end, 10);
+
+		if (end == arg || *end || !n || n > (1ULL << 40))
+			argp_error(state, "invalid --sample-bytes '%s' (bytes, 1 to 2^40)", arg);
+		o->sample_bytes = n;
 		break;
 	}
 	case OPT_PROBE_FLOOR:

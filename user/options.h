@@ -4,6 +4,7 @@
 #define MEMTRACE_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "custom.h"
@@ -26,7 +27,8 @@ struct options {
 	bool quiet;             /* no live view */
 	struct custom_spec custom[MT_MAX_CUSTOM]; /* --alloc, --free, --realloc */
 	int ncustom;
-	bool probe_floor;       /* --probe-floor: empty programs at the same probes (bench) */
+	bool probe_floor;
+	uint64_t sample_bytes;  /* --sample-bytes: Poisson sampling, mean N bytes; 0 = exact */       /* --probe-floor: empty programs at the same probes (bench) */
 	bool gc;                /* --gc auto (default) | off */
 	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */
 	const char *gc_svg;     /* --gc-svg: the pause timeline as its own SVG */

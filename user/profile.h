@@ -96,6 +96,7 @@ struct mt_profile {
 	const char *command;        /* comm or argv[0] of the target */
 	uint64_t start_realtime_ns; /* wall-clock start, for titles */
 	uint64_t duration_ns;
+	uint64_t sample_bytes;      /* 0: every allocation; N: estimates from Poisson sampling */
 	struct mt_totals totals;
 	struct mt_drops drops;
 	struct mt_module *modules;

@@ -40,6 +40,7 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 	json_str(&j, "command", p->command);
 	json_u64(&j, "start_time_ns", p->start_realtime_ns);
 	json_u64(&j, "duration_ns", p->duration_ns);
+	json_u64(&j, "sample_bytes", p->sample_bytes);
 
 	json_open_object(&j, "totals");
 	json_u64(&j, "alloc_count", p->totals.alloc_count);

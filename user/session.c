@@ -566,10 +566,12 @@ static int add_leaks(struct session *s, struct mt_profile *p, const struct heap_
 			continue;
 		if (profile_site_from_raw(p, &raw->v, s->sym, &site))
 			continue;
-		p->leaks[p->nleaks++] = (struct mt_leak){
+		p->leaks[p->nleaks] = (struct mt_leak){
 			.frames = site.frames, .nframes = site.nframes, .count = blocks[i].count,
 			.bytes = blocks[i].bytes, .oldest_age_ns = age,
 		};
+		sample_unbias(&p->leaks[p->nleaks].count, &p->leaks[p->nleaks].bytes, snap->sample_bytes);
+		p->nleaks++;
 	}
 	free(blocks);
 	if (p->nleaks)
@@ -673,7 +675,7 @@ static int start_attached(struct session *s)
 
 static int load(struct session *s)
 {
-	int err = tracer_open(&s->tracer, s->pid, s->launched, s->opts->verbose);
+	int err = tracer_open(&s->tracer, s->pid, s->launched, s->opts->sample_bytes, s->opts->verbose);
 
 	s->tracer.floor = s->opts->probe_floor;
 

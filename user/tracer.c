@@ -14,7 +14,7 @@
 #include "tracer.h"
 #include "uprobe_multi.h"
 
-int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, int verbose)
+int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose)
 {
 	struct mt_site_value unknown = {};
 	__u64 key = MT_UNKNOWN_STACK;
@@ -31,6 +31,7 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, int verbose)
 		return errno ? -errno : -EINVAL;
 	skel->rodata->target_tgid = (__u32)pid;
 	skel->rodata->stop_on_dl = stop_on_dl;
+	skel->rodata->sample_bytes = sample_bytes;
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.alloc_enter, MT_ATTACH_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.alloc_return, MT_ATTACH_UPROBE_MULTI);

@@ -8,6 +8,7 @@
 #define MEMTRACE_TRACER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "custom.h"
@@ -44,7 +45,7 @@ struct tracer {
 
 /* Opens and loads the BPF programs for pid. `stop_on_dl`: the dynamic-linker
  * hook stops the (ptraced) target so probes are placed before it runs on. */
-int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, int verbose);
+int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose);
 /*
  * (Re)resolves the target's allocator and probes it.  Keeps existing probes
  * when the provider did not change.  *changed tells whether it did.
