@@ -7,6 +7,7 @@
 
 #include "cmd_report.h"
 #include "log.h"
+#include "multi.h"
 #include "options.h"
 #include "output.h"
 #include "session.h"
@@ -50,5 +51,5 @@ int main(int argc, char **argv)
 	err = sysprep(opts.verbose);
 	if (err)
 		return 1;
-	return session_run(&opts);
+	return opts.npids > 1 ? multi_run(&opts) : session_run(&opts);
 }

@@ -58,7 +58,8 @@ enum {
 };
 
 static const struct argp_option optdefs[] = {
-	{ "pid", 'p', "PID", 0, "Trace the running process PID", 0 },
+	{ "pid", 'p', "PID[,PID...]", 0,
+	  "Trace the running process PID; with several, each gets its own trace and outputs (FILE.PID.ext)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: when the target exits or on Ctrl-C)", 0 },
 	{ "interval", 'i', "SECONDS", 0, "Live view every SECONDS (default 5)", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the final report as JSON to FILE (- = stdout)", 0 },
@@ -116,10 +117,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'p':
-		v = strtol(arg, &end, 10);
-		if (end == arg || *end || v <= 0 || v > 0x7fffffff)
-			argp_error(state, "invalid PID '%s'", arg);
-		o->pid = (pid_t)v;
+		/* "-p 10,11": several processes, each traced on its own. */
+		for (char *p = arg;; p = end + 1) {
+			v = strtol(p, &end, 10);
+			if (end == p || (*end && *end != ',') || v <= 0 || v > 0x7fffffff)
+				argp_error(state, "invalid PID list '%s'", arg);
+			if (o->npids == MT_MAX_PIDS)
+				argp_error(state, "at most %d PIDs", MT_MAX_PIDS);
+			o->pids[o->npids++] = (pid_t)v;
+			if (!*end)
+				break;
+		}
+		o->pid = o->pids[0];
 		break;
 	case 'd':
 		if (parse_seconds(arg, &o->duration_s) || o->duration_s == 0)

@@ -11,9 +11,12 @@
 #include "profile.h"
 
 #define MT_MAX_OUTPUTS 8
+#define MT_MAX_PIDS 64
 
 struct options {
 	pid_t pid;              /* -p; 0 when launching a command */
+	pid_t pids[MT_MAX_PIDS]; /* -p 10,11: every PID given (pids[0] == pid) */
+	int npids;
 	char **argv;            /* command after "--", NULL with -p */
 	double duration_s;      /* -d; 0 = until the target exits or Ctrl-C */
 	double interval_s;      /* -i */

@@ -207,11 +207,15 @@ static int on_exec(struct session *s)
  * frame now, while its objects can still be read. */
 static void warm_symbols(struct session *s)
 {
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	struct mt_profile p;
 
 	symbolizer_refresh(s->sym);
-	if (build_profile(s, &p) == 0)
+	if (build_profile(s, &p) == 0) {
+		log_debug(s->opts->verbose, 1, "symbolized %zu stacks at exit in %.1f ms (cold cache)", p.nsites,
+			  (now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 		profile_free(&p);
+	}
 }
 
 static int handle_ptrace_stops(struct session *s)
@@ -588,8 +592,13 @@ static int finish(struct session *s)
 
 	s->end_ns = now_ns(CLOCK_MONOTONIC);
 	err = snapshot_read(s->tracer.skel, &snap);
-	if (!err)
+	if (!err) {
+		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+
 		err = profile_build(&snap, s->sym, &p);
+		log_debug(o->verbose, 1, "symbolized %zu stacks in %.1f ms", p.nsites,
+			  (now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+	}
 	if (!err) {
 		p.pid = s->pid;
 		p.command = profile_intern(&p, s->comm);

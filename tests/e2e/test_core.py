@@ -307,3 +307,27 @@ class BadInput(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SeveralPids(unittest.TestCase):
+    def test_each_pid_traced_dead_one_reported(self):
+        mt.require_bpf(self)
+        a = subprocess.Popen([mt.tool("workload_service"), "--seconds", "3"], stdout=subprocess.DEVNULL)
+        b = subprocess.Popen([mt.tool("workload_service"), "--seconds", "3", "--leak-bytes-per-s", "8192"],
+                             stdout=subprocess.DEVNULL)
+        tmp = tempfile.mkdtemp()
+        try:
+            time.sleep(0.3)
+            p = subprocess.run([mt.MEMTRACE, "-q", "--json", os.path.join(tmp, "r.json"),
+                                "-p", "%d,999999,%d" % (a.pid, b.pid)], capture_output=True, text=True, timeout=60)
+        finally:
+            a.wait()
+            b.wait()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("memtrace: no process with PID 999999", p.stderr)
+        import json
+        for pid in (a.pid, b.pid):
+            self.assertIn("Tracing PID %d " % pid, p.stderr)
+            rep = json.load(open(os.path.join(tmp, "r.%d.json" % pid)))
+            self.assertEqual(rep["pid"], pid)
+            self.assertGreater(mt.by_function(rep, "handle_request", 0)["alloc_count"], 1000)

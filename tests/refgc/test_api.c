@@ -137,6 +137,7 @@ static void pauses_body(refgc_mode mode, uint64_t per_cycle)
 	for (uint32_t i = 0; i < st.npause_ring; i++) {
 		sum += st.pauses[i].duration_ns;
 		cr_expect_gt(st.pauses[i].start_ns, 0);
+		cr_expect_leq(st.pauses[i].ttsp_ns, st.pauses[i].duration_ns);
 		if (mode == REFGC_MODE_STW)
 			cr_expect_eq(st.pauses[i].phase, REFGC_PHASE_STW);
 		else

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "multi.h"
+#include "session.h"
+
+/* path with ".PID" before its extension (".pb.gz" counts as one). */
+static char *per_pid(const char *path, pid_t pid)
+{
+	const char *dot, *base;
+	char *out;
+	size_t len;
+
+	if (!path || strcmp(path, "-") == 0)
+		return path ? strdup(path) : NULL;
+	len = strlen(path) + 16;
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	dot = strstr(base, ".pb.gz");
+	if (!dot)
+		dot = strrchr(base, '.');
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	if (dot)
+		snprintf(out, len, "%.*s.%d%s", (int)(dot - path), path, (int)pid, dot);
+	else
+		snprintf(out, len, "%s.%d", path, (int)pid);
+	return out;
+}
+
+static int run_one(const struct options *opts, pid_t pid)
+{
+	struct options o = *opts;
+
+	o.pid = pid;
+	o.npids = 1;
+	o.json_path = per_pid(opts->json_path, pid);
+	o.record_path = per_pid(opts->record_path, pid);
+	o.gc_svg = per_pid(opts->gc_svg, pid);
+	for (int i = 0; i < o.noutputs; i++)
+		o.outputs[i] = per_pid(opts->outputs[i], pid);
+	return session_run(&o);
+}
+
+int multi_run(const struct options *opts)
+{
+	pid_t children[MT_MAX_PIDS];
+	int failed = 0, n = 0, status;
+	sigset_t mask, old;
+
+	/* Children inherit this mask and turn it into their signalfd; the
+	 * parent only waits and passes Ctrl-C/SIGTERM on. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	for (int i = 0; i < opts->npids; i++) {
+		pid_t c = fork();
+
+		if (c < 0) {
+			log_error("cannot start tracing PID %d: %s", (int)opts->pids[i], strerror(errno));
+			failed = 1;
+			continue;
+		}
+		if (c == 0)
+			_exit(run_one(opts, opts->pids[i]));
+		children[n++] = c;
+	}
+	while (n) {
+		int sig;
+		siginfo_t si;
+		struct timespec tick = { 0, 100 * 1000 * 1000 };
+
+		sig = sigtimedwait(&mask, &si, &tick);
+		if (sig > 0)
+			for (int i = 0; i < n; i++)
+				kill(children[i], sig);
+		for (int i = 0; i < n;) {
+			pid_t w = waitpid(children[i], &status, WNOHANG);
+
+			if (w == children[i]) {
+				failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+				children[i] = children[--n];
+			} else {
+				i++;
+			}
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return failed;
+}
