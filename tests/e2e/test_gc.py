@@ -143,6 +143,8 @@ class Go(unittest.TestCase):
     def setUpClass(cls):
         require_gc(cls)
         if not build_go(GCPROG):
+            if mt.CI:
+                raise AssertionError("go is not installed (tools/setup-deps.sh installs golang-go)")
             raise unittest.SkipTest("go is not installed")
 
     def test_pauses_match_gctrace(self):
@@ -175,6 +177,35 @@ class Go(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(re.findall(r"(?m)^memtrace: .*no symbol table", r.stderr)), 1, r.stderr)
         self.assertIsNotNone(r.report.get("sites"))
+
+
+XLOG_PAUSE = re.compile(r"\[gc\s*\] GC\((\d+)\) (Pause [^\n]*?) ([\d.]+)ms$", re.M)
+
+
+class HotSpot(unittest.TestCase):
+    """java -Xlog:gc: the JVM's own pause log against memtrace's hotspot probes."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_gc(cls)
+        if not os.path.exists("/usr/bin/java"):
+            if mt.CI:
+                raise AssertionError("java is not installed (tools/setup-deps.sh installs openjdk-17)")
+            raise unittest.SkipTest("java is not installed")
+
+    def test_pauses_match_xlog(self):
+        r = mt.run(["--no-faults"], ["/usr/bin/java", "-Xlog:gc", "-Xmx256m", "-XX:+UseG1GC",
+                                     os.path.join(mt.ROOT, "tools", "GcJava.java"), "3"], timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        logged = [float(ms) * 1e6 for _, _, ms in XLOG_PAUSE.findall(r.stdout)]
+        self.assertGreater(len(logged), 10, r.stdout[-2000:])
+        gc = r.report["gc"]
+        self.assertEqual(gc["runtime"], "hotspot")
+        ours = [p["duration_ns"] for p in sorted(gc["pauses"], key=lambda p: p["start_ns"])]
+        self.assertEqual(len(ours), len(logged))
+        agree = sum(within(o, t, 0.10, 100000) for o, t in zip(ours, logged))
+        # A 2-CPU VM deschedules the VM thread inside a pause now and then.
+        self.assertGreaterEqual(agree / len(logged), 0.95, "%d of %d pauses agree" % (agree, len(logged)))
 
 
 class CPython(unittest.TestCase):
