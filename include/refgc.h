@@ -4,7 +4,7 @@
  *  - One runtime per process: refgc_init() once, refgc_shutdown() once.
  *  - Every thread that touches refgc objects is attached (the thread calling
  *    refgc_init() is attached by it; others call refgc_thread_attach()).
- *  - Objects are zero-filled, 16-byte aligned, never moved. A pointer to an
+ *  - Objects are zero-filled, 8-byte aligned, never moved. A pointer to an
  *    object is only ever its start address (no interior pointers).
  *  - Marking is precise: the refgc_type says where an object's pointer slots
  *    are; those slots must hold NULL or a refgc object start address.
@@ -14,8 +14,13 @@
  *    and refgc_leave_blocking(); a thread that waits outside the runtime for
  *    long must bracket that with refgc_enter_blocking()/refgc_leave_blocking()
  *    and must not touch refgc objects in between.
+ *  - A thread waiting in a blocking region (or joining a thread that
+ *    allocates) must be parked with refgc_enter_blocking(), or the next
+ *    stop-the-world waits for it forever. While parked, call only
+ *    refgc_read_stats() and refgc_leave_blocking().
  *  - Functions returning int return 0 or a negative errno; on error a one-line
- *    message starting "refgc:" is available from refgc_last_error().
+ *    message starting "refgc:" is available from refgc_last_error();
+ *    refgc_init() also prints it to stderr.
  */
 #ifndef REFGC_H
 #define REFGC_H
@@ -118,7 +123,7 @@ void refgc_store(void *obj, void **slot, void *val);
 /* Load a pointer slot of a heap object (plain load; for symmetry). */
 static inline void *refgc_load(void *const *slot)
 {
-	return __atomic_load_n(slot, __ATOMIC_RELAXED);
+	return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 }
 
 /* ---- roots ---------------------------------------------------------- */
@@ -149,6 +154,7 @@ typedef struct refgc_pause {
 	uint32_t phase;       /* REFGC_PHASE_* */
 	uint64_t start_ns;    /* CLOCK_MONOTONIC */
 	uint64_t duration_ns;
+	uint64_t ttsp_ns;     /* of duration, waiting for threads to stop */
 } refgc_pause;
 
 typedef struct refgc_stats {

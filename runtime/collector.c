@@ -69,20 +69,27 @@ static void pause_prepare(void)
 	sched_yield();
 }
 
-static void pause_end(uint64_t cycle, uint32_t phase, uint64_t t0)
+/* Stops the world; returns when it stopped (time to safepoint ends). */
+static uint64_t pause_stop(void)
+{
+	threads_stop_world();
+	return now_ns();
+}
+
+static void pause_end(uint64_t cycle, uint32_t phase, uint64_t t0, uint64_t stopped)
 {
 	uint64_t t1;
 
 	threads_start_world();
 	t1 = now_ns();
 	PROBE_PAUSE_DONE(cycle, phase);
-	stats_record_pause(cycle, phase, t0, t1 - t0);
+	stats_record_pause(cycle, phase, t0, t1 - t0, stopped - t0);
 }
 
 static void run_cycle(void)
 {
 	uint64_t cycle = atomic_fetch_add(&rt.cycle, 1) + 1;
-	uint64_t freed0 = atomic_load(&rt.freed_bytes), t0;
+	uint64_t freed0 = atomic_load(&rt.freed_bytes), t0, stopped;
 
 	PROBE_GC_START(cycle, atomic_load(&rt.heap_live), atomic_load(&rt.heap_goal));
 	atomic_store(&rt.cycle_marked, 0);
@@ -92,21 +99,21 @@ static void run_cycle(void)
 		pause_prepare();
 		PROBE_PAUSE_START(cycle, REFGC_PHASE_STW);
 		t0 = now_ns();
-		threads_stop_world();
+		stopped = pause_stop();
 		PROBE_MARK_START(cycle);
 		mark_roots();
 		mark_drain_parallel(rt.cfg.procs);
 		mark_terminate(cycle);
-		pause_end(cycle, REFGC_PHASE_STW, t0);
+		pause_end(cycle, REFGC_PHASE_STW, t0, stopped);
 	} else {
 		pause_prepare();
 		PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_START);
 		t0 = now_ns();
-		threads_stop_world();
+		stopped = pause_stop();
 		atomic_store(&rt.marking, 1);
 		PROBE_MARK_START(cycle);
 		mark_roots();
-		pause_end(cycle, REFGC_PHASE_MARK_START, t0);
+		pause_end(cycle, REFGC_PHASE_MARK_START, t0, stopped);
 
 		/* Barrier buffers keep arriving while mutators run; drain
 		 * until a pass finds nothing, then terminate. */
@@ -117,7 +124,7 @@ static void run_cycle(void)
 		pause_prepare();
 		PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_TERM);
 		t0 = now_ns();
-		threads_stop_world();
+		stopped = pause_stop();
 		threads_flush_wbufs();
 		mark_roots();
 		if (!mark_pool_empty()) {
@@ -128,7 +135,7 @@ static void run_cycle(void)
 		}
 		atomic_store(&rt.marking, 0);
 		mark_terminate(cycle);
-		pause_end(cycle, REFGC_PHASE_MARK_TERM, t0);
+		pause_end(cycle, REFGC_PHASE_MARK_TERM, t0, stopped);
 	}
 
 	sweep_all();

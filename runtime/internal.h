@@ -194,7 +194,8 @@ void collector_wait_cycle(void); /* a mutator waits for the running cycle */
 /* ---- stats.c ---- */
 uint64_t now_ns(void);
 uint64_t thread_cpu_ns(void);
-void stats_record_pause(uint64_t cycle, uint32_t phase, uint64_t start, uint64_t dur);
+void stats_record_pause(uint64_t cycle, uint32_t phase, uint64_t start, uint64_t dur,
+			uint64_t ttsp);
 void stats_note_heap_inuse(int64_t delta);
 void stats_cycle_done(uint64_t end_ns);
 void stats_reset(void);

@@ -1,6 +1,7 @@
 # refgc: the garbage-collected runtime (runtime/, include/refgc.h).
 # Included by the top-level Makefile; everything it builds lives in
-# $(OUT)/librefgc.*, $(OUT)/refgc-* and $(OUT)/refgc/ (asan: $(OUT)/refgc-asan/).
+# $(OUT)/librefgc.*, $(OUT)/refgc-* and $(OUT)/refgc/ (sanitizers: $(OUT)/refgc-asan/,
+# $(OUT)/refgc-tsan/).
 
 REFGC_SRCS  := $(wildcard runtime/*.c)
 REFGC_OBJS  := $(patsubst runtime/%.c,$(OUT)/refgc/%.o,$(REFGC_SRCS))
@@ -58,11 +59,21 @@ $(OUT)/refgc-asan/stress: tests/refgc/stress.c $(REFGC_AOBJS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(REFGC_CFLAGS) -O1 -g $(REFGC_ASAN) $^ -o $@
 
-$(OUT)/refgc $(OUT)/refgc-asan:
+$(OUT)/refgc-asan/refgc-bench: runtime/bench/refgc-bench.c $(REFGC_AOBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REFGC_CFLAGS) -O1 -g $(REFGC_ASAN) $^ -o $@ -lm
+
+# ThreadSanitizer build of the stress test (one compile: no objects to reuse).
+$(OUT)/refgc-tsan/stress: tests/refgc/stress.c $(REFGC_SRCS) $(wildcard runtime/*.h) include/refgc.h | $(OUT)/refgc-tsan
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(REFGC_CFLAGS)) -O1 -g -fsanitize=thread -Iruntime \
+		$(REFGC_SRCS) $< -o $@
+
+$(OUT)/refgc $(OUT)/refgc-asan $(OUT)/refgc-tsan:
 	$(Q)mkdir -p $@
 
-refgc-asan: $(OUT)/refgc-asan/stress
+refgc-asan: $(OUT)/refgc-asan/stress $(OUT)/refgc-asan/refgc-bench
 
 # Everything refgc promises, in about two minutes.
-refgc-test: refgc $(REFGC_TESTBIN) $(OUT)/refgc-asan/stress
+refgc-test: refgc refgc-asan $(REFGC_TESTBIN) $(OUT)/refgc-tsan/stress
 	$(Q)tests/refgc/run-tests.sh $(OUT)

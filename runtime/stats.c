@@ -26,10 +26,11 @@ uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void stats_record_pause(uint64_t cycle, uint32_t phase, uint64_t start, uint64_t dur)
+void stats_record_pause(uint64_t cycle, uint32_t phase, uint64_t start, uint64_t dur,
+			uint64_t ttsp)
 {
 	pthread_mutex_lock(&stats_lock);
-	ring[npauses % REFGC_PAUSE_RING] = (refgc_pause){ cycle, phase, start, dur };
+	ring[npauses % REFGC_PAUSE_RING] = (refgc_pause){ cycle, phase, start, dur, ttsp };
 	npauses++;
 	pause_total += dur;
 	pthread_mutex_unlock(&stats_lock);

@@ -147,11 +147,13 @@ static void batch(uint64_t *seed, size_t nodes)
 	size_t nlists = nodes / 16;
 	refgc_scope sc = refgc_scope_enter();
 
+	struct node *head = NULL;
+
 	REFGC_ROOT(arr);
+	REFGC_ROOT(head); /* the list under construction is reachable only here */
 	arr = refgc_alloc_size(&array_type, nlists * sizeof(void *));
 	for (size_t i = 0; i < nlists; i++) {
-		struct node *head = NULL;
-
+		head = NULL;
 		for (int j = 0; j < 16; j++) {
 			struct node *n = refgc_alloc(&node_type);
 
@@ -337,7 +339,7 @@ int main(int argc, char **argv)
 	refgc_config cfg;
 	refgc_stats *st;
 	struct worker *w;
-	uint64_t t0, t1, ops = 0, *durs, total = 0, seed = 42;
+	uint64_t t0, t1, ops = 0, *durs, *ttsp, total = 0, seed = 42;
 	size_t per;
 	struct rusage ru;
 
@@ -387,10 +389,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	worker_main(&w[0]);
+	/* Parked while joining: a cycle must not wait for this thread. */
+	refgc_enter_blocking();
 	for (int i = 1; i < opt.threads; i++)
 		pthread_join(w[i].tid, NULL);
 	t1 = now_ns();
 	pthread_join(mon, NULL);
+	refgc_leave_blocking();
 	collect_pauses();
 	for (int i = 0; i < opt.threads; i++)
 		ops += w[i].ops;
@@ -398,11 +403,14 @@ int main(int argc, char **argv)
 	st = malloc(sizeof(*st));
 	refgc_read_stats(st);
 	durs = malloc((npauses + 1) * sizeof(*durs));
+	ttsp = malloc((npauses + 1) * sizeof(*ttsp));
 	for (size_t i = 0; i < npauses; i++) {
 		durs[i] = pauses[i].duration_ns;
+		ttsp[i] = pauses[i].ttsp_ns;
 		total += durs[i];
 	}
 	qsort(durs, npauses, sizeof(*durs), cmp_u64);
+	qsort(ttsp, npauses, sizeof(*ttsp), cmp_u64);
 	getrusage(RUSAGE_SELF, &ru);
 
 	double secs = (double)(t1 - t0) / 1e9;
@@ -412,7 +420,8 @@ int main(int argc, char **argv)
 	       "\"ops\": %" PRIu64 ", \"ops_per_s\": %.1f, \"gc_count\": %" PRIu64
 	       ", \"pause_count\": %zu, \"pauses_lost\": %" PRIu64 ", "
 	       "\"pause_ns\": {\"p50\": %" PRIu64 ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64
-	       ", \"total\": %" PRIu64 "}, \"peak_heap_bytes\": %" PRIu64
+	       ", \"total\": %" PRIu64 "}, \"ttsp_ns\": {\"p50\": %" PRIu64 ", \"p99\": %" PRIu64
+	       ", \"max\": %" PRIu64 "}, \"peak_heap_bytes\": %" PRIu64
 	       ", \"heap_sys_bytes\": %" PRIu64 ", \"heap_released_bytes\": %" PRIu64
 	       ", \"max_rss_bytes\": %" PRIu64
 	       ", \"total_alloc_bytes\": %" PRIu64 ", \"gc_cpu_fraction\": %.4f",
@@ -420,7 +429,9 @@ int main(int argc, char **argv)
 	       opt.live_mib,
 	       st->gc_percent, st->mem_limit, st->procs, ops, (double)ops / secs, st->num_gc,
 	       npauses, lost_pauses, pct(durs, npauses, 50), pct(durs, npauses, 99),
-	       npauses ? durs[npauses - 1] : 0, total, st->heap_inuse_peak, st->heap_sys,
+	       npauses ? durs[npauses - 1] : 0, total, pct(ttsp, npauses, 50),
+	       pct(ttsp, npauses, 99), npauses ? ttsp[npauses - 1] : 0, st->heap_inuse_peak,
+	       st->heap_sys,
 	       st->heap_released,
 	       (uint64_t)ru.ru_maxrss * 1024, st->total_alloc, st->gc_cpu_fraction);
 	if (opt.print_pauses) {
@@ -436,6 +447,7 @@ int main(int argc, char **argv)
 	refgc_root_remove((void **)&sessions);
 	refgc_shutdown();
 	free(durs);
+	free(ttsp);
 	free(st);
 	free(w);
 	free(pauses);

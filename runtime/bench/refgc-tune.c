@@ -319,7 +319,7 @@ int main(int argc, char **argv)
 	describe(desc, sizeof(desc), &set[best_mem]);
 	printf("lowest peak memory:  %s (%.1f MiB)\n", desc, res[best_mem].peak / 1048576.0);
 	if (res[0].ok && res[0].p99)
-		printf("p99 pause vs default: %.1f us -> %.1f us (%.1f%% lower)\n",
+		printf("p99 pause vs default: %.1f us -> %.1f us (%.2f%% lower)\n",
 		       res[0].p99 / 1e3, res[best_p99].p99 / 1e3,
 		       100.0 * (1.0 - (double)res[best_p99].p99 / (double)res[0].p99));
 	return 0;
