@@ -11,4 +11,4 @@ for src in user/*.c; do
 	objs="$objs build/user/$base.o"
 done
 cc -O2 -g -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibuild -Iuser tests/faults/faults_driver.c $objs \
-	-lbpf -lelf -lz -lm -lpthread -o build/faults_driver
+	-lbpf -lelf -lz -lm -lpthread -lstdc++ -o build/faults_driver
