@@ -5,10 +5,11 @@
  * objective and how much the best p99 pause improves on the default
  * setting (what refgc-bench does with no REFGC_* variables).
  *
- * Outside measurement: a `struct measurer` wraps each run (start before
- * exec, finish after exit) and fills a "measured p99" column. Only "none"
- * exists today; `--measure memtrace` is meant to be added here by
- * attaching memtrace to the child pid and reading its pause histogram. */
+ * Outside measurement: a `struct measurer` wraps each run (a command
+ * prefix, then reading its result after exit) and fills a "measured p99"
+ * column.  `--measure memtrace` runs each bench under memtrace (found next
+ * to refgc-tune, or $MEMTRACE) and reads the p99 stop-the-world pause that
+ * memtrace saw through refgc's USDT probes, from the outside. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -37,26 +38,72 @@ struct result {
 
 struct measurer {
 	const char *name;
-	int (*start)(pid_t child, void **state);
-	int (*finish)(void *state, struct result *r);
+	/* Adds argv words before the bench's (in the child); NULL: none. */
+	void (*prefix)(char **argv, int *a, const char *report);
+	/* Reads the outside figure after the run; report is the temp file. */
+	void (*finish)(const char *report, struct result *r);
 };
 
-static int none_start(pid_t child, void **state)
+static char memtrace_path[PATH_MAX];
+
+static void memtrace_prefix(char **argv, int *a, const char *report)
 {
-	(void)child;
-	*state = NULL;
+	argv[(*a)++] = memtrace_path;
+	argv[(*a)++] = "-q";
+	argv[(*a)++] = "--no-faults";
+	argv[(*a)++] = "--json";
+	argv[(*a)++] = (char *)report;
+	argv[(*a)++] = "--";
+}
+
+static uint64_t json_u64(const char *js, const char *key);
+
+/* $MEMTRACE, or the memtrace built next to this program. */
+static int find_memtrace(void)
+{
+	const char *env = getenv("MEMTRACE");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env) {
+		snprintf(memtrace_path, sizeof(memtrace_path), "%s", env);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[n > 0 ? n : 0] = 0;
+		if (strrchr(self, '/'))
+			*strrchr(self, '/') = 0;
+		snprintf(memtrace_path, sizeof(memtrace_path), "%.4000s/memtrace", self);
+	}
+	if (access(memtrace_path, X_OK)) {
+		fprintf(stderr, "refgc-tune: --measure memtrace: %s is not there (build it, or set MEMTRACE)\n",
+			memtrace_path);
+		return -1;
+	}
 	return 0;
 }
 
-static int none_finish(void *state, struct result *r)
+static void memtrace_finish(const char *report, struct result *r)
 {
-	(void)state;
+	/* The report's gc member sits after the sites: read it all, bounded. */
+	static char buf[64 << 20];
+	const char *gc;
+	FILE *f = fopen(report, "r");
+	size_t n;
+
 	r->measured_p99 = -1;
-	return 0;
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	gc = strstr(buf, "\"gc\": {");
+	if (gc && (gc = strstr(gc, "\"pause_ns\"")))
+		r->measured_p99 = (double)json_u64(gc, "p99");
 }
 
 static const struct measurer measurers[] = {
-	{ "none", none_start, none_finish },
+	{ "none", NULL, NULL },
+	{ "memtrace", memtrace_prefix, memtrace_finish },
 };
 
 static struct {
@@ -94,10 +141,11 @@ static int run(const struct setting *s, struct result *r)
 	char buf[8192], num[32];
 	size_t len = 0;
 	ssize_t n;
-	void *mstate = NULL;
+	char report[64];
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
+	snprintf(report, sizeof(report), "/tmp/refgc-tune-%d.json", (int)getpid());
 	if (pipe(fds))
 		return -errno;
 	pid = fork();
@@ -107,7 +155,7 @@ static int run(const struct setting *s, struct result *r)
 		return -errno;
 	}
 	if (pid == 0) {
-		char *argv[16];
+		char *argv[24];
 		int a = 0;
 
 		dup2(fds[1], 1);
@@ -134,6 +182,8 @@ static int run(const struct setting *s, struct result *r)
 			unsetenv("REFGC_GCPERCENT");
 			unsetenv("REFGC_MEMLIMIT");
 		}
+		if (opt.measure->prefix)
+			opt.measure->prefix(argv, &a, report);
 		argv[a++] = (char *)opt.bench;
 		argv[a++] = "--workload";
 		argv[a++] = (char *)opt.workload;
@@ -146,12 +196,11 @@ static int run(const struct setting *s, struct result *r)
 			argv[a++] = (char *)opt.live_mib;
 		}
 		argv[a] = NULL;
-		execv(opt.bench, argv);
-		fprintf(stderr, "refgc-tune: cannot run %s: %s\n", opt.bench, strerror(errno));
+		execv(argv[0], argv);
+		fprintf(stderr, "refgc-tune: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(fds[1]);
-	opt.measure->start(pid, &mstate);
 	while ((n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0)
 		len += (size_t)n;
 	buf[len] = 0;
@@ -170,14 +219,17 @@ static int run(const struct setting *s, struct result *r)
 	r->ok = 1;
 	err = 0;
 out:
-	opt.measure->finish(mstate, r);
+	r->measured_p99 = -1;
+	if (opt.measure->finish)
+		opt.measure->finish(report, r);
+	unlink(report);
 	return err;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: refgc-tune --workload latency|throughput|memory|balanced "
-		   "[--seconds N] [--live-mib M] [--threads T] [--bench PATH] [--measure none]\n");
+		   "[--seconds N] [--live-mib M] [--threads T] [--bench PATH] [--measure none|memtrace]\n");
 }
 
 static char *default_bench(void)
@@ -246,9 +298,11 @@ int main(int argc, char **argv)
 					opt.measure = &measurers[i];
 			if (!opt.measure) {
 				fprintf(stderr, "refgc-tune: --measure %s is not available "
-						"(have: none)\n", optarg);
+						"(have: none, memtrace)\n", optarg);
 				return 2;
 			}
+			if (opt.measure->prefix && find_memtrace())
+				return 2;
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

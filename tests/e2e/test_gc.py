@@ -235,3 +235,20 @@ class CPython(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TuneMeasure(unittest.TestCase):
+    """refgc-tune --measure memtrace: every setting measured from the outside too."""
+
+    def test_measured_column(self):
+        require_gc(self)
+        tune = os.path.join(mt.BUILD, "refgc-tune")
+        p = subprocess.run([tune, "--workload", "latency", "--seconds", "0.3", "--measure", "memtrace"],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        rows = [l.split() for l in p.stdout.splitlines() if l.split() and l.split()[0] in ("stw", "incremental")]
+        self.assertGreater(len(rows), 4, p.stdout)
+        for r in rows:
+            # The last column is memtrace's p99 pause in us: a number for every setting.
+            self.assertGreater(float(r[-1]), 0, r)
+        self.assertIn("measure=memtrace", p.stdout)
