@@ -19,6 +19,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "faults_bpf.h"
+#include "frames.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -97,56 +98,15 @@ static __always_inline __u64 page_align(__u64 len)
 	return (len + MT_PAGE_SIZE - 1) & ~(MT_PAGE_SIZE - 1);
 }
 
-/*
- * Hash, compare and shift through bpf_loop(): its callback is verified
- * once, where a 127-step loop is walked step by step by the verifier
- * (~0.3 s of load time for each of this file's programs).
- */
-struct frames_ctx {
-	__u64 *a;
-	const __u64 *b;
-	__u64 h;
-	__u32 n;
-	bool same;
-};
-
-static long hash_step(__u32 i, struct frames_ctx *c)
-{
-	if (i >= MT_MAX_FRAMES)
-		return 1;
-	c->h = (c->h ^ c->a[i]) * 0x100000001b3ULL;
-	c->h ^= c->h >> 29;
-	return 0;
-}
-
-static long same_step(__u32 i, struct frames_ctx *c)
-{
-	if (i >= MT_MAX_FRAMES)
-		return 1;
-	if (c->a[i] != c->b[i]) {
-		c->same = false;
-		return 1;
-	}
-	return 0;
-}
-
 static __always_inline __u64 hash_frames(__u64 *frames, __u32 n)
 {
-	struct frames_ctx c = { .a = frames, .h = 0xcbf29ce484222325ULL ^ n };
-
-	bpf_loop(n, hash_step, &c, 0);
-	return c.h == MT_UNKNOWN_STACK ? 1 : c.h;
+	return frames_hash(frames, n);
 }
 
-static __always_inline bool same_frames(struct mt_fault_site_value *a,
-					const struct mt_fault_site_value *b, __u32 n)
+static __always_inline bool same_frames(struct mt_fault_site_value *a, const struct mt_fault_site_value *b,
+					__u32 n)
 {
-	struct frames_ctx c = { .a = a->frames, .b = b->frames, .same = true };
-
-	if (a->nframes != n)
-		return false;
-	bpf_loop(n, same_step, &c, 0);
-	return c.same;
+	return a->nframes == n && frames_equal(a->frames, b->frames, n);
 }
 
 /* frames[k] = frames[k - 1] for k from n down to 2 (index i counts down). */

@@ -8,8 +8,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "exp_table.h"
 #include "memtrace.h"
+
+#include "exp_table.h"
+#include "frames.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -120,54 +122,14 @@ static __always_inline void release(__u64 ptr, struct mt_block *b)
 	__sync_fetch_and_sub(&counters.inuse_bytes, size);
 }
 
-/*
- * Hash and compare through bpf_loop(): its callback is verified once, where
- * a 127-step loop is walked step by step by the verifier (~0.15 s of load
- * time per program that inlines it).
- */
-struct frames_ctx {
-	const __u64 *a, *b;
-	__u64 h;
-	bool same;
-};
-
-static long hash_step(__u32 i, struct frames_ctx *c)
+static __always_inline __u64 hash_frames(__u64 *frames, __u32 n)
 {
-	if (i >= MT_MAX_FRAMES)
-		return 1;
-	c->h = (c->h ^ c->a[i]) * 0x100000001b3ULL;
-	c->h ^= c->h >> 29;
-	return 0;
+	return frames_hash(frames, n);
 }
 
-static long same_step(__u32 i, struct frames_ctx *c)
+static __always_inline bool same_frames(struct mt_site_value *a, struct mt_site_value *b, __u32 n)
 {
-	if (i >= MT_MAX_FRAMES)
-		return 1;
-	if (c->a[i] != c->b[i]) {
-		c->same = false;
-		return 1;
-	}
-	return 0;
-}
-
-static __always_inline __u64 hash_frames(const __u64 *frames, __u32 n)
-{
-	struct frames_ctx c = { .a = frames, .h = 0xcbf29ce484222325ULL ^ n };
-
-	bpf_loop(n, hash_step, &c, 0);
-	return c.h == MT_UNKNOWN_STACK ? 1 : c.h;
-}
-
-static __always_inline bool same_frames(const struct mt_site_value *a, const struct mt_site_value *b,
-					__u32 n)
-{
-	struct frames_ctx c = { .a = a->frames, .b = b->frames, .same = true };
-
-	if (a->nframes != n)
-		return false;
-	bpf_loop(n, same_step, &c, 0);
-	return c.same;
+	return a->nframes == n && frames_equal(a->frames, b->frames, n);
 }
 
 /* The site key for the current user stack; MT_UNKNOWN_STACK when it can't be kept. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "calltree.h"
+#include "folded.h"
 #include "diff.h"
 #include "frame_name.h"
 #include "humanize.h"
@@ -230,26 +231,10 @@ int diff_write_json(const struct diff *d, const struct mt_profile *before,
 	return ferror(out) ? -EIO : 0;
 }
 
-static void folded_line(const struct calltree *t, uint32_t leaf, const char **path, FILE *out)
-{
-	uint32_t depth = t->nodes[leaf].depth;
-
-	for (uint32_t n = leaf; n != CT_ROOT; n = t->nodes[n].parent)
-		path[t->nodes[n].depth - 1] = t->nodes[n].name;
-	for (uint32_t i = 0; i < depth; i++) {
-		if (i)
-			fputc(';', out);
-		fputs(path[i], out);
-	}
-	fprintf(out, " %" PRIu64 " %" PRIu64 "\n", t->nodes[leaf].self[0], t->nodes[leaf].self[1]);
-}
-
 int diff_write_folded(const struct mt_profile *before, const struct mt_profile *after,
 		      enum mt_metric m, FILE *out)
 {
-	const char **path = NULL;
 	struct calltree t;
-	uint32_t n;
 	int err;
 
 	err = calltree_init(&t, FRAME_STYLE_FOLDED);
@@ -258,35 +243,8 @@ int diff_write_folded(const struct mt_profile *before, const struct mt_profile *
 	err = calltree_add_profile(&t, before, m, 0);
 	if (!err)
 		err = calltree_add_profile(&t, after, m, 1);
-	if (err)
-		goto cleanup;
-	path = malloc((t.max_depth + 1) * sizeof(*path));
-	if (!path) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	/* Pre-order walk over the sibling links, as folded_write does. */
-	n = CT_ROOT;
-	for (;;) {
-		err = calltree_sort_children(&t, n);
-		if (err)
-			goto cleanup;
-		if (n != CT_ROOT && (t.nodes[n].self[0] || t.nodes[n].self[1]))
-			folded_line(&t, n, path, out);
-		if (t.nodes[n].first_child != CT_NONE) {
-			n = t.nodes[n].first_child;
-			continue;
-		}
-		while (n != CT_ROOT && t.nodes[n].next_sibling == CT_NONE)
-			n = t.nodes[n].parent;
-		if (n == CT_ROOT)
-			break;
-		n = t.nodes[n].next_sibling;
-	}
-	if (ferror(out))
-		err = -EIO;
-cleanup:
-	free(path);
+	if (!err)
+		err = folded_write_tree(&t, 2, out);
 	calltree_free(&t);
 	return err;
 }

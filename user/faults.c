@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "faults.h"
+#include "frames.h"
 #include "faults.skel.h"
 #include "log.h"
 #include "symbolize.h"
@@ -216,50 +217,17 @@ void faults_close(struct faults_tracer *t)
 
 /* ---- collection ---- */
 
-static int32_t module_index(struct mt_profile *p, const struct resolved *r)
-{
-	struct mt_module *v;
-
-	if (!r->module)
-		return -1;
-	for (size_t i = 0; i < p->nmodules; i++) {
-		if (p->modules[i].start == r->map_start && strcmp(p->modules[i].path, r->module) == 0)
-			return (int32_t)i;
-	}
-	v = realloc(p->modules, (p->nmodules + 1) * sizeof(*v));
-	if (!v)
-		return -1;
-	p->modules = v;
-	v[p->nmodules] = (struct mt_module){
-		.path = profile_intern(p, r->module),
-		.build_id = profile_intern(p, r->build_id),
-		.start = r->map_start,
-		.limit = r->map_end,
-		.file_offset = r->map_offset,
-	};
-	return (int32_t)p->nmodules++;
-}
-
+/* frames[0] is the faulting (or syscall) instruction itself; every other
+ * frame is a return address. */
 static int build_frames(struct mt_profile *p, const struct mt_fault_site_value *v, struct symbolizer *sym,
 			const struct mt_frame **out, uint32_t *nout)
 {
 	uint32_t n = v->nframes > MT_MAX_FRAMES ? MT_MAX_FRAMES : v->nframes;
-	struct mt_frame *frames = calloc(n ? n : 1, sizeof(*frames));
+	struct mt_frame *frames;
+	int err = frames_symbolize(p, sym, v->frames, n, false, &frames);
 
-	if (!frames)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		struct resolved r = { .offset = v->frames[i] };
-
-		/* frames[0] is the faulting (or syscall) instruction itself;
-		 * every other frame is a return address. */
-		if (sym)
-			symbolizer_resolve(sym, v->frames[i], i > 0, &r);
-		frames[i].addr = v->frames[i];
-		frames[i].offset = r.offset;
-		frames[i].function = profile_intern(p, r.function);
-		frames[i].module = module_index(p, &r);
-	}
+	if (err)
+		return err;
 	*out = frames;
 	*nout = n;
 	return 0;

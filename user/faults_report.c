@@ -8,33 +8,12 @@
 #include "flamegraph.h"
 #include "frame_name.h"
 #include "humanize.h"
+#include "report_json.h"
 #include "xml_escape.h"
 
 #define FAULTS_HTML_TOP 30
 
 /* ---- JSON ---- */
-
-static void write_frame(struct json *j, const struct mt_profile *p, const struct mt_frame *f)
-{
-	char addr[32], off[32];
-
-	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
-	snprintf(off, sizeof(off), "0x%llx", (unsigned long long)f->offset);
-	json_open_object(j, NULL);
-	json_str(j, "function", f->function);
-	json_str(j, "module", f->module >= 0 && (size_t)f->module < p->nmodules ? p->modules[f->module].path : NULL);
-	json_str(j, "address", addr);
-	json_str(j, "offset", off);
-	json_close_object(j);
-}
-
-static void write_frames(struct json *j, const struct mt_profile *p, const struct mt_frame *frames, uint32_t n)
-{
-	json_open_array(j, "frames");
-	for (uint32_t k = 0; k < n; k++)
-		write_frame(j, p, &frames[k]);
-	json_close_array(j);
-}
 
 static void write_regions(struct json *j, const uint64_t *regions)
 {
@@ -80,7 +59,7 @@ int faults_json_write(struct json *j, const struct mt_profile *p, const struct m
 		const struct mt_fault_site *s = &f->sites[i];
 
 		json_open_object(j, NULL);
-		write_frames(j, p, s->frames, s->nframes);
+		report_json_frames(j, p, s->frames, s->nframes);
 		json_u64(j, "count", s->count);
 		json_u64(j, "bytes", s->bytes);
 		write_regions(j, s->regions);
@@ -100,7 +79,7 @@ int faults_json_write(struct json *j, const struct mt_profile *p, const struct m
 		const struct mt_mmap_site *s = &f->mmap_sites[i];
 
 		json_open_object(j, NULL);
-		write_frames(j, p, s->frames, s->nframes);
+		report_json_frames(j, p, s->frames, s->nframes);
 		write_mmap_stats(j, &s->s);
 		json_close_object(j);
 	}

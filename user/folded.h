@@ -20,5 +20,12 @@
 
 /* 0, or a negative errno (-ENOMEM, -EIO when out fails). */
 int folded_write(const struct mt_profile *p, enum mt_metric m, FILE *out);
+/*
+ * Writes a call tree's leaves as folded lines with `columns` values each
+ * (slot 0, then slot 1: "stack before after" for diffs); lines whose
+ * values are all 0 are left out.
+ */
+struct calltree;
+int folded_write_tree(struct calltree *t, int columns, FILE *out);
 
 #endif

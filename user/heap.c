@@ -6,6 +6,7 @@
 
 #include <bpf/bpf.h>
 
+#include "frames.h"
 #include "heap.h"
 #include "memtrace.skel.h"
 #include "symbolize.h"
@@ -91,50 +92,17 @@ void snapshot_free(struct heap_snapshot *snap)
 	memset(snap, 0, sizeof(*snap));
 }
 
-static int32_t module_index(struct mt_profile *p, const struct resolved *r)
-{
-	struct mt_module *v;
-
-	if (!r->module)
-		return -1;
-	for (size_t i = 0; i < p->nmodules; i++) {
-		if (p->modules[i].start == r->map_start && strcmp(p->modules[i].path, r->module) == 0)
-			return (int32_t)i;
-	}
-	v = realloc(p->modules, (p->nmodules + 1) * sizeof(*v));
-	if (!v)
-		return -1;
-	p->modules = v;
-	v[p->nmodules] = (struct mt_module){
-		.path = profile_intern(p, r->module),
-		.build_id = profile_intern(p, r->build_id),
-		.start = r->map_start,
-		.limit = r->map_end,
-		.file_offset = r->map_offset,
-	};
-	return (int32_t)p->nmodules++;
-}
-
+/* At the allocator's return every frame is a return address: frames[0] is
+ * where the allocator returns to in its caller. */
 static int build_frames(struct mt_profile *p, const struct mt_site_value *v, struct symbolizer *sym,
 			struct mt_site *site)
 {
 	uint32_t n = v->nframes > MT_MAX_FRAMES ? MT_MAX_FRAMES : v->nframes;
-	struct mt_frame *frames = calloc(n ? n : 1, sizeof(*frames));
+	struct mt_frame *frames;
+	int err = frames_symbolize(p, sym, v->frames, n, true, &frames);
 
-	if (!frames)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		struct resolved r = { .offset = v->frames[i] };
-
-		/* Every frame is a return address: frames[0] is where the
-		 * allocator returns to in its caller. */
-		if (sym)
-			symbolizer_resolve(sym, v->frames[i], 1, &r);
-		frames[i].addr = v->frames[i];
-		frames[i].offset = r.offset;
-		frames[i].function = profile_intern(p, r.function);
-		frames[i].module = module_index(p, &r);
-	}
+	if (err)
+		return err;
 	site->frames = frames;
 	site->nframes = n;
 	return 0;

@@ -15,13 +15,13 @@ static void write_frame(struct json *j, const struct mt_profile *p, const struct
 	snprintf(off, sizeof(off), "0x%llx", (unsigned long long)f->offset);
 	json_open_object(j, NULL);
 	json_str(j, "function", f->function);
-	json_str(j, "module", f->module >= 0 ? p->modules[f->module].path : NULL);
+	json_str(j, "module", f->module >= 0 && (size_t)f->module < p->nmodules ? p->modules[f->module].path : NULL);
 	json_str(j, "address", addr);
 	json_str(j, "offset", off);
 	json_close_object(j);
 }
 
-static void write_frames(struct json *j, const struct mt_profile *p, const struct mt_frame *f, uint32_t n)
+void report_json_frames(struct json *j, const struct mt_profile *p, const struct mt_frame *f, uint32_t n)
 {
 	json_open_array(j, "frames");
 	for (uint32_t k = 0; k < n; k++)
@@ -66,7 +66,7 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 		const struct mt_site *s = &p->sites[i];
 
 		json_open_object(&j, NULL);
-		write_frames(&j, p, s->frames, s->nframes);
+		report_json_frames(&j, p, s->frames, s->nframes);
 		json_u64(&j, "alloc_count", s->alloc_count);
 		json_u64(&j, "alloc_bytes", s->alloc_bytes);
 		json_u64(&j, "inuse_count", s->inuse_count);
@@ -83,7 +83,7 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 		json_u64(&j, "time_ns", a->wall_ns);
 		json_u64(&j, "t_ns", a->t_ns);
 		json_i64(&j, "pid", p->pid);
-		write_frames(&j, p, a->site.frames, a->site.nframes);
+		report_json_frames(&j, p, a->site.frames, a->site.nframes);
 		json_f64(&j, "rate_bytes_per_s", a->rate_bytes_per_s);
 		json_u64(&j, "inuse_bytes", a->site.inuse_bytes);
 		json_u64(&j, "inuse_count", a->site.inuse_count);
@@ -98,7 +98,7 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 		const struct mt_leak *l = &p->leaks[i];
 
 		json_open_object(&j, NULL);
-		write_frames(&j, p, l->frames, l->nframes);
+		report_json_frames(&j, p, l->frames, l->nframes);
 		json_u64(&j, "count", l->count);
 		json_u64(&j, "bytes", l->bytes);
 		json_u64(&j, "oldest_age_ns", l->oldest_age_ns);

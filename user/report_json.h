@@ -8,5 +8,8 @@
 #include "profile.h"
 
 int report_json_write(const struct mt_profile *p, FILE *out);
+/* The "frames" member every section uses: function, module, address, offset. */
+struct json;
+void report_json_frames(struct json *j, const struct mt_profile *p, const struct mt_frame *frames, uint32_t n);
 
 #endif

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Raw stack addresses from BPF into a profile's symbolized frames. */
+#ifndef MEMTRACE_FRAMES_H
+#define MEMTRACE_FRAMES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+struct symbolizer;
+
+/*
+ * Builds n frames (malloc'd, *out) from addrs, innermost first, their
+ * strings interned in p and their modules added to p->modules.  Frames
+ * past the first are return addresses; first_is_return says whether
+ * addrs[0] is one too (a stack taken at a function's return) or the
+ * instruction itself (a fault).  sym NULL keeps raw addresses.
+ */
+int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_t *addrs, uint32_t n,
+		     bool first_is_return, struct mt_frame **out);
+
+#endif
