@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #include "internal.h"
 
 void thread_release_cache(struct rthread *th)
@@ -22,15 +21,7 @@ void thread_release_cache(struct rthread *th)
 			continue;
 		th->cache[c] = NULL;
 		s->owned = 0;
-		pthread_mutex_lock(&cl->lock);
-		if (s->nfree) {
-			s->next = cl->partial[idx];
-			cl->partial[idx] = s;
-		} else {
-			s->next = cl->full[idx];
-			cl->full[idx] = s;
-		}
-		pthread_mutex_unlock(&cl->lock);
+		class_lists_push(cl, s, idx);
 	}
 }
 

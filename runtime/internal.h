@@ -107,6 +107,9 @@ struct class_lists {
 	struct span *partial[2];
 	struct span *full[2];
 };
+/* Files a span on its class's partial or full list for sweep generation
+ * idx, under the class lock. */
+void class_lists_push(struct class_lists *cl, struct span *s, unsigned idx);
 
 /* ---- threads.c ---- */
 enum { TH_RUNNING = 0, TH_STOPPED = 1, TH_PARKED = 2 };

@@ -62,6 +62,11 @@ static void file_swept(struct class_lists *cl, struct span *s, unsigned idx)
 		span_free(s);
 		return;
 	}
+	class_lists_push(cl, s, idx);
+}
+
+void class_lists_push(struct class_lists *cl, struct span *s, unsigned idx)
+{
 	pthread_mutex_lock(&cl->lock);
 	if (s->nfree) {
 		s->next = cl->partial[idx];

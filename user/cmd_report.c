@@ -216,27 +216,26 @@ enum diff_format {
 	DIFF_SVG,
 };
 
+/* A diff writes the report formats that can show growth. */
 static int diff_format_for(const char *path, enum diff_format *fmt)
 {
-	static const struct {
-		const char *ext;
-		enum diff_format fmt;
-	} exts[] = { { ".json", DIFF_JSON }, { ".folded", DIFF_FOLDED }, { ".svg", DIFF_SVG } };
-	size_t len = strlen(path);
+	enum out_format f;
 
-	if (strcmp(path, "-") == 0) {
+	if (output_format_for(path, &f))
+		return -EINVAL;
+	switch (f) {
+	case OUT_JSON:
 		*fmt = DIFF_JSON;
 		return 0;
+	case OUT_FOLDED:
+		*fmt = DIFF_FOLDED;
+		return 0;
+	case OUT_SVG:
+		*fmt = DIFF_SVG;
+		return 0;
+	default:
+		return -EINVAL;
 	}
-	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		size_t n = strlen(exts[i].ext);
-
-		if (len > n && strcmp(path + len - n, exts[i].ext) == 0) {
-			*fmt = exts[i].fmt;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 struct diff_job {
@@ -332,7 +331,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	job = (struct diff_job){ &d, &before, &after, a.inputs[0], a.inputs[1] };
 	for (int i = 0; i < a.noutputs; i++) {
-		enum diff_format fmt;
+		enum diff_format fmt = DIFF_JSON; /* checked above */
 
 		diff_format_for(a.outputs[i], &fmt);
 		failed |= diff_output(&job, a.outputs[i], fmt) != 0;
