@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -17,6 +18,27 @@
 
 #define MAX_HOOK_PIDS 64
 static pid_t hook_pids[MAX_HOOK_PIDS];
+
+/* Whether argv0 names an executable, directly or through $PATH. */
+static bool runnable(const char *argv0)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(argv0, '/'))
+		return access(argv0, X_OK) == 0;
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", argv0);
+		if (access(buf, X_OK) == 0)
+			return true;
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return false;
+}
 
 int alert_sink_open(struct alert_sink *s, const char *jsonl_path, const char *hook)
 {
@@ -46,6 +68,12 @@ int alert_sink_open(struct alert_sink *s, const char *jsonl_path, const char *ho
 			log_error("--on-alert needs a command");
 			alert_sink_close(s);
 			return -EINVAL;
+		}
+		if (!runnable(s->hook_argv[0])) {
+			log_error("--on-alert: no program '%s' to run (give a path or a command in $PATH)",
+				  s->hook_argv[0]);
+			alert_sink_close(s);
+			return -ENOENT;
 		}
 	}
 	return 0;

@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -682,6 +683,21 @@ static int start_attached(struct session *s)
 	return 0;
 }
 
+/* Output directories are checked before anything attaches, not at the
+ * first alert or snapshot an hour in. */
+static int check_dir(const char *opt, const char *dir)
+{
+	struct stat st;
+
+	if (!dir)
+		return 0;
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK)) {
+		log_error("%s %s: not a writable directory", opt, dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
 static int load(struct session *s)
 {
 	int err = tracer_open(&s->tracer, s->pid, s->launched, s->opts->sample_bytes, s->opts->verbose);
@@ -698,9 +714,6 @@ static int load(struct session *s)
 
 		s->leaks = leak_detector_new(&lc);
 		s->groups = site_groups_new();
-		err = alert_sink_open(&s->sink, s->opts->alerts_path, s->opts->on_alert);
-		if (err)
-			return err;
 	}
 	/* Without fault tracing the heap trace still stands: faults_open has
 	 * said why in one line. */
@@ -865,6 +878,10 @@ int session_run(const struct options *opts)
 	struct launch l = { .go_fd = -1, .err_fd = -1 };
 	sigset_t mask;
 	int sfd, err;
+
+	if (check_dir("--alert-dump", opts->alert_dump_dir) || check_dir("--snapshot-dir", opts->snapshot_dir) ||
+	    alert_sink_open(&s.sink, opts->alerts_path, opts->on_alert))
+		return 1;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);

@@ -131,3 +131,26 @@ class LeaksAtExit(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BadLeakOptions(unittest.TestCase):
+    """Refused at start-up, before anything attaches: one memtrace: line each."""
+
+    def test_bad_options(self):
+        mt.require_bpf(self)
+        cases = [
+            (["--leak-window", "0"], 64, "invalid --leak-window"),
+            (["--leak-min-rate", "-5"], 64, "invalid --leak-min-rate"),
+            (["--leak-min-age", "soon"], 64, "invalid --leak-min-age"),
+            (["--alerts", "/nonexistent/dir/a.jsonl"], 1, "cannot open the alerts file"),
+            (["--alert-dump", "/nonexistent"], 1, "--alert-dump /nonexistent: not a writable directory"),
+            (["--snapshot-every", "1", "--snapshot-dir", "/etc/passwd"], 1, "not a writable directory"),
+            (["--on-alert", "no_such_program_xyz"], 1, "--on-alert: no program 'no_such_program_xyz'"),
+        ]
+        for args, code, msg in cases:
+            p = subprocess.run([mt.MEMTRACE] + args + ["--", mt.tool("workload_exact"), "0"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, code, (args, p.stderr))
+            self.assertTrue(p.stderr.startswith("memtrace: "), p.stderr)
+            self.assertIn(msg, p.stderr.splitlines()[0])
+            self.assertNotIn("Tracing", p.stderr)
