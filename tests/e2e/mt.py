@@ -78,6 +78,21 @@ def by_function(report, name, depth=0):
     return agg
 
 
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def load_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
 def wait_for_line(stream_path, needle, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:

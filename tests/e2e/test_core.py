@@ -168,16 +168,16 @@ class Attach(unittest.TestCase):
             with open(err_path, "w") as err:
                 m = subprocess.Popen([mt.MEMTRACE, "-q", "--json", out_json, "-p", str(wl.pid)],
                                      stdout=subprocess.DEVNULL, stderr=err)
-            self.assertTrue(mt.wait_for_line(err_path, "Tracing PID %d" % wl.pid), open(err_path).read())
+            self.assertTrue(mt.wait_for_line(err_path, "Tracing PID %d" % wl.pid), mt.read_text(err_path))
             wl.stdin.write("go\n")
             wl.stdin.flush()
             self.assertEqual(wl.stdout.readline().strip(), "done")
             wl.stdin.write("exit\n")
             wl.stdin.flush()
             wl.wait(timeout=10)
-            self.assertEqual(m.wait(timeout=20), 0, open(err_path).read())
+            self.assertEqual(m.wait(timeout=20), 0, mt.read_text(err_path))
             import json
-            rep = json.load(open(out_json))
+            rep = mt.load_json(out_json)
         finally:
             if wl.poll() is None:
                 wl.kill()
@@ -251,7 +251,7 @@ class Stopping(unittest.TestCase):
         try:
             with open(err, "w") as e:
                 m = subprocess.Popen([mt.MEMTRACE, "-q", "-p", str(wl.pid)], stdout=subprocess.DEVNULL, stderr=e)
-            self.assertTrue(mt.wait_for_line(err, "Tracing"), open(err).read())
+            self.assertTrue(mt.wait_for_line(err, "Tracing"), mt.read_text(err))
             mine = our_progs() - before
             self.assertTrue(mine)
             m.kill()
@@ -328,6 +328,6 @@ class SeveralPids(unittest.TestCase):
         import json
         for pid in (a.pid, b.pid):
             self.assertIn("Tracing PID %d " % pid, p.stderr)
-            rep = json.load(open(os.path.join(tmp, "r.%d.json" % pid)))
+            rep = mt.load_json(os.path.join(tmp, "r.%d.json" % pid))
             self.assertEqual(rep["pid"], pid)
             self.assertGreater(mt.by_function(rep, "handle_request", 0)["alloc_count"], 1000)

@@ -21,7 +21,7 @@ def run_service(extra, args, results, key):
     cmd = [mt.MEMTRACE, "-q", "--json", out] + args + ["--", mt.tool("workload_service"),
                                                            "--seconds", str(SECONDS)] + extra
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + 60)
-    results[key] = (p, json.load(open(out)) if os.path.exists(out) else None, tmp)
+    results[key] = (p, mt.load_json(out) if os.path.exists(out) else None, tmp)
 
 
 class LeakAlerts(unittest.TestCase):
@@ -81,12 +81,12 @@ class LeakAlerts(unittest.TestCase):
                          r"memtrace: LEAK PID \d+: remember_session <- worker .* grows [\d.]+ KiB/s \(consistently increasing\)")
 
     def test_alerts_file_and_hook(self):
-        lines = [json.loads(x) for x in open(self.alerts)]
+        lines = mt.load_jsonl(self.alerts)
         self.assertEqual(len(lines), len(self.leaky["alerts"]))
         for k in ("time_ns", "pid", "frames", "rate_bytes_per_s", "inuse_bytes", "inuse_count", "trend",
                   "oldest_age_ns"):
             self.assertIn(k, lines[0])
-        hooked = [json.loads(x) for x in open(self.hook_out)]
+        hooked = mt.load_jsonl(self.hook_out)
         self.assertEqual([h["frames"][0]["function"] for h in hooked], ["remember_session"])
 
     def test_alert_dump_and_snapshots(self):
@@ -96,7 +96,7 @@ class LeakAlerts(unittest.TestCase):
         self.assertGreaterEqual(len(snaps), 2)
         self.assertEqual(snaps, sorted(snaps))
         for name in snaps + [os.path.join("..", "dump", d) for d in dumps]:
-            doc = json.load(open(os.path.join(self.snaps, name)))
+            doc = mt.load_json(os.path.join(self.snaps, name))
             self.assertGreater(doc["totals"]["alloc_count"], 0)
 
     def test_leaks_section(self):
