@@ -9,6 +9,7 @@
 #include "leak.h"
 #include "log.h"
 #include "options.h"
+#include "output.h"
 
 const char *argp_program_version = "memtrace 0.1";
 const char *argp_program_bug_address = "<https://github.com/memtrace/memtrace/issues>";
@@ -55,6 +56,7 @@ enum {
 	OPT_FREE,
 	OPT_REALLOC,
 	OPT_SAMPLE_BYTES,
+	OPT_VIEW,
 };
 
 static const struct argp_option optdefs[] = {
@@ -77,6 +79,8 @@ static const struct argp_option optdefs[] = {
 	{ "gc-svg", OPT_GC_SVG, "FILE", 0, "Write the GC pause timeline as an SVG", 0 },
 	{ "metric", OPT_METRIC, "METRIC", 0,
 	  "inuse_space (default), inuse_objects, alloc_space or alloc_objects, for folded and flamegraph outputs", 0 },
+	{ "view", OPT_VIEW, "heap|faults|mapped", 0,
+	  "What .pb.gz/.folded/.svg outputs show: the heap (default), page faults (who grew RSS), or mmap/brk growth", 0 },
 	{ "top", OPT_TOP, "N", 0, "Sites shown in the live view and text report (default 10)", 0 },
 	{ "quiet", 'q', NULL, 0, "No live view", 0 },
 	{ NULL, 0, NULL, 0, "Custom allocators (any function of the target, e.g. a pool):", 2 },
@@ -197,6 +201,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->ncustom++;
 		break;
 	}
+	case OPT_VIEW: {
+		enum out_view v;
+
+		if (output_view_parse(arg, &v))
+			argp_error(state, "unknown --view '%s' (heap, faults or mapped)", arg);
+		o->view = (int)v;
+		break;
+	}
 	case OPT_SAMPLE_BYTES: {
 		unsigned long long n = strtoull(arg, &end, 10);
 
@@ -245,7 +257,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "give either -p PID or a command, not both");
 		/* Faults cost ~1.2 us each: on by default only for a command we run. */
 		if (o->faults < 0)
-			o->faults = o->argv != NULL;
+			o->faults = o->argv != NULL || o->view != VIEW_HEAP;
 		if (!!o->snapshot_every_s != !!o->snapshot_dir)
 			argp_error(state, "--snapshot-every and --snapshot-dir go together");
 		break;

@@ -25,6 +25,7 @@ struct options {
 	int noutputs;
 	const char *record_path; /* --record: everything needed to render any format later */
 	enum mt_metric metric;  /* --metric, for folded and flamegraph */
+	int view;               /* --view: enum out_view (output.h) */
 	int top;                /* sites shown in text views */
 	int verbose;            /* each -v adds one; libbpf's own output at 3 */
 	bool quiet;             /* no live view */

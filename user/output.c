@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "faults_report.h"
 #include "flamegraph.h"
 #include "folded.h"
 #include "html.h"
@@ -92,5 +93,43 @@ int output_write(const char *path, enum out_format fmt, const struct mt_profile 
 		unlink(tmp);
 		log_error("cannot write %s: %s", path, strerror(-err));
 	}
+	return err;
+}
+
+int output_view_parse(const char *name, enum out_view *out)
+{
+	static const char *const names[] = { [VIEW_HEAP] = "heap", [VIEW_FAULTS] = "faults", [VIEW_MAPPED] = "mapped" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum out_view)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int output_write_view(const char *path, enum out_format fmt, const struct mt_profile *p, enum mt_metric metric,
+		      enum out_view view)
+{
+	struct mt_profile v;
+	int err;
+
+	if (view == VIEW_HEAP || fmt == OUT_JSON || fmt == OUT_HTML)
+		return output_write(path, fmt, p, metric);
+	if (!p->faults) {
+		log_error("cannot write %s: --view %s needs page faults traced (--faults)", path,
+			  view == VIEW_FAULTS ? "faults" : "mapped");
+		return -ENOENT;
+	}
+	err = faults_view(p, p->faults, view == VIEW_FAULTS ? FAULTS_VIEW_FAULTS : FAULTS_VIEW_MAPPED, &v);
+	if (err) {
+		log_error("cannot write %s: %s", path, strerror(-err));
+		return err;
+	}
+	/* The view carries bytes as alloc_space and counts as alloc_objects. */
+	err = output_write(path, fmt, &v,
+			   metric == MT_INUSE_OBJECTS || metric == MT_ALLOC_OBJECTS ? MT_ALLOC_OBJECTS : MT_ALLOC_SPACE);
+	faults_view_free(&v);
 	return err;
 }

@@ -22,4 +22,17 @@ int output_format_for(const char *path, enum out_format *fmt);
 /* path "-" writes to stdout.  Reports its own errors ("memtrace: ..."). */
 int output_write(const char *path, enum out_format fmt, const struct mt_profile *p, enum mt_metric metric);
 
+/* What the stack formats (.pb.gz, .folded, .svg) show; JSON and HTML show all. */
+enum out_view {
+	VIEW_HEAP,   /* allocations, by --metric */
+	VIEW_FAULTS, /* page faults: who grew RSS */
+	VIEW_MAPPED, /* mmap/brk growth: who grew the address space */
+};
+
+/* -EINVAL for an unknown name ("heap", "faults", "mapped"). */
+int output_view_parse(const char *name, enum out_view *out);
+/* output_write of the chosen view; -ENOENT (reported) when faults were not traced. */
+int output_write_view(const char *path, enum out_format fmt, const struct mt_profile *p, enum mt_metric metric,
+		      enum out_view view);
+
 #endif

@@ -636,7 +636,7 @@ static int finish(struct session *s)
 		enum out_format fmt;
 
 		output_format_for(o->outputs[i], &fmt);
-		failed |= output_write(o->outputs[i], fmt, &p, o->metric) != 0;
+		failed |= output_write_view(o->outputs[i], fmt, &p, o->metric, (enum out_view)o->view) != 0;
 	}
 	if (o->record_path) {
 		err = record_write(o->record_path, &p);

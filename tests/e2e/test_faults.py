@@ -176,3 +176,31 @@ class DriverPerfFallback(Driver):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FaultViews(unittest.TestCase):
+    """--view faults: the fault profile in the stack formats (a "who grew my RSS" flamegraph)."""
+
+    def test_folded_and_svg(self):
+        mt.require_bpf(self)
+        import tempfile
+        tmp = tempfile.mkdtemp()
+        folded, svg = os.path.join(tmp, "f.folded"), os.path.join(tmp, "f.svg")
+        p = subprocess.run([mt.MEMTRACE, "-q", "--view", "faults", "-o", folded, "-o", svg, "--",
+                            mt.tool("workload_faults")], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = dict(l.rsplit(" ", 1) for l in mt.read_text(folded).splitlines())
+        by_leaf = {}
+        for stack, value in lines.items():
+            leaf = stack.split(";")[-1]
+            by_leaf[leaf] = by_leaf.get(leaf, 0) + int(value)
+        self.assertEqual(by_leaf.get("touch_heap_pages"), 64 * 4096)
+        self.assertEqual(by_leaf.get("touch_mmap_pages"), 100 * 4096)
+        self.assertIn("touch_mmap_pages", mt.read_text(svg))
+
+    def test_view_needs_faults(self):
+        mt.require_bpf(self)
+        p = subprocess.run([mt.MEMTRACE, "-q", "--no-faults", "--view", "faults", "-o", "/tmp/x.folded", "--",
+                            mt.tool("workload_exact"), "0"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("--view faults needs page faults traced", p.stderr)
