@@ -15,6 +15,8 @@
 #include <zlib.h>
 
 #include "record.h"
+#include "record_faults.h"
+#include "record_gc.h"
 #include "strpool.h"
 
 #define STAGE 65536
@@ -26,7 +28,7 @@
 #define SAMPLE_LEN 64u
 #define ALERT_LEN 72u
 #define LEAK_LEN 28u
-#define NTAGS (RECORD_LEAKS + 1)
+#define NTAGS (RECORD_FAULTS + 1)
 #define SECTION_HDR_LEN 12u
 #define MAX_RECORD_SIZE 65536u /* larger per-record sizes are refused as corrupt */
 #define ZLIB_MAX_RATIO 1032u   /* deflate cannot do better than this */
@@ -470,6 +472,28 @@ int record_encode(const struct mt_profile *p, FILE *out)
 	write_series(b, p);
 	write_alerts(b, p, &t);
 	write_leaks(b, p, &t);
+	if (p->gc) {
+		uint8_t *gc;
+		size_t len;
+
+		err = record_gc_encode(p->gc, &gc, &len);
+		if (err)
+			goto cleanup;
+		section(b, RECORD_GC, len);
+		body_put(b, gc, len);
+		free(gc);
+	}
+	if (p->faults) {
+		uint8_t *fs;
+		size_t len;
+
+		err = record_faults_encode(p->faults, &fs, &len);
+		if (err)
+			goto cleanup;
+		section(b, RECORD_FAULTS, len);
+		body_put(b, fs, len);
+		free(fs);
+	}
 	body_flush_stage(b);
 	err = b->err;
 	if (!err)
@@ -968,6 +992,12 @@ int record_decode(const void *buf, size_t len, struct mt_profile *out)
 		err = read_alerts(&r);
 	if (!err)
 		err = read_leaks(&r);
+	if (!err && r.have[RECORD_GC])
+		err = record_gc_decode(r.sec[RECORD_GC].p, (size_t)(r.sec[RECORD_GC].end - r.sec[RECORD_GC].p),
+				       &out->gc);
+	if (!err && r.have[RECORD_FAULTS])
+		err = record_faults_decode(r.sec[RECORD_FAULTS].p,
+					   (size_t)(r.sec[RECORD_FAULTS].end - r.sec[RECORD_FAULTS].p), out, &out->faults);
 	free(r.strs);
 	free(body);
 	if (err)

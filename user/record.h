@@ -83,7 +83,9 @@ enum record_tag {
 	RECORD_SERIES = 5,
 	RECORD_ALERTS = 6,
 	RECORD_LEAKS = 7,
-	/* Free for later sections, e.g. GC pauses, page faults: 8 and up. */
+	RECORD_GC = 8,     /* record_gc.h */
+	RECORD_FAULTS = 9, /* record_faults.h */
+	/* Free for later sections: 10 and up. */
 };
 
 /*

@@ -47,10 +47,8 @@ class OfflineTest(unittest.TestCase):
         """Records workload_exact THREADS, with the live JSON of the same run."""
         rec, live = self.path(name + ".mtrec"), self.path(name + ".live.json")
         if not os.path.exists(rec):
-            # Recordings keep the heap profile, alerts, leaks and series; page faults
-            # and GC pauses are not in the format yet, so the live run leaves them out.
-            memtrace("-q", "--no-faults", "--gc", "off", "--record", rec, "--json", live, "--",
-                     mt.tool("workload_exact"), str(threads))
+            # Page faults are on (the default for a command): recordings keep them too.
+            memtrace("-q", "--record", rec, "--json", live, "--", mt.tool("workload_exact"), str(threads))
         with open(live) as f:
             return rec, json.load(f)
 
@@ -144,6 +142,22 @@ class OfflineTest(unittest.TestCase):
                      ["diff", rec], ["diff", rec, rec, "-o", self.path("d.html")]):
             proc = memtrace(*args, check=False)
             self.assertEqual(proc.returncode, 64, (args, proc.stderr))
+
+
+class OfflineGc(unittest.TestCase):
+    """A recording of a GC'd program renders the same GC timeline offline."""
+
+    def test_gc_section_round_trips(self):
+        mt.require_bpf(self)
+        tmp = tempfile.mkdtemp()
+        rec, live, off = (os.path.join(tmp, n) for n in ("g.mtrec", "live.json", "off.json"))
+        bench = os.path.join(mt.BUILD, "refgc-bench")
+        memtrace("-q", "--record", rec, "--json", live, "--", bench, "--workload", "latency", "--seconds", "1")
+        memtrace("report", rec, "-o", off)
+        a, b = mt.load_json(live), mt.load_json(off)
+        self.assertEqual(a["gc"]["runtime"], "refgc")
+        self.assertGreater(len(a["gc"]["pauses"]), 0)
+        self.assertEqual(a, b)
 
 
 if __name__ == "__main__":
