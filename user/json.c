@@ -9,10 +9,35 @@ void json_init(struct json *j, FILE *out)
 	*j = (struct json){ .out = out };
 }
 
+/* Length of the valid UTF-8 sequence at p, or 0 when it is not one. */
+static int utf8_len(const unsigned char *p)
+{
+	int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : 0;
+
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
 void json_write_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x80) {
+			int n = utf8_len(p);
+
+			/* Names come from binaries and /proc, not from UTF-8 text:
+			 * a stray byte is written as its Latin-1 code point so the
+			 * document stays valid JSON. */
+			if (!n) {
+				fprintf(out, "\\u%04x", *p);
+				continue;
+			}
+			fwrite(p, 1, (size_t)n, out);
+			p += n - 1;
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			fputs("\\\"", out);

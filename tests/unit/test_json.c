@@ -288,3 +288,16 @@ Test(json, nesting_at_limit_is_valid)
 	cr_assert_eq(python_check(text, "d[0] == 0 and d[1][0] == 1 and d[-1] == 100"), 0, "%s", text);
 	free(text);
 }
+
+Test(json, invalid_utf8_stays_valid_json)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	cr_assert_not_null(f);
+	json_write_string(f, "ok \xc3\xa9 bad \xff x \xe2\x82");
+	fclose(f);
+	cr_assert_str_eq(text, "\"ok \xc3\xa9 bad \\u00ff x \\u00e2\\u0082\"");
+	free(text);
+}
