@@ -261,43 +261,23 @@ static int diff_render(const struct diff_job *j, enum diff_format fmt, FILE *f)
 	return -EINVAL;
 }
 
-/* Like output_write: a temporary name renamed into place; "-" is stdout. */
+struct diff_out {
+	const struct diff_job *job;
+	enum diff_format fmt;
+};
+
+static int render_diff(FILE *f, void *ctx)
+{
+	const struct diff_out *o = ctx;
+
+	return diff_render(o->job, o->fmt, f);
+}
+
 static int diff_output(const struct diff_job *j, const char *path, enum diff_format fmt)
 {
-	char tmp[4096];
-	FILE *f;
-	int err;
+	struct diff_out o = { j, fmt };
 
-	if (strcmp(path, "-") == 0) {
-		err = diff_render(j, fmt, stdout);
-		if (fflush(stdout) && !err)
-			err = -EIO;
-		if (err)
-			log_error("cannot write the diff to stdout: %s", strerror(-err));
-		return err;
-	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp)) {
-		log_error("cannot create %s: %s", path, strerror(ENAMETOOLONG));
-		return -ENAMETOOLONG;
-	}
-	f = fopen(tmp, "we");
-	if (!f) {
-		err = -errno;
-		log_error("cannot create %s: %s", path, strerror(errno));
-		return err;
-	}
-	err = diff_render(j, fmt, f);
-	if (fflush(f) && !err)
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		log_error("cannot write %s: %s", path, strerror(-err));
-	}
-	return err;
+	return output_atomic(path, render_diff, &o);
 }
 
 int cmd_diff(int argc, char **argv)

@@ -62,27 +62,31 @@ static int write_format(FILE *f, enum out_format fmt, const struct mt_profile *p
 	return -EINVAL;
 }
 
-int output_write(const char *path, enum out_format fmt, const struct mt_profile *p, enum mt_metric metric)
+int output_atomic(const char *path, int (*render)(FILE *f, void *ctx), void *ctx)
 {
 	char tmp[4096];
 	FILE *f;
 	int err;
 
 	if (strcmp(path, "-") == 0) {
-		err = write_format(stdout, fmt, p, metric);
-		fflush(stdout);
+		err = render(stdout, ctx);
+		if (fflush(stdout) && !err)
+			err = -EIO;
 		if (err)
-			log_error("cannot write the report to stdout: %s", strerror(-err));
+			log_error("cannot write to stdout: %s", strerror(-err));
 		return err;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp)) {
+		log_error("cannot create %s: %s", path, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
 	f = fopen(tmp, "we");
 	if (!f) {
 		err = -errno;
 		log_error("cannot create %s: %s", path, strerror(errno));
 		return err;
 	}
-	err = write_format(f, fmt, p, metric);
+	err = render(f, ctx);
 	if (fflush(f) && !err)
 		err = -errno;
 	if (fclose(f) && !err)
@@ -94,6 +98,26 @@ int output_write(const char *path, enum out_format fmt, const struct mt_profile 
 		log_error("cannot write %s: %s", path, strerror(-err));
 	}
 	return err;
+}
+
+struct write_job {
+	enum out_format fmt;
+	const struct mt_profile *p;
+	enum mt_metric metric;
+};
+
+static int render_job(FILE *f, void *ctx)
+{
+	const struct write_job *j = ctx;
+
+	return write_format(f, j->fmt, j->p, j->metric);
+}
+
+int output_write(const char *path, enum out_format fmt, const struct mt_profile *p, enum mt_metric metric)
+{
+	struct write_job j = { fmt, p, metric };
+
+	return output_atomic(path, render_job, &j);
 }
 
 int output_view_parse(const char *name, enum out_view *out)

@@ -7,6 +7,8 @@
 #ifndef MEMTRACE_OUTPUT_H
 #define MEMTRACE_OUTPUT_H
 
+#include <stdio.h>
+
 #include "profile.h"
 
 enum out_format {
@@ -19,6 +21,11 @@ enum out_format {
 
 /* -EINVAL for a name with no known extension. */
 int output_format_for(const char *path, enum out_format *fmt);
+/*
+ * Runs render on a temporary file next to path and renames it into place
+ * (path "-": on stdout).  Reports its own errors ("memtrace: ...").
+ */
+int output_atomic(const char *path, int (*render)(FILE *f, void *ctx), void *ctx);
 /* path "-" writes to stdout.  Reports its own errors ("memtrace: ..."). */
 int output_write(const char *path, enum out_format fmt, const struct mt_profile *p, enum mt_metric metric);
 
