@@ -16,12 +16,11 @@
 
 #include <bpf/libbpf.h>
 
-#include "alerts.h"
 #include "faults.h"
 #include "gc.h"
 #include "gc_report.h"
 #include "heap.h"
-#include "leak.h"
+#include "leakwatch.h"
 #include "launch.h"
 #include "log.h"
 #include "memtrace.h"
@@ -30,17 +29,8 @@
 #include "record.h"
 #include "report_text.h"
 #include "session.h"
-#include "sitegroup.h"
 #include "symbolize.h"
 #include "tracer.h"
-
-/* An alert as raised: the raw site is symbolized again for the final report. */
-struct pending_alert {
-	struct raw_site raw;
-	double rate;
-	enum mt_trend trend;
-	uint64_t oldest_age_ns, t_ns, wall_ns;
-};
 
 struct session {
 	const struct options *opts;
@@ -61,11 +51,7 @@ struct session {
 	size_t nseries, series_cap;
 	struct gc_tracer *gc; /* NULL with --gc off or when no runtime was found */
 	struct faults_tracer *faults; /* NULL without --faults */
-	struct leak_detector *leaks;
-	struct site_groups *groups;
-	struct alert_sink sink;
-	struct pending_alert *alerts;
-	size_t nalerts, alerts_cap;
+	struct leakwatch watch;
 };
 
 static uint64_t now_ns(clockid_t clk)
@@ -232,7 +218,7 @@ static int handle_ptrace_stops(struct session *s)
 				s->exited = true;
 				s->wait_status = status;
 			} else {
-				alert_reap(&s->sink, w, status);
+				alert_reap(&s->watch.sink, w, status);
 			}
 			continue;
 		}
@@ -348,162 +334,21 @@ static void write_snapshot(struct session *s, const char *dir, const char *prefi
 	profile_free(&p);
 }
 
-static int keep_alert(struct session *s, const struct raw_site *raw, const struct leak_verdict *v,
-		      uint64_t age, uint64_t now)
-{
-	struct pending_alert *pa;
-
-	if (s->nalerts == s->alerts_cap) {
-		size_t cap = s->alerts_cap ? s->alerts_cap * 2 : 8;
-		struct pending_alert *n = realloc(s->alerts, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		s->alerts = n;
-		s->alerts_cap = cap;
-	}
-	pa = &s->alerts[s->nalerts++];
-	pa->raw = *raw;
-	pa->rate = v->rate_bytes_per_s;
-	pa->trend = v->trend;
-	pa->oldest_age_ns = age;
-	pa->t_ns = now - s->start_ns;
-	pa->wall_ns = now_ns(CLOCK_REALTIME);
-	return 0;
-}
-
-static const struct raw_site *raw_find(const struct heap_snapshot *snap, uint64_t key)
-{
-	for (size_t i = 0; i < snap->nsites; i++)
-		if (snap->sites[i].key == key)
-			return &snap->sites[i];
-	return NULL;
-}
-
-/* An alert as the writers want it, its strings interned in p. */
-static int alert_from_pending(struct mt_profile *p, struct symbolizer *sym, const struct pending_alert *pa,
-			      struct mt_alert *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->t_ns = pa->t_ns;
-	out->wall_ns = pa->wall_ns;
-	out->rate_bytes_per_s = pa->rate;
-	out->trend = pa->trend;
-	out->oldest_age_ns = pa->oldest_age_ns;
-	return profile_site_from_raw(p, &pa->raw.v, sym, &out->site);
-}
-
-/* Sums per site group, for the leak detector. */
-struct group_sum {
-	uint64_t group, bytes, count;
-	const struct raw_site *largest; /* its frames stand for the group in alerts */
-};
-
-static struct group_sum *group_add(struct group_sum *v, size_t *n, uint64_t group, const struct raw_site *rs)
-{
-	uint64_t bytes = rs->v.alloc_bytes - rs->v.free_bytes;
-
-	for (size_t i = 0; i < *n; i++) {
-		if (v[i].group == group) {
-			v[i].bytes += bytes;
-			v[i].count += rs->v.alloc_count - rs->v.free_count;
-			if (bytes > v[i].largest->v.alloc_bytes - v[i].largest->v.free_bytes)
-				v[i].largest = rs;
-			return v;
-		}
-	}
-	v[(*n)++] = (struct group_sum){ group, bytes, rs->v.alloc_count - rs->v.free_count, rs };
-	return v;
-}
-
-static void check_leaks(struct session *s, const struct heap_snapshot *snap, const struct group_sum *groups,
-			size_t ngroups, uint64_t now)
-{
-	uint64_t min_age = (uint64_t)(s->opts->leak_min_age_s * 1e9);
-	struct leak_verdict *v = NULL;
-	struct site_blocks *blocks = NULL;
-	size_t nblocks = 0;
-	int n;
-
-	n = leak_suspects(s->leaks, now, &v);
-	if (n <= 0)
-		goto out;
-	/* Ages need the live-block table: walk it only when a site is suspect. */
-	if (blocks_by_site(s->tracer.skel, &blocks, &nblocks))
-		goto out;
-	for (int i = 0; i < n; i++) {
-		const struct group_sum *g = NULL;
-		struct mt_profile p = { .pid = s->pid };
-		struct raw_site rep;
-		uint64_t oldest = UINT64_MAX, age;
-		struct mt_alert a;
-
-		for (size_t k = 0; k < ngroups && !g; k++)
-			if (groups[k].group == v[i].site)
-				g = &groups[k];
-		if (!g)
-			continue;
-		/* The group's oldest block: over every raw site in it. */
-		for (size_t k = 0; k < snap->nsites; k++) {
-			const struct raw_site *rs = &snap->sites[k];
-			const struct site_blocks *b;
-
-			if (!rs->v.alloc_count || site_group_of(s->groups, s->sym, rs->key, &rs->v) != g->group)
-				continue;
-			b = site_blocks_find(blocks, nblocks, rs->key);
-			if (b && b->oldest_ns < oldest)
-				oldest = b->oldest_ns;
-		}
-		if (oldest == UINT64_MAX || now < oldest || now - oldest < min_age)
-			continue;
-		age = now - oldest;
-		leak_mark_alerted(s->leaks, v[i].site);
-		/* The group's largest site stands for it, with the group's totals. */
-		rep = *g->largest;
-		rep.v.alloc_bytes = rep.v.free_bytes + g->bytes;
-		rep.v.alloc_count = rep.v.free_count + g->count;
-		if (keep_alert(s, &rep, &v[i], age, now))
-			continue;
-		p.command = profile_intern(&p, s->comm);
-		if (alert_from_pending(&p, s->sym, &s->alerts[s->nalerts - 1], &a) == 0) {
-			alert_deliver(&s->sink, &p, &a);
-			free((void *)a.site.frames);
-		}
-		profile_free(&p);
-		if (s->opts->alert_dump_dir)
-			write_snapshot(s, s->opts->alert_dump_dir, "alert");
-	}
-out:
-	free(v);
-	free(blocks);
-}
-
 /* Every second: the time series point and the leak detector's samples. */
 static void sample(struct session *s)
 {
 	struct heap_snapshot snap;
-	struct group_sum *groups;
-	size_t ngroups = 0;
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	int raised;
 
 	if (snapshot_read(s->tracer.skel, &snap))
 		return;
 	push_sample(s, &snap, now);
-	groups = calloc(snap.nsites ? snap.nsites : 1, sizeof(*groups));
-	if (!groups)
-		goto out;
-	for (size_t i = 0; i < snap.nsites; i++) {
-		const struct raw_site *rs = &snap.sites[i];
-
-		if (rs->v.alloc_count)
-			group_add(groups, &ngroups, site_group_of(s->groups, s->sym, rs->key, &rs->v), rs);
-	}
-	for (size_t i = 0; i < ngroups; i++)
-		leak_observe(s->leaks, groups[i].group, now, groups[i].bytes, groups[i].count);
-	check_leaks(s, &snap, groups, ngroups, now);
-	free(groups);
-out:
+	raised = leakwatch_sample(&s->watch, s->tracer.skel, s->sym, &snap, now);
 	snapshot_free(&snap);
+	/* Each alert keeps its evidence: the whole heap as it was. */
+	for (int i = 0; i < raised && s->opts->alert_dump_dir; i++)
+		write_snapshot(s, s->opts->alert_dump_dir, "alert");
 }
 
 static void live_view(struct session *s)
@@ -517,8 +362,8 @@ static void live_view(struct session *s)
 		return;
 	live_view_print(&p, s->opts->top < 5 ? s->opts->top : 5, s->prev_inuse, s->prev_alloc,
 			now - s->prev_view_ns, stderr);
-	if (s->nalerts)
-		fprintf(stderr, "  leak alerts so far: %zu\n", s->nalerts);
+	if (s->watch.nalerts)
+		fprintf(stderr, "  leak alerts so far: %zu\n", s->watch.nalerts);
 	if (s->gc && gc_runtime_name(s->gc)) {
 		struct gc_data *d;
 
@@ -532,56 +377,6 @@ static void live_view(struct session *s)
 	s->prev_alloc = p.totals.alloc_bytes;
 	s->prev_view_ns = now;
 	profile_free(&p);
-}
-
-static int cmp_leak(const void *a, const void *b)
-{
-	const struct mt_leak *x = a, *y = b;
-
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? 1 : -1;
-	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
-}
-
-/*
- * Blocks still outstanding at the end and older than --leak-min-age, per
- * stack.  A command that exited leaked everything it still held.
- */
-static int add_leaks(struct session *s, struct mt_profile *p, const struct heap_snapshot *snap)
-{
-	uint64_t min_age = (s->launched && s->exited) ? 0 : (uint64_t)(s->opts->leak_min_age_s * 1e9);
-	struct site_blocks *blocks = NULL;
-	size_t nblocks = 0;
-	int err;
-
-	err = blocks_by_site(s->tracer.skel, &blocks, &nblocks);
-	if (err)
-		return err;
-	p->leaks = calloc(nblocks ? nblocks : 1, sizeof(*p->leaks));
-	if (!p->leaks) {
-		free(blocks);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < nblocks; i++) {
-		const struct raw_site *raw = raw_find(snap, blocks[i].site);
-		uint64_t age = s->end_ns > blocks[i].oldest_ns ? s->end_ns - blocks[i].oldest_ns : 0;
-		struct mt_site site;
-
-		if (!raw || age < min_age)
-			continue;
-		if (profile_site_from_raw(p, &raw->v, s->sym, &site))
-			continue;
-		p->leaks[p->nleaks] = (struct mt_leak){
-			.frames = site.frames, .nframes = site.nframes, .count = blocks[i].count,
-			.bytes = blocks[i].bytes, .oldest_age_ns = age,
-		};
-		sample_unbias(&p->leaks[p->nleaks].count, &p->leaks[p->nleaks].bytes, snap->sample_bytes);
-		p->nleaks++;
-	}
-	free(blocks);
-	if (p->nleaks)
-		qsort(p->leaks, p->nleaks, sizeof(*p->leaks), cmp_leak);
-	return 0;
 }
 
 static int finish(struct session *s)
@@ -606,16 +401,14 @@ static int finish(struct session *s)
 		p.start_realtime_ns = s->start_real_ns;
 		p.duration_ns = s->end_ns - s->start_ns;
 		push_sample(s, &snap, s->end_ns);
-		err = add_leaks(s, &p, &snap);
+		/* A command that exited leaked everything it still held. */
+		err = leakwatch_add_leaks(s->tracer.skel, s->sym, &snap, s->end_ns,
+					  s->launched && s->exited ? 0 : s->watch.min_age_ns, &p);
 		if (!err && s->faults)
 			err = faults_collect(s->faults, s->sym, &p, &p.faults);
 	}
-	if (!err && s->nalerts) {
-		p.alerts = calloc(s->nalerts, sizeof(*p.alerts));
-		for (size_t i = 0; p.alerts && i < s->nalerts; i++)
-			if (alert_from_pending(&p, s->sym, &s->alerts[i], &p.alerts[p.nalerts]) == 0)
-				p.nalerts++;
-	}
+	if (!err)
+		err = leakwatch_add_alerts(&s->watch, &p, s->sym);
 	snapshot_free(&snap);
 	if (!err && s->gc && gc_runtime_name(s->gc)) {
 		gc_stop(s->gc);
@@ -709,19 +502,13 @@ static int load(struct session *s)
 			  "-vvv shows the verifier log)", strerror(-err));
 		return err;
 	}
-	{
-		struct leak_config lc = { s->opts->leak_window_s, s->opts->leak_min_rate, s->opts->leak_min_age_s };
-
-		s->leaks = leak_detector_new(&lc);
-		s->groups = site_groups_new();
-	}
 	/* Without fault tracing the heap trace still stands: faults_open has
 	 * said why in one line. */
 	if (s->opts->faults && faults_open(&s->faults, s->pid, FAULTS_TRACE_ALL, s->opts->verbose))
 		s->faults = NULL;
 	s->sym = symbolizer_new(s->pid);
 	s->rb = ring_buffer__new(bpf_map__fd(s->tracer.skel->maps.events), on_event, s, NULL);
-	if (!s->sym || !s->rb || !s->leaks || !s->groups)
+	if (!s->sym || !s->rb)
 		return -ENOMEM;
 	return 0;
 }
@@ -761,7 +548,7 @@ static void reap_hooks(struct session *s)
 	pid_t w;
 
 	while ((w = waitpid(-1, &status, WNOHANG)) > 0)
-		alert_reap(&s->sink, w, status);
+		alert_reap(&s->watch.sink, w, status);
 }
 
 static int event_loop(struct session *s, int sfd)
@@ -880,7 +667,7 @@ int session_run(const struct options *opts)
 	int sfd, err;
 
 	if (check_dir("--alert-dump", opts->alert_dump_dir) || check_dir("--snapshot-dir", opts->snapshot_dir) ||
-	    alert_sink_open(&s.sink, opts->alerts_path, opts->on_alert))
+	    leakwatch_open(&s.watch, opts))
 		return 1;
 
 	sigemptyset(&mask);
@@ -903,6 +690,9 @@ int session_run(const struct options *opts)
 	if (opts->gc)
 		(s.launched ? gc_open_watch : gc_open)(&s.gc, s.pid, opts->verbose);
 	s.start_ns = s.prev_view_ns = now_ns(CLOCK_MONOTONIC);
+	s.watch.start_ns = s.start_ns;
+	s.watch.pid = s.pid;
+	s.watch.comm = s.comm; /* read_comm updates it in place */
 	s.start_real_ns = now_ns(CLOCK_REALTIME);
 	if (s.launched) {
 		err = launch_release(&l);
@@ -934,10 +724,7 @@ out:
 	symbolizer_free(s.sym);
 	gc_close(s.gc);
 	faults_close(s.faults);
-	leak_detector_free(s.leaks);
-	site_groups_free(s.groups);
-	alert_sink_close(&s.sink);
-	free(s.alerts);
+	leakwatch_close(&s.watch);
 	tracer_close(&s.tracer);
 	free(s.series);
 	close(sfd);
