@@ -11,7 +11,14 @@
 
 #include "launch.h"
 
-int launch_prepare(char *const argv[], struct launch *l)
+long launch_ptrace_options(bool follow)
+{
+	long o = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_TRACECLONE;
+
+	return follow ? o | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK : o;
+}
+
+int launch_prepare(char *const argv[], bool follow, struct launch *l)
 {
 	int go[2], errp[2], err;
 	pid_t pid;
@@ -47,8 +54,7 @@ int launch_prepare(char *const argv[], struct launch *l)
 	}
 	close(go[0]);
 	close(errp[1]);
-	if (ptrace(PTRACE_SEIZE, pid, NULL,
-		   (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_TRACECLONE))) {
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)launch_ptrace_options(follow))) {
 		err = -errno;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);

@@ -8,6 +8,7 @@
 #ifndef MEMTRACE_LAUNCH_H
 #define MEMTRACE_LAUNCH_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct launch {
@@ -16,8 +17,10 @@ struct launch {
 	int err_fd; /* the child writes its exec errno here; EOF means exec worked */
 };
 
+/* The ptrace options of a traced command; follow adds fork and vfork events. */
+long launch_ptrace_options(bool follow);
 /* Forks argv[0] held before exec and seized (exec, exit and clone events). */
-int launch_prepare(char *const argv[], struct launch *l);
+int launch_prepare(char *const argv[], bool follow, struct launch *l);
 /* Lets the child exec; returns -errno of a failed exec (already reaped). */
 int launch_release(struct launch *l);
 

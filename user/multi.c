@@ -40,7 +40,8 @@ static int run_one(const struct options *opts, pid_t pid)
 {
 	struct options o = *opts;
 
-	o.pid = pid;
+	if (!o.adopt)
+		o.pid = pid;
 	o.npids = 1;
 	o.json_path = per_pid(opts->json_path, pid);
 	o.record_path = per_pid(opts->record_path, pid);
@@ -48,6 +49,11 @@ static int run_one(const struct options *opts, pid_t pid)
 	for (int i = 0; i < o.noutputs; i++)
 		o.outputs[i] = per_pid(opts->outputs[i], pid);
 	return session_run(&o);
+}
+
+int follow_run(const struct options *opts)
+{
+	return run_one(opts, opts->adopt);
 }
 
 int multi_run(const struct options *opts)

@@ -57,6 +57,8 @@ enum {
 	OPT_REALLOC,
 	OPT_SAMPLE_BYTES,
 	OPT_VIEW,
+	OPT_FOLLOW,
+	OPT_ADOPT,
 };
 
 static const struct argp_option optdefs[] = {
@@ -73,6 +75,9 @@ static const struct argp_option optdefs[] = {
 	  "Trace page faults and mmap/munmap/brk/madvise per stack (default for -- CMD; ~1.2 us per fault)", 0 },
 	{ "sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
 	  "Sample allocations, one per N bytes on average (Poisson, as tcmalloc and Go do); reports are unbiased estimates. Default: every allocation", 0 },
+	{ "follow", OPT_FOLLOW, NULL, 0,
+	  "With -- CMD: trace every process the command forks too, each in its own trace (outputs FILE.PID.ext)", 0 },
+	{ "adopt", OPT_ADOPT, "PID", OPTION_HIDDEN, "internal: take over a child held by --follow", 0 },
 	{ "probe-floor", OPT_PROBE_FLOOR, NULL, 0,
 	  "Benchmarking: attach empty BPF programs at the same probe points, to measure the traps alone", 0 },
 	{ "no-faults", OPT_NO_FAULTS, NULL, 0, "Do not trace page faults and mappings", 0 },
@@ -217,6 +222,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->sample_bytes = n;
 		break;
 	}
+	case OPT_FOLLOW:
+		o->follow = true;
+		break;
+	case OPT_ADOPT:
+		v = strtol(arg, &end, 10);
+		if (end == arg || *end || v <= 0 || v > 0x7fffffff)
+			argp_error(state, "invalid --adopt '%s'", arg);
+		o->adopt = (pid_t)v;
+		break;
 	case OPT_PROBE_FLOOR:
 		o->probe_floor = true;
 		break;
@@ -248,11 +262,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		/* The first operand starts the command; argp stops parsing there. */
 		o->argv = &state->argv[state->next - 1];
+		o->opt_argc = state->next - 1;
+		if (o->opt_argc > 1 && strcmp(state->argv[o->opt_argc - 1], "--") == 0)
+			o->opt_argc--;
 		state->next = state->argc;
 		break;
 	case ARGP_KEY_END:
+		if (o->adopt) {
+			o->pid = 0;
+			break;
+		}
 		if (!o->pid && !o->argv)
 			argp_error(state, "give -p PID or -- COMMAND");
+		if (o->follow && !o->argv)
+			argp_error(state, "--follow goes with -- COMMAND");
 		if (o->pid && o->argv)
 			argp_error(state, "give either -p PID or a command, not both");
 		/* Faults cost ~1.2 us each: on by default only for a command we run. */
@@ -280,6 +303,8 @@ int options_parse(int argc, char **argv, struct options *opts)
 	opts->leak_window_s = LEAK_DEFAULT_WINDOW_S;
 	opts->leak_min_rate = LEAK_DEFAULT_MIN_RATE;
 	opts->leak_min_age_s = LEAK_DEFAULT_MIN_AGE_S;
+	opts->opt_argv = argv;
+	opts->opt_argc = argc;
 	/* ARGP_IN_ORDER: the command's own options after "--" stay its own. */
 	return argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, opts) ? -EINVAL : 0;
 }

@@ -32,6 +32,10 @@ struct options {
 	struct custom_spec custom[MT_MAX_CUSTOM]; /* --alloc, --free, --realloc */
 	int ncustom;
 	bool probe_floor;
+	bool follow;            /* --follow: children forked by the command get traces of their own */
+	pid_t adopt;            /* internal: trace this stopped child handed over by --follow */
+	char **opt_argv;        /* memtrace's own arguments (before the command), for followers */
+	int opt_argc;
 	uint64_t sample_bytes;  /* --sample-bytes: Poisson sampling, mean N bytes; 0 = exact */       /* --probe-floor: empty programs at the same probes (bench) */
 	bool gc;                /* --gc auto (default) | off */
 	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */

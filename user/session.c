@@ -32,6 +32,8 @@
 #include "symbolize.h"
 #include "tracer.h"
 
+#define MT_MAX_FOLLOWERS 256
+
 struct session {
 	const struct options *opts;
 	struct tracer tracer;
@@ -52,6 +54,8 @@ struct session {
 	struct gc_tracer *gc; /* NULL with --gc off or when no runtime was found */
 	struct faults_tracer *faults; /* NULL without --faults */
 	struct leakwatch watch;
+	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
+	int nfollowers;
 };
 
 static uint64_t now_ns(clockid_t clk)
@@ -205,6 +209,80 @@ static void warm_symbols(struct session *s)
 	}
 }
 
+/* A new process (not a thread of the target) forked under --follow. */
+static bool is_new_process(const struct session *s, pid_t tid)
+{
+	char path[64], line[256];
+	long tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %ld", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid == tid && tid != s->pid;
+}
+
+/*
+ * Gives a forked child a trace of its own: the child is left stopped
+ * (SIGSTOP pending across the detach, so it runs no code), and a fresh
+ * memtrace with the same options adopts it, probes it, and lets it go.
+ */
+static void hand_over(struct session *s, pid_t child)
+{
+	const struct options *o = s->opts;
+	char pidarg[16];
+	pid_t f;
+
+	kill(child, SIGSTOP);
+	ptrace(PTRACE_DETACH, child, NULL, NULL);
+	if (s->nfollowers == MT_MAX_FOLLOWERS) {
+		log_warn("--follow: more than %d processes, PID %d runs untraced", MT_MAX_FOLLOWERS, (int)child);
+		kill(child, SIGCONT);
+		return;
+	}
+	f = fork();
+	if (f == 0) {
+		char **argv = calloc((size_t)o->opt_argc + 3, sizeof(char *));
+		sigset_t none;
+		int a = 0;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (!argv)
+			_exit(1);
+		for (int i = 0; i < o->opt_argc; i++)
+			argv[a++] = o->opt_argv[i];
+		snprintf(pidarg, sizeof(pidarg), "%d", (int)child);
+		argv[a++] = "--adopt";
+		argv[a++] = pidarg;
+		execv("/proc/self/exe", argv);
+		log_error("--follow: cannot start a trace for PID %d: %s", (int)child, strerror(errno));
+		kill(child, SIGCONT);
+		_exit(1);
+	}
+	if (f < 0) {
+		log_error("--follow: cannot start a trace for PID %d: %s", (int)child, strerror(errno));
+		kill(child, SIGCONT);
+		return;
+	}
+	s->followers[s->nfollowers++] = f;
+}
+
+static void follower_done(struct session *s, pid_t w)
+{
+	for (int i = 0; i < s->nfollowers; i++) {
+		if (s->followers[i] == w) {
+			s->followers[i] = s->followers[--s->nfollowers];
+			return;
+		}
+	}
+}
+
 static int handle_ptrace_stops(struct session *s)
 {
 	int status, err = 0;
@@ -217,8 +295,8 @@ static int handle_ptrace_stops(struct session *s)
 			if (w == s->pid) {
 				s->exited = true;
 				s->wait_status = status;
-			} else {
-				alert_reap(&s->watch.sink, w, status);
+			} else if (!alert_reap(&s->watch.sink, w, status)) {
+				follower_done(s, w);
 			}
 			continue;
 		}
@@ -227,6 +305,11 @@ static int handle_ptrace_stops(struct session *s)
 		sig = WSTOPSIG(status);
 		event = status >> 16;
 		switch (event) {
+		case PTRACE_EVENT_FORK:
+		case PTRACE_EVENT_VFORK:
+			/* The child reports its own first stop; it is handed over then. */
+			ptrace(PTRACE_CONT, w, NULL, NULL);
+			break;
 		case PTRACE_EVENT_EXEC:
 			err = on_exec(s);
 			ptrace(PTRACE_CONT, w, NULL, NULL);
@@ -242,7 +325,9 @@ static int handle_ptrace_stops(struct session *s)
 		case PTRACE_EVENT_STOP:
 			/* A new thread's first stop, or a group stop (SIGSTOP from
 			 * someone else): let the thread go, keep the group stopped. */
-			if (sig == SIGTRAP)
+			if (sig == SIGTRAP && s->opts->follow && is_new_process(s, w))
+				hand_over(s, w);
+			else if (sig == SIGTRAP)
 				ptrace(PTRACE_CONT, w, NULL, NULL);
 			else
 				ptrace(PTRACE_LISTEN, w, NULL, NULL);
@@ -454,7 +539,7 @@ static int start_launched(struct session *s, struct launch *l)
 {
 	int err;
 
-	err = launch_prepare(s->opts->argv, l);
+	err = launch_prepare(s->opts->argv, s->opts->follow, l);
 	if (err) {
 		log_error("cannot start '%s': %s", s->opts->argv[0], strerror(-err));
 		return err;
@@ -463,6 +548,58 @@ static int start_launched(struct session *s, struct launch *l)
 	s->launched = true;
 	snprintf(s->comm, sizeof(s->comm), "%s", s->opts->argv[0]);
 	return 0;
+}
+
+/* --follow's other half: the child a parent memtrace left stopped for us. */
+static int start_adopted(struct session *s)
+{
+	s->pid = s->opts->adopt;
+	s->launched = true;
+	if (ptrace(PTRACE_SEIZE, s->pid, NULL, (void *)launch_ptrace_options(s->opts->follow))) {
+		int err = -errno;
+
+		log_error("--follow: cannot take over PID %d: %s", (int)s->pid, strerror(errno));
+		kill(s->pid, SIGCONT);
+		return err;
+	}
+	read_comm(s);
+	return 0;
+}
+
+/* Probes the adopted child, then lets it run on from where it stopped. */
+static int release_adopted(struct session *s)
+{
+	int err = tracer_attach_dl_hook(&s->tracer);
+
+	if (!err)
+		err = reprobe(s);
+	kill(s->pid, SIGCONT);
+	if (err)
+		log_error("--follow: cannot probe PID %d: %s", (int)s->pid, strerror(-err));
+	return err;
+}
+
+/* --follow: the report waits for the traces of forked children to end. */
+static void wait_followers(struct session *s)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	while (s->nfollowers) {
+		struct timespec tick = { 0, 100 * 1000 * 1000 };
+		siginfo_t si;
+		int status, sig = sigtimedwait(&mask, &si, &tick);
+		pid_t w;
+
+		if (sig > 0)
+			for (int i = 0; i < s->nfollowers; i++)
+				kill(s->followers[i], sig);
+		while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
+			if (!alert_reap(&s->watch.sink, w, status))
+				follower_done(s, w);
+	}
 }
 
 static int start_attached(struct session *s)
@@ -680,7 +817,7 @@ int session_run(const struct options *opts)
 		log_error("signalfd: %s", strerror(errno));
 		return 1;
 	}
-	err = opts->argv ? start_launched(&s, &l) : start_attached(&s);
+	err = opts->adopt ? start_adopted(&s) : opts->argv ? start_launched(&s, &l) : start_attached(&s);
 	if (err)
 		goto out;
 	err = load(&s);
@@ -694,7 +831,11 @@ int session_run(const struct options *opts)
 	s.watch.pid = s.pid;
 	s.watch.comm = s.comm; /* read_comm updates it in place */
 	s.start_real_ns = now_ns(CLOCK_REALTIME);
-	if (s.launched) {
+	if (opts->adopt) {
+		err = release_adopted(&s);
+		if (err)
+			goto out;
+	} else if (s.launched) {
 		err = launch_release(&l);
 		if (err) {
 			log_error("cannot run '%s': %s", opts->argv[0], strerror(-err));
@@ -715,6 +856,7 @@ int session_run(const struct options *opts)
 	/* If -d ended the trace first, the command runs on untraced: the kernel
 	 * detaches it when memtrace exits. */
 	err = finish(&s);
+	wait_followers(&s);
 out:
 	if (err && s.launched && !s.exited) {
 		kill(s.pid, SIGKILL);

@@ -331,3 +331,47 @@ class SeveralPids(unittest.TestCase):
             rep = mt.load_json(os.path.join(tmp, "r.%d.json" % pid))
             self.assertEqual(rep["pid"], pid)
             self.assertGreater(mt.by_function(rep, "handle_request", 0)["alloc_count"], 1000)
+
+
+class Follow(unittest.TestCase):
+    """--follow: every process the command forks gets a trace of its own."""
+
+    def run_follow(self, cmd):
+        tmp = tempfile.mkdtemp()
+        out = os.path.join(tmp, "r.json")
+        p = subprocess.run([mt.MEMTRACE, "-q", "--no-faults", "--follow", "--json", out, "--"] + cmd,
+                           capture_output=True, text=True, timeout=120)
+        docs = {}
+        for name in os.listdir(tmp):
+            doc = mt.load_json(os.path.join(tmp, name))
+            docs[doc["pid"]] = doc
+        return p, docs
+
+    def test_fork_without_exec(self):
+        mt.require_bpf(self)
+        p, docs = self.run_follow([mt.tool("workload_fork"), "2"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(docs), 3, p.stderr)
+        got = sorted((mt.by_function(d, "child_work")["alloc_count"], mt.by_function(d, "parent_work")["alloc_count"])
+                     for d in docs.values())
+        self.assertEqual(got, [(0, 5), (10, 0), (20, 0)])
+        self.assertEqual(len(re.findall(r"(?m)^Tracing PID", p.stderr)), 3)
+
+    def test_shell_children_exec(self):
+        mt.require_bpf(self)
+        exe = mt.tool("workload_exact")
+        p, docs = self.run_follow(["sh", "-c", "%s 0; %s 1; exit 3" % (exe, exe)])
+        self.assertEqual(p.returncode, 3, p.stderr)
+        children = [d for d in docs.values() if d["command"] == "workload_exact"]
+        self.assertEqual(len(children), 2, [d["command"] for d in docs.values()])
+        for d in children:
+            k = mt.by_function(d, "keep_malloc")
+            self.assertEqual((k["alloc_count"], k["inuse_bytes"]), (16, 16000))
+        threads = sorted(mt.by_function(d, "thread_main")["alloc_count"] for d in children)
+        self.assertEqual(threads, [0, 1010])
+
+    def test_follow_needs_a_command(self):
+        mt.require_bpf(self)
+        p = subprocess.run([mt.MEMTRACE, "--follow", "-p", "1"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 64)
+        self.assertIn("--follow goes with -- COMMAND", p.stderr)
