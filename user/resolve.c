@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct family {
 	const char *key;
 	const struct alloc_name *names;
 	size_t n;
+	bool symtab; /* also found in .symtab: linked in, not exported */
 };
 
 static const struct alloc_name libc_names[] = {
@@ -65,8 +67,29 @@ static const struct alloc_name cxx_names[] = {
 	{ "_ZnamSt11align_val_tRKSt9nothrow_t", AK_MALLOC, 1 },
 };
 
-static const struct family libc_family = { "malloc", libc_names, sizeof(libc_names) / sizeof(libc_names[0]) };
-static const struct family cxx_family = { "_Znwm", cxx_names, sizeof(cxx_names) / sizeof(cxx_names[0]) };
+/*
+ * jemalloc built with a prefix (--with-jemalloc-prefix=je_, as Redis does)
+ * is linked into the program beside glibc's malloc, and called directly.
+ */
+static const struct alloc_name je_names[] = {
+	{ "je_malloc", AK_MALLOC, 1 },
+	{ "je_calloc", AK_CALLOC, 2 },
+	{ "je_realloc", AK_REALLOC, 2 },
+	{ "je_free", AK_FREE, 1 },
+	{ "je_posix_memalign", AK_POSIX_MEMALIGN, 3 },
+	{ "je_aligned_alloc", AK_MEMALIGN, 2 },
+	{ "je_memalign", AK_MEMALIGN, 2 },
+	{ "je_valloc", AK_VALLOC, 1 },
+	{ "je_mallocx", AK_MALLOC, 1 },
+	{ "je_rallocx", AK_REALLOC, 2 },
+	{ "je_dallocx", AK_FREE, 1 },
+	{ "je_sdallocx", AK_FREE, 1 },
+};
+
+static const struct family libc_family = { "malloc", libc_names, sizeof(libc_names) / sizeof(libc_names[0]),
+					   false };
+static const struct family cxx_family = { "_Znwm", cxx_names, sizeof(cxx_names) / sizeof(cxx_names[0]), false };
+static const struct family je_family = { "je_malloc", je_names, sizeof(je_names) / sizeof(je_names[0]), true };
 
 static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
@@ -243,7 +266,7 @@ static int from_link_map(pid_t pid, const struct maps *m, const struct family *f
 			n = readlink(exe, name, sizeof(name) - 1);
 			name[n > 0 ? n : 0] = '\0';
 		}
-		if (name[0] && try_object(pid, m, mapped_name(pid, m, name), true, fam, out) == 0)
+		if (name[0] && try_object(pid, m, mapped_name(pid, m, name), !fam->symtab, fam, out) == 0)
 			return 0;
 		lm = l[3];
 	}
@@ -274,7 +297,7 @@ static int family_resolve(pid_t pid, const struct family *fam, struct allocator 
 		/* No readable link map: mappings in load order are the next best guess. */
 		for (size_t i = 0; i < m.n && err; i++) {
 			if (m.v[i].path[0] == '/' && (i == 0 || strcmp(m.v[i].path, m.v[i - 1].path)))
-				err = try_object(pid, &m, m.v[i].path, true, fam, out);
+				err = try_object(pid, &m, m.v[i].path, !fam->symtab, fam, out);
 		}
 	}
 out:
@@ -290,6 +313,11 @@ int allocator_resolve(pid_t pid, struct allocator *out)
 int cxx_new_resolve(pid_t pid, struct allocator *out)
 {
 	return family_resolve(pid, &cxx_family, out);
+}
+
+int je_prefixed_resolve(pid_t pid, struct allocator *out)
+{
+	return family_resolve(pid, &je_family, out);
 }
 
 int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset)

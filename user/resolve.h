@@ -41,6 +41,8 @@ struct allocator {
 int allocator_resolve(pid_t pid, struct allocator *out);
 /* Where C++ operator new lives in pid (libstdc++ or the program); -ENOENT when nowhere. */
 int cxx_new_resolve(pid_t pid, struct allocator *out);
+/* A jemalloc built with the je_ prefix, linked into pid; -ENOENT when none. */
+int je_prefixed_resolve(pid_t pid, struct allocator *out);
 /* The dynamic linker mapped in pid and its _dl_debug_state hook, if any. */
 int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset);
 

@@ -100,7 +100,8 @@ void tracer_detach_allocator(struct tracer *t)
 	detach_set(&t->alloc, t->links, &t->nlinks);
 	free(t->links);
 	t->links = NULL;
-	detach_set(&t->cxx, t->cxx_links, &t->ncxx_links);
+	for (int k = 0; k < 2; k++)
+		detach_set(&t->extra[k], t->extra_links[k], &t->nextra_links[k]);
 	for (int i = 0; i < t->ncustom_links; i++)
 		link_close(&t->custom_links[i]);
 	t->ncustom_links = 0;
@@ -161,7 +162,7 @@ static bool same_object(const struct allocator *a, const struct allocator *b)
 
 int tracer_attach_allocator(struct tracer *t, bool *changed)
 {
-	struct allocator a, cxx;
+	struct allocator a, extra;
 	int err;
 
 	*changed = false;
@@ -182,14 +183,16 @@ int tracer_attach_allocator(struct tracer *t, bool *changed)
 		t->alloc = a;
 		*changed = true;
 	}
-	/* C++ new is optional: a C program has none, and a failure to probe it
-	 * only costs the attribution of new's callers. */
-	if (cxx_new_resolve(t->pid, &cxx) == 0 && !same_object(&t->cxx, &cxx)) {
-		detach_set(&t->cxx, t->cxx_links, &t->ncxx_links);
-		if (attach_set(t, &cxx, t->cxx_links, &t->ncxx_links) == 0)
-			t->cxx = cxx;
+	/* The extra allocators are optional: most programs have neither, and a
+	 * failure to probe one costs only what goes through it. */
+	for (int k = 0; k < 2; k++) {
+		if ((k == 0 ? cxx_new_resolve : je_prefixed_resolve)(t->pid, &extra) || same_object(&t->extra[k], &extra))
+			continue;
+		detach_set(&t->extra[k], t->extra_links[k], &t->nextra_links[k]);
+		if (attach_set(t, &extra, t->extra_links[k], &t->nextra_links[k]) == 0)
+			t->extra[k] = extra;
 		else
-			detach_set(&t->cxx, t->cxx_links, &t->ncxx_links);
+			detach_set(&t->extra[k], t->extra_links[k], &t->nextra_links[k]);
 	}
 	return 0;
 }

@@ -30,9 +30,11 @@ struct tracer {
 	struct allocator alloc; /* currently probed, alloc.path[0] == 0 when none */
 	struct probe_link *links;
 	int nlinks;
-	struct allocator cxx;   /* C++ operator new, when the target has it */
-	struct probe_link cxx_links[2 * MT_MAX_ALLOC_FUNCS];
-	int ncxx_links;
+	/* Allocators beside malloc's provider, when the target has them:
+	 * [0] C++ operator new, [1] a je_-prefixed jemalloc. */
+	struct allocator extra[2];
+	struct probe_link extra_links[2][2 * MT_MAX_ALLOC_FUNCS];
+	int nextra_links[2];
 	struct allocator custom[MT_MAX_CUSTOM]; /* --alloc/--free/--realloc, by object */
 	int ncustom;
 	struct probe_link custom_links[MT_MAX_CUSTOM * 2 * MT_MAX_ALLOC_FUNCS];

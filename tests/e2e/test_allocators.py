@@ -123,3 +123,20 @@ class CustomAllocators(unittest.TestCase):
             p = subprocess.run([mt.MEMTRACE] + bad + ["--", "true"], capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, 64, bad)
             self.assertTrue(p.stderr.startswith("memtrace: bad --"), p.stderr)
+
+
+class JePrefixed(unittest.TestCase):
+    """je_-prefixed allocator entry points linked into the program are probed too."""
+
+    def test_je_functions_charged_to_callers_once(self):
+        mt.require_bpf(self)
+        r = mt.run(["--no-faults", "-v"], [mt.tool("workload_je")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("probe je_malloc at", r.stderr)
+        u = mt.by_function(r.report, "use_je")
+        # 12 je_malloc (4 freed), je_calloc(4, 50), je_malloc(10) realloc'd to 1000:
+        # the glibc calls inside each je_ function are nested, not counted again.
+        self.assertEqual((u["alloc_count"], u["alloc_bytes"]), (15, 1200 + 200 + 10 + 1000))
+        self.assertEqual((u["inuse_count"], u["inuse_bytes"]), (10, 800 + 200 + 1000))
+        for name in ("je_malloc", "je_calloc", "je_realloc"):
+            self.assertEqual(mt.by_function(r.report, name)["alloc_count"], 0)
