@@ -57,6 +57,9 @@ void live_view_print(const struct mt_profile *p, int top, uint64_t prev_inuse, u
 		human_bytes((uint64_t)(delta < 0 ? -delta : delta), c),
 		human_bytes((uint64_t)((p->totals.alloc_bytes - prev_alloc) / secs), d),
 		human_bytes(p->totals.peak_inuse_bytes, a));
+	/* RSS beside the heap: the gap is fragmentation, caches, mappings. */
+	if (p->nseries && p->series[p->nseries - 1].rss_bytes)
+		fprintf(out, ", RSS %s", human_bytes(p->series[p->nseries - 1].rss_bytes, c));
 	if (drops_total(&p->drops))
 		fprintf(out, ", DROPPED %llu", (unsigned long long)drops_total(&p->drops));
 	fputc('\n', out);

@@ -10,7 +10,8 @@
 
 /*
  * The live view: one summary line (time, in use, change since the previous
- * view, alloc rate, drops) and the top sites by in-use bytes.
+ * view, alloc rate, RSS from the last point of p->series, drops) and the top
+ * sites by in-use bytes.
  * prev_inuse/elapsed_ns describe the previous view, for rates.
  */
 void live_view_print(const struct mt_profile *p, int top, uint64_t prev_inuse, uint64_t prev_alloc,

@@ -445,6 +445,9 @@ static void live_view(struct session *s)
 		symbolizer_refresh(s->sym);
 	if (build_profile(s, &p))
 		return;
+	/* The latest sample carries RSS: lend it for the summary line. */
+	p.series = s->nseries ? &s->series[s->nseries - 1] : NULL;
+	p.nseries = s->nseries ? 1 : 0;
 	live_view_print(&p, s->opts->top < 5 ? s->opts->top : 5, s->prev_inuse, s->prev_alloc,
 			now - s->prev_view_ns, stderr);
 	if (s->watch.nalerts)
@@ -461,6 +464,8 @@ static void live_view(struct session *s)
 	s->prev_inuse = p.totals.inuse_bytes;
 	s->prev_alloc = p.totals.alloc_bytes;
 	s->prev_view_ns = now;
+	p.series = NULL;
+	p.nseries = 0;
 	profile_free(&p);
 }
 
