@@ -132,6 +132,32 @@ static __always_inline bool same_frames(struct mt_site_value *a, struct mt_site_
 	return a->nframes == n && frames_equal(a->frames, b->frames, n);
 }
 
+/* Frame-pointer walk state: one bpf_loop step per frame. */
+struct walk_ctx {
+	__u64 *frames;
+	__u64 fp;
+	__u32 n;
+};
+
+static long walk_step(__u32 i, struct walk_ctx *w)
+{
+	__u64 pair[2]; /* saved frame pointer, return address */
+
+	/* Indexed by the loop counter, not a counter in w, so the verifier
+	 * sees one bounded state instead of one per frame count. */
+	if (i >= MT_MAX_FRAMES - 1 || !w->fp || bpf_probe_read_user(pair, sizeof(pair), (void *)w->fp))
+		return 1;
+	if (!pair[1])
+		return 1;
+	w->frames[i + 1] = pair[1];
+	w->n = i + 2;
+	/* Frames live at rising addresses: anything else is not a frame chain. */
+	if (pair[0] <= w->fp)
+		return 1;
+	w->fp = pair[0];
+	return 0;
+}
+
 /* The site key for the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
 static __always_inline __u64 current_site(struct pt_regs *ctx)
 {
@@ -146,7 +172,13 @@ static __always_inline __u64 current_site(struct pt_regs *ctx)
 		return MT_UNKNOWN_STACK;
 	/* At the return probe ip is the return address into the caller, so
 	 * frames[0] is the function that called the allocator. */
-	len = bpf_get_stack(ctx, sc->frames, sizeof(sc->frames), BPF_F_USER_STACK);
+	{
+		struct walk_ctx w = { .frames = sc->frames, .fp = PT_REGS_FP(ctx), .n = 1 };
+
+		sc->frames[0] = PT_REGS_IP(ctx);
+		bpf_loop(MT_MAX_FRAMES, walk_step, &w, 0);
+		len = w.n * sizeof(__u64);
+	}
 	if (len <= 0) {
 		__sync_fetch_and_add(&counters.no_stack, 1);
 		return MT_UNKNOWN_STACK;
