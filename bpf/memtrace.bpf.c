@@ -33,12 +33,12 @@ struct {
 	__type(value, __s64);
 } sample_left SEC(".maps");
 
-/* LRU: entries are reused in place per thread, and threads that died
- * mid-call are evicted instead of filling the table. */
+/* Task-local: found from the task itself, no hashing, and freed with the
+ * thread, so a thread that died mid-call leaves nothing behind. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, MT_MAX_THREADS);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct mt_inflight);
 } inflight SEC(".maps");
 
@@ -80,31 +80,24 @@ static __always_inline bool is_target(void)
 
 static __always_inline void enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 sp = PT_REGS_SP(ctx);
-	struct mt_inflight *st, fresh = {};
+	struct mt_inflight *st;
 
 	if (!is_target())
 		return;
-	st = bpf_map_lookup_elem(&inflight, &tid);
-	if (st) {
-		/* An outer call is in flight on this thread: this one is nested. */
-		if (st->sp && st->sp > sp)
-			return;
-		st->size = size;
-		st->old_ptr = old;
-		st->sp = sp;
-		st->entry_ns = bpf_ktime_get_ns();
-		st->kind = kind;
+	st = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st) {
+		__sync_fetch_and_add(&counters.inflight_full, 1);
 		return;
 	}
-	fresh.size = size;
-	fresh.old_ptr = old;
-	fresh.sp = sp;
-	fresh.entry_ns = bpf_ktime_get_ns();
-	fresh.kind = kind;
-	if (bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY))
-		__sync_fetch_and_add(&counters.inflight_full, 1);
+	/* An outer call is in flight on this thread: this one is nested. */
+	if (st->sp && st->sp > sp)
+		return;
+	st->size = size;
+	st->old_ptr = old;
+	st->sp = sp;
+	st->entry_ns = bpf_ktime_get_ns();
+	st->kind = kind;
 }
 
 static __always_inline void release(__u64 ptr, struct mt_block *b)
@@ -364,7 +357,6 @@ int alloc_enter(struct pt_regs *ctx)
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct mt_inflight *st;
 	struct mt_block *old;
 	__u64 ptr = ret, size, old_ptr, entry_ns;
@@ -372,7 +364,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 
 	if (!is_target())
 		return 0;
-	st = bpf_map_lookup_elem(&inflight, &tid);
+	st = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	/* Only the return of the outermost call: its sp is entry sp + 8. */
 	if (!st || !st->sp || PT_REGS_SP(ctx) != st->sp + 8)
 		return 0;

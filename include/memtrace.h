@@ -74,7 +74,7 @@ struct mt_counters {
 	mt_u64 stack_full;    /* stacks map full: charged to the unknown site */
 	mt_u64 stack_collide; /* hash collision: charged to the unknown site */
 	mt_u64 allocs_full;   /* blocks map full: block not tracked */
-	mt_u64 inflight_full; /* inflight map full: the call was missed */
+	mt_u64 inflight_full; /* no per-thread call state (allocation failed): the call was missed */
 	mt_u64 no_stack;      /* stack walk failed: charged to the unknown site */
 	mt_u64 events_lost;   /* ring buffer full */
 	mt_u64 dl_stops;      /* stops requested from the dynamic-linker hook */
@@ -117,7 +117,6 @@ enum alloc_kind {
 
 #define MT_MAX_BLOCKS (1u << 20)
 #define MT_MAX_SITES (1u << 16)
-#define MT_MAX_THREADS (1u << 14)
 
 _Static_assert(sizeof(struct mt_inflight) == 40, "mt_inflight layout");
 _Static_assert(sizeof(struct mt_block) == 24, "mt_block layout");
