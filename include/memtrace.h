@@ -117,6 +117,7 @@ enum alloc_kind {
 
 #define MT_MAX_BLOCKS (1u << 20)
 #define MT_MAX_SITES (1u << 16)
+#define MT_MAX_THREADS (1u << 14) /* per-thread syscall state in the fault tracer */
 
 _Static_assert(sizeof(struct mt_inflight) == 40, "mt_inflight layout");
 _Static_assert(sizeof(struct mt_block) == 24, "mt_block layout");
