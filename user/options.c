@@ -76,7 +76,7 @@ static const struct argp_option optdefs[] = {
 	{ "sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
 	  "Sample allocations, one per N bytes on average (Poisson, as tcmalloc and Go do); reports are unbiased estimates. Default: every allocation", 0 },
 	{ "follow", OPT_FOLLOW, NULL, 0,
-	  "With -- CMD: trace every process the command forks too, each in its own trace (outputs FILE.PID.ext)", 0 },
+	  "Trace every process the target forks too, each in its own trace (outputs FILE.PID.ext)", 0 },
 	{ "adopt", OPT_ADOPT, "PID", OPTION_HIDDEN, "internal: take over a child held by --follow", 0 },
 	{ "probe-floor", OPT_PROBE_FLOOR, NULL, 0,
 	  "Benchmarking: attach empty BPF programs at the same probe points, to measure the traps alone", 0 },
@@ -274,8 +274,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		if (!o->pid && !o->argv)
 			argp_error(state, "give -p PID or -- COMMAND");
-		if (o->follow && !o->argv)
-			argp_error(state, "--follow goes with -- COMMAND");
 		if (o->pid && o->argv)
 			argp_error(state, "give either -p PID or a command, not both");
 		/* Faults cost ~1.2 us each: on by default only for a command we run. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
@@ -40,7 +41,8 @@ struct session {
 	struct symbolizer *sym;
 	struct ring_buffer *rb;
 	pid_t pid;
-	bool launched;   /* "-- CMD": we are its parent and its tracer */
+	bool launched;   /* "-- CMD" (or adopted): we started it and trace it with ptrace */
+	bool ptraced;    /* we are its ptracer: launched, adopted, or -p with --follow */
 	bool announced;  /* the "Tracing" line is out */
 	bool exited;     /* the target is gone */
 	bool stop;       /* Ctrl-C, SIGTERM or -d */
@@ -550,7 +552,7 @@ static int start_launched(struct session *s, struct launch *l)
 		return err;
 	}
 	s->pid = l->pid;
-	s->launched = true;
+	s->launched = s->ptraced = true;
 	snprintf(s->comm, sizeof(s->comm), "%s", s->opts->argv[0]);
 	return 0;
 }
@@ -559,7 +561,7 @@ static int start_launched(struct session *s, struct launch *l)
 static int start_adopted(struct session *s)
 {
 	s->pid = s->opts->adopt;
-	s->launched = true;
+	s->launched = s->ptraced = true;
 	if (ptrace(PTRACE_SEIZE, s->pid, NULL, (void *)launch_ptrace_options(s->opts->follow))) {
 		int err = -errno;
 
@@ -607,6 +609,55 @@ static void wait_followers(struct session *s)
 	}
 }
 
+/*
+ * -p with --follow: seize every thread (new ones come with PTRACE_O_TRACECLONE)
+ * to hear of its forks.  The process is not stopped by this.
+ */
+static int seize_threads(struct session *s)
+{
+	long options = launch_ptrace_options(true);
+	pid_t seized[4096];
+	int nseized = 0;
+	bool added = true;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->pid);
+	/* Again until a pass finds no thread it had not seized: a thread
+	 * started meanwhile by one not yet seized is not announced. */
+	while (added) {
+		struct dirent *d;
+		DIR *dir = opendir(path);
+
+		if (!dir)
+			return -errno;
+		added = false;
+		while ((d = readdir(dir))) {
+			pid_t tid = (pid_t)atoi(d->d_name);
+			bool known = false;
+
+			if (tid <= 0)
+				continue;
+			for (int i = 0; i < nseized && !known; i++)
+				known = seized[i] == tid;
+			if (known || nseized == (int)(sizeof(seized) / sizeof(seized[0])))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)options) && errno != ESRCH) {
+				int err = -errno;
+
+				closedir(dir);
+				log_error("--follow: cannot trace PID %d's thread %d: %s (is it already traced?)",
+					  (int)s->pid, (int)tid, strerror(errno));
+				return err;
+			}
+			seized[nseized++] = tid;
+			added = true;
+		}
+		closedir(dir);
+	}
+	s->ptraced = true;
+	return 0;
+}
+
 static int start_attached(struct session *s)
 {
 	s->pid = s->opts->pid;
@@ -615,7 +666,7 @@ static int start_attached(struct session *s)
 		return -ESRCH;
 	}
 	read_comm(s);
-	return 0;
+	return s->opts->follow ? seize_threads(s) : 0;
 }
 
 /* Output directories are checked before anything attaches, not at the
@@ -635,7 +686,7 @@ static int check_dir(const char *opt, const char *dir)
 
 static int load(struct session *s)
 {
-	int err = tracer_open(&s->tracer, s->pid, s->launched, s->opts->sample_bytes, s->opts->verbose);
+	int err = tracer_open(&s->tracer, s->pid, s->ptraced, s->opts->sample_bytes, s->opts->verbose);
 
 	s->tracer.floor = s->opts->probe_floor;
 
@@ -744,7 +795,7 @@ static int event_loop(struct session *s, int sfd)
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGCHLD) {
-						if (!s->launched)
+						if (!s->ptraced)
 							reap_hooks(s);
 						continue;
 					}
@@ -762,7 +813,7 @@ static int event_loop(struct session *s, int sfd)
 		ring_buffer__consume(s->rb);
 		if (s->gc)
 			gc_poll(s->gc);
-		if (s->launched) {
+		if (s->ptraced) {
 			err = handle_ptrace_stops(s);
 			if (err)
 				break;

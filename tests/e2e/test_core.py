@@ -370,8 +370,29 @@ class Follow(unittest.TestCase):
         threads = sorted(mt.by_function(d, "thread_main")["alloc_count"] for d in children)
         self.assertEqual(threads, [0, 1010])
 
-    def test_follow_needs_a_command(self):
+    def test_follow_running_process(self):
         mt.require_bpf(self)
-        p = subprocess.run([mt.MEMTRACE, "--follow", "-p", "1"], capture_output=True, text=True, timeout=30)
-        self.assertEqual(p.returncode, 64)
-        self.assertIn("--follow goes with -- COMMAND", p.stderr)
+        exe, fork = mt.tool("workload_exact"), mt.tool("workload_fork")
+        sh = subprocess.Popen(["sh", "-c", "read x; %s 0; %s 1" % (exe, fork)], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, text=True)
+        tmp = tempfile.mkdtemp()
+        err = os.path.join(tmp, "err")
+        try:
+            with open(err, "w") as e:
+                m = subprocess.Popen([mt.MEMTRACE, "-q", "--no-faults", "--follow", "--json",
+                                      os.path.join(tmp, "r.json"), "-p", str(sh.pid)],
+                                     stdout=subprocess.DEVNULL, stderr=e)
+            self.assertTrue(mt.wait_for_line(err, "Tracing PID %d" % sh.pid), mt.read_text(err))
+            sh.stdin.write("go\n")
+            sh.stdin.close()
+            sh.wait(timeout=30)
+            self.assertEqual(m.wait(timeout=60), 0, mt.read_text(err))
+        finally:
+            if sh.poll() is None:
+                sh.kill()
+        docs = [mt.load_json(os.path.join(tmp, n)) for n in os.listdir(tmp) if n.endswith(".json")]
+        by = lambda f: sorted(mt.by_function(d, f)["alloc_count"] for d in docs if mt.by_function(d, f)["sites"])
+        # sh's two children, and the child workload_fork forks in turn.
+        self.assertEqual(by("keep_malloc"), [16])
+        self.assertEqual(by("parent_work"), [5])
+        self.assertEqual(by("child_work"), [10])
