@@ -36,6 +36,11 @@ LIB_OBJS   := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
 	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx
+# Linked against Debian's jemalloc, when it is installed (make deps).
+JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
+ifneq ($(JEMALLOC_SO),)
+TOOLS      += $(OUT)/tools/workload_jemalloc
+endif
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%.o,$(UNIT_SRCS))
 FIXTURES   := $(OUT)/fixtures/fx_pie $(OUT)/fixtures/fx_nopie $(OUT)/fixtures/fx_stripped \
@@ -79,6 +84,10 @@ $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 $(OUT)/tools/workload_cxx: tools/workload_cxx.cc | $(OUT)/tools
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror $< -o $@
+
+$(OUT)/tools/workload_jemalloc: tools/jemalloc/workload_jemalloc.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror $< $(JEMALLOC_SO) -o $@
 
 # The same workload statically linked: malloc comes from the program itself.
 $(OUT)/tools/workload_exact_static: tools/workload_exact.c | $(OUT)/tools

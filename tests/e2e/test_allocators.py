@@ -140,3 +140,24 @@ class JePrefixed(unittest.TestCase):
         self.assertEqual((u["inuse_count"], u["inuse_bytes"]), (10, 800 + 200 + 1000))
         for name in ("je_malloc", "je_calloc", "je_realloc"):
             self.assertEqual(mt.by_function(r.report, name)["alloc_count"], 0)
+
+
+class LinkedJemalloc(unittest.TestCase):
+    """jemalloc linked in (DT_NEEDED): its malloc and its mallocx family are probed."""
+
+    def test_mallocx_family(self):
+        mt.require_bpf(self)
+        exe = mt.tool("workload_jemalloc")
+        if not os.path.exists(exe):
+            if mt.CI:
+                self.fail("build/tools/workload_jemalloc was not built (libjemalloc2 missing?)")
+            self.skipTest("libjemalloc2 not installed")
+        r = mt.run(["--no-faults"], [exe])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"allocator functions in \S*libjemalloc")
+        x = mt.by_function(r.report, "use_mallocx")
+        # 8 mallocx(256); sdallocx and dallocx free two; rallocx moves one to 4096 bytes.
+        self.assertEqual((x["alloc_count"], x["alloc_bytes"]), (9, 8 * 256 + 4096))
+        self.assertEqual((x["inuse_count"], x["inuse_bytes"]), (6, 5 * 256 + 4096))
+        m = mt.by_function(r.report, "use_malloc")
+        self.assertEqual((m["alloc_count"], m["inuse_count"], m["inuse_bytes"]), (5, 4, 400))
