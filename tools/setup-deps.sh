@@ -8,10 +8,10 @@ set -eu
 #       libxml2-utils (xmllint), bpftrace (probe and bench oracle), systemtap-sdt-dev (refgc USDT)
 #       libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0 (allocators memtrace must follow),
 #       openjdk-17-jdk-headless (HotSpot GC probes)
-# bench: hyperfine, heaptrack
+# bench: heaptrack (a peer)
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config binutils
 libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace systemtap-sdt-dev
-python3 util-linux hyperfine heaptrack jq libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
+python3 util-linux heaptrack libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
 openjdk-17-jdk-headless"
 
 missing=""
