@@ -3,13 +3,13 @@
 # when any is missing.  Needs root (apt-get); a no-op when all are present.
 set -eu
 
-# build: compiler, BPF toolchain, libbpf, libelf, zlib
+# build: compilers (g++: the C++ workload and libstdc++ for demangling), BPF toolchain, libbpf, libelf, zlib
 # test: Criterion, valgrind (totals oracle), golang-go (go tool pprof), chromium (HTML),
 #       libxml2-utils (xmllint), bpftrace (probe and bench oracle), systemtap-sdt-dev (refgc USDT)
 #       libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0 (allocators memtrace must follow),
 #       openjdk-17-jdk-headless (HotSpot GC probes)
 # bench: heaptrack (a peer)
-PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config binutils
+PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config binutils
 libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace systemtap-sdt-dev
 python3 util-linux heaptrack libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
 openjdk-17-jdk-headless"
