@@ -96,7 +96,8 @@ static __always_inline void enter(struct pt_regs *ctx, __u32 kind, __u64 size, _
 	st->size = size;
 	st->old_ptr = old;
 	st->sp = sp;
-	st->entry_ns = bpf_ktime_get_ns();
+	/* Only realloc needs the time, to tell its own block from a reuse. */
+	st->entry_ns = kind == MT_CALL_REALLOC ? bpf_ktime_get_ns() : 0;
 	st->kind = kind;
 }
 
@@ -152,7 +153,9 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 }
 
 /* The site key for the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
-static __always_inline __u64 current_site(struct pt_regs *ctx)
+/* The hit path hands back the site it already looked up (*out): the
+ * caller's counters need it, and a second lookup costs a hash walk. */
+static __always_inline __u64 current_site(struct pt_regs *ctx, struct mt_site_value **out)
 {
 	__u32 zero = 0, n;
 	struct mt_site_value *sc, *site;
@@ -180,8 +183,10 @@ static __always_inline __u64 current_site(struct pt_regs *ctx)
 	h = hash_frames(sc->frames, n);
 	site = bpf_map_lookup_elem(&sites, &h);
 	if (site) {
-		if (same_frames(site, sc, n))
+		if (same_frames(site, sc, n)) {
+			*out = site;
 			return h;
+		}
 		__sync_fetch_and_add(&counters.stack_collide, 1);
 		return MT_UNKNOWN_STACK;
 	}
@@ -231,8 +236,10 @@ static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
 	struct mt_block *stale;
 	__u64 inuse;
 
-	blk.stack_hash = current_site(ctx);
-	site = bpf_map_lookup_elem(&sites, &blk.stack_hash);
+	site = NULL;
+	blk.stack_hash = current_site(ctx, &site);
+	if (!site)
+		site = bpf_map_lookup_elem(&sites, &blk.stack_hash);
 	if (site) {
 		__sync_fetch_and_add(&site->alloc_count, 1);
 		__sync_fetch_and_add(&site->alloc_bytes, size);
