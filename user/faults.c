@@ -13,6 +13,7 @@
 #include "faults.h"
 #include "frames.h"
 #include "faults.skel.h"
+#include "linkclose.h"
 #include "log.h"
 #include "symbolize.h"
 
@@ -205,8 +206,7 @@ void faults_close(struct faults_tracer *t)
 {
 	if (!t)
 		return;
-	for (int i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
+	links_destroy_all(t->links, t->nlinks);
 	for (int i = 0; i < t->nperf; i++)
 		close(t->perf_fds[i]);
 	free(t->links);

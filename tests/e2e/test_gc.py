@@ -84,14 +84,16 @@ class Refgc(unittest.TestCase):
             self.assertIsNotNone(m, "pause %r not seen" % p)
             if not within(m["duration_ns"], p["duration_ns"], 0.05, 20000):
                 late.append((p, m))
-        # A thread can be descheduled between the probe and the runtime's own
-        # clock read: that shows as a pause that starts early by the whole
-        # difference.  Tolerate one such per run, nothing else.
+        # The collector thread can be descheduled (or trap) between a probe
+        # and the runtime's own clock read: then our window holds the
+        # runtime's and is longer by the delay.  Tolerate that for at most 2%
+        # of pauses (at least one) per run; any other mismatch fails.
         for p, m in late:
-            early = p["start_ns"] - m["start_ns"]
-            extra = m["duration_ns"] - p["duration_ns"]
-            self.assertTrue(len(late) == 1 and abs(early - extra) <= 20000,
-                            "%s: pause %r measured %r" % (mode, p, m))
+            holds = m["start_ns"] <= p["start_ns"] + 2000 and \
+                m["start_ns"] + m["duration_ns"] >= p["start_ns"] + p["duration_ns"] - 2000
+            self.assertTrue(holds, "%s: pause %r measured %r" % (mode, p, m))
+        self.assertLessEqual(len(late), max(1, len(theirs) // 50),
+                             "%s: %d of %d pauses off: %r" % (mode, len(late), len(theirs), late[:3]))
         self.assertEqual(gc["pause_ns"]["max"] >= max(p["duration_ns"] for p in theirs), True)
         for k in ("1ms", "10ms", "100ms"):
             self.assertGreaterEqual(gc["mmu"][k], 0.0)
@@ -102,6 +104,8 @@ class Refgc(unittest.TestCase):
     def setUpClass(cls):
         require_gc(cls)
         if not os.path.exists(BENCH):
+            if mt.CI:
+                raise AssertionError("build/refgc-bench is not built")
             raise unittest.SkipTest("build/refgc-bench is not built")
 
     def test_incremental(self):
