@@ -14,6 +14,7 @@
 #include "humanize.h"
 #include "json.h"
 #include "log.h"
+#include "report_json.h"
 #include "report_text.h"
 
 #define MAX_HOOK_PIDS 64
@@ -86,35 +87,6 @@ void alert_sink_close(struct alert_sink *s)
 	free(s->hook_argv);
 	free(s->hook_buf);
 	memset(s, 0, sizeof(*s));
-}
-
-void alert_json(const struct mt_profile *p, const struct mt_alert *a, FILE *out)
-{
-	char buf[64];
-
-	fprintf(out, "{\"time_ns\": %llu, \"t_ns\": %llu, \"pid\": %d, \"frames\": [",
-		(unsigned long long)a->wall_ns, (unsigned long long)a->t_ns, p->pid);
-	for (uint32_t i = 0; i < a->site.nframes; i++) {
-		const struct mt_frame *f = &a->site.frames[i];
-
-		fprintf(out, "%s{\"function\": ", i ? ", " : "");
-		if (f->function)
-			json_write_string(out, f->function);
-		else
-			fputs("null", out);
-		fputs(", \"module\": ", out);
-		if (f->module >= 0)
-			json_write_string(out, p->modules[f->module].path);
-		else
-			fputs("null", out);
-		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)f->addr);
-		fprintf(out, ", \"address\": \"%s\"}", buf);
-	}
-	fprintf(out, "], \"rate_bytes_per_s\": %.1f, \"inuse_bytes\": %llu, \"inuse_count\": %llu, "
-		"\"trend\": \"%s\", \"oldest_age_ns\": %llu}",
-		a->rate_bytes_per_s, (unsigned long long)a->site.inuse_bytes,
-		(unsigned long long)a->site.inuse_count, trend_name(a->trend),
-		(unsigned long long)a->oldest_age_ns);
 }
 
 static void run_hook(struct alert_sink *s, const char *json, size_t len)
@@ -193,8 +165,13 @@ void alert_deliver(struct alert_sink *s, const struct mt_profile *p, const struc
 	mem = open_memstream(&json, &len);
 	if (!mem)
 		return;
-	alert_json(p, a, mem);
-	fputc('\n', mem);
+	{
+		struct json j;
+
+		/* One line, newline included: what --alerts and the hook get. */
+		json_init_compact(&j, mem);
+		report_json_alert(&j, p, a);
+	}
 	fclose(mem);
 	if (s->jsonl) {
 		fwrite(json, 1, len, s->jsonl);

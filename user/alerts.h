@@ -31,7 +31,5 @@ void alert_sink_close(struct alert_sink *s);
 void alert_deliver(struct alert_sink *s, const struct mt_profile *p, const struct mt_alert *a);
 /* Call on SIGCHLD: reaps finished hooks; returns whether pid was one. */
 int alert_reap(struct alert_sink *s, pid_t pid, int status);
-/* One JSON object for an alert (no trailing newline). */
-void alert_json(const struct mt_profile *p, const struct mt_alert *a, FILE *out);
 
 #endif

@@ -9,6 +9,11 @@ void json_init(struct json *j, FILE *out)
 	*j = (struct json){ .out = out };
 }
 
+void json_init_compact(struct json *j, FILE *out)
+{
+	*j = (struct json){ .out = out, .compact = true };
+}
+
 /* Length of the valid UTF-8 sequence at p, or 0 when it is not one. */
 static int utf8_len(const unsigned char *p)
 {
@@ -64,9 +69,9 @@ void json_write_string(FILE *out, const char *s)
 static void begin_value(struct json *j, const char *key)
 {
 	if (j->need_comma[j->depth])
-		fputc(',', j->out);
+		fputs(j->compact ? ", " : ",", j->out);
 	j->need_comma[j->depth] = true;
-	if (j->depth)
+	if (j->depth && !j->compact)
 		fprintf(j->out, "\n%*s", 2 * j->depth, "");
 	if (key) {
 		json_write_string(j->out, key);
@@ -89,7 +94,7 @@ static void close_container(struct json *j, char c)
 
 	if (j->depth)
 		j->depth--;
-	if (had)
+	if (had && !j->compact)
 		fprintf(j->out, "\n%*s", 2 * j->depth, "");
 	fputc(c, j->out);
 	if (!j->depth)

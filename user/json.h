@@ -18,9 +18,12 @@ struct json {
 	int depth;
 	bool need_comma[JSON_MAX_DEPTH];
 	bool after_key;
+	bool compact; /* one line (JSON Lines), no indentation */
 };
 
 void json_init(struct json *j, FILE *out);
+/* A document on one line, ended by a newline: for JSON Lines. */
+void json_init_compact(struct json *j, FILE *out);
 /* key may be NULL inside arrays or at the top level. */
 void json_open_object(struct json *j, const char *key);
 void json_close_object(struct json *j);

@@ -29,6 +29,21 @@ void report_json_frames(struct json *j, const struct mt_profile *p, const struct
 	json_close_array(j);
 }
 
+void report_json_alert(struct json *j, const struct mt_profile *p, const struct mt_alert *a)
+{
+	json_open_object(j, NULL);
+	json_u64(j, "time_ns", a->wall_ns);
+	json_u64(j, "t_ns", a->t_ns);
+	json_i64(j, "pid", p->pid);
+	report_json_frames(j, p, a->site.frames, a->site.nframes);
+	json_f64(j, "rate_bytes_per_s", a->rate_bytes_per_s);
+	json_u64(j, "inuse_bytes", a->site.inuse_bytes);
+	json_u64(j, "inuse_count", a->site.inuse_count);
+	json_str(j, "trend", trend_name(a->trend));
+	json_u64(j, "oldest_age_ns", a->oldest_age_ns);
+	json_close_object(j);
+}
+
 int report_json_write(const struct mt_profile *p, FILE *out)
 {
 	struct json j;
@@ -77,19 +92,7 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 
 	json_open_array(&j, "alerts");
 	for (size_t i = 0; i < p->nalerts; i++) {
-		const struct mt_alert *a = &p->alerts[i];
-
-		json_open_object(&j, NULL);
-		json_u64(&j, "time_ns", a->wall_ns);
-		json_u64(&j, "t_ns", a->t_ns);
-		json_i64(&j, "pid", p->pid);
-		report_json_frames(&j, p, a->site.frames, a->site.nframes);
-		json_f64(&j, "rate_bytes_per_s", a->rate_bytes_per_s);
-		json_u64(&j, "inuse_bytes", a->site.inuse_bytes);
-		json_u64(&j, "inuse_count", a->site.inuse_count);
-		json_str(&j, "trend", trend_name(a->trend));
-		json_u64(&j, "oldest_age_ns", a->oldest_age_ns);
-		json_close_object(&j);
+		report_json_alert(&j, p, &p->alerts[i]);
 	}
 	json_close_array(&j);
 
