@@ -51,6 +51,44 @@ static int run_one(const struct options *opts, pid_t pid)
 	return session_run(&o);
 }
 
+bool children_remove(pid_t *pids, int *n, pid_t w)
+{
+	for (int i = 0; i < *n; i++) {
+		if (pids[i] == w) {
+			pids[i] = pids[--*n];
+			return true;
+		}
+	}
+	return false;
+}
+
+int children_wait(pid_t *pids, int *n, void (*other)(pid_t pid, int status, void *ctx), void *ctx)
+{
+	int failed = 0;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	while (*n) {
+		struct timespec tick = { 0, 100 * 1000 * 1000 };
+		siginfo_t si;
+		int status, sig = sigtimedwait(&mask, &si, &tick);
+		pid_t w;
+
+		if (sig > 0)
+			for (int i = 0; i < *n; i++)
+				kill(pids[i], sig);
+		while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+			if (children_remove(pids, n, w))
+				failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+			else if (other)
+				other(w, status, ctx);
+		}
+	}
+	return failed;
+}
+
 int follow_run(const struct options *opts)
 {
 	return run_one(opts, opts->adopt);
@@ -59,7 +97,7 @@ int follow_run(const struct options *opts)
 int multi_run(const struct options *opts)
 {
 	pid_t children[MT_MAX_PIDS];
-	int failed = 0, n = 0, status;
+	int failed = 0, n = 0;
 	sigset_t mask, old;
 
 	/* Children inherit this mask and turn it into their signalfd; the
@@ -80,26 +118,7 @@ int multi_run(const struct options *opts)
 			_exit(run_one(opts, opts->pids[i]));
 		children[n++] = c;
 	}
-	while (n) {
-		int sig;
-		siginfo_t si;
-		struct timespec tick = { 0, 100 * 1000 * 1000 };
-
-		sig = sigtimedwait(&mask, &si, &tick);
-		if (sig > 0)
-			for (int i = 0; i < n; i++)
-				kill(children[i], sig);
-		for (int i = 0; i < n;) {
-			pid_t w = waitpid(children[i], &status, WNOHANG);
-
-			if (w == children[i]) {
-				failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-				children[i] = children[--n];
-			} else {
-				i++;
-			}
-		}
-	}
+	failed |= children_wait(children, &n, NULL, NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return failed;
 }

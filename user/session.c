@@ -26,6 +26,7 @@
 #include "log.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
+#include "multi.h"
 #include "output.h"
 #include "record.h"
 #include "report_text.h"
@@ -275,16 +276,6 @@ static void hand_over(struct session *s, pid_t child)
 	s->followers[s->nfollowers++] = f;
 }
 
-static void follower_done(struct session *s, pid_t w)
-{
-	for (int i = 0; i < s->nfollowers; i++) {
-		if (s->followers[i] == w) {
-			s->followers[i] = s->followers[--s->nfollowers];
-			return;
-		}
-	}
-}
-
 static int handle_ptrace_stops(struct session *s)
 {
 	int status, err = 0;
@@ -298,7 +289,7 @@ static int handle_ptrace_stops(struct session *s)
 				s->exited = true;
 				s->wait_status = status;
 			} else if (!alert_reap(&s->watch.sink, w, status)) {
-				follower_done(s, w);
+				children_remove(s->followers, &s->nfollowers, w);
 			}
 			continue;
 		}
@@ -586,27 +577,15 @@ static int release_adopted(struct session *s)
 	return err;
 }
 
+static void reap_hook(pid_t pid, int status, void *ctx)
+{
+	alert_reap(ctx, pid, status);
+}
+
 /* --follow: the report waits for the traces of forked children to end. */
 static void wait_followers(struct session *s)
 {
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	while (s->nfollowers) {
-		struct timespec tick = { 0, 100 * 1000 * 1000 };
-		siginfo_t si;
-		int status, sig = sigtimedwait(&mask, &si, &tick);
-		pid_t w;
-
-		if (sig > 0)
-			for (int i = 0; i < s->nfollowers; i++)
-				kill(s->followers[i], sig);
-		while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
-			if (!alert_reap(&s->watch.sink, w, status))
-				follower_done(s, w);
-	}
+	children_wait(s->followers, &s->nfollowers, reap_hook, &s->watch.sink);
 }
 
 /*
