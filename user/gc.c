@@ -33,6 +33,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "elfimg.h"
 #include "gc.h"
 #include "gc_events.h" /* before the skeleton: it names struct gc_counters */
@@ -97,14 +98,6 @@ struct gc_tracer {
 	uint64_t other_stw, other_stw_ns;
 	struct go_state go;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- growing arrays ------------------------------------------------- */
 
@@ -895,7 +888,7 @@ static int open_common(struct gc_tracer **out, pid_t pid, int verbose, bool keep
 	}
 	t->pid = pid;
 	t->verbose = verbose;
-	t->start_ns = mono_ns();
+	t->start_ns = clock_ns(CLOCK_MONOTONIC);
 	gc_refresh(t);
 	if (!t->runtimes && !keep) {
 		gc_close(t);
@@ -942,7 +935,7 @@ void gc_stop(struct gc_tracer *t)
 	if (!t || t->stop_ns)
 		return;
 	gc_poll(t);
-	t->stop_ns = mono_ns();
+	t->stop_ns = clock_ns(CLOCK_MONOTONIC);
 	/* A restart seen without its nanotime probe (newer Go passes the time in). */
 	if (t->go.stw == 2)
 		go_finish_stw(t);
@@ -979,7 +972,7 @@ int gc_collect(struct gc_tracer *t, struct gc_data **out)
 			d->runtime = gc_runtime_id(b);
 	}
 	d->start_ns = t->start_ns;
-	d->end_ns = t->stop_ns ? t->stop_ns : mono_ns();
+	d->end_ns = t->stop_ns ? t->stop_ns : clock_ns(CLOCK_MONOTONIC);
 	d->pauses = malloc((t->npauses + 1) * sizeof(*d->pauses));
 	d->cycles = malloc((t->ncycles + 1) * sizeof(*d->cycles));
 	d->heap = malloc((t->nheap + 1) * sizeof(*d->heap));
@@ -1012,7 +1005,6 @@ int gc_collect(struct gc_tracer *t, struct gc_data **out)
 	*out = d;
 	return 0;
 }
-
 
 void gc_close(struct gc_tracer *t)
 {

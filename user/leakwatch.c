@@ -4,17 +4,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "leakwatch.h"
 #include "options.h"
 #include "sitegroup.h"
-
-static uint64_t wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int leakwatch_open(struct leakwatch *w, const struct options *o)
 {
@@ -64,7 +57,7 @@ static int keep_alert(struct leakwatch *s, const struct raw_site *raw, const str
 	pa->trend = v->trend;
 	pa->oldest_age_ns = age;
 	pa->t_ns = now - s->start_ns;
-	pa->wall_ns = wall_now();
+	pa->wall_ns = clock_ns(CLOCK_REALTIME);
 	return 0;
 }
 

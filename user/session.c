@@ -17,6 +17,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "faults.h"
 #include "gc.h"
 #include "gc_report.h"
@@ -60,14 +61,6 @@ struct session {
 	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
 	int nfollowers;
 };
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void read_comm(struct session *s)
 {
@@ -136,7 +129,7 @@ static int build_profile(struct session *s, struct mt_profile *p)
 	p->pid = s->pid;
 	p->command = profile_intern(p, s->comm);
 	p->start_realtime_ns = s->start_real_ns;
-	p->duration_ns = (s->end_ns ? s->end_ns : now_ns(CLOCK_MONOTONIC)) - s->start_ns;
+	p->duration_ns = (s->end_ns ? s->end_ns : clock_ns(CLOCK_MONOTONIC)) - s->start_ns;
 	return 0;
 }
 
@@ -201,13 +194,13 @@ static int on_exec(struct session *s)
  * frame now, while its objects can still be read. */
 static void warm_symbols(struct session *s)
 {
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	struct mt_profile p;
 
 	symbolizer_refresh(s->sym);
 	if (build_profile(s, &p) == 0) {
 		log_debug(s->opts->verbose, 1, "symbolized %zu stacks at exit in %.1f ms (cold cache)", p.nsites,
-			  (now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+			  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 		profile_free(&p);
 	}
 }
@@ -416,7 +409,7 @@ static void write_snapshot(struct session *s, const char *dir, const char *prefi
 static void sample(struct session *s)
 {
 	struct heap_snapshot snap;
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	int raised;
 
 	if (snapshot_read(s->tracer.skel, &snap))
@@ -432,7 +425,7 @@ static void sample(struct session *s)
 static void live_view(struct session *s)
 {
 	struct mt_profile p;
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
 	if (!s->launched && !s->exited)
 		symbolizer_refresh(s->sym);
@@ -469,14 +462,14 @@ static int finish(struct session *s)
 	struct mt_profile p = {};
 	int err, failed = 0;
 
-	s->end_ns = now_ns(CLOCK_MONOTONIC);
+	s->end_ns = clock_ns(CLOCK_MONOTONIC);
 	err = snapshot_read(s->tracer.skel, &snap);
 	if (!err) {
-		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 
 		err = profile_build(&snap, s->sym, &p);
 		log_debug(o->verbose, 1, "symbolized %zu stacks in %.1f ms", p.nsites,
-			  (now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+			  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 	}
 	if (!err) {
 		p.pid = s->pid;
@@ -753,7 +746,7 @@ static int event_loop(struct session *s, int sfd)
 	}
 	while (!s->stop && !s->exited) {
 		struct epoll_event got[4];
-		uint64_t now = now_ns(CLOCK_MONOTONIC), wake = next_sample;
+		uint64_t now = clock_ns(CLOCK_MONOTONIC), wake = next_sample;
 		int n, timeout;
 
 		if (next_view < wake)
@@ -797,7 +790,7 @@ static int event_loop(struct session *s, int sfd)
 			if (err)
 				break;
 		}
-		now = now_ns(CLOCK_MONOTONIC);
+		now = clock_ns(CLOCK_MONOTONIC);
 		if (deadline && now >= deadline)
 			s->stop = true;
 		if (s->exited || s->stop)
@@ -861,11 +854,11 @@ int session_run(const struct options *opts)
 	/* A GC runtime that can't be traced is one line, not the end of the trace. */
 	if (opts->gc)
 		(s.launched ? gc_open_watch : gc_open)(&s.gc, s.pid, opts->verbose);
-	s.start_ns = s.prev_view_ns = now_ns(CLOCK_MONOTONIC);
+	s.start_ns = s.prev_view_ns = clock_ns(CLOCK_MONOTONIC);
 	s.watch.start_ns = s.start_ns;
 	s.watch.pid = s.pid;
 	s.watch.comm = s.comm; /* read_comm updates it in place */
-	s.start_real_ns = now_ns(CLOCK_REALTIME);
+	s.start_real_ns = clock_ns(CLOCK_REALTIME);
 	if (opts->adopt) {
 		err = release_adopted(&s);
 		if (err)
