@@ -8,17 +8,11 @@
 #include <unistd.h>
 
 #include "elfimg.h"
+#include "fixture_path.h"
 
 static const char *fx_path(const char *name)
 {
-	static char buf[4][512];
-	static int slot;
-	const char *dir = getenv("FIXTURES");
-	char *p = buf[slot++ & 3];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", dir && *dir ? dir : "build/fixtures", name);
-	cr_assert_eq(access(p, R_OK), 0, "fixture %s missing (make the fixtures first)", p);
-	return p;
+	return fixture_path(name, R_OK);
 }
 
 /* Build-id as `readelf -n` prints it, or "" when it has none. */
