@@ -300,9 +300,10 @@ int elf_offset_to_vaddr(const struct elf_image *img, uint64_t offset, uint64_t *
 	return -ENOENT;
 }
 
-int elf_dynsym_value(const char *root, const char *path, const char *name, uint64_t *value)
+int elf_symbol_value(const char *root, const char *path, const char *name, bool dynamic_only, uint64_t *value)
 {
 	Elf_Scn *scn = NULL;
+	bool has_symtab = false;
 	Elf *elf;
 	int fd, err = -ENOENT;
 
@@ -315,7 +316,10 @@ int elf_dynsym_value(const char *root, const char *path, const char *name, uint6
 		GElf_Shdr sh;
 		Elf_Data *data;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+		if (!gelf_getshdr(scn, &sh) || !sh.sh_entsize)
+			continue;
+		has_symtab |= sh.sh_type == SHT_SYMTAB;
+		if (sh.sh_type != SHT_DYNSYM && (dynamic_only || sh.sh_type != SHT_SYMTAB))
 			continue;
 		data = elf_getdata(scn, NULL);
 		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
@@ -332,8 +336,16 @@ int elf_dynsym_value(const char *root, const char *path, const char *name, uint6
 			}
 		}
 	}
+	/* A stripped object's .symtab may be in a debug file: not known here. */
+	if (err == -ENOENT && !dynamic_only && !has_symtab)
+		err = -ENODATA;
 	if (elf)
 		elf_end(elf);
 	close(fd);
 	return err;
+}
+
+int elf_dynsym_value(const char *root, const char *path, const char *name, uint64_t *value)
+{
+	return elf_symbol_value(root, path, name, true, value);
 }

@@ -49,7 +49,14 @@ const struct elf_sym *elf_image_find(const struct elf_image *img, const char *na
 /* Converts between ELF vaddr and file offset through the PT_LOAD segments. */
 int elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t *offset);
 int elf_offset_to_vaddr(const struct elf_image *img, uint64_t offset, uint64_t *vaddr);
-/* st_value of any defined .dynsym symbol (objects too) of the file under root. */
+/*
+ * st_value of a defined symbol (objects too) of the file under root, from
+ * .dynsym, and .symtab too unless dynamic_only: a scan, no table built.
+ * -ENOENT when absent; -ENODATA when !dynamic_only and the file has no
+ * .symtab (its separate debug file, which this does not read, might).
+ */
+int elf_symbol_value(const char *root, const char *path, const char *name, bool dynamic_only, uint64_t *value);
+/* elf_symbol_value(..., dynamic_only = true, ...). */
 int elf_dynsym_value(const char *root, const char *path, const char *name, uint64_t *value);
 /* Reads the GNU build-id note of the file at path as hex; -ENOENT if none. */
 int elf_read_build_id(const char *path, char out[41]);

@@ -173,11 +173,16 @@ static int try_object(pid_t pid, const struct maps *m, const char *path, bool dy
 	char root[64];
 	struct elf_image *img;
 	const struct mapping *map = maps_first_of(m, path);
+	uint64_t key_value;
 	int err;
 
 	if (!map || path[0] != '/')
 		return -ENOENT;
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	/* Most objects have no such symbol: a scan says so without building
+	 * the symbol table, which every reprobe would otherwise do for each. */
+	if (elf_symbol_value(root, path, fam->key, dynamic_only, &key_value) == -ENOENT)
+		return -ENOENT;
 	err = elf_image_load(root, path, &img);
 	if (err)
 		return err;
