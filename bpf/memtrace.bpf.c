@@ -59,11 +59,16 @@ struct {
 } sites SEC(".maps");
 
 /* Too big for the 512-byte BPF stack: the stack is walked into here. */
+struct walk_scratch {
+	struct mt_site_value site;
+	__u64 buf[FRAMES_CHUNK / 8];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct mt_site_value);
+	__type(value, struct walk_scratch);
 } scratch SEC(".maps");
 
 struct {
@@ -116,40 +121,9 @@ static __always_inline void release(__u64 ptr, struct mt_block *b)
 	__sync_fetch_and_sub(&counters.inuse_bytes, size);
 }
 
-static __always_inline __u64 hash_frames(__u64 *frames, __u32 n)
-{
-	return frames_hash(frames, n);
-}
-
 static __always_inline bool same_frames(struct mt_site_value *a, struct mt_site_value *b, __u32 n)
 {
 	return a->nframes == n && frames_equal(a->frames, b->frames, n);
-}
-
-/* Frame-pointer walk state: one bpf_loop step per frame. */
-struct walk_ctx {
-	__u64 *frames;
-	__u64 fp;
-	__u32 n;
-};
-
-static long walk_step(__u32 i, struct walk_ctx *w)
-{
-	__u64 pair[2]; /* saved frame pointer, return address */
-
-	/* Indexed by the loop counter, not a counter in w, so the verifier
-	 * sees one bounded state instead of one per frame count. */
-	if (i >= MT_MAX_FRAMES - 1 || !w->fp || bpf_probe_read_user(pair, sizeof(pair), (void *)w->fp))
-		return 1;
-	if (!pair[1])
-		return 1;
-	w->frames[i + 1] = pair[1];
-	w->n = i + 2;
-	/* Frames live at rising addresses: anything else is not a frame chain. */
-	if (pair[0] <= w->fp)
-		return 1;
-	w->fp = pair[0];
-	return 0;
 }
 
 /* The site key for the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
@@ -157,30 +131,19 @@ static long walk_step(__u32 i, struct walk_ctx *w)
  * caller's counters need it, and a second lookup costs a hash walk. */
 static __always_inline __u64 current_site(struct pt_regs *ctx, struct mt_site_value **out)
 {
-	__u32 zero = 0, n;
 	struct mt_site_value *sc, *site;
-	long len;
+	struct walk_scratch *ws;
+	__u32 zero = 0, n;
 	__u64 h;
 	int err;
 
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc)
+	ws = bpf_map_lookup_elem(&scratch, &zero);
+	if (!ws)
 		return MT_UNKNOWN_STACK;
+	sc = &ws->site;
 	/* At the return probe ip is the return address into the caller, so
 	 * frames[0] is the function that called the allocator. */
-	{
-		struct walk_ctx w = { .frames = sc->frames, .fp = PT_REGS_FP(ctx), .n = 1 };
-
-		sc->frames[0] = PT_REGS_IP(ctx);
-		bpf_loop(MT_MAX_FRAMES, walk_step, &w, 0);
-		len = w.n * sizeof(__u64);
-	}
-	if (len <= 0) {
-		__sync_fetch_and_add(&counters.no_stack, 1);
-		return MT_UNKNOWN_STACK;
-	}
-	n = len / sizeof(__u64);
-	h = hash_frames(sc->frames, n);
+	n = frames_walk(sc->frames, ws->buf, PT_REGS_IP(ctx), PT_REGS_FP(ctx), &h);
 	site = bpf_map_lookup_elem(&sites, &h);
 	if (site) {
 		if (same_frames(site, sc, n)) {
