@@ -42,12 +42,23 @@ struct {
 	__type(value, struct mt_inflight);
 } inflight SEC(".maps");
 
+/* Live blocks: see struct mt_block_bucket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, MT_BLOCK_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct mt_block_bucket);
+} blocks SEC(".maps");
+
+/* Not preallocated: with the table at half load it holds ~1% of blocks. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MT_MAX_BLOCKS);
+	__uint(max_entries, MT_MAX_BLOCKS_MORE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct mt_block);
-} blocks SEC(".maps");
+} blocks_more SEC(".maps");
 
 /* Not preallocated: a site costs ~1 KiB and most traces have few thousand. */
 struct {
@@ -78,47 +89,119 @@ struct {
 
 struct mt_counters counters;
 
+/* CLOCK_MONOTONIC, written by the collector at each tick (100 ms): block
+ * ages need no finer clock, and bpf_ktime_get_ns costs ~65 ns a call here. */
+volatile __u64 now_ns;
+
 static __always_inline bool is_target(void)
 {
 	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
 }
 
-static __always_inline void enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old)
+/* The call's state for its return, or NULL when the return is not to be
+ * counted (another process, a nested call, no storage). */
+static __always_inline struct mt_inflight *enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old)
 {
 	__u64 sp = PT_REGS_SP(ctx);
 	struct mt_inflight *st;
 
 	if (!is_target())
-		return;
+		return NULL;
 	st = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st) {
 		__sync_fetch_and_add(&counters.inflight_full, 1);
-		return;
+		return NULL;
 	}
 	/* An outer call is in flight on this thread: this one is nested. */
 	if (st->sp && st->sp > sp)
-		return;
+		return NULL;
 	st->size = size;
 	st->old_ptr = old;
 	st->sp = sp;
-	/* Only realloc needs the time, to tell its own block from a reuse. */
-	st->entry_ns = kind == MT_CALL_REALLOC ? bpf_ktime_get_ns() : 0;
+	st->old.ptr = 0;
 	st->kind = kind;
+	return st;
 }
 
-static __always_inline void release(__u64 ptr, struct mt_block *b)
+static __always_inline struct mt_block_bucket *bucket_of(__u64 ptr)
 {
-	__u64 size = b->size, key = b->stack_hash;
+	__u32 idx = mt_block_bucket_of(ptr);
+
+	return bpf_map_lookup_elem(&blocks, &idx);
+}
+
+/* Removes ptr's block from the table into *out; false when it is not
+ * there (never tracked, or another CPU took it first). */
+static __always_inline bool block_take(__u64 ptr, struct mt_block *out)
+{
+	struct mt_block_bucket *bk = bucket_of(ptr);
+	struct mt_block *m;
+
+	if (bk) {
+#pragma unroll
+		for (int w = 0; w < MT_BLOCK_WAYS; w++) {
+			struct mt_block *s = &bk->way[w];
+
+			if (s->ptr != ptr)
+				continue;
+			out->ptr = ptr;
+			out->size = s->size;
+			out->stack_hash = s->stack_hash;
+			out->alloc_ns = s->alloc_ns;
+			/* Zero marks a way being written, for the collector's reads;
+			 * cleared before the way is given up, never after. */
+			s->alloc_ns = 0;
+			return __sync_val_compare_and_swap(&s->ptr, ptr, 0) == ptr;
+		}
+	}
+	if (!counters.blocks_more)
+		return false;
+	m = bpf_map_lookup_elem(&blocks_more, &ptr);
+	if (!m)
+		return false;
+	*out = *m;
+	if (bpf_map_delete_elem(&blocks_more, &ptr))
+		return false;
+	__sync_fetch_and_sub(&counters.blocks_more, 1);
+	return true;
+}
+
+/* Puts b into the table; false when its bucket and the overflow map are full. */
+static __always_inline bool block_put(const struct mt_block *b)
+{
+	struct mt_block_bucket *bk = bucket_of(b->ptr);
+
+	if (bk) {
+#pragma unroll
+		for (int w = 0; w < MT_BLOCK_WAYS; w++) {
+			struct mt_block *s = &bk->way[w];
+
+			if (s->ptr || __sync_val_compare_and_swap(&s->ptr, 0, b->ptr))
+				continue;
+			s->size = b->size;
+			s->stack_hash = b->stack_hash;
+			s->alloc_ns = b->alloc_ns; /* last: the way is complete */
+			return true;
+		}
+	}
+	if (bpf_map_update_elem(&blocks_more, &b->ptr, b, BPF_ANY))
+		return false;
+	__sync_fetch_and_add(&counters.blocks_more, 1);
+	return true;
+}
+
+/* A block left the heap: charge the free to its site. */
+static __always_inline void account_free(const struct mt_block *b)
+{
+	__u64 key = b->stack_hash;
 	struct mt_site_value *site;
 
-	if (bpf_map_delete_elem(&blocks, &ptr))
-		return; /* another CPU released it first */
 	site = bpf_map_lookup_elem(&sites, &key);
 	if (site) {
 		__sync_fetch_and_add(&site->free_count, 1);
-		__sync_fetch_and_add(&site->free_bytes, size);
+		__sync_fetch_and_add(&site->free_bytes, b->size);
 	}
-	__sync_fetch_and_sub(&counters.inuse_bytes, size);
+	__sync_fetch_and_sub(&counters.inuse_bytes, b->size);
 }
 
 static __always_inline bool same_frames(struct mt_site_value *a, struct mt_site_value *b, __u32 n)
@@ -194,9 +277,8 @@ static __always_inline bool sampled(__u64 size)
 
 static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
 {
-	struct mt_block blk = { .size = size, .alloc_ns = bpf_ktime_get_ns() };
+	struct mt_block blk = { .ptr = ptr, .size = size, .alloc_ns = now_ns }, stale;
 	struct mt_site_value *site;
-	struct mt_block *stale;
 	__u64 inuse;
 
 	site = NULL;
@@ -207,16 +289,13 @@ static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
 		__sync_fetch_and_add(&site->alloc_count, 1);
 		__sync_fetch_and_add(&site->alloc_bytes, size);
 	}
-	if (bpf_map_update_elem(&blocks, &ptr, &blk, BPF_NOEXIST)) {
-		/* The allocator handed out an address we still hold as live: its
-		 * free was missed, so release the old block before taking the new. */
-		stale = bpf_map_lookup_elem(&blocks, &ptr);
-		if (stale)
-			release(ptr, stale);
-		if (bpf_map_update_elem(&blocks, &ptr, &blk, BPF_ANY)) {
-			__sync_fetch_and_add(&counters.allocs_full, 1);
-			return;
-		}
+	/* The allocator handed out an address we still hold as live: its
+	 * free was missed, so release the old block before taking the new. */
+	if (block_take(ptr, &stale))
+		account_free(&stale);
+	if (!block_put(&blk)) {
+		__sync_fetch_and_add(&counters.allocs_full, 1);
+		return;
 	}
 	inuse = __sync_add_and_fetch(&counters.inuse_bytes, size);
 	/* Racy max across CPUs by design: a lost update costs one concurrent
@@ -267,13 +346,19 @@ static __always_inline __u64 arg_n(struct pt_regs *ctx, __u64 n)
 
 static __always_inline void free_ptr(__u64 ptr)
 {
-	struct mt_block *b;
+	struct mt_block b;
 
-	if (!ptr || !is_target())
-		return;
-	b = bpf_map_lookup_elem(&blocks, &ptr);
-	if (b)
-		release(ptr, b);
+	if (ptr && is_target() && block_take(ptr, &b))
+		account_free(&b);
+}
+
+/* realloc's old block leaves the table at entry: see mt_inflight.old. */
+static __always_inline void realloc_enter(struct pt_regs *ctx, __u64 size, __u64 old)
+{
+	struct mt_inflight *st = enter(ctx, MT_CALL_REALLOC, size, old);
+
+	if (st && old && !block_take(old, &st->old))
+		st->old.ptr = 0;
 }
 
 SEC("uprobe")
@@ -301,10 +386,10 @@ int alloc_enter(struct pt_regs *ctx)
 		enter(ctx, MT_CALL_POSIX_MEMALIGN, a2, a0);
 		break;
 	case AK_REALLOC:
-		enter(ctx, MT_CALL_REALLOC, a1, a0);
+		realloc_enter(ctx, a1, a0);
 		break;
 	case AK_REALLOCARRAY:
-		enter(ctx, MT_CALL_REALLOC, a1 * a2, a0);
+		realloc_enter(ctx, a1 * a2, a0);
 		break;
 	case AK_FREE:
 		free_ptr(a0);
@@ -318,7 +403,7 @@ int alloc_enter(struct pt_regs *ctx)
 		free_ptr(arg_n(ctx, MT_COOKIE_A(cookie)));
 		break;
 	case AK_CUSTOM_REALLOC:
-		enter(ctx, MT_CALL_REALLOC, arg_n(ctx, MT_COOKIE_B(cookie)), arg_n(ctx, MT_COOKIE_A(cookie)));
+		realloc_enter(ctx, arg_n(ctx, MT_COOKIE_B(cookie)), arg_n(ctx, MT_COOKIE_A(cookie)));
 		break;
 	}
 	return 0;
@@ -328,8 +413,8 @@ SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
 	struct mt_inflight *st;
-	struct mt_block *old;
-	__u64 ptr = ret, size, old_ptr, entry_ns;
+	struct mt_block old;
+	__u64 ptr = ret, size, old_ptr;
 	__u32 kind;
 
 	if (!is_target())
@@ -340,20 +425,20 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 		return 0;
 	size = st->size;
 	old_ptr = st->old_ptr;
-	entry_ns = st->entry_ns;
 	kind = st->kind;
+	old = st->old;
 	st->sp = 0;
 
 	if (kind == MT_CALL_POSIX_MEMALIGN) {
 		if ((int)ret != 0 || bpf_probe_read_user(&ptr, sizeof(ptr), (void *)old_ptr))
 			return 0;
-	} else if (kind == MT_CALL_REALLOC && old_ptr && (ret || !size)) {
-		/* Success moves or resizes the block; realloc(p, 0) frees it.
-		 * A block allocated after entry is another thread's reuse of
-		 * the freed address, not ours to release. */
-		old = bpf_map_lookup_elem(&blocks, &old_ptr);
-		if (old && old->alloc_ns <= entry_ns)
-			release(old_ptr, old);
+	} else if (kind == MT_CALL_REALLOC && old.ptr) {
+		/* Success moves or resizes the block, and realloc(p, 0) frees
+		 * it; on failure the old block is still the program's. */
+		if (ret || !size)
+			account_free(&old);
+		else if (!block_put(&old))
+			__sync_fetch_and_add(&counters.allocs_full, 1);
 	}
 	if (!ptr || !sampled(size))
 		return 0;

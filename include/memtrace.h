@@ -35,21 +35,48 @@ enum mt_call_kind {
  * malloc inside glibc) runs with a lower sp, and only the return whose sp is
  * entry sp + 8 is the outer call's, so nested calls are counted once.
  */
+/* One live heap block. */
+struct mt_block {
+	mt_u64 ptr;        /* its address; 0 = a free slot of the block table */
+	mt_u64 size;
+	mt_u64 stack_hash; /* key of its site in the stacks map */
+	mt_u64 alloc_ns;   /* CLOCK_MONOTONIC at allocation, to the collector's tick */
+};
+
 struct mt_inflight {
 	mt_u64 size;
 	mt_u64 old_ptr; /* realloc: block being resized; posix_memalign: out pointer */
 	mt_u64 sp;      /* 0 when no call is in flight */
-	mt_u64 entry_ns; /* realloc frees the old block only if it predates the call */
+	/* realloc: the old block, taken out of the table at entry so another
+	 * thread's reuse of its address cannot be mistaken for it; released
+	 * at return on success, put back on failure.  ptr 0: not tracked. */
+	struct mt_block old;
 	mt_u32 kind;
 	mt_u32 pad;
 };
 
-/* One live heap block, keyed by its address. */
-struct mt_block {
-	mt_u64 size;
-	mt_u64 stack_hash; /* key of its site in the stacks map */
-	mt_u64 alloc_ns;   /* bpf_ktime_get_ns() at allocation */
+/*
+ * The live-block table: set-associative, in an mmapable BPF array.  An
+ * address hashes to one bucket and lives in one of its ways, claimed with a
+ * compare-and-swap, so insert, lookup and delete touch one bucket without a
+ * helper call or a lock (a BPF hash map update + delete cost ~165 ns here);
+ * no probing, so no tombstones.  A block whose bucket is full goes to the
+ * overflow hash map (blocks_more).  The collector reads the table through
+ * mmap.
+ */
+#define MT_BLOCK_WAYS 8
+#define MT_BLOCK_BUCKET_BITS 18
+#define MT_BLOCK_BUCKETS (1u << MT_BLOCK_BUCKET_BITS)
+
+struct mt_block_bucket {
+	struct mt_block way[MT_BLOCK_WAYS];
 };
+
+/* Malloc's addresses are 16-byte aligned and clustered: multiply to spread them. */
+static inline mt_u32 mt_block_bucket_of(mt_u64 ptr)
+{
+	return (mt_u32)(((ptr >> 4) * 0x9e3779b97f4a7c15ULL) >> (64 - MT_BLOCK_BUCKET_BITS));
+}
 
 /*
  * One allocation site: counters plus the full user stack.  Keyed by a 64-bit
@@ -78,6 +105,7 @@ struct mt_counters {
 	mt_u64 no_stack;      /* stack walk failed: charged to the unknown site */
 	mt_u64 events_lost;   /* ring buffer full */
 	mt_u64 dl_stops;      /* stops requested from the dynamic-linker hook */
+	mt_u64 blocks_more;   /* live blocks in the overflow map (their bucket was full) */
 };
 
 /* Records on the ring buffer; each starts with its type. */
@@ -115,14 +143,16 @@ enum alloc_kind {
 #define MT_COOKIE_A(c) (((c) >> 8) & 0xf)
 #define MT_COOKIE_B(c) (((c) >> 12) & 0xf)
 
-#define MT_MAX_BLOCKS (1u << 20)
+/* Blocks whose bucket of the block table is full. */
+#define MT_MAX_BLOCKS_MORE (1u << 18)
 #define MT_MAX_SITES (1u << 16)
 #define MT_MAX_THREADS (1u << 14) /* per-thread syscall state in the fault tracer */
 
-_Static_assert(sizeof(struct mt_inflight) == 40, "mt_inflight layout");
-_Static_assert(sizeof(struct mt_block) == 24, "mt_block layout");
+_Static_assert(sizeof(struct mt_inflight) == 64, "mt_inflight layout");
+_Static_assert(sizeof(struct mt_block) == 32, "mt_block layout");
+_Static_assert(sizeof(struct mt_block_bucket) == 32 * MT_BLOCK_WAYS, "mt_block_bucket layout");
 _Static_assert(sizeof(struct mt_site_value) == 40 + 8 * MT_MAX_FRAMES, "mt_site_value layout");
-_Static_assert(sizeof(struct mt_counters) == 72, "mt_counters layout");
+_Static_assert(sizeof(struct mt_counters) == 80, "mt_counters layout");
 _Static_assert(sizeof(struct mt_event) == 16, "mt_event layout");
 
 #endif

@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <time.h>
 
+/* How often the collector writes its clock for the heap programs to stamp
+ * blocks with (memtrace.bpf.c's now_ns): block ages are good to this. */
+#define MT_CLOCK_TICK_NS 100000000ULL
+
 static inline uint64_t clock_ns(clockid_t clk)
 {
 	struct timespec ts;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 
@@ -130,55 +131,102 @@ static int cmp_rec(const void *a, const void *b)
 	return x->site < y->site ? -1 : x->site > y->site;
 }
 
-int blocks_by_site(struct memtrace_bpf *skel, struct site_blocks **out, size_t *nout)
+struct block_recs {
+	struct block_rec *v;
+	size_t n, cap;
+};
+
+static int recs_push(struct block_recs *r, const struct mt_block *b)
 {
-	int fd = bpf_map__fd(skel->maps.blocks);
-	struct block_rec *recs = NULL;
-	struct site_blocks *v = NULL;
-	size_t n = 0, cap = 0, nv = 0;
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 1024;
+		struct block_rec *v = realloc(r->v, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = ncap;
+	}
+	r->v[r->n++] = (struct block_rec){ b->stack_hash, b->size, b->alloc_ns };
+	return 0;
+}
+
+/* The table's ways, read in place: a BPF array is shared memory, and a
+ * syscall per block would take seconds for a million of them. */
+static int recs_from_table(struct memtrace_bpf *skel, struct block_recs *r)
+{
+	size_t len = (size_t)MT_BLOCK_BUCKETS * sizeof(struct mt_block_bucket);
+	const struct mt_block_bucket *t;
+	int err = 0;
+
+	t = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.blocks), 0);
+	if (t == MAP_FAILED)
+		return -errno;
+	for (uint32_t i = 0; i < MT_BLOCK_BUCKETS && !err; i++) {
+		for (int w = 0; w < MT_BLOCK_WAYS && !err; w++) {
+			/* A copy, since the BPF side writes on; alloc_ns 0 is a way
+			 * being claimed or given up. */
+			struct mt_block b = t[i].way[w];
+
+			if (b.ptr && b.alloc_ns)
+				err = recs_push(r, &b);
+		}
+	}
+	munmap((void *)t, len);
+	return err;
+}
+
+static int recs_from_overflow(struct memtrace_bpf *skel, struct block_recs *r)
+{
+	int fd = bpf_map__fd(skel->maps.blocks_more);
 	__u64 key, next, *prev = NULL;
 	int err = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	while (!err && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct mt_block b;
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &b))
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			struct block_rec *r = realloc(recs, ncap * sizeof(*r));
-
-			if (!r) {
-				err = -ENOMEM;
-				goto out;
-			}
-			recs = r;
-			cap = ncap;
-		}
-		recs[n++] = (struct block_rec){ b.stack_hash, b.size, b.alloc_ns };
+		if (!bpf_map_lookup_elem(fd, &key, &b))
+			err = recs_push(r, &b);
 	}
-	if (n)
-		qsort(recs, n, sizeof(*recs), cmp_rec);
-	v = calloc(n ? n : 1, sizeof(*v));
+	return err;
+}
+
+int blocks_by_site(struct memtrace_bpf *skel, struct site_blocks **out, size_t *nout)
+{
+	struct block_recs r = { 0 };
+	struct site_blocks *v = NULL;
+	size_t nv = 0;
+	int err;
+
+	err = recs_from_table(skel, &r);
+	if (!err)
+		err = recs_from_overflow(skel, &r);
+	if (err)
+		goto out;
+	if (r.n)
+		qsort(r.v, r.n, sizeof(*r.v), cmp_rec);
+	v = calloc(r.n ? r.n : 1, sizeof(*v));
 	if (!v) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!nv || v[nv - 1].site != recs[i].site)
-			v[nv++] = (struct site_blocks){ .site = recs[i].site, .oldest_ns = recs[i].ns };
+	for (size_t i = 0; i < r.n; i++) {
+		const struct block_rec *b = &r.v[i];
+
+		if (!nv || v[nv - 1].site != b->site)
+			v[nv++] = (struct site_blocks){ .site = b->site, .oldest_ns = b->ns };
 		v[nv - 1].count++;
-		v[nv - 1].bytes += recs[i].size;
-		if (recs[i].ns < v[nv - 1].oldest_ns)
-			v[nv - 1].oldest_ns = recs[i].ns;
+		v[nv - 1].bytes += b->size;
+		if (b->ns < v[nv - 1].oldest_ns)
+			v[nv - 1].oldest_ns = b->ns;
 	}
 	*out = v;
 	*nout = nv;
 	v = NULL;
 out:
-	free(recs);
+	free(r.v);
 	free(v);
 	return err;
 }

@@ -55,7 +55,7 @@ int profile_site_from_raw(struct mt_profile *p, const struct mt_site_value *v, s
 struct site_blocks {
 	uint64_t site;
 	uint64_t count, bytes;
-	uint64_t oldest_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of its oldest block */
+	uint64_t oldest_ns; /* CLOCK_MONOTONIC at its oldest block's allocation (100 ms ticks) */
 };
 
 /* Walks the live-block table and groups it by site; *out sorted by site. */

@@ -749,6 +749,10 @@ static int event_loop(struct session *s, int sfd)
 		uint64_t now = clock_ns(CLOCK_MONOTONIC), wake = next_sample;
 		int n, timeout;
 
+		/* The BPF side stamps blocks with this clock: keep it ticking. */
+		s->tracer.skel->bss->now_ns = now;
+		if (now + MT_CLOCK_TICK_NS < wake)
+			wake = now + MT_CLOCK_TICK_NS;
 		if (next_view < wake)
 			wake = next_view;
 		if (next_snap < wake)

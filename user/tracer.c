@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "log.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
@@ -42,6 +43,7 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_by
 	err = memtrace_bpf__load(skel);
 	if (err)
 		goto fail;
+	skel->bss->now_ns = clock_ns(CLOCK_MONOTONIC);
 	/* Allocations whose stack can't be kept are charged here. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sites), &key, &unknown, BPF_ANY)) {
 		err = -errno;

@@ -10,6 +10,32 @@ import unittest
 import mt
 
 
+class ManyLiveBlocks(unittest.TestCase):
+    """2.2M live blocks: more than the live-block table's 2M ways, so its
+    overflow map holds some; every block is still accounted to the byte."""
+
+    def test_every_block_tracked(self):
+        mt.require_bpf(self)
+        n = 2200000
+        r = mt.run([], [mt.tool("workload_many"), str(n)], timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.report["drops"]["blocks_table_full"], 0)
+        keep = [s for s in r.report["sites"] if s["frames"][0]["function"] == "keep_many"
+                and s["alloc_count"] == n]
+        self.assertEqual(len(keep), 1)
+        # Half freed, a quarter moved away by realloc: a quarter left.
+        self.assertEqual((keep[0]["inuse_count"], keep[0]["inuse_bytes"]), (n // 4, n // 4 * 24))
+        grow = mt.by_function(r.report, "grow_some")
+        self.assertEqual((grow["alloc_count"], grow["inuse_bytes"]), (n // 4, n // 4 * 48))
+        # The exit's leaks come from walking the table and its overflow.
+        leaks = {l["frames"][0]["function"]: 0 for l in r.report["leaks"]}
+        for l in r.report["leaks"]:
+            leaks[l["frames"][0]["function"]] += l["count"]
+        self.assertEqual(leaks["grow_some"], n // 4)
+        self.assertEqual(leaks["keep_many"], n // 4 + 1)  # and the array of pointers
+        self.assertEqual(r.report["totals"]["peak_inuse_bytes"], n * 24 + n * 8)
+
+
 class LaunchedCommand(unittest.TestCase):
     """memtrace -- CMD: everything from exec to exit."""
 
