@@ -50,9 +50,15 @@ struct frames_walk {
 	__u64 *buf;        /* FRAMES_CHUNK bytes of scratch */
 	__u64 base, len;   /* user address and valid bytes of buf */
 	__u64 fp;
-	__u64 h;
+	__u64 h, check;
 	__u32 n;
 };
+
+static __always_inline __u64 frames_check_mix(__u64 h, __u64 v)
+{
+	h = (h + v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
 
 static __always_inline __u64 frames_mix(__u64 h, __u64 v)
 {
@@ -105,6 +111,7 @@ static long frames_walk_step(__u32 i, struct frames_walk *w)
 		return 1;
 	w->frames[i + 1] = ret;
 	w->h = frames_mix(w->h, ret);
+	w->check = frames_check_mix(w->check, ret);
 	w->n = i + 2;
 	/* Frames live at rising addresses: anything else is not a frame chain. */
 	if (next <= w->fp)
@@ -116,17 +123,20 @@ static long frames_walk_step(__u32 i, struct frames_walk *w)
 /*
  * Walk from (ip, fp) into frames[]; returns the frame count (at least 1)
  * and sets *key to the stack's key, never MT_UNKNOWN_STACK, which is
- * reserved.
+ * reserved, and *check to a second hash of the frames.
  */
-static __always_inline __u32 frames_walk(__u64 *frames, __u64 *buf, __u64 ip, __u64 fp, __u64 *key)
+static __always_inline __u32 frames_walk(__u64 *frames, __u64 *buf, __u64 ip, __u64 fp, __u64 *key,
+					 __u64 *check)
 {
 	struct frames_walk w = { .frames = frames, .buf = buf, .fp = fp, .n = 1 };
 
 	frames[0] = ip;
 	w.h = frames_mix(0xcbf29ce484222325ULL, ip);
+	w.check = frames_check_mix(0x243f6a8885a308d3ULL, ip);
 	bpf_loop(MT_MAX_FRAMES, frames_walk_step, &w, 0);
 	w.h = frames_mix(w.h, w.n);
 	*key = w.h == MT_UNKNOWN_STACK ? 1 : w.h;
+	*check = w.check;
 	return w.n;
 }
 

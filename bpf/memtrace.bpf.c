@@ -204,9 +204,9 @@ static __always_inline void account_free(const struct mt_block *b)
 	__sync_fetch_and_sub(&counters.inuse_bytes, b->size);
 }
 
-static __always_inline bool same_frames(struct mt_site_value *a, struct mt_site_value *b, __u32 n)
+static __always_inline bool same_frames(const struct mt_site_value *a, const struct mt_site_value *b)
 {
-	return a->nframes == n && frames_equal(a->frames, b->frames, n);
+	return a->nframes == b->nframes && a->check == b->check;
 }
 
 /* The site key for the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
@@ -226,22 +226,22 @@ static __always_inline __u64 current_site(struct pt_regs *ctx, struct mt_site_va
 	sc = &ws->site;
 	/* At the return probe ip is the return address into the caller, so
 	 * frames[0] is the function that called the allocator. */
-	n = frames_walk(sc->frames, ws->buf, PT_REGS_IP(ctx), PT_REGS_FP(ctx), &h);
+	n = frames_walk(sc->frames, ws->buf, PT_REGS_IP(ctx), PT_REGS_FP(ctx), &h, &sc->check);
+	sc->nframes = n;
 	site = bpf_map_lookup_elem(&sites, &h);
 	if (site) {
-		if (same_frames(site, sc, n)) {
+		if (same_frames(site, sc)) {
 			*out = site;
 			return h;
 		}
 		__sync_fetch_and_add(&counters.stack_collide, 1);
 		return MT_UNKNOWN_STACK;
 	}
-	sc->nframes = n;
 	sc->alloc_count = sc->alloc_bytes = sc->free_count = sc->free_bytes = 0;
 	err = bpf_map_update_elem(&sites, &h, sc, BPF_NOEXIST);
 	if (err == -17 /* EEXIST: another CPU inserted it */) {
 		site = bpf_map_lookup_elem(&sites, &h);
-		if (site && same_frames(site, sc, n))
+		if (site && same_frames(site, sc))
 			return h;
 		__sync_fetch_and_add(&counters.stack_collide, 1);
 		return MT_UNKNOWN_STACK;

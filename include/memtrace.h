@@ -80,8 +80,10 @@ static inline mt_u32 mt_block_bucket_of(mt_u64 ptr)
 
 /*
  * One allocation site: counters plus the full user stack.  Keyed by a 64-bit
- * hash of the frames; the frames are compared on every hit so a hash
- * collision is detected (and counted) instead of charging the wrong stack.
+ * hash of the frames; a second, independent 64-bit hash (`check`) and the
+ * frame count are compared on every hit, so a collision of the key is
+ * detected (and counted) instead of charging the wrong stack, at the cost
+ * of two compares instead of a walk over the frames.
  * MT_UNKNOWN_STACK is the site of allocations whose stack could not be kept.
  */
 struct mt_site_value {
@@ -89,6 +91,7 @@ struct mt_site_value {
 	mt_u64 free_count, free_bytes;
 	mt_u32 nframes;
 	mt_u32 pad;
+	mt_u64 check;
 	mt_u64 frames[MT_MAX_FRAMES]; /* frames[0] = return address into the caller */
 };
 
@@ -151,7 +154,7 @@ enum alloc_kind {
 _Static_assert(sizeof(struct mt_inflight) == 64, "mt_inflight layout");
 _Static_assert(sizeof(struct mt_block) == 32, "mt_block layout");
 _Static_assert(sizeof(struct mt_block_bucket) == 32 * MT_BLOCK_WAYS, "mt_block_bucket layout");
-_Static_assert(sizeof(struct mt_site_value) == 40 + 8 * MT_MAX_FRAMES, "mt_site_value layout");
+_Static_assert(sizeof(struct mt_site_value) == 48 + 8 * MT_MAX_FRAMES, "mt_site_value layout");
 _Static_assert(sizeof(struct mt_counters) == 80, "mt_counters layout");
 _Static_assert(sizeof(struct mt_event) == 16, "mt_event layout");
 
