@@ -38,16 +38,19 @@ static long frames_same_step(__u32 i, struct frames_ctx *c)
 
 /*
  * Frame-pointer walk of a user stack.  A bpf_probe_read_user costs ~65 ns
- * whatever its size up to a few hundred bytes (~95 ns for 512), and most
- * call chains keep their frames within a few hundred bytes of each other,
- * so the stack is read in chunks and several frames come from one read.
- * The key is hashed as the frames come in, saving a second pass.
+ * plus ~0.06 ns a byte here, and frames sit next to each other, so the
+ * stack is read in chunks and several frames come from one read.  The
+ * first chunk is small, for shallow stacks (a short read is cheaper); the
+ * later ones large, for deep stacks (fewer reads).  The key is hashed as
+ * the frames come in, saving a second pass.
  */
-#define FRAMES_CHUNK 512
+#define FRAMES_FIRST_CHUNK 256
+#define FRAMES_CHUNK 1024
 
 struct frames_walk {
 	__u64 *frames;     /* frames[0] is set by the caller */
 	__u64 *buf;        /* FRAMES_CHUNK bytes of scratch */
+	__u64 chunk;       /* size of the next read */
 	__u64 base, len;   /* user address and valid bytes of buf */
 	__u64 fp;
 	__u64 h, check;
@@ -69,9 +72,12 @@ static __always_inline __u64 frames_mix(__u64 h, __u64 v)
 /* Refill buf at w->fp; false when the stack there cannot be read. */
 static __always_inline bool frames_refill(struct frames_walk *w)
 {
-	__u64 len = FRAMES_CHUNK;
+	__u64 len = w->chunk;
 
-	if (bpf_probe_read_user(w->buf, FRAMES_CHUNK, (void *)w->fp)) {
+	if (len > FRAMES_CHUNK)
+		len = FRAMES_CHUNK;
+	w->chunk = FRAMES_CHUNK;
+	if (bpf_probe_read_user(w->buf, len, (void *)w->fp)) {
 		/* The chunk runs past the end of the stack mapping: the rest of
 		 * the frame's page is mapped if the frame is. */
 		len = 4096 - (w->fp & 4095);
@@ -128,7 +134,7 @@ static long frames_walk_step(__u32 i, struct frames_walk *w)
 static __always_inline __u32 frames_walk(__u64 *frames, __u64 *buf, __u64 ip, __u64 fp, __u64 *key,
 					 __u64 *check)
 {
-	struct frames_walk w = { .frames = frames, .buf = buf, .fp = fp, .n = 1 };
+	struct frames_walk w = { .frames = frames, .buf = buf, .chunk = FRAMES_FIRST_CHUNK, .fp = fp, .n = 1 };
 
 	frames[0] = ip;
 	w.h = frames_mix(0xcbf29ce484222325ULL, ip);

@@ -417,8 +417,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	__u64 ptr = ret, size, old_ptr;
 	__u32 kind;
 
-	if (!is_target())
-		return 0;
+	/* No is_target(): only the target's entries create call state. */
 	st = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	/* Only the return of the outermost call: its sp is entry sp + 8. */
 	if (!st || !st->sp || PT_REGS_SP(ctx) != st->sp + 8)
