@@ -8,6 +8,8 @@
 #ifndef MEMTRACE_FRAMES_BPF_H
 #define MEMTRACE_FRAMES_BPF_H
 
+#define FRAMES_HASH_BASIS 0xcbf29ce484222325ULL
+
 struct frames_ctx {
 	__u64 *a;
 	const __u64 *b;
@@ -16,12 +18,23 @@ struct frames_ctx {
 	bool same;
 };
 
+static __always_inline __u64 frames_mix(__u64 h, __u64 v)
+{
+	h = (h ^ v) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static __always_inline __u64 frames_check_mix(__u64 h, __u64 v)
+{
+	h = (h + v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
 static long frames_hash_step(__u32 i, struct frames_ctx *c)
 {
 	if (i >= MT_MAX_FRAMES)
 		return 1;
-	c->h = (c->h ^ c->a[i]) * 0x100000001b3ULL;
-	c->h ^= c->h >> 29;
+	c->h = frames_mix(c->h, c->a[i]);
 	return 0;
 }
 
@@ -57,17 +70,7 @@ struct frames_walk {
 	__u32 n;
 };
 
-static __always_inline __u64 frames_check_mix(__u64 h, __u64 v)
-{
-	h = (h + v) * 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 32);
-}
 
-static __always_inline __u64 frames_mix(__u64 h, __u64 v)
-{
-	h = (h ^ v) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
-}
 
 /* Refill buf at w->fp; false when the stack there cannot be read. */
 static __always_inline bool frames_refill(struct frames_walk *w)
@@ -137,7 +140,7 @@ static __always_inline __u32 frames_walk(__u64 *frames, __u64 *buf, __u64 ip, __
 	struct frames_walk w = { .frames = frames, .buf = buf, .chunk = FRAMES_FIRST_CHUNK, .fp = fp, .n = 1 };
 
 	frames[0] = ip;
-	w.h = frames_mix(0xcbf29ce484222325ULL, ip);
+	w.h = frames_mix(FRAMES_HASH_BASIS, ip);
 	w.check = frames_check_mix(0x243f6a8885a308d3ULL, ip);
 	bpf_loop(MT_MAX_FRAMES, frames_walk_step, &w, 0);
 	w.h = frames_mix(w.h, w.n);
@@ -146,12 +149,14 @@ static __always_inline __u32 frames_walk(__u64 *frames, __u64 *buf, __u64 ip, __
 	return w.n;
 }
 
-/* A 64-bit key for n frames; never MT_UNKNOWN_STACK, which is reserved. */
+/* A 64-bit key for n frames, the one frames_walk() gives for them; never
+ * MT_UNKNOWN_STACK, which is reserved. */
 static __always_inline __u64 frames_hash(__u64 *frames, __u32 n)
 {
-	struct frames_ctx c = { .a = frames, .h = 0xcbf29ce484222325ULL ^ n };
+	struct frames_ctx c = { .a = frames, .h = FRAMES_HASH_BASIS };
 
 	bpf_loop(n, frames_hash_step, &c, 0);
+	c.h = frames_mix(c.h, n);
 	return c.h == MT_UNKNOWN_STACK ? 1 : c.h;
 }
 

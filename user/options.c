@@ -72,7 +72,7 @@ static const struct argp_option optdefs[] = {
 	  "Keep the whole trace in FILE (compact, versioned); render it later with `memtrace report FILE -o OUT`", 0 },
 	{ "gc", OPT_GC, "auto|off", 0, "Trace GC pauses of refgc, Go, HotSpot and CPython targets (default auto)", 0 },
 	{ "faults", OPT_FAULTS, NULL, 0,
-	  "Trace page faults and mmap/munmap/brk/madvise per stack (default for -- CMD; ~1.2 us per fault)", 0 },
+	  "Trace page faults and mmap/munmap/brk/madvise per stack (default for -- CMD; ~0.8 us per fault)", 0 },
 	{ "sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
 	  "Sample allocations, one per N bytes on average (Poisson, as tcmalloc and Go do); reports are unbiased estimates. Default: every allocation", 0 },
 	{ "follow", OPT_FOLLOW, NULL, 0,
@@ -276,7 +276,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "give -p PID or -- COMMAND");
 		if (o->pid && o->argv)
 			argp_error(state, "give either -p PID or a command, not both");
-		/* Faults cost ~1.2 us each: on by default only for a command we run. */
+		/* Faults cost ~0.8 us each: on by default only for a command we run. */
 		if (o->faults < 0)
 			o->faults = o->argv != NULL || o->view != VIEW_HEAP;
 		if (!!o->snapshot_every_s != !!o->snapshot_dir)
