@@ -60,18 +60,28 @@ struct {
 	__type(value, struct mt_block);
 } blocks_more SEC(".maps");
 
-/* Not preallocated: a site costs ~1 KiB and most traces have few thousand. */
+/* Stacks, by hash.  Not preallocated: a site costs ~1 KiB and most traces
+ * have few thousand. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MT_MAX_SITES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
-	__type(value, struct mt_site_value);
+	__type(value, struct mt_site_stack);
 } sites SEC(".maps");
+
+/* Counters, by site id: an array lookup is inlined, a hash lookup a call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, MT_MAX_SITES);
+	__type(key, __u32);
+	__type(value, struct mt_site_counts);
+} site_counts SEC(".maps");
 
 /* Too big for the 512-byte BPF stack: the stack is walked into here. */
 struct walk_scratch {
-	struct mt_site_value site;
+	struct mt_site_stack site;
 	__u64 buf[FRAMES_CHUNK / 8];
 };
 
@@ -146,7 +156,7 @@ static __always_inline bool block_take(__u64 ptr, struct mt_block *out)
 				continue;
 			out->ptr = ptr;
 			out->size = s->size;
-			out->stack_hash = s->stack_hash;
+			out->site = s->site;
 			out->alloc_ns = s->alloc_ns;
 			/* Zero marks a way being written, for the collector's reads;
 			 * cleared before the way is given up, never after. */
@@ -179,7 +189,7 @@ static __always_inline bool block_put(const struct mt_block *b)
 			if (s->ptr || __sync_val_compare_and_swap(&s->ptr, 0, b->ptr))
 				continue;
 			s->size = b->size;
-			s->stack_hash = b->stack_hash;
+			s->site = b->site;
 			s->alloc_ns = b->alloc_ns; /* last: the way is complete */
 			return true;
 		}
@@ -193,30 +203,27 @@ static __always_inline bool block_put(const struct mt_block *b)
 /* A block left the heap: charge the free to its site. */
 static __always_inline void account_free(const struct mt_block *b)
 {
-	__u64 key = b->stack_hash;
-	struct mt_site_value *site;
+	__u32 id = b->site;
+	struct mt_site_counts *c = bpf_map_lookup_elem(&site_counts, &id);
 
-	site = bpf_map_lookup_elem(&sites, &key);
-	if (site) {
-		__sync_fetch_and_add(&site->free_count, 1);
-		__sync_fetch_and_add(&site->free_bytes, b->size);
+	if (c) {
+		__sync_fetch_and_add(&c->free_count, 1);
+		__sync_fetch_and_add(&c->free_bytes, b->size);
 	}
 	__sync_fetch_and_sub(&counters.inuse_bytes, b->size);
 }
 
-static __always_inline bool same_frames(const struct mt_site_value *a, const struct mt_site_value *b)
+static __always_inline bool same_frames(const struct mt_site_stack *a, const struct mt_site_stack *b)
 {
 	return a->nframes == b->nframes && a->check == b->check;
 }
 
-/* The site key for the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
-/* The hit path hands back the site it already looked up (*out): the
- * caller's counters need it, and a second lookup costs a hash walk. */
-static __always_inline __u64 current_site(struct pt_regs *ctx, struct mt_site_value **out)
+/* The site id of the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
+static __always_inline __u32 current_site(struct pt_regs *ctx)
 {
-	struct mt_site_value *sc, *site;
+	struct mt_site_stack *sc, *site;
 	struct walk_scratch *ws;
-	__u32 zero = 0, n;
+	__u32 zero = 0;
 	__u64 h;
 	int err;
 
@@ -226,23 +233,25 @@ static __always_inline __u64 current_site(struct pt_regs *ctx, struct mt_site_va
 	sc = &ws->site;
 	/* At the return probe ip is the return address into the caller, so
 	 * frames[0] is the function that called the allocator. */
-	n = frames_walk(sc->frames, ws->buf, PT_REGS_IP(ctx), PT_REGS_FP(ctx), &h, &sc->check);
-	sc->nframes = n;
+	sc->nframes = frames_walk(sc->frames, ws->buf, PT_REGS_IP(ctx), PT_REGS_FP(ctx), &h, &sc->check);
 	site = bpf_map_lookup_elem(&sites, &h);
 	if (site) {
-		if (same_frames(site, sc)) {
-			*out = site;
-			return h;
-		}
+		if (same_frames(site, sc))
+			return site->id;
 		__sync_fetch_and_add(&counters.stack_collide, 1);
 		return MT_UNKNOWN_STACK;
 	}
-	sc->alloc_count = sc->alloc_bytes = sc->free_count = sc->free_bytes = 0;
+	/* A new stack: the next id.  One lost to a race below stays unused. */
+	sc->id = __sync_fetch_and_add(&counters.sites_used, 1) + 1;
+	if (sc->id >= MT_MAX_SITES) {
+		__sync_fetch_and_add(&counters.stack_full, 1);
+		return MT_UNKNOWN_STACK;
+	}
 	err = bpf_map_update_elem(&sites, &h, sc, BPF_NOEXIST);
 	if (err == -17 /* EEXIST: another CPU inserted it */) {
 		site = bpf_map_lookup_elem(&sites, &h);
 		if (site && same_frames(site, sc))
-			return h;
+			return site->id;
 		__sync_fetch_and_add(&counters.stack_collide, 1);
 		return MT_UNKNOWN_STACK;
 	}
@@ -250,7 +259,7 @@ static __always_inline __u64 current_site(struct pt_regs *ctx, struct mt_site_va
 		__sync_fetch_and_add(&counters.stack_full, 1);
 		return MT_UNKNOWN_STACK;
 	}
-	return h;
+	return sc->id;
 }
 
 /* Whether this allocation is sampled: each byte is with probability 1/N,
@@ -278,16 +287,14 @@ static __always_inline bool sampled(__u64 size)
 static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
 {
 	struct mt_block blk = { .ptr = ptr, .size = size, .alloc_ns = now_ns }, stale;
-	struct mt_site_value *site;
+	struct mt_site_counts *c;
 	__u64 inuse;
 
-	site = NULL;
-	blk.stack_hash = current_site(ctx, &site);
-	if (!site)
-		site = bpf_map_lookup_elem(&sites, &blk.stack_hash);
-	if (site) {
-		__sync_fetch_and_add(&site->alloc_count, 1);
-		__sync_fetch_and_add(&site->alloc_bytes, size);
+	blk.site = current_site(ctx);
+	c = bpf_map_lookup_elem(&site_counts, &blk.site);
+	if (c) {
+		__sync_fetch_and_add(&c->alloc_count, 1);
+		__sync_fetch_and_add(&c->alloc_bytes, size);
 	}
 	/* The allocator handed out an address we still hold as live: its
 	 * free was missed, so release the old block before taking the new. */

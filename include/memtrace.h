@@ -37,10 +37,11 @@ enum mt_call_kind {
  */
 /* One live heap block. */
 struct mt_block {
-	mt_u64 ptr;        /* its address; 0 = a free slot of the block table */
+	mt_u64 ptr;      /* its address; 0 = a free slot of the block table */
 	mt_u64 size;
-	mt_u64 stack_hash; /* key of its site in the stacks map */
-	mt_u64 alloc_ns;   /* CLOCK_MONOTONIC at allocation, to the collector's tick */
+	mt_u64 alloc_ns; /* CLOCK_MONOTONIC at allocation, to the collector's tick */
+	mt_u32 site;     /* its site's id: its counters are site_counts[site] */
+	mt_u32 pad;
 };
 
 struct mt_inflight {
@@ -79,22 +80,39 @@ static inline mt_u32 mt_block_bucket_of(mt_u64 ptr)
 }
 
 /*
- * One allocation site: counters plus the full user stack.  Keyed by a 64-bit
- * hash of the frames; a second, independent 64-bit hash (`check`) and the
+ * One allocation site's stack: the `sites` map's value, keyed by a 64-bit
+ * hash of the frames.  A second, independent 64-bit hash (`check`) and the
  * frame count are compared on every hit, so a collision of the key is
  * detected (and counted) instead of charging the wrong stack, at the cost
- * of two compares instead of a walk over the frames.
- * MT_UNKNOWN_STACK is the site of allocations whose stack could not be kept.
+ * of two compares instead of a walk over the frames.  `id` is the site's
+ * index in site_counts, given out in order of first sight; blocks carry
+ * it, so a free finds its counters without a hash lookup.
  */
+struct mt_site_stack {
+	mt_u32 nframes;
+	mt_u32 id;
+	mt_u64 check;
+	mt_u64 frames[MT_MAX_FRAMES]; /* frames[0] = return address into the caller */
+};
+
+/* One site's counters: site_counts[id], an array the collector mmaps.  A
+ * cache line each, so threads busy at different sites do not share one. */
+struct mt_site_counts {
+	mt_u64 alloc_count, alloc_bytes;
+	mt_u64 free_count, free_bytes;
+	mt_u64 pad[4];
+};
+
+/* The collector's copy of one site: its counters and its stack. */
 struct mt_site_value {
 	mt_u64 alloc_count, alloc_bytes;
 	mt_u64 free_count, free_bytes;
 	mt_u32 nframes;
 	mt_u32 pad;
-	mt_u64 check;
-	mt_u64 frames[MT_MAX_FRAMES]; /* frames[0] = return address into the caller */
+	mt_u64 frames[MT_MAX_FRAMES];
 };
 
+/* Stack hash and site id of allocations whose stack could not be kept. */
 #define MT_UNKNOWN_STACK 0ULL
 
 /* Global counters in .bss; the drop counters are shown in every report. */
@@ -109,6 +127,7 @@ struct mt_counters {
 	mt_u64 events_lost;   /* ring buffer full */
 	mt_u64 dl_stops;      /* stops requested from the dynamic-linker hook */
 	mt_u64 blocks_more;   /* live blocks in the overflow map (their bucket was full) */
+	mt_u64 sites_used;    /* site ids given out (0, the unknown site, is not) */
 };
 
 /* Records on the ring buffer; each starts with its type. */
@@ -154,8 +173,9 @@ enum alloc_kind {
 _Static_assert(sizeof(struct mt_inflight) == 64, "mt_inflight layout");
 _Static_assert(sizeof(struct mt_block) == 32, "mt_block layout");
 _Static_assert(sizeof(struct mt_block_bucket) == 32 * MT_BLOCK_WAYS, "mt_block_bucket layout");
-_Static_assert(sizeof(struct mt_site_value) == 48 + 8 * MT_MAX_FRAMES, "mt_site_value layout");
-_Static_assert(sizeof(struct mt_counters) == 80, "mt_counters layout");
+_Static_assert(sizeof(struct mt_site_stack) == 16 + 8 * MT_MAX_FRAMES, "mt_site_stack layout");
+_Static_assert(sizeof(struct mt_site_counts) == 64, "mt_site_counts layout");
+_Static_assert(sizeof(struct mt_counters) == 88, "mt_counters layout");
 _Static_assert(sizeof(struct mt_event) == 16, "mt_event layout");
 
 #endif

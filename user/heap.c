@@ -45,14 +45,29 @@ static void unbias_site(struct mt_site_value *v, uint64_t sample_bytes)
 	v->free_bytes = ab - ib;
 }
 
+/* A site's counters, read in place from the mmap'd site_counts. */
+static void counts_into(const volatile struct mt_site_counts *c, struct mt_site_value *v)
+{
+	v->alloc_count = c->alloc_count;
+	v->alloc_bytes = c->alloc_bytes;
+	v->free_count = c->free_count;
+	v->free_bytes = c->free_bytes;
+}
+
 int snapshot_read(struct memtrace_bpf *skel, struct heap_snapshot *out)
 {
+	size_t len = (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts);
 	int fd = bpf_map__fd(skel->maps.sites);
+	const struct mt_site_counts *counts;
 	__u64 key, next, *prev = NULL;
+	struct mt_site_stack st;
 	size_t cap = 0;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
+	counts = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.site_counts), 0);
+	if (counts == MAP_FAILED)
+		return -errno;
 	/* .bss is mmap'd: one copy so the counters are read at one instant. */
 	out->counters = skel->bss->counters;
 	out->sample_bytes = skel->rodata->sample_bytes;
@@ -72,16 +87,20 @@ int snapshot_read(struct memtrace_bpf *skel, struct heap_snapshot *out)
 			out->sites = v;
 			cap = ncap;
 		}
-		rs = &out->sites[out->nsites];
-		if (bpf_map_lookup_elem(fd, &key, &rs->v))
+		if (bpf_map_lookup_elem(fd, &key, &st) || st.id >= MT_MAX_SITES)
 			continue; /* deleted meanwhile */
-		rs->key = key;
+		rs = &out->sites[out->nsites];
+		rs->key = st.id;
+		counts_into(&counts[st.id], &rs->v);
+		rs->v.nframes = st.nframes;
+		memcpy(rs->v.frames, st.frames, sizeof(st.frames));
 		unbias_site(&rs->v, out->sample_bytes);
 		out->nsites++;
 		out->alloc_count += rs->v.alloc_count;
 		out->alloc_bytes += rs->v.alloc_bytes;
 		out->inuse_count += rs->v.alloc_count - rs->v.free_count;
 	}
+	munmap((void *)counts, len);
 	if (err)
 		snapshot_free(out);
 	return err;
@@ -147,7 +166,7 @@ static int recs_push(struct block_recs *r, const struct mt_block *b)
 		r->v = v;
 		r->cap = ncap;
 	}
-	r->v[r->n++] = (struct block_rec){ b->stack_hash, b->size, b->alloc_ns };
+	r->v[r->n++] = (struct block_rec){ b->site, b->size, b->alloc_ns };
 	return 0;
 }
 

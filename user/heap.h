@@ -16,7 +16,7 @@ struct memtrace_bpf;
 struct symbolizer;
 
 struct raw_site {
-	uint64_t key;
+	uint64_t key; /* the site's id (mt_site_stack.id) */
 	struct mt_site_value v;
 };
 

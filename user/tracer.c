@@ -17,7 +17,7 @@
 
 int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose)
 {
-	struct mt_site_value unknown = {};
+	struct mt_site_stack unknown = { .id = MT_UNKNOWN_STACK };
 	__u64 key = MT_UNKNOWN_STACK;
 	struct memtrace_bpf *skel;
 	int err;
