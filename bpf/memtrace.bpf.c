@@ -150,18 +150,18 @@ static __always_inline bool block_take(__u64 ptr, struct mt_block *out)
 	if (bk) {
 #pragma unroll
 		for (int w = 0; w < MT_BLOCK_WAYS; w++) {
-			struct mt_block *s = &bk->way[w];
+			struct mt_block_data *d = &bk->data[w];
 
-			if (s->ptr != ptr)
+			if (bk->ptr[w] != ptr)
 				continue;
 			out->ptr = ptr;
-			out->size = s->size;
-			out->site = s->site;
-			out->alloc_ns = s->alloc_ns;
+			out->size = d->size;
+			out->site = d->site;
+			out->alloc_ns = d->alloc_ns;
 			/* Zero marks a way being written, for the collector's reads;
 			 * cleared before the way is given up, never after. */
-			s->alloc_ns = 0;
-			return __sync_val_compare_and_swap(&s->ptr, ptr, 0) == ptr;
+			d->alloc_ns = 0;
+			return __sync_val_compare_and_swap(&bk->ptr[w], ptr, 0) == ptr;
 		}
 	}
 	if (!counters.blocks_more)
@@ -184,13 +184,13 @@ static __always_inline bool block_put(const struct mt_block *b)
 	if (bk) {
 #pragma unroll
 		for (int w = 0; w < MT_BLOCK_WAYS; w++) {
-			struct mt_block *s = &bk->way[w];
+			struct mt_block_data *d = &bk->data[w];
 
-			if (s->ptr || __sync_val_compare_and_swap(&s->ptr, 0, b->ptr))
+			if (bk->ptr[w] || __sync_val_compare_and_swap(&bk->ptr[w], 0, b->ptr))
 				continue;
-			s->size = b->size;
-			s->site = b->site;
-			s->alloc_ns = b->alloc_ns; /* last: the way is complete */
+			d->size = b->size;
+			d->site = b->site;
+			d->alloc_ns = b->alloc_ns; /* last: the way is complete */
 			return true;
 		}
 	}

@@ -63,14 +63,23 @@ struct mt_inflight {
  * helper call or a lock (a BPF hash map update + delete cost ~165 ns here);
  * no probing, so no tombstones.  A block whose bucket is full goes to the
  * overflow hash map (blocks_more).  The collector reads the table through
- * mmap.
+ * mmap.  A bucket's addresses share one cache line, apart from the rest, so
+ * a scan touches one line and a hit one more.
  */
 #define MT_BLOCK_WAYS 8
 #define MT_BLOCK_BUCKET_BITS 18
 #define MT_BLOCK_BUCKETS (1u << MT_BLOCK_BUCKET_BITS)
 
+struct mt_block_data {
+	mt_u64 size;
+	mt_u64 alloc_ns; /* 0 while the way is being claimed or given up */
+	mt_u32 site;
+	mt_u32 pad;
+};
+
 struct mt_block_bucket {
-	struct mt_block way[MT_BLOCK_WAYS];
+	mt_u64 ptr[MT_BLOCK_WAYS]; /* 0 = a free way */
+	struct mt_block_data data[MT_BLOCK_WAYS];
 };
 
 /* Malloc's addresses are 16-byte aligned and clustered: multiply to spread them. */
@@ -173,6 +182,7 @@ enum alloc_kind {
 _Static_assert(sizeof(struct mt_inflight) == 64, "mt_inflight layout");
 _Static_assert(sizeof(struct mt_block) == 32, "mt_block layout");
 _Static_assert(sizeof(struct mt_block_bucket) == 32 * MT_BLOCK_WAYS, "mt_block_bucket layout");
+_Static_assert(sizeof(struct mt_block_data) == 24, "mt_block_data layout");
 _Static_assert(sizeof(struct mt_site_stack) == 16 + 8 * MT_MAX_FRAMES, "mt_site_stack layout");
 _Static_assert(sizeof(struct mt_site_counts) == 64, "mt_site_counts layout");
 _Static_assert(sizeof(struct mt_counters) == 88, "mt_counters layout");

@@ -185,7 +185,8 @@ static int recs_from_table(struct memtrace_bpf *skel, struct block_recs *r)
 		for (int w = 0; w < MT_BLOCK_WAYS && !err; w++) {
 			/* A copy, since the BPF side writes on; alloc_ns 0 is a way
 			 * being claimed or given up. */
-			struct mt_block b = t[i].way[w];
+			struct mt_block_data d = t[i].data[w];
+			struct mt_block b = { t[i].ptr[w], d.size, d.alloc_ns, d.site, 0 };
 
 			if (b.ptr && b.alloc_ns)
 				err = recs_push(r, &b);
