@@ -53,7 +53,7 @@ struct mt_inflight {
 	 * at return on success, put back on failure.  ptr 0: not tracked. */
 	struct mt_block old;
 	mt_u32 kind;
-	mt_u32 pad;
+	mt_u32 owner;   /* inflight_slot: the thread id it belongs to, 0 = none */
 };
 
 /*

@@ -33,6 +33,8 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_by
 	skel->rodata->target_tgid = (__u32)pid;
 	skel->rodata->stop_on_dl = stop_on_dl;
 	skel->rodata->sample_bytes = sample_bytes;
+	if (getenv("MT_TEST_ONE_INFLIGHT_SLOT"))
+		skel->rodata->inflight_slot_mask = 0;
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.alloc_enter, MT_ATTACH_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.alloc_return, MT_ATTACH_UPROBE_MULTI);

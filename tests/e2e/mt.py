@@ -46,15 +46,17 @@ class Run:
         self.stdout = stdout
 
 
-def run(args, cmd=None, timeout=120, check=True, extra_files=()):
-    """Runs memtrace ARGS [-- CMD] with --json to a temp file."""
+def run(args, cmd=None, timeout=120, check=True, extra_files=(), env=None):
+    """Runs memtrace ARGS [-- CMD] with --json to a temp file; env adds to
+    the environment."""
     tmp = tempfile.mkdtemp(prefix="mt-e2e-")
     try:
         out = os.path.join(tmp, "report.json")
         full = [MEMTRACE, "-q", "--json", out] + list(args)
         if cmd:
             full += ["--"] + list(cmd)
-        proc = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(full, capture_output=True, text=True, timeout=timeout,
+                              env=dict(os.environ, **env) if env else None)
         report = None
         if os.path.exists(out):
             with open(out) as f:

@@ -36,6 +36,31 @@ class ManyLiveBlocks(unittest.TestCase):
         self.assertEqual(r.report["totals"]["peak_inuse_bytes"], n * 24 + n * 8)
 
 
+class CallStateFallback(unittest.TestCase):
+    """Threads whose call-state slot another thread holds keep their state
+    in task-local storage: with one slot for all, the counts are the same."""
+
+    def test_same_counts_with_one_slot(self):
+        mt.require_bpf(self)
+        cmd = [mt.tool("workload_exact"), "4"]
+
+        def by_top(r):
+            out = {}
+            for s in r.report["sites"]:
+                k = s["frames"][0]["function"]
+                v = out.setdefault(k, [0, 0, 0, 0])
+                for i, f in enumerate(("alloc_count", "alloc_bytes", "inuse_count", "inuse_bytes")):
+                    v[i] += s[f]
+            return out
+
+        slots = mt.run([], cmd)
+        one = mt.run([], cmd, env={"MT_TEST_ONE_INFLIGHT_SLOT": "1"})
+        self.assertEqual(one.returncode, 0, one.stderr)
+        self.assertEqual(by_top(one), by_top(slots))
+        self.assertEqual(one.report["totals"], slots.report["totals"])
+        self.assertEqual(by_top(one)["thread_main"][:2], [4 * 1010, 4 * (1000 * 48 + 10 * 4096)])
+
+
 class LaunchedCommand(unittest.TestCase):
     """memtrace -- CMD: everything from exec to exit."""
 
