@@ -74,7 +74,8 @@ struct {
 	__type(value, struct mt_block_bucket);
 } blocks SEC(".maps");
 
-/* Not preallocated: with the table at half load it holds ~1% of blocks. */
+/* Not preallocated: a bucket fills only as the table nears its 2M blocks
+ * (the multiplicative hash spreads the addresses evenly). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MT_MAX_BLOCKS_MORE);
