@@ -52,6 +52,10 @@ WORKLOADS = {
                 op="allocator call (malloc/calloc/realloc/free), service-like mix",
                 note="sizes 16..8192, 10% calloc, 10% realloc, ring of 1024 live blocks; "
                      "~1.53 traps per call (2 per malloc/calloc/realloc, 1 per free)"),
+    "deep": dict(args=["deep", "{n}", "24"], n=200_000, traps=3.0,
+                 op="malloc(64)+free pair, 24 calls deeper (frames of ~128 bytes)",
+                 note="3 traps per pair; the stack walk takes ~28 frames over ~3 KiB of stack, "
+                      "where loop1's takes 3"),
     "pages": dict(args=["pages", "{n}"], n=200_000, traps=0.0,
                   op="fresh anonymous page touched (one minor fault; mmap/munmap per 1024 pages)",
                   note="no allocator calls in the timed loop: floor and --no-faults should sit "

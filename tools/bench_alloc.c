@@ -24,6 +24,10 @@
  *                                  uprobe hits a tracer with an entry probe
  *                                  on each and a return probe on all but
  *                                  free would take
+ *   bench_alloc deep  N DEPTH      the loop's pairs, on the main thread,
+ *                                  under DEPTH more calls of ~128-byte
+ *                                  frames: what a stack walk costs when
+ *                                  the stack is as deep as real code's
  *   bench_alloc pages N            N fresh anonymous pages: mmap a chunk,
  *                                  write one byte per page, munmap; one op =
  *                                  one page (one minor fault, "faults" says
@@ -61,7 +65,7 @@ static uint64_t cpu_ns(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench_alloc loop N [THREADS] | mix N | pages N\n");
+	fprintf(stderr, "usage: bench_alloc loop N [THREADS] | mix N | deep N DEPTH | pages N\n");
 	exit(2);
 }
 
@@ -141,6 +145,46 @@ static int mode_loop(long n, int threads)
 	       threads, n * threads, (unsigned long long)(sum / (uint64_t)threads),
 	       (double)sum / threads / (double)n, (double)cpu / threads / (double)n,
 	       (unsigned long long)wall, 3 * n * threads);
+	return 0;
+}
+
+/* ---- deep: the loop's pairs under a deep call chain ---------------------- */
+
+struct deep_arg {
+	long n;
+	uint64_t ns, cpu;
+};
+
+__attribute__((noinline)) static void deep_frames(int depth, struct deep_arg *a)
+{
+	char pad[96]; /* a frame the size real code's are */
+	uint64_t t0, c0;
+
+	memset(pad, depth, sizeof(pad));
+	if (depth > 0) {
+		deep_frames(depth - 1, a);
+	} else {
+		loop_pairs(a->n / 20 + 1); /* warm-up */
+		c0 = cpu_ns();
+		t0 = now_ns();
+		loop_pairs(a->n);
+		a->ns = now_ns() - t0;
+		a->cpu = cpu_ns() - c0;
+	}
+	/* Uses pad after the call: no tail call, every frame stays. */
+	__asm__ volatile("" : : "r"(pad) : "memory");
+}
+
+static int mode_deep(long n, long depth)
+{
+	struct deep_arg a = { .n = n };
+
+	if (depth > 1000)
+		usage();
+	deep_frames((int)depth, &a);
+	printf("{\"mode\": \"deep\", \"depth\": %ld, \"ops\": %ld, \"ns\": %llu, "
+	       "\"ns_per_op\": %.2f, \"cpu_ns_per_op\": %.2f, \"traps\": %ld}\n",
+	       depth, n, (unsigned long long)a.ns, (double)a.ns / (double)n, (double)a.cpu / (double)n, 3 * n);
 	return 0;
 }
 
@@ -326,6 +370,8 @@ int main(int argc, char **argv)
 		return mode_loop(parse_count(argv[2]), argc > 3 ? (int)parse_count(argv[3]) : 1);
 	if (!strcmp(argv[1], "mix"))
 		return mode_mix(parse_count(argv[2]));
+	if (!strcmp(argv[1], "deep") && argc > 3)
+		return mode_deep(parse_count(argv[2]), parse_count(argv[3]));
 	if (!strcmp(argv[1], "pages"))
 		return mode_pages(parse_count(argv[2]));
 	usage();
