@@ -282,6 +282,19 @@ def summarize(runs, configs, wls):
                 row["overhead_min"] = row["min"] - bare
                 row["overhead_max"] = row["max"] - bare
         floor = rows.get("floor", {}).get("overhead")
+        # Paired: each round's overhead over that round's floor overhead, then the
+        # median. The configs of one round run back to back, so a slow drift of
+        # the host's load cancels out, where the median of each column does not.
+        by_round = {}
+        for r in runs:
+            if r["workload"] == wl and r.get("ok"):
+                by_round.setdefault(r["round"], {})[r["config"]] = r["ns_per_op"]
+        for name, row in rows.items():
+            paired = [ratio(rd[name] - rd["bare"], rd["floor"] - rd["bare"])
+                      for rd in by_round.values() if {name, "bare", "floor"} <= rd.keys()]
+            paired = [x for x in paired if x is not None]
+            if paired and name not in ("bare", "floor") and wl != "pages":
+                row["ratio_to_floor_paired"] = statistics.median(paired)
         peers = [k for k, c in configs.items() if c.get("peer") and "overhead" in rows.get(k, {})]
         for name, row in rows.items():
             if name == "bare" or "overhead" not in row:
@@ -308,6 +321,8 @@ def markdown(meta, summary, args):
            "- ns/op is timed by the workload itself around its loop (after a warm-up): "
            "tracer start-up/tear-down are excluded",
            "- overhead = median ns/op − median bare ns/op; ×floor = overhead / floor overhead; "
+           "×floor paired = median over rounds of that round's overhead / that round's floor "
+           "overhead (robust to the host's load drifting between rounds); "
            "peer ÷ this = that peer's overhead / this row's overhead (all from wall-clock ns/op)",
            "- CPU ns/op: the timed thread's own CPU time (user+system, traps included) per op, "
            "a cross-check that holds when other work shares the CPUs",
@@ -323,7 +338,7 @@ def markdown(meta, summary, args):
         out.append("")
         head = ["config", "N", "ns/op median", "min..max", "overhead ns/op"]
         if wl != "pages":
-            head += ["overhead ns/trap", "×floor"]
+            head += ["overhead ns/trap", "×floor", "×floor paired"]
         else:
             head += ["faults/op"]
         head += ["%s ÷ this" % p for p in peers]
@@ -341,7 +356,8 @@ def markdown(meta, summary, args):
                      "—" if name == "bare" else fmt(row.get("overhead"))]
             if wl != "pages":
                 cells += ["—" if name == "bare" else fmt(row.get("overhead_per_trap")),
-                          "—" if name == "bare" else fmt(row.get("ratio_to_floor"), 2)]
+                          "—" if name == "bare" else fmt(row.get("ratio_to_floor"), 2),
+                          fmt(row.get("ratio_to_floor_paired"), 2) if "ratio_to_floor_paired" in row else "—"]
             else:
                 cells += [fmt(row.get("faults_per_op"), 2)]
             for p in peers:
