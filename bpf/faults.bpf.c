@@ -103,10 +103,10 @@ static __always_inline __u64 page_align(__u64 len)
 	return (len + MT_PAGE_SIZE - 1) & ~(MT_PAGE_SIZE - 1);
 }
 
-static __always_inline bool same_frames(struct mt_fault_site_value *a, const struct mt_fault_site_value *b,
-					__u32 n)
+/* Same stack: the frame count and the check hash (see mt_site_stack). */
+static __always_inline bool same_frames(const struct mt_fault_site_value *a, const struct mt_fault_site_value *b)
 {
-	return a->nframes == n && frames_equal(a->frames, b->frames, n);
+	return a->nframes == b->nframes && a->check == b->check;
 }
 
 /* frames[k] = frames[k - 1] for k from n down to 2 (index i counts down). */
@@ -189,7 +189,7 @@ static __always_inline struct mt_fault_site_value *current_site(bool fixup)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct mt_fault_site_value *sc, *site;
-	__u64 h, check, unknown = MT_UNKNOWN_STACK;
+	__u64 h, unknown = MT_UNKNOWN_STACK;
 	struct fault_scratch *fs;
 	__u32 zero = 0, n;
 	int err;
@@ -201,25 +201,25 @@ static __always_inline struct mt_fault_site_value *current_site(bool fixup)
 	/* From the user registers of the fault or syscall: frames[0] is the
 	 * instruction itself, not a return address.  The heap tracer's walk,
 	 * not bpf_get_stack(), whose walk costs ~800 ns here. */
-	n = frames_walk(sc->frames, fs->buf, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, bp), &h, &check);
+	n = frames_walk(sc->frames, fs->buf, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, bp), &h, &sc->check);
 	if (fixup && leaf_fixup(sc, &n))
-		h = frames_hash(sc->frames, n);
+		h = frames_hash(sc->frames, n, &sc->check);
+	sc->nframes = n;
 	site = bpf_map_lookup_elem(&fsites, &h);
 	if (site) {
-		if (same_frames(site, sc, n))
+		if (same_frames(site, sc))
 			return site;
 		__sync_fetch_and_add(&fcounters.stack_collide, 1);
 		return bpf_map_lookup_elem(&fsites, &unknown);
 	}
 	__builtin_memset(sc, 0, offsetof(struct mt_fault_site_value, nframes));
-	sc->nframes = n;
 	err = bpf_map_update_elem(&fsites, &h, sc, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: another CPU inserted it */) {
 		__sync_fetch_and_add(&fcounters.stack_full, 1);
 		return bpf_map_lookup_elem(&fsites, &unknown);
 	}
 	site = bpf_map_lookup_elem(&fsites, &h);
-	if (site && same_frames(site, sc, n))
+	if (site && same_frames(site, sc))
 		return site;
 	__sync_fetch_and_add(&fcounters.stack_collide, 1);
 	return bpf_map_lookup_elem(&fsites, &unknown);

@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * Hashing and comparing user stacks, shared by the BPF objects that keep
- * stacks (heap sites, fault sites).  Through bpf_loop(): its callback is
- * verified once, where a 127-step loop is walked step by step by the
- * verifier (~0.15-0.3 s of load time for every program that inlines it).
+ * Walking and hashing user stacks, shared by the BPF objects that keep
+ * stacks (heap sites, fault sites).  Loops over frames run through
+ * bpf_loop() past the walk's first few frames: its callback is verified
+ * once, where a 127-step loop is walked step by step by the verifier
+ * (~0.15-0.3 s of load time for every program that inlines it).
  */
 #ifndef MEMTRACE_FRAMES_BPF_H
 #define MEMTRACE_FRAMES_BPF_H
 
 #define FRAMES_HASH_BASIS 0xcbf29ce484222325ULL
+#define FRAMES_CHECK_BASIS 0x243f6a8885a308d3ULL
 
 struct frames_ctx {
 	__u64 *a;
-	const __u64 *b;
-	__u64 h;
+	__u64 h, check;
 	__u32 n;
-	bool same;
 };
 
 static __always_inline __u64 frames_mix(__u64 h, __u64 v)
@@ -35,17 +35,7 @@ static long frames_hash_step(__u32 i, struct frames_ctx *c)
 	if (i >= MT_MAX_FRAMES)
 		return 1;
 	c->h = frames_mix(c->h, c->a[i]);
-	return 0;
-}
-
-static long frames_same_step(__u32 i, struct frames_ctx *c)
-{
-	if (i >= MT_MAX_FRAMES)
-		return 1;
-	if (c->a[i] != c->b[i]) {
-		c->same = false;
-		return 1;
-	}
+	c->check = frames_check_mix(c->check, c->a[i]);
 	return 0;
 }
 
@@ -158,7 +148,7 @@ static __always_inline __u32 frames_walk(__u64 *frames, __u64 *buf, __u64 ip, __
 
 	frames[0] = ip;
 	w.h = frames_mix(FRAMES_HASH_BASIS, ip);
-	w.check = frames_check_mix(0x243f6a8885a308d3ULL, ip);
+	w.check = frames_check_mix(FRAMES_CHECK_BASIS, ip);
 #pragma unroll
 	for (int k = 0; k < FRAMES_INLINE; k++)
 		if (frames_walk_at(k, &w))
@@ -171,24 +161,16 @@ done:
 	return w.n;
 }
 
-/* A 64-bit key for n frames, the one frames_walk() gives for them; never
- * MT_UNKNOWN_STACK, which is reserved. */
-static __always_inline __u64 frames_hash(__u64 *frames, __u32 n)
+/* The key and check hash frames_walk() gives for these n frames; the key
+ * is never MT_UNKNOWN_STACK, which is reserved. */
+static __always_inline __u64 frames_hash(__u64 *frames, __u32 n, __u64 *check)
 {
-	struct frames_ctx c = { .a = frames, .h = FRAMES_HASH_BASIS };
+	struct frames_ctx c = { .a = frames, .h = FRAMES_HASH_BASIS, .check = FRAMES_CHECK_BASIS };
 
 	bpf_loop(n, frames_hash_step, &c, 0);
 	c.h = frames_mix(c.h, n);
+	*check = c.check;
 	return c.h == MT_UNKNOWN_STACK ? 1 : c.h;
-}
-
-/* Whether the first n frames of a and b are the same addresses. */
-static __always_inline bool frames_equal(__u64 *a, const __u64 *b, __u32 n)
-{
-	struct frames_ctx c = { .a = a, .b = b, .same = true };
-
-	bpf_loop(n, frames_same_step, &c, 0);
-	return c.same;
 }
 
 #endif

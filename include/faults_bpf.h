@@ -37,6 +37,7 @@ struct mt_fault_site_value {
 	mt_u64 madvise_count, madvise_bytes; /* successful MADV_DONTNEED / MADV_FREE */
 	mt_u32 nframes;
 	mt_u32 pad;
+	mt_u64 check; /* second hash of the frames, as in mt_site_stack */
 	mt_u64 frames[MT_MAX_FRAMES]; /* frames[0] = faulting / syscall instruction */
 };
 
@@ -99,7 +100,7 @@ struct mt_fault_counters {
 #define MT_VM_GROWSDOWN 0x00000100ULL
 #define MT_VM_HUGETLB 0x00400000ULL
 
-_Static_assert(sizeof(struct mt_fault_site_value) == 8 * 19 + 8 + 8 * MT_MAX_FRAMES,
+_Static_assert(sizeof(struct mt_fault_site_value) == 8 * 19 + 16 + 8 * MT_MAX_FRAMES,
 	       "mt_fault_site_value layout");
 _Static_assert(sizeof(struct mt_sys_inflight) == 24, "mt_sys_inflight layout");
 _Static_assert(sizeof(struct mt_vma_cache) == 40, "mt_vma_cache layout");
