@@ -127,9 +127,14 @@ struct mt_counters counters;
  * ages need no finer clock, and bpf_ktime_get_ns costs ~65 ns a call here. */
 volatile __u64 now_ns;
 
+static __always_inline bool is_target_id(__u64 pid_tgid)
+{
+	return !target_tgid || (pid_tgid >> 32) == target_tgid;
+}
+
 static __always_inline bool is_target(void)
 {
-	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+	return is_target_id(bpf_get_current_pid_tgid());
 }
 
 /* Thread tid's call state (see inflight_slot); NULL when it has none and
@@ -156,7 +161,7 @@ static __always_inline struct mt_inflight *enter(struct pt_regs *ctx, __u32 kind
 	__u64 sp = PT_REGS_SP(ctx), id = bpf_get_current_pid_tgid();
 	struct mt_inflight *st;
 
-	if (target_tgid && (id >> 32) != target_tgid)
+	if (!is_target_id(id))
 		return NULL;
 	st = call_state((__u32)id, true);
 	if (!st) {
