@@ -41,7 +41,7 @@ struct {
 /* Too big for the 512-byte BPF stack: the stack is walked into here. */
 struct fault_scratch {
 	struct mt_fault_site_value site;
-	__u64 buf[FRAMES_CHUNK / 8];
+	struct frames_scratch walk;
 };
 
 struct {
@@ -201,7 +201,7 @@ static __always_inline struct mt_fault_site_value *current_site(bool fixup)
 	/* From the user registers of the fault or syscall: frames[0] is the
 	 * instruction itself, not a return address.  The heap tracer's walk,
 	 * not bpf_get_stack(), whose walk costs ~800 ns here. */
-	n = frames_walk(sc->frames, fs->buf, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, bp), &h, &sc->check);
+	n = frames_walk(sc->frames, &fs->walk, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, bp), &h, &sc->check);
 	if (fixup && leaf_fixup(sc, &n))
 		h = frames_hash(sc->frames, n, &sc->check);
 	sc->nframes = n;

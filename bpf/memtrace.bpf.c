@@ -103,10 +103,24 @@ struct {
 	__type(value, struct mt_site_counts);
 } site_counts SEC(".maps");
 
+/*
+ * Stacks this CPU saw last, by key: a hit skips the sites lookup, its
+ * hashing and its cache misses on the bucket and the ~1 KiB value (loop1's
+ * return program: ~300 -> ~250 ns).  Sites are never removed, so an entry
+ * stays true for the whole trace.
+ */
+#define SITE_CACHE_SLOTS 64
+
+struct site_cache_entry {
+	__u64 key, check;
+	__u32 nframes, id;
+};
+
 /* Too big for the 512-byte BPF stack: the stack is walked into here. */
 struct walk_scratch {
 	struct mt_site_stack site;
-	__u64 buf[FRAMES_CHUNK / 8];
+	struct frames_scratch walk;
+	struct site_cache_entry cache[SITE_CACHE_SLOTS];
 };
 
 struct {
@@ -264,22 +278,13 @@ static __always_inline bool same_frames(const struct mt_site_stack *a, const str
 	return a->nframes == b->nframes && a->check == b->check;
 }
 
-/* The site id of the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
-static __always_inline __u32 current_site(struct pt_regs *ctx)
+/* The id of the site sc, whose key is h, from the sites map, adding it
+ * if it is new; MT_UNKNOWN_STACK when it can't be kept. */
+static __always_inline __u32 site_id(struct mt_site_stack *sc, __u64 h)
 {
-	struct mt_site_stack *sc, *site;
-	struct walk_scratch *ws;
-	__u32 zero = 0;
-	__u64 h;
+	struct mt_site_stack *site;
 	int err;
 
-	ws = bpf_map_lookup_elem(&scratch, &zero);
-	if (!ws)
-		return MT_UNKNOWN_STACK;
-	sc = &ws->site;
-	/* At the return probe ip is the return address into the caller, so
-	 * frames[0] is the function that called the allocator. */
-	sc->nframes = frames_walk(sc->frames, ws->buf, PT_REGS_IP(ctx), PT_REGS_FP(ctx), &h, &sc->check);
 	site = bpf_map_lookup_elem(&sites, &h);
 	if (site) {
 		if (same_frames(site, sc))
@@ -306,6 +311,40 @@ static __always_inline __u32 current_site(struct pt_regs *ctx)
 		return MT_UNKNOWN_STACK;
 	}
 	return sc->id;
+}
+
+/* The site id of the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
+static __always_inline __u32 current_site(struct pt_regs *ctx)
+{
+	struct site_cache_entry *e;
+	struct mt_site_stack *sc;
+	struct walk_scratch *ws;
+	__u32 zero = 0, id;
+	__u64 h;
+
+	ws = bpf_map_lookup_elem(&scratch, &zero);
+	if (!ws)
+		return MT_UNKNOWN_STACK;
+	sc = &ws->site;
+	/* At the return probe ip is the return address into the caller, so
+	 * frames[0] is the function that called the allocator. */
+	sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_FP(ctx), &h, &sc->check);
+	e = &ws->cache[h & (SITE_CACHE_SLOTS - 1)];
+	if (e->key == h && e->check == sc->check && e->nframes == sc->nframes)
+		return e->id;
+	id = site_id(sc, h);
+	if (id != MT_UNKNOWN_STACK) {
+		/* The key goes last: a program that preempts this one on this
+		 * CPU sees no entry or a whole one. */
+		e->key = 0;
+		barrier();
+		e->check = sc->check;
+		e->nframes = sc->nframes;
+		e->id = id;
+		barrier();
+		e->key = h;
+	}
+	return id;
 }
 
 /* Whether this allocation is sampled: each byte is with probability 1/N,
