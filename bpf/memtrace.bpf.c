@@ -283,6 +283,7 @@ static __always_inline bool same_frames(const struct mt_site_stack *a, const str
 static __always_inline __u32 site_id(struct mt_site_stack *sc, __u64 h)
 {
 	struct mt_site_stack *site;
+	struct mt_site_counts *c;
 	int err;
 
 	site = bpf_map_lookup_elem(&sites, &h);
@@ -310,6 +311,9 @@ static __always_inline __u32 site_id(struct mt_site_stack *sc, __u64 h)
 		__sync_fetch_and_add(&counters.stack_full, 1);
 		return MT_UNKNOWN_STACK;
 	}
+	c = bpf_map_lookup_elem(&site_counts, &sc->id);
+	if (c)
+		c->key = h;
 	return sc->id;
 }
 

@@ -109,7 +109,11 @@ struct mt_site_stack {
 struct mt_site_counts {
 	mt_u64 alloc_count, alloc_bytes;
 	mt_u64 free_count, free_bytes;
-	mt_u64 pad[4];
+	/* The site's key in the sites map, set once the stack is there, so
+	 * the collector fetches each new stack once, by id, instead of
+	 * walking the whole map at every read; 0 before. */
+	mt_u64 key;
+	mt_u64 pad[3];
 };
 
 /* The collector's copy of one site: its counters and its stack. */

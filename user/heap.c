@@ -54,56 +54,119 @@ static void counts_into(const volatile struct mt_site_counts *c, struct mt_site_
 	v->free_bytes = c->free_bytes;
 }
 
-int snapshot_read(struct memtrace_bpf *skel, struct heap_snapshot *out)
+int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel)
 {
-	size_t len = (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts);
-	int fd = bpf_map__fd(skel->maps.sites);
-	const struct mt_site_counts *counts;
-	__u64 key, next, *prev = NULL;
-	struct mt_site_stack st;
-	size_t cap = 0;
-	int err = 0;
+	size_t clen = (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts);
+	size_t blen = (size_t)MT_BLOCK_BUCKETS * sizeof(struct mt_block_bucket);
+	void *c, *b;
+
+	memset(m, 0, sizeof(*m));
+	c = mmap(NULL, clen, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.site_counts), 0);
+	if (c == MAP_FAILED)
+		return -errno;
+	b = mmap(NULL, blen, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.blocks), 0);
+	if (b == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(c, clen);
+		return err;
+	}
+	m->counts = c;
+	m->blocks = b;
+	m->counters = &skel->bss->counters;
+	m->sites_fd = bpf_map__fd(skel->maps.sites);
+	m->blocks_more_fd = bpf_map__fd(skel->maps.blocks_more);
+	m->sample_bytes = skel->rodata->sample_bytes;
+	return 0;
+}
+
+void heap_maps_close(struct heap_maps *m)
+{
+	if (m->counts)
+		munmap((void *)m->counts, (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts));
+	if (m->blocks)
+		munmap((void *)m->blocks, (size_t)MT_BLOCK_BUCKETS * sizeof(struct mt_block_bucket));
+	for (uint32_t i = 0; i < m->ncap; i++)
+		free(m->stacks[i].frames);
+	free(m->stacks);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Fetches the stacks of ids [1, used) not fetched yet whose key the BPF
+ * side has published.  An id lost to a race on the BPF side (two CPUs
+ * adding one stack) never gets a key and stays empty.
+ */
+static int stacks_fetch(struct heap_maps *m, uint32_t used)
+{
+	if (used > m->ncap) {
+		struct heap_stack *v = realloc(m->stacks, (size_t)used * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		memset(v + m->ncap, 0, (size_t)(used - m->ncap) * sizeof(*v));
+		m->stacks = v;
+		m->ncap = used;
+	}
+	for (uint32_t id = 1; id < used; id++) {
+		struct heap_stack *hs = &m->stacks[id];
+		__u64 key = m->counts[id].key;
+		struct mt_site_stack st;
+		uint32_t n;
+
+		if (hs->frames || !key)
+			continue;
+		if (bpf_map_lookup_elem(m->sites_fd, &key, &st) || st.id != id)
+			continue; /* not there yet: the next read takes it */
+		n = st.nframes > MT_MAX_FRAMES ? MT_MAX_FRAMES : st.nframes;
+		hs->frames = malloc((n ? n : 1) * sizeof(*hs->frames));
+		if (!hs->frames)
+			return -ENOMEM;
+		memcpy(hs->frames, st.frames, n * sizeof(*hs->frames));
+		hs->nframes = n;
+	}
+	return 0;
+}
+
+static void site_into(struct heap_snapshot *out, uint32_t id, const struct heap_stack *hs,
+		      const volatile struct mt_site_counts *c)
+{
+	struct raw_site *rs = &out->sites[out->nsites++];
+
+	rs->key = id;
+	counts_into(c, &rs->v);
+	rs->v.nframes = hs ? hs->nframes : 0;
+	if (hs)
+		memcpy(rs->v.frames, hs->frames, hs->nframes * sizeof(*hs->frames));
+	unbias_site(&rs->v, out->sample_bytes);
+	out->alloc_count += rs->v.alloc_count;
+	out->alloc_bytes += rs->v.alloc_bytes;
+	out->inuse_count += rs->v.alloc_count - rs->v.free_count;
+}
+
+int snapshot_read(struct heap_maps *m, struct heap_snapshot *out)
+{
+	uint32_t used;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	counts = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.site_counts), 0);
-	if (counts == MAP_FAILED)
-		return -errno;
-	/* .bss is mmap'd: one copy so the counters are read at one instant. */
-	out->counters = skel->bss->counters;
-	out->sample_bytes = skel->rodata->sample_bytes;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct raw_site *rs;
-
-		key = next;
-		prev = &key;
-		if (out->nsites == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			struct raw_site *v = realloc(out->sites, ncap * sizeof(*v));
-
-			if (!v) {
-				err = -ENOMEM;
-				break;
-			}
-			out->sites = v;
-			cap = ncap;
-		}
-		if (bpf_map_lookup_elem(fd, &key, &st) || st.id >= MT_MAX_SITES)
-			continue; /* deleted meanwhile */
-		rs = &out->sites[out->nsites];
-		rs->key = st.id;
-		counts_into(&counts[st.id], &rs->v);
-		rs->v.nframes = st.nframes;
-		memcpy(rs->v.frames, st.frames, sizeof(st.frames));
-		unbias_site(&rs->v, out->sample_bytes);
-		out->nsites++;
-		out->alloc_count += rs->v.alloc_count;
-		out->alloc_bytes += rs->v.alloc_bytes;
-		out->inuse_count += rs->v.alloc_count - rs->v.free_count;
-	}
-	munmap((void *)counts, len);
+	/* One copy, so the counters are read at one instant. */
+	out->counters = *(const struct mt_counters *)m->counters;
+	out->sample_bytes = m->sample_bytes;
+	used = out->counters.sites_used >= MT_MAX_SITES ? MT_MAX_SITES : (uint32_t)out->counters.sites_used + 1;
+	err = stacks_fetch(m, used);
 	if (err)
-		snapshot_free(out);
-	return err;
+		return err;
+	/* malloc, not calloc: each entry is written before it is read. */
+	out->sites = malloc((size_t)used * sizeof(*out->sites));
+	if (!out->sites)
+		return -ENOMEM;
+	/* Id 0, the unknown site, has no stack. */
+	site_into(out, MT_UNKNOWN_STACK, NULL, &m->counts[0]);
+	for (uint32_t id = 1; id < used; id++)
+		if (m->stacks[id].frames)
+			site_into(out, id, &m->stacks[id], &m->counts[id]);
+	return 0;
 }
 
 void snapshot_free(struct heap_snapshot *snap)
@@ -172,15 +235,11 @@ static int recs_push(struct block_recs *r, const struct mt_block *b)
 
 /* The table's ways, read in place: a BPF array is shared memory, and a
  * syscall per block would take seconds for a million of them. */
-static int recs_from_table(struct memtrace_bpf *skel, struct block_recs *r)
+static int recs_from_table(const struct heap_maps *m, struct block_recs *r)
 {
-	size_t len = (size_t)MT_BLOCK_BUCKETS * sizeof(struct mt_block_bucket);
-	const struct mt_block_bucket *t;
+	const volatile struct mt_block_bucket *t = m->blocks;
 	int err = 0;
 
-	t = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.blocks), 0);
-	if (t == MAP_FAILED)
-		return -errno;
 	for (uint32_t i = 0; i < MT_BLOCK_BUCKETS && !err; i++) {
 		for (int w = 0; w < MT_BLOCK_WAYS && !err; w++) {
 			/* A copy, since the BPF side writes on; alloc_ns 0 is a way
@@ -192,13 +251,12 @@ static int recs_from_table(struct memtrace_bpf *skel, struct block_recs *r)
 				err = recs_push(r, &b);
 		}
 	}
-	munmap((void *)t, len);
 	return err;
 }
 
-static int recs_from_overflow(struct memtrace_bpf *skel, struct block_recs *r)
+static int recs_from_overflow(const struct heap_maps *m, struct block_recs *r)
 {
-	int fd = bpf_map__fd(skel->maps.blocks_more);
+	int fd = m->blocks_more_fd;
 	__u64 key, next, *prev = NULL;
 	int err = 0;
 
@@ -213,16 +271,16 @@ static int recs_from_overflow(struct memtrace_bpf *skel, struct block_recs *r)
 	return err;
 }
 
-int blocks_by_site(struct memtrace_bpf *skel, struct site_blocks **out, size_t *nout)
+int blocks_by_site(const struct heap_maps *m, struct site_blocks **out, size_t *nout)
 {
 	struct block_recs r = { 0 };
 	struct site_blocks *v = NULL;
 	size_t nv = 0;
 	int err;
 
-	err = recs_from_table(skel, &r);
+	err = recs_from_table(m, &r);
 	if (!err)
-		err = recs_from_overflow(skel, &r);
+		err = recs_from_overflow(m, &r);
 	if (err)
 		goto out;
 	if (r.n)

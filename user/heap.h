@@ -29,15 +29,42 @@ struct heap_snapshot {
 	uint64_t alloc_count, alloc_bytes;
 };
 
+/* One site's stack, kept from its first read on: a site's stack never
+ * changes, so each is fetched from the sites map once. */
+struct heap_stack {
+	uint32_t nframes;
+	uint64_t *frames; /* NULL until fetched */
+};
+
+/*
+ * The BPF side's heap state as the collector sees it: the counter and
+ * block arrays mapped once for the whole trace, and the stacks fetched so
+ * far, by site id.
+ */
+struct heap_maps {
+	const volatile struct mt_site_counts *counts; /* MT_MAX_SITES, by id */
+	const volatile struct mt_block_bucket *blocks; /* MT_BLOCK_BUCKETS */
+	const volatile struct mt_counters *counters;
+	int sites_fd, blocks_more_fd;
+	uint64_t sample_bytes;
+	struct heap_stack *stacks; /* by id, ncap of them */
+	uint32_t ncap;
+};
+
+/* Maps the loaded object's heap state; heap_maps_close() undoes it. */
+int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel);
+void heap_maps_close(struct heap_maps *m);
+
 /*
  * Go's unbiasing of Poisson byte sampling at mean N bytes: `count` sampled
  * blocks averaging bytes/count stand for count / (1 - e^(-avg/N)) blocks.
  * Scales count and bytes in place; no-op for N == 0.
  */
 void sample_unbias(uint64_t *count, uint64_t *bytes, uint64_t sample_bytes);
-/* Copies the sites map and counters out of the loaded BPF object, with
- * sampled counters scaled to estimates of the whole. */
-int snapshot_read(struct memtrace_bpf *skel, struct heap_snapshot *out);
+/* Copies the sites and counters out of the BPF side, with sampled
+ * counters scaled to estimates of the whole.  Fetches the stacks of the
+ * sites that appeared since the last read, and only those. */
+int snapshot_read(struct heap_maps *m, struct heap_snapshot *out);
 void snapshot_free(struct heap_snapshot *snap);
 
 /*
@@ -59,7 +86,7 @@ struct site_blocks {
 };
 
 /* Walks the live-block table and groups it by site; *out sorted by site. */
-int blocks_by_site(struct memtrace_bpf *skel, struct site_blocks **out, size_t *n);
+int blocks_by_site(const struct heap_maps *m, struct site_blocks **out, size_t *n);
 /* The entry for site in a blocks_by_site() result, or NULL. */
 const struct site_blocks *site_blocks_find(const struct site_blocks *v, size_t n, uint64_t site);
 

@@ -105,7 +105,7 @@ static struct group_sum *group_add(struct group_sum *v, size_t *n, uint64_t grou
 	return v;
 }
 
-static int check_leaks(struct leakwatch *s, struct memtrace_bpf *skel, struct symbolizer *sym,
+static int check_leaks(struct leakwatch *s, const struct heap_maps *heap, struct symbolizer *sym,
 		       const struct heap_snapshot *snap, const struct group_sum *groups, size_t ngroups, uint64_t now)
 {
 	uint64_t min_age = s->min_age_ns;
@@ -118,7 +118,7 @@ static int check_leaks(struct leakwatch *s, struct memtrace_bpf *skel, struct sy
 	if (n <= 0)
 		goto out;
 	/* Ages need the live-block table: walk it only when a site is suspect. */
-	if (blocks_by_site(skel, &blocks, &nblocks))
+	if (blocks_by_site(heap, &blocks, &nblocks))
 		goto out;
 	for (int i = 0; i < n; i++) {
 		const struct group_sum *g = NULL;
@@ -167,7 +167,7 @@ out:
 	return raised;
 }
 
-int leakwatch_sample(struct leakwatch *w, struct memtrace_bpf *skel, struct symbolizer *sym,
+int leakwatch_sample(struct leakwatch *w, const struct heap_maps *heap, struct symbolizer *sym,
 		     const struct heap_snapshot *snap, uint64_t now)
 {
 	struct group_sum *groups = calloc(snap->nsites ? snap->nsites : 1, sizeof(*groups));
@@ -184,7 +184,7 @@ int leakwatch_sample(struct leakwatch *w, struct memtrace_bpf *skel, struct symb
 	}
 	for (size_t i = 0; i < ngroups; i++)
 		leak_observe(w->det, groups[i].group, now, groups[i].bytes, groups[i].count);
-	raised = check_leaks(w, skel, sym, snap, groups, ngroups, now);
+	raised = check_leaks(w, heap, sym, snap, groups, ngroups, now);
 	free(groups);
 	return raised;
 }
@@ -211,14 +211,14 @@ static int cmp_leak(const void *a, const void *b)
 	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
 }
 
-int leakwatch_add_leaks(struct memtrace_bpf *skel, struct symbolizer *sym, const struct heap_snapshot *snap,
+int leakwatch_add_leaks(const struct heap_maps *heap, struct symbolizer *sym, const struct heap_snapshot *snap,
 			uint64_t end_ns, uint64_t min_age, struct mt_profile *p)
 {
 	struct site_blocks *blocks = NULL;
 	size_t nblocks = 0;
 	int err;
 
-	err = blocks_by_site(skel, &blocks, &nblocks);
+	err = blocks_by_site(heap, &blocks, &nblocks);
 	if (err)
 		return err;
 	p->leaks = calloc(nblocks ? nblocks : 1, sizeof(*p->leaks));

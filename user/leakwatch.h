@@ -48,7 +48,7 @@ struct leakwatch {
  */
 int leakwatch_open(struct leakwatch *w, const struct options *o);
 /* One second's sample; returns how many alerts it raised (already delivered). */
-int leakwatch_sample(struct leakwatch *w, struct memtrace_bpf *skel, struct symbolizer *sym,
+int leakwatch_sample(struct leakwatch *w, const struct heap_maps *heap, struct symbolizer *sym,
 		     const struct heap_snapshot *snap, uint64_t now_ns);
 /* Adds the alerts raised so far to p, symbolized through sym. */
 int leakwatch_add_alerts(const struct leakwatch *w, struct mt_profile *p, struct symbolizer *sym);
@@ -56,7 +56,7 @@ int leakwatch_add_alerts(const struct leakwatch *w, struct mt_profile *p, struct
  * Adds p->leaks: blocks still outstanding at end_ns older than min_age_ns,
  * grouped by stack, largest first (min_age_ns 0: every block).
  */
-int leakwatch_add_leaks(struct memtrace_bpf *skel, struct symbolizer *sym, const struct heap_snapshot *snap,
+int leakwatch_add_leaks(const struct heap_maps *heap, struct symbolizer *sym, const struct heap_snapshot *snap,
 			uint64_t end_ns, uint64_t min_age_ns, struct mt_profile *p);
 void leakwatch_close(struct leakwatch *w);
 

@@ -115,7 +115,7 @@ static int build_profile(struct session *s, struct mt_profile *p)
 	int err;
 
 	memset(p, 0, sizeof(*p));
-	err = snapshot_read(s->tracer.skel, &snap);
+	err = snapshot_read(&s->tracer.heap, &snap);
 	if (err)
 		return err;
 	err = profile_build(&snap, s->sym, p);
@@ -412,10 +412,10 @@ static void sample(struct session *s)
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	int raised;
 
-	if (snapshot_read(s->tracer.skel, &snap))
+	if (snapshot_read(&s->tracer.heap, &snap))
 		return;
 	push_sample(s, &snap, now);
-	raised = leakwatch_sample(&s->watch, s->tracer.skel, s->sym, &snap, now);
+	raised = leakwatch_sample(&s->watch, &s->tracer.heap, s->sym, &snap, now);
 	snapshot_free(&snap);
 	/* Each alert keeps its evidence: the whole heap as it was. */
 	for (int i = 0; i < raised && s->opts->alert_dump_dir; i++)
@@ -463,7 +463,7 @@ static int finish(struct session *s)
 	int err, failed = 0;
 
 	s->end_ns = clock_ns(CLOCK_MONOTONIC);
-	err = snapshot_read(s->tracer.skel, &snap);
+	err = snapshot_read(&s->tracer.heap, &snap);
 	if (!err) {
 		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 
@@ -478,7 +478,7 @@ static int finish(struct session *s)
 		p.duration_ns = s->end_ns - s->start_ns;
 		push_sample(s, &snap, s->end_ns);
 		/* A command that exited leaked everything it still held. */
-		err = leakwatch_add_leaks(s->tracer.skel, s->sym, &snap, s->end_ns,
+		err = leakwatch_add_leaks(&s->tracer.heap, s->sym, &snap, s->end_ns,
 					  s->launched && s->exited ? 0 : s->watch.min_age_ns, &p);
 		if (!err && s->faults)
 			err = faults_collect(s->faults, s->sym, &p, &p.faults);

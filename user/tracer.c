@@ -51,6 +51,9 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_by
 		err = -errno;
 		goto fail;
 	}
+	err = heap_maps_open(&t->heap, skel);
+	if (err)
+		goto fail;
 	t->skel = skel;
 	return 0;
 fail:
@@ -234,6 +237,7 @@ void tracer_close(struct tracer *t)
 {
 	tracer_detach_allocator(t);
 	link_close(&t->dl_link);
+	heap_maps_close(&t->heap);
 	if (t->skel)
 		memtrace_bpf__destroy(t->skel);
 	t->skel = NULL;

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "custom.h"
+#include "heap.h"
 #include "resolve.h"
 
 struct memtrace_bpf;
@@ -25,6 +26,7 @@ struct probe_link {
 
 struct tracer {
 	struct memtrace_bpf *skel;
+	struct heap_maps heap;  /* skel's heap state, mapped */
 	pid_t pid;
 	bool multi;             /* kernel has multi-uprobe links */
 	struct allocator alloc; /* currently probed, alloc.path[0] == 0 when none */
