@@ -59,17 +59,15 @@ static long frames_hash_step(__u32 i, struct frames_ctx *c)
 #define FRAMES_BUF 4096
 #define FRAMES_REACH_SLOTS 256
 
-/* Per-CPU scratch of a walk; too big for the 512-byte BPF stack. */
-struct frames_scratch {
-	__u64 buf[FRAMES_BUF / 8];
-	/* Bytes of stack above fp the last walk from a return address read,
-	 * by a hash of that address; 0 = not known. */
-	__u16 reach[FRAMES_REACH_SLOTS];
-};
-
-struct frames_walk {
-	__u64 *frames;     /* frames[0] is set by the caller */
-	__u64 *buf;        /* FRAMES_BUF bytes of scratch */
+/*
+ * Where a walk is.  It lives in the scratch map, not on the BPF stack: a
+ * value loaded from a map is one the verifier does not trace back, so the
+ * walk's steps look alike to it and it prunes them, where on the stack the
+ * read sizes and frame addresses made every path through a step's refills
+ * a state of its own (4 frames a bpf_loop step: ~0.7 s to load the heap
+ * program, ~4 s the fault programs; from the map, a few ms).
+ */
+struct frames_state {
 	__u64 chunk;       /* size of the next read */
 	__u64 base, len;   /* user address and valid bytes of buf */
 	__u64 fp;
@@ -78,45 +76,61 @@ struct frames_walk {
 	__u32 n;
 };
 
-/* Refill buf at w->fp; false when the stack there cannot be read. */
-static __always_inline bool frames_refill(struct frames_walk *w)
+/* Per-CPU scratch of a walk; too big for the 512-byte BPF stack. */
+struct frames_scratch {
+	__u64 buf[FRAMES_BUF / 8];
+	/* Bytes of stack above fp the last walk from a return address read,
+	 * by a hash of that address; 0 = not known. */
+	__u16 reach[FRAMES_REACH_SLOTS];
+	struct frames_state st;
+};
+
+struct frames_walk {
+	__u64 *frames;     /* frames[0] is set by the caller */
+	struct frames_scratch *fs;
+};
+
+/* Refill buf at s->fp; false when the stack there cannot be read. */
+static __always_inline bool frames_refill(struct frames_scratch *fs, struct frames_state *s)
 {
-	__u64 len = w->chunk;
+	__u64 len = s->chunk;
 
 	if (len > FRAMES_BUF)
 		len = FRAMES_BUF;
 	if (len < 16)
 		len = 16;
-	w->chunk = FRAMES_CHUNK;
-	if (bpf_probe_read_user(w->buf, len, (void *)w->fp)) {
+	s->chunk = FRAMES_CHUNK;
+	if (bpf_probe_read_user(fs->buf, len, (void *)s->fp)) {
 		/* The chunk runs past the end of the stack mapping: the rest of
 		 * the frame's page is mapped if the frame is. */
-		len = 4096 - (w->fp & 4095);
+		len = 4096 - (s->fp & 4095);
 		if (len < 16)
 			len = 16;
 		if (len > FRAMES_CHUNK)
 			len = FRAMES_CHUNK;
-		if (bpf_probe_read_user(w->buf, len, (void *)w->fp))
+		if (bpf_probe_read_user(fs->buf, len, (void *)s->fp))
 			return false;
 	}
-	w->base = w->fp;
-	w->len = len;
+	s->base = s->fp;
+	s->len = len;
 	return true;
 }
 
 /* Takes frame i + 1; nonzero to stop. */
 static __always_inline long frames_walk_at(__u32 i, struct frames_walk *w)
 {
-	__u64 off, idx, next, ret;
+	struct frames_scratch *fs = w->fs;
+	struct frames_state *s = &fs->st;
+	__u64 off, idx, next, ret, fp = s->fp;
 
 	barrier_var(i); /* bound i itself, the register indexing below */
-	/* Indexed by the loop counter, not a counter in w, so the verifier
-	 * sees one bounded state instead of one per frame count. */
-	if (i >= MT_MAX_FRAMES - 1 || !w->fp || (w->fp & 7))
+	/* Indexed by the loop counter, not a counter in the state, so the
+	 * verifier sees one bounded state instead of one per frame count. */
+	if (i >= MT_MAX_FRAMES - 1 || !fp || (fp & 7))
 		return 1;
-	off = w->fp - w->base; /* wraps to huge below base */
-	if (!w->len || off + 16 > w->len) {
-		if (!frames_refill(w))
+	off = fp - s->base; /* wraps to huge below base */
+	if (!s->len || off + 16 > s->len) {
+		if (!frames_refill(fs, s))
 			return 1;
 		off = 0;
 	}
@@ -124,19 +138,19 @@ static __always_inline long frames_walk_at(__u32 i, struct frames_walk *w)
 	barrier_var(idx); /* bound idx itself, not off, for the verifier */
 	if (idx >= FRAMES_BUF / 8 - 1)
 		return 1;
-	next = w->buf[idx];
-	ret = w->buf[idx + 1];
-	w->end = w->fp + 16;
+	next = fs->buf[idx];
+	ret = fs->buf[idx + 1];
+	s->end = fp + 16;
 	if (!ret)
 		return 1;
 	w->frames[i + 1] = ret;
-	w->h = frames_mix(w->h, ret);
-	w->check = frames_check_mix(w->check, ret);
-	w->n = i + 2;
+	s->h = frames_mix(s->h, ret);
+	s->check = frames_check_mix(s->check, ret);
+	s->n = i + 2;
 	/* Frames live at rising addresses: anything else is not a frame chain. */
-	if (next <= w->fp)
+	if (next <= fp)
 		return 1;
-	w->fp = next;
+	s->fp = next;
 	return 0;
 }
 
@@ -176,12 +190,19 @@ static __always_inline __u32 frames_walk(__u64 *frames, struct frames_scratch *f
 					 __u64 *key, __u64 *check)
 {
 	__u16 *reach = &fs->reach[(__u32)((ip * 0x9e3779b97f4a7c15ULL) >> 56) & (FRAMES_REACH_SLOTS - 1)];
-	struct frames_walk w = { .frames = frames, .buf = fs->buf, .fp = fp, .end = fp, .n = 1 };
+	struct frames_walk w = { .frames = frames, .fs = fs };
+	struct frames_state *s = &fs->st;
+	__u64 h;
 
-	w.chunk = *reach ? *reach : FRAMES_FIRST_CHUNK;
+	s->chunk = *reach ? *reach : FRAMES_FIRST_CHUNK;
+	s->base = 0;
+	s->len = 0;
+	s->fp = fp;
+	s->end = fp;
+	s->n = 1;
 	frames[0] = ip;
-	w.h = frames_mix(FRAMES_HASH_BASIS, ip);
-	w.check = frames_check_mix(FRAMES_CHECK_BASIS, ip);
+	s->h = frames_mix(FRAMES_HASH_BASIS, ip);
+	s->check = frames_check_mix(FRAMES_CHECK_BASIS, ip);
 #pragma unroll
 	for (int k = 0; k < FRAMES_INLINE; k++)
 		if (frames_walk_at(k, &w))
@@ -189,11 +210,11 @@ static __always_inline __u32 frames_walk(__u64 *frames, struct frames_scratch *f
 	bpf_loop((MT_MAX_FRAMES - FRAMES_INLINE + FRAMES_PER_STEP - 1) / FRAMES_PER_STEP, frames_walk_step, &w, 0);
 done:
 	/* Only a reach one read can take is worth keeping. */
-	*reach = w.end - fp <= FRAMES_BUF ? w.end - fp : 0;
-	w.h = frames_mix(w.h, w.n);
-	*key = w.h == MT_UNKNOWN_STACK ? 1 : w.h;
-	*check = w.check;
-	return w.n;
+	*reach = s->end - fp <= FRAMES_BUF ? s->end - fp : 0;
+	h = frames_mix(s->h, s->n);
+	*key = h == MT_UNKNOWN_STACK ? 1 : h;
+	*check = s->check;
+	return s->n;
 }
 
 /* The key and check hash frames_walk() gives for these n frames; the key

@@ -16,6 +16,7 @@
 #include "linkclose.h"
 #include "log.h"
 #include "symbolize.h"
+#include "verifier_stats.h"
 
 struct faults_tracer {
 	struct faults_bpf *skel;
@@ -169,6 +170,7 @@ int faults_open(struct faults_tracer **out, pid_t pid, unsigned flags, int verbo
 	err = faults_bpf__load(t->skel);
 	if (err)
 		goto fail;
+	verifier_stats_log(t->skel->obj, verbose);
 	/* Events whose stack can't be kept are charged here. */
 	unknown = calloc(1, sizeof(*unknown));
 	if (!unknown) {

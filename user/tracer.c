@@ -14,6 +14,7 @@
 #include "memtrace.skel.h"
 #include "tracer.h"
 #include "uprobe_multi.h"
+#include "verifier_stats.h"
 
 int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose)
 {
@@ -45,6 +46,7 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_by
 	err = memtrace_bpf__load(skel);
 	if (err)
 		goto fail;
+	verifier_stats_log(skel->obj, verbose);
 	skel->bss->now_ns = clock_ns(CLOCK_MONOTONIC);
 	/* Allocations whose stack can't be kept are charged here. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sites), &key, &unknown, BPF_ANY)) {

@@ -61,6 +61,24 @@ class CallStateFallback(unittest.TestCase):
         self.assertEqual(by_top(one)["thread_main"][:2], [4 * 1010, 4 * (1000 * 48 + 10 * 4096)])
 
 
+class VerifierWork(unittest.TestCase):
+    """Every program verifies in a bounded number of instructions.  The
+    stack walk's steps must stay prunable: when they stopped being (walk
+    state on the BPF stack, 4 frames a step) alloc_return took ~0.7 s to
+    load and the fault programs ~4 s; now each verifies in ~3,000."""
+
+    def test_each_program_verifies_quickly(self):
+        mt.require_bpf(self)
+        r = mt.run(["-vv", "--faults"], [mt.tool("workload_exact"), "1"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        counts = {m.group(1): int(m.group(2)) for m in
+                  re.finditer(r"(?m)^memtrace: BPF program (\w+): (\d+) instructions verified$", r.stderr)}
+        for prog in ("alloc_enter", "alloc_return", "page_fault_user", "mmap_exit"):
+            self.assertIn(prog, counts, r.stderr[-3000:])
+        for prog, n in counts.items():
+            self.assertLess(n, 50000, "%s: %d instructions verified" % (prog, n))
+
+
 class LaunchedCommand(unittest.TestCase):
     """memtrace -- CMD: everything from exec to exit."""
 
