@@ -1,5 +1,7 @@
 #!/bin/sh
-# memtrace benchmark entry point (make bench): see tools/bench.py --help.
+# memtrace benchmark entry point (make bench): the probes' cost per call
+# (tools/bench.py --help), then the collector's (tools/bench_collector.py).
 set -e
 cd "$(dirname "$0")/.."
-exec "${PYTHON:-python3}" tools/bench.py "$@"
+"${PYTHON:-python3}" tools/bench.py "$@"
+exec "${PYTHON:-python3}" tools/bench_collector.py
