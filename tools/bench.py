@@ -388,7 +388,7 @@ def markdown(meta, summary, args):
                "(its probes sit at offset 0, memtrace's past the leading single-stepped instructions); "
                "heaptrack takes no trap (LD_PRELOAD). N is scaled per config (bare ×25, heaptrack ×2, "
                "bpftrace ×¼ of the memtrace N; pages: the same N everywhere) so each run lasts "
-               "~0.1–2 s. memtrace --faults spends ~2–3 s starting (before the workload runs, so "
+               "~0.1–2 s. memtrace --faults spends ~0.7 s starting (before the workload runs, so "
                "not in ns/op).")
     out.append("")
     return "\n".join(out)
