@@ -38,6 +38,17 @@ def require_bpf(test):
         raise unittest.SkipTest(why)
 
 
+def tempdir(test, prefix="mt-e2e-"):
+    """A temporary directory, removed when the test is done (given a test
+    class, as in setUpClass: when the class is)."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    if isinstance(test, type):
+        test.addClassCleanup(shutil.rmtree, tmp, True)
+    else:
+        test.addCleanup(shutil.rmtree, tmp, True)
+    return tmp
+
+
 class Run:
     def __init__(self, proc, report, stderr, stdout):
         self.returncode = proc.returncode

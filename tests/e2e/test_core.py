@@ -3,7 +3,6 @@ import os
 import re
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
@@ -229,7 +228,7 @@ class Attach(unittest.TestCase):
         plugin = mt.tool("libmtplugin.so")
         wl = subprocess.Popen([mt.tool("workload_attach"), plugin], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
-        tmp = tempfile.mkdtemp()
+        tmp = mt.tempdir(self)
         try:
             self.assertEqual(wl.stdout.readline().strip(), "ready")
             err_path = os.path.join(tmp, "err")
@@ -269,7 +268,7 @@ class Attach(unittest.TestCase):
 class Stripped(unittest.TestCase):
     def test_stripped_binary_gets_module_offset_frames(self):
         mt.require_bpf(self)
-        tmp = tempfile.mkdtemp()
+        tmp = mt.tempdir(self)
         exe = os.path.join(tmp, "stripped_exact")
         subprocess.run(["strip", "-s", mt.tool("workload_exact"), "-o", exe], check=True)
         r = mt.run([], [exe, "0"])
@@ -293,7 +292,7 @@ class Stopping(unittest.TestCase):
             r = mt.run(["-d", "0.5", "-p", str(wl.pid)])
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(r.report["pid"], wl.pid)
-            tmp = tempfile.mkdtemp()
+            tmp = mt.tempdir(self)
             out = os.path.join(tmp, "r.json")
             err = os.path.join(tmp, "err")
             with open(err, "w") as e:
@@ -315,7 +314,7 @@ class Stopping(unittest.TestCase):
 
         before = our_progs()
         wl = subprocess.Popen([mt.tool("workload_mix"), "100000000"], stdout=subprocess.DEVNULL)
-        tmp = tempfile.mkdtemp()
+        tmp = mt.tempdir(self)
         err = os.path.join(tmp, "err")
         try:
             with open(err, "w") as e:
@@ -384,7 +383,7 @@ class SeveralPids(unittest.TestCase):
         a = subprocess.Popen([mt.tool("workload_service"), "--seconds", "3"], stdout=subprocess.DEVNULL)
         b = subprocess.Popen([mt.tool("workload_service"), "--seconds", "3", "--leak-bytes-per-s", "8192"],
                              stdout=subprocess.DEVNULL)
-        tmp = tempfile.mkdtemp()
+        tmp = mt.tempdir(self)
         try:
             time.sleep(0.3)
             p = subprocess.run([mt.MEMTRACE, "-q", "--json", os.path.join(tmp, "r.json"),
@@ -406,7 +405,7 @@ class Follow(unittest.TestCase):
     """--follow: every process the command forks gets a trace of its own."""
 
     def run_follow(self, cmd):
-        tmp = tempfile.mkdtemp()
+        tmp = mt.tempdir(self)
         out = os.path.join(tmp, "r.json")
         p = subprocess.run([mt.MEMTRACE, "-q", "--no-faults", "--follow", "--json", out, "--"] + cmd,
                            capture_output=True, text=True, timeout=120)
@@ -444,7 +443,7 @@ class Follow(unittest.TestCase):
         exe, fork = mt.tool("workload_exact"), mt.tool("workload_fork")
         sh = subprocess.Popen(["sh", "-c", "read x; %s 0; %s 1" % (exe, fork)], stdin=subprocess.PIPE,
                               stdout=subprocess.DEVNULL, text=True)
-        tmp = tempfile.mkdtemp()
+        tmp = mt.tempdir(self)
         err = os.path.join(tmp, "err")
         try:
             with open(err, "w") as e:

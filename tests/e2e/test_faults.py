@@ -183,8 +183,7 @@ class FaultViews(unittest.TestCase):
 
     def test_folded_and_svg(self):
         mt.require_bpf(self)
-        import tempfile
-        tmp = tempfile.mkdtemp()
+        tmp = mt.tempdir(self)
         folded, svg = os.path.join(tmp, "f.folded"), os.path.join(tmp, "f.svg")
         p = subprocess.run([mt.MEMTRACE, "-q", "--view", "faults", "-o", folded, "-o", svg, "--",
                             mt.tool("workload_faults")], capture_output=True, text=True, timeout=120)

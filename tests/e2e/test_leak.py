@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -17,18 +18,21 @@ SECONDS = 60
 
 def run_service(extra, args, results, key):
     tmp = tempfile.mkdtemp(prefix="mt-leak-")
-    out = os.path.join(tmp, "r.json")
-    cmd = [mt.MEMTRACE, "-q", "--json", out] + args + ["--", mt.tool("workload_service"),
-                                                           "--seconds", str(SECONDS)] + extra
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + 60)
-    results[key] = (p, mt.load_json(out) if os.path.exists(out) else None, tmp)
+    try:
+        out = os.path.join(tmp, "r.json")
+        cmd = [mt.MEMTRACE, "-q", "--json", out] + args + ["--", mt.tool("workload_service"),
+                                                               "--seconds", str(SECONDS)] + extra
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + 60)
+        results[key] = (p, mt.load_json(out) if os.path.exists(out) else None)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class LeakAlerts(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         mt.require_bpf(cls)
-        cls.tmp = tempfile.mkdtemp(prefix="mt-leak-")
+        cls.tmp = mt.tempdir(cls, "mt-leak-")
         cls.hook_out = os.path.join(cls.tmp, "hook.jsonl")
         cls.hook = os.path.join(cls.tmp, "hook.sh")
         with open(cls.hook, "w") as f:
@@ -56,8 +60,8 @@ class LeakAlerts(unittest.TestCase):
         steady.start()
         leaky.join()
         steady.join()
-        cls.leaky_proc, cls.leaky, _ = results["leaky"]
-        cls.steady_proc, cls.steady, _ = results["steady"]
+        cls.leaky_proc, cls.leaky = results["leaky"]
+        cls.steady_proc, cls.steady = results["steady"]
 
     def test_leak_is_named_within_10s(self):
         self.assertEqual(self.leaky_proc.returncode, 0, self.leaky_proc.stderr)

@@ -149,7 +149,7 @@ class OfflineGc(unittest.TestCase):
 
     def test_gc_section_round_trips(self):
         mt.require_bpf(self)
-        tmp = tempfile.mkdtemp()
+        tmp = mt.tempdir(self)
         rec, live, off = (os.path.join(tmp, n) for n in ("g.mtrec", "live.json", "off.json"))
         bench = os.path.join(mt.BUILD, "refgc-bench")
         memtrace("-q", "--record", rec, "--json", live, "--", bench, "--workload", "latency", "--seconds", "1")
