@@ -41,8 +41,9 @@ static long frames_hash_step(__u32 i, struct frames_ctx *c)
 
 /*
  * Frame-pointer walk of a user stack.  A bpf_probe_read_user costs ~65 ns
- * plus ~0.06 ns a byte here, and frames sit next to each other, so the
- * stack is read in chunks and several frames come from one read.
+ * plus ~0.06 ns a byte here (most of the 65 in the kernel's hardened-
+ * usercopy check of the destination), and frames sit next to each other,
+ * so the stack is read in chunks and several frames come from one read.
  *
  * The first read is sized by what the last walk from the same return
  * address needed (frames_scratch.reach): the call site decides the depth,
@@ -64,8 +65,10 @@ static long frames_hash_step(__u32 i, struct frames_ctx *c)
  * value loaded from a map is one the verifier does not trace back, so the
  * walk's steps look alike to it and it prunes them, where on the stack the
  * read sizes and frame addresses made every path through a step's refills
- * a state of its own (4 frames a bpf_loop step: ~0.7 s to load the heap
- * program, ~4 s the fault programs; from the map, a few ms).
+ * a state of its own.  With 4 frames a bpf_loop step, `memtrace -p` took
+ * 0.72 s to start and `memtrace -- CMD` with the fault programs 5.0 s; with
+ * the state here, 0.07 s and 0.69 s, and the heap return program verifies
+ * ~3,000 instructions.
  */
 struct frames_state {
 	__u64 chunk;       /* size of the next read */
