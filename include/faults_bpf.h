@@ -82,7 +82,6 @@ struct mt_fault_counters {
 	mt_u64 fault_bytes;
 	mt_u64 stack_full;    /* sites map full: charged to the unknown site */
 	mt_u64 stack_collide; /* hash collision: charged to the unknown site */
-	mt_u64 no_stack;      /* stack walk failed: charged to the unknown site */
 	mt_u64 vma_unknown;   /* bpf_find_vma failed (mmap lock busy): region "other" */
 	mt_u64 inflight_full; /* per-thread syscall table full: call missed */
 	mt_u64 leaf_fixups;   /* a frameless leaf's caller recovered from [sp] */
@@ -104,6 +103,6 @@ _Static_assert(sizeof(struct mt_fault_site_value) == 8 * 19 + 16 + 8 * MT_MAX_FR
 	       "mt_fault_site_value layout");
 _Static_assert(sizeof(struct mt_sys_inflight) == 24, "mt_sys_inflight layout");
 _Static_assert(sizeof(struct mt_vma_cache) == 40, "mt_vma_cache layout");
-_Static_assert(sizeof(struct mt_fault_counters) == 72, "mt_fault_counters layout");
+_Static_assert(sizeof(struct mt_fault_counters) == 64, "mt_fault_counters layout");
 
 #endif

@@ -29,12 +29,6 @@ enum mt_call_kind {
 	MT_CALL_POSIX_MEMALIGN = 3, /* ptr written through an out pointer, returns 0 */
 };
 
-/*
- * Per-thread state between an allocator's entry and its return.  `sp` is the
- * stack pointer at entry: an inner allocator call (realloc(NULL, n) calling
- * malloc inside glibc) runs with a lower sp, and only the return whose sp is
- * entry sp + 8 is the outer call's, so nested calls are counted once.
- */
 /* One live heap block. */
 struct mt_block {
 	mt_u64 ptr;      /* its address; 0 = a free slot of the block table */
@@ -44,6 +38,12 @@ struct mt_block {
 	mt_u32 pad;
 };
 
+/*
+ * Per-thread state between an allocator's entry and its return.  `sp` is the
+ * stack pointer at entry: an inner allocator call (realloc(NULL, n) calling
+ * malloc inside glibc) runs with a lower sp, and only the return whose sp is
+ * entry sp + 8 is the outer call's, so nested calls are counted once.
+ */
 struct mt_inflight {
 	mt_u64 size;
 	mt_u64 old_ptr; /* realloc: block being resized; posix_memalign: out pointer */
@@ -136,7 +136,6 @@ struct mt_counters {
 	mt_u64 stack_collide; /* hash collision: charged to the unknown site */
 	mt_u64 allocs_full;   /* blocks map full: block not tracked */
 	mt_u64 inflight_full; /* no per-thread call state (allocation failed): the call was missed */
-	mt_u64 no_stack;      /* stack walk failed: charged to the unknown site */
 	mt_u64 events_lost;   /* ring buffer full */
 	mt_u64 dl_stops;      /* stops requested from the dynamic-linker hook */
 	mt_u64 blocks_more;   /* live blocks in the overflow map (their bucket was full) */
@@ -189,7 +188,7 @@ _Static_assert(sizeof(struct mt_block_bucket) == 32 * MT_BLOCK_WAYS, "mt_block_b
 _Static_assert(sizeof(struct mt_block_data) == 24, "mt_block_data layout");
 _Static_assert(sizeof(struct mt_site_stack) == 16 + 8 * MT_MAX_FRAMES, "mt_site_stack layout");
 _Static_assert(sizeof(struct mt_site_counts) == 64, "mt_site_counts layout");
-_Static_assert(sizeof(struct mt_counters) == 88, "mt_counters layout");
+_Static_assert(sizeof(struct mt_counters) == 80, "mt_counters layout");
 _Static_assert(sizeof(struct mt_event) == 16, "mt_event layout");
 
 #endif

@@ -403,7 +403,7 @@ int faults_collect(struct faults_tracer *t, struct symbolizer *sym, struct mt_pr
 	for (size_t i = 0; i < f->nmmap_sites; i++)
 		add_stats(&f->mmap, &f->mmap_sites[i].s);
 	f->source = profile_intern(owner, t->source);
-	f->drops.stack_unknown = c.stack_full + c.stack_collide + c.no_stack;
+	f->drops.stack_unknown = c.stack_full + c.stack_collide;
 	f->drops.vma_unknown = c.vma_unknown;
 	f->drops.inflight_full = c.inflight_full;
 	f->hugetlb_faults = c.hugetlb;

@@ -364,7 +364,7 @@ int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, stru
 							(double)c->inuse_bytes);
 	if (p->totals.peak_inuse_bytes < p->totals.inuse_bytes)
 		p->totals.peak_inuse_bytes = p->totals.inuse_bytes;
-	p->drops.stack_full = c->stack_full + c->stack_collide + c->no_stack;
+	p->drops.stack_full = c->stack_full + c->stack_collide;
 	p->drops.allocs_full = c->allocs_full;
 	p->drops.inflight_full = c->inflight_full;
 	p->drops.events_lost = c->events_lost;
