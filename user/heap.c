@@ -309,21 +309,16 @@ out:
 	return err;
 }
 
+static int cmp_blocks_site(const void *key, const void *b)
+{
+	uint64_t k = *(const uint64_t *)key, site = ((const struct site_blocks *)b)->site;
+
+	return k < site ? -1 : k > site;
+}
+
 const struct site_blocks *site_blocks_find(const struct site_blocks *v, size_t n, uint64_t site)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid].site == site)
-			return &v[mid];
-		if (v[mid].site < site)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return n ? bsearch(&site, v, n, sizeof(*v), cmp_blocks_site) : NULL;
 }
 
 int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, struct mt_profile *p)

@@ -21,7 +21,7 @@ struct raw_site {
 };
 
 struct heap_snapshot {
-	struct raw_site *sites; /* counters already unbiased when sampling */
+	struct raw_site *sites; /* ascending key; counters already unbiased when sampling */
 	size_t nsites;
 	uint64_t sample_bytes;  /* --sample-bytes; 0 = every allocation seen */
 	struct mt_counters counters;

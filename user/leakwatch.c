@@ -61,12 +61,17 @@ static int keep_alert(struct leakwatch *s, const struct raw_site *raw, const str
 	return 0;
 }
 
+static int cmp_raw_key(const void *key, const void *site)
+{
+	uint64_t k = *(const uint64_t *)key, sk = ((const struct raw_site *)site)->key;
+
+	return k < sk ? -1 : k > sk;
+}
+
+/* Snapshot sites come in ascending key order. */
 static const struct raw_site *raw_find(const struct heap_snapshot *snap, uint64_t key)
 {
-	for (size_t i = 0; i < snap->nsites; i++)
-		if (snap->sites[i].key == key)
-			return &snap->sites[i];
-	return NULL;
+	return snap->nsites ? bsearch(&key, snap->sites, snap->nsites, sizeof(*snap->sites), cmp_raw_key) : NULL;
 }
 
 /* An alert as the writers want it, its strings interned in p. */
@@ -88,7 +93,8 @@ struct group_sum {
 	const struct raw_site *largest; /* its frames stand for the group in alerts */
 };
 
-static struct group_sum *group_add(struct group_sum *v, size_t *n, uint64_t group, const struct raw_site *rs)
+/* Adds rs to its group in v[0..*n), which has room for every site. */
+static void group_add(struct group_sum *v, size_t *n, uint64_t group, const struct raw_site *rs)
 {
 	uint64_t bytes = rs->v.alloc_bytes - rs->v.free_bytes;
 
@@ -98,11 +104,10 @@ static struct group_sum *group_add(struct group_sum *v, size_t *n, uint64_t grou
 			v[i].count += rs->v.alloc_count - rs->v.free_count;
 			if (bytes > v[i].largest->v.alloc_bytes - v[i].largest->v.free_bytes)
 				v[i].largest = rs;
-			return v;
+			return;
 		}
 	}
 	v[(*n)++] = (struct group_sum){ group, bytes, rs->v.alloc_count - rs->v.free_count, rs };
-	return v;
 }
 
 static int check_leaks(struct leakwatch *s, const struct heap_maps *heap, struct symbolizer *sym,

@@ -16,7 +16,6 @@
 #include "heap.h"
 #include "leak.h"
 
-struct memtrace_bpf;
 struct options;
 struct site_groups;
 struct symbolizer;
