@@ -93,21 +93,42 @@ struct group_sum {
 	const struct raw_site *largest; /* its frames stand for the group in alerts */
 };
 
-/* Adds rs to its group in v[0..*n), which has room for every site. */
-static void group_add(struct group_sum *v, size_t *n, uint64_t group, const struct raw_site *rs)
+/* By group, then by site key: a tie in size goes to the group's first site. */
+static int cmp_group(const void *a, const void *b)
 {
-	uint64_t bytes = rs->v.alloc_bytes - rs->v.free_bytes;
+	const struct group_sum *x = a, *y = b;
 
-	for (size_t i = 0; i < *n; i++) {
-		if (v[i].group == group) {
-			v[i].bytes += bytes;
-			v[i].count += rs->v.alloc_count - rs->v.free_count;
-			if (bytes > v[i].largest->v.alloc_bytes - v[i].largest->v.free_bytes)
-				v[i].largest = rs;
-			return;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return x->largest->key < y->largest->key ? -1 : x->largest->key > y->largest->key;
+}
+
+/*
+ * v[0..n) holds one entry per site; merges those of a group into one,
+ * in place, and returns how many groups there are.  Sorting first keeps
+ * this n log n: a scan of the groups per site was quadratic in the sites
+ * of a program with many distinct ones, every second.
+ */
+static size_t groups_merge(struct group_sum *v, size_t n)
+{
+	size_t ng = 0;
+
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_group);
+	for (size_t i = 0; i < n; i++) {
+		struct group_sum *g;
+
+		if (!ng || v[ng - 1].group != v[i].group) {
+			v[ng++] = v[i];
+			continue;
 		}
+		g = &v[ng - 1];
+		if (v[i].bytes > g->largest->v.alloc_bytes - g->largest->v.free_bytes)
+			g->largest = v[i].largest;
+		g->bytes += v[i].bytes;
+		g->count += v[i].count;
 	}
-	v[(*n)++] = (struct group_sum){ group, bytes, rs->v.alloc_count - rs->v.free_count, rs };
+	return ng;
 }
 
 static int check_leaks(struct leakwatch *s, const struct heap_maps *heap, struct symbolizer *sym,
@@ -185,8 +206,11 @@ int leakwatch_sample(struct leakwatch *w, const struct heap_maps *heap, struct s
 		const struct raw_site *rs = &snap->sites[i];
 
 		if (rs->v.alloc_count)
-			group_add(groups, &ngroups, site_group_of(w->groups, sym, rs->key, &rs->v), rs);
+			groups[ngroups++] = (struct group_sum){ site_group_of(w->groups, sym, rs->key, &rs->v),
+								rs->v.alloc_bytes - rs->v.free_bytes,
+								rs->v.alloc_count - rs->v.free_count, rs };
 	}
+	ngroups = groups_merge(groups, ngroups);
 	for (size_t i = 0; i < ngroups; i++)
 		leak_observe(w->det, groups[i].group, now, groups[i].bytes, groups[i].count);
 	raised = check_leaks(w, heap, sym, snap, groups, ngroups, now);
