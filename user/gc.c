@@ -39,6 +39,7 @@
 #include "gc_events.h" /* before the skeleton: it names struct gc_counters */
 #include "gc.skel.h"
 #include "gc_stats.h"
+#include "grow.h"
 #include "log.h"
 #include "procmaps.h"
 
@@ -99,24 +100,6 @@ struct gc_tracer {
 	struct go_state go;
 };
 
-/* ---- growing arrays ------------------------------------------------- */
-
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	void *nv;
-	size_t nc;
-
-	if (n < *cap)
-		return 0;
-	nc = *cap ? *cap * 2 : 256;
-	nv = realloc(*v, nc * size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = nc;
-	return 0;
-}
-
 static struct gc_cycle *find_cycle(struct gc_tracer *t, unsigned rt, uint64_t id)
 {
 	for (size_t i = t->ncycles; i-- > 0;) {
@@ -132,7 +115,7 @@ static struct gc_cycle *new_cycle(struct gc_tracer *t, unsigned rt, uint64_t id,
 {
 	struct gc_cycle *c;
 
-	if (grow((void **)&t->cycles, &t->cycles_cap, t->ncycles, sizeof(*t->cycles)))
+	if (grow((void **)&t->cycles, &t->cycles_cap, t->ncycles, sizeof(*t->cycles), 256))
 		return NULL;
 	c = &t->cycles[t->ncycles++];
 	memset(c, 0, sizeof(*c));
@@ -144,7 +127,7 @@ static struct gc_cycle *new_cycle(struct gc_tracer *t, unsigned rt, uint64_t id,
 
 static void add_heap(struct gc_tracer *t, uint64_t ts, uint64_t bytes)
 {
-	if (grow((void **)&t->heap, &t->heap_cap, t->nheap, sizeof(*t->heap)))
+	if (grow((void **)&t->heap, &t->heap_cap, t->nheap, sizeof(*t->heap), 256))
 		return;
 	t->heap[t->nheap++] = (struct gc_heap_sample){ ts, bytes };
 }
@@ -162,7 +145,7 @@ static void add_pause(struct gc_tracer *t, unsigned rt, uint64_t cycle, uint32_t
 		c->npauses++;
 		c->pause_ns += end - start;
 	}
-	if (grow((void **)&t->pauses, &t->pauses_cap, t->npauses, sizeof(*t->pauses)))
+	if (grow((void **)&t->pauses, &t->pauses_cap, t->npauses, sizeof(*t->pauses), 256))
 		return;
 	t->pauses[t->npauses++] = (struct gc_pause){
 		.cycle = cycle, .phase = phase, .runtime = rt, .start_ns = start, .duration_ns = end - start
@@ -535,7 +518,7 @@ static int elf_scan(const char *host_path, struct elf_scan *s)
 
 static int keep_link(struct gc_tracer *t, struct bpf_link *l)
 {
-	if (grow((void **)&t->links, &t->links_cap, t->nlinks, sizeof(*t->links))) {
+	if (grow((void **)&t->links, &t->links_cap, t->nlinks, sizeof(*t->links), 256)) {
 		bpf_link__destroy(l);
 		return -ENOMEM;
 	}

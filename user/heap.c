@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "frames.h"
+#include "grow.h"
 #include "heap.h"
 #include "memtrace.skel.h"
 #include "symbolize.h"
@@ -220,15 +221,8 @@ struct block_recs {
 
 static int recs_push(struct block_recs *r, const struct mt_block *b)
 {
-	if (r->n == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 1024;
-		struct block_rec *v = realloc(r->v, ncap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->v = v;
-		r->cap = ncap;
-	}
+	if (grow((void **)&r->v, &r->cap, r->n, sizeof(*r->v), 1024))
+		return -ENOMEM;
 	r->v[r->n++] = (struct block_rec){ b->site, b->size, b->alloc_ns };
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "grow.h"
 #include "leakwatch.h"
 #include "options.h"
 #include "sitegroup.h"
@@ -42,15 +43,8 @@ static int keep_alert(struct leakwatch *s, const struct raw_site *raw, const str
 {
 	struct pending_alert *pa;
 
-	if (s->nalerts == s->alerts_cap) {
-		size_t cap = s->alerts_cap ? s->alerts_cap * 2 : 8;
-		struct pending_alert *n = realloc(s->alerts, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		s->alerts = n;
-		s->alerts_cap = cap;
-	}
+	if (grow((void **)&s->alerts, &s->alerts_cap, s->nalerts, sizeof(*s->alerts), 8))
+		return -ENOMEM;
 	pa = &s->alerts[s->nalerts++];
 	pa->raw = *raw;
 	pa->rate = v->rate_bytes_per_s;
