@@ -16,6 +16,7 @@
 #include "log.h"
 #include "report_json.h"
 #include "report_text.h"
+#include "safe_file.h"
 
 #define MAX_HOOK_PIDS 64
 static pid_t hook_pids[MAX_HOOK_PIDS];
@@ -45,13 +46,15 @@ int alert_sink_open(struct alert_sink *s, const char *jsonl_path, const char *ho
 {
 	memset(s, 0, sizeof(*s));
 	if (jsonl_path) {
-		s->jsonl = fopen(jsonl_path, "ae");
-		if (!s->jsonl) {
-			int err = -errno;
+		int err = safe_file_append_open(jsonl_path, &s->jsonl);
 
-			log_error("cannot open the alerts file %s: %s", jsonl_path, strerror(errno));
+		if (err) {
+			log_error("cannot open the alerts file %s: %s", jsonl_path,
+				  err == -EPERM ? "not a regular file owned by root or by you (give a new name)"
+						: strerror(-err));
 			return err;
 		}
+		s->jsonl_path = jsonl_path;
 	}
 	if (hook) {
 		char *copy = strdup(hook), *tok, *save = NULL;
@@ -173,9 +176,14 @@ void alert_deliver(struct alert_sink *s, const struct mt_profile *p, const struc
 		report_json_alert(&j, p, a);
 	}
 	fclose(mem);
-	if (s->jsonl) {
-		fwrite(json, 1, len, s->jsonl);
-		fflush(s->jsonl);
+	if (s->jsonl && !s->write_failed) {
+		errno = EIO;
+		if (fwrite(json, 1, len, s->jsonl) != len || fflush(s->jsonl)) {
+			/* Said once, when it happens; the exit status says it again. */
+			s->write_failed = true;
+			log_error("cannot write to the alerts file %s: %s (this and later alerts are not in it)",
+				  s->jsonl_path, strerror(errno));
+		}
 	}
 	if (s->hook_argv)
 		run_hook(s, json, len);

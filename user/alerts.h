@@ -9,6 +9,7 @@
 #ifndef MEMTRACE_ALERTS_H
 #define MEMTRACE_ALERTS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -18,13 +19,16 @@
 
 struct alert_sink {
 	FILE *jsonl;         /* --alerts, NULL when not asked */
+	const char *jsonl_path;
+	bool write_failed;   /* a line could not be written: the run is incomplete */
 	char **hook_argv;    /* --on-alert split on spaces, NULL when not asked */
 	char *hook_buf;      /* the copy hook_argv points into */
 	int hooks_running;
 	unsigned long hooks_skipped, hooks_failed;
 };
 
-/* Opens --alerts (append) and splits --on-alert; reports its own errors. */
+/* Opens --alerts (append, through safe_file_append_open: no symlink, no
+ * file of another user) and splits --on-alert; reports its own errors. */
 int alert_sink_open(struct alert_sink *s, const char *jsonl_path, const char *hook);
 void alert_sink_close(struct alert_sink *s);
 /* Delivers one alert; p supplies the strings of a->site and the pid. */

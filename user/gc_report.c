@@ -8,6 +8,7 @@
 #include "gc_report.h"
 #include "humanize.h"
 #include "log.h"
+#include "output.h"
 #include "xml_escape.h"
 
 #define HTML_MAX_CYCLES 500
@@ -363,21 +364,14 @@ int gc_svg_inline(const struct gc_data *d, FILE *out)
 	return svg_body(d, out, false);
 }
 
+static int render_svg(FILE *f, void *ctx)
+{
+	return gc_svg_write(ctx, f);
+}
+
 int gc_svg_save(const struct gc_data *d, const char *path)
 {
-	FILE *f = fopen(path, "we");
-	int err;
-
-	if (!f) {
-		log_error("cannot write %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	err = gc_svg_write(d, f);
-	if (fclose(f) || err) {
-		log_error("cannot write %s: %s", path, strerror(EIO));
-		return -EIO;
-	}
-	return 0;
+	return output_atomic(path, render_svg, (void *)d);
 }
 
 /* ---- HTML ----------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include "multi.h"
 #include "options.h"
 #include "output.h"
+#include "safe_file.h"
 #include "session.h"
 #include "sysprep.h"
 
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
 			return 64;
 		}
 	}
+	safe_file_set_mode(opts.output_mode);
 	verbosity = opts.verbose;
 	libbpf_set_print(libbpf_log);
 	err = sysprep(opts.verbose);

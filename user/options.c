@@ -10,6 +10,7 @@
 #include "log.h"
 #include "options.h"
 #include "output.h"
+#include "safe_file.h"
 
 const char *argp_program_version = "memtrace 0.1";
 const char *argp_program_bug_address = "<https://github.com/memtrace/memtrace/issues>";
@@ -49,6 +50,7 @@ enum {
 	OPT_RECORD,
 	OPT_GC,
 	OPT_GC_SVG,
+	OPT_OUTPUT_MODE,
 	OPT_FAULTS,
 	OPT_NO_FAULTS,
 	OPT_PROBE_FLOOR,
@@ -82,6 +84,8 @@ static const struct argp_option optdefs[] = {
 	  "Benchmarking: attach empty BPF programs at the same probe points, to measure the traps alone", 0 },
 	{ "no-faults", OPT_NO_FAULTS, NULL, 0, "Do not trace page faults and mappings", 0 },
 	{ "gc-svg", OPT_GC_SVG, "FILE", 0, "Write the GC pause timeline as an SVG", 0 },
+	{ "output-mode", OPT_OUTPUT_MODE, "MODE", 0,
+	  "Mode of the files memtrace creates: 0600 (default) or 0644, 0640, 0604 (never writable by others)", 0 },
 	{ "metric", OPT_METRIC, "METRIC", 0,
 	  "inuse_space (default), inuse_objects, alloc_space or alloc_objects, for folded and flamegraph outputs", 0 },
 	{ "view", OPT_VIEW, "heap|faults|mapped", 0,
@@ -240,6 +244,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_GC_SVG:
 		o->gc_svg = arg;
 		break;
+	case OPT_OUTPUT_MODE:
+		if (safe_file_parse_mode(arg, &o->output_mode))
+			argp_error(state, "invalid --output-mode '%s' (0600, 0640, 0604 or 0644)", arg);
+		break;
 	case OPT_ALERTS:
 		o->alerts_path = arg;
 		break;
@@ -298,6 +306,7 @@ int options_parse(int argc, char **argv, struct options *opts)
 	opts->metric = MT_INUSE_SPACE;
 	opts->gc = true;
 	opts->faults = -1;
+	opts->output_mode = 0600;
 	opts->leak_window_s = LEAK_DEFAULT_WINDOW_S;
 	opts->leak_min_rate = LEAK_DEFAULT_MIN_RATE;
 	opts->leak_min_age_s = LEAK_DEFAULT_MIN_AGE_S;

@@ -40,6 +40,7 @@ struct options {
 	bool gc;                /* --gc auto (default) | off */
 	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */
 	const char *gc_svg;     /* --gc-svg: the pause timeline as its own SVG */
+	mode_t output_mode;     /* --output-mode: of every file created (0600) */
 	/* leak detection */
 	double leak_window_s, leak_min_rate, leak_min_age_s;
 	const char *alerts_path;    /* --alerts: one JSON line per alert */

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "faults_report.h"
 #include "flamegraph.h"
@@ -13,6 +12,7 @@
 #include "output.h"
 #include "pprof.h"
 #include "report_json.h"
+#include "safe_file.h"
 
 static const struct {
 	const char *ext;
@@ -64,8 +64,7 @@ static int write_format(FILE *f, enum out_format fmt, const struct mt_profile *p
 
 int output_atomic(const char *path, int (*render)(FILE *f, void *ctx), void *ctx)
 {
-	char tmp[4096];
-	FILE *f;
+	struct safe_file sf;
 	int err;
 
 	if (strcmp(path, "-") == 0) {
@@ -76,27 +75,18 @@ int output_atomic(const char *path, int (*render)(FILE *f, void *ctx), void *ctx
 			log_error("cannot write to stdout: %s", strerror(-err));
 		return err;
 	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp)) {
-		log_error("cannot create %s: %s", path, strerror(ENAMETOOLONG));
-		return -ENAMETOOLONG;
-	}
-	f = fopen(tmp, "we");
-	if (!f) {
-		err = -errno;
-		log_error("cannot create %s: %s", path, strerror(errno));
+	err = safe_file_create(&sf, path);
+	if (err) {
+		log_error("cannot create %s: %s", path, strerror(-err));
 		return err;
 	}
-	err = render(f, ctx);
-	if (fflush(f) && !err)
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
+	err = render(sf.f, ctx);
+	if (err)
+		safe_file_abort(&sf);
+	else
+		err = safe_file_commit(&sf);
+	if (err)
 		log_error("cannot write %s: %s", path, strerror(-err));
-	}
 	return err;
 }
 

@@ -22,8 +22,9 @@ enum out_format {
 /* -EINVAL for a name with no known extension. */
 int output_format_for(const char *path, enum out_format *fmt);
 /*
- * Runs render on a temporary file next to path and renames it into place
- * (path "-": on stdout).  Reports its own errors ("memtrace: ...").
+ * Runs render on a nameless temporary file in path's directory and renames
+ * it into place through safe_file (path "-": on stdout).  Reports its own
+ * errors ("memtrace: ...").
  */
 int output_atomic(const char *path, int (*render)(FILE *f, void *ctx), void *ctx);
 /* path "-" writes to stdout.  Reports its own errors ("memtrace: ..."). */

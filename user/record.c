@@ -17,6 +17,7 @@
 #include "record.h"
 #include "record_faults.h"
 #include "record_gc.h"
+#include "safe_file.h"
 #include "strpool.h"
 
 #define STAGE 65536
@@ -515,24 +516,38 @@ cleanup:
 
 int record_write(const char *path, const struct mt_profile *p)
 {
-	char tmp[4096];
-	FILE *f;
+	struct safe_file sf;
+	int err = safe_file_create(&sf, path);
+
+	if (err)
+		return err;
+	err = record_encode(p, sf.f);
+	if (err) {
+		safe_file_abort(&sf);
+		return err;
+	}
+	return safe_file_commit(&sf);
+}
+
+int record_write_rescue(const char *dir, const struct mt_profile *p, char *out, size_t outlen)
+{
+	char probe[4096], name[64];
+	struct safe_file sf;
 	int err;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
+	if ((size_t)snprintf(probe, sizeof(probe), "%s/x", dir) >= sizeof(probe))
 		return -ENAMETOOLONG;
-	f = fopen(tmp, "w+be");
-	if (!f)
-		return -errno;
-	err = record_encode(p, f);
-	if (!err && fsync(fileno(f)))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
+	err = safe_file_create(&sf, probe);
 	if (err)
-		unlink(tmp);
+		return err;
+	err = record_encode(p, sf.f);
+	if (err) {
+		safe_file_abort(&sf);
+		return err;
+	}
+	err = safe_file_commit_unique(&sf, "memtrace-rescue-", ".mtrace", name, sizeof(name));
+	if (!err && (size_t)snprintf(out, outlen, "%s/%s", dir, name) >= outlen)
+		err = -ENAMETOOLONG;
 	return err;
 }
 

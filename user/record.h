@@ -89,12 +89,16 @@ enum record_tag {
 };
 
 /*
- * Writes p to path atomically (a temporary file in the same directory,
- * fsync'd, then renamed).  0, -ENOMEM, -EOVERFLOW (more than 2^32 - 1
+ * Writes p to path atomically through safe_file (a nameless temporary
+ * file in the same directory, fsync'd, then renamed).  0, -ENOMEM, -EOVERFLOW (more than 2^32 - 1
  * strings, sites or frames in a site), or -errno from the file system.
  * Does not print anything.
  */
 int record_write(const char *path, const struct mt_profile *p);
+/* Writes p to a new file memtrace-rescue-<random>.mtrace in dir (never an
+ * existing name) and puts its path in out: a long trace's last copy when
+ * its outputs failed.  Errors as record_write. */
+int record_write_rescue(const char *dir, const struct mt_profile *p, char *out, size_t outlen);
 /* The same into out, which must be seekable (the header is filled in last). */
 int record_encode(const struct mt_profile *p, FILE *out);
 

@@ -29,6 +29,7 @@
 #include "memtrace.skel.h"
 #include "multi.h"
 #include "output.h"
+#include "output_check.h"
 #include "record.h"
 #include "report_text.h"
 #include "session.h"
@@ -60,6 +61,7 @@ struct session {
 	struct leakwatch watch;
 	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
 	int nfollowers;
+	int outputs_failed; /* files that could not be written: the run is incomplete */
 };
 
 static void read_comm(struct session *s)
@@ -399,7 +401,7 @@ static void write_snapshot(struct session *s, const char *dir, const char *prefi
 		return;
 	p.series = s->series;
 	p.nseries = s->nseries;
-	output_write(path, OUT_JSON, &p, s->opts->metric);
+	s->outputs_failed += output_write(path, OUT_JSON, &p, s->opts->metric) != 0;
 	p.series = NULL;
 	p.nseries = 0;
 	profile_free(&p);
@@ -455,6 +457,24 @@ static void live_view(struct session *s)
 	profile_free(&p);
 }
 
+/* An output failed after the trace: the trace itself is kept, as a
+ * recording that `memtrace report` renders to any format later. */
+static void rescue(const struct mt_profile *p)
+{
+	static const char *const dirs[] = { "/var/tmp", "/tmp" };
+	char where[4200];
+	int err = -ENOENT;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		err = record_write_rescue(dirs[i], p, where, sizeof(where));
+		if (!err) {
+			log_error("the trace is saved in %s (memtrace report %s -o FILE renders it)", where, where);
+			return;
+		}
+	}
+	log_error("cannot save the trace in /var/tmp or /tmp either: %s", strerror(-err));
+}
+
 static int finish(struct session *s)
 {
 	const struct options *o = s->opts;
@@ -500,30 +520,33 @@ static int finish(struct session *s)
 	s->series = NULL;
 	s->nseries = s->series_cap = 0;
 	if (o->json_path)
-		failed |= output_write(o->json_path, OUT_JSON, &p, o->metric) != 0;
+		failed += output_write(o->json_path, OUT_JSON, &p, o->metric) != 0;
 	for (int i = 0; i < o->noutputs; i++) {
 		enum out_format fmt;
 
 		output_format_for(o->outputs[i], &fmt);
-		failed |= output_write_view(o->outputs[i], fmt, &p, o->metric, (enum out_view)o->view) != 0;
+		failed += output_write_view(o->outputs[i], fmt, &p, o->metric, (enum out_view)o->view) != 0;
 	}
 	if (o->record_path) {
 		err = record_write(o->record_path, &p);
 		if (err) {
 			log_error("cannot write %s: %s", o->record_path, strerror(-err));
-			failed = 1;
+			failed++;
 		}
 	}
 	if (o->gc_svg) {
 		if (!p.gc)
 			log_warn("--gc-svg %s: no GC pauses were traced, nothing written", o->gc_svg);
 		else if (gc_svg_save(p.gc, o->gc_svg))
-			failed = 1;
+			failed++;
 	}
+	if (failed)
+		rescue(&p);
+	s->outputs_failed += failed;
 	/* stdout may carry the JSON report: then the text report goes to stderr. */
 	report_text_write(&p, o->top, o->json_path && strcmp(o->json_path, "-") == 0 ? stderr : stdout);
 	profile_free(&p);
-	return failed ? -EIO : 0;
+	return 0;
 }
 
 static int start_launched(struct session *s, struct launch *l)
@@ -643,19 +666,6 @@ static int start_attached(struct session *s)
 
 /* Output directories are checked before anything attaches, not at the
  * first alert or snapshot an hour in. */
-static int check_dir(const char *opt, const char *dir)
-{
-	struct stat st;
-
-	if (!dir)
-		return 0;
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK)) {
-		log_error("%s %s: not a writable directory", opt, dir);
-		return -ENOTDIR;
-	}
-	return 0;
-}
-
 static int load(struct session *s)
 {
 	int err = tracer_open(&s->tracer, s->pid, s->ptraced, s->opts->sample_bytes, s->opts->verbose);
@@ -828,6 +838,22 @@ static int exit_code(const struct session *s)
 	return 128 + WTERMSIG(s->wait_status);
 }
 
+/* One line for a run that lost output; the command's status is in it. */
+static bool incomplete(const struct session *s)
+{
+	int n = s->outputs_failed + (s->watch.sink.write_failed ? 1 : 0);
+
+	if (!n)
+		return false;
+	if (s->launched && s->exited)
+		log_error("the run is incomplete: %d output(s) could not be written (exit status %d; '%s' exited with %d)",
+			  n, MT_EXIT_INCOMPLETE, s->comm, exit_code(s));
+	else
+		log_error("the run is incomplete: %d output(s) could not be written (exit status %d)", n,
+			  MT_EXIT_INCOMPLETE);
+	return true;
+}
+
 int session_run(const struct options *opts)
 {
 	struct session s = { .opts = opts };
@@ -835,8 +861,7 @@ int session_run(const struct options *opts)
 	sigset_t mask;
 	int sfd, err;
 
-	if (check_dir("--alert-dump", opts->alert_dump_dir) || check_dir("--snapshot-dir", opts->snapshot_dir) ||
-	    leakwatch_open(&s.watch, opts))
+	if (outputs_check(opts) || leakwatch_open(&s.watch, opts))
 		return 1;
 
 	sigemptyset(&mask);
@@ -904,5 +929,5 @@ out:
 	close(sfd);
 	if (err)
 		return 1;
-	return exit_code(&s);
+	return incomplete(&s) ? MT_EXIT_INCOMPLETE : exit_code(&s);
 }

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "output_check.h"
+#include "safe_file.h"
+
+static int check_file(const char *opt, const char *path, bool append)
+{
+	int err;
+
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	err = safe_file_check(path, append);
+	if (!err)
+		return 0;
+	if (err == -EINVAL)
+		log_error("%s: the file name is empty (give a file to write)", opt);
+	else if (err == -EPERM && append)
+		log_error("%s %s: not a regular file owned by root or by you (give a new name)", opt, path);
+	else
+		log_error("%s %s: cannot write there: %s (give a path in a writable directory)", opt, path,
+			  strerror(-err));
+	return err;
+}
+
+static int check_dir(const char *opt, const char *dir)
+{
+	char probe[4096];
+	int err;
+
+	if (!dir)
+		return 0;
+	if (!*dir) {
+		log_error("%s: the directory name is empty (give a directory to write in)", opt);
+		return -EINVAL;
+	}
+	if ((size_t)snprintf(probe, sizeof(probe), "%s/probe.json", dir) >= sizeof(probe))
+		err = -ENAMETOOLONG;
+	else
+		err = safe_file_check(probe, false);
+	if (err)
+		log_error("%s %s: not a writable directory: %s", opt, dir, strerror(-err));
+	return err;
+}
+
+/* Every bad output is named, not just the first. */
+static void keep(int *first, int err)
+{
+	if (err && !*first)
+		*first = err;
+}
+
+int outputs_check(const struct options *o)
+{
+	int first = 0;
+
+	keep(&first, check_file("--json", o->json_path, false));
+	for (int i = 0; i < o->noutputs; i++)
+		keep(&first, check_file("-o", o->outputs[i], false));
+	keep(&first, check_file("--record", o->record_path, false));
+	keep(&first, check_file("--gc-svg", o->gc_svg, false));
+	keep(&first, check_file("--alerts", o->alerts_path, true));
+	keep(&first, check_dir("--alert-dump", o->alert_dump_dir));
+	keep(&first, check_dir("--snapshot-dir", o->snapshot_dir));
+	return first;
+}
