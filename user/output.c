@@ -81,6 +81,10 @@ int output_atomic(const char *path, int (*render)(FILE *f, void *ctx), void *ctx
 		return err;
 	}
 	err = render(sf.f, ctx);
+	/* Writers say -EIO for any stream error: the flush names the cause
+	 * (ENOSPC, EDQUOT), which is what the user can act on. */
+	if (err == -EIO && fflush(sf.f) && errno)
+		err = -errno;
 	if (err)
 		safe_file_abort(&sf);
 	else

@@ -7,19 +7,17 @@
 #include "output_check.h"
 #include "safe_file.h"
 
-static int check_file(const char *opt, const char *path, bool append)
+static int check_file(const char *opt, const char *path)
 {
 	int err;
 
 	if (!path || !strcmp(path, "-"))
 		return 0;
-	err = safe_file_check(path, append);
+	err = safe_file_check(path, false);
 	if (!err)
 		return 0;
 	if (err == -EINVAL)
 		log_error("%s: the file name is empty (give a file to write)", opt);
-	else if (err == -EPERM && append)
-		log_error("%s %s: not a regular file owned by root or by you (give a new name)", opt, path);
 	else
 		log_error("%s %s: cannot write there: %s (give a path in a writable directory)", opt, path,
 			  strerror(-err));
@@ -57,12 +55,11 @@ int outputs_check(const struct options *o)
 {
 	int first = 0;
 
-	keep(&first, check_file("--json", o->json_path, false));
+	keep(&first, check_file("--json", o->json_path));
 	for (int i = 0; i < o->noutputs; i++)
-		keep(&first, check_file("-o", o->outputs[i], false));
-	keep(&first, check_file("--record", o->record_path, false));
-	keep(&first, check_file("--gc-svg", o->gc_svg, false));
-	keep(&first, check_file("--alerts", o->alerts_path, true));
+		keep(&first, check_file("-o", o->outputs[i]));
+	keep(&first, check_file("--record", o->record_path));
+	keep(&first, check_file("--gc-svg", o->gc_svg));
 	keep(&first, check_dir("--alert-dump", o->alert_dump_dir));
 	keep(&first, check_dir("--snapshot-dir", o->snapshot_dir));
 	return first;

@@ -14,10 +14,11 @@
 #define MT_EXIT_INCOMPLETE 74
 
 /*
- * Checks each file output (--json, -o, --record, --gc-svg, --alerts) with
+ * Checks each file output (--json, -o, --record, --gc-svg) with
  * safe_file_check and each directory (--alert-dump, --snapshot-dir) by
  * making and dropping a file in it; "-" (stdout) passes.  Prints one
- * "memtrace:" line per bad output; -errno of the first.
+ * "memtrace:" line per bad output; -errno of the first.  --alerts is not
+ * here: alert_sink_open opens it for good before the trace starts.
  */
 int outputs_check(const struct options *o);
 

@@ -841,7 +841,7 @@ static int exit_code(const struct session *s)
 /* One line for a run that lost output; the command's status is in it. */
 static bool incomplete(const struct session *s)
 {
-	int n = s->outputs_failed + (s->watch.sink.write_failed ? 1 : 0);
+	int n = s->outputs_failed;
 
 	if (!n)
 		return false;
@@ -923,6 +923,8 @@ out:
 	symbolizer_free(s.sym);
 	gc_close(s.gc);
 	faults_close(s.faults);
+	/* An alert line that could not be written makes the run incomplete. */
+	s.outputs_failed += s.watch.sink.write_failed;
 	leakwatch_close(&s.watch);
 	tracer_close(&s.tracer);
 	free(s.series);
