@@ -57,8 +57,8 @@ class Attack(unittest.TestCase):
 
     def assert_victim_intact(self, stderr=""):
         st = os.lstat(self.victim)
-        with open(self.victim) as f:
-            self.assertEqual(f.read(), VICTIM_TEXT, "the victim file was overwritten\n" + stderr)
+        with open(self.victim, "rb") as f:
+            self.assertEqual(f.read(), VICTIM_TEXT.encode(), "the victim file was overwritten\n" + stderr)
         self.assertEqual(st.st_mode & 0o777, 0o644)
 
     def start(self, args, cmd):
@@ -108,14 +108,15 @@ class Attack(unittest.TestCase):
 
     def test_snapshot_tmp_symlinks(self):
         """Snapshot names are DIR/heap-<UTC to the ms>.json: every name of
-        the next seconds, with its .tmp.<pid>, is planted."""
-        p = self.start(["--snapshot-every", "0.5", "--snapshot-dir", self.out, "-d", "2"],
-                       [SERVICE, "--seconds", "30"])
-        t0 = time.time()
+        the next 8 seconds, with its .tmp.<pid>, is planted."""
+        p = self.start(["--snapshot-every", "2", "--snapshot-dir", self.out, "-d", "7"],
+                       [SERVICE, "--seconds", "8"])
+        t0 = int(time.time() * 1000)
         names = []
-        for ms in range(0, 3500):
-            t = t0 + ms / 1000.0
-            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(t)) + ".%03dZ" % (int(t * 1000) % 1000)
+        # In time order: the planting (~3,000 a second) stays ahead of the
+        # clock, and the first snapshot is 2 s after the trace starts.
+        for m in range(t0 + 500, t0 + 8000):
+            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(m // 1000)) + ".%03dZ" % (m % 1000)
             base = os.path.join(self.out, "heap-%s.json" % stamp)
             names.append("%s.tmp.%d" % (base, p.pid))
         as_attacker(PLANT, self.victim, *names)
@@ -261,12 +262,12 @@ class FullFilesystem(unittest.TestCase):
         out = os.path.join(self.full, "flame.svg")
         p = subprocess.run([mt.MEMTRACE, "-q", "-o", out, "--", EXACT, "0"], capture_output=True, text=True,
                            timeout=60)
+        rescue = self.rescued(p.stderr)
         self.assertEqual(p.returncode, INCOMPLETE, p.stderr)
         self.assertIn("memtrace: cannot write %s: " % out, p.stderr)
         self.assertIn("memtrace: the run is incomplete: 1 output(s) could not be written", p.stderr)
         self.assertFalse(os.path.exists(out))
         self.assertEqual([n for n in os.listdir(self.full) if n != "filler"], [], "temporary files left")
-        rescue = self.rescued(p.stderr)
         self.assertIsNotNone(rescue, p.stderr)
         self.assertEqual(os.stat(rescue).st_mode & 0o777, 0o600)
         # The rescue renders: nothing of the trace is lost.
