@@ -32,7 +32,7 @@ struct safe_file {
 	FILE *f;        /* write here (read too: opened "w+") */
 	int dirfd;      /* the destination directory */
 	char *name;     /* the final name, relative to dirfd */
-	char tmp[64];   /* the fallback's random name, "" with O_TMPFILE */
+	char tmp[64];   /* its random temporary name, "" while it has none (O_TMPFILE) */
 };
 
 /* Mode of created files: 0600 unless changed.  -EINVAL for a mode that

@@ -664,8 +664,6 @@ static int start_attached(struct session *s)
 	return s->opts->follow ? seize_threads(s) : 0;
 }
 
-/* Output directories are checked before anything attaches, not at the
- * first alert or snapshot an hour in. */
 static int load(struct session *s)
 {
 	int err = tracer_open(&s->tracer, s->pid, s->ptraced, s->opts->sample_bytes, s->opts->verbose);
@@ -861,6 +859,8 @@ int session_run(const struct options *opts)
 	sigset_t mask;
 	int sfd, err;
 
+	/* Every output is checked before anything attaches, not at the first
+	 * alert or snapshot an hour in, nor at the end of the trace. */
 	if (outputs_check(opts) || leakwatch_open(&s.watch, opts))
 		return 1;
 
