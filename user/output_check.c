@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "output.h"
 #include "output_check.h"
 #include "safe_file.h"
 
@@ -51,13 +52,29 @@ static void keep(int *first, int err)
 		*first = err;
 }
 
+/* --view faults|mapped on a stack format with fault tracing off could only
+ * fail at the end. */
+static int check_view(const struct options *o, const char *path)
+{
+	enum out_format fmt;
+
+	if (o->faults || o->view == VIEW_HEAP || output_format_for(path, &fmt) || fmt == OUT_JSON || fmt == OUT_HTML)
+		return 0;
+	log_error("cannot write %s: --view %s needs page faults traced (--faults)", path,
+		  o->view == VIEW_FAULTS ? "faults" : "mapped");
+	return -EINVAL;
+}
+
 int outputs_check(const struct options *o)
 {
 	int first = 0;
 
 	keep(&first, check_file("--json", o->json_path));
-	for (int i = 0; i < o->noutputs; i++)
-		keep(&first, check_file("-o", o->outputs[i]));
+	for (int i = 0; i < o->noutputs; i++) {
+		int err = check_view(o, o->outputs[i]);
+
+		keep(&first, err ? err : check_file("-o", o->outputs[i]));
+	}
 	keep(&first, check_file("--record", o->record_path));
 	keep(&first, check_file("--gc-svg", o->gc_svg));
 	keep(&first, check_dir("--alert-dump", o->alert_dump_dir));

@@ -16,7 +16,8 @@
 /*
  * Checks each file output (--json, -o, --record, --gc-svg) with
  * safe_file_check and each directory (--alert-dump, --snapshot-dir) by
- * making and dropping a file in it; "-" (stdout) passes.  Prints one
+ * making and dropping a file in it; "-" (stdout) passes.  A stack format
+ * (-o .svg/.folded/.pb.gz) with --view faults|mapped needs --faults.  Prints one
  * "memtrace:" line per bad output; -errno of the first.  --alerts is not
  * here: alert_sink_open opens it for good before the trace starts.
  */

@@ -218,6 +218,8 @@ class LateChecks(unittest.TestCase):
             (["--record", os.path.join(self.ro, "x.mtrace")], "--record " + self.ro),
             (["--gc-svg", os.path.join(self.ro, "gc.svg")], "--gc-svg " + self.ro),
             (["--json", self.tmp], "--json " + self.tmp),
+            (["--no-faults", "--view", "faults", "-o", os.path.join(self.tmp, "x.folded")],
+             "cannot write %s/x.folded: --view faults needs page faults traced" % self.tmp),
         ]
         for args, msg in cases:
             t0 = time.monotonic()
