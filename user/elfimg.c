@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,13 @@ static int add_syms(struct elf_image *img, Elf *elf, bool want_dynamic)
 		data = elf_getdata(scn, NULL);
 		if (!data)
 			continue;
-		n = sh.sh_size / sh.sh_entsize;
+		/* What the file holds, not what the header claims; realloc(p, 0)
+		 * would free the table (found by tests/elf/fuzz_elf.c). */
+		n = data->d_size / sh.sh_entsize;
+		if (!n)
+			continue;
+		if (n > SIZE_MAX / sizeof(*v) - img->nsyms)
+			return -ENOMEM;
 		v = realloc(img->syms, (img->nsyms + n) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
@@ -333,7 +340,7 @@ int elf_symbol_value_fd(int fd, const char *name, bool dynamic_only, uint64_t *v
 		if (sh.sh_type != SHT_DYNSYM && (dynamic_only || sh.sh_type != SHT_SYMTAB))
 			continue;
 		data = elf_getdata(scn, NULL);
-		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+		for (size_t i = 0; data && i < data->d_size / sh.sh_entsize; i++) {
 			GElf_Sym s;
 			const char *n;
 
