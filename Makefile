@@ -133,7 +133,8 @@ unit-test: $(OUT)/unit-tests $(FIXTURES)
 
 # The ELF reader's fuzz target (tests/elf/fuzz_elf.c).  `make test` replays
 # its corpus without libFuzzer; `make fuzz` runs clang's libFuzzer for
-# FUZZ_TIME seconds from those seeds, new inputs going to build/fuzz/corpus.
+# FUZZ_TIME seconds from those seeds, new inputs going to build/fuzz/corpus,
+# crashing ones to build/fuzz/crash-*.
 ELF_CORPUS := tests/elf/corpus
 FUZZ_TIME  ?= 60
 FUZZ_INSTR := user/elfimg.c user/probe_offset.c user/target_file.c user/strpool.c
@@ -152,7 +153,7 @@ $(OUT)/fuzz/fuzz_elf: tests/elf/fuzz_elf.c $(FUZZ_INSTR) $(LIB_OBJS)
 		$(LDLIBS) -o $@
 
 fuzz: $(OUT)/fuzz/fuzz_elf
-	$(Q)$(OUT)/fuzz/fuzz_elf -max_total_time=$(FUZZ_TIME) -rss_limit_mb=4096 $(OUT)/fuzz/corpus $(ELF_CORPUS)
+	$(Q)$(OUT)/fuzz/fuzz_elf -max_total_time=$(FUZZ_TIME) -rss_limit_mb=4096 -artifact_prefix=$(OUT)/fuzz/ $(OUT)/fuzz/corpus $(ELF_CORPUS)
 
 e2e-test: all
 	$(Q)$(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py' -v
