@@ -51,7 +51,7 @@ EXTRA_ALL   :=
 EXTRA_TESTS :=
 -include runtime/runtime.mk
 
-.PHONY: all tools deps demo test unit-test e2e-test bench clean vmlinux
+.PHONY: all tools deps demo test unit-test e2e-test bench clean vmlinux fuzz fuzz-replay
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -131,12 +131,36 @@ demo: deps
 unit-test: $(OUT)/unit-tests $(FIXTURES)
 	$(Q)FIXTURES=$(OUT)/fixtures $(OUT)/unit-tests --jobs 1
 
+# The ELF reader's fuzz target (tests/elf/fuzz_elf.c).  `make test` replays
+# its corpus without libFuzzer; `make fuzz` runs clang's libFuzzer for
+# FUZZ_TIME seconds from those seeds, new inputs going to build/fuzz/corpus,
+# crashing ones to build/fuzz/crash-*.
+ELF_CORPUS := tests/elf/corpus
+FUZZ_TIME  ?= 60
+FUZZ_INSTR := user/elfimg.c user/probe_offset.c user/target_file.c user/strpool.c
+$(OUT)/tests/replay_elf: tests/elf/fuzz_elf.c tests/elf/replay_main.c $(LIB_OBJS) | $(OUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $^ $(LDLIBS) -o $@
+
+fuzz-replay: $(OUT)/tests/replay_elf
+	$(Q)$(OUT)/tests/replay_elf $(ELF_CORPUS)
+
+$(OUT)/fuzz/fuzz_elf: tests/elf/fuzz_elf.c $(FUZZ_INSTR) $(LIB_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(OUT)/fuzz/corpus
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -Iinclude -I$(OUT) -Iuser \
+		tests/elf/fuzz_elf.c $(FUZZ_INSTR) $(filter-out $(patsubst user/%.c,$(OUT)/user/%.o,$(FUZZ_INSTR)),$(LIB_OBJS)) \
+		$(LDLIBS) -o $@
+
+fuzz: $(OUT)/fuzz/fuzz_elf
+	$(Q)$(OUT)/fuzz/fuzz_elf -max_total_time=$(FUZZ_TIME) -rss_limit_mb=4096 -artifact_prefix=$(OUT)/fuzz/ $(OUT)/fuzz/corpus $(ELF_CORPUS)
+
 e2e-test: all
 	$(Q)$(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py' -v
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit-test $(EXTRA_TESTS)
+	$(Q)$(MAKE) --no-print-directory unit-test fuzz-replay $(EXTRA_TESTS)
 	$(Q)$(MAKE) --no-print-directory e2e-test
 
 bench: deps

@@ -11,6 +11,7 @@
 #include "memtrace.h"
 #include "probe_offset.h"
 #include "procmaps.h"
+#include "target_file.h"
 
 static int parse_arg(const char *v, unsigned *out)
 {
@@ -76,8 +77,10 @@ static const char *what_of(int kind)
 }
 
 static struct allocator *set_for(struct allocator *sets, int *nsets, const char *path, uint64_t inode,
-				 const char *root)
+				 pid_t pid, const struct maps *m)
 {
+	int err;
+
 	for (int i = 0; i < *nsets; i++)
 		if (!strcmp(sets[i].path, path))
 			return &sets[i];
@@ -85,9 +88,27 @@ static struct allocator *set_for(struct allocator *sets, int *nsets, const char 
 		return NULL;
 	memset(&sets[*nsets], 0, sizeof(sets[*nsets]));
 	snprintf(sets[*nsets].path, sizeof(sets[*nsets].path), "%s", path);
-	snprintf(sets[*nsets].host_path, sizeof(sets[*nsets].host_path), "%s%s", root, path);
+	/* Probes go on the mapped inode, whatever now sits at its path. */
+	err = target_file_pin(pid, maps_first_of(m, path), sets[*nsets].host_path);
+	if (err) {
+		log_error("cannot attach to %s in PID %d: %s (%s)", path, (int)pid,
+			  target_file_strerror(err), target_file_advice(err));
+		return NULL;
+	}
 	sets[*nsets].inode = inode;
 	return &sets[(*nsets)++];
+}
+
+/* The mapped inode's image, not whatever now sits at its path. */
+static int elf_load_mapping(pid_t pid, const struct mapping *map, const char *root, struct elf_image **img)
+{
+	int fd = target_file_open_mapping(pid, map), err;
+
+	if (fd < 0)
+		return fd;
+	err = elf_image_load_fd(fd, root, img);
+	close(fd);
+	return err;
 }
 
 int custom_resolve(pid_t pid, const struct custom_spec *specs, int n, struct allocator *sets, int *nsets)
@@ -112,7 +133,7 @@ int custom_resolve(pid_t pid, const struct custom_spec *specs, int n, struct all
 			continue;
 		for (int k = 0; k < nimg && !seen; k++)
 			seen = !strcmp(paths[k], m.v[i].path);
-		if (seen || elf_image_load(root, m.v[i].path, &imgs[nimg]))
+		if (seen || elf_load_mapping(pid, &m.v[i], root, &imgs[nimg]))
 			continue;
 		paths[nimg] = m.v[i].path;
 		inodes[nimg++] = m.v[i].inode;
@@ -132,7 +153,7 @@ int custom_resolve(pid_t pid, const struct custom_spec *specs, int n, struct all
 			err = -ENOENT;
 			continue;
 		}
-		set = set_for(sets, nsets, paths[k - 1], inodes[k - 1], root);
+		set = set_for(sets, nsets, paths[k - 1], inodes[k - 1], pid, &m);
 		if (!set || set->nfuncs == MT_MAX_ALLOC_FUNCS) {
 			log_error("too many custom allocator functions (at most %d)", MT_MAX_ALLOC_FUNCS);
 			err = -E2BIG;

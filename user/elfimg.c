@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,17 +11,7 @@
 
 #include "elfimg.h"
 #include "strpool.h"
-
-static int open_under(const char *root, const char *path)
-{
-	char full[4096];
-
-	if (root && *root) {
-		snprintf(full, sizeof(full), "%s%s", root, path);
-		return open(full, O_RDONLY | O_CLOEXEC);
-	}
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
+#include "target_file.h"
 
 static void hex(const unsigned char *p, size_t n, char out[41])
 {
@@ -62,11 +53,11 @@ static int build_id_of(Elf *elf, char out[41])
 
 int elf_read_build_id(const char *path, char out[41])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	int fd = target_file_open(NULL, path), err;
 	Elf *elf;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	err = elf ? build_id_of(elf, out) : -EINVAL;
@@ -93,7 +84,13 @@ static int add_syms(struct elf_image *img, Elf *elf, bool want_dynamic)
 		data = elf_getdata(scn, NULL);
 		if (!data)
 			continue;
-		n = sh.sh_size / sh.sh_entsize;
+		/* What the file holds, not what the header claims; realloc(p, 0)
+		 * would free the table (found by tests/elf/fuzz_elf.c). */
+		n = data->d_size / sh.sh_entsize;
+		if (!n)
+			continue;
+		if (n > SIZE_MAX / sizeof(*v) - img->nsyms)
+			return -ENOMEM;
 		v = realloc(img->syms, (img->nsyms + n) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
@@ -146,11 +143,14 @@ static int cmp_sym(const void *a, const void *b)
 	return (x->name[0] == '_') - (y->name[0] == '_');
 }
 
-/* Separate debug info: the stripped object's .symtab lives in a file named
- * after its build-id. */
+/*
+ * Separate debug info: the stripped object's .symtab lives in a file named
+ * after its build-id, looked for in the target's root.  The host's copy is
+ * read only when its own build-id note is the object's: a name is no proof.
+ */
 static int add_debug_file(struct elf_image *img, const char *root)
 {
-	char path[256];
+	char path[256], id[41] = "";
 	Elf *elf;
 	int fd, err;
 
@@ -158,9 +158,12 @@ static int add_debug_file(struct elf_image *img, const char *root)
 		return -ENOENT;
 	snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", img->build_id,
 		 img->build_id + 2);
-	fd = open_under(root, path);
-	if (fd < 0 && root && *root)
-		fd = open_under(NULL, path);
+	fd = target_file_open(root, path);
+	if (fd < 0 && root && *root) {
+		if (elf_read_build_id(path, id) || strcmp(id, img->build_id))
+			return -ENOENT;
+		fd = target_file_open(NULL, path);
+	}
 	if (fd < 0)
 		return -ENOENT;
 	elf = elf_begin(fd, ELF_C_READ, NULL);
@@ -173,16 +176,24 @@ static int add_debug_file(struct elf_image *img, const char *root)
 
 int elf_image_load(const char *root, const char *path, struct elf_image **out)
 {
+	int fd = target_file_open(root, path), err;
+
+	if (fd < 0)
+		return fd;
+	err = elf_image_load_fd(fd, root, out);
+	close(fd);
+	return err;
+}
+
+int elf_image_load_fd(int fd, const char *debug_root, struct elf_image **out)
+{
 	struct elf_image *img = NULL;
 	Elf *elf = NULL;
 	GElf_Ehdr eh;
 	size_t nph;
-	int fd, err;
+	int err;
 
 	elf_version(EV_CURRENT);
-	fd = open_under(root, path);
-	if (fd < 0)
-		return -errno;
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
 		err = -EINVAL;
@@ -215,7 +226,7 @@ int elf_image_load(const char *root, const char *path, struct elf_image **out)
 	if (!err)
 		err = add_syms(img, elf, false);
 	if (!err && !has_section(elf, SHT_SYMTAB))
-		add_debug_file(img, root);
+		add_debug_file(img, debug_root);
 	if (err)
 		goto out;
 	if (img->nsyms)
@@ -225,7 +236,6 @@ int elf_image_load(const char *root, const char *path, struct elf_image **out)
 out:
 	if (elf)
 		elf_end(elf);
-	close(fd);
 	elf_image_free(img);
 	return err;
 }
@@ -302,15 +312,23 @@ int elf_offset_to_vaddr(const struct elf_image *img, uint64_t offset, uint64_t *
 
 int elf_symbol_value(const char *root, const char *path, const char *name, bool dynamic_only, uint64_t *value)
 {
+	int fd = target_file_open(root, path), err;
+
+	if (fd < 0)
+		return fd;
+	err = elf_symbol_value_fd(fd, name, dynamic_only, value);
+	close(fd);
+	return err;
+}
+
+int elf_symbol_value_fd(int fd, const char *name, bool dynamic_only, uint64_t *value)
+{
 	Elf_Scn *scn = NULL;
 	bool has_symtab = false;
 	Elf *elf;
-	int fd, err = -ENOENT;
+	int err = -ENOENT;
 
 	elf_version(EV_CURRENT);
-	fd = open_under(root, path);
-	if (fd < 0)
-		return -errno;
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	while (elf && err == -ENOENT && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
@@ -322,7 +340,7 @@ int elf_symbol_value(const char *root, const char *path, const char *name, bool 
 		if (sh.sh_type != SHT_DYNSYM && (dynamic_only || sh.sh_type != SHT_SYMTAB))
 			continue;
 		data = elf_getdata(scn, NULL);
-		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+		for (size_t i = 0; data && i < data->d_size / sh.sh_entsize; i++) {
 			GElf_Sym s;
 			const char *n;
 
@@ -341,7 +359,6 @@ int elf_symbol_value(const char *root, const char *path, const char *name, bool 
 		err = -ENODATA;
 	if (elf)
 		elf_end(elf);
-	close(fd);
 	return err;
 }
 

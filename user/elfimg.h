@@ -35,11 +35,20 @@ struct elf_image {
 };
 
 /*
- * Loads the object at `path`, opened under `root` (e.g. "/proc/42/root" so a
- * containerised target resolves its own files; NULL or "" for the host).
- * Returns 0, -ENOENT when the file is missing, -EINVAL when it is not ELF.
+ * Loads the object at `path`, resolved inside `root` (e.g. "/proc/42/root"
+ * so a containerised target resolves its own files, symlinks included;
+ * NULL or "" for memtrace's own) through target_file.h: a FIFO, a device or
+ * a path escaping the root is refused, never retried on the host.
+ * Returns 0, -ENOENT when the file is missing, -EINVAL when it is not ELF,
+ * or target_file_open's error.
  */
 int elf_image_load(const char *root, const char *path, struct elf_image **out);
+/*
+ * The same from an fd (e.g. target_file_open_mapping's), which stays the
+ * caller's; the separate debug file is looked for under debug_root, and on
+ * the host only when its build-id note matches the object's.
+ */
+int elf_image_load_fd(int fd, const char *debug_root, struct elf_image **out);
 void elf_image_free(struct elf_image *img);
 
 /* The function containing vaddr (or the nearest preceding sized-0 symbol). */
@@ -56,6 +65,8 @@ int elf_offset_to_vaddr(const struct elf_image *img, uint64_t offset, uint64_t *
  * .symtab (its separate debug file, which this does not read, might).
  */
 int elf_symbol_value(const char *root, const char *path, const char *name, bool dynamic_only, uint64_t *value);
+/* elf_symbol_value on an open fd, which stays the caller's. */
+int elf_symbol_value_fd(int fd, const char *name, bool dynamic_only, uint64_t *value);
 /* elf_symbol_value(..., dynamic_only = true, ...). */
 int elf_dynsym_value(const char *root, const char *path, const char *name, uint64_t *value);
 /* Reads the GNU build-id note of the file at path as hex; -ENOENT if none. */

@@ -36,6 +36,7 @@
 #include "clock.h"
 #include "elfimg.h"
 #include "gc.h"
+#include "target_file.h"
 #include "gc_events.h" /* before the skeleton: it names struct gc_counters */
 #include "gc.skel.h"
 #include "gc_stats.h"
@@ -467,14 +468,14 @@ static void scan_buildinfo(struct elf_scan *s, Elf_Data *data)
 
 static int elf_scan(const char *host_path, struct elf_scan *s)
 {
-	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	int fd = target_file_open(NULL, host_path);
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 	Elf *elf;
 
 	memset(s, 0, sizeof(*s));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
@@ -597,7 +598,7 @@ static unsigned char *read_code(const char *host_path, const struct elf_image *i
 	if (!size || size > (1 << 20) || elf_vaddr_to_offset(img, vaddr, &off))
 		return NULL;
 	buf = malloc(size);
-	fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	fd = target_file_open(NULL, host_path);
 	if (!buf || fd < 0 || pread(fd, buf, size, (off_t)off) != (ssize_t)size) {
 		free(buf);
 		buf = NULL;
@@ -755,13 +756,14 @@ static bool base_is(const char *path, const char *prefix)
 }
 
 /* Looks at one object the target has mapped; attaches what fits. */
-static void examine(struct gc_tracer *t, const char *path, bool is_exe)
+static void examine(struct gc_tracer *t, const struct mapping *mp, bool is_exe)
 {
+	const char *path = mp->path;
 	char host[512];
 	struct elf_scan s;
 
-	snprintf(host, sizeof(host), "/proc/%d/root%s", (int)t->pid, path);
-	if (elf_scan(host, &s))
+	/* The mapped inode itself (also in a chroot, or under a covering mount). */
+	if (target_file_pin(t->pid, mp, host) || elf_scan(host, &s))
 		return;
 	if (s.refgc_mask) {
 		const char *names[NREFGC];
@@ -851,7 +853,7 @@ int gc_refresh(struct gc_tracer *t)
 			continue;
 		if (seen_before(t, mp))
 			continue;
-		examine(t, mp->path, strcmp(mp->path, exe) == 0);
+		examine(t, mp, strcmp(mp->path, exe) == 0);
 	}
 	maps_free(&m);
 	return 0;

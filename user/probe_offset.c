@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "probe_offset.h"
+#include "target_file.h"
 
 /* snprintf that may truncate on purpose (the texts are for humans); returns the length written. */
 __attribute__((format(printf, 3, 4))) static int sfmt(char *buf, size_t n, const char *fmt, ...)
@@ -723,9 +724,9 @@ int probe_place_file_args(const char *path, uint64_t file_offset, unsigned nargs
 	if (!path || !out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = target_file_open(NULL, path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	got = pread(fd, ehdr, sizeof(ehdr), 0);
 	if (got != (ssize_t)sizeof(ehdr) || memcmp(ehdr, "\x7f" "ELF", 4) != 0 || ehdr[5] != 1 /* LE */) {
 		err = got < 0 ? -errno : -EINVAL;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "procmaps.h"
 
@@ -45,6 +46,7 @@ int maps_read(pid_t pid, struct maps *out)
 		if (n < 7)
 			continue;
 		e.inode = ino;
+		e.dev = makedev(dmaj, dmin);
 		e.exec = perms[2] == 'x';
 		e.write = perms[1] == 'w';
 		{

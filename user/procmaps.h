@@ -11,6 +11,7 @@
 struct mapping {
 	uint64_t start, end, offset;
 	uint64_t inode;
+	uint64_t dev; /* makedev(major, minor) of the mapped file: compare with st_dev */
 	bool exec, write;
 	char path[256]; /* "" for anonymous; "[heap]", "[vdso]"... as the kernel names them */
 };

@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "elfimg.h"
+#include "log.h"
 #include "probe_offset.h"
 #include "procmaps.h"
 #include "resolve.h"
+#include "target_file.h"
 
 /* nargs: the argument registers the entry probe reads, which the
  * instructions skipped before the probe must leave alone. */
@@ -167,10 +169,35 @@ static void place_probes(struct allocator *a)
 	}
 }
 
+/* The ELF image of the object pid has mapped at path, read from the mapped
+ * inode itself (target_file.h). */
+static int load_mapped(pid_t pid, const struct mapping *map, const char *name, bool dynamic_only,
+		       uint64_t *value, struct elf_image **img)
+{
+	char root[64];
+	int fd, err;
+
+	if (!map)
+		return -ENOENT;
+	fd = target_file_open_mapping(pid, map);
+	if (fd < 0)
+		return fd;
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	/* Most objects have no such symbol: a scan says so without building
+	 * the symbol table, which every reprobe would otherwise do for each. */
+	err = name ? elf_symbol_value_fd(fd, name, dynamic_only, value) : 0;
+	if (err == -ENOENT || !img) {
+		close(fd);
+		return err;
+	}
+	err = elf_image_load_fd(fd, root, img);
+	close(fd);
+	return err;
+}
+
 static int try_object(pid_t pid, const struct maps *m, const char *path, bool dynamic_only,
 		      const struct family *fam, struct allocator *out)
 {
-	char root[64];
 	struct elf_image *img;
 	const struct mapping *map = maps_first_of(m, path);
 	uint64_t key_value;
@@ -178,12 +205,10 @@ static int try_object(pid_t pid, const struct maps *m, const char *path, bool dy
 
 	if (!map || path[0] != '/')
 		return -ENOENT;
-	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
-	/* Most objects have no such symbol: a scan says so without building
-	 * the symbol table, which every reprobe would otherwise do for each. */
-	if (elf_symbol_value(root, path, fam->key, dynamic_only, &key_value) == -ENOENT)
-		return -ENOENT;
-	err = elf_image_load(root, path, &img);
+	err = load_mapped(pid, map, fam->key, dynamic_only, &key_value, &img);
+	if (err == TARGET_FILE_EWRONGINODE)
+		log_error("cannot attach to %s in PID %d: %s (%s)", path, (int)pid,
+			  target_file_strerror(err), target_file_advice(err));
 	if (err)
 		return err;
 	if (!elf_image_find(img, fam->key, dynamic_only)) {
@@ -195,7 +220,13 @@ static int try_object(pid_t pid, const struct maps *m, const char *path, bool dy
 	if (err)
 		return err;
 	snprintf(out->path, sizeof(out->path), "%s", path);
-	snprintf(out->host_path, sizeof(out->host_path), "%s%s", root, path);
+	/* Probes go on the mapped inode, whatever now sits at its path. */
+	err = target_file_pin(pid, map, out->host_path);
+	if (err) {
+		log_error("cannot attach to %s in PID %d: %s (%s)", path, (int)pid,
+			  target_file_strerror(err), target_file_advice(err));
+		return err;
+	}
 	out->inode = map->inode;
 	place_probes(out);
 	return 0;
@@ -216,14 +247,21 @@ static const char *interp_path(const struct maps *m)
  */
 static const char *mapped_name(pid_t pid, const struct maps *m, const char *name)
 {
-	char full[4352];
+	char root[64];
 	struct stat st;
+	int fd, err;
 
-	snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, name);
-	if (stat(full, &st))
+	/* Resolved inside the target's root: its symlinks are not the host's. */
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	fd = target_file_open(root, name);
+	if (fd < 0)
+		return name;
+	err = fstat(fd, &st);
+	close(fd);
+	if (err)
 		return name;
 	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].inode == st.st_ino && m->v[i].path[0] == '/')
+		if (m->v[i].inode == st.st_ino && m->v[i].dev == st.st_dev && m->v[i].path[0] == '/')
 			return m->v[i].path;
 	return name;
 }
@@ -232,18 +270,13 @@ static const char *mapped_name(pid_t pid, const struct maps *m, const char *name
 static int from_link_map(pid_t pid, const struct maps *m, const struct family *fam, struct allocator *out)
 {
 	const char *ld = interp_path(m);
-	char root[64];
 	struct elf_image *img;
 	uint64_t r_debug, bias, lm;
 	int err, guard = 0;
 
 	if (!ld)
 		return -ENOENT;
-	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
-	err = elf_dynsym_value(root, ld, "_r_debug", &r_debug);
-	if (err)
-		return err;
-	err = elf_image_load(root, ld, &img);
+	err = load_mapped(pid, maps_first_of(m, ld), "_r_debug", true, &r_debug, &img);
 	if (err)
 		return err;
 	err = load_bias(m, img, ld, &bias);
@@ -271,8 +304,13 @@ static int from_link_map(pid_t pid, const struct maps *m, const struct family *f
 			n = readlink(exe, name, sizeof(name) - 1);
 			name[n > 0 ? n : 0] = '\0';
 		}
-		if (name[0] && try_object(pid, m, mapped_name(pid, m, name), !fam->symtab, fam, out) == 0)
-			return 0;
+		if (name[0]) {
+			int e = try_object(pid, m, mapped_name(pid, m, name), !fam->symtab, fam, out);
+
+			/* A refusal is final: the next object would be the wrong provider. */
+			if (e == 0 || e == TARGET_FILE_EWRONGINODE)
+				return e;
+		}
 		lm = l[3];
 	}
 	return err ? err : -ENOENT;
@@ -298,7 +336,7 @@ static int family_resolve(pid_t pid, const struct family *fam, struct allocator 
 		goto out;
 	}
 	err = from_link_map(pid, &m, fam, out);
-	if (err && err != -ESRCH) {
+	if (err && err != -ESRCH && err != TARGET_FILE_EWRONGINODE) {
 		/* No readable link map: mappings in load order are the next best guess. */
 		for (size_t i = 0; i < m.n && err; i++) {
 			if (m.v[i].path[0] == '/' && (i == 0 || strcmp(m.v[i].path, m.v[i - 1].path)))
@@ -331,7 +369,6 @@ int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset)
 	struct elf_image *img = NULL;
 	const struct elf_sym *s;
 	const char *ld;
-	char root[64];
 	int err;
 
 	err = maps_read(pid, &m);
@@ -342,8 +379,7 @@ int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset)
 		err = -ENOENT;
 		goto out;
 	}
-	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
-	err = elf_image_load(root, ld, &img);
+	err = load_mapped(pid, maps_first_of(&m, ld), NULL, false, NULL, &img);
 	if (err)
 		goto out;
 	s = elf_image_find(img, "_dl_debug_state", false);
@@ -351,7 +387,7 @@ int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset)
 		err = -ENOENT;
 		goto out;
 	}
-	snprintf(host_path, 320, "%s%s", root, ld);
+	err = target_file_pin(pid, maps_first_of(&m, ld), host_path);
 out:
 	elf_image_free(img);
 	maps_free(&m);

@@ -1,19 +1,28 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elfimg.h"
+#include "log.h"
 #include "strpool.h"
 #include "symbolize.h"
+#include "target_file.h"
 
 struct module {
 	const char *path; /* interned */
 	uint64_t inode;
 	struct elf_image *img; /* NULL when the file could not be read */
 	const char *build_id;  /* interned, NULL when none */
+	int fd;                /* the mapped inode, opened at refresh; -1 once loaded or when not */
+	bool loaded;           /* img is final (NULL: unreadable, said once) */
 };
+
+/* Mapped inodes held open between a refresh and their first lookup. */
+#define SYM_MAX_PINNED 256
 
 struct cache_slot {
 	uint64_t addr; /* 0 = empty; tagged with is_return in bit 0 of `ret` */
@@ -27,10 +36,48 @@ struct symbolizer {
 	struct maps maps;
 	struct module *mods;
 	size_t nmods;
+	int nfds;
 	struct strpool *strings;
 	struct cache_slot *cache;
 	size_t cache_cap, cache_used;
 };
+
+static struct module *module_find(struct symbolizer *s, const struct mapping *m)
+{
+	for (size_t i = 0; i < s->nmods; i++) {
+		if (s->mods[i].inode == m->inode && strcmp(s->mods[i].path, m->path) == 0)
+			return &s->mods[i];
+	}
+	return NULL;
+}
+
+/*
+ * Opens the mapped inode while the process is alive: the fd keeps it
+ * readable after the process exits, when /proc/PID is gone and the host's
+ * file of that name may be another object.
+ */
+static struct module *module_add(struct symbolizer *s, const struct mapping *m)
+{
+	struct module *mods, *mod;
+
+	mods = realloc(s->mods, (s->nmods + 1) * sizeof(*mods));
+	if (!mods)
+		return NULL;
+	s->mods = mods;
+	mod = &s->mods[s->nmods];
+	memset(mod, 0, sizeof(*mod));
+	mod->fd = -1;
+	mod->path = strpool_intern(s->strings, m->path);
+	mod->inode = m->inode;
+	if (!mod->path)
+		return NULL;
+	if (s->nfds < SYM_MAX_PINNED) {
+		mod->fd = target_file_open_mapping(s->pid, m);
+		s->nfds += mod->fd >= 0;
+	}
+	s->nmods++;
+	return mod;
+}
 
 struct symbolizer *symbolizer_new(pid_t pid)
 {
@@ -62,6 +109,8 @@ void symbolizer_free(struct symbolizer *s)
 			dup = s->mods[j].img == s->mods[i].img;
 		if (!dup)
 			elf_image_free(s->mods[i].img);
+		if (s->mods[i].fd >= 0)
+			close(s->mods[i].fd);
 	}
 	free(s->mods);
 	maps_free(&s->maps);
@@ -77,6 +126,12 @@ int symbolizer_refresh(struct symbolizer *s)
 
 	if (err)
 		return err == -ENOENT ? -ESRCH : err;
+	for (size_t i = 0; i < fresh.n; i++) {
+		const struct mapping *m = &fresh.v[i];
+
+		if (m->path[0] == '/' && m->inode && !module_find(s, m))
+			module_add(s, m);
+	}
 	err = maps_merge(&s->maps, &fresh);
 	maps_free(&fresh);
 	/* Addresses may now map to other objects. */
@@ -92,44 +147,41 @@ const struct maps *symbolizer_maps(const struct symbolizer *s)
 
 static struct module *module_for(struct symbolizer *s, const struct mapping *m)
 {
-	struct module *mods, *mod;
-	char build_id[41] = "";
+	struct module *mod = module_find(s, m);
+	struct elf_image *img = NULL;
+	int fd, err;
 
-	for (size_t i = 0; i < s->nmods; i++) {
-		if (s->mods[i].inode == m->inode && strcmp(s->mods[i].path, m->path) == 0)
-			return &s->mods[i];
+	if (!mod && !(mod = module_add(s, m)))
+		return NULL;
+	if (mod->loaded)
+		return mod;
+	mod->loaded = true;
+	fd = mod->fd >= 0 ? mod->fd : target_file_open_mapping(s->pid, m);
+	err = fd;
+	if (fd >= 0) {
+		err = elf_image_load_fd(fd, s->root, &img);
+		close(fd);
+		s->nfds -= mod->fd >= 0;
+		mod->fd = -1;
 	}
-	mods = realloc(s->mods, (s->nmods + 1) * sizeof(*mods));
-	if (!mods)
-		return NULL;
-	s->mods = mods;
-	mod = &s->mods[s->nmods];
-	memset(mod, 0, sizeof(*mod));
-	mod->path = strpool_intern(s->strings, m->path);
-	mod->inode = m->inode;
-	if (!mod->path)
-		return NULL;
-	{
-		struct elf_image *img = NULL;
-
-		/* A process in another mount namespace sees its own files. */
-		if (elf_image_load(s->root, m->path, &img) && elf_image_load(NULL, m->path, &img))
-			img = NULL;
-		if (img && img->build_id[0]) {
-			snprintf(build_id, sizeof(build_id), "%s", img->build_id);
-			/* Same object under another path or inode: share the image. */
-			for (size_t i = 0; i < s->nmods; i++) {
-				if (s->mods[i].build_id && strcmp(s->mods[i].build_id, build_id) == 0) {
-					elf_image_free(img);
-					img = s->mods[i].img;
-					break;
-				}
+	if (err) {
+		log_warn("no function names for %s in PID %d: %s (not read from the host, whose file may not "
+			 "be the mapped one)", m->path, (int)s->pid,
+			 err == -EINVAL ? "not an ELF file" : target_file_strerror(err));
+		return mod;
+	}
+	if (img->build_id[0]) {
+		/* Same object under another path or inode: share the image. */
+		for (size_t i = 0; i < s->nmods; i++) {
+			if (s->mods[i].build_id && strcmp(s->mods[i].build_id, img->build_id) == 0) {
+				elf_image_free(img);
+				img = s->mods[i].img;
+				break;
 			}
-			mod->build_id = strpool_intern(s->strings, build_id);
 		}
-		mod->img = img;
+		mod->build_id = strpool_intern(s->strings, img->build_id);
 	}
-	s->nmods++;
+	mod->img = img;
 	return mod;
 }
 

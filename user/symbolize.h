@@ -2,8 +2,11 @@
 /*
  * Turns a target's runtime addresses into function names.  Keeps the union of
  * every /proc/PID/maps snapshot taken (so code that was unmapped still
- * resolves), opens objects through /proc/PID/root, and caches each ELF image
- * by build-id (path + inode when there is none).
+ * resolves), reads each object from the inode the process has mapped
+ * (target_file.h; held open from the refresh that saw it, so it still
+ * resolves after the process exits), never from the host's file of the same
+ * name, says once on stderr when an object's names cannot be read, and
+ * caches each ELF image by build-id (path + inode when there is none).
  */
 #ifndef MEMTRACE_SYMBOLIZE_H
 #define MEMTRACE_SYMBOLIZE_H

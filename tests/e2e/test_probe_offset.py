@@ -23,7 +23,7 @@ def build_helpers(out):
     cmds = [
         ["cc", "-O2", "-std=gnu11", "-I" + os.path.join(mt.ROOT, "include"), "-I" + u,
          os.path.join(HERE, "place.c"), os.path.join(u, "probe_offset.c"),
-         os.path.join(u, "elfimg.c"), os.path.join(u, "strpool.c"), "-lelf", "-lz",
+         os.path.join(u, "elfimg.c"), os.path.join(u, "strpool.c"), os.path.join(u, "target_file.c"), "-lelf", "-lz",
          "-o", os.path.join(out, "place")],
         ["cc", "-O2", os.path.join(HERE, "alloc_loop.c"), "-o", os.path.join(out, "alloc_loop")],
         ["cc", "-O2", os.path.join(HERE, "uprobe_cost.c"), "-lbpf",

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elfimg.h"
@@ -347,4 +348,42 @@ Test(elfimg, dynsym_value_matches_nm)
 	pclose(f);
 	cr_assert_eq(elf_dynsym_value(NULL, lib, "libfx_counter", &v), 0);
 	cr_assert_eq(v, want);
+}
+
+/* A root whose /lib/libfx.so is an absolute symlink to the fixture's host
+ * path, which the root does not have: the host file must not be read. */
+Test(elfimg, symlink_in_root_does_not_reach_the_host)
+{
+	char root[] = "/tmp/elfimg-root-XXXXXX", lib[128], link[160], abs[4096];
+	struct elf_image *img = NULL;
+
+	cr_assert_not_null(realpath(fx_path("libfx.so"), abs));
+	cr_assert_not_null(mkdtemp(root));
+	snprintf(lib, sizeof(lib), "%s/lib", root);
+	cr_assert_eq(mkdir(lib, 0755), 0);
+	snprintf(link, sizeof(link), "%s/libfx.so", lib);
+	cr_assert_eq(symlink(abs, link), 0);
+	cr_assert_eq(elf_image_load(root, "/lib/libfx.so", &img), -ENOENT);
+	cr_assert_null(img);
+	unlink(link);
+	rmdir(lib);
+	rmdir(root);
+}
+
+/* A FIFO where a library was: refused at once, not an open() that waits
+ * for a writer forever. */
+Test(elfimg, fifo_is_refused_without_blocking, .timeout = 5)
+{
+	char root[] = "/tmp/elfimg-fifo-XXXXXX", fifo[64];
+	struct elf_image *img = NULL;
+	uint64_t v;
+
+	cr_assert_not_null(mkdtemp(root));
+	snprintf(fifo, sizeof(fifo), "%s/libc.so.6", root);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_lt(elf_image_load(root, "/libc.so.6", &img), 0);
+	cr_assert_lt(elf_dynsym_value(root, "/libc.so.6", "malloc", &v), 0);
+	cr_assert_lt(elf_image_load(NULL, fifo, &img), 0);
+	unlink(fifo);
+	rmdir(root);
 }

@@ -302,7 +302,7 @@ Test(symbolize, exited_process_keeps_old_maps)
 	s = sym_for(c.pid);
 	fx_stop(&c);
 	cr_assert_eq(symbolizer_refresh(s), -ESRCH);
-	/* Not resolved before: the object is read from the host path now. */
+	/* Not resolved before: read from the inode the refresh held open. */
 	symbolizer_resolve(s, alpha + 2, 0, &r);
 	cr_assert_not_null(r.function);
 	cr_assert_str_eq(r.function, "fx_alpha");

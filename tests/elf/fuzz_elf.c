@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target for the ELF reader that reads the target's executables,
+ * libraries, debug files and build-id notes (elfimg.c) and the probe
+ * placement that decodes their code (probe_offset.c).  `make fuzz` builds
+ * it with clang's libFuzzer and runs it from the seeds in tests/elf/corpus;
+ * `make test` replays that corpus through replay_main.c, without libFuzzer.
+ * The input is the file, given as a memfd (a regular file, as target_file.h
+ * hands out).  Every input must load or fail cleanly, and what loads must
+ * keep elfimg.h's promises: symbols sorted, segments within the table.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "elfimg.h"
+#include "probe_offset.h"
+
+static void check_image(const struct elf_image *img, int fd)
+{
+	char path[64];
+	uint64_t off, v;
+
+	if (img->nsegs < 0 || img->nsegs > 16 || strlen(img->build_id) > 40)
+		abort();
+	for (size_t i = 0; i < img->nsyms; i++) {
+		if (!img->syms[i].name || (i && img->syms[i - 1].addr > img->syms[i].addr))
+			abort();
+		if (i < 8 && elf_vaddr_to_offset(img, img->syms[i].addr, &off) == 0) {
+			elf_offset_to_vaddr(img, off, &v);
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+			{
+				struct probe_placement pl;
+
+				probe_place_file_args(path, off, 3, &pl);
+			}
+		}
+	}
+	elf_image_lookup(img, 0);
+	elf_image_lookup(img, UINT64_MAX);
+	elf_image_find(img, "malloc", true);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct elf_image *img = NULL;
+	char path[64], id[41];
+	uint64_t v;
+	int fd = memfd_create("fuzz_elf", MFD_CLOEXEC);
+
+	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size))
+		abort();
+	/* A root with no debug files: the host's are read only on a build-id match. */
+	if (elf_image_load_fd(fd, "/nonexistent-mt-fuzz-root", &img) == 0) {
+		check_image(img, fd);
+		elf_image_free(img);
+	}
+	elf_symbol_value_fd(fd, "_r_debug", true, &v);
+	elf_symbol_value_fd(fd, "malloc", false, &v);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (elf_read_build_id(path, id) == 0 && strlen(id) > 40)
+		abort();
+	close(fd);
+	return 0;
+}

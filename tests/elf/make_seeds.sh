@@ -1,0 +1,15 @@
+#!/bin/sh
+# Rebuilds the ELF fuzz seeds in tests/elf/corpus from the unit-test fixtures
+# (run `make unit-test` first): a PIE, a non-PIE, a shared library (debug
+# sections dropped to keep them small, symbols kept), a stripped PIE, and an
+# ELF header with nothing behind it.
+set -eu
+cd "$(dirname "$0")/../.."
+C=tests/elf/corpus
+mkdir -p "$C"
+for f in fx_pie fx_nopie libfx.so; do
+	strip --strip-debug "build/fixtures/$f" -o "$C/$f"
+done
+cp build/fixtures/fx_stripped "$C/fx_stripped"
+head -c 64 build/fixtures/fx_pie >"$C/header_only"
+chmod 644 "$C"/*
