@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "multi.h"
+#include "pid_check.h"
 #include "session.h"
 
 /* path with ".PID" before its extension (".pb.gz" counts as one). */
@@ -100,6 +101,11 @@ int multi_run(const struct options *opts)
 	int failed = 0, n = 0;
 	sigset_t mask, old;
 
+	/* Every PID is checked before any is attached: one line per bad PID. */
+	for (int i = 0; i < opts->npids; i++)
+		failed |= pid_check(opts->pids[i], getpid()) != 0;
+	if (failed)
+		return 1;
 	/* Children inherit this mask and turn it into their signalfd; the
 	 * parent only waits and passes Ctrl-C/SIGTERM on. */
 	sigemptyset(&mask);
