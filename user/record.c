@@ -256,7 +256,7 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	const struct mt_totals *to = &p->totals;
 	const struct mt_drops *d = &p->drops;
 
-	section(b, RECORD_META, META_LEN);
+	section(b, RECORD_META, META_LEN + 16);
 	put32(b, (uint32_t)p->pid);
 	put32(b, strtab_ref(t, p->command));
 	put64(b, p->start_realtime_ns);
@@ -273,6 +273,9 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	put64(b, d->sites_full);
 	put64(b, d->inflight_full);
 	put64(b, d->events_lost);
+	/* Past META_LEN: readers that stop there ignore it. */
+	put64(b, p->untracked.allocs);
+	put64(b, p->untracked.frees_unmatched);
 }
 
 static void write_modules(struct body_out *b, const struct mt_profile *p, const struct strtab *t)
@@ -651,6 +654,10 @@ static int read_meta(struct rd *r)
 	p->duration_ns = v[1];
 	p->totals = (struct mt_totals){ v[2], v[3], v[4], v[5], v[6], v[7], v[8] };
 	p->drops = (struct mt_drops){ v[9], v[10], v[11], v[12], v[13] };
+	if (take(&c, 16, &b) == 0) {
+		p->untracked.allocs = rd64(b);
+		p->untracked.frees_unmatched = rd64(b + 8);
+	}
 	return 0;
 }
 
