@@ -101,11 +101,6 @@ int multi_run(const struct options *opts)
 	int failed = 0, n = 0;
 	sigset_t mask, old;
 
-	/* Every PID is checked before any is attached: one line per bad PID. */
-	for (int i = 0; i < opts->npids; i++)
-		failed |= pid_check(opts->pids[i], getpid()) != 0;
-	if (failed)
-		return 1;
 	/* Children inherit this mask and turn it into their signalfd; the
 	 * parent only waits and passes Ctrl-C/SIGTERM on. */
 	sigemptyset(&mask);
@@ -113,8 +108,15 @@ int multi_run(const struct options *opts)
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	for (int i = 0; i < opts->npids; i++) {
-		pid_t c = fork();
+		pid_t c;
 
+		/* Checked here, where memtrace's own PID is ours: one line per bad
+		 * PID, which is not traced; the others are, and the exit status says 1. */
+		if (pid_check(opts->pids[i], getpid())) {
+			failed = 1;
+			continue;
+		}
+		c = fork();
 		if (c < 0) {
 			log_error("cannot start tracing PID %d: %s", (int)opts->pids[i], strerror(errno));
 			failed = 1;

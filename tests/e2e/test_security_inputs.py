@@ -43,13 +43,13 @@ class UntrustedSizes(unittest.TestCase):
         path = os.path.join(self.tmp, name)
         self.assertLess(os.path.getsize(path), (MIB << 20) // 64)
         rc, err, rss, secs = run_measured([mt.MEMTRACE, "report", path, "-o", os.path.join(self.tmp, "o.json")])
+        # A quarter of what the bomb inflates to is far above what a refusal needs.
+        self.assertLess(rss, (MIB << 10) // 4, "%s: max RSS %d KiB" % (name, rss))
+        self.assertLess(secs, 5.0, "%s: %.2f s" % (name, secs))
         self.assertEqual(rc, 1, err)
         lines = err.splitlines()
         self.assertEqual(len(lines), 1, err)
         self.assertIn(want, lines[0])
-        # A quarter of what the bomb inflates to is far above what a refusal needs.
-        self.assertLess(rss, (MIB << 10) // 4, "%s: max RSS %d KiB" % (name, rss))
-        self.assertLess(secs, 5.0, "%s: %.2f s" % (name, secs))
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "o.json")))
 
     def test_recording_claiming_a_huge_body(self):
@@ -145,8 +145,18 @@ class BadInputRefused(unittest.TestCase):
         self.one_line(["-p", "2", "-d", "1"], 1, "PID 2 is a kernel thread")
 
     def test_kernel_thread_among_several(self):
+        # The bad PID gets its line and is skipped; the good one is traced.
         mt.require_bpf(self)
-        self.one_line(["-p", "%d,2" % os.getpid(), "-d", "1"], 1, "PID 2 is a kernel thread")
+        tmp = mt.tempdir(self)
+        p = subprocess.run([mt.MEMTRACE, "-q", "--json", os.path.join(tmp, "r.json"), "-p", "%d,2" % os.getpid(),
+                            "-d", "1"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        bad = [l for l in p.stderr.splitlines() if "PID 2" in l]
+        self.assertEqual(bad, ["memtrace: PID 2 is a kernel thread: it has no user-space heap "
+                               "(give the PID of a user-space process)"], p.stderr)
+        self.assertIn("Tracing PID %d " % os.getpid(), p.stderr)
+        self.assertTrue(os.path.exists(os.path.join(tmp, "r.%d.json" % os.getpid())))
+        self.assertFalse(os.path.exists(os.path.join(tmp, "r.2.json")))
 
     def test_memtrace_itself(self):
         mt.require_bpf(self)
