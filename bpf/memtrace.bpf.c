@@ -391,6 +391,10 @@ static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
 		account_free(&stale);
 	if (!block_put(&blk)) {
 		__sync_fetch_and_add(&counters.allocs_full, 1);
+		if (c) {
+			__sync_fetch_and_add(&c->untracked_count, 1);
+			__sync_fetch_and_add(&c->untracked_bytes, size);
+		}
 		return;
 	}
 	inuse = __sync_add_and_fetch(&counters.inuse_bytes, size);
@@ -444,8 +448,12 @@ static __always_inline void free_ptr(__u64 ptr)
 {
 	struct mt_block b;
 
-	if (ptr && is_target() && block_take(ptr, &b))
+	if (!ptr || !is_target())
+		return;
+	if (block_take(ptr, &b))
 		account_free(&b);
+	else if (counters.allocs_full)
+		__sync_fetch_and_add(&counters.frees_unmatched, 1);
 }
 
 /* realloc's old block leaves the table at entry: see mt_inflight.old. */
@@ -453,8 +461,11 @@ static __always_inline void realloc_enter(struct pt_regs *ctx, __u64 size, __u64
 {
 	struct mt_inflight *st = enter(ctx, MT_CALL_REALLOC, size, old);
 
-	if (st && old && !block_take(old, &st->old))
+	if (st && old && !block_take(old, &st->old)) {
 		st->old.ptr = 0;
+		if (counters.allocs_full)
+			__sync_fetch_and_add(&counters.frees_unmatched, 1);
+	}
 }
 
 SEC("uprobe")

@@ -113,7 +113,11 @@ struct mt_site_counts {
 	 * the collector fetches each new stack once, by id, instead of
 	 * walking the whole map at every read; 0 before. */
 	mt_u64 key;
-	mt_u64 pad[3];
+	/* Allocations the live-block table had no room for: their frees
+	 * cannot be matched, so the collector charges the unmatched frees
+	 * (mt_counters.frees_unmatched) against these. */
+	mt_u64 untracked_count, untracked_bytes;
+	mt_u64 pad;
 };
 
 /* The collector's copy of one site: its counters and its stack. */
@@ -123,6 +127,7 @@ struct mt_site_value {
 	mt_u32 nframes;
 	mt_u32 pad;
 	mt_u64 frames[MT_MAX_FRAMES];
+	mt_u64 untracked_count, untracked_bytes; /* as in mt_site_counts */
 };
 
 /* Stack hash and site id of allocations whose stack could not be kept. */
@@ -140,6 +145,10 @@ struct mt_counters {
 	mt_u64 dl_stops;      /* stops requested from the dynamic-linker hook */
 	mt_u64 blocks_more;   /* live blocks in the overflow map (their bucket was full) */
 	mt_u64 sites_used;    /* site ids given out (0, the unknown site, is not) */
+	/* Frees and reallocs of a block not in the table, counted once a block
+	 * went untracked (allocs_full > 0); before that they are blocks from
+	 * before the trace began, which no site's counts include. */
+	mt_u64 frees_unmatched;
 };
 
 /* Records on the ring buffer; each starts with its type. */
@@ -188,7 +197,7 @@ _Static_assert(sizeof(struct mt_block_bucket) == 32 * MT_BLOCK_WAYS, "mt_block_b
 _Static_assert(sizeof(struct mt_block_data) == 24, "mt_block_data layout");
 _Static_assert(sizeof(struct mt_site_stack) == 16 + 8 * MT_MAX_FRAMES, "mt_site_stack layout");
 _Static_assert(sizeof(struct mt_site_counts) == 64, "mt_site_counts layout");
-_Static_assert(sizeof(struct mt_counters) == 80, "mt_counters layout");
+_Static_assert(sizeof(struct mt_counters) == 88, "mt_counters layout");
 _Static_assert(sizeof(struct mt_event) == 16, "mt_event layout");
 
 #endif

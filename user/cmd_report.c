@@ -10,10 +10,12 @@
 #include "cmd_report.h"
 #include "diff.h"
 #include "flamegraph.h"
+#include "gzip_io.h"
 #include "log.h"
 #include "output.h"
 #include "pprof.h"
 #include "record.h"
+#include "record_body.h"
 #include "report_text.h"
 
 #define EXIT_USAGE 64
@@ -149,7 +151,8 @@ int report_load(const char *path, struct mt_profile *out)
 			log_error("%s: corrupt recording", path);
 			break;
 		case -EFBIG:
-			log_error("%s: recording too large", path);
+			log_error("%s: recording too large (over 2 GiB, or a body over %u times its compressed size: not written by memtrace)", path,
+				  RECORD_MAX_RATIO);
 			break;
 		default:
 			log_error("%s: %s", path, strerror(-err));
@@ -161,7 +164,8 @@ int report_load(const char *path, struct mt_profile *out)
 		if (err == -EINVAL)
 			log_error("%s: truncated or corrupt pprof profile", path);
 		else if (err == -EFBIG)
-			log_error("%s: pprof profile too large", path);
+			log_error("%s: pprof profile too large (over 1 GiB, or over %u times its compressed size: a decompression bomb?)",
+				  path, GZIP_MAX_RATIO);
 		else if (err)
 			log_error("%s: %s", path, strerror(-err));
 		return err;

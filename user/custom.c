@@ -61,6 +61,9 @@ int custom_parse(const char *what, const char *text, struct custom_spec *out)
 	if ((out->kind == AK_CUSTOM_ALLOC && !has_size) || (out->kind == AK_CUSTOM_FREE && !has_ptr) ||
 	    (out->kind == AK_CUSTOM_REALLOC && (!has_ptr || !has_size)))
 		goto bad;
+	/* One argument cannot be both the size and the count, or the pointer and the size. */
+	if (out->b && out->a == out->b)
+		goto bad;
 	return 0;
 bad:
 	return -EINVAL;

@@ -130,20 +130,67 @@ static int slurp(FILE *f, size_t max, unsigned char **buf, size_t *len)
 	return 0;
 }
 
+/* 1 when the stream gives more than max bytes; its output is thrown away. */
+static int inflate_overruns(const unsigned char *in, size_t inlen, size_t max)
+{
+	unsigned char *scratch = malloc(CHUNK);
+	size_t n = 0;
+	z_stream zs;
+	int rc = Z_OK;
+
+	memset(&zs, 0, sizeof(zs));
+	if (!scratch || inflateInit2(&zs, 31) != Z_OK) {
+		free(scratch);
+		return 0;
+	}
+	zs.next_in = (unsigned char *)in;
+	zs.avail_in = inlen > UINT32_MAX ? UINT32_MAX : (uInt)inlen;
+	while (rc == Z_OK && n <= max) {
+		zs.next_out = scratch;
+		zs.avail_out = CHUNK;
+		rc = inflate(&zs, Z_NO_FLUSH);
+		n += CHUNK - zs.avail_out;
+		if (rc == Z_OK && zs.avail_out == CHUNK)
+			break; /* no progress: truncated */
+	}
+	inflateEnd(&zs);
+	free(scratch);
+	return n > max;
+}
+
 int gzip_inflate(const unsigned char *in, size_t inlen, size_t max, unsigned char **buf,
 		 size_t *len)
 {
 	z_stream zs;
 	size_t cap = inlen * 4 + CHUNK, n = 0;
 	unsigned char *b;
-	int rc, err = 0;
+	int rc, err = 0, over = -EFBIG;
 
+	/*
+	 * What the stream may give: the gzip trailer's ISIZE (exact for one
+	 * member under 4 GiB, which max keeps us below), at most GZIP_MAX_RATIO
+	 * times the input, at most max.  A claim past the ratio fails before
+	 * inflating; a stream that outgrows its claim fails at that byte.
+	 */
+	if (inlen / GZIP_MAX_RATIO < max)
+		max = inlen * GZIP_MAX_RATIO;
+	if (inlen >= 18) {
+		uint64_t isize = (uint64_t)in[inlen - 4] | (uint64_t)in[inlen - 3] << 8 |
+				 (uint64_t)in[inlen - 2] << 16 | (uint64_t)in[inlen - 1] << 24;
+
+		/* A bomb, or a truncated file whose last bytes are not a trailer: tell which, keeping nothing. */
+		if (isize > max)
+			return inflate_overruns(in, inlen, max) ? -EFBIG : -EINVAL;
+		max = (size_t)isize;
+		over = -EINVAL; /* more than the trailer says: corrupt */
+	}
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 31) != Z_OK)
 		return -ENOMEM;
-	if (cap > max)
-		cap = max;
-	b = malloc(cap ? cap : 1);
+	/* One byte past max, so a stream that ends exactly at max is told from one that goes on. */
+	if (cap > max + 1)
+		cap = max + 1;
+	b = malloc(cap);
 	if (!b) {
 		inflateEnd(&zs);
 		return -ENOMEM;
@@ -154,11 +201,11 @@ int gzip_inflate(const unsigned char *in, size_t inlen, size_t max, unsigned cha
 		if (n == cap) {
 			unsigned char *nb;
 
-			if (cap >= max) {
-				err = -EFBIG;
+			if (cap > max) {
+				err = over;
 				break;
 			}
-			cap = cap * 2 > max ? max : cap * 2;
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			nb = realloc(b, cap);
 			if (!nb) {
 				err = -ENOMEM;
@@ -179,6 +226,8 @@ int gzip_inflate(const unsigned char *in, size_t inlen, size_t max, unsigned cha
 		break;
 	}
 	inflateEnd(&zs);
+	if (!err && n > max)
+		err = over;
 	if (err) {
 		free(b);
 		return err;

@@ -53,6 +53,8 @@ static void counts_into(const volatile struct mt_site_counts *c, struct mt_site_
 	v->alloc_bytes = c->alloc_bytes;
 	v->free_count = c->free_count;
 	v->free_bytes = c->free_bytes;
+	v->untracked_count = c->untracked_count;
+	v->untracked_bytes = c->untracked_bytes;
 }
 
 int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel)
@@ -192,6 +194,32 @@ static int build_frames(struct mt_profile *p, const struct mt_site_value *v, str
 	return 0;
 }
 
+/*
+ * A site's in-use count and bytes.  Its tracked blocks are exact (allocs
+ * less untracked less matched frees); of its untracked allocations, the
+ * share still live is the share of all untracked allocations that no
+ * unmatched free has released, the same for every site.  With nothing
+ * untracked this is alloc - free.
+ */
+static void untracked_inuse(const struct mt_profile *p, const struct mt_site_value *v, uint64_t *count,
+			    uint64_t *bytes)
+{
+	uint64_t all = p->untracked.allocs, freed = p->untracked.frees_unmatched;
+	uint64_t tc = v->alloc_count - v->free_count, tb = v->alloc_bytes - v->free_bytes;
+	double live;
+
+	if (!all || !v->untracked_count) {
+		*count = tc;
+		*bytes = tb;
+		return;
+	}
+	tc = tc > v->untracked_count ? tc - v->untracked_count : 0;
+	tb = tb > v->untracked_bytes ? tb - v->untracked_bytes : 0;
+	live = freed >= all ? 0 : (double)(all - freed) / (double)all;
+	*count = tc + (uint64_t)llround((double)v->untracked_count * live);
+	*bytes = tb + (uint64_t)llround((double)v->untracked_bytes * live);
+}
+
 int profile_site_from_raw(struct mt_profile *p, const struct mt_site_value *v, struct symbolizer *sym,
 			  struct mt_site *out)
 {
@@ -323,6 +351,9 @@ int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, stru
 	p->sites = calloc(snap->nsites ? snap->nsites : 1, sizeof(*p->sites));
 	if (!p->sites)
 		return -ENOMEM;
+	for (size_t i = 0; i < snap->nsites; i++)
+		p->untracked.allocs += snap->sites[i].v.untracked_count;
+	p->untracked.frees_unmatched = c->frees_unmatched;
 	for (size_t i = 0; i < snap->nsites; i++) {
 		const struct mt_site_value *v = &snap->sites[i].v;
 		struct mt_site *site = &p->sites[p->nsites];
@@ -334,16 +365,16 @@ int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, stru
 			return err;
 		site->alloc_count = v->alloc_count;
 		site->alloc_bytes = v->alloc_bytes;
-		site->inuse_count = v->alloc_count - v->free_count;
-		site->inuse_bytes = v->alloc_bytes - v->free_bytes;
+		untracked_inuse(p, v, &site->inuse_count, &site->inuse_bytes);
+		p->totals.inuse_count += site->inuse_count;
+		p->totals.inuse_bytes += site->inuse_bytes;
 		p->totals.alloc_count += v->alloc_count;
 		p->totals.alloc_bytes += v->alloc_bytes;
-		p->totals.free_count += v->free_count;
-		p->totals.free_bytes += v->free_bytes;
 		p->nsites++;
 	}
-	p->totals.inuse_count = p->totals.alloc_count - p->totals.free_count;
-	p->totals.inuse_bytes = p->totals.alloc_bytes - p->totals.free_bytes;
+	/* Frees include the untracked blocks' share of the unmatched ones. */
+	p->totals.free_count = p->totals.alloc_count - p->totals.inuse_count;
+	p->totals.free_bytes = p->totals.alloc_bytes - p->totals.inuse_bytes;
 	p->totals.peak_inuse_bytes = c->peak_inuse_bytes;
 	p->sample_bytes = snap->sample_bytes;
 	/* Sampled: the kernel's peak is of sampled bytes; scale it as the

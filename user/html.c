@@ -75,6 +75,10 @@ static int section_summary(const struct mt_profile *p, FILE *out)
 	kv_amount(out, "Allocated", t->alloc_count, t->alloc_bytes);
 	kv_amount(out, "Freed", t->free_count, t->free_bytes);
 	kv_amount(out, "In use at end", t->inuse_count, t->inuse_bytes);
+	if (p->untracked.allocs)
+		fprintf(out, "<tr><th>&#8193;estimated</th><td class=\"warn\" id=\"inuse-estimated\">in use is an estimate: "
+			"%s allocations untracked (live-block table full), their unmatched frees charged in proportion</td></tr>\n",
+			human_count(p->untracked.allocs, buf));
 	fprintf(out, "<tr><th>Peak in use</th><td>%s (%s bytes)</td></tr>\n", human_bytes(t->peak_inuse_bytes, buf),
 		human_count(t->peak_inuse_bytes, raw));
 	fprintf(out, "<tr><th>Allocation sites</th><td>%s</td></tr>\n", human_count(p->nsites, buf));

@@ -98,6 +98,24 @@ int leak_observe(struct leak_detector *d, uint64_t site, uint64_t t_ns, uint64_t
 	if (d->used * 2 >= d->cap && grow(d))
 		return -ENOMEM;
 	h = find(d, slot_key(site), true);
+	/*
+	 * RING samples must span the whole window whatever the interval (-i 0.1
+	 * used to keep 6.4 s of a 10 s window): a sample closer than
+	 * window / (RING - 2) replaces the newest while the newest is itself
+	 * closer than that to the one before it, so stored samples stay at
+	 * least that far apart (all but the newest pair) and the newest is fresh.
+	 */
+	if (h->len >= 2) {
+		uint64_t step = (uint64_t)(d->cfg.window_s * 1e9 / (RING - 2));
+		uint32_t newest = (h->head + h->len - 1) % RING, before = (h->head + h->len - 2) % RING;
+
+		if (t_ns >= h->t[newest] && h->t[newest] - h->t[before] < step) {
+			h->t[newest] = t_ns;
+			h->bytes[newest] = inuse_bytes;
+			h->count[newest] = inuse_count;
+			return 0;
+		}
+	}
 	at = (h->head + h->len) % RING;
 	if (h->len == RING)
 		h->head = (h->head + 1) % RING;

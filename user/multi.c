@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "multi.h"
+#include "pid_check.h"
 #include "session.h"
 
 /* path with ".PID" before its extension (".pb.gz" counts as one). */
@@ -107,8 +108,15 @@ int multi_run(const struct options *opts)
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	for (int i = 0; i < opts->npids; i++) {
-		pid_t c = fork();
+		pid_t c;
 
+		/* Checked here, where memtrace's own PID is ours: one line per bad
+		 * PID, which is not traced; the others are, and the exit status says 1. */
+		if (pid_check(opts->pids[i], getpid())) {
+			failed = 1;
+			continue;
+		}
+		c = fork();
 		if (c < 0) {
 			log_error("cannot start tracing PID %d: %s", (int)opts->pids[i], strerror(errno));
 			failed = 1;

@@ -11,6 +11,7 @@
 #include "options.h"
 #include "output.h"
 #include "safe_file.h"
+#include "usage_line.h"
 
 const char *argp_program_version = "memtrace 0.1";
 const char *argp_program_bug_address = "<https://github.com/memtrace/memtrace/issues>";
@@ -122,6 +123,18 @@ static int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+/* A rate in bytes per second: any finite positive number up to 1 PB/s. */
+static int parse_rate(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !isfinite(v) || v <= 0 || v > 1e15)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct options *o = state->input;
@@ -137,6 +150,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				argp_error(state, "invalid PID list '%s'", arg);
 			if (o->npids == MT_MAX_PIDS)
 				argp_error(state, "at most %d PIDs", MT_MAX_PIDS);
+			for (int i = 0; i < o->npids; i++)
+				if (o->pids[i] == (pid_t)v)
+					argp_error(state, "PID %ld given twice in -p", v);
 			o->pids[o->npids++] = (pid_t)v;
 			if (!*end)
 				break;
@@ -177,7 +193,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --leak-window '%s' (seconds, >= 1)", arg);
 		break;
 	case OPT_LEAK_MIN_RATE:
-		if (parse_seconds(arg, &o->leak_min_rate) || o->leak_min_rate <= 0)
+		if (parse_rate(arg, &o->leak_min_rate))
 			argp_error(state, "invalid --leak-min-rate '%s' (bytes per second, > 0)", arg);
 		break;
 	case OPT_LEAK_MIN_AGE:
@@ -203,7 +219,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (o->ncustom == MT_MAX_CUSTOM)
 			argp_error(state, "at most %d --alloc/--free/--realloc", MT_MAX_CUSTOM);
 		if (custom_parse(what, arg, &o->custom[o->ncustom]))
-			argp_error(state, "bad --%s '%s' (use %s; N from 1 to 6)", what, arg,
+			argp_error(state, "bad --%s '%s' (use %s; N from 1 to 6, one role per argument)", what, arg,
 				   key == OPT_ALLOC  ? "FUNC:size=argN[:count=argM]"
 				   : key == OPT_FREE ? "FUNC:ptr=argN"
 						     : "FUNC:ptr=argN:size=argM");
@@ -266,6 +282,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		o->verbose++;
+		break;
+	case ARGP_KEY_INIT:
+		state->err_stream = usage_line_stream();
 		break;
 	case ARGP_KEY_ARG:
 		/* The first operand starts the command; argp stops parsing there. */

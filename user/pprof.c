@@ -323,6 +323,12 @@ static void comments(struct writer *w)
 		  t->alloc_count, t->alloc_bytes, t->free_count, t->free_bytes, t->inuse_count,
 		  t->inuse_bytes, t->peak_inuse_bytes);
 	comment(w, &sb);
+	if (p->untracked.allocs) {
+		sb_printf(&sb, "memtrace: inuse ESTIMATED: %" PRIu64 " allocations untracked (block table full), %" PRIu64
+			       " unmatched frees charged in proportion",
+			  p->untracked.allocs, p->untracked.frees_unmatched);
+		comment(w, &sb);
+	}
 	sb_printf(&sb, MT_COMMENT_DROPS "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
 		  d->stack_full, d->allocs_full, d->sites_full, d->inflight_full, d->events_lost);
 	comment(w, &sb);

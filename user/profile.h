@@ -99,6 +99,18 @@ struct mt_profile {
 	uint64_t sample_bytes;      /* 0: every allocation; N: estimates from Poisson sampling */
 	struct mt_totals totals;
 	struct mt_drops drops;
+	/*
+	 * Allocations the live-block table had no room for, and the frees it
+	 * could not match once it overflowed.  The unmatched frees are charged
+	 * against the untracked allocations, so the in-use count stays right in
+	 * total (when the trace saw the process from its start); how it splits
+	 * among sites, and all in-use bytes of untracked blocks, are estimated
+	 * in proportion.  allocs > 0 means in-use figures are estimates, and
+	 * every writer says so.
+	 */
+	struct {
+		uint64_t allocs, frees_unmatched;
+	} untracked;
 	struct mt_module *modules;
 	size_t nmodules;
 	struct mt_site *sites; /* sorted by inuse_bytes, then alloc_bytes, descending */

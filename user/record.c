@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "record.h"
+#include "record_body.h"
 #include "record_faults.h"
 #include "record_gc.h"
 #include "safe_file.h"
@@ -32,7 +33,6 @@
 #define NTAGS (RECORD_FAULTS + 1)
 #define SECTION_HDR_LEN 12u
 #define MAX_RECORD_SIZE 65536u /* larger per-record sizes are refused as corrupt */
-#define ZLIB_MAX_RATIO 1032u   /* deflate cannot do better than this */
 
 static void le16(uint8_t *b, uint16_t v)
 {
@@ -257,7 +257,7 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	const struct mt_totals *to = &p->totals;
 	const struct mt_drops *d = &p->drops;
 
-	section(b, RECORD_META, META_LEN);
+	section(b, RECORD_META, META_LEN + 16);
 	put32(b, (uint32_t)p->pid);
 	put32(b, strtab_ref(t, p->command));
 	put64(b, p->start_realtime_ns);
@@ -274,6 +274,9 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	put64(b, d->sites_full);
 	put64(b, d->inflight_full);
 	put64(b, d->events_lost);
+	/* Past META_LEN: readers that stop there ignore it. */
+	put64(b, p->untracked.allocs);
+	put64(b, p->untracked.frees_unmatched);
 }
 
 static void write_modules(struct body_out *b, const struct mt_profile *p, const struct strtab *t)
@@ -666,6 +669,10 @@ static int read_meta(struct rd *r)
 	p->duration_ns = v[1];
 	p->totals = (struct mt_totals){ v[2], v[3], v[4], v[5], v[6], v[7], v[8] };
 	p->drops = (struct mt_drops){ v[9], v[10], v[11], v[12], v[13] };
+	if (take(&c, 16, &b) == 0) {
+		p->untracked.allocs = rd64(b);
+		p->untracked.frees_unmatched = rd64(b + 8);
+	}
 	return 0;
 }
 
@@ -893,53 +900,6 @@ static int read_series(struct rd *r)
 	return 0;
 }
 
-/* Finds the sections; a known tag twice is corrupt, unknown tags are skipped. */
-static int index_sections(struct rd *r, const uint8_t *body, size_t len)
-{
-	struct cur c = { body, body + len };
-
-	while (left(&c)) {
-		const uint8_t *h, *payload;
-		uint32_t tag;
-		uint64_t plen;
-
-		if (take(&c, SECTION_HDR_LEN, &h))
-			return -EINVAL;
-		tag = rd32(h);
-		plen = rd64(h + 4);
-		if (plen > left(&c) || take(&c, (size_t)plen, &payload))
-			return -EINVAL;
-		if (tag < RECORD_STRINGS || tag >= NTAGS)
-			continue;
-		if (r->have[tag])
-			return -EINVAL;
-		r->have[tag] = 1;
-		r->sec[tag] = (struct cur){ payload, payload + plen };
-	}
-	return 0;
-}
-
-static int inflate_body(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
-{
-	z_stream zs = { 0 };
-	int rc;
-
-	if (inflateInit(&zs) != Z_OK)
-		return -ENOMEM;
-	zs.next_in = (uint8_t *)in;
-	zs.avail_in = (uInt)inlen; /* inlen < RECORD_READ_MAX < 4 GiB */
-	zs.next_out = out;
-	zs.avail_out = (uInt)outlen;
-	rc = inflate(&zs, Z_FINISH);
-	/* Exactly the declared size, the whole input, and a clean end. */
-	if (rc != Z_STREAM_END || zs.avail_out || zs.avail_in)
-		rc = rc == Z_MEM_ERROR ? -ENOMEM : -EINVAL;
-	else
-		rc = 0;
-	inflateEnd(&zs);
-	return rc;
-}
-
 int record_is_recording(const void *buf, size_t len)
 {
 	size_t n = len < RECORD_MAGIC_LEN ? len : RECORD_MAGIC_LEN;
@@ -958,7 +918,7 @@ int record_decode(const void *buf, size_t len, struct mt_profile *out)
 {
 	const uint8_t *b = buf;
 	struct rd r = { .p = out };
-	uint8_t *body = NULL;
+	struct record_section secs[NTAGS];
 	uint64_t clen, ulen;
 	int err;
 
@@ -985,14 +945,12 @@ int record_decode(const void *buf, size_t len, struct mt_profile *out)
 		return -EINVAL; /* trailing bytes: not what we wrote */
 	if (rd32(b + 12) != (uint32_t)crc32(0, b + RECORD_HEADER_LEN, (uInt)clen))
 		return -EBADMSG;
-	if (ulen / ZLIB_MAX_RATIO > clen + 64)
-		return -EINVAL;
-	body = malloc(ulen ? ulen : 1);
-	if (!body)
-		return -ENOMEM;
-	err = inflate_body(b + RECORD_HEADER_LEN, (size_t)clen, body, (size_t)ulen);
-	if (!err)
-		err = index_sections(&r, body, (size_t)ulen);
+	/* Streamed and split as it inflates: memory follows real bytes, not ulen. */
+	err = record_body_split(b + RECORD_HEADER_LEN, (size_t)clen, ulen, secs, NTAGS);
+	for (int t = 0; !err && t < NTAGS; t++) {
+		r.have[t] = secs[t].have;
+		r.sec[t] = (struct cur){ secs[t].p, secs[t].p + secs[t].len };
+	}
 	if (!err)
 		err = read_strings(&r);
 	if (!err)
@@ -1014,7 +972,7 @@ int record_decode(const void *buf, size_t len, struct mt_profile *out)
 		err = record_faults_decode(r.sec[RECORD_FAULTS].p,
 					   (size_t)(r.sec[RECORD_FAULTS].end - r.sec[RECORD_FAULTS].p), out, &out->faults);
 	free(r.strs);
-	free(body);
+	record_body_free(secs, NTAGS);
 	if (err)
 		profile_free(out);
 	return err;

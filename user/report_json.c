@@ -75,6 +75,12 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 	json_u64(&j, "thread_table_full", p->drops.inflight_full);
 	json_u64(&j, "ring_buffer_full", p->drops.events_lost);
 	json_close_object(&j);
+	/* In-use figures are estimates once the live-block table overflowed. */
+	json_bool(&j, "inuse_estimated", p->untracked.allocs != 0);
+	json_open_object(&j, "untracked");
+	json_u64(&j, "allocs", p->untracked.allocs);
+	json_u64(&j, "frees_unmatched", p->untracked.frees_unmatched);
+	json_close_object(&j);
 
 	json_open_array(&j, "sites");
 	for (size_t i = 0; i < p->nsites; i++) {

@@ -38,6 +38,10 @@ static void drops_line(const struct mt_profile *p, FILE *out)
 		(unsigned long long)drops_total(d), (unsigned long long)d->stack_full,
 		(unsigned long long)d->allocs_full, (unsigned long long)d->inflight_full,
 		(unsigned long long)d->events_lost);
+	if (p->untracked.allocs)
+		fprintf(out, "in use is ESTIMATED: the block table was full for %llu allocations; "
+			"%llu frees of them could not be matched and are charged in proportion\n",
+			(unsigned long long)p->untracked.allocs, (unsigned long long)p->untracked.frees_unmatched);
 }
 
 void live_view_print(const struct mt_profile *p, int top, uint64_t prev_inuse, uint64_t prev_alloc,

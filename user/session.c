@@ -32,6 +32,7 @@
 #include "output_check.h"
 #include "record.h"
 #include "report_text.h"
+#include "pid_check.h"
 #include "session.h"
 #include "symbolize.h"
 #include "tracer.h"
@@ -656,10 +657,9 @@ static int seize_threads(struct session *s)
 static int start_attached(struct session *s)
 {
 	s->pid = s->opts->pid;
-	if (kill(s->pid, 0) && errno == ESRCH) {
-		log_error("no process with PID %d", (int)s->pid);
+	/* Under multi_run this is a forked child: memtrace itself is its parent. */
+	if (pid_check(s->pid, s->opts->npids > 1 ? getppid() : getpid()))
 		return -ESRCH;
-	}
 	read_comm(s);
 	return s->opts->follow ? seize_threads(s) : 0;
 }

@@ -3,7 +3,8 @@
 # (run `make` first: they link the collector's objects):
 #   bench_record  record_write/record_read timing on N synthetic stacks
 #   fuzz_record   libFuzzer target (only when clang's libFuzzer is installed);
-#                 seeds: tests/offline/make_seeds.py
+#                 seeds: tests/offline/make_seeds.py, and the decompression
+#                 bombs of tests/offline/make_bombs.py OUTDIR --seeds
 set -eu
 cd "$(dirname "$0")/../.."
 OUT=build/offline

@@ -200,3 +200,63 @@ Test(options, nan_duration_exits_64, .exit_code = 64)
 
 	parse_must_exit(argv, ARGC(argv));
 }
+
+/* Security issue, bad input: each of these was accepted before. */
+
+Test(options, same_pid_twice_exits_64, .exit_code = 64)
+{
+	char *argv[] = { "memtrace", "-p", "77,77", NULL };
+
+	parse_must_exit(argv, ARGC(argv));
+}
+
+Test(options, same_pid_in_two_p_options_exits_64, .exit_code = 64)
+{
+	char *argv[] = { "memtrace", "-p", "77", "-p", "78,77", NULL };
+
+	parse_must_exit(argv, ARGC(argv));
+}
+
+Test(options, alloc_size_and_count_in_one_argument_exits_64, .exit_code = 64)
+{
+	char *argv[] = { "memtrace", "-p", "5", "--alloc", "f:size=arg1:count=arg1", NULL };
+
+	parse_must_exit(argv, ARGC(argv));
+}
+
+Test(options, realloc_ptr_and_size_in_one_argument_exits_64, .exit_code = 64)
+{
+	char *argv[] = { "memtrace", "-p", "5", "--realloc", "f:ptr=arg1:size=arg1", NULL };
+
+	parse_must_exit(argv, ARGC(argv));
+}
+
+Test(options, custom_roles_in_distinct_arguments_parse)
+{
+	char *argv[] = { "memtrace", "-p", "5", "--alloc", "f:size=arg1:count=arg2", "--realloc", "g:ptr=arg2:size=arg3",
+			 NULL };
+	struct options o;
+
+	cr_assert_eq(options_parse(ARGC(argv), argv, &o), 0);
+	cr_assert_eq(o.ncustom, 2);
+	cr_assert_eq(o.custom[0].a, 1);
+	cr_assert_eq(o.custom[0].b, 2);
+	cr_assert_eq(o.custom[1].a, 2);
+	cr_assert_eq(o.custom[1].b, 3);
+}
+
+Test(options, leak_min_rate_is_a_rate_not_seconds)
+{
+	char *argv[] = { "memtrace", "-p", "5", "--leak-min-rate", "20000000", NULL };
+	struct options o;
+
+	cr_assert_eq(options_parse(ARGC(argv), argv, &o), 0);
+	cr_assert_float_eq(o.leak_min_rate, 2e7, 1e-3);
+}
+
+Test(options, zero_leak_min_rate_exits_64, .exit_code = 64)
+{
+	char *argv[] = { "memtrace", "-p", "5", "--leak-min-rate", "0", NULL };
+
+	parse_must_exit(argv, ARGC(argv));
+}

@@ -35,6 +35,8 @@ static void sample(struct mt_profile *p)
 	f[2].addr = UINT64_MAX;
 	p->totals = (struct mt_totals){ 1, 2, 3, 4, 5, 6, 7 };
 	p->drops = (struct mt_drops){ 8, 9, 10, 11, 12 };
+	p->untracked.allocs = 13;
+	p->untracked.frees_unmatched = 14;
 	p->pid = -5;
 	p->nseries = 3;
 	p->series = calloc(3, sizeof(*p->series));
@@ -93,6 +95,8 @@ static void assert_same(const struct mt_profile *a, const struct mt_profile *b)
 	cr_assert_eq(a->duration_ns, b->duration_ns);
 	cr_assert_eq(memcmp(&a->totals, &b->totals, sizeof(a->totals)), 0);
 	cr_assert_eq(memcmp(&a->drops, &b->drops, sizeof(a->drops)), 0);
+	cr_assert_eq(a->untracked.allocs, b->untracked.allocs);
+	cr_assert_eq(a->untracked.frees_unmatched, b->untracked.frees_unmatched);
 	cr_assert_eq(a->nmodules, b->nmodules);
 	for (size_t i = 0; i < a->nmodules; i++) {
 		assert_str(a->modules[i].path, b->modules[i].path, "module path");
