@@ -201,11 +201,22 @@ static int build_frames(struct mt_profile *p, const struct mt_site_value *v, str
  * unmatched free has released, the same for every site.  With nothing
  * untracked this is alloc - free.
  */
-static void untracked_inuse(const struct mt_profile *p, const struct mt_site_value *v, uint64_t *count,
-			    uint64_t *bytes)
+/*
+ * The untracked blocks still live are shared out by cumulative rounding
+ * (each site gets round(live * untracked so far) minus what earlier sites
+ * got), so the shares add up to exactly allocs - frees_unmatched: rounding
+ * each site on its own drifts the exact total by one per site.
+ */
+struct untracked_share {
+	uint64_t seen_count, seen_bytes, given_count, given_bytes;
+};
+
+static void untracked_inuse(const struct mt_profile *p, const struct mt_site_value *v,
+			    struct untracked_share *sh, uint64_t *count, uint64_t *bytes)
 {
 	uint64_t all = p->untracked.allocs, freed = p->untracked.frees_unmatched;
 	uint64_t tc = v->alloc_count - v->free_count, tb = v->alloc_bytes - v->free_bytes;
+	uint64_t want_count, want_bytes;
 	double live;
 
 	if (!all || !v->untracked_count) {
@@ -216,8 +227,14 @@ static void untracked_inuse(const struct mt_profile *p, const struct mt_site_val
 	tc = tc > v->untracked_count ? tc - v->untracked_count : 0;
 	tb = tb > v->untracked_bytes ? tb - v->untracked_bytes : 0;
 	live = freed >= all ? 0 : (double)(all - freed) / (double)all;
-	*count = tc + (uint64_t)llround((double)v->untracked_count * live);
-	*bytes = tb + (uint64_t)llround((double)v->untracked_bytes * live);
+	sh->seen_count += v->untracked_count;
+	sh->seen_bytes += v->untracked_bytes;
+	want_count = (uint64_t)llround((double)sh->seen_count * live);
+	want_bytes = (uint64_t)llround((double)sh->seen_bytes * live);
+	*count = tc + (want_count - sh->given_count);
+	*bytes = tb + (want_bytes - sh->given_bytes);
+	sh->given_count = want_count;
+	sh->given_bytes = want_bytes;
 }
 
 int profile_site_from_raw(struct mt_profile *p, const struct mt_site_value *v, struct symbolizer *sym,
@@ -346,6 +363,7 @@ const struct site_blocks *site_blocks_find(const struct site_blocks *v, size_t n
 int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, struct mt_profile *p)
 {
 	const struct mt_counters *c = &snap->counters;
+	struct untracked_share share = { 0 };
 	int err;
 
 	p->sites = calloc(snap->nsites ? snap->nsites : 1, sizeof(*p->sites));
@@ -365,7 +383,7 @@ int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, stru
 			return err;
 		site->alloc_count = v->alloc_count;
 		site->alloc_bytes = v->alloc_bytes;
-		untracked_inuse(p, v, &site->inuse_count, &site->inuse_bytes);
+		untracked_inuse(p, v, &share, &site->inuse_count, &site->inuse_bytes);
 		p->totals.inuse_count += site->inuse_count;
 		p->totals.inuse_bytes += site->inuse_bytes;
 		p->totals.alloc_count += v->alloc_count;
