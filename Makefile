@@ -17,7 +17,10 @@ endif
 
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
-CFLAGS     += $(WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) -Iuser
+# user/ is in folders by stage (README, Layout); headers are included by name.
+USER_DIRS  := lib model symbols formats trace cli
+USER_INC   := -Iuser $(addprefix -Iuser/,$(USER_DIRS))
+CFLAGS     += $(WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) $(USER_INC)
 LDLIBS     += -lbpf -lelf -lz -lm -lpthread -lstdc++
 
 # clang's own system include dirs, passed to the BPF compile as -idirafter so
@@ -30,7 +33,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-USER_SRCS  := $(wildcard user/*.c)
+USER_SRCS  := $(wildcard user/*.c $(addsuffix /*.c,$(addprefix user/,$(USER_DIRS))))
 USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
@@ -41,7 +44,7 @@ JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
 ifneq ($(JEMALLOC_SO),)
 TOOLS      += $(OUT)/tools/workload_jemalloc
 endif
-UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%.o,$(UNIT_SRCS))
 FIXTURES   := $(OUT)/fixtures/fx_pie $(OUT)/fixtures/fx_nopie $(OUT)/fixtures/fx_stripped \
 	$(OUT)/fixtures/libfx.so
@@ -70,8 +73,9 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # Every collector object may include a skeleton: generate them all first.
-$(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
+$(OUT)/user/%.o: user/%.c $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/memtrace: $(USER_OBJS)
@@ -110,9 +114,10 @@ $(OUT)/fixtures/fx_stripped: $(OUT)/fixtures/fx_pie
 $(OUT)/fixtures/libfx.so: tests/fixtures/libfx.c | $(OUT)/fixtures
 	$(Q)$(CC) -O0 -g -fPIC -shared $< -o $@
 
-$(OUT)/tests/%.o: tests/unit/%.c $(SKELS) | $(OUT)/tests
+$(OUT)/tests/%.o: tests/unit/%.c $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
 $(OUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../writers/testprof.h"
+#include "../../writers/testprof.h"
 #include "gzip_io.h"
 #include "pprof.h"
 

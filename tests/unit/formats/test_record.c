@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../writers/testprof.h"
+#include "../../writers/testprof.h"
 #include "record.h"
 
 static struct mt_frame *frames_copy(const struct mt_site *s)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../writers/testprof.h"
+#include "../../writers/testprof.h"
 #include "flamegraph.h"
 
 static size_t count(const char *hay, const char *needle)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../writers/testprof.h"
+#include "../../writers/testprof.h"
 #include "cmd_report.h"
 #include "diff.h"
 #include "pprof.h"

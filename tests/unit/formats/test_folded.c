@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../writers/testprof.h"
+#include "../../writers/testprof.h"
 #include "folded.h"
 
 static char *folded(const struct mt_profile *p, enum mt_metric m)
