@@ -60,7 +60,7 @@ EXTRA_TESTS :=
 
 .DEFAULT_GOAL := all
 
-all: $(OUT)/memtrace tools $(EXTRA_ALL)
+all: $(OUT)/layers.ok $(OUT)/memtrace tools $(EXTRA_ALL)
 
 tools: $(TOOLS)
 
@@ -72,15 +72,25 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# Every collector object may include a skeleton: generate them all first.
-$(OUT)/user/%.o: user/%.c $(SKELS)
+# Skeletons exist before any object compiles (order-only); after that, each
+# object's dependency file names the skeletons it really includes, so a
+# change to one BPF program rebuilds only the objects that include it.
+$(OUT)/user/%.o: user/%.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/memtrace: $(USER_OBJS)
+# The layer rule (tools/layer_check.py): a file includes headers only from
+# its own folder and the folders below it; only trace/ includes BPF contracts.
+USER_FILES := $(wildcard user/*.[ch] $(addsuffix /*.[ch],$(addprefix user/,$(USER_DIRS))))
+$(OUT)/layers.ok: tools/layer_check.py $(USER_FILES) | $(OUT)
+	$(call msg,LAYERS,user/)
+	$(Q)$(PYTHON) tools/layer_check.py .
+	$(Q)touch $@
+
+$(OUT)/memtrace: $(USER_OBJS) | $(OUT)/layers.ok
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(USER_OBJS) $(LDLIBS) -o $@
 
 # Workloads keep frame pointers and symbols: the end-to-end tests name their functions.
 $(OUT)/tools/%: tools/%.c | $(OUT)/tools
@@ -114,7 +124,7 @@ $(OUT)/fixtures/fx_stripped: $(OUT)/fixtures/fx_pie
 $(OUT)/fixtures/libfx.so: tests/fixtures/libfx.c | $(OUT)/fixtures
 	$(Q)$(CC) -O0 -g -fPIC -shared $< -o $@
 
-$(OUT)/tests/%.o: tests/unit/%.c $(SKELS)
+$(OUT)/tests/%.o: tests/unit/%.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
