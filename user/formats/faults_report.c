@@ -18,8 +18,8 @@
 static void write_regions(struct json *j, const uint64_t *regions)
 {
 	json_open_object(j, "regions");
-	for (int r = 0; r < MT_NREGIONS; r++)
-		json_u64(j, fault_region_name((enum mt_region)r), regions[r]);
+	for (int r = 0; r < FAULT_NREGIONS; r++)
+		json_u64(j, fault_region_name((enum fault_region)r), regions[r]);
 	json_close_object(j);
 }
 
@@ -47,7 +47,7 @@ int faults_json_write(struct json *j, const struct mt_profile *p, const struct m
 	json_str(j, "source", f->source);
 	json_u64(j, "count", f->count);
 	json_u64(j, "bytes", f->bytes);
-	json_u64(j, "page_size", MT_PAGE_SIZE);
+	json_u64(j, "page_size", FAULT_PAGE_SIZE);
 	write_regions(j, f->regions);
 	json_open_object(j, "drops");
 	json_u64(j, "stack_unknown", f->drops.stack_unknown);
@@ -106,10 +106,10 @@ static void text_regions(const uint64_t *regions, FILE *out)
 {
 	const char *sep = "";
 
-	for (int r = 0; r < MT_NREGIONS; r++) {
+	for (int r = 0; r < FAULT_NREGIONS; r++) {
 		if (!regions[r])
 			continue;
-		fprintf(out, "%s%s %llu", sep, fault_region_name((enum mt_region)r), (unsigned long long)regions[r]);
+		fprintf(out, "%s%s %llu", sep, fault_region_name((enum fault_region)r), (unsigned long long)regions[r]);
 		sep = ", ";
 	}
 }
@@ -123,7 +123,7 @@ void faults_text_write(const struct mt_profile *p, const struct mt_faults *f, in
 		return;
 	m = &f->mmap;
 	fprintf(out, "\npage faults: %s (%s pages of %llu bytes: ", human_count(f->count, a),
-		human_bytes(f->bytes, b), (unsigned long long)MT_PAGE_SIZE);
+		human_bytes(f->bytes, b), (unsigned long long)FAULT_PAGE_SIZE);
 	text_regions(f->regions, out);
 	fprintf(out, ")%s%s; stack unknown %llu, region unknown %llu\n", f->source ? " via " : "",
 		f->source ? f->source : "", (unsigned long long)f->drops.stack_unknown,
@@ -251,8 +251,8 @@ int faults_html_section(const struct mt_profile *p, const struct mt_faults *f, F
 	fprintf(out, "<table class=\"kv\" id=\"faults-summary\">\n<tr><th>Page faults</th><td>%s (%s)%s%s</td></tr>\n",
 		human_count(f->count, a), human_bytes(f->bytes, b), f->source ? " via " : "", f->source ? f->source : "");
 	fputs("<tr><th>By region</th><td>", out);
-	for (int r = 0; r < MT_NREGIONS; r++)
-		fprintf(out, "%s%s %s", r ? ", " : "", fault_region_name((enum mt_region)r), human_count(f->regions[r], a));
+	for (int r = 0; r < FAULT_NREGIONS; r++)
+		fprintf(out, "%s%s %s", r ? ", " : "", fault_region_name((enum fault_region)r), human_count(f->regions[r], a));
 	fputs("</td></tr>\n", out);
 	fprintf(out, "<tr><th>mmap / munmap</th><td>%s in %s calls / %s in %s calls</td></tr>\n",
 		human_bytes(f->mmap.mmap_bytes, a), human_count(f->mmap.mmap_count, b),
@@ -279,7 +279,7 @@ int faults_html_section(const struct mt_profile *p, const struct mt_faults *f, F
 
 			fprintf(out, "<tr><td class=\"num\">%zu</td><td class=\"num\">%s</td><td class=\"num\">%s</td>",
 				i + 1, human_count(s->count, a), human_bytes(s->bytes, b));
-			for (int r = 0; r < MT_NREGIONS; r++)
+			for (int r = 0; r < FAULT_NREGIONS; r++)
 				fprintf(out, "<td class=\"num\">%s</td>", human_count(s->regions[r], a));
 			fputs("<td>", out);
 			html_frames(p, s->frames, s->nframes, out);
@@ -317,18 +317,4 @@ int faults_html_section(const struct mt_profile *p, const struct mt_faults *f, F
 		fputs("</table>\n", out);
 	}
 	return ferror(out) ? -EIO : 0;
-}
-
-/* Here, not in faults.c, so profiles can be freed without linking the tracer. */
-void faults_data_free(struct mt_faults *f)
-{
-	if (!f)
-		return;
-	for (size_t i = 0; i < f->nsites; i++)
-		free((void *)f->sites[i].frames);
-	for (size_t i = 0; i < f->nmmap_sites; i++)
-		free((void *)f->mmap_sites[i].frames);
-	free(f->sites);
-	free(f->mmap_sites);
-	free(f);
 }

@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#include "faults.h"
+#include "faults_data.h"
 #include "json.h"
 #include "profile.h"
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "gc.h"
+#include "gc_data.h"
 #include "json.h"
 
 /* Pause durations for people: "850 ns", "12.3 us", "1.25 ms", "2.50 s". */

@@ -4,14 +4,14 @@
 #include <string.h>
 
 #include "bytebuf.h"
-#include "faults.h"
+#include "faults_data.h"
 #include "faults_report.h"
 #include "record_faults.h"
 
 /* Each table: u32 count, u32 fixed part size, then per record the fixed
  * part and its frames (u32 n, then per frame u64 addr, u64 offset, i32
  * module, string function). */
-#define FAULT_FIXED (16 + 8 * MT_NREGIONS)
+#define FAULT_FIXED (16 + 8 * FAULT_NREGIONS)
 #define MMAP_FIXED (13 * 8)
 #define MAX_FRAMES_PER_SITE 1024
 
@@ -43,7 +43,7 @@ int record_faults_encode(const struct mt_faults *f, uint8_t **out, size_t *len)
 	wb_str(&w, f->source);
 	wb_u64(&w, f->count);
 	wb_u64(&w, f->bytes);
-	for (int r = 0; r < MT_NREGIONS; r++)
+	for (int r = 0; r < FAULT_NREGIONS; r++)
 		wb_u64(&w, f->regions[r]);
 	put_stats(&w, &f->mmap);
 	wb_u64(&w, f->drops.stack_unknown);
@@ -56,7 +56,7 @@ int record_faults_encode(const struct mt_faults *f, uint8_t **out, size_t *len)
 	for (size_t i = 0; i < f->nsites; i++) {
 		wb_u64(&w, f->sites[i].count);
 		wb_u64(&w, f->sites[i].bytes);
-		for (int r = 0; r < MT_NREGIONS; r++)
+		for (int r = 0; r < FAULT_NREGIONS; r++)
 			wb_u64(&w, f->sites[i].regions[r]);
 		put_frames(&w, f->sites[i].frames, f->sites[i].nframes);
 	}
@@ -131,7 +131,7 @@ int record_faults_decode(const uint8_t *buf, size_t len, struct mt_profile *owne
 	f->source = src ? profile_intern(owner, src) : NULL;
 	f->count = rb_u64(&r);
 	f->bytes = rb_u64(&r);
-	for (int i = 0; i < MT_NREGIONS; i++)
+	for (int i = 0; i < FAULT_NREGIONS; i++)
 		f->regions[i] = rb_u64(&r);
 	get_stats(&r, &f->mmap);
 	f->drops.stack_unknown = rb_u64(&r);
@@ -151,7 +151,7 @@ int record_faults_decode(const uint8_t *buf, size_t len, struct mt_profile *owne
 
 		s->count = rb_u64(&r);
 		s->bytes = rb_u64(&r);
-		for (int k = 0; k < MT_NREGIONS; k++)
+		for (int k = 0; k < FAULT_NREGIONS; k++)
 			s->regions[k] = rb_u64(&r);
 		s->frames = get_frames(&r, owner, &s->nframes);
 		if (s->frames)

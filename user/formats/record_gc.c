@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "bytebuf.h"
-#include "gc.h"
+#include "gc_data.h"
 #include "gc_report.h"
 #include "record_gc.h"
 

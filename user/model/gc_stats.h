@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gc.h"
+#include "gc_data.h"
 
 /* Nearest-rank percentile (0 < p <= 100) of n ascending values; 0 when n == 0. */
 uint64_t gc_percentile(const uint64_t *sorted, size_t n, double p);

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "faults_report.h"
-#include "gc_report.h"
+#include "faults_data.h"
+#include "gc_data.h"
 #include "profile.h"
 #include "strpool.h"
 

@@ -30,20 +30,13 @@ struct faults_tracer {
 	int nperf;
 };
 
-static const char *const region_names[MT_NREGIONS] = {
-	[MT_REGION_HEAP] = "heap", [MT_REGION_ANON] = "anon", [MT_REGION_STACK] = "stack",
-	[MT_REGION_FILE] = "file", [MT_REGION_OTHER] = "other",
-};
-
-const char *fault_region_name(enum mt_region r)
-{
-	return (unsigned)r < MT_NREGIONS ? region_names[r] : "other";
-}
-
-const char *faults_source(const struct faults_tracer *t)
-{
-	return t ? t->source : NULL;
-}
+#define SAME(x, y) ((int)(x) == (int)(y))
+_Static_assert(SAME(FAULT_REGION_HEAP, MT_REGION_HEAP) && SAME(FAULT_REGION_ANON, MT_REGION_ANON) &&
+		       SAME(FAULT_REGION_STACK, MT_REGION_STACK) && SAME(FAULT_REGION_FILE, MT_REGION_FILE) &&
+		       SAME(FAULT_REGION_OTHER, MT_REGION_OTHER) && SAME(FAULT_NREGIONS, MT_NREGIONS) &&
+		       FAULT_PAGE_SIZE == MT_PAGE_SIZE,
+	       "the model's fault regions are the BPF contract's");
+#undef SAME
 
 static int add_link(struct faults_tracer *t, struct bpf_link *link)
 {
@@ -314,43 +307,6 @@ nomem:
 	return -ENOMEM;
 }
 
-static uint64_t mapped_bytes(const struct mt_mmap_stats *s)
-{
-	return s->mmap_bytes + s->brk_grow_bytes + s->mremap_grow_bytes;
-}
-
-static int cmp_fault_site(const void *a, const void *b)
-{
-	const struct mt_fault_site *x = a, *y = b;
-
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? 1 : -1;
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return 0;
-}
-
-static int cmp_mmap_site(const void *a, const void *b)
-{
-	const struct mt_mmap_site *x = a, *y = b;
-	uint64_t mx = mapped_bytes(&x->s), my = mapped_bytes(&y->s);
-	uint64_t ux = x->s.munmap_bytes + x->s.madvise_bytes, uy = y->s.munmap_bytes + y->s.madvise_bytes;
-
-	if (mx != my)
-		return mx < my ? 1 : -1;
-	if (ux != uy)
-		return ux < uy ? 1 : -1;
-	return 0;
-}
-
-void faults_sort(struct mt_faults *f)
-{
-	if (f->nsites)
-		qsort(f->sites, f->nsites, sizeof(*f->sites), cmp_fault_site);
-	if (f->nmmap_sites)
-		qsort(f->mmap_sites, f->nmmap_sites, sizeof(*f->mmap_sites), cmp_mmap_site);
-}
-
 static void add_stats(struct mt_mmap_stats *t, const struct mt_mmap_stats *s)
 {
 	const uint64_t *src = (const uint64_t *)s;
@@ -397,7 +353,7 @@ int faults_collect(struct faults_tracer *t, struct symbolizer *sym, struct mt_pr
 	for (size_t i = 0; i < f->nsites; i++) {
 		f->count += f->sites[i].count;
 		f->bytes += f->sites[i].bytes;
-		for (int r = 0; r < MT_NREGIONS; r++)
+		for (int r = 0; r < FAULT_NREGIONS; r++)
 			f->regions[r] += f->sites[i].regions[r];
 	}
 	for (size_t i = 0; i < f->nmmap_sites; i++)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* include/faults.h shadows user/faults.h on this include path: name it by path. */
+/* The fault tracer (faults_add_raw) and the model it fills (faults_data.h). */
 #include "faults.h"
 #include "faults_report.h"
 #include "folded.h"
@@ -31,11 +31,11 @@ static struct mt_faults *sample(struct mt_profile *p)
 	cr_assert_not_null(f);
 	a->fault_count = 10;
 	a->fault_bytes = 10 * 4096;
-	a->regions[MT_REGION_HEAP] = 6;
-	a->regions[MT_REGION_ANON] = 4;
+	a->regions[FAULT_REGION_HEAP] = 6;
+	a->regions[FAULT_REGION_ANON] = 4;
 	b->fault_count = 50;
 	b->fault_bytes = 50 * 4096;
-	b->regions[MT_REGION_FILE] = 50;
+	b->regions[FAULT_REGION_FILE] = 50;
 	c->mmap_count = 2;
 	c->mmap_bytes = 8192;
 	c->munmap_count = 1;
@@ -43,7 +43,7 @@ static struct mt_faults *sample(struct mt_profile *p)
 	/* One raw site with both kinds of counts lands in both lists. */
 	d->fault_count = 1;
 	d->fault_bytes = 4096;
-	d->regions[MT_REGION_STACK] = 1;
+	d->regions[FAULT_REGION_STACK] = 1;
 	d->brk_count = 1;
 	d->brk_grow_bytes = 65536;
 	d->madvise_count = 3;
@@ -68,12 +68,12 @@ static struct mt_faults *sample(struct mt_profile *p)
 
 Test(faults, region_names)
 {
-	cr_assert_str_eq(fault_region_name(MT_REGION_HEAP), "heap");
-	cr_assert_str_eq(fault_region_name(MT_REGION_ANON), "anon");
-	cr_assert_str_eq(fault_region_name(MT_REGION_STACK), "stack");
-	cr_assert_str_eq(fault_region_name(MT_REGION_FILE), "file");
-	cr_assert_str_eq(fault_region_name(MT_REGION_OTHER), "other");
-	cr_assert_str_eq(fault_region_name((enum mt_region)99), "other");
+	cr_assert_str_eq(fault_region_name(FAULT_REGION_HEAP), "heap");
+	cr_assert_str_eq(fault_region_name(FAULT_REGION_ANON), "anon");
+	cr_assert_str_eq(fault_region_name(FAULT_REGION_STACK), "stack");
+	cr_assert_str_eq(fault_region_name(FAULT_REGION_FILE), "file");
+	cr_assert_str_eq(fault_region_name(FAULT_REGION_OTHER), "other");
+	cr_assert_str_eq(fault_region_name((enum fault_region)99), "other");
 }
 
 Test(faults, sites_split_and_sorted)
@@ -85,7 +85,7 @@ Test(faults, sites_split_and_sorted)
 	cr_assert_eq(f->sites[0].count, 50); /* bytes descending */
 	cr_assert_eq(f->sites[1].count, 10);
 	cr_assert_eq(f->sites[2].count, 1);
-	cr_assert_eq(f->sites[1].regions[MT_REGION_HEAP], 6);
+	cr_assert_eq(f->sites[1].regions[FAULT_REGION_HEAP], 6);
 	cr_assert_eq(f->sites[1].nframes, 3);
 	/* Without a symbolizer frames keep their raw addresses, innermost first. */
 	cr_assert_eq(f->sites[1].frames[0].addr, 0x401000);
