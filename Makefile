@@ -35,7 +35,13 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 USER_SRCS  := $(wildcard user/*.c $(addsuffix /*.c,$(addprefix user/,$(USER_DIRS))))
 USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
-LIB_OBJS   := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+# Programs: memtrace (main.c) and memtrace-report (cli/main_report.c, the
+# offline commands alone); every other object is shared.
+MAIN_OBJS  := $(OUT)/user/main.o $(OUT)/user/cli/main_report.o
+LIB_OBJS   := $(filter-out $(MAIN_OBJS),$(USER_OBJS))
+# What memtrace-report links: no trace/, no libbpf.
+REPORT_OBJS := $(OUT)/user/cli/main_report.o $(OUT)/user/cli/cmd_report.o $(OUT)/user/cli/output.o \
+	$(filter $(addprefix $(OUT)/user/,$(addsuffix /%,lib model symbols formats)),$(LIB_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
 	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx
@@ -60,7 +66,7 @@ EXTRA_TESTS :=
 
 .DEFAULT_GOAL := all
 
-all: $(OUT)/layers.ok $(OUT)/memtrace tools $(EXTRA_ALL)
+all: $(OUT)/layers.ok $(OUT)/memtrace $(OUT)/memtrace-report tools $(EXTRA_ALL)
 
 tools: $(TOOLS)
 
@@ -88,9 +94,15 @@ $(OUT)/layers.ok: tools/layer_check.py $(USER_FILES) | $(OUT)
 	$(Q)$(PYTHON) tools/layer_check.py .
 	$(Q)touch $@
 
-$(OUT)/memtrace: $(USER_OBJS) | $(OUT)/layers.ok
+$(OUT)/memtrace: $(OUT)/user/main.o $(LIB_OBJS) | $(OUT)/layers.ok
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(USER_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Linked without -lbpf and without trace/: an offline command that reached
+# into the tracer would fail here.
+$(OUT)/memtrace-report: $(REPORT_OBJS) | $(OUT)/layers.ok
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(filter-out -lbpf,$(LDLIBS)) -Wl,--as-needed -o $@
 
 # Workloads keep frame pointers and symbols: the end-to-end tests name their functions.
 $(OUT)/tools/%: tools/%.c | $(OUT)/tools

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/../.."
 make --no-print-directory build/faults.skel.h build/tools/workload_faults build/tools/workload_mmap
 objs=
 for src in $(find user -name '*.c' | sort); do
-	[ "$src" = user/main.c ] && continue
+	case $src in user/main.c | user/*/main_*.c) continue ;; esac
 	obj=build/${src%.c}.o
 	make --no-print-directory "$obj" >/dev/null
 	objs="$objs $obj"

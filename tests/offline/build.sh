@@ -11,7 +11,7 @@ mkdir -p "$OUT"
 CC=${CC:-cc}
 INC="-Iuser $(for d in user/*/; do printf -- '-I%s ' "${d%/}"; done)"
 CFLAGS="-O2 -g -Wall -Wextra -Werror -std=gnu11 -Iinclude -Ibuild $INC"
-OBJS=$(find build/user -name '*.o' | grep -v '/main\.o$')
+OBJS=$(find build/user -name '*.o' | grep -v '/main\.o$' | grep -v '/main_[^/]*\.o$')
 LIBS="-lbpf -lelf -lz -lm -lpthread -lstdc++"
 # shellcheck disable=SC2086
 $CC $CFLAGS -Itests/writers tests/offline/bench_record.c $OBJS $LIBS -o $OUT/bench_record
