@@ -10,8 +10,8 @@
 #include "multi.h"
 #include "options.h"
 #include "output.h"
-#include "session.h"
 #include "sysprep.h"
+#include "trace_run.h"
 
 static int verbosity;
 
@@ -53,5 +53,5 @@ int main(int argc, char **argv)
 		return 1;
 	if (opts.adopt)
 		return follow_run(&opts);
-	return opts.npids > 1 ? multi_run(&opts) : session_run(&opts);
+	return opts.npids > 1 ? multi_run(&opts) : trace_run(&opts);
 }

@@ -7,9 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "children.h"
 #include "log.h"
 #include "multi.h"
-#include "session.h"
+#include "trace_run.h"
 
 /* path with ".PID" before its extension (".pb.gz" counts as one). */
 static char *per_pid(const char *path, pid_t pid)
@@ -48,45 +49,7 @@ static int run_one(const struct options *opts, pid_t pid)
 	o.gc_svg = per_pid(opts->gc_svg, pid);
 	for (int i = 0; i < o.noutputs; i++)
 		o.outputs[i] = per_pid(opts->outputs[i], pid);
-	return session_run(&o);
-}
-
-bool children_remove(pid_t *pids, int *n, pid_t w)
-{
-	for (int i = 0; i < *n; i++) {
-		if (pids[i] == w) {
-			pids[i] = pids[--*n];
-			return true;
-		}
-	}
-	return false;
-}
-
-int children_wait(pid_t *pids, int *n, void (*other)(pid_t pid, int status, void *ctx), void *ctx)
-{
-	int failed = 0;
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	while (*n) {
-		struct timespec tick = { 0, 100 * 1000 * 1000 };
-		siginfo_t si;
-		int status, sig = sigtimedwait(&mask, &si, &tick);
-		pid_t w;
-
-		if (sig > 0)
-			for (int i = 0; i < *n; i++)
-				kill(pids[i], sig);
-		while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
-			if (children_remove(pids, n, w))
-				failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-			else if (other)
-				other(w, status, ctx);
-		}
-	}
-	return failed;
+	return trace_run(&o);
 }
 
 int follow_run(const struct options *opts)

@@ -7,19 +7,16 @@
 #include "clock.h"
 #include "grow.h"
 #include "leakwatch.h"
-#include "options.h"
+#include "session.h"
 #include "sitegroup.h"
 
-int leakwatch_open(struct leakwatch *w, const struct options *o)
+int leakwatch_open(struct leakwatch *w, const struct trace_opts *o, const struct trace_hooks *hooks)
 {
 	struct leak_config lc = { o->leak_window_s, o->leak_min_rate, o->leak_min_age_s };
-	int err;
 
 	memset(w, 0, sizeof(*w));
 	w->min_age_ns = (uint64_t)(o->leak_min_age_s * 1e9);
-	err = alert_sink_open(&w->sink, o->alerts_path, o->on_alert);
-	if (err)
-		return err;
+	w->hooks = hooks;
 	w->det = leak_detector_new(&lc);
 	w->groups = site_groups_new();
 	if (!w->det || !w->groups) {
@@ -33,7 +30,6 @@ void leakwatch_close(struct leakwatch *w)
 {
 	leak_detector_free(w->det);
 	site_groups_free(w->groups);
-	alert_sink_close(&w->sink);
 	free(w->alerts);
 	memset(w, 0, sizeof(*w));
 }
@@ -174,8 +170,8 @@ static int check_leaks(struct leakwatch *s, const struct heap_maps *heap, struct
 		if (keep_alert(s, &rep, &v[i], age, now))
 			continue;
 		p.command = profile_intern(&p, s->comm);
-		if (alert_from_pending(&p, sym, &s->alerts[s->nalerts - 1], &a) == 0) {
-			alert_deliver(&s->sink, &p, &a);
+		if (s->hooks->alert && alert_from_pending(&p, sym, &s->alerts[s->nalerts - 1], &a) == 0) {
+			s->hooks->alert(s->hooks->ctx, &p, &a);
 			free((void *)a.site.frames);
 		}
 		profile_free(&p);

@@ -12,11 +12,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "alerts.h"
 #include "heap.h"
 #include "leak.h"
 
-struct options;
+struct trace_opts;
+struct trace_hooks;
 struct site_groups;
 struct symbolizer;
 
@@ -31,7 +31,7 @@ struct pending_alert {
 struct leakwatch {
 	struct leak_detector *det;
 	struct site_groups *groups;
-	struct alert_sink sink;
+	const struct trace_hooks *hooks; /* alerts go to hooks->alert */
 	struct pending_alert *alerts;
 	size_t nalerts, alerts_cap;
 	uint64_t min_age_ns;
@@ -40,12 +40,8 @@ struct leakwatch {
 	const char *comm;
 };
 
-/*
- * Sets up detection from the options and opens the alert outputs (the
- * --alerts file, the --on-alert hook): errors are reported ("memtrace:")
- * before anything attaches.
- */
-int leakwatch_open(struct leakwatch *w, const struct options *o);
+/* Sets up detection from the options; alerts are handed to hooks->alert. */
+int leakwatch_open(struct leakwatch *w, const struct trace_opts *o, const struct trace_hooks *hooks);
 /* One second's sample; returns how many alerts it raised (already delivered). */
 int leakwatch_sample(struct leakwatch *w, const struct heap_maps *heap, struct symbolizer *sym,
 		     const struct heap_snapshot *snap, uint64_t now_ns);

@@ -9,7 +9,6 @@
 #include <sys/epoll.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -17,20 +16,16 @@
 
 #include <bpf/libbpf.h>
 
+#include "children.h"
 #include "clock.h"
 #include "faults.h"
 #include "gc.h"
-#include "gc_report.h"
 #include "heap.h"
 #include "leakwatch.h"
 #include "launch.h"
 #include "log.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
-#include "multi.h"
-#include "output.h"
-#include "record.h"
-#include "report_text.h"
 #include "session.h"
 #include "symbolize.h"
 #include "tracer.h"
@@ -38,7 +33,8 @@
 #define MT_MAX_FOLLOWERS 256
 
 struct session {
-	const struct options *opts;
+	const struct trace_opts *opts;
+	const struct trace_hooks *hooks;
 	struct tracer tracer;
 	struct symbolizer *sym;
 	struct ring_buffer *rb;
@@ -230,7 +226,7 @@ static bool is_new_process(const struct session *s, pid_t tid)
  */
 static void hand_over(struct session *s, pid_t child)
 {
-	const struct options *o = s->opts;
+	const struct trace_opts *o = s->opts;
 	char pidarg[16];
 	pid_t f;
 
@@ -281,7 +277,7 @@ static int handle_ptrace_stops(struct session *s)
 			if (w == s->pid) {
 				s->exited = true;
 				s->wait_status = status;
-			} else if (!alert_reap(&s->watch.sink, w, status)) {
+			} else if (!(s->hooks->reap && s->hooks->reap(s->hooks->ctx, w, status))) {
 				children_remove(s->followers, &s->nfollowers, w);
 			}
 			continue;
@@ -383,23 +379,16 @@ static void push_sample(struct session *s, const struct heap_snapshot *snap, uin
 		s->series[s->nseries - 1].rss_bytes = s->series[s->nseries - 2].rss_bytes;
 }
 
-/* A profile of the whole heap written to DIR/PREFIX-<UTC time>.json. */
-static void write_snapshot(struct session *s, const char *dir, const char *prefix)
+/* A profile of the whole heap, with the series so far, for the snapshot hook. */
+static void take_snapshot(struct session *s, enum trace_snapshot why)
 {
-	char path[4096], stamp[32];
 	struct mt_profile p;
-	struct timespec ts;
-	struct tm tm;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-	snprintf(path, sizeof(path), "%s/%s-%s.%03ldZ.json", dir, prefix, stamp, ts.tv_nsec / 1000000);
-	if (build_profile(s, &p))
+	if (!s->hooks->snapshot || build_profile(s, &p))
 		return;
 	p.series = s->series;
 	p.nseries = s->nseries;
-	output_write(path, OUT_JSON, &p, s->opts->metric);
+	s->hooks->snapshot(s->hooks->ctx, why, &p);
 	p.series = NULL;
 	p.nseries = 0;
 	profile_free(&p);
@@ -418,15 +407,18 @@ static void sample(struct session *s)
 	raised = leakwatch_sample(&s->watch, &s->tracer.heap, s->sym, &snap, now);
 	snapshot_free(&snap);
 	/* Each alert keeps its evidence: the whole heap as it was. */
-	for (int i = 0; i < raised && s->opts->alert_dump_dir; i++)
-		write_snapshot(s, s->opts->alert_dump_dir, "alert");
+	for (int i = 0; i < raised && s->opts->alert_snapshots; i++)
+		take_snapshot(s, TRACE_SNAPSHOT_ALERT);
 }
 
 static void live_view(struct session *s)
 {
 	struct mt_profile p;
+	struct gc_data *gc = NULL;
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
+	if (!s->hooks->live)
+		return;
 	if (!s->launched && !s->exited)
 		symbolizer_refresh(s->sym);
 	if (build_profile(s, &p))
@@ -434,19 +426,14 @@ static void live_view(struct session *s)
 	/* The latest sample carries RSS: lend it for the summary line. */
 	p.series = s->nseries ? &s->series[s->nseries - 1] : NULL;
 	p.nseries = s->nseries ? 1 : 0;
-	live_view_print(&p, s->opts->top < 5 ? s->opts->top : 5, s->prev_inuse, s->prev_alloc,
-			now - s->prev_view_ns, stderr);
-	if (s->watch.nalerts)
-		fprintf(stderr, "  leak alerts so far: %zu\n", s->watch.nalerts);
 	if (s->gc && gc_runtime_name(s->gc)) {
-		struct gc_data *d;
-
 		gc_poll(s->gc);
-		if (gc_collect(s->gc, &d) == 0) {
-			gc_live_line(d, s->prev_view_ns, stderr);
-			gc_data_free(d);
-		}
+		if (gc_collect(s->gc, &gc))
+			gc = NULL;
 	}
+	s->hooks->live(s->hooks->ctx, &p, s->prev_inuse, s->prev_alloc, now - s->prev_view_ns, s->watch.nalerts,
+		       gc, s->prev_view_ns);
+	gc_data_free(gc);
 	s->prev_inuse = p.totals.inuse_bytes;
 	s->prev_alloc = p.totals.alloc_bytes;
 	s->prev_view_ns = now;
@@ -457,7 +444,7 @@ static void live_view(struct session *s)
 
 static int finish(struct session *s)
 {
-	const struct options *o = s->opts;
+	const struct trace_opts *o = s->opts;
 	struct heap_snapshot snap;
 	struct mt_profile p = {};
 	int err, failed = 0;
@@ -499,29 +486,8 @@ static int finish(struct session *s)
 	p.nseries = s->nseries;
 	s->series = NULL;
 	s->nseries = s->series_cap = 0;
-	if (o->json_path)
-		failed |= output_write(o->json_path, OUT_JSON, &p, o->metric) != 0;
-	for (int i = 0; i < o->noutputs; i++) {
-		enum out_format fmt;
-
-		output_format_for(o->outputs[i], &fmt);
-		failed |= output_write_view(o->outputs[i], fmt, &p, o->metric, (enum out_view)o->view) != 0;
-	}
-	if (o->record_path) {
-		err = record_write(o->record_path, &p);
-		if (err) {
-			log_error("cannot write %s: %s", o->record_path, strerror(-err));
-			failed = 1;
-		}
-	}
-	if (o->gc_svg) {
-		if (!p.gc)
-			log_warn("--gc-svg %s: no GC pauses were traced, nothing written", o->gc_svg);
-		else if (gc_svg_save(p.gc, o->gc_svg))
-			failed = 1;
-	}
-	/* stdout may carry the JSON report: then the text report goes to stderr. */
-	report_text_write(&p, o->top, o->json_path && strcmp(o->json_path, "-") == 0 ? stderr : stdout);
+	if (s->hooks->report)
+		failed = s->hooks->report(s->hooks->ctx, &p) != 0;
 	profile_free(&p);
 	return failed ? -EIO : 0;
 }
@@ -572,13 +538,16 @@ static int release_adopted(struct session *s)
 
 static void reap_hook(pid_t pid, int status, void *ctx)
 {
-	alert_reap(ctx, pid, status);
+	const struct trace_hooks *h = ctx;
+
+	if (h->reap)
+		h->reap(h->ctx, pid, status);
 }
 
 /* --follow: the report waits for the traces of forked children to end. */
 static void wait_followers(struct session *s)
 {
-	children_wait(s->followers, &s->nfollowers, reap_hook, &s->watch.sink);
+	children_wait(s->followers, &s->nfollowers, reap_hook, (void *)s->hooks);
 }
 
 /*
@@ -641,21 +610,6 @@ static int start_attached(struct session *s)
 	return s->opts->follow ? seize_threads(s) : 0;
 }
 
-/* Output directories are checked before anything attaches, not at the
- * first alert or snapshot an hour in. */
-static int check_dir(const char *opt, const char *dir)
-{
-	struct stat st;
-
-	if (!dir)
-		return 0;
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK)) {
-		log_error("%s %s: not a writable directory", opt, dir);
-		return -ENOTDIR;
-	}
-	return 0;
-}
-
 static int load(struct session *s)
 {
 	int err = tracer_open(&s->tracer, s->pid, s->ptraced, s->opts->sample_bytes, s->opts->verbose);
@@ -713,12 +667,13 @@ static void reap_hooks(struct session *s)
 	pid_t w;
 
 	while ((w = waitpid(-1, &status, WNOHANG)) > 0)
-		alert_reap(&s->watch.sink, w, status);
+		if (s->hooks->reap)
+			s->hooks->reap(s->hooks->ctx, w, status);
 }
 
 static int event_loop(struct session *s, int sfd)
 {
-	const struct options *o = s->opts;
+	const struct trace_opts *o = s->opts;
 	uint64_t interval = (uint64_t)(o->interval_s * 1e9);
 	uint64_t deadline = o->duration_s ? s->start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
 	/* Leak detection and the time series sample every second (or every
@@ -809,7 +764,7 @@ static int event_loop(struct session *s, int sfd)
 			next_view = advance(next_view, interval, now);
 		}
 		if (now >= next_snap) {
-			write_snapshot(s, o->snapshot_dir, "heap");
+			take_snapshot(s, TRACE_SNAPSHOT_EVERY);
 			next_snap = advance(next_snap, snap_every, now);
 		}
 	}
@@ -828,15 +783,14 @@ static int exit_code(const struct session *s)
 	return 128 + WTERMSIG(s->wait_status);
 }
 
-int session_run(const struct options *opts)
+int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 {
-	struct session s = { .opts = opts };
+	struct session s = { .opts = opts, .hooks = hooks };
 	struct launch l = { .go_fd = -1, .err_fd = -1 };
 	sigset_t mask;
 	int sfd, err;
 
-	if (check_dir("--alert-dump", opts->alert_dump_dir) || check_dir("--snapshot-dir", opts->snapshot_dir) ||
-	    leakwatch_open(&s.watch, opts))
+	if (leakwatch_open(&s.watch, opts, hooks))
 		return 1;
 
 	sigemptyset(&mask);
