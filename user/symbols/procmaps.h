@@ -3,6 +3,7 @@
 #ifndef MEMTRACE_PROCMAPS_H
 #define MEMTRACE_PROCMAPS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +13,7 @@ struct mapping {
 	uint64_t start, end, offset;
 	uint64_t inode;
 	bool exec, write;
-	char path[256]; /* "" for anonymous; "[heap]", "[vdso]"... as the kernel names them */
+	char path[PATH_MAX]; /* "" for anonymous; "[heap]", "[vdso]"... as the kernel names them */
 };
 
 struct maps {

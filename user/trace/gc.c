@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@
 #define GC_MAX_OPEN 32
 
 struct seen_obj {
-	char path[256];
+	char path[PATH_MAX];
 	uint64_t inode;
 };
 
@@ -757,7 +758,7 @@ static bool base_is(const char *path, const char *prefix)
 /* Looks at one object the target has mapped; attaches what fits. */
 static void examine(struct gc_tracer *t, const char *path, bool is_exe)
 {
-	char host[512];
+	char host[PATH_MAX + 32]; /* "/proc/PID/root" and the path */
 	struct elf_scan s;
 
 	snprintf(host, sizeof(host), "/proc/%d/root%s", (int)t->pid, path);
@@ -831,7 +832,7 @@ static bool seen_before(struct gc_tracer *t, const struct mapping *m)
 
 int gc_refresh(struct gc_tracer *t)
 {
-	char exe_link[64], exe[256];
+	char exe_link[64], exe[PATH_MAX];
 	struct maps m;
 	ssize_t n;
 	int err;

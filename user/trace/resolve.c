@@ -281,7 +281,7 @@ static int from_link_map(pid_t pid, const struct maps *m, const struct family *f
 static int family_resolve(pid_t pid, const struct family *fam, struct allocator *out)
 {
 	struct maps m;
-	char exe[64], path[256];
+	char exe[64], path[PATH_MAX];
 	ssize_t n;
 	int err;
 
@@ -325,7 +325,7 @@ int je_prefixed_resolve(pid_t pid, struct allocator *out)
 	return family_resolve(pid, &je_family, out);
 }
 
-int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset)
+int dl_hook_resolve(pid_t pid, char host_path[MT_HOST_PATH_MAX], uint64_t *offset)
 {
 	struct maps m;
 	struct elf_image *img = NULL;
@@ -351,7 +351,7 @@ int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset)
 		err = -ENOENT;
 		goto out;
 	}
-	snprintf(host_path, 320, "%s%s", root, ld);
+	snprintf(host_path, MT_HOST_PATH_MAX, "%s%s", root, ld);
 out:
 	elf_image_free(img);
 	maps_free(&m);

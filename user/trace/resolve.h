@@ -8,6 +8,7 @@
 #ifndef MEMTRACE_RESOLVE_H
 #define MEMTRACE_RESOLVE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -15,6 +16,8 @@
 #include "memtrace.h"
 
 #define MT_MAX_ALLOC_FUNCS 16
+/* A target's path reached from here: "/proc/PID/root" and the path. */
+#define MT_HOST_PATH_MAX (PATH_MAX + 32)
 
 struct alloc_func {
 	const char *name;   /* "malloc", "free"... */
@@ -26,8 +29,8 @@ struct alloc_func {
 };
 
 struct allocator {
-	char path[256];      /* as the target sees it */
-	char host_path[320]; /* the same file reached through /proc/PID/root */
+	char path[PATH_MAX];              /* as the target sees it */
+	char host_path[MT_HOST_PATH_MAX]; /* the same file reached through /proc/PID/root */
 	uint64_t inode;
 	struct alloc_func funcs[MT_MAX_ALLOC_FUNCS];
 	int nfuncs;
@@ -44,6 +47,6 @@ int cxx_new_resolve(pid_t pid, struct allocator *out);
 /* A jemalloc built with the je_ prefix, linked into pid; -ENOENT when none. */
 int je_prefixed_resolve(pid_t pid, struct allocator *out);
 /* The dynamic linker mapped in pid and its _dl_debug_state hook, if any. */
-int dl_hook_resolve(pid_t pid, char host_path[320], uint64_t *offset);
+int dl_hook_resolve(pid_t pid, char host_path[MT_HOST_PATH_MAX], uint64_t *offset);
 
 #endif

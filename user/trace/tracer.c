@@ -210,7 +210,7 @@ int tracer_attach_dl_hook(struct tracer *t)
 {
 	struct probe_link link = { .fd = -1 };
 	uint64_t off, cookie = 0;
-	char path[320];
+	char path[MT_HOST_PATH_MAX];
 	int n = 0, err;
 
 	err = dl_hook_resolve(t->pid, path, &off);

@@ -42,7 +42,7 @@ struct tracer {
 	struct probe_link custom_links[MT_MAX_CUSTOM * 2 * MT_MAX_ALLOC_FUNCS];
 	int ncustom_links;
 	struct probe_link dl_link;
-	char dl_path[320];
+	char dl_path[MT_HOST_PATH_MAX];
 	int verbose;
 	bool floor; /* attach empty programs instead (benchmark floor) */
 };
