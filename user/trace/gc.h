@@ -43,8 +43,6 @@ int gc_refresh(struct gc_tracer *t);
 const char *gc_runtime_name(const struct gc_tracer *t);
 /* One sentence for the Tracing line, e.g. "GC: refgc (8 USDT probes in /path/librefgc.so)". NULL when none. */
 const char *gc_describe(const struct gc_tracer *t);
-/* -1 until a runtime is probed (then call it again to add it to epoll). */
-int gc_epoll_fd(struct gc_tracer *t);
 /* Drains the ring buffer; returns events consumed or a negative errno. */
 int gc_poll(struct gc_tracer *t);
 /* A snapshot of everything so far (drains the ring buffer first). */
