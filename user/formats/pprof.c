@@ -384,7 +384,8 @@ int pprof_write(const struct mt_profile *p, FILE *out)
 	pb_int64(&w.pb, PROFILE_TIME_NANOS, (int64_t)p->start_realtime_ns);
 	pb_int64(&w.pb, PROFILE_DURATION_NANOS, (int64_t)p->duration_ns);
 	value_type(&w, PROFILE_PERIOD_TYPE, "space", "bytes");
-	/* Exact counts, not sampled: period 1 keeps pprof from scaling anything. */
+	/* The values are final (exact, or already scaled up from Poisson
+	 * sampling): period 1 keeps pprof from scaling them again. */
 	pb_int64(&w.pb, PROFILE_PERIOD, 1);
 	pb_int64(&w.pb, PROFILE_DEFAULT_SAMPLE_TYPE, str_index(&w, "inuse_space"));
 	string_table(&w);

@@ -21,7 +21,8 @@
 
 #define STAGE 65536
 #define ZCHUNK 65536
-#define META_LEN 120u
+#define META_LEN 128u
+#define META_V1_LEN 120u /* before sample_bytes: still read, as an exact recording */
 #define MODULE_LEN 32u
 #define SITE_LEN 36u
 #define FRAME_LEN 24u
@@ -273,6 +274,7 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	put64(b, d->sites_full);
 	put64(b, d->inflight_full);
 	put64(b, d->events_lost);
+	put64(b, p->sample_bytes);
 }
 
 static void write_modules(struct body_out *b, const struct mt_profile *p, const struct strtab *t)
@@ -640,7 +642,7 @@ static int read_meta(struct rd *r)
 	uint64_t v[14];
 	const uint8_t *b = NULL;
 
-	if (!r->have[RECORD_META] || take(&c, META_LEN, &b))
+	if (!r->have[RECORD_META] || take(&c, META_V1_LEN, &b))
 		return -EINVAL;
 	p->pid = (int32_t)rd32(b);
 	if (string_ref(r, rd32(b + 4), &p->command))
@@ -651,6 +653,8 @@ static int read_meta(struct rd *r)
 	p->duration_ns = v[1];
 	p->totals = (struct mt_totals){ v[2], v[3], v[4], v[5], v[6], v[7], v[8] };
 	p->drops = (struct mt_drops){ v[9], v[10], v[11], v[12], v[13] };
+	if (take(&c, 8, &b) == 0)
+		p->sample_bytes = rd64(b);
 	return 0;
 }
 

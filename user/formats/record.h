@@ -32,7 +32,8 @@
  *                RECORD_NO_STRING (0xffffffff) meaning NULL.
  *   META    (2)  i32 pid, u32 command ref, u64 start_realtime_ns,
  *                u64 duration_ns, totals (7 x u64 in struct order),
- *                drops (5 x u64 in struct order)
+ *                drops (5 x u64 in struct order), u64 sample_bytes
+ *                (absent in older recordings: read as 0, exact)
  *   MODULES (3)  u32 count, u32 record size (>= 32); per module:
  *                u32 path ref, u32 build_id ref, u64 start, u64 limit,
  *                u64 file_offset

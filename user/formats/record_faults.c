@@ -10,10 +10,12 @@
 
 /* Each table: u32 count, u32 fixed part size, then per record the fixed
  * part and its frames (u32 n, then per frame u64 addr, u64 offset, i32
- * module, string function). */
+ * module, string function).  A fixed part may grow at its end: a reader
+ * takes the fields it knows and skips the rest. */
 #define FAULT_FIXED (16 + 8 * FAULT_NREGIONS)
 #define MMAP_FIXED (13 * 8)
 #define MAX_FRAMES_PER_SITE 1024
+#define MAX_FIXED 65536 /* larger fixed parts are refused as corrupt */
 
 static void put_frames(struct wbuf *w, const struct mt_frame *f, uint32_t n)
 {
@@ -143,7 +145,7 @@ int record_faults_decode(const uint8_t *buf, size_t len, struct mt_profile *owne
 	 * the buffer can hold fails at the first short read. */
 	n = rb_u32(&r);
 	size = rb_u32(&r);
-	if (!r.err && (size != FAULT_FIXED || n > len / FAULT_FIXED))
+	if (!r.err && (size < FAULT_FIXED || size > MAX_FIXED || n > len / size))
 		r.err = -EINVAL;
 	f->sites = calloc(n ? n : 1, sizeof(*f->sites));
 	for (uint32_t i = 0; f->sites && !r.err && i < n; i++) {
@@ -153,19 +155,21 @@ int record_faults_decode(const uint8_t *buf, size_t len, struct mt_profile *owne
 		s->bytes = rb_u64(&r);
 		for (int k = 0; k < FAULT_NREGIONS; k++)
 			s->regions[k] = rb_u64(&r);
+		rb_skip(&r, size - FAULT_FIXED);
 		s->frames = get_frames(&r, owner, &s->nframes);
 		if (s->frames)
 			f->nsites++;
 	}
 	n = rb_u32(&r);
 	size = rb_u32(&r);
-	if (!r.err && (size != MMAP_FIXED || n > len / MMAP_FIXED))
+	if (!r.err && (size < MMAP_FIXED || size > MAX_FIXED || n > len / size))
 		r.err = -EINVAL;
 	f->mmap_sites = calloc(n ? n : 1, sizeof(*f->mmap_sites));
 	for (uint32_t i = 0; f->mmap_sites && !r.err && i < n; i++) {
 		struct mt_mmap_site *s = &f->mmap_sites[f->nmmap_sites];
 
 		get_stats(&r, &s->s);
+		rb_skip(&r, size - MMAP_FIXED);
 		s->frames = get_frames(&r, owner, &s->nframes);
 		if (s->frames)
 			f->nmmap_sites++;

@@ -114,6 +114,15 @@ const char *rb_str(struct rbuf *r, char *buf, size_t size)
 	return buf;
 }
 
+void rb_skip(struct rbuf *r, size_t n)
+{
+	if (r->err || (size_t)(r->end - r->p) < n) {
+		r->err = -EINVAL;
+		return;
+	}
+	r->p += n;
+}
+
 uint32_t rb_table(struct rbuf *r, uint32_t min, uint32_t *size)
 {
 	uint32_t n = rb_u32(r);

@@ -34,6 +34,8 @@ uint64_t rb_u64(struct rbuf *r);
 double rb_f64(struct rbuf *r);
 /* A wb_str string copied into buf (cut at size-1); returns NULL for NULL. */
 const char *rb_str(struct rbuf *r, char *buf, size_t size);
+/* Passes over n bytes (the part of a grown record this reader does not know). */
+void rb_skip(struct rbuf *r, size_t n);
 /* A table header (u32 count, u32 record size >= min, records that fit). */
 uint32_t rb_table(struct rbuf *r, uint32_t min, uint32_t *size);
 
