@@ -5,9 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/epoll.h>
-#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,49 +14,13 @@
 
 #include <bpf/libbpf.h>
 
-#include "children.h"
 #include "clock.h"
-#include "faults.h"
-#include "gc.h"
-#include "heap.h"
-#include "leakwatch.h"
-#include "launch.h"
 #include "log.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
-#include "session.h"
-#include "symbolize.h"
-#include "tracer.h"
+#include "session_state.h"
 
-#define MT_MAX_FOLLOWERS 256
-
-struct session {
-	const struct trace_opts *opts;
-	const struct trace_hooks *hooks;
-	struct tracer tracer;
-	struct symbolizer *sym;
-	struct ring_buffer *rb;
-	pid_t pid;
-	bool launched;   /* "-- CMD" (or adopted): we started it and trace it with ptrace */
-	bool ptraced;    /* we are its ptracer: launched, adopted, or -p with --follow */
-	bool announced;  /* the "Tracing" line is out */
-	bool exited;     /* the target is gone */
-	bool stop;       /* Ctrl-C, SIGTERM or -d */
-	int wait_status; /* of the launched command */
-	char comm[64];
-	uint64_t start_ns, start_real_ns, end_ns;
-	uint64_t dl_stops_seen;
-	uint64_t prev_inuse, prev_alloc, prev_view_ns;
-	struct mt_sample *series;
-	size_t nseries, series_cap;
-	struct gc_tracer *gc; /* NULL with --gc off or when no runtime was found */
-	struct faults_tracer *faults; /* NULL without --faults */
-	struct leakwatch watch;
-	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
-	int nfollowers;
-};
-
-static void read_comm(struct session *s)
+void session_read_comm(struct session *s)
 {
 	char path[64];
 	FILE *f;
@@ -88,53 +50,12 @@ static void read_comm(struct session *s)
 	}
 }
 
-static uint64_t read_rss(pid_t pid)
-{
-	unsigned long long size, resident;
-	char path[64];
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fscanf(f, "%llu %llu", &size, &resident);
-	fclose(f);
-	return n == 2 ? resident * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
-}
-
-/* Builds the symbolized profile of what the BPF side holds right now. */
-static int build_profile(struct session *s, struct mt_profile *p)
-{
-	struct heap_snapshot snap;
-	int err;
-
-	memset(p, 0, sizeof(*p));
-	err = snapshot_read(&s->tracer.heap, &snap);
-	if (err)
-		return err;
-	err = profile_build(&snap, s->sym, p);
-	snapshot_free(&snap);
-	if (!err && s->faults)
-		err = faults_collect(s->faults, s->sym, p, &p->faults);
-	if (err) {
-		profile_free(p);
-		return err;
-	}
-	p->pid = s->pid;
-	p->command = profile_intern(p, s->comm);
-	p->start_realtime_ns = s->start_real_ns;
-	p->duration_ns = (s->end_ns ? s->end_ns : clock_ns(CLOCK_MONOTONIC)) - s->start_ns;
-	return 0;
-}
-
 static void announce(struct session *s)
 {
 	if (s->announced)
 		return;
 	s->announced = true;
-	read_comm(s);
+	session_read_comm(s);
 
 	const char *gc = s->gc ? gc_describe(s->gc) : NULL;
 
@@ -145,7 +66,7 @@ static void announce(struct session *s)
 
 /* The set of loaded objects changed (or a new image is running): probe
  * whatever now provides malloc, and learn the new mappings. */
-static int reprobe(struct session *s)
+int session_reprobe(struct session *s)
 {
 	bool changed;
 	int err;
@@ -173,161 +94,32 @@ static int reprobe(struct session *s)
 	return 0;
 }
 
-static int on_exec(struct session *s)
+int session_on_exec(struct session *s)
 {
 	int err;
 
-	read_comm(s);
+	session_read_comm(s);
 	err = tracer_attach_dl_hook(&s->tracer);
 	if (err && err != -ESRCH) {
 		log_error("cannot hook the dynamic linker of PID %d: %s", (int)s->pid, strerror(-err));
 		return err;
 	}
-	return reprobe(s);
+	return session_reprobe(s);
 }
 
 /* The target is about to exit with its memory map intact: resolve every
  * frame now, while its objects can still be read. */
-static void warm_symbols(struct session *s)
+void session_warm_symbols(struct session *s)
 {
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	struct mt_profile p;
 
 	symbolizer_refresh(s->sym);
-	if (build_profile(s, &p) == 0) {
+	if (session_build_profile(s, &p) == 0) {
 		log_debug(s->opts->verbose, 1, "symbolized %zu stacks at exit in %.1f ms (cold cache)", p.nsites,
 			  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 		profile_free(&p);
 	}
-}
-
-/* A new process (not a thread of the target) forked under --follow. */
-static bool is_new_process(const struct session *s, pid_t tid)
-{
-	char path[64], line[256];
-	long tgid = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %ld", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid == tid && tid != s->pid;
-}
-
-/*
- * Gives a forked child a trace of its own: the child is left stopped
- * (SIGSTOP pending across the detach, so it runs no code), and a fresh
- * memtrace with the same options adopts it, probes it, and lets it go.
- */
-static void hand_over(struct session *s, pid_t child)
-{
-	const struct trace_opts *o = s->opts;
-	char pidarg[16];
-	pid_t f;
-
-	kill(child, SIGSTOP);
-	ptrace(PTRACE_DETACH, child, NULL, NULL);
-	if (s->nfollowers == MT_MAX_FOLLOWERS) {
-		log_warn("--follow: more than %d processes, PID %d runs untraced", MT_MAX_FOLLOWERS, (int)child);
-		kill(child, SIGCONT);
-		return;
-	}
-	f = fork();
-	if (f == 0) {
-		char **argv = calloc((size_t)o->opt_argc + 3, sizeof(char *));
-		sigset_t none;
-		int a = 0;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (!argv)
-			_exit(1);
-		for (int i = 0; i < o->opt_argc; i++)
-			argv[a++] = o->opt_argv[i];
-		snprintf(pidarg, sizeof(pidarg), "%d", (int)child);
-		argv[a++] = "--adopt";
-		argv[a++] = pidarg;
-		execv("/proc/self/exe", argv);
-		log_error("--follow: cannot start a trace for PID %d: %s", (int)child, strerror(errno));
-		kill(child, SIGCONT);
-		_exit(1);
-	}
-	if (f < 0) {
-		log_error("--follow: cannot start a trace for PID %d: %s", (int)child, strerror(errno));
-		kill(child, SIGCONT);
-		return;
-	}
-	s->followers[s->nfollowers++] = f;
-}
-
-static int handle_ptrace_stops(struct session *s)
-{
-	int status, err = 0;
-	pid_t w;
-
-	while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
-		int sig, event;
-
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			if (w == s->pid) {
-				s->exited = true;
-				s->wait_status = status;
-			} else if (!(s->hooks->reap && s->hooks->reap(s->hooks->ctx, w, status))) {
-				children_remove(s->followers, &s->nfollowers, w);
-			}
-			continue;
-		}
-		if (!WIFSTOPPED(status))
-			continue;
-		sig = WSTOPSIG(status);
-		event = status >> 16;
-		switch (event) {
-		case PTRACE_EVENT_FORK:
-		case PTRACE_EVENT_VFORK:
-			/* The child reports its own first stop; it is handed over then. */
-			ptrace(PTRACE_CONT, w, NULL, NULL);
-			break;
-		case PTRACE_EVENT_EXEC:
-			err = on_exec(s);
-			ptrace(PTRACE_CONT, w, NULL, NULL);
-			break;
-		case PTRACE_EVENT_EXIT:
-			if (w == s->pid)
-				warm_symbols(s);
-			ptrace(PTRACE_CONT, w, NULL, NULL);
-			break;
-		case PTRACE_EVENT_CLONE:
-			ptrace(PTRACE_CONT, w, NULL, NULL);
-			break;
-		case PTRACE_EVENT_STOP:
-			/* A new thread's first stop, or a group stop (SIGSTOP from
-			 * someone else): let the thread go, keep the group stopped. */
-			if (sig == SIGTRAP && s->opts->follow && is_new_process(s, w))
-				hand_over(s, w);
-			else if (sig == SIGTRAP)
-				ptrace(PTRACE_CONT, w, NULL, NULL);
-			else
-				ptrace(PTRACE_LISTEN, w, NULL, NULL);
-			break;
-		default:
-			if (sig == SIGSTOP && s->tracer.skel->bss->counters.dl_stops != s->dl_stops_seen) {
-				/* Ours, from the dynamic-linker hook: swallow it. */
-				s->dl_stops_seen = s->tracer.skel->bss->counters.dl_stops;
-				err = reprobe(s);
-				ptrace(PTRACE_CONT, w, NULL, NULL);
-			} else {
-				ptrace(PTRACE_CONT, w, NULL, (void *)(long)sig);
-			}
-		}
-		if (err)
-			return err;
-	}
-	return 0;
 }
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -339,107 +131,11 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	switch (ev->type) {
 	case MT_EV_EXEC:
-		return on_exec(s);
+		return session_on_exec(s);
 	case MT_EV_DLOPEN:
-		return reprobe(s);
+		return session_reprobe(s);
 	}
 	return 0;
-}
-
-static void push_sample(struct session *s, const struct heap_snapshot *snap, uint64_t now)
-{
-	uint64_t free_count = 0, free_bytes = 0;
-
-	if (s->nseries == s->series_cap) {
-		size_t cap = s->series_cap ? s->series_cap * 2 : 64;
-		struct mt_sample *v = realloc(s->series, cap * sizeof(*v));
-
-		if (!v)
-			return; /* the chart loses a point; the trace goes on */
-		s->series = v;
-		s->series_cap = cap;
-	}
-	for (size_t i = 0; i < snap->nsites; i++) {
-		free_count += snap->sites[i].v.free_count;
-		free_bytes += snap->sites[i].v.free_bytes;
-	}
-	s->series[s->nseries++] = (struct mt_sample){
-		.t_ns = now - s->start_ns,
-		.inuse_bytes = snap->alloc_bytes - free_bytes,
-		.inuse_count = snap->inuse_count,
-		.alloc_bytes = snap->alloc_bytes,
-		.alloc_count = snap->alloc_count,
-		.free_bytes = free_bytes,
-		.free_count = free_count,
-		.rss_bytes = s->exited ? 0 : read_rss(s->pid),
-	};
-	/* A process that is gone has no RSS to read: hold the last reading
-	 * rather than draw a drop to zero that never happened. */
-	if (!s->series[s->nseries - 1].rss_bytes && s->nseries > 1)
-		s->series[s->nseries - 1].rss_bytes = s->series[s->nseries - 2].rss_bytes;
-}
-
-/* A profile of the whole heap, with the series so far, for the snapshot hook. */
-static void take_snapshot(struct session *s, enum trace_snapshot why)
-{
-	struct mt_profile p;
-
-	if (!s->hooks->snapshot || build_profile(s, &p))
-		return;
-	p.series = s->series;
-	p.nseries = s->nseries;
-	s->hooks->snapshot(s->hooks->ctx, why, &p);
-	p.series = NULL;
-	p.nseries = 0;
-	profile_free(&p);
-}
-
-/* Every second: the time series point and the leak detector's samples. */
-static void sample(struct session *s)
-{
-	struct heap_snapshot snap;
-	uint64_t now = clock_ns(CLOCK_MONOTONIC);
-	int raised;
-
-	if (snapshot_read(&s->tracer.heap, &snap))
-		return;
-	push_sample(s, &snap, now);
-	raised = leakwatch_sample(&s->watch, &s->tracer.heap, s->sym, &snap, now);
-	snapshot_free(&snap);
-	/* Each alert keeps its evidence: the whole heap as it was. */
-	for (int i = 0; i < raised && s->opts->alert_snapshots; i++)
-		take_snapshot(s, TRACE_SNAPSHOT_ALERT);
-}
-
-static void live_view(struct session *s)
-{
-	struct mt_profile p;
-	struct gc_data *gc = NULL;
-	uint64_t now = clock_ns(CLOCK_MONOTONIC);
-
-	if (!s->hooks->live)
-		return;
-	if (!s->launched && !s->exited)
-		symbolizer_refresh(s->sym);
-	if (build_profile(s, &p))
-		return;
-	/* The latest sample carries RSS: lend it for the summary line. */
-	p.series = s->nseries ? &s->series[s->nseries - 1] : NULL;
-	p.nseries = s->nseries ? 1 : 0;
-	if (s->gc && gc_runtime_name(s->gc)) {
-		gc_poll(s->gc);
-		if (gc_collect(s->gc, &gc))
-			gc = NULL;
-	}
-	s->hooks->live(s->hooks->ctx, &p, s->prev_inuse, s->prev_alloc, now - s->prev_view_ns, s->watch.nalerts,
-		       gc, s->prev_view_ns);
-	gc_data_free(gc);
-	s->prev_inuse = p.totals.inuse_bytes;
-	s->prev_alloc = p.totals.alloc_bytes;
-	s->prev_view_ns = now;
-	p.series = NULL;
-	p.nseries = 0;
-	profile_free(&p);
 }
 
 static int finish(struct session *s)
@@ -463,7 +159,7 @@ static int finish(struct session *s)
 		p.command = profile_intern(&p, s->comm);
 		p.start_realtime_ns = s->start_real_ns;
 		p.duration_ns = s->end_ns - s->start_ns;
-		push_sample(s, &snap, s->end_ns);
+		session_push_sample(s, &snap, s->end_ns);
 		/* A command that exited leaked everything it still held. */
 		err = leakwatch_add_leaks(&s->tracer.heap, s->sym, &snap, s->end_ns,
 					  s->launched && s->exited ? 0 : s->watch.min_age_ns, &p);
@@ -490,124 +186,6 @@ static int finish(struct session *s)
 		failed = s->hooks->report(s->hooks->ctx, &p) != 0;
 	profile_free(&p);
 	return failed ? -EIO : 0;
-}
-
-static int start_launched(struct session *s, struct launch *l)
-{
-	int err;
-
-	err = launch_prepare(s->opts->argv, s->opts->follow, l);
-	if (err) {
-		log_error("cannot start '%s': %s", s->opts->argv[0], strerror(-err));
-		return err;
-	}
-	s->pid = l->pid;
-	s->launched = s->ptraced = true;
-	snprintf(s->comm, sizeof(s->comm), "%s", s->opts->argv[0]);
-	return 0;
-}
-
-/* --follow's other half: the child a parent memtrace left stopped for us. */
-static int start_adopted(struct session *s)
-{
-	s->pid = s->opts->adopt;
-	s->launched = s->ptraced = true;
-	if (ptrace(PTRACE_SEIZE, s->pid, NULL, (void *)launch_ptrace_options(s->opts->follow))) {
-		int err = -errno;
-
-		log_error("--follow: cannot take over PID %d: %s", (int)s->pid, strerror(errno));
-		kill(s->pid, SIGCONT);
-		return err;
-	}
-	read_comm(s);
-	return 0;
-}
-
-/* Probes the adopted child, then lets it run on from where it stopped. */
-static int release_adopted(struct session *s)
-{
-	int err = tracer_attach_dl_hook(&s->tracer);
-
-	if (!err)
-		err = reprobe(s);
-	kill(s->pid, SIGCONT);
-	if (err)
-		log_error("--follow: cannot probe PID %d: %s", (int)s->pid, strerror(-err));
-	return err;
-}
-
-static void reap_hook(pid_t pid, int status, void *ctx)
-{
-	const struct trace_hooks *h = ctx;
-
-	if (h->reap)
-		h->reap(h->ctx, pid, status);
-}
-
-/* --follow: the report waits for the traces of forked children to end. */
-static void wait_followers(struct session *s)
-{
-	children_wait(s->followers, &s->nfollowers, reap_hook, (void *)s->hooks);
-}
-
-/*
- * -p with --follow: seize every thread (new ones come with PTRACE_O_TRACECLONE)
- * to hear of its forks.  The process is not stopped by this.
- */
-static int seize_threads(struct session *s)
-{
-	long options = launch_ptrace_options(true);
-	pid_t seized[4096];
-	int nseized = 0;
-	bool added = true;
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->pid);
-	/* Again until a pass finds no thread it had not seized: a thread
-	 * started meanwhile by one not yet seized is not announced. */
-	while (added) {
-		struct dirent *d;
-		DIR *dir = opendir(path);
-
-		if (!dir)
-			return -errno;
-		added = false;
-		while ((d = readdir(dir))) {
-			pid_t tid = (pid_t)atoi(d->d_name);
-			bool known = false;
-
-			if (tid <= 0)
-				continue;
-			for (int i = 0; i < nseized && !known; i++)
-				known = seized[i] == tid;
-			if (known || nseized == (int)(sizeof(seized) / sizeof(seized[0])))
-				continue;
-			if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)options) && errno != ESRCH) {
-				int err = -errno;
-
-				closedir(dir);
-				log_error("--follow: cannot trace PID %d's thread %d: %s (is it already traced?)",
-					  (int)s->pid, (int)tid, strerror(errno));
-				return err;
-			}
-			seized[nseized++] = tid;
-			added = true;
-		}
-		closedir(dir);
-	}
-	s->ptraced = true;
-	return 0;
-}
-
-static int start_attached(struct session *s)
-{
-	s->pid = s->opts->pid;
-	if (kill(s->pid, 0) && errno == ESRCH) {
-		log_error("no process with PID %d", (int)s->pid);
-		return -ESRCH;
-	}
-	read_comm(s);
-	return s->opts->follow ? seize_threads(s) : 0;
 }
 
 static int load(struct session *s)
@@ -644,7 +222,7 @@ static int attach_running(struct session *s)
 		log_error("cannot attach to PID %d: %s", (int)s->pid, strerror(-err));
 		return err;
 	}
-	err = reprobe(s);
+	err = session_reprobe(s);
 	if (err)
 		return err;
 	if (!s->tracer.alloc.path[0]) {
@@ -745,7 +323,7 @@ static int event_loop(struct session *s, int sfd)
 		if (s->gc)
 			gc_poll(s->gc);
 		if (s->ptraced) {
-			err = handle_ptrace_stops(s);
+			err = session_ptrace_stops(s);
 			if (err)
 				break;
 		}
@@ -755,16 +333,16 @@ static int event_loop(struct session *s, int sfd)
 		if (s->exited || s->stop)
 			break;
 		if (now >= next_sample) {
-			sample(s);
+			session_sample(s);
 			next_sample = advance(next_sample, period, now);
 		}
 		if (now >= next_view) {
 			if (!o->quiet)
-				live_view(s);
+				session_live_view(s);
 			next_view = advance(next_view, interval, now);
 		}
 		if (now >= next_snap) {
-			take_snapshot(s, TRACE_SNAPSHOT_EVERY);
+			session_take_snapshot(s, TRACE_SNAPSHOT_EVERY);
 			next_snap = advance(next_snap, snap_every, now);
 		}
 	}
@@ -803,7 +381,7 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 		log_error("signalfd: %s", strerror(errno));
 		return 1;
 	}
-	err = opts->adopt ? start_adopted(&s) : opts->argv ? start_launched(&s, &l) : start_attached(&s);
+	err = opts->adopt ? session_start_adopted(&s) : opts->argv ? session_start_launched(&s, &l) : session_start_attached(&s);
 	if (err)
 		goto out;
 	err = load(&s);
@@ -818,7 +396,7 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 	s.watch.comm = s.comm; /* read_comm updates it in place */
 	s.start_real_ns = clock_ns(CLOCK_REALTIME);
 	if (opts->adopt) {
-		err = release_adopted(&s);
+		err = session_release_adopted(&s);
 		if (err)
 			goto out;
 	} else if (s.launched) {
@@ -842,7 +420,7 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 	/* If -d ended the trace first, the command runs on untraced: the kernel
 	 * detaches it when memtrace exits. */
 	err = finish(&s);
-	wait_followers(&s);
+	session_wait_followers(&s);
 out:
 	if (err && s.launched && !s.exited) {
 		kill(s.pid, SIGKILL);
