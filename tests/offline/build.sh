@@ -20,6 +20,6 @@ if echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |
 	# The reader instrumented; everything it links against as built.
 	# shellcheck disable=SC2086
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -Iinclude -Ibuild $INC \
-		tests/offline/fuzz_record.c user/formats/record.c $(echo $OBJS | tr ' ' '\n' | grep -v '/record\.o$') \
+		tests/offline/fuzz_record.c user/formats/record_read.c $(echo $OBJS | tr ' ' '\n' | grep -v '/record_read\.o$') \
 		$LIBS -o $OUT/fuzz_record
 fi
