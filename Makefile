@@ -17,7 +17,10 @@ endif
 
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
-CFLAGS     += $(WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) -Iuser
+# user/ is in folders by stage (README, Layout); headers are included by name.
+USER_DIRS  := lib model symbols formats trace cli
+USER_INC   := -Iuser $(addprefix -Iuser/,$(USER_DIRS))
+CFLAGS     += $(WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) $(USER_INC)
 LDLIBS     += -lbpf -lelf -lz -lm -lpthread -lstdc++
 
 # clang's own system include dirs, passed to the BPF compile as -idirafter so
@@ -30,9 +33,15 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-USER_SRCS  := $(wildcard user/*.c)
+USER_SRCS  := $(wildcard user/*.c $(addsuffix /*.c,$(addprefix user/,$(USER_DIRS))))
 USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
-LIB_OBJS   := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+# Programs: memtrace (main.c) and memtrace-report (cli/main_report.c, the
+# offline commands alone); every other object is shared.
+MAIN_OBJS  := $(OUT)/user/main.o $(OUT)/user/cli/main_report.o
+LIB_OBJS   := $(filter-out $(MAIN_OBJS),$(USER_OBJS))
+# What memtrace-report links: no trace/, no libbpf.
+REPORT_OBJS := $(OUT)/user/cli/main_report.o $(OUT)/user/cli/cmd_report.o $(OUT)/user/cli/output.o \
+	$(filter $(addprefix $(OUT)/user/,$(addsuffix /%,lib model symbols formats)),$(LIB_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
 	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx
@@ -41,7 +50,7 @@ JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
 ifneq ($(JEMALLOC_SO),)
 TOOLS      += $(OUT)/tools/workload_jemalloc
 endif
-UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%.o,$(UNIT_SRCS))
 FIXTURES   := $(OUT)/fixtures/fx_pie $(OUT)/fixtures/fx_nopie $(OUT)/fixtures/fx_stripped \
 	$(OUT)/fixtures/libfx.so
@@ -57,7 +66,7 @@ EXTRA_TESTS :=
 
 .DEFAULT_GOAL := all
 
-all: $(OUT)/memtrace tools $(EXTRA_ALL)
+all: $(OUT)/layers.ok $(OUT)/memtrace $(OUT)/memtrace-report tools $(EXTRA_ALL)
 
 tools: $(TOOLS)
 
@@ -69,14 +78,31 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# Every collector object may include a skeleton: generate them all first.
-$(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
+# Skeletons exist before any object compiles (order-only); after that, each
+# object's dependency file names the skeletons it really includes, so a
+# change to one BPF program rebuilds only the objects that include it.
+$(OUT)/user/%.o: user/%.c | $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/memtrace: $(USER_OBJS)
+# The layer rule (tools/layer_check.py): a file includes headers only from
+# its own folder and the folders below it; only trace/ includes BPF contracts.
+USER_FILES := $(wildcard user/*.[ch] $(addsuffix /*.[ch],$(addprefix user/,$(USER_DIRS))))
+$(OUT)/layers.ok: tools/layer_check.py $(USER_FILES) | $(OUT)
+	$(call msg,LAYERS,user/)
+	$(Q)$(PYTHON) tools/layer_check.py .
+	$(Q)touch $@
+
+$(OUT)/memtrace: $(OUT)/user/main.o $(LIB_OBJS) | $(OUT)/layers.ok
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Linked without -lbpf and without trace/: an offline command that reached
+# into the tracer would fail here.
+$(OUT)/memtrace-report: $(REPORT_OBJS) | $(OUT)/layers.ok
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(filter-out -lbpf,$(LDLIBS)) -Wl,--as-needed -o $@
 
 # Workloads keep frame pointers and symbols: the end-to-end tests name their functions.
 $(OUT)/tools/%: tools/%.c | $(OUT)/tools
@@ -110,9 +136,10 @@ $(OUT)/fixtures/fx_stripped: $(OUT)/fixtures/fx_pie
 $(OUT)/fixtures/libfx.so: tests/fixtures/libfx.c | $(OUT)/fixtures
 	$(Q)$(CC) -O0 -g -fPIC -shared $< -o $@
 
-$(OUT)/tests/%.o: tests/unit/%.c $(SKELS) | $(OUT)/tests
+$(OUT)/tests/%.o: tests/unit/%.c | $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
 $(OUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -137,7 +164,7 @@ unit-test: $(OUT)/unit-tests $(FIXTURES)
 # crashing ones to build/fuzz/crash-*.
 ELF_CORPUS := tests/elf/corpus
 FUZZ_TIME  ?= 60
-FUZZ_INSTR := user/elfimg.c user/probe_offset.c user/target_file.c user/strpool.c
+FUZZ_INSTR := user/symbols/elfimg.c user/trace/probe_offset.c user/symbols/target_file.c user/lib/strpool.c
 $(OUT)/tests/replay_elf: tests/elf/fuzz_elf.c tests/elf/replay_main.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $^ $(LDLIBS) -o $@
@@ -148,7 +175,7 @@ fuzz-replay: $(OUT)/tests/replay_elf
 $(OUT)/fuzz/fuzz_elf: tests/elf/fuzz_elf.c $(FUZZ_INSTR) $(LIB_OBJS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(OUT)/fuzz/corpus
-	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -Iinclude -I$(OUT) -Iuser \
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -Iinclude -I$(OUT) $(USER_INC) \
 		tests/elf/fuzz_elf.c $(FUZZ_INSTR) $(filter-out $(patsubst user/%.c,$(OUT)/user/%.o,$(FUZZ_INSTR)),$(LIB_OBJS)) \
 		$(LDLIBS) -o $@
 

@@ -10,7 +10,7 @@
  *  - syscalls:sys_enter_/sys_exit_ mmap, munmap, mremap, brk, madvise: the
  *    length is noted at entry, and charged at a successful exit.
  *
- * Aggregation happens here, in one site table (include/faults.h); nothing is
+ * Aggregation happens here, in one site table (include/faults_bpf.h); nothing is
  * queued per event.
  */
 #include "vmlinux.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The contract between memtrace's page-fault and address-space programs
- * (bpf/faults.bpf.c) and their collector (user/faults.c): map value layouts,
+ * (bpf/faults.bpf.c) and their collector (user/trace/faults.c): map value layouts,
  * constants and counters.  Fixed-width types only; every struct's size is
  * asserted so a change breaks both builds.
  *

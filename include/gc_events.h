@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * GC pause tracing: the contract between bpf/gc.bpf.c and user/gc.c.
+ * GC pause tracing: the contract between bpf/gc.bpf.c and user/trace/gc.c.
  *
  * The BPF side does no pairing or attribution: every probe hit becomes one
  * struct gc_event in the ring buffer, stamped with bpf_ktime_get_ns()

@@ -11,8 +11,8 @@
 #include "options.h"
 #include "output.h"
 #include "safe_file.h"
-#include "session.h"
 #include "sysprep.h"
+#include "trace_run.h"
 
 static int verbosity;
 
@@ -55,5 +55,5 @@ int main(int argc, char **argv)
 		return 1;
 	if (opts.adopt)
 		return follow_run(&opts);
-	return opts.npids > 1 ? multi_run(&opts) : session_run(&opts);
+	return opts.npids > 1 ? multi_run(&opts) : trace_run(&opts);
 }

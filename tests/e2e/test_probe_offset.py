@@ -21,9 +21,11 @@ def build_helpers(out):
     u = os.path.join(mt.ROOT, "user")
     triple = subprocess.run(["gcc", "-dumpmachine"], capture_output=True, text=True).stdout.strip()
     cmds = [
-        ["cc", "-O2", "-std=gnu11", "-I" + os.path.join(mt.ROOT, "include"), "-I" + u,
-         os.path.join(HERE, "place.c"), os.path.join(u, "probe_offset.c"),
-         os.path.join(u, "elfimg.c"), os.path.join(u, "strpool.c"), os.path.join(u, "target_file.c"), "-lelf", "-lz",
+        ["cc", "-O2", "-std=gnu11", "-I" + os.path.join(mt.ROOT, "include"),
+         "-I" + os.path.join(u, "lib"), "-I" + os.path.join(u, "symbols"), "-I" + os.path.join(u, "trace"),
+         os.path.join(HERE, "place.c"), os.path.join(u, "trace", "probe_offset.c"),
+         os.path.join(u, "symbols", "elfimg.c"), os.path.join(u, "lib", "strpool.c"),
+         os.path.join(u, "symbols", "target_file.c"), "-lelf", "-lz",
          "-o", os.path.join(out, "place")],
         ["cc", "-O2", os.path.join(HERE, "alloc_loop.c"), "-o", os.path.join(out, "alloc_loop")],
         ["cc", "-O2", os.path.join(HERE, "uprobe_cost.c"), "-lbpf",

@@ -4,11 +4,13 @@ set -e
 cd "$(dirname "$0")/../.."
 make --no-print-directory build/faults.skel.h build/tools/workload_faults build/tools/workload_mmap
 objs=
-for src in user/*.c; do
-	base=$(basename "$src" .c)
-	[ "$base" = main ] && continue
-	make --no-print-directory "build/user/$base.o" >/dev/null
-	objs="$objs build/user/$base.o"
+for src in $(find user -name '*.c' | sort); do
+	case $src in user/main.c | user/*/main_*.c) continue ;; esac
+	obj=build/${src%.c}.o
+	make --no-print-directory "$obj" >/dev/null
+	objs="$objs $obj"
 done
-cc -O2 -g -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibuild -Iuser tests/faults/faults_driver.c $objs \
+inc="-Iuser $(for d in user/*/; do printf -- '-I%s ' "${d%/}"; done)"
+# shellcheck disable=SC2086
+cc -O2 -g -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibuild $inc tests/faults/faults_driver.c $objs \
 	-lbpf -lelf -lz -lm -lpthread -lstdc++ -o build/faults_driver

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Drives user/faults.c without the session: forks CMD held before exec,
+ * Drives user/trace/faults.c without the session: forks CMD held before exec,
  * loads and attaches the fault/mmap programs to it, lets it run, and prints
  * the "faults"/"mmap" JSON sections (stdout) and the text report (stderr).
  *
@@ -11,7 +11,7 @@
  *              it is still alive, so every frame symbolizes
  *     --quiet  no JSON, no text: only the fault count (for benchmarks)
  *
- * Build (after `make build/faults.skel.h build/user/faults.o build/user/faults_report.o`):
+ * Build (after `make build/faults.skel.h build/user/trace/faults.o build/user/formats/faults_report.o`):
  *   tests/faults/build.sh      (links the objects of user/ except main.o)
  */
 #include <errno.h>

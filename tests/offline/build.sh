@@ -10,8 +10,10 @@ cd "$(dirname "$0")/../.."
 OUT=build/offline
 mkdir -p "$OUT"
 CC=${CC:-cc}
-CFLAGS="-O2 -g -Wall -Wextra -Werror -std=gnu11 -Iinclude -Ibuild -Iuser"
-OBJS=$(ls build/user/*.o | grep -v '/main\.o$')
+INC="-Iuser $(for d in user/*/; do printf -- '-I%s ' "${d%/}"; done)"
+CFLAGS="-O2 -g -Wall -Wextra -Werror -std=gnu11 -Iinclude -Ibuild $INC"
+# The objects of today's sources (not stale ones of moved files), mains left out.
+OBJS=$(find user -name '*.c' ! -name main.c ! -name 'main_*.c' | sort | sed 's|^|build/|; s|\.c$|.o|')
 LIBS="-lbpf -lelf -lz -lm -lpthread -lstdc++"
 # shellcheck disable=SC2086
 $CC $CFLAGS -Itests/writers tests/offline/bench_record.c $OBJS $LIBS -o $OUT/bench_record
@@ -19,7 +21,7 @@ if echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |
 	clang -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then
 	# The reader instrumented; everything it links against as built.
 	# shellcheck disable=SC2086
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -Iinclude -Ibuild -Iuser \
-		tests/offline/fuzz_record.c user/record.c $(echo $OBJS | tr ' ' '\n' | grep -v '/record\.o$') \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -Iinclude -Ibuild $INC \
+		tests/offline/fuzz_record.c user/formats/record_read.c $(echo $OBJS | tr ' ' '\n' | grep -v '/record_read\.o$') \
 		$LIBS -o $OUT/fuzz_record
 fi

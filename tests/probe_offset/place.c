@@ -3,7 +3,7 @@
  * place LIB FUNC[:NARGS]...: prints where memtrace would put the entry probe
  * of each function of LIB (a tab-separated line per function:
  * name, vaddr, file offset, skip, emulated, why).  Built by the e2e test and
- * tests/probe_offset/bench.sh from user/probe_offset.c + user/elfimg.c.
+ * tests/probe_offset/bench.sh from user/trace/probe_offset.c + user/symbols/elfimg.c.
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "children.h"
+#include "log.h"
+#include "multi.h"
+#include "pid_check.h"
+#include "trace_run.h"
+
+/* path with ".PID" before its extension (".pb.gz" counts as one). */
+static char *per_pid(const char *path, pid_t pid)
+{
+	const char *dot, *base;
+	char *out;
+	size_t len;
+
+	if (!path || strcmp(path, "-") == 0)
+		return path ? strdup(path) : NULL;
+	len = strlen(path) + 16;
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	dot = strstr(base, ".pb.gz");
+	if (!dot)
+		dot = strrchr(base, '.');
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	if (dot)
+		snprintf(out, len, "%.*s.%d%s", (int)(dot - path), path, (int)pid, dot);
+	else
+		snprintf(out, len, "%s.%d", path, (int)pid);
+	return out;
+}
+
+static int run_one(const struct options *opts, pid_t pid)
+{
+	struct options o = *opts;
+
+	if (!o.adopt)
+		o.pid = pid;
+	o.npids = 1;
+	o.json_path = per_pid(opts->json_path, pid);
+	o.record_path = per_pid(opts->record_path, pid);
+	o.gc_svg = per_pid(opts->gc_svg, pid);
+	for (int i = 0; i < o.noutputs; i++)
+		o.outputs[i] = per_pid(opts->outputs[i], pid);
+	return trace_run(&o);
+}
+
+int follow_run(const struct options *opts)
+{
+	return run_one(opts, opts->adopt);
+}
+
+int multi_run(const struct options *opts)
+{
+	pid_t children[MT_MAX_PIDS];
+	int failed = 0, n = 0;
+	sigset_t mask, old;
+
+	/* Children inherit this mask and turn it into their signalfd; the
+	 * parent only waits and passes Ctrl-C/SIGTERM on. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	for (int i = 0; i < opts->npids; i++) {
+		pid_t c;
+
+		/* Checked here, where memtrace's own PID is ours: one line per bad
+		 * PID, which is not traced; the others are, and the exit status says 1. */
+		if (pid_check(opts->pids[i], getpid())) {
+			failed = 1;
+			continue;
+		}
+		c = fork();
+		if (c < 0) {
+			log_error("cannot start tracing PID %d: %s", (int)opts->pids[i], strerror(errno));
+			failed = 1;
+			continue;
+		}
+		if (c == 0)
+			_exit(run_one(opts, opts->pids[i]));
+		children[n++] = c;
+	}
+	failed |= children_wait(children, &n, NULL, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return failed;
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alerts.h"
+#include "gc_report.h"
+#include "log.h"
+#include "output.h"
+#include "output_check.h"
+#include "record.h"
+#include "report_text.h"
+#include "session.h"
+#include "trace_run.h"
+
+struct trace_run {
+	const struct options *o;
+	struct alert_sink sink;
+	int outputs_failed; /* files that could not be written: the run is incomplete */
+	char comm[64];	    /* the traced command, for the incomplete run's line */
+	bool comm_known;
+};
+
+static void trace_opts_from(const struct options *o, struct trace_opts *t)
+{
+	*t = (struct trace_opts){
+		.pid = o->pid,
+		.argv = o->argv,
+		.duration_s = o->duration_s,
+		.interval_s = o->interval_s,
+		.verbose = o->verbose,
+		.quiet = o->quiet,
+		.ncustom = o->ncustom,
+		.probe_floor = o->probe_floor,
+		.follow = o->follow,
+		.adopt = o->adopt,
+		.opt_argv = o->opt_argv,
+		.opt_argc = o->opt_argc,
+		.sample_bytes = o->sample_bytes,
+		.gc = o->gc,
+		.faults = o->faults,
+		.leak_window_s = o->leak_window_s,
+		.leak_min_rate = o->leak_min_rate,
+		.leak_min_age_s = o->leak_min_age_s,
+		.alert_snapshots = o->alert_dump_dir != NULL,
+		.snapshot_every_s = o->snapshot_every_s,
+	};
+	memcpy(t->custom, o->custom, sizeof(t->custom));
+}
+
+static void on_live(void *ctx, const struct mt_profile *p, uint64_t prev_inuse, uint64_t prev_alloc,
+		    uint64_t since_ns, size_t nalerts, const struct gc_data *gc, uint64_t gc_since_ns)
+{
+	const struct trace_run *r = ctx;
+
+	live_view_print(p, r->o->top < 5 ? r->o->top : 5, prev_inuse, prev_alloc, since_ns, stderr);
+	if (nalerts)
+		fprintf(stderr, "  leak alerts so far: %zu\n", nalerts);
+	if (gc)
+		gc_live_line(gc, gc_since_ns, stderr);
+}
+
+/* The heap written to DIR/PREFIX-<UTC time>.json. */
+static void on_snapshot(void *ctx, enum trace_snapshot why, const struct mt_profile *p)
+{
+	struct trace_run *r = ctx;
+	const char *dir = why == TRACE_SNAPSHOT_ALERT ? r->o->alert_dump_dir : r->o->snapshot_dir;
+	const char *prefix = why == TRACE_SNAPSHOT_ALERT ? "alert" : "heap";
+	char path[PATH_MAX + 64], stamp[32];
+	struct timespec ts;
+	struct tm tm;
+
+	if (!dir)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	snprintf(path, sizeof(path), "%s/%s-%s.%03ldZ.json", dir, prefix, stamp, ts.tv_nsec / 1000000);
+	r->outputs_failed += output_write(path, OUT_JSON, p, r->o->metric) != 0;
+}
+
+static void on_alert(void *ctx, const struct mt_profile *p, const struct mt_alert *a)
+{
+	struct trace_run *r = ctx;
+
+	alert_deliver(&r->sink, p, a);
+}
+
+static int on_reap(void *ctx, pid_t pid, int status)
+{
+	struct trace_run *r = ctx;
+
+	return alert_reap(&r->sink, pid, status);
+}
+
+/* An output failed after the trace: the trace itself is kept, as a
+ * recording that `memtrace report` renders to any format later. */
+static void rescue(const struct mt_profile *p)
+{
+	static const char *const dirs[] = { "/var/tmp", "/tmp" };
+	char where[4200];
+	int err = -ENOENT;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		err = record_write_rescue(dirs[i], p, where, sizeof(where));
+		if (!err) {
+			log_error("the trace is saved in %s (memtrace report %s -o FILE renders it)", where, where);
+			return;
+		}
+	}
+	log_error("cannot save the trace in /var/tmp or /tmp either: %s", strerror(-err));
+}
+
+static int on_report(void *ctx, const struct mt_profile *p)
+{
+	struct trace_run *r = ctx;
+	const struct options *o = r->o;
+	int err, failed = 0;
+
+	if (o->json_path)
+		failed += output_write(o->json_path, OUT_JSON, p, o->metric) != 0;
+	for (int i = 0; i < o->noutputs; i++) {
+		enum out_format fmt;
+
+		output_format_for(o->outputs[i], &fmt);
+		failed += output_write_view(o->outputs[i], fmt, p, o->metric, (enum out_view)o->view) != 0;
+	}
+	if (o->record_path) {
+		err = record_write(o->record_path, p);
+		if (err) {
+			log_error("cannot write %s: %s", o->record_path, strerror(-err));
+			failed++;
+		}
+	}
+	if (o->gc_svg) {
+		if (!p->gc)
+			log_warn("--gc-svg %s: no GC pauses were traced, nothing written", o->gc_svg);
+		else if (gc_svg_save(p->gc, o->gc_svg))
+			failed++;
+	}
+	if (failed)
+		rescue(p);
+	r->outputs_failed += failed;
+	/* stdout may carry the JSON report: then the text report goes to stderr. */
+	report_text_write(p, o->top, o->json_path && strcmp(o->json_path, "-") == 0 ? stderr : stdout);
+	r->comm_known = p->command != NULL;
+	if (p->command)
+		snprintf(r->comm, sizeof(r->comm), "%s", p->command);
+	return failed;
+}
+
+/* One line for a run that lost output; a command's own status is in it. */
+static int incomplete(const struct trace_run *r, int rc)
+{
+	if (r->o->argv && r->comm_known)
+		log_error("the run is incomplete: %d output(s) could not be written (exit status %d; '%s' exited with %d)",
+			  r->outputs_failed, MT_EXIT_INCOMPLETE, r->comm, rc);
+	else
+		log_error("the run is incomplete: %d output(s) could not be written (exit status %d)",
+			  r->outputs_failed, MT_EXIT_INCOMPLETE);
+	return MT_EXIT_INCOMPLETE;
+}
+
+int trace_run(const struct options *opts)
+{
+	struct trace_run r = { .o = opts };
+	struct trace_hooks hooks = {
+		.ctx = &r,
+		.live = on_live,
+		.snapshot = on_snapshot,
+		.alert = on_alert,
+		.reap = on_reap,
+		.report = on_report,
+	};
+	struct trace_opts t;
+	int rc;
+
+	/* Every output is checked before anything attaches, not at the first
+	 * alert or snapshot an hour in, nor at the end of the trace. */
+	if (outputs_check(opts) || alert_sink_open(&r.sink, opts->alerts_path, opts->on_alert))
+		return 1;
+	trace_opts_from(opts, &t);
+	rc = session_run(&t, &hooks);
+	/* An alert line that could not be written makes the run incomplete. */
+	r.outputs_failed += r.sink.write_failed;
+	alert_sink_close(&r.sink);
+	return r.outputs_failed ? incomplete(&r, rc) : rc;
+}

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "frame_name.h"
+#include "gzip_io.h"
+#include "pprof.h"
+#include "pprof_fields.h"
+#include "protobuf.h"
+#include "strpool.h"
+
+#define FLUSH_AT 65536
+
+/* Open-addressing map from a pair of u64 keys to a non-zero u64 id. */
+struct idmap {
+	struct idmap_slot {
+		uint64_t k1, k2, id;
+	} *slots;
+	size_t cap, count;
+};
+
+static uint64_t mix2(uint64_t a, uint64_t b)
+{
+	uint64_t x = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL);
+
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	return x ^ (x >> 29);
+}
+
+static int idmap_grow(struct idmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024;
+	struct idmap_slot *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++) {
+		struct idmap_slot *s = &m->slots[i];
+		size_t j;
+
+		if (!s->id)
+			continue;
+		for (j = mix2(s->k1, s->k2) & (cap - 1); slots[j].id; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = *s;
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+	return 0;
+}
+
+/* The slot for (k1, k2): id == 0 when absent, then the caller fills it. */
+static struct idmap_slot *idmap_slot(struct idmap *m, uint64_t k1, uint64_t k2)
+{
+	size_t j;
+
+	if ((m->count + 1) * 2 > m->cap && idmap_grow(m))
+		return NULL;
+	for (j = mix2(k1, k2) & (m->cap - 1); m->slots[j].id; j = (j + 1) & (m->cap - 1))
+		if (m->slots[j].k1 == k1 && m->slots[j].k2 == k2)
+			return &m->slots[j];
+	m->slots[j].k1 = k1;
+	m->slots[j].k2 = k2;
+	return &m->slots[j];
+}
+
+struct writer {
+	const struct mt_profile *p;
+	struct pb_enc pb;
+	struct gzip_out *gz;
+	struct strpool *pool;
+	struct idmap strings, functions, locations;
+	const char **strtab; /* index -> string, in table order */
+	size_t nstr, strcap;
+	uint64_t nfunctions, nlocations;
+	int err;
+};
+
+/* Hands finished top-level fields to gzip, so the buffer stays small. */
+static void flush(struct writer *w, int force)
+{
+	if (w->err || w->pb.nest || (!force && w->pb.len < FLUSH_AT))
+		return;
+	if (w->pb.err) {
+		w->err = w->pb.err;
+		return;
+	}
+	w->err = gzip_out_write(w->gz, w->pb.data, w->pb.len);
+	w->pb.len = 0;
+}
+
+static int64_t str_index(struct writer *w, const char *s)
+{
+	struct idmap_slot *slot;
+	const char *c;
+
+	if (!s)
+		s = "";
+	c = strpool_intern(w->pool, s);
+	slot = c ? idmap_slot(&w->strings, (uint64_t)(uintptr_t)c, 0) : NULL;
+	if (!slot) {
+		w->err = -ENOMEM;
+		return 0;
+	}
+	if (!slot->id) {
+		if (w->nstr == w->strcap) {
+			size_t cap = w->strcap * 2;
+			const char **t = realloc(w->strtab, cap * sizeof(*t));
+
+			if (!t) {
+				w->err = -ENOMEM;
+				return 0;
+			}
+			w->strtab = t;
+			w->strcap = cap;
+		}
+		w->strtab[w->nstr] = c;
+		slot->id = ++w->nstr; /* ids are index + 1: 0 marks an empty slot */
+		w->strings.count++;
+	}
+	return (int64_t)slot->id - 1;
+}
+
+static void value_type(struct writer *w, int tag, const char *type, const char *unit)
+{
+	int64_t t = str_index(w, type), u = str_index(w, unit);
+	size_t start = pb_start(&w->pb);
+
+	pb_int64(&w->pb, VT_TYPE, t);
+	pb_int64(&w->pb, VT_UNIT, u);
+	pb_end(&w->pb, tag, start);
+}
+
+static void mappings(struct writer *w)
+{
+	for (size_t i = 0; i < w->p->nmodules; i++) {
+		const struct mt_module *mod = &w->p->modules[i];
+		int64_t file = str_index(w, mod->path), bid = str_index(w, mod->build_id);
+		size_t start = pb_start(&w->pb);
+
+		pb_uint64(&w->pb, MAP_ID, i + 1);
+		pb_uint64(&w->pb, MAP_START, mod->start);
+		pb_uint64(&w->pb, MAP_LIMIT, mod->limit);
+		pb_uint64(&w->pb, MAP_OFFSET, mod->file_offset);
+		pb_int64(&w->pb, MAP_FILENAME, file);
+		pb_int64(&w->pb, MAP_BUILD_ID, bid);
+		/* Names come from us: pprof must not re-symbolize from local files. */
+		pb_bool(&w->pb, MAP_HAS_FUNCTIONS, 1);
+		pb_end(&w->pb, PROFILE_MAPPING, start);
+		flush(w, 0);
+	}
+}
+
+static uint64_t function_id(struct writer *w, const char *name)
+{
+	int64_t idx = str_index(w, name);
+	struct idmap_slot *slot;
+	size_t start;
+
+	if (w->err)
+		return 0;
+	slot = idmap_slot(&w->functions, (uint64_t)idx, 0);
+	if (!slot) {
+		w->err = -ENOMEM;
+		return 0;
+	}
+	if (slot->id)
+		return slot->id;
+	slot->id = ++w->nfunctions;
+	w->functions.count++;
+	start = pb_start(&w->pb);
+	pb_uint64(&w->pb, FN_ID, slot->id);
+	pb_int64(&w->pb, FN_NAME, idx);
+	pb_int64(&w->pb, FN_SYSTEM_NAME, idx);
+	pb_end(&w->pb, PROFILE_FUNCTION, start);
+	return slot->id;
+}
+
+static uint64_t location_id(struct writer *w, const struct mt_frame *f)
+{
+	char buf[FRAME_NAME_MAX];
+	uint64_t fid = function_id(w, frame_name(w->p, f, FRAME_STYLE_PPROF, buf));
+	int valid_module = f->module >= 0 && (size_t)f->module < w->p->nmodules;
+	struct idmap_slot *slot;
+	size_t start, line;
+
+	if (w->err)
+		return 0;
+	slot = idmap_slot(&w->locations, f->addr, fid);
+	if (!slot) {
+		w->err = -ENOMEM;
+		return 0;
+	}
+	if (slot->id)
+		return slot->id;
+	slot->id = ++w->nlocations;
+	w->locations.count++;
+	start = pb_start(&w->pb);
+	pb_uint64(&w->pb, LOC_ID, slot->id);
+	pb_uint64(&w->pb, LOC_MAPPING_ID, valid_module ? (uint64_t)f->module + 1 : 0);
+	pb_uint64(&w->pb, LOC_ADDRESS, f->addr);
+	line = pb_start(&w->pb);
+	pb_uint64(&w->pb, LINE_FUNCTION_ID, fid);
+	pb_end(&w->pb, LOC_LINE, line);
+	pb_end(&w->pb, PROFILE_LOCATION, start);
+	return slot->id;
+}
+
+static void samples(struct writer *w)
+{
+	uint64_t *ids = NULL;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < w->p->nsites && !w->err; i++) {
+		const struct mt_site *s = &w->p->sites[i];
+		uint64_t values[4] = { s->alloc_count, s->alloc_bytes, s->inuse_count, s->inuse_bytes };
+		size_t start;
+
+		if (s->nframes > cap) {
+			uint64_t *n = realloc(ids, s->nframes * sizeof(*ids));
+
+			if (!n) {
+				w->err = -ENOMEM;
+				break;
+			}
+			ids = n;
+			cap = s->nframes;
+		}
+		/* Locations and functions are emitted as first seen, between samples. */
+		for (uint32_t j = 0; j < s->nframes; j++)
+			ids[j] = location_id(w, &s->frames[j]);
+		flush(w, 0);
+		start = pb_start(&w->pb);
+		pb_uint64s(&w->pb, SAMPLE_LOCATION_ID, ids, s->nframes);
+		pb_uint64s(&w->pb, SAMPLE_VALUE, values, 4);
+		pb_end(&w->pb, PROFILE_SAMPLE, start);
+		flush(w, 0);
+	}
+	free(ids);
+}
+
+/* A growable string for the comments; failed marks an allocation failure. */
+struct sbuf {
+	char *data;
+	size_t len, cap;
+	int failed;
+};
+
+static void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	size_t cap;
+	char *d;
+	int n;
+
+	if (sb->failed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n < sb->cap - sb->len) {
+		if (n > 0)
+			sb->len += (size_t)n;
+		return;
+	}
+	for (cap = sb->cap; cap - sb->len <= (size_t)n; cap *= 2)
+		;
+	d = realloc(sb->data, cap);
+	if (!d) {
+		sb->failed = 1;
+		return;
+	}
+	sb->data = d;
+	sb->cap = cap;
+	va_start(ap, fmt);
+	vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
+}
+
+static void comment(struct writer *w, struct sbuf *sb)
+{
+	int64_t idx;
+
+	if (sb->failed) {
+		w->err = -ENOMEM;
+		return;
+	}
+	idx = str_index(w, sb->data);
+	if (!w->err) {
+		/* Index 0 is "" and pb_int64 would drop it: never the case for a comment. */
+		pb_int64(&w->pb, PROFILE_COMMENT, idx);
+	}
+	sb->len = 0;
+	flush(w, 0);
+}
+
+static void comments(struct writer *w)
+{
+	const struct mt_profile *p = w->p;
+	const struct mt_totals *t = &p->totals;
+	const struct mt_drops *d = &p->drops;
+	struct sbuf sb = { .data = malloc(256), .cap = 256 };
+
+	if (!sb.data) {
+		w->err = -ENOMEM;
+		return;
+	}
+	sb_printf(&sb, MT_COMMENT_PID "%" PRId32, p->pid);
+	comment(w, &sb);
+	if (p->command) {
+		sb_printf(&sb, MT_COMMENT_COMMAND "%s", p->command);
+		comment(w, &sb);
+	}
+	sb_printf(&sb, MT_COMMENT_TOTALS "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+				 ",%" PRIu64 ",%" PRIu64,
+		  t->alloc_count, t->alloc_bytes, t->free_count, t->free_bytes, t->inuse_count,
+		  t->inuse_bytes, t->peak_inuse_bytes);
+	comment(w, &sb);
+	if (p->untracked.allocs) {
+		sb_printf(&sb, "memtrace: inuse ESTIMATED: %" PRIu64 " allocations untracked (block table full), %" PRIu64
+			       " unmatched frees charged in proportion",
+			  p->untracked.allocs, p->untracked.frees_unmatched);
+		comment(w, &sb);
+	}
+	sb_printf(&sb, MT_COMMENT_DROPS "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+		  d->stack_full, d->allocs_full, d->sites_full, d->inflight_full, d->events_lost);
+	comment(w, &sb);
+	free(sb.data);
+}
+
+static void series(struct writer *w)
+{
+	const struct mt_profile *p = w->p;
+	size_t start;
+
+	if (!p->nseries)
+		return;
+	start = pb_start(&w->pb);
+	for (size_t i = 0; i < p->nseries; i++) {
+		const struct mt_sample *s = &p->series[i];
+
+		pb_varint(&w->pb, s->t_ns);
+		pb_varint(&w->pb, s->inuse_bytes);
+		pb_varint(&w->pb, s->inuse_count);
+		pb_varint(&w->pb, s->alloc_bytes);
+		pb_varint(&w->pb, s->alloc_count);
+		pb_varint(&w->pb, s->rss_bytes);
+	}
+	pb_end(&w->pb, PROFILE_MT_SERIES, start);
+	flush(w, 0);
+}
+
+static void string_table(struct writer *w)
+{
+	for (size_t i = 0; i < w->nstr && !w->err; i++) {
+		pb_string(&w->pb, PROFILE_STRING_TABLE, w->strtab[i]);
+		flush(w, 0);
+	}
+}
+
+int pprof_write(const struct mt_profile *p, FILE *out)
+{
+	struct writer w = { .p = p };
+	int err;
+
+	w.pool = strpool_new();
+	w.strcap = 1024;
+	w.strtab = malloc(w.strcap * sizeof(*w.strtab));
+	w.gz = gzip_out_new(out, Z_BEST_SPEED); /* what Go's runtime/pprof uses */
+	if (!w.pool || !w.strtab || !w.gz) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	str_index(&w, ""); /* string_table[0] must be "" */
+	value_type(&w, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
+	value_type(&w, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
+	value_type(&w, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
+	value_type(&w, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	mappings(&w);
+	samples(&w);
+	comments(&w);
+	series(&w);
+	pb_int64(&w.pb, PROFILE_TIME_NANOS, (int64_t)p->start_realtime_ns);
+	pb_int64(&w.pb, PROFILE_DURATION_NANOS, (int64_t)p->duration_ns);
+	value_type(&w, PROFILE_PERIOD_TYPE, "space", "bytes");
+	/* The values are final (exact, or already scaled up from Poisson
+	 * sampling): period 1 keeps pprof from scaling them again. */
+	pb_int64(&w.pb, PROFILE_PERIOD, 1);
+	pb_int64(&w.pb, PROFILE_DEFAULT_SAMPLE_TYPE, str_index(&w, "inuse_space"));
+	string_table(&w);
+	flush(&w, 1);
+	err = w.err ? w.err : w.pb.err;
+	if (!err) {
+		err = gzip_out_finish(w.gz);
+		w.gz = NULL;
+	}
+cleanup:
+	gzip_out_abort(w.gz);
+	pb_enc_free(&w.pb);
+	free(w.strings.slots);
+	free(w.functions.slots);
+	free(w.locations.slots);
+	free(w.strtab);
+	strpool_free(w.pool);
+	return err;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One trace from start to end: launches or attaches to the target, keeps
+ * probes in step with what it loads and execs, samples the heap at every
+ * interval, and hands what it saw up as model data (profiles, alerts, GC
+ * data) through the hooks of the layer above.  A trace never formats or
+ * writes a report: the CLI (cli/trace_run.c) does, from what the hooks get.
+ */
+#ifndef MEMTRACE_SESSION_H
+#define MEMTRACE_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "custom.h"
+#include "gc_data.h"
+#include "profile.h"
+
+/* What to trace and how: the tracing half of the command line. */
+struct trace_opts {
+	pid_t pid;              /* -p; 0 when launching a command */
+	char **argv;            /* command after "--", NULL with -p */
+	double duration_s;      /* -d; 0 = until the target exits or Ctrl-C */
+	double interval_s;      /* -i: live view every interval */
+	int verbose;
+	bool quiet;             /* no live view (the live hook is not called) */
+	struct custom_spec custom[MT_MAX_CUSTOM];
+	int ncustom;
+	bool probe_floor;
+	bool follow;            /* forked children get traces of their own */
+	pid_t adopt;            /* trace this stopped child handed over by --follow */
+	char **opt_argv;        /* memtrace's own arguments, for the followers it starts */
+	int opt_argc;
+	uint64_t sample_bytes;  /* Poisson sampling, mean N bytes; 0 = exact */
+	bool gc;
+	int faults;             /* nonzero: trace page faults and mappings */
+	double leak_window_s, leak_min_rate, leak_min_age_s;
+	bool alert_snapshots;   /* a heap snapshot for each leak alert */
+	double snapshot_every_s; /* 0: no periodic snapshots */
+};
+
+/* A heap snapshot's cause: where the CLI writes it. */
+enum trace_snapshot {
+	TRACE_SNAPSHOT_ALERT, /* a leak alert was raised */
+	TRACE_SNAPSHOT_EVERY, /* snapshot_every_s has passed */
+};
+
+/*
+ * What the trace hands up while it runs and when it ends.  The profiles
+ * and data passed are the trace's: a hook reads them during the call and
+ * keeps nothing.  Any hook may be NULL.
+ */
+struct trace_hooks {
+	void *ctx;
+	/* Every interval (unless quiet): the profile now, its series holding only
+	 * the latest sample; the totals and time of the previous view; the leak
+	 * alerts raised so far; the GC data so far (NULL when no GC is traced). */
+	void (*live)(void *ctx, const struct mt_profile *p, uint64_t prev_inuse, uint64_t prev_alloc,
+		     uint64_t since_ns, size_t nalerts, const struct gc_data *gc, uint64_t gc_since_ns);
+	/* The whole heap now, with the series so far. */
+	void (*snapshot)(void *ctx, enum trace_snapshot why, const struct mt_profile *p);
+	/* A leak alert as it is raised; p supplies its strings and the PID. */
+	void (*alert)(void *ctx, const struct mt_profile *p, const struct mt_alert *a);
+	/* A child that is neither the target nor a follower ended: returns
+	 * nonzero when it was the hooks' own (an --on-alert command). */
+	int (*reap)(void *ctx, pid_t pid, int status);
+	/* The final profile; returns 0, or nonzero when an output failed
+	 * (already reported). */
+	int (*report)(void *ctx, const struct mt_profile *p);
+};
+
+/* Returns memtrace's exit status: the command's for "-- CMD", 0 for a
+ * completed -p trace, 1 after an error already reported on stderr (or a
+ * report hook that failed). */
+int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks);
+
+#endif

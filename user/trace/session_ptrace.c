@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/* Launching, attaching, ptrace stops and --follow's hand-over, for session.c. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "children.h"
+#include "pid_check.h"
+#include "log.h"
+#include "memtrace.h"
+#include "memtrace.skel.h"
+#include "session_state.h"
+
+/* A new process (not a thread of the target) forked under --follow. */
+static bool is_new_process(const struct session *s, pid_t tid)
+{
+	char path[64], line[256];
+	long tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %ld", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid == tid && tid != s->pid;
+}
+
+/*
+ * Gives a forked child a trace of its own: the child is left stopped
+ * (SIGSTOP pending across the detach, so it runs no code), and a fresh
+ * memtrace with the same options adopts it, probes it, and lets it go.
+ */
+static void hand_over(struct session *s, pid_t child)
+{
+	const struct trace_opts *o = s->opts;
+	char pidarg[16];
+	pid_t f;
+
+	kill(child, SIGSTOP);
+	ptrace(PTRACE_DETACH, child, NULL, NULL);
+	if (s->nfollowers == MT_MAX_FOLLOWERS) {
+		log_warn("--follow: more than %d processes, PID %d runs untraced", MT_MAX_FOLLOWERS, (int)child);
+		kill(child, SIGCONT);
+		return;
+	}
+	f = fork();
+	if (f == 0) {
+		char **argv = calloc((size_t)o->opt_argc + 3, sizeof(char *));
+		sigset_t none;
+		int a = 0;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (!argv)
+			_exit(1);
+		for (int i = 0; i < o->opt_argc; i++)
+			argv[a++] = o->opt_argv[i];
+		snprintf(pidarg, sizeof(pidarg), "%d", (int)child);
+		argv[a++] = "--adopt";
+		argv[a++] = pidarg;
+		execv("/proc/self/exe", argv);
+		log_error("--follow: cannot start a trace for PID %d: %s", (int)child, strerror(errno));
+		kill(child, SIGCONT);
+		_exit(1);
+	}
+	if (f < 0) {
+		log_error("--follow: cannot start a trace for PID %d: %s", (int)child, strerror(errno));
+		kill(child, SIGCONT);
+		return;
+	}
+	s->followers[s->nfollowers++] = f;
+}
+
+int session_ptrace_stops(struct session *s)
+{
+	int status, err = 0;
+	pid_t w;
+
+	while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+		int sig, event;
+
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			if (w == s->pid) {
+				s->exited = true;
+				s->wait_status = status;
+			} else if (!(s->hooks->reap && s->hooks->reap(s->hooks->ctx, w, status))) {
+				children_remove(s->followers, &s->nfollowers, w);
+			}
+			continue;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		sig = WSTOPSIG(status);
+		event = status >> 16;
+		switch (event) {
+		case PTRACE_EVENT_FORK:
+		case PTRACE_EVENT_VFORK:
+			/* The child reports its own first stop; it is handed over then. */
+			ptrace(PTRACE_CONT, w, NULL, NULL);
+			break;
+		case PTRACE_EVENT_EXEC:
+			err = session_on_exec(s);
+			ptrace(PTRACE_CONT, w, NULL, NULL);
+			break;
+		case PTRACE_EVENT_EXIT:
+			if (w == s->pid)
+				session_warm_symbols(s);
+			ptrace(PTRACE_CONT, w, NULL, NULL);
+			break;
+		case PTRACE_EVENT_CLONE:
+			ptrace(PTRACE_CONT, w, NULL, NULL);
+			break;
+		case PTRACE_EVENT_STOP:
+			/* A new thread's first stop, or a group stop (SIGSTOP from
+			 * someone else): let the thread go, keep the group stopped. */
+			if (sig == SIGTRAP && s->opts->follow && is_new_process(s, w))
+				hand_over(s, w);
+			else if (sig == SIGTRAP)
+				ptrace(PTRACE_CONT, w, NULL, NULL);
+			else
+				ptrace(PTRACE_LISTEN, w, NULL, NULL);
+			break;
+		default:
+			if (sig == SIGSTOP && s->tracer.skel->bss->counters.dl_stops != s->dl_stops_seen) {
+				/* Ours, from the dynamic-linker hook: swallow it. */
+				s->dl_stops_seen = s->tracer.skel->bss->counters.dl_stops;
+				err = session_reprobe(s);
+				ptrace(PTRACE_CONT, w, NULL, NULL);
+			} else {
+				ptrace(PTRACE_CONT, w, NULL, (void *)(long)sig);
+			}
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int session_start_launched(struct session *s, struct launch *l)
+{
+	int err;
+
+	err = launch_prepare(s->opts->argv, s->opts->follow, l);
+	if (err) {
+		log_error("cannot start '%s': %s", s->opts->argv[0], strerror(-err));
+		return err;
+	}
+	s->pid = l->pid;
+	s->launched = s->ptraced = true;
+	snprintf(s->comm, sizeof(s->comm), "%s", s->opts->argv[0]);
+	return 0;
+}
+
+/* --follow's other half: the child a parent memtrace left stopped for us. */
+int session_start_adopted(struct session *s)
+{
+	s->pid = s->opts->adopt;
+	s->launched = s->ptraced = true;
+	if (ptrace(PTRACE_SEIZE, s->pid, NULL, (void *)launch_ptrace_options(s->opts->follow))) {
+		int err = -errno;
+
+		log_error("--follow: cannot take over PID %d: %s", (int)s->pid, strerror(errno));
+		kill(s->pid, SIGCONT);
+		return err;
+	}
+	session_read_comm(s);
+	return 0;
+}
+
+/* Probes the adopted child, then lets it run on from where it stopped. */
+int session_release_adopted(struct session *s)
+{
+	int err = tracer_attach_dl_hook(&s->tracer);
+
+	if (!err)
+		err = session_reprobe(s);
+	kill(s->pid, SIGCONT);
+	if (err)
+		log_error("--follow: cannot probe PID %d: %s", (int)s->pid, strerror(-err));
+	return err;
+}
+
+static void reap_hook(pid_t pid, int status, void *ctx)
+{
+	const struct trace_hooks *h = ctx;
+
+	if (h->reap)
+		h->reap(h->ctx, pid, status);
+}
+
+/* --follow: the report waits for the traces of forked children to end. */
+void session_wait_followers(struct session *s)
+{
+	children_wait(s->followers, &s->nfollowers, reap_hook, (void *)s->hooks);
+}
+
+/*
+ * -p with --follow: seize every thread (new ones come with PTRACE_O_TRACECLONE)
+ * to hear of its forks.  The process is not stopped by this.
+ */
+static int seize_threads(struct session *s)
+{
+	long options = launch_ptrace_options(true);
+	pid_t seized[4096];
+	int nseized = 0;
+	bool added = true;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->pid);
+	/* Again until a pass finds no thread it had not seized: a thread
+	 * started meanwhile by one not yet seized is not announced. */
+	while (added) {
+		struct dirent *d;
+		DIR *dir = opendir(path);
+
+		if (!dir)
+			return -errno;
+		added = false;
+		while ((d = readdir(dir))) {
+			pid_t tid = (pid_t)atoi(d->d_name);
+			bool known = false;
+
+			if (tid <= 0)
+				continue;
+			for (int i = 0; i < nseized && !known; i++)
+				known = seized[i] == tid;
+			if (known || nseized == (int)(sizeof(seized) / sizeof(seized[0])))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)options) && errno != ESRCH) {
+				int err = -errno;
+
+				closedir(dir);
+				log_error("--follow: cannot trace PID %d's thread %d: %s (is it already traced?)",
+					  (int)s->pid, (int)tid, strerror(errno));
+				return err;
+			}
+			seized[nseized++] = tid;
+			added = true;
+		}
+		closedir(dir);
+	}
+	s->ptraced = true;
+	return 0;
+}
+
+int session_start_attached(struct session *s)
+{
+	s->pid = s->opts->pid;
+	/* Under multi_run the parent checked the PID against its own. */
+	if (pid_check(s->pid, getpid()))
+		return -ESRCH;
+	session_read_comm(s);
+	return s->opts->follow ? seize_threads(s) : 0;
+}
