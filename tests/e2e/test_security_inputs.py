@@ -80,12 +80,19 @@ class HonestCountsPastTheTable(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         rep = r.report
         self.assertGreater(rep["drops"]["blocks_table_full"], 0, "the table did not overflow")
+        # What the rest of the process holds at exit (stdio's buffer), from a
+        # run that does not overflow, where every count is exact.
+        small = mt.run([], [mt.tool("workload_many"), "20000"], timeout=120).report
+        others = small["totals"]["inuse_count"] - (20000 // 2 + 1)
+        self.assertGreaterEqual(others, 0)
+        # The total is exact: unmatched frees are charged against untracked
+        # allocations, and every unmatched free was of an untracked block.
+        self.assertEqual(rep["totals"]["inuse_count"], n // 2 + 1 + others)
+        # Per site it is a share: the untracked blocks of other sites (the
+        # stdio buffer, allocated after the overflow) may move to these two.
         held = sum(s["inuse_count"] for s in rep["sites"]
                    if s["frames"][0]["function"] in ("keep_many", "grow_some"))
-        self.assertEqual(held, n // 2 + 1)
-        others = sum(s["inuse_count"] for s in rep["sites"]
-                     if s["frames"][0]["function"] not in ("keep_many", "grow_some"))
-        self.assertEqual(rep["totals"]["inuse_count"], n // 2 + 1 + others)
+        self.assertLessEqual(abs(held - (n // 2 + 1)), others)
         # Exact bytes: n/4 blocks of 24, n/4 of 48, the array of n pointers.
         true_bytes = n // 4 * 24 + n // 4 * 48 + n * 8
         got = sum(s["inuse_bytes"] for s in rep["sites"]
