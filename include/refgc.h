@@ -155,6 +155,8 @@ typedef struct refgc_pause {
 	uint64_t start_ns;    /* CLOCK_MONOTONIC */
 	uint64_t duration_ns;
 	uint64_t ttsp_ns;     /* of duration, waiting for threads to stop */
+	uint64_t marked_bytes; /* bytes of objects newly marked inside this pause */
+	uint64_t scan_slots;   /* pointer slots scanned inside this pause */
 } refgc_pause;
 
 typedef struct refgc_stats {
@@ -179,6 +181,20 @@ typedef struct refgc_stats {
 	int gc_percent;
 	uint64_t mem_limit;
 	int procs;
+	/* Mark termination (incremental): bytes newly marked and pointer
+	 * slots scanned inside the pauses of the last cycle's termination,
+	 * and the most in any cycle (stw: all marking is in the pause);
+	 * termination pauses that found more than their budget and resumed
+	 * concurrent marking. */
+	uint64_t last_term_marked_bytes, max_term_marked_bytes;
+	uint64_t last_term_scan_slots, max_term_scan_slots;
+	uint64_t term_retries;
+	/* Every wait an allocating thread makes for the collector, apart from
+	 * pauses: assists (marking work owed for allocating while marking)
+	 * and stalls (over the hard goal: helping or parked until marking
+	 * starts or ends). Totals over all threads, counts and the longest. */
+	uint64_t assist_ns, num_assists, max_assist_ns;
+	uint64_t stall_ns, num_stalls, max_stall_ns;
 	/* the last min(num_pauses, 256) pauses, oldest first */
 	uint32_t npause_ring;
 	refgc_pause pauses[REFGC_PAUSE_RING];

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "probes.h"
 
 void thread_release_cache(struct rthread *th)
 {
@@ -25,24 +26,72 @@ void thread_release_cache(struct rthread *th)
 	}
 }
 
-/* Pacing at a refill: start a cycle at the trigger, help marking past the
- * goal, and wait for the cycle beyond the hard goal. */
+/* Pays the thread's assist debt, in chunks, while there is grey work. */
+static void assist(struct rthread *th)
+{
+	uint64_t t0 = now_ns(), cycle = atomic_load(&rt.cycle);
+	long done = 0, n;
+
+	PROBE_ASSIST_START(cycle, th->assist_debt);
+	while (th->assist_debt > 0 && atomic_load(&rt.marking)) {
+		n = mark_assist(th, th->assist_debt < DRAIN_CHUNK ? th->assist_debt : DRAIN_CHUNK);
+		if (n == 0)
+			break; /* no grey work at hand: background marking is ahead */
+		done += n;
+		th->assist_debt -= n;
+	}
+	/* Debt that found no work is forgiven, not carried: the marker is
+	 * keeping up, which is what the debt was to ensure. */
+	th->assist_debt = 0;
+	PROBE_ASSIST_DONE(cycle, done);
+	stats_record_wait(WAIT_ASSIST, now_ns() - t0);
+}
+
+/* Over the hard goal: help mark while there is work, otherwise wait for
+ * the next phase change, until the marking of the cycle in progress (or
+ * the one just requested) has ended. Termination resets heap_live to what
+ * marking found, so a thread waits at most until mark end, never for the
+ * sweep; if the heap is still over the hard goal then (a growing live
+ * set), the thread goes on and the next cycle paces it again. */
+static void stall(struct rthread *th, uint64_t live)
+{
+	uint64_t t0 = now_ns(), cycle = atomic_load(&rt.cycle);
+	uint64_t marks0 = atomic_load(&rt.marks_done);
+
+	PROBE_STALL_START(cycle, live, atomic_load(&rt.hard_goal));
+	while (atomic_load(&rt.marks_done) == marks0 &&
+	       pacer_over_hard(atomic_load(&rt.heap_live))) {
+		if (atomic_load(&rt.marking) && mark_assist(th, DRAIN_CHUNK) > 0)
+			continue;
+		if (!collector_wait_phase())
+			break;
+	}
+	t0 = now_ns() - t0;
+	PROBE_STALL_DONE(cycle, t0);
+	stats_record_wait(WAIT_STALL, t0);
+}
+
+/* Pacing at a refill: start a cycle at the trigger, pay assist debt while
+ * marking, and stall beyond the hard goal. */
 static void pace(struct rthread *th)
 {
-	uint64_t live;
+	uint64_t live, bytes = th->alloc_bytes;
 
 	atomic_fetch_add(&rt.mallocs, th->alloc_count);
-	atomic_fetch_add(&rt.total_alloc, th->alloc_bytes);
-	live = atomic_fetch_add(&rt.heap_live, th->alloc_bytes) + th->alloc_bytes;
+	atomic_fetch_add(&rt.total_alloc, bytes);
+	live = atomic_fetch_add(&rt.heap_live, bytes) + bytes;
 	th->alloc_count = th->alloc_bytes = 0;
 
+	if (atomic_load_explicit(&rt.marking, memory_order_relaxed)) {
+		th->assist_debt += pacer_assist_slots(bytes);
+		if (th->assist_debt >= DRAIN_CHUNK)
+			assist(th);
+	}
 	if (!pacer_should_trigger(live))
 		return;
 	collector_request();
-	if (atomic_load_explicit(&rt.marking, memory_order_relaxed) && pacer_should_assist(live))
-		mark_assist(th);
 	if (pacer_over_hard(live))
-		collector_wait_cycle();
+		stall(th, live);
 }
 
 static struct span *refill(struct rthread *th, int cls)

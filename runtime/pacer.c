@@ -3,7 +3,13 @@
  *             with a soft memory limit, min(goal, limit - headroom);
  *   trigger = goal for stw; for incremental, 70% of the way from marked to
  *             goal, so concurrent marking can finish before the goal;
- *   hard    = where allocating threads stop and wait for the cycle.
+ *   hard    = where allocating threads stop: they help mark, or wait for
+ *             the next phase change (mark start or end), never for a
+ *             whole cycle;
+ *   assists = while marking, every allocating thread owes marking work
+ *             in proportion to what it allocates (Go's assist debt):
+ *             the last cycle's marked bytes, as slots (one per 8 bytes),
+ *             spread over the heap growth from trigger to hard goal.
  * Heap sizes here are heap_live: marked bytes plus bytes allocated since. */
 #include <errno.h>
 
@@ -43,6 +49,11 @@ void pacer_update(uint64_t marked)
 		trigger = goal;
 		hard = goal + (goal - marked) / 2;
 	}
+	/* slots per KiB: (marked / 8) / (hard - trigger) * 1024 */
+	if (hard != NO_GOAL && hard > trigger)
+		atomic_store(&rt.assist_ratio, (marked / 8 + 1) * 1024 / (hard - trigger) + 1);
+	else
+		atomic_store(&rt.assist_ratio, 0);
 	atomic_store(&rt.heap_goal, goal);
 	atomic_store(&rt.trigger, trigger);
 	atomic_store(&rt.hard_goal, hard);
@@ -53,9 +64,11 @@ bool pacer_should_trigger(uint64_t live)
 	return live >= atomic_load_explicit(&rt.trigger, memory_order_relaxed);
 }
 
-bool pacer_should_assist(uint64_t live)
+long pacer_assist_slots(uint64_t bytes)
 {
-	return live >= atomic_load_explicit(&rt.heap_goal, memory_order_relaxed);
+	uint64_t r = atomic_load_explicit(&rt.assist_ratio, memory_order_relaxed);
+
+	return (long)(bytes / 1024 * r);
 }
 
 bool pacer_over_hard(uint64_t live)
