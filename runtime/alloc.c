@@ -3,6 +3,7 @@
  * returns the used-up span, accounts the bytes, consults the pacer and
  * takes a swept span from the class lists, sweeping lazily if needed. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,7 @@ static void assist(struct rthread *th)
 
 	PROBE_ASSIST_START(cycle, th->assist_debt);
 	while (th->assist_debt > 0 && atomic_load(&rt.marking)) {
+		refgc_safepoint();
 		n = mark_assist(th, th->assist_debt < DRAIN_CHUNK ? th->assist_debt : DRAIN_CHUNK);
 		if (n == 0)
 			break; /* no grey work at hand: background marking is ahead */
@@ -61,8 +63,16 @@ static void stall(struct rthread *th, uint64_t live)
 	PROBE_STALL_START(cycle, live, atomic_load(&rt.hard_goal));
 	while (atomic_load(&rt.marks_done) == marks0 &&
 	       pacer_over_hard(atomic_load(&rt.heap_live))) {
-		if (atomic_load(&rt.marking) && mark_assist(th, DRAIN_CHUNK) > 0)
-			continue;
+		/* Running, not parked: termination must be able to stop us. */
+		refgc_safepoint();
+		if (atomic_load(&rt.marking)) {
+			/* An empty pool asks a marker to share; look again
+			 * shortly rather than sleep until mark end. */
+			if (!mark_assist(th, DRAIN_CHUNK))
+				sched_yield();
+			if (atomic_load(&rt.marking))
+				continue;
+		}
 		if (!collector_wait_phase())
 			break;
 	}

@@ -178,11 +178,14 @@ long mark_assist(struct rthread *th, long slots);
 /* Slots all workers together may scan in one mark-termination pause
  * (about 0.3 ms of marking); more work than that resumes concurrent
  * marking. The bound on slots scanned per pause is
- * REFGC_TERM_BUDGET + procs * (DRAIN_CHUNK + 513). */
+ * REFGC_TERM_BUDGET + procs * 513 (a worker stops after the item that
+ * spends the budget; no item is more than 513 slots). */
+#ifndef REFGC_TERM_BUDGET /* tests build with a tiny one to force resumes */
 #define REFGC_TERM_BUDGET 32768
+#endif
 /* Drains with `workers` workers until the pool is empty, or (budget >= 0)
- * until about `budget` slots were scanned in all (overshoot at most
- * DRAIN_CHUNK per worker); leftover work stays in the pool. Returns the
+ * until about `budget` slots were scanned in all (overshoot at most one
+ * item, 513 slots, per worker); leftover work stays in the pool. Returns the
  * slots scanned. */
 uint64_t mark_drain_parallel(int workers, long budget);
 int mark_helpers_start(int n);

@@ -23,6 +23,9 @@ static _Atomic int nworkers;        /* workers in the current parallel drain */
  * pops from the pool into its own), so the pool alone does not say that
  * marking is done. */
 static _Atomic int assists_active;
+/* An assist found the pool empty: a draining worker splits its buffer
+ * into the pool, as it does for an idle worker. */
+static _Atomic int assist_wants_work;
 /* Slots the current parallel drain may still scan; drain_limited says
  * whether it counts (termination) or not (concurrent mark, stw). */
 static _Atomic long drain_budget;
@@ -280,8 +283,9 @@ long mark_drain(struct marker *m, long budget)
 			budget = budget > work ? budget - work : 0;
 		/* Share work when another worker is idle and the pool is dry. */
 		if (m->local->n > 64 && mark_pool_empty() &&
-		    atomic_load_explicit(&nbusy, memory_order_relaxed) <
-		    atomic_load_explicit(&nworkers, memory_order_relaxed))
+		    (atomic_load_explicit(&nbusy, memory_order_relaxed) <
+		     atomic_load_explicit(&nworkers, memory_order_relaxed) ||
+		     atomic_exchange_explicit(&assist_wants_work, 0, memory_order_relaxed)))
 			share_work(m);
 	}
 	/* Out of budget: what is still in the FIFO goes back on the stack. */
@@ -335,11 +339,13 @@ static void drain_until_quiet(void)
 
 	for (;;) {
 		if (atomic_load(&drain_limited)) {
-			if (atomic_load(&drain_budget) <= 0) {
+			long left = atomic_load(&drain_budget);
+
+			if (left <= 0) {
 				atomic_fetch_sub(&nbusy, 1);
 				break;
 			}
-			used = mark_drain(&m, DRAIN_CHUNK);
+			used = mark_drain(&m, left < DRAIN_CHUNK ? left : DRAIN_CHUNK);
 			scanned += used;
 			atomic_fetch_sub(&drain_budget, used);
 			if (m.local->n)
@@ -467,6 +473,8 @@ long mark_assist(struct rthread *th, long slots)
 	used = mark_drain(&m, slots);
 	mark_flush(&m);
 	atomic_fetch_sub(&assists_active, 1);
+	if (!used)
+		atomic_store_explicit(&assist_wants_work, 1, memory_order_relaxed);
 	th->wbuf = m.local;
 	th->traced_bytes += m.marked_bytes;
 	return used;
