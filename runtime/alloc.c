@@ -123,6 +123,14 @@ static struct span *refill(struct rthread *th, int cls)
 	s = sweep_take_for_alloc(cls);
 	if (!s)
 		s = span_new(cls);
+	if (!s) {
+		/* Out of memory: a collection may free spans; try once more
+		 * before the caller sees ENOMEM. */
+		refgc_collect();
+		s = sweep_take_for_alloc(cls);
+		if (!s)
+			s = span_new(cls);
+	}
 	if (!s)
 		return NULL;
 	s->owned = 1;
@@ -174,6 +182,12 @@ static void *alloc_large(struct rthread *th, size_t need, const refgc_type *t)
 	th->alloc_count++;
 	pace(th);
 	s = large_new(need);
+	if (!s) {
+		/* Dead large objects are unmapped by the sweep: collect once
+		 * before reporting ENOMEM. */
+		refgc_collect();
+		s = large_new(need);
+	}
 	if (!s) {
 		errno = ENOMEM;
 		return NULL;

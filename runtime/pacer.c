@@ -12,11 +12,27 @@
  *             spread over the heap growth from trigger to hard goal.
  * Heap sizes here are heap_live: marked bytes plus bytes allocated since. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 
 #include "internal.h"
 
 #define MIN_GOAL ((uint64_t)4 << 20)
 #define NO_GOAL UINT64_MAX
+
+/* Once per process: a limit the live heap does not fit in cannot be kept,
+ * and without a word the program just runs cycle after cycle. */
+static void warn_limit_below_live(uint64_t limit, uint64_t marked)
+{
+	static _Atomic int warned;
+
+	if (atomic_exchange(&warned, 1))
+		return;
+	fprintf(stderr, "refgc: memory limit %" PRIu64 " MiB is below the live heap "
+		"(%" PRIu64 " MiB marked, plus 1/8 headroom): the heap will exceed it and "
+		"collections will run back to back (raise REFGC_MEMLIMIT)\n",
+		limit >> 20, marked >> 20);
+}
 
 void pacer_update(uint64_t marked)
 {
@@ -35,8 +51,10 @@ void pacer_update(uint64_t marked)
 		/* Never chase a goal below what is live: that would run
 		 * back-to-back cycles and free nothing. */
 		floor = marked + marked / 16 + ((uint64_t)1 << 20);
-		if (lim < floor)
+		if (lim < floor) {
+			warn_limit_below_live(c->mem_limit, marked);
 			lim = floor;
+		}
 		if (lim < goal)
 			goal = lim;
 	}

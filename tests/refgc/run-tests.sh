@@ -113,6 +113,14 @@ resume_stress() {
 	grep -q 'termination resumes=[1-9]' "$tmp/s"
 }
 step "stress incremental, termination budget 1 slot" resume_stress
+# A memory limit the live heap does not fit in is said, once.
+limit_warning() {
+	REFGC_MEMLIMIT=16MiB "$out/refgc-bench" --workload memory --live-mib 32 --seconds 0.5 \
+		>"$tmp/o" 2>"$tmp/e" || return 1
+	cat "$tmp/e"
+	[ "$(grep -c '^refgc: memory limit 16 MiB is below the live heap' "$tmp/e")" -eq 1 ]
+}
+step "warning: memory limit below the live heap" limit_warning
 # The reproducer of a termination pause that marked the whole heap.
 step "termination bounded at 64 MiB live" "$here/check_termination.py" "$out/refgc-bench"
 if need valgrind "valgrind stress"; then
