@@ -91,9 +91,10 @@ EOF
 )
 
 tune_smoke() {
-	"$out/refgc-tune" --workload latency --seconds 0.3 --live-mib 4 >"$tmp/t" || return 1
+	"$out/refgc-tune" --workload latency --seconds 0.3 --live-mib 4 --repeat 2 >"$tmp/t" || return 1
 	cat "$tmp/t"
-	grep -q '^best p99 pause:' "$tmp/t" && grep -q '^p99 pause vs default:' "$tmp/t"
+	grep -q '^best p99 pause:' "$tmp/t" && grep -q '^p99 pause vs default:' "$tmp/t" &&
+		grep -q '^within incremental: least pause+wait' "$tmp/t"
 }
 
 step "config tests (criterion)" "$out/refgc/test_config" --jobs 2
