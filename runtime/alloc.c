@@ -66,12 +66,16 @@ static void stall(struct rthread *th, uint64_t live)
 		/* Running, not parked: termination must be able to stop us. */
 		refgc_safepoint();
 		if (atomic_load(&rt.marking)) {
-			/* An empty pool asks a marker to share; look again
-			 * shortly rather than sleep until mark end. */
-			if (!mark_assist(th, DRAIN_CHUNK))
-				sched_yield();
-			if (atomic_load(&rt.marking))
+			if (mark_assist(th, DRAIN_CHUNK) > 0)
 				continue;
+			/* Queued work another thread took first: look again.
+			 * With none queued, spinning threads would only slow
+			 * the next stop-the-world (each must be scheduled to
+			 * see it: 260 ms on a loaded machine), so park. */
+			if (mark_work_outstanding()) {
+				sched_yield();
+				continue;
+			}
 		}
 		if (!collector_wait_phase())
 			break;
