@@ -110,8 +110,9 @@ typedef struct refgc_type {
 
 /* Allocate t->size bytes (or `size` bytes for refgc_alloc_size, which is
  * what REFGC_TYPE_PTRARRAY and NOSCAN objects of varying length use).
- * May stop at a safepoint; may collect. Returns NULL only when out of
- * memory (errno ENOMEM). */
+ * May stop at a safepoint; may assist marking or stall (see the stats'
+ * assist and stall counters); may collect. Returns NULL only when out of
+ * memory even after a collection (errno ENOMEM). */
 void *refgc_alloc(const refgc_type *t);
 void *refgc_alloc_size(const refgc_type *t, size_t size);
 /* The usable size of an object (>= requested size). */

@@ -414,9 +414,10 @@ int main(int argc, char **argv)
 	       opt.workload, opt.seconds, opt.threads, opt.repeat, opt.bench, opt.measure->name);
 	printf("medians of %d runs per setting; cost = pause + wait (assists, stalls) time, "
 	       "ms, median [min-max]\n", opt.repeat);
-	printf("%-12s %5s %9s %12s %6s %10s %10s %10s %9s %7s %10s %8s %19s\n", "mode", "gc%",
+	/* meas_p99 stays the last column: scripts read it there. */
+	printf("%-12s %5s %9s %12s %6s %10s %10s %10s %9s %7s %8s %19s %10s\n", "mode", "gc%",
 	       "memlimit", "ops/s", "gcs", "p50_us", "p99_us", "max_us", "peak_MiB", "gc_cpu",
-	       "meas_p99", "wait_ms", "cost_ms");
+	       "wait_ms", "cost_ms", "meas_p99");
 	for (int i = 0; i < nset; i++) {
 		char lim[32], pct[16], meas[32];
 
@@ -432,16 +433,16 @@ int main(int argc, char **argv)
 			snprintf(meas, sizeof(meas), "-");
 		char cost[48];
 
-		snprintf(cost, sizeof(cost), "%.1f [%.1f-%.1f]",
+		snprintf(cost, sizeof(cost), "%.1f[%.1f-%.1f]",
 			 (res[i].pause_total + res[i].wait_total) / 1e6, res[i].cost_lo / 1e6,
 			 res[i].cost_hi / 1e6);
-		printf("%-12s %5s %9s %12.0f %6" PRIu64 " %10.1f %10.1f %10.1f %9.1f %7.3f %10s "
-		       "%8.1f %19s\n",
+		printf("%-12s %5s %9s %12.0f %6" PRIu64 " %10.1f %10.1f %10.1f %9.1f %7.3f %8.1f "
+		       "%19s %10s\n",
 		       set[i].is_default ? "(default)" : set[i].mode,
 		       set[i].is_default ? "" : pct, set[i].is_default ? "" : lim,
 		       res[i].ops_per_s, res[i].gc_count, res[i].p50 / 1e3, res[i].p99 / 1e3,
-		       res[i].max / 1e3, res[i].peak / 1048576.0, res[i].gc_cpu, meas,
-		       res[i].wait_total / 1e6, cost);
+		       res[i].max / 1e3, res[i].peak / 1048576.0, res[i].gc_cpu,
+		       res[i].wait_total / 1e6, cost, meas);
 		fflush(stdout);
 		if (!res[i].ok)
 			continue;
