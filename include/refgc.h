@@ -216,7 +216,9 @@ typedef struct refgc_pool_stats {
 } refgc_pool_stats;
 
 /* Objects are refgc objects of type t; the pool keeps up to `capacity` of
- * them alive for reuse. Put objects are not cleared. */
+ * them alive for reuse. Put clears the object (zeroes it, pointer slots
+ * through the write barrier), so the pool keeps nothing else alive and Get
+ * returns a zeroed object either way. */
 int refgc_pool_create(const refgc_type *t, size_t capacity, refgc_pool **out);
 void refgc_pool_destroy(refgc_pool *p);
 void *refgc_pool_get(refgc_pool *p);

@@ -198,6 +198,7 @@ Test(api, pool)
 	cr_expect_eq(ps.allocated, 20);
 	for (int i = 0; i < 20; i++) {
 		((struct pair *)objs[i])->val = 42;
+		refgc_store(objs[i], (void **)&((struct pair *)objs[i])->a, refgc_alloc(&pair_type));
 		refgc_pool_put(p, objs[i]);
 	}
 	refgc_pool_read_stats(p, &ps);
@@ -206,10 +207,12 @@ Test(api, pool)
 	cr_expect_eq(ps.allocated, 0);
 	refgc_collect(); /* pooled objects must survive */
 	refgc_collect();
+	/* Put clears: no stale data, no pointer keeping a graph alive. */
 	for (int i = 0; i < 10; i++) {
 		struct pair *o = refgc_pool_get(p);
 
-		cr_assert_eq(o->val, 42);
+		cr_assert_eq(o->val, 0, "a pooled object kept its last user's data");
+		cr_assert_null(o->a, "a pooled object kept its last user's pointer");
 	}
 	refgc_pool_read_stats(p, &ps);
 	cr_expect_eq(ps.gets, 30);
