@@ -4,8 +4,9 @@
  * whenever grey work is drained in parallel. Cycle shape:
  *   stw:          [pause 0: roots, mark all, terminate] sweep
  *   incremental:  [pause 1: barrier on, roots] concurrent mark
- *                 [pause 2: barrier buffers, roots again, drain,
- *                  terminate] sweep
+ *                 [pause 2: barrier buffers, roots again, drain at most
+ *                  REFGC_TERM_BUDGET slots; work left: resume concurrent
+ *                  mark and try pause 2 again; else terminate] sweep
  * Sweeping runs in the background on the coordinator while mutators also
  * sweep lazily; the next cycle starts only after it completes.
  *
