@@ -32,11 +32,19 @@ static void assist(struct rthread *th)
 {
 	uint64_t t0 = now_ns(), cycle = atomic_load(&rt.cycle);
 	long done = 0, n;
+	bool asked = false;
 
 	PROBE_ASSIST_START(cycle, th->assist_debt);
 	while (th->assist_debt > 0 && atomic_load(&rt.marking)) {
 		refgc_safepoint();
 		n = mark_assist(th, th->assist_debt < DRAIN_CHUNK ? th->assist_debt : DRAIN_CHUNK);
+		if (n == 0 && !asked) {
+			/* The pool was empty, which asked a draining worker to
+			 * split its buffer: give it a moment, once. */
+			asked = true;
+			sched_yield();
+			continue;
+		}
 		if (n == 0)
 			break; /* no grey work at hand: background marking is ahead */
 		done += n;
@@ -97,7 +105,7 @@ static void pace(struct rthread *th)
 	th->alloc_count = th->alloc_bytes = 0;
 
 	if (atomic_load_explicit(&rt.marking, memory_order_relaxed)) {
-		th->assist_debt += pacer_assist_slots(bytes);
+		th->assist_debt += pacer_assist_slots(bytes, live);
 		if (th->assist_debt >= DRAIN_CHUNK)
 			assist(th);
 	}

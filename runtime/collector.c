@@ -51,6 +51,7 @@ static void mark_terminate(uint64_t cycle, uint64_t term_marked, uint64_t term_s
 	atomic_store(&rt.heap_marked, marked);
 	atomic_store(&rt.heap_live, marked + black);
 	pacer_update(marked);
+	atomic_store(&rt.last_scanned, atomic_exchange(&rt.cycle_scanned, 0));
 	atomic_fetch_add(&rt.marks_done, 1);
 	PROBE_MARK_DONE(cycle, marked + black, term_marked, term_slots);
 	stats_term_marked(term_marked, term_slots);
@@ -148,6 +149,7 @@ static void run_cycle(void)
 	PROBE_GC_START(cycle, atomic_load(&rt.heap_live), atomic_load(&rt.heap_goal));
 	atomic_store(&rt.cycle_marked, 0);
 	atomic_store(&rt.cycle_black, 0);
+	atomic_store(&rt.cycle_scanned, 0);
 
 	if (rt.cfg.mode == REFGC_MODE_STW) {
 		pause_prepare();

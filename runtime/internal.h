@@ -207,8 +207,9 @@ void sweep_flip(void);                       /* STW only */
 void pacer_update(uint64_t marked);          /* after mark termination */
 bool pacer_should_trigger(uint64_t live);
 bool pacer_over_hard(uint64_t live);
-/* Slots of assist work owed for `bytes` allocated while marking. */
-long pacer_assist_slots(uint64_t bytes);
+/* Slots of assist work owed for `bytes` allocated while marking, with the
+ * heap at `live`. */
+long pacer_assist_slots(uint64_t bytes, uint64_t live);
 
 /* ---- collector.c ---- */
 int collector_start(void);
@@ -282,7 +283,8 @@ struct runtime {
 	_Atomic uint64_t freed_bytes;
 	_Atomic uint64_t mallocs, frees;
 	_Atomic uint64_t heap_goal, trigger, hard_goal;
-	_Atomic uint64_t assist_ratio; /* marking slots owed per KiB allocated while marking */
+	_Atomic uint64_t cycle_scanned; /* slots scanned so far this cycle (workers, assists) */
+	_Atomic uint64_t last_scanned;  /* slots the last completed mark scanned */
 	_Atomic uint64_t term_retries;
 	_Atomic uint64_t marks_done;   /* mark terminations so far */ /* termination pauses that resumed concurrent marking */
 

@@ -347,11 +347,19 @@ static void drain_until_quiet(void)
 			}
 			used = mark_drain(&m, left < DRAIN_CHUNK ? left : DRAIN_CHUNK);
 			scanned += used;
+			atomic_fetch_add_explicit(&rt.cycle_scanned, (uint64_t)used,
+						  memory_order_relaxed);
 			atomic_fetch_sub(&drain_budget, used);
 			if (m.local->n)
 				continue;
 		} else {
-			scanned += mark_drain(&m, -1);
+			/* In chunks, so the pacer sees marking progress. */
+			used = mark_drain(&m, DRAIN_CHUNK);
+			scanned += used;
+			atomic_fetch_add_explicit(&rt.cycle_scanned, (uint64_t)used,
+						  memory_order_relaxed);
+			if (m.local->n)
+				continue;
 		}
 		atomic_fetch_sub(&nbusy, 1);
 		while (mark_pool_empty() && atomic_load(&nbusy) > 0)
@@ -471,6 +479,7 @@ long mark_assist(struct rthread *th, long slots)
 
 	atomic_fetch_add(&assists_active, 1);
 	used = mark_drain(&m, slots);
+	atomic_fetch_add_explicit(&rt.cycle_scanned, (uint64_t)used, memory_order_relaxed);
 	mark_flush(&m);
 	atomic_fetch_sub(&assists_active, 1);
 	if (!used)

@@ -7,9 +7,11 @@
  *             the next phase change (mark start or end), never for a
  *             whole cycle;
  *   assists = while marking, every allocating thread owes marking work
- *             in proportion to what it allocates (Go's assist debt):
- *             the last cycle's marked bytes, as slots (one per 8 bytes),
- *             spread over the heap growth from trigger to hard goal.
+ *             in proportion to what it allocates (Go's assist debt): the
+ *             marking still expected (the last mark's scanned slots minus
+ *             what workers and assists scanned so far this cycle) spread
+ *             over the heap growth left before the hard goal. When the
+ *             background marker keeps up, assists owe little.
  * Heap sizes here are heap_live: marked bytes plus bytes allocated since. */
 #include <errno.h>
 #include <inttypes.h>
@@ -67,11 +69,6 @@ void pacer_update(uint64_t marked)
 		trigger = goal;
 		hard = goal + (goal - marked) / 2;
 	}
-	/* slots per KiB: (marked / 8) / (hard - trigger) * 1024 */
-	if (hard != NO_GOAL && hard > trigger)
-		atomic_store(&rt.assist_ratio, (marked / 8 + 1) * 1024 / (hard - trigger) + 1);
-	else
-		atomic_store(&rt.assist_ratio, 0);
 	atomic_store(&rt.heap_goal, goal);
 	atomic_store(&rt.trigger, trigger);
 	atomic_store(&rt.hard_goal, hard);
@@ -82,11 +79,23 @@ bool pacer_should_trigger(uint64_t live)
 	return live >= atomic_load_explicit(&rt.trigger, memory_order_relaxed);
 }
 
-long pacer_assist_slots(uint64_t bytes)
+long pacer_assist_slots(uint64_t bytes, uint64_t live)
 {
-	uint64_t r = atomic_load_explicit(&rt.assist_ratio, memory_order_relaxed);
+	uint64_t hard = atomic_load_explicit(&rt.hard_goal, memory_order_relaxed);
+	uint64_t expect = atomic_load_explicit(&rt.last_scanned, memory_order_relaxed);
+	uint64_t done = atomic_load_explicit(&rt.cycle_scanned, memory_order_relaxed);
+	uint64_t left, room;
 
-	return (long)(bytes / 1024 * r);
+	if (hard == NO_GOAL)
+		return 0;
+	if (!expect) /* first cycle: one slot per 8 marked bytes */
+		expect = atomic_load_explicit(&rt.heap_marked, memory_order_relaxed) / 8;
+	left = expect > done ? expect - done : 0;
+	room = hard > live ? hard - live : 0;
+	if (room < ((uint64_t)1 << 20))
+		room = (uint64_t)1 << 20;
+	/* bytes * left / room without overflow: both below 2^40 in practice */
+	return (long)((double)bytes * (double)left / (double)room);
 }
 
 bool pacer_over_hard(uint64_t live)
