@@ -83,17 +83,13 @@ static uint64_t pause_stop(void)
 
 /* The end timestamp is taken before the world restarts: restarting wakes
  * every mutator, and a collector descheduled by them would otherwise add
- * time to a pause during which mutators already run.  It is taken just
- * after the probe, as t0 is just after pause__start's: a tracer's window
- * and ours are then shifted by the same probe cost at both ends instead
- * of the tracer's holding ours plus two probe costs. */
+ * time to a pause during which mutators already run. */
 static void pause_end(uint64_t cycle, uint32_t phase, uint64_t t0, uint64_t stopped,
 		      uint64_t marked, uint64_t slots)
 {
-	uint64_t t1;
+	uint64_t t1 = now_ns();
 
 	PROBE_PAUSE_DONE(cycle, phase);
-	t1 = now_ns();
 	threads_start_world();
 	stats_record_pause(cycle, phase, t0, t1 - t0, stopped - t0, marked, slots);
 }
