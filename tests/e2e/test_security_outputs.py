@@ -259,6 +259,24 @@ class FullFilesystem(unittest.TestCase):
                 return path
         return None
 
+    def test_several_pids_on_full_fs_are_incomplete(self):
+        """-p A,B: each PID's trace runs in its own process; one that lost
+        its output makes the whole run exit 74, not 1."""
+        self.fill()
+        procs = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
+        for p in procs:
+            self.addCleanup(p.wait)
+            self.addCleanup(p.kill)
+        out = os.path.join(self.full, "flame.svg")
+        p = subprocess.run([mt.MEMTRACE, "-q", "-d", "1", "-o", out, "-p", "%d,%d" % (procs[0].pid, procs[1].pid)],
+                           capture_output=True, text=True, timeout=60)
+        for line in p.stderr.splitlines():
+            if line.startswith("memtrace: the trace is saved in "):
+                self.addCleanup(os.unlink, line.split()[6])
+        self.assertEqual(p.returncode, INCOMPLETE, p.stderr)
+        self.assertEqual(p.stderr.count("memtrace: the run is incomplete: 1 output(s) could not be written"), 2,
+                         p.stderr)
+
     def test_output_on_full_fs_is_incomplete(self):
         self.fill()
         out = os.path.join(self.full, "flame.svg")

@@ -10,6 +10,7 @@
 #include "children.h"
 #include "log.h"
 #include "multi.h"
+#include "output_check.h"
 #include "pid_check.h"
 #include "trace_run.h"
 
@@ -61,7 +62,7 @@ int follow_run(const struct options *opts)
 int multi_run(const struct options *opts)
 {
 	pid_t children[MT_MAX_PIDS];
-	int failed = 0, n = 0;
+	int failed = 0, n = 0, rc;
 	sigset_t mask, old;
 
 	/* Children inherit this mask and turn it into their signalfd; the
@@ -89,7 +90,9 @@ int multi_run(const struct options *opts)
 			_exit(run_one(opts, opts->pids[i]));
 		children[n++] = c;
 	}
-	failed |= children_wait(children, &n, NULL, NULL);
+	/* A trace that only lost an output makes the whole run incomplete (74),
+	 * unless another failed outright (1). */
+	rc = children_wait(children, &n, NULL, NULL, MT_EXIT_INCOMPLETE);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	return failed;
+	return failed ? 1 : rc;
 }

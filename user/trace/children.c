@@ -16,7 +16,7 @@ bool children_remove(pid_t *pids, int *n, pid_t w)
 	return false;
 }
 
-int children_wait(pid_t *pids, int *n, void (*other)(pid_t pid, int status, void *ctx), void *ctx)
+int children_wait(pid_t *pids, int *n, void (*other)(pid_t pid, int status, void *ctx), void *ctx, int soft)
 {
 	int failed = 0;
 	sigset_t mask;
@@ -34,10 +34,13 @@ int children_wait(pid_t *pids, int *n, void (*other)(pid_t pid, int status, void
 			for (int i = 0; i < *n; i++)
 				kill(pids[i], sig);
 		while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
-			if (children_remove(pids, n, w))
-				failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-			else if (other)
-				other(w, status, ctx);
+			if (!children_remove(pids, n, w)) {
+				if (other)
+					other(w, status, ctx);
+			} else if (!WIFEXITED(status) || (WEXITSTATUS(status) && WEXITSTATUS(status) != soft))
+				failed = 1;
+			else if (WEXITSTATUS(status) == soft && !failed)
+				failed = soft;
 		}
 	}
 	return failed;

@@ -202,7 +202,7 @@ static void reap_hook(pid_t pid, int status, void *ctx)
 /* --follow: the report waits for the traces of forked children to end. */
 void session_wait_followers(struct session *s)
 {
-	children_wait(s->followers, &s->nfollowers, reap_hook, (void *)s->hooks);
+	children_wait(s->followers, &s->nfollowers, reap_hook, (void *)s->hooks, 0);
 }
 
 /*
