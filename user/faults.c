@@ -120,12 +120,7 @@ static int attach_faults(struct faults_tracer *t)
 
 static int attach_mmap(struct faults_tracer *t)
 {
-	struct bpf_program *progs[] = {
-		t->skel->progs.mmap_enter,    t->skel->progs.mmap_exit,    t->skel->progs.munmap_enter,
-		t->skel->progs.munmap_exit,   t->skel->progs.mremap_enter, t->skel->progs.mremap_exit,
-		t->skel->progs.brk_enter,     t->skel->progs.brk_exit,     t->skel->progs.madvise_enter,
-		t->skel->progs.madvise_exit,
-	};
+	struct bpf_program *progs[] = { t->skel->progs.sys_enter_prog, t->skel->progs.sys_exit_prog };
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		int err = add_link(t, bpf_program__attach(progs[i]));

@@ -72,7 +72,7 @@ class VerifierWork(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         counts = {m.group(1): int(m.group(2)) for m in
                   re.finditer(r"(?m)^memtrace: BPF program (\w+): (\d+) instructions verified$", r.stderr)}
-        for prog in ("alloc_enter", "alloc_return", "page_fault_user", "mmap_exit"):
+        for prog in ("alloc_enter", "alloc_return", "page_fault_user", "sys_exit_prog"):
             self.assertIn(prog, counts, r.stderr[-3000:])
         for prog, n in counts.items():
             self.assertLess(n, 50000, "%s: %d instructions verified" % (prog, n))
