@@ -29,6 +29,7 @@
 #include "memtrace.skel.h"
 #include "multi.h"
 #include "output.h"
+#include "privs.h"
 #include "record.h"
 #include "report_text.h"
 #include "session.h"
@@ -687,7 +688,8 @@ static int attach_running(struct session *s)
 	if (!err)
 		err = tracer_attach_dl_hook(&s->tracer);
 	if (err && err != -ESRCH) {
-		log_error("cannot attach to PID %d: %s", (int)s->pid, strerror(-err));
+		log_error("cannot attach to PID %d: %s%s", (int)s->pid, strerror(-err),
+			  privs_hint(err, CAP_SYS_PTRACE));
 		return err;
 	}
 	err = reprobe(s);
