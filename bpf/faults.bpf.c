@@ -7,9 +7,11 @@
  *    software event, sample_period 1, one event per CPU.  Each fault of the
  *    target charges one page to the faulting stack (frames[0] = the faulting
  *    instruction) and to the region its address lands in.
- *  - mmap, munmap, mremap, brk, madvise through the raw sys_enter/sys_exit
- *    tracepoints: the length is noted at entry, and charged at a successful
- *    exit.  Both are BTF-typed (tp_btf), so nothing needs tracefs.
+ *  - mmap, munmap, mremap, brk, madvise through their own tracepoints
+ *    (syscalls:sys_enter_mmap, ...) when tracefs gives their ids, else
+ *    through the BTF-typed raw sys_enter/sys_exit, which need no tracefs but
+ *    run on every syscall of the machine: the length is noted at entry, and
+ *    charged at a successful exit.
  *
  * Aggregation happens here, in one site table (include/faults.h); nothing is
  * queued per event.
@@ -72,9 +74,9 @@ struct mt_fault_counters fcounters;
 __u64 vma_gen;
 
 /*
- * The syscalls are seen through the BTF-typed raw tracepoints sys_enter and
- * sys_exit, not the per-syscall tracepoints: those need tracefs to look up
- * their ids, which a user with only CAP_BPF and CAP_PERFMON cannot read.
+ * Without tracefs (a user with only CAP_BPF and CAP_PERFMON cannot read it)
+ * the syscalls are seen through the BTF-typed raw tracepoints sys_enter and
+ * sys_exit, filtered by number.
  * Native numbers only: the old per-syscall tracepoints ignored 32-bit
  * (compat) calls, whose numbers mean other calls, and so do these.
  */
@@ -382,54 +384,73 @@ static __always_inline bool compat_call(struct task_struct *task)
 #endif
 }
 
-/* Every syscall of every process passes here: the target and number checks
- * come first and are all most calls cost. */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter_prog, struct pt_regs *regs, long id)
+/*
+ * Notes a call of kind by the target at entry, from its arguments: mmap,
+ * munmap: len (arg1); mremap: old and new len (arg1, arg2); brk: the break
+ * before the call; madvise: len and advice, DONTNEED and FREE only.
+ */
+static __always_inline void enter_call(__u32 kind, __u64 arg0, __u64 arg1, __u64 arg2)
 {
 	struct task_struct *task;
-	__u64 advice;
 
-	if (!is_target())
-		return 0;
-	task = bpf_get_current_task_btf();
-	switch (id) {
-	case NR_MMAP:
-	case NR_MUNMAP:
-	case NR_MREMAP:
-	case NR_BRK:
-	case NR_MADVISE:
+	switch (kind) {
+	case MT_SYS_MMAP:
+	case MT_SYS_MUNMAP:
+		sys_enter(kind, arg1, 0);
 		break;
-	default:
-		return 0;
-	}
-	if (compat_call(task))
-		return 0;
-	switch (id) {
-	case NR_MMAP:
-		sys_enter(MT_SYS_MMAP, PT_REGS_PARM2_SYSCALL(regs), 0);
+	case MT_SYS_MREMAP:
+		sys_enter(kind, arg1, arg2);
 		break;
-	case NR_MUNMAP:
-		sys_enter(MT_SYS_MUNMAP, PT_REGS_PARM2_SYSCALL(regs), 0);
-		break;
-	case NR_MREMAP:
-		sys_enter(MT_SYS_MREMAP, PT_REGS_PARM2_SYSCALL(regs), PT_REGS_PARM3_SYSCALL(regs));
-		break;
-	case NR_BRK:
+	case MT_SYS_BRK:
+		task = bpf_get_current_task_btf();
 		if (task->mm)
-			sys_enter(MT_SYS_BRK, BPF_CORE_READ(task, mm, brk), PT_REGS_PARM1_SYSCALL(regs));
+			sys_enter(kind, BPF_CORE_READ(task, mm, brk), arg0);
 		break;
-	case NR_MADVISE:
-		advice = PT_REGS_PARM3_SYSCALL(regs);
+	case MT_SYS_MADVISE:
 		/* MADV_DONTNEED (4), MADV_FREE (8): memory handed back to the kernel. */
-		if (advice == 4 || advice == 8)
-			sys_enter(MT_SYS_MADVISE, PT_REGS_PARM2_SYSCALL(regs), advice);
+		if (arg2 == 4 || arg2 == 8)
+			sys_enter(kind, arg1, arg2);
 		break;
+	}
+}
+
+/* The call of kind by syscall number nr; 0 for the calls not traced. */
+static __always_inline __u32 call_kind(long nr)
+{
+	switch (nr) {
+	case NR_MMAP:
+		return MT_SYS_MMAP;
+	case NR_MUNMAP:
+		return MT_SYS_MUNMAP;
+	case NR_MREMAP:
+		return MT_SYS_MREMAP;
+	case NR_BRK:
+		return MT_SYS_BRK;
+	case NR_MADVISE:
+		return MT_SYS_MADVISE;
 	}
 	return 0;
 }
 
-static __always_inline void mmap_exit(__s64 ret, const struct mt_sys_inflight *st)
+/* Every syscall of every process passes here (and in sys_exit_prog): the
+ * target check comes first and is all most calls cost.  Used only where the
+ * per-syscall tracepoints below cannot be attached (no tracefs access). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_prog, struct pt_regs *regs, long id)
+{
+	__u32 kind;
+
+	if (!is_target())
+		return 0;
+	kind = call_kind(id);
+	if (!kind || compat_call(bpf_get_current_task_btf()))
+		return 0;
+	enter_call(kind, PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM2_SYSCALL(regs),
+		   PT_REGS_PARM3_SYSCALL(regs));
+	return 0;
+}
+
+static __always_inline void mmap_done(__s64 ret, const struct mt_sys_inflight *st)
 {
 	struct mt_fault_site_value *site;
 
@@ -442,7 +463,7 @@ static __always_inline void mmap_exit(__s64 ret, const struct mt_sys_inflight *s
 	}
 }
 
-static __always_inline void munmap_exit(__s64 ret, const struct mt_sys_inflight *st)
+static __always_inline void munmap_done(__s64 ret, const struct mt_sys_inflight *st)
 {
 	struct mt_fault_site_value *site;
 
@@ -455,7 +476,7 @@ static __always_inline void munmap_exit(__s64 ret, const struct mt_sys_inflight 
 	}
 }
 
-static __always_inline void mremap_exit(__s64 ret, const struct mt_sys_inflight *st)
+static __always_inline void mremap_done(__s64 ret, const struct mt_sys_inflight *st)
 {
 	struct mt_fault_site_value *site;
 	__u64 old_len, new_len;
@@ -474,7 +495,7 @@ static __always_inline void mremap_exit(__s64 ret, const struct mt_sys_inflight 
 		__sync_fetch_and_add(&site->mremap_shrink_bytes, old_len - new_len);
 }
 
-static __always_inline void brk_exit(__s64 ret, const struct mt_sys_inflight *st)
+static __always_inline void brk_done(__s64 ret, const struct mt_sys_inflight *st)
 {
 	struct mt_fault_site_value *site;
 	__u64 old_brk, new_brk;
@@ -495,7 +516,7 @@ static __always_inline void brk_exit(__s64 ret, const struct mt_sys_inflight *st
 		__sync_fetch_and_add(&site->brk_shrink_bytes, old_brk - new_brk);
 }
 
-static __always_inline void madvise_exit(__s64 ret, const struct mt_sys_inflight *st)
+static __always_inline void madvise_done(__s64 ret, const struct mt_sys_inflight *st)
 {
 	struct mt_fault_site_value *site;
 
@@ -508,51 +529,84 @@ static __always_inline void madvise_exit(__s64 ret, const struct mt_sys_inflight
 	}
 }
 
+/* Charges the target's call of kind, noted at entry, when it succeeded. */
+static __always_inline void exit_call(__u32 kind, __s64 ret)
+{
+	struct mt_sys_inflight st;
+
+	if (!sys_exit(kind, &st))
+		return;
+	switch (kind) {
+	case MT_SYS_MMAP:
+		mmap_done(ret, &st);
+		break;
+	case MT_SYS_MUNMAP:
+		munmap_done(ret, &st);
+		break;
+	case MT_SYS_MREMAP:
+		mremap_done(ret, &st);
+		break;
+	case MT_SYS_BRK:
+		brk_done(ret, &st);
+		break;
+	default:
+		madvise_done(ret, &st);
+		break;
+	}
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_prog, struct pt_regs *regs, long ret)
 {
-	struct mt_sys_inflight st;
 	__u32 kind;
 
 	if (!is_target())
 		return 0;
-	switch (SYSCALL_NR(regs)) {
-	case NR_MMAP:
-		kind = MT_SYS_MMAP;
-		break;
-	case NR_MUNMAP:
-		kind = MT_SYS_MUNMAP;
-		break;
-	case NR_MREMAP:
-		kind = MT_SYS_MREMAP;
-		break;
-	case NR_BRK:
-		kind = MT_SYS_BRK;
-		break;
-	case NR_MADVISE:
-		kind = MT_SYS_MADVISE;
-		break;
-	default:
-		return 0;
-	}
-	if (!sys_exit(kind, &st))
-		return 0;
-	switch (kind) {
-	case MT_SYS_MMAP:
-		mmap_exit(ret, &st);
-		break;
-	case MT_SYS_MUNMAP:
-		munmap_exit(ret, &st);
-		break;
-	case MT_SYS_MREMAP:
-		mremap_exit(ret, &st);
-		break;
-	case MT_SYS_BRK:
-		brk_exit(ret, &st);
-		break;
-	default:
-		madvise_exit(ret, &st);
-		break;
-	}
+	kind = call_kind(SYSCALL_NR(regs));
+	if (kind)
+		exit_call(kind, ret);
 	return 0;
 }
+
+/*
+ * The per-syscall tracepoints (syscalls:sys_enter_mmap, ...): these programs
+ * run on the five calls only; every other syscall of the machine costs one
+ * bit test in the kernel.  Attaching them needs their ids from tracefs, so
+ * they are the choice whenever tracefs is readable (root).  They see native
+ * calls only, as the raw pair does.
+ */
+struct sys_enter_rec {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
+};
+
+struct sys_exit_rec {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+#define PER_SYSCALL_TP(name, kind)                                                  \
+	SEC("tp/syscalls/sys_enter_" #name)                                         \
+	int name##_enter(struct sys_enter_rec *ctx)                                 \
+	{                                                                           \
+		if (is_target())                                                    \
+			enter_call(kind, ctx->args[0], ctx->args[1], ctx->args[2]); \
+		return 0;                                                           \
+	}                                                                           \
+	SEC("tp/syscalls/sys_exit_" #name)                                          \
+	int name##_exit(struct sys_exit_rec *ctx)                                   \
+	{                                                                           \
+		if (is_target())                                                    \
+			exit_call(kind, ctx->ret);                                  \
+		return 0;                                                           \
+	}
+
+PER_SYSCALL_TP(mmap, MT_SYS_MMAP)
+PER_SYSCALL_TP(munmap, MT_SYS_MUNMAP)
+PER_SYSCALL_TP(mremap, MT_SYS_MREMAP)
+PER_SYSCALL_TP(brk, MT_SYS_BRK)
+PER_SYSCALL_TP(madvise, MT_SYS_MADVISE)
