@@ -2,13 +2,16 @@
 /*
  * Page faults and address-space changes of the target, per user stack.
  *
- *  - page_fault_user: exceptions:page_fault_user, or (when the kernel has no
- *    such tracepoint) page_fault_perf on the PERF_COUNT_SW_PAGE_FAULTS
+ *  - page_fault_user: exceptions:page_fault_user (tp_btf), or (when the
+ *    kernel has no such tracepoint) page_fault_perf on the PERF_COUNT_SW_PAGE_FAULTS
  *    software event, sample_period 1, one event per CPU.  Each fault of the
  *    target charges one page to the faulting stack (frames[0] = the faulting
  *    instruction) and to the region its address lands in.
- *  - syscalls:sys_enter_/sys_exit_ mmap, munmap, mremap, brk, madvise: the
- *    length is noted at entry, and charged at a successful exit.
+ *  - mmap, munmap, mremap, brk, madvise through their own tracepoints
+ *    (syscalls:sys_enter_mmap, ...) when tracefs gives their ids, else
+ *    through the BTF-typed raw sys_enter/sys_exit, which need no tracefs but
+ *    run on every syscall of the machine: the length is noted at entry, and
+ *    charged at a successful exit.
  *
  * Aggregation happens here, in one site table (include/faults_bpf.h); nothing is
  * queued per event.
@@ -70,28 +73,30 @@ struct mt_fault_counters fcounters;
 /* Bumped by every mmap/munmap/mremap/brk of the target: cached VMAs expire. */
 __u64 vma_gen;
 
-/* The per-syscall tracepoints' records (see their format files). */
-struct sys_enter_rec {
-	__u64 common;
-	__s32 nr;
-	__u32 pad;
-	__u64 args[6];
-};
-
-struct sys_exit_rec {
-	__u64 common;
-	__s32 nr;
-	__u32 pad;
-	__s64 ret;
-};
-
-/* exceptions:page_fault_user's record. */
-struct page_fault_rec {
-	__u64 common;
-	__u64 address;
-	__u64 ip;
-	__u64 error_code;
-};
+/*
+ * Without tracefs (a user with only CAP_BPF and CAP_PERFMON cannot read it)
+ * the syscalls are seen through the BTF-typed raw tracepoints sys_enter and
+ * sys_exit, filtered by number.
+ * Native numbers only: the old per-syscall tracepoints ignored 32-bit
+ * (compat) calls, whose numbers mean other calls, and so do these.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define NR_MMAP 9
+#define NR_MUNMAP 11
+#define NR_BRK 12
+#define NR_MREMAP 25
+#define NR_MADVISE 28
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_MMAP 222
+#define NR_MUNMAP 215
+#define NR_BRK 214
+#define NR_MREMAP 216
+#define NR_MADVISE 233
+#define SYSCALL_NR(regs) ((regs)->syscallno)
+#else
+#error "faults.bpf.c: syscall numbers for this architecture are missing"
+#endif
 
 static __always_inline bool is_target(void)
 {
@@ -319,11 +324,12 @@ count:
 		__sync_fetch_and_add(&site->regions[region], 1);
 }
 
-SEC("tp/exceptions/page_fault_user")
-int page_fault_user(struct page_fault_rec *ctx)
+/* exceptions:page_fault_user through its BTF type: no tracefs needed. */
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
 	if (is_target())
-		on_fault(ctx, ctx->address);
+		on_fault(ctx, address);
 	return 0;
 }
 
@@ -368,143 +374,239 @@ static __always_inline bool failed(__s64 ret)
 	return ret < 0 && ret >= -4095;
 }
 
-SEC("tp/syscalls/sys_enter_mmap")
-int mmap_enter(struct sys_enter_rec *ctx)
+/* A 32-bit (compat) call: its number means another call. */
+static __always_inline bool compat_call(struct task_struct *task)
 {
-	if (is_target())
-		sys_enter(MT_SYS_MMAP, ctx->args[1], 0);
+#if defined(__TARGET_ARCH_x86)
+	return task->thread_info.status & 0x0002 /* TS_COMPAT */;
+#else
+	return false; /* arm64: AArch32 tasks are not told apart yet */
+#endif
+}
+
+/*
+ * Notes a call of kind by the target at entry, from its arguments: mmap,
+ * munmap: len (arg1); mremap: old and new len (arg1, arg2); brk: the break
+ * before the call; madvise: len and advice, DONTNEED and FREE only.
+ */
+static __always_inline void enter_call(__u32 kind, __u64 arg0, __u64 arg1, __u64 arg2)
+{
+	struct task_struct *task;
+
+	switch (kind) {
+	case MT_SYS_MMAP:
+	case MT_SYS_MUNMAP:
+		sys_enter(kind, arg1, 0);
+		break;
+	case MT_SYS_MREMAP:
+		sys_enter(kind, arg1, arg2);
+		break;
+	case MT_SYS_BRK:
+		task = bpf_get_current_task_btf();
+		if (task->mm)
+			sys_enter(kind, BPF_CORE_READ(task, mm, brk), arg0);
+		break;
+	case MT_SYS_MADVISE:
+		/* MADV_DONTNEED (4), MADV_FREE (8): memory handed back to the kernel. */
+		if (arg2 == 4 || arg2 == 8)
+			sys_enter(kind, arg1, arg2);
+		break;
+	}
+}
+
+/* The call of kind by syscall number nr; 0 for the calls not traced. */
+static __always_inline __u32 call_kind(long nr)
+{
+	switch (nr) {
+	case NR_MMAP:
+		return MT_SYS_MMAP;
+	case NR_MUNMAP:
+		return MT_SYS_MUNMAP;
+	case NR_MREMAP:
+		return MT_SYS_MREMAP;
+	case NR_BRK:
+		return MT_SYS_BRK;
+	case NR_MADVISE:
+		return MT_SYS_MADVISE;
+	}
 	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_mmap")
-int mmap_exit(struct sys_exit_rec *ctx)
+/* Every syscall of every process passes here (and in sys_exit_prog): the
+ * target check comes first and is all most calls cost.  Used only where the
+ * per-syscall tracepoints below cannot be attached (no tracefs access). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_prog, struct pt_regs *regs, long id)
+{
+	__u32 kind;
+
+	if (!is_target())
+		return 0;
+	kind = call_kind(id);
+	if (!kind || compat_call(bpf_get_current_task_btf()))
+		return 0;
+	enter_call(kind, PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM2_SYSCALL(regs),
+		   PT_REGS_PARM3_SYSCALL(regs));
+	return 0;
+}
+
+static __always_inline void mmap_done(__s64 ret, const struct mt_sys_inflight *st)
 {
 	struct mt_fault_site_value *site;
-	struct mt_sys_inflight st;
 
-	if (!is_target() || !sys_exit(MT_SYS_MMAP, &st) || failed(ctx->ret))
-		return 0;
+	if (failed(ret))
+		return;
 	site = current_site(true);
 	if (site) {
 		__sync_fetch_and_add(&site->mmap_count, 1);
-		__sync_fetch_and_add(&site->mmap_bytes, page_align(st.a0));
+		__sync_fetch_and_add(&site->mmap_bytes, page_align(st->a0));
 	}
-	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_munmap")
-int munmap_enter(struct sys_enter_rec *ctx)
-{
-	if (is_target())
-		sys_enter(MT_SYS_MUNMAP, ctx->args[1], 0);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_exit_munmap")
-int munmap_exit(struct sys_exit_rec *ctx)
+static __always_inline void munmap_done(__s64 ret, const struct mt_sys_inflight *st)
 {
 	struct mt_fault_site_value *site;
-	struct mt_sys_inflight st;
 
-	if (!is_target() || !sys_exit(MT_SYS_MUNMAP, &st) || ctx->ret != 0)
-		return 0;
+	if (ret != 0)
+		return;
 	site = current_site(true);
 	if (site) {
 		__sync_fetch_and_add(&site->munmap_count, 1);
-		__sync_fetch_and_add(&site->munmap_bytes, page_align(st.a0));
+		__sync_fetch_and_add(&site->munmap_bytes, page_align(st->a0));
 	}
-	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_mremap")
-int mremap_enter(struct sys_enter_rec *ctx)
-{
-	if (is_target())
-		sys_enter(MT_SYS_MREMAP, ctx->args[1], ctx->args[2]);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_exit_mremap")
-int mremap_exit(struct sys_exit_rec *ctx)
+static __always_inline void mremap_done(__s64 ret, const struct mt_sys_inflight *st)
 {
 	struct mt_fault_site_value *site;
-	struct mt_sys_inflight st;
 	__u64 old_len, new_len;
 
-	if (!is_target() || !sys_exit(MT_SYS_MREMAP, &st) || failed(ctx->ret))
-		return 0;
-	old_len = page_align(st.a0);
-	new_len = page_align(st.a1);
+	if (failed(ret))
+		return;
+	old_len = page_align(st->a0);
+	new_len = page_align(st->a1);
 	site = current_site(true);
 	if (!site)
-		return 0;
+		return;
 	__sync_fetch_and_add(&site->mremap_count, 1);
 	if (new_len > old_len)
 		__sync_fetch_and_add(&site->mremap_grow_bytes, new_len - old_len);
 	else if (old_len > new_len)
 		__sync_fetch_and_add(&site->mremap_shrink_bytes, old_len - new_len);
-	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_brk")
-int brk_enter(struct sys_enter_rec *ctx)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	if (is_target() && task->mm)
-		sys_enter(MT_SYS_BRK, BPF_CORE_READ(task, mm, brk), ctx->args[0]);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_exit_brk")
-int brk_exit(struct sys_exit_rec *ctx)
+static __always_inline void brk_done(__s64 ret, const struct mt_sys_inflight *st)
 {
 	struct mt_fault_site_value *site;
-	struct mt_sys_inflight st;
 	__u64 old_brk, new_brk;
 
-	if (!is_target() || !sys_exit(MT_SYS_BRK, &st))
-		return 0;
 	/* brk returns the break, moved or not: page-aligned, the change is
 	 * what was mapped or unmapped.  brk(0) and refusals change nothing. */
-	old_brk = page_align(st.a0);
-	new_brk = page_align((__u64)ctx->ret);
+	old_brk = page_align(st->a0);
+	new_brk = page_align((__u64)ret);
 	if (old_brk == new_brk)
-		return 0;
+		return;
 	site = current_site(true);
 	if (!site)
-		return 0;
+		return;
 	__sync_fetch_and_add(&site->brk_count, 1);
 	if (new_brk > old_brk)
 		__sync_fetch_and_add(&site->brk_grow_bytes, new_brk - old_brk);
 	else
 		__sync_fetch_and_add(&site->brk_shrink_bytes, old_brk - new_brk);
-	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_madvise")
-int madvise_enter(struct sys_enter_rec *ctx)
-{
-	__u64 advice = ctx->args[2];
-
-	/* MADV_DONTNEED (4), MADV_FREE (8): memory handed back to the kernel. */
-	if (is_target() && (advice == 4 || advice == 8))
-		sys_enter(MT_SYS_MADVISE, ctx->args[1], advice);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_exit_madvise")
-int madvise_exit(struct sys_exit_rec *ctx)
+static __always_inline void madvise_done(__s64 ret, const struct mt_sys_inflight *st)
 {
 	struct mt_fault_site_value *site;
-	struct mt_sys_inflight st;
 
-	if (!is_target() || !sys_exit(MT_SYS_MADVISE, &st) || ctx->ret != 0)
-		return 0;
+	if (ret != 0)
+		return;
 	site = current_site(true);
 	if (site) {
 		__sync_fetch_and_add(&site->madvise_count, 1);
-		__sync_fetch_and_add(&site->madvise_bytes, page_align(st.a0));
+		__sync_fetch_and_add(&site->madvise_bytes, page_align(st->a0));
 	}
+}
+
+/* Charges the target's call of kind, noted at entry, when it succeeded. */
+static __always_inline void exit_call(__u32 kind, __s64 ret)
+{
+	struct mt_sys_inflight st;
+
+	if (!sys_exit(kind, &st))
+		return;
+	switch (kind) {
+	case MT_SYS_MMAP:
+		mmap_done(ret, &st);
+		break;
+	case MT_SYS_MUNMAP:
+		munmap_done(ret, &st);
+		break;
+	case MT_SYS_MREMAP:
+		mremap_done(ret, &st);
+		break;
+	case MT_SYS_BRK:
+		brk_done(ret, &st);
+		break;
+	default:
+		madvise_done(ret, &st);
+		break;
+	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_prog, struct pt_regs *regs, long ret)
+{
+	__u32 kind;
+
+	if (!is_target())
+		return 0;
+	kind = call_kind(SYSCALL_NR(regs));
+	if (kind)
+		exit_call(kind, ret);
 	return 0;
 }
+
+/*
+ * The per-syscall tracepoints (syscalls:sys_enter_mmap, ...): these programs
+ * run on the five calls only; every other syscall of the machine costs one
+ * bit test in the kernel.  Attaching them needs their ids from tracefs, so
+ * they are the choice whenever tracefs is readable (root).  They see native
+ * calls only, as the raw pair does.
+ */
+struct sys_enter_rec {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
+};
+
+struct sys_exit_rec {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+#define PER_SYSCALL_TP(name, kind)                                                  \
+	SEC("tp/syscalls/sys_enter_" #name)                                         \
+	int name##_enter(struct sys_enter_rec *ctx)                                 \
+	{                                                                           \
+		if (is_target())                                                    \
+			enter_call(kind, ctx->args[0], ctx->args[1], ctx->args[2]); \
+		return 0;                                                           \
+	}                                                                           \
+	SEC("tp/syscalls/sys_exit_" #name)                                          \
+	int name##_exit(struct sys_exit_rec *ctx)                                   \
+	{                                                                           \
+		if (is_target())                                                    \
+			exit_call(kind, ctx->ret);                                  \
+		return 0;                                                           \
+	}
+
+PER_SYSCALL_TP(mmap, MT_SYS_MMAP)
+PER_SYSCALL_TP(munmap, MT_SYS_MUNMAP)
+PER_SYSCALL_TP(mremap, MT_SYS_MREMAP)
+PER_SYSCALL_TP(brk, MT_SYS_BRK)
+PER_SYSCALL_TP(madvise, MT_SYS_MADVISE)

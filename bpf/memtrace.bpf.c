@@ -579,7 +579,8 @@ static __always_inline void emit(__u32 type)
 	bpf_ringbuf_submit(ev, 0);
 }
 
-SEC("tp/sched/sched_process_exec")
+/* BTF-typed: attaching needs no tracefs (and so no root). */
+SEC("tp_btf/sched_process_exec")
 int on_exec(void *ctx)
 {
 	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) == target_tgid)

@@ -32,7 +32,8 @@ static const char doc[] =
 	"  memtrace diff a.mtrec b.mtrec -o growth.svg\n"
 	"\v"
 	"Output formats by extension: .json .pb.gz (pprof) .folded .svg (flamegraph) .html.\n"
-	"memtrace needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE).";
+	"memtrace needs root, or CAP_BPF and CAP_PERFMON (and CAP_SYS_PTRACE for\n"
+	"another user's -p PID; GC pauses (--gc) need CAP_SYS_ADMIN).";
 
 static const char args_doc[] = "-p PID | -- COMMAND [ARGS...]\nreport FILE [-o OUT]...\ndiff BEFORE AFTER [-o OUT]";
 

@@ -16,6 +16,7 @@
 #include "linkclose.h"
 #include "log.h"
 #include "symbolize.h"
+#include "syscall_tp.h"
 #include "verifier_stats.h"
 
 struct faults_tracer {
@@ -24,6 +25,7 @@ struct faults_tracer {
 	unsigned flags;
 	int verbose;
 	const char *source; /* "tracepoint", "perf_event" or NULL */
+	bool per_syscall;   /* syscalls:sys_*_mmap...; else raw sys_enter/sys_exit */
 	struct bpf_link **links;
 	int nlinks;
 	int *perf_fds;
@@ -111,21 +113,47 @@ static int attach_faults(struct faults_tracer *t)
 	return err;
 }
 
+#define PER_SYSCALL_PROGS(t)                                                                        \
+	{                                                                                           \
+		(t)->skel->progs.mmap_enter,    (t)->skel->progs.mmap_exit,                         \
+		(t)->skel->progs.munmap_enter,  (t)->skel->progs.munmap_exit,                       \
+		(t)->skel->progs.mremap_enter,  (t)->skel->progs.mremap_exit,                       \
+		(t)->skel->progs.brk_enter,     (t)->skel->progs.brk_exit,                          \
+		(t)->skel->progs.madvise_enter, (t)->skel->progs.madvise_exit,                      \
+	}
+#define RAW_SYSCALL_PROGS(t) { (t)->skel->progs.sys_enter_prog, (t)->skel->progs.sys_exit_prog }
+
+/* Only the syscall programs that will be attached are loaded. */
+static void choose_mmap_progs(struct faults_tracer *t, bool trace_mmap)
+{
+	struct bpf_program *per[] = PER_SYSCALL_PROGS(t), *raw[] = RAW_SYSCALL_PROGS(t);
+
+	/* The per-syscall tracepoints run on the five calls only; the raw
+	 * pair runs on every syscall of the machine (~4x the CPU of the
+	 * traced calls on a busy one), so it is the fallback. */
+	t->per_syscall = trace_mmap && syscall_tracepoints_readable() && !getenv("MT_FAULTS_RAW_SYSCALLS");
+	for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++)
+		bpf_program__set_autoload(per[i], t->per_syscall);
+	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
+		bpf_program__set_autoload(raw[i], trace_mmap && !t->per_syscall);
+}
+
 static int attach_mmap(struct faults_tracer *t)
 {
-	struct bpf_program *progs[] = {
-		t->skel->progs.mmap_enter,    t->skel->progs.mmap_exit,    t->skel->progs.munmap_enter,
-		t->skel->progs.munmap_exit,   t->skel->progs.mremap_enter, t->skel->progs.mremap_exit,
-		t->skel->progs.brk_enter,     t->skel->progs.brk_exit,     t->skel->progs.madvise_enter,
-		t->skel->progs.madvise_exit,
-	};
+	struct bpf_program *per[] = PER_SYSCALL_PROGS(t), *raw[] = RAW_SYSCALL_PROGS(t);
+	struct bpf_program **progs = t->per_syscall ? per : raw;
+	size_t n = t->per_syscall ? sizeof(per) / sizeof(per[0]) : sizeof(raw) / sizeof(raw[0]);
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		int err = add_link(t, bpf_program__attach(progs[i]));
 
 		if (err)
 			return err;
 	}
+	log_debug(t->verbose, 1, "mmap, munmap, mremap, brk, madvise traced via %s",
+		  t->per_syscall ? "their syscall tracepoints"
+				 : "raw sys_enter/sys_exit (no tracefs access: every syscall of the "
+				   "machine runs a filter)");
 	return 0;
 }
 
@@ -160,6 +188,7 @@ int faults_open(struct faults_tracer **out, pid_t pid, unsigned flags, int verbo
 	bpf_program__set_autoload(t->skel->progs.page_fault_user,
 				  (flags & FAULTS_TRACE_FAULTS) && !(flags & FAULTS_FORCE_PERF));
 	bpf_program__set_autoload(t->skel->progs.page_fault_perf, (flags & FAULTS_TRACE_FAULTS) != 0);
+	choose_mmap_progs(t, (flags & FAULTS_TRACE_MMAP) != 0);
 	err = faults_bpf__load(t->skel);
 	if (err)
 		goto fail;

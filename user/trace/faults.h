@@ -4,17 +4,21 @@
  * loading and attaching the programs, and collecting their aggregates into
  * a symbolized, report-ready struct mt_faults.
  *
- *  - Faults: exceptions:page_fault_user, or the PERF_COUNT_SW_PAGE_FAULTS
- *    software event (sample_period 1, one per CPU) where the tracepoint does
- *    not exist.  Per user stack (frames[0] = the faulting instruction): the
+ *  - Faults: exceptions:page_fault_user (tp_btf), or the
+ *    PERF_COUNT_SW_PAGE_FAULTS software event (sample_period 1, one per
+ *    CPU) where the tracepoint does not exist.  Per user stack (frames[0] = the faulting instruction): the
  *    number of faults, bytes (faults x 4 KiB; hugetlbfs faults count 2 MiB),
  *    and the region each address lands in (enum fault_region in faults_data.h).
  *  - mmap, munmap, mremap, brk, madvise(MADV_DONTNEED|MADV_FREE) via the
- *    syscall tracepoints.  Per user stack (frames[0] = the syscall
- *    instruction in the libc wrapper, frames[1] its caller): counts and
- *    page-aligned bytes.
+ *    per-syscall tracepoints (syscalls:sys_enter_mmap, ...) when tracefs
+ *    is readable, which run on these calls only; else the raw
+ *    sys_enter/sys_exit tracepoints (tp_btf), which need no tracefs but run
+ *    a filter on every syscall of the machine (MT_FAULTS_RAW_SYSCALLS
+ *    forces them).  Native calls only.  Per user stack (frames[0] = the syscall instruction in the libc wrapper,
+ *    frames[1] its caller): counts and page-aligned bytes.
  *
- * Both are filtered to the target's tgid inside the BPF programs.
+ * Both are filtered to the target's tgid inside the BPF programs.  Without
+ * tracefs, CAP_BPF and CAP_PERFMON are enough to load and attach them.
  *
  * Cost (tools/workload_faults --bench, 4096 fresh pages x 15 runs, medians):
  * ~1.2 us per fault on top of ~1.4 us untraced.  The region lookup

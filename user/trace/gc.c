@@ -43,6 +43,7 @@
 #include "gc_stats.h"
 #include "grow.h"
 #include "log.h"
+#include "privs.h"
 #include "procmaps.h"
 
 #define GC_MAX_SEEN 512
@@ -720,7 +721,8 @@ static int attach_go(struct gc_tracer *t, const char *path, const char *host_pat
 	add_name(t, GC_RT_GO, path, what);
 out:
 	if (err)
-		log_error("cannot probe the Go runtime in %s: %s; GC pauses are not traced", path, strerror(-err));
+		log_error("cannot probe the Go runtime in %s: %s; GC pauses are not traced%s", path,
+			  strerror(-err), privs_hint(err, CAP_SYS_ADMIN));
 	elf_image_free(img);
 	return err;
 }
@@ -738,8 +740,8 @@ static int attach_usdt_set(struct gc_tracer *t, unsigned rt, const char *path, c
 			continue;
 		err = attach_usdt(t, host_path, prov, names[i], kinds[i]);
 		if (err) {
-			log_error("cannot attach %s:%s in %s: %s; GC pauses are not traced", prov, names[i], path,
-				  strerror(-err));
+			log_error("cannot attach %s:%s in %s: %s; GC pauses are not traced%s", prov, names[i],
+				  path, strerror(-err), privs_hint(err, CAP_SYS_ADMIN));
 			return err;
 		}
 		done++;

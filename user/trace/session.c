@@ -18,6 +18,7 @@
 #include "log.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
+#include "privs.h"
 #include "session_state.h"
 
 void session_read_comm(struct session *s)
@@ -221,7 +222,8 @@ static int attach_running(struct session *s)
 	if (!err)
 		err = tracer_attach_dl_hook(&s->tracer);
 	if (err && err != -ESRCH) {
-		log_error("cannot attach to PID %d: %s", (int)s->pid, strerror(-err));
+		log_error("cannot attach to PID %d: %s%s", (int)s->pid, strerror(-err),
+			  privs_hint(err, CAP_SYS_PTRACE));
 		return err;
 	}
 	err = session_reprobe(s);
