@@ -81,3 +81,25 @@ class UnrelatedSyscalls(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TracefsMissing(unittest.TestCase):
+    """Root with no tracefs mounted (a fresh mount namespace, as in some
+    containers and minimal hosts): memtrace mounts it, as it always did, so
+    the per-syscall tracepoints are used instead of the every-syscall pair."""
+
+    def test_mounts_tracefs_and_uses_per_syscall_tracepoints(self):
+        mt.require_bpf(self)
+        tmp = mt.tempdir(self)
+        out = os.path.join(tmp, "r.json")
+        script = ("umount /sys/kernel/debug/tracing 2>/dev/null; umount /sys/kernel/tracing 2>/dev/null; "
+                  "umount /sys/kernel/debug 2>/dev/null; test ! -e /sys/kernel/tracing/events || exit 99; "
+                  "exec %s -v -q --faults --json %s -- %s 4" % (mt.MEMTRACE, out, mt.tool("workload_exact")))
+        p = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                           capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(p.returncode, 99, "tracefs could not be unmounted in the namespace")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("memtrace: mounted tracefs on /sys/kernel/tracing", p.stderr)
+        self.assertIn("mmap, munmap, mremap, brk, madvise traced via their syscall tracepoints", p.stderr)
+        with open(out) as f:
+            self.assertGreater(json.load(f)["faults"]["count"], 0)

@@ -14,5 +14,13 @@
 #include <stdbool.h>
 
 bool syscall_tracepoints_readable(void);
+/*
+ * With CAP_SYS_ADMIN, mounts tracefs on /sys/kernel/tracing when no
+ * tracefs is mounted (neither it nor debugfs's tracing/ has events/), so
+ * root gets the per-syscall tracepoints, which cost other processes
+ * nothing.  Without the capability, or if mounting fails, nothing changes:
+ * the BTF-typed fallback needs no tracefs.  Says what it did at -v.
+ */
+void syscall_tracefs_mount(int verbose);
 
 #endif

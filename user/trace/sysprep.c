@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "privs.h"
+#include "syscall_tp.h"
 #include "sysprep.h"
 
 static bool exists(const char *path)
@@ -24,8 +25,7 @@ int sysprep(int verbose)
 	int err;
 
 	/* Nothing needs tracefs (tp_btf programs, uprobes through their PMU
-	 * type in sysfs): it is neither checked nor mounted. */
-	(void)verbose;
+	 * type in sysfs), but root's cheaper per-syscall tracepoints do. */
 
 	err = privs_check();
 	if (err)
@@ -39,6 +39,7 @@ int sysprep(int verbose)
 		log_error("this kernel has no uprobes: use a kernel built with CONFIG_UPROBE_EVENTS=y");
 		return -ENOTSUP;
 	}
+	syscall_tracefs_mount(verbose);
 	/* Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK. */
 	setrlimit(RLIMIT_MEMLOCK, &unlimited);
 	return 0;
