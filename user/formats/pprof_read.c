@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "frame_name.h"
+#include "grow.h"
 #include "gzip_io.h"
 #include "pprof.h"
 #include "pprof_fields.h"
@@ -267,15 +268,8 @@ static int add_line(uint64_t fid, void *arg)
 {
 	struct reader *r = arg;
 
-	if (r->nlines == r->linecap) {
-		size_t cap = r->linecap ? r->linecap * 2 : 1024;
-		uint64_t *l = realloc(r->lines, cap * sizeof(*l));
-
-		if (!l)
-			return -ENOMEM;
-		r->lines = l;
-		r->linecap = cap;
-	}
+	if (grow((void **)&r->lines, &r->linecap, r->nlines, sizeof(*r->lines), 1024))
+		return -ENOMEM;
 	r->lines[r->nlines++] = fid;
 	return 0;
 }
@@ -373,18 +367,11 @@ static int push_id(uint64_t v, void *arg)
 {
 	struct id_list *l = arg;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		uint64_t *nv;
-
-		if (cap > MAX_FRAMES_PER_SITE * 2)
-			return -EINVAL;
-		nv = realloc(l->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
+	/* Capacities run 64, 128, ... up to MAX_FRAMES_PER_SITE * 2: no further. */
+	if (l->n >= MAX_FRAMES_PER_SITE * 2)
+		return -EINVAL;
+	if (grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v), 64))
+		return -ENOMEM;
 	l->v[l->n++] = v;
 	return 0;
 }
