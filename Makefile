@@ -41,6 +41,7 @@ MAIN_OBJS  := $(OUT)/user/main.o $(OUT)/user/cli/main_report.o
 LIB_OBJS   := $(filter-out $(MAIN_OBJS),$(USER_OBJS))
 # What memtrace-report links: no trace/, no libbpf.
 REPORT_OBJS := $(OUT)/user/cli/main_report.o $(OUT)/user/cli/cmd_report.o $(OUT)/user/cli/output.o \
+	$(OUT)/user/cli/option_values.o \
 	$(filter $(addprefix $(OUT)/user/,$(addsuffix /%,lib model symbols formats)),$(LIB_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
@@ -164,7 +165,7 @@ unit-test: $(OUT)/unit-tests $(FIXTURES)
 # crashing ones to build/fuzz/crash-*.
 ELF_CORPUS := tests/elf/corpus
 FUZZ_TIME  ?= 60
-FUZZ_INSTR := user/symbols/elfimg.c user/trace/probe_offset.c user/symbols/target_file.c user/lib/strpool.c
+FUZZ_INSTR := user/symbols/elfimg.c user/trace/probe_offset.c user/trace/x86_insn.c user/symbols/target_file.c user/lib/strpool.c user/lib/hmap.c
 $(OUT)/tests/replay_elf: tests/elf/fuzz_elf.c tests/elf/replay_main.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $^ $(LDLIBS) -o $@

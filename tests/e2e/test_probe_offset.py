@@ -24,6 +24,7 @@ def build_helpers(out):
         ["cc", "-O2", "-std=gnu11", "-I" + os.path.join(mt.ROOT, "include"),
          "-I" + os.path.join(u, "lib"), "-I" + os.path.join(u, "symbols"), "-I" + os.path.join(u, "trace"),
          os.path.join(HERE, "place.c"), os.path.join(u, "trace", "probe_offset.c"),
+         os.path.join(u, "trace", "x86_insn.c"), os.path.join(u, "lib", "hmap.c"),
          os.path.join(u, "symbols", "elfimg.c"), os.path.join(u, "lib", "strpool.c"),
          os.path.join(u, "symbols", "target_file.c"), "-lelf", "-lz",
          "-o", os.path.join(out, "place")],

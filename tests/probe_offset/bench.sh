@@ -15,8 +15,8 @@ T=$(mktemp -d /tmp/probe_offset.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
 cc -O2 -std=gnu11 -I"$ROOT/include" -I"$ROOT/user/lib" -I"$ROOT/user/symbols" -I"$ROOT/user/trace" \
-	"$ROOT/tests/probe_offset/place.c" "$ROOT/user/trace/probe_offset.c" "$ROOT/user/symbols/elfimg.c" \
-	"$ROOT/user/lib/strpool.c" "$ROOT/user/symbols/target_file.c" -lelf -lz -o "$T/place"
+	"$ROOT/tests/probe_offset/place.c" "$ROOT/user/trace/probe_offset.c" "$ROOT/user/trace/x86_insn.c" \
+	"$ROOT/user/symbols/elfimg.c" "$ROOT/user/lib/strpool.c" "$ROOT/user/lib/hmap.c" "$ROOT/user/symbols/target_file.c" -lelf -lz -o "$T/place"
 cc -O2 "$ROOT/tests/probe_offset/alloc_loop.c" -o "$T/alloc_loop"
 cc -O2 "$ROOT/tests/probe_offset/uprobe_cost.c" -lbpf -o "$T/uprobe_cost"
 clang -O2 -g -target bpf -idirafter /usr/include/$(gcc -dumpmachine) \

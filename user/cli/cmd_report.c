@@ -12,6 +12,7 @@
 #include "flamegraph.h"
 #include "gzip_io.h"
 #include "log.h"
+#include "option_values.h"
 #include "output.h"
 #include "safe_file.h"
 #include "pprof.h"
@@ -50,8 +51,6 @@ static int parse_args(int argc, char **argv, const char *usage, int nin, struct 
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = argv[0];
-	char *end;
-	long v;
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -78,12 +77,10 @@ static int parse_args(int argc, char **argv, const char *usage, int nin, struct 
 			}
 			break;
 		case 't':
-			v = strtol(optarg, &end, 10);
-			if (end == optarg || *end || v <= 0 || v > 100000) {
+			if (top_parse(optarg, &a->top)) {
 				log_error("%s: invalid --top '%s'", cmd, optarg);
 				return EXIT_USAGE;
 			}
-			a->top = (int)v;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -8,6 +8,7 @@
 
 #include "leak.h"
 #include "log.h"
+#include "option_values.h"
 #include "options.h"
 #include "output.h"
 #include "safe_file.h"
@@ -181,10 +182,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "unknown metric '%s'", arg);
 		break;
 	case OPT_TOP:
-		v = strtol(arg, &end, 10);
-		if (end == arg || *end || v <= 0 || v > 100000)
+		if (top_parse(arg, &o->top))
 			argp_error(state, "invalid --top '%s'", arg);
-		o->top = (int)v;
 		break;
 	case 'q':
 		o->quiet = true;

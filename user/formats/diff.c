@@ -9,6 +9,7 @@
 #include "folded.h"
 #include "diff.h"
 #include "frame_name.h"
+#include "grow.h"
 #include "humanize.h"
 #include "json.h"
 #include "report_text.h"
@@ -40,15 +41,8 @@ static const char *site_key(struct strpool *pool, const struct mt_profile *p, co
 	for (uint32_t i = s->nframes; i-- > 0;) {
 		size_t n = strlen(frame_name(p, &s->frames[i], FRAME_STYLE_FOLDED, name));
 
-		if (used + n + 2 > *cap) {
-			size_t ncap = (*cap ? *cap : 256) * 2 + n;
-			char *nb = realloc(*buf, ncap);
-
-			if (!nb)
-				return NULL;
-			*buf = nb;
-			*cap = ncap;
-		}
+		if (grow_to((void **)buf, cap, used + n + 2, 1, 512))
+			return NULL;
 		if (used)
 			(*buf)[used++] = ';';
 		memcpy(*buf + used, name, n);

@@ -7,7 +7,9 @@
 #include <zlib.h>
 
 #include "frame_name.h"
+#include "grow.h"
 #include "gzip_io.h"
+#include "hmap.h"
 #include "pprof.h"
 #include "pprof_fields.h"
 #include "protobuf.h"
@@ -15,59 +17,37 @@
 
 #define FLUSH_AT 65536
 
-/* Open-addressing map from a pair of u64 keys to a non-zero u64 id. */
+/* Ids for pairs of u64 keys, 1, 2, ... in the order the pairs are first seen. */
 struct idmap {
-	struct idmap_slot {
-		uint64_t k1, k2, id;
-	} *slots;
-	size_t cap, count;
+	struct idmap_key {
+		uint64_t k1, k2;
+	} *keys; /* keys[id - 1] */
+	size_t n, cap;
+	struct hmap index; /* hash of (k1, k2) -> id - 1 */
 };
 
-static uint64_t mix2(uint64_t a, uint64_t b)
+/* The id of (k1, k2), adding it (*added = 1) if new; 0 on ENOMEM. */
+static uint64_t idmap_id(struct idmap *m, uint64_t k1, uint64_t k2, int *added)
 {
-	uint64_t x = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL);
+	uint64_t h = hmap_hash_pair(k1, k2);
+	struct hmap_probe p;
 
-	x ^= x >> 31;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	return x ^ (x >> 29);
+	*added = 0;
+	for (uint32_t i = hmap_first(&m->index, h, &p); i != HMAP_NONE; i = hmap_next(&m->index, &p))
+		if (m->keys[i].k1 == k1 && m->keys[i].k2 == k2)
+			return (uint64_t)i + 1;
+	if (m->n >= HMAP_NONE || grow((void **)&m->keys, &m->cap, m->n, sizeof(*m->keys), 1024) ||
+	    hmap_add(&m->index, h, (uint32_t)m->n))
+		return 0;
+	m->keys[m->n++] = (struct idmap_key){ k1, k2 };
+	*added = 1;
+	return m->n;
 }
 
-static int idmap_grow(struct idmap *m)
+static void idmap_free(struct idmap *m)
 {
-	size_t cap = m->cap ? m->cap * 2 : 1024;
-	struct idmap_slot *slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->cap; i++) {
-		struct idmap_slot *s = &m->slots[i];
-		size_t j;
-
-		if (!s->id)
-			continue;
-		for (j = mix2(s->k1, s->k2) & (cap - 1); slots[j].id; j = (j + 1) & (cap - 1))
-			;
-		slots[j] = *s;
-	}
-	free(m->slots);
-	m->slots = slots;
-	m->cap = cap;
-	return 0;
-}
-
-/* The slot for (k1, k2): id == 0 when absent, then the caller fills it. */
-static struct idmap_slot *idmap_slot(struct idmap *m, uint64_t k1, uint64_t k2)
-{
-	size_t j;
-
-	if ((m->count + 1) * 2 > m->cap && idmap_grow(m))
-		return NULL;
-	for (j = mix2(k1, k2) & (m->cap - 1); m->slots[j].id; j = (j + 1) & (m->cap - 1))
-		if (m->slots[j].k1 == k1 && m->slots[j].k2 == k2)
-			return &m->slots[j];
-	m->slots[j].k1 = k1;
-	m->slots[j].k2 = k2;
-	return &m->slots[j];
+	hmap_free(&m->index);
+	free(m->keys);
 }
 
 struct writer {
@@ -75,10 +55,7 @@ struct writer {
 	struct pb_enc pb;
 	struct gzip_out *gz;
 	struct strpool *pool;
-	struct idmap strings, functions, locations;
-	const char **strtab; /* index -> string, in table order */
-	size_t nstr, strcap;
-	uint64_t nfunctions, nlocations;
+	struct idmap strings, functions, locations; /* strings: k1 is the interned pointer */
 	int err;
 };
 
@@ -97,34 +74,19 @@ static void flush(struct writer *w, int force)
 
 static int64_t str_index(struct writer *w, const char *s)
 {
-	struct idmap_slot *slot;
 	const char *c;
+	uint64_t id;
+	int added;
 
 	if (!s)
 		s = "";
 	c = strpool_intern(w->pool, s);
-	slot = c ? idmap_slot(&w->strings, (uint64_t)(uintptr_t)c, 0) : NULL;
-	if (!slot) {
+	id = c ? idmap_id(&w->strings, (uint64_t)(uintptr_t)c, 0, &added) : 0;
+	if (!id) {
 		w->err = -ENOMEM;
 		return 0;
 	}
-	if (!slot->id) {
-		if (w->nstr == w->strcap) {
-			size_t cap = w->strcap * 2;
-			const char **t = realloc(w->strtab, cap * sizeof(*t));
-
-			if (!t) {
-				w->err = -ENOMEM;
-				return 0;
-			}
-			w->strtab = t;
-			w->strcap = cap;
-		}
-		w->strtab[w->nstr] = c;
-		slot->id = ++w->nstr; /* ids are index + 1: 0 marks an empty slot */
-		w->strings.count++;
-	}
-	return (int64_t)slot->id - 1;
+	return (int64_t)id - 1;
 }
 
 static void value_type(struct writer *w, int tag, const char *type, const char *unit)
@@ -160,26 +122,25 @@ static void mappings(struct writer *w)
 static uint64_t function_id(struct writer *w, const char *name)
 {
 	int64_t idx = str_index(w, name);
-	struct idmap_slot *slot;
+	uint64_t id;
 	size_t start;
+	int added;
 
 	if (w->err)
 		return 0;
-	slot = idmap_slot(&w->functions, (uint64_t)idx, 0);
-	if (!slot) {
+	id = idmap_id(&w->functions, (uint64_t)idx, 0, &added);
+	if (!id) {
 		w->err = -ENOMEM;
 		return 0;
 	}
-	if (slot->id)
-		return slot->id;
-	slot->id = ++w->nfunctions;
-	w->functions.count++;
+	if (!added)
+		return id;
 	start = pb_start(&w->pb);
-	pb_uint64(&w->pb, FN_ID, slot->id);
+	pb_uint64(&w->pb, FN_ID, id);
 	pb_int64(&w->pb, FN_NAME, idx);
 	pb_int64(&w->pb, FN_SYSTEM_NAME, idx);
 	pb_end(&w->pb, PROFILE_FUNCTION, start);
-	return slot->id;
+	return id;
 }
 
 static uint64_t location_id(struct writer *w, const struct mt_frame *f)
@@ -187,29 +148,28 @@ static uint64_t location_id(struct writer *w, const struct mt_frame *f)
 	char buf[FRAME_NAME_MAX];
 	uint64_t fid = function_id(w, frame_name(w->p, f, FRAME_STYLE_PPROF, buf));
 	int valid_module = f->module >= 0 && (size_t)f->module < w->p->nmodules;
-	struct idmap_slot *slot;
 	size_t start, line;
+	uint64_t id;
+	int added;
 
 	if (w->err)
 		return 0;
-	slot = idmap_slot(&w->locations, f->addr, fid);
-	if (!slot) {
+	id = idmap_id(&w->locations, f->addr, fid, &added);
+	if (!id) {
 		w->err = -ENOMEM;
 		return 0;
 	}
-	if (slot->id)
-		return slot->id;
-	slot->id = ++w->nlocations;
-	w->locations.count++;
+	if (!added)
+		return id;
 	start = pb_start(&w->pb);
-	pb_uint64(&w->pb, LOC_ID, slot->id);
+	pb_uint64(&w->pb, LOC_ID, id);
 	pb_uint64(&w->pb, LOC_MAPPING_ID, valid_module ? (uint64_t)f->module + 1 : 0);
 	pb_uint64(&w->pb, LOC_ADDRESS, f->addr);
 	line = pb_start(&w->pb);
 	pb_uint64(&w->pb, LINE_FUNCTION_ID, fid);
 	pb_end(&w->pb, LOC_LINE, line);
 	pb_end(&w->pb, PROFILE_LOCATION, start);
-	return slot->id;
+	return id;
 }
 
 static void samples(struct writer *w)
@@ -222,15 +182,9 @@ static void samples(struct writer *w)
 		uint64_t values[4] = { s->alloc_count, s->alloc_bytes, s->inuse_count, s->inuse_bytes };
 		size_t start;
 
-		if (s->nframes > cap) {
-			uint64_t *n = realloc(ids, s->nframes * sizeof(*ids));
-
-			if (!n) {
-				w->err = -ENOMEM;
-				break;
-			}
-			ids = n;
-			cap = s->nframes;
+		if (grow_to((void **)&ids, &cap, s->nframes, sizeof(*ids), 64)) {
+			w->err = -ENOMEM;
+			break;
 		}
 		/* Locations and functions are emitted as first seen, between samples. */
 		for (uint32_t j = 0; j < s->nframes; j++)
@@ -255,8 +209,6 @@ struct sbuf {
 static void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
-	size_t cap;
-	char *d;
 	int n;
 
 	if (sb->failed)
@@ -269,15 +221,10 @@ static void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *sb, con
 			sb->len += (size_t)n;
 		return;
 	}
-	for (cap = sb->cap; cap - sb->len <= (size_t)n; cap *= 2)
-		;
-	d = realloc(sb->data, cap);
-	if (!d) {
+	if (grow_to((void **)&sb->data, &sb->cap, sb->len + (size_t)n + 1, 1, 256)) {
 		sb->failed = 1;
 		return;
 	}
-	sb->data = d;
-	sb->cap = cap;
 	va_start(ap, fmt);
 	vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap);
 	va_end(ap);
@@ -359,8 +306,8 @@ static void series(struct writer *w)
 
 static void string_table(struct writer *w)
 {
-	for (size_t i = 0; i < w->nstr && !w->err; i++) {
-		pb_string(&w->pb, PROFILE_STRING_TABLE, w->strtab[i]);
+	for (size_t i = 0; i < w->strings.n && !w->err; i++) {
+		pb_string(&w->pb, PROFILE_STRING_TABLE, (const char *)(uintptr_t)w->strings.keys[i].k1);
 		flush(w, 0);
 	}
 }
@@ -371,10 +318,8 @@ int pprof_write(const struct mt_profile *p, FILE *out)
 	int err;
 
 	w.pool = strpool_new();
-	w.strcap = 1024;
-	w.strtab = malloc(w.strcap * sizeof(*w.strtab));
 	w.gz = gzip_out_new(out, Z_BEST_SPEED); /* what Go's runtime/pprof uses */
-	if (!w.pool || !w.strtab || !w.gz) {
+	if (!w.pool || !w.gz) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -404,10 +349,9 @@ int pprof_write(const struct mt_profile *p, FILE *out)
 cleanup:
 	gzip_out_abort(w.gz);
 	pb_enc_free(&w.pb);
-	free(w.strings.slots);
-	free(w.functions.slots);
-	free(w.locations.slots);
-	free(w.strtab);
+	idmap_free(&w.strings);
+	idmap_free(&w.functions);
+	idmap_free(&w.locations);
 	strpool_free(w.pool);
 	return err;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "protobuf.h"
 
 void pb_enc_free(struct pb_enc *pb)
@@ -13,21 +14,10 @@ void pb_enc_free(struct pb_enc *pb)
 
 static int reserve(struct pb_enc *pb, size_t n)
 {
-	size_t cap;
-	uint8_t *data;
-
 	if (pb->err)
 		return pb->err;
-	if (pb->cap - pb->len >= n)
-		return 0;
-	cap = pb->cap ? pb->cap : 4096;
-	while (cap - pb->len < n)
-		cap *= 2;
-	data = realloc(pb->data, cap);
-	if (!data)
+	if (n > SIZE_MAX - pb->len || grow_to((void **)&pb->data, &pb->cap, pb->len + n, 1, 4096))
 		return pb->err = -ENOMEM;
-	pb->data = data;
-	pb->cap = cap;
 	return 0;
 }
 

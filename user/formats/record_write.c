@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "grow.h"
+#include "hmap.h"
 #include "record.h"
 #include "record_faults.h"
 #include "record_gc.h"
@@ -23,93 +25,56 @@
 
 struct strtab {
 	const char **strs; /* by index */
-	uint32_t *slots;   /* open addressing: index + 1, 0 = empty */
-	size_t n, cap, nslots;
+	size_t n, cap;
+	struct hmap index; /* hash of the text -> index */
 	uint64_t bytes;    /* payload bytes of the STRINGS section */
 	int err;
 };
 
-static uint64_t hash_str(const char *s)
+/* The index of s, or RECORD_NO_STRING when absent. */
+static uint32_t strtab_find(const struct strtab *t, const char *s, uint64_t h)
 {
-	uint64_t h = 1469598103934665603ULL;
+	struct hmap_probe p;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-static int strtab_grow(struct strtab *t)
-{
-	size_t nslots = t->nslots ? t->nslots * 2 : 4096;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t j = hash_str(t->strs[i]) & (nslots - 1);
-
-		while (slots[j])
-			j = (j + 1) & (nslots - 1);
-		slots[j] = (uint32_t)i + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = nslots;
-	return 0;
+	for (uint32_t i = hmap_first(&t->index, h, &p); i != HMAP_NONE; i = hmap_next(&t->index, &p))
+		if (t->strs[i] == s || strcmp(t->strs[i], s) == 0)
+			return i;
+	return RECORD_NO_STRING;
 }
 
 /* Adds s (NULL is not a string: nothing to add). */
 static void strtab_add(struct strtab *t, const char *s)
 {
-	size_t j;
+	uint64_t h;
 
 	if (!s || t->err)
 		return;
-	if ((t->n + 1) * 2 > t->nslots && (t->err = strtab_grow(t)))
+	h = hmap_hash_str(s);
+	if (strtab_find(t, s, h) != RECORD_NO_STRING)
 		return;
-	for (j = hash_str(s) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
-		const char *o = t->strs[t->slots[j] - 1];
-
-		if (o == s || strcmp(o, s) == 0)
-			return;
-	}
 	if (t->n >= RECORD_NO_STRING - 1) {
 		t->err = -EOVERFLOW;
 		return;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		const char **strs = realloc(t->strs, cap * sizeof(*strs));
-
-		if (!strs) {
-			t->err = -ENOMEM;
-			return;
-		}
-		t->strs = strs;
-		t->cap = cap;
+	if (grow((void **)&t->strs, &t->cap, t->n, sizeof(*t->strs), 1024) ||
+	    hmap_add(&t->index, h, (uint32_t)t->n)) {
+		t->err = -ENOMEM;
+		return;
 	}
-	t->strs[t->n] = s;
-	t->slots[j] = (uint32_t)++t->n;
+	t->strs[t->n++] = s;
 	t->bytes += 4 + strlen(s);
 }
 
 static uint32_t strtab_ref(const struct strtab *t, const char *s)
 {
-	if (!s)
-		return RECORD_NO_STRING;
-	for (size_t j = hash_str(s) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
-		const char *o = t->strs[t->slots[j] - 1];
-
-		if (o == s || strcmp(o, s) == 0)
-			return t->slots[j] - 1;
-	}
-	return RECORD_NO_STRING; /* not reached: every string was added */
+	/* Every string was added: only NULL is absent. */
+	return s ? strtab_find(t, s, hmap_hash_str(s)) : RECORD_NO_STRING;
 }
 
 static void strtab_free(struct strtab *t)
 {
 	free(t->strs);
-	free(t->slots);
+	hmap_free(&t->index);
 }
 
 /* ---- body writer: staging buffer -> deflate -> file, crc over output ---- */

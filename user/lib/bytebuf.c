@@ -4,21 +4,15 @@
 #include <string.h>
 
 #include "bytebuf.h"
+#include "grow.h"
 
 void wb_put(struct wbuf *w, const void *p, size_t n)
 {
 	if (w->err)
 		return;
-	if (w->len + n > w->cap) {
-		size_t cap = (w->cap ? w->cap * 2 : 4096) + n;
-		uint8_t *b = realloc(w->b, cap);
-
-		if (!b) {
-			w->err = -ENOMEM;
-			return;
-		}
-		w->b = b;
-		w->cap = cap;
+	if (n > SIZE_MAX - w->len || grow_to((void **)&w->b, &w->cap, w->len + n, 1, 4096)) {
+		w->err = -ENOMEM;
+		return;
 	}
 	memcpy(w->b + w->len, p, n);
 	w->len += n;

@@ -3,11 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+#include "hmap.h"
 #include "strpool.h"
 
-/* Open-addressing set of string pointers; the strings themselves are
- * carved from large blocks so interning thousands of symbols costs a few
- * allocations, not one each. */
+/* The strings are carved from large blocks so interning thousands of
+ * symbols costs a few allocations, not one each. */
 struct block {
 	struct block *next;
 	size_t used, size;
@@ -15,33 +16,15 @@ struct block {
 };
 
 struct strpool {
-	const char **slots;
-	size_t cap, count;
+	const char **strs; /* by entry number */
+	size_t n, cap;
+	struct hmap index; /* hash of the text -> entry */
 	struct block *blocks;
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
 struct strpool *strpool_new(void)
 {
-	struct strpool *pool = calloc(1, sizeof(*pool));
-
-	if (!pool)
-		return NULL;
-	pool->cap = 1024;
-	pool->slots = calloc(pool->cap, sizeof(*pool->slots));
-	if (!pool->slots) {
-		free(pool);
-		return NULL;
-	}
-	return pool;
+	return calloc(1, sizeof(struct strpool));
 }
 
 static char *pool_alloc(struct strpool *pool, size_t len)
@@ -63,47 +46,26 @@ static char *pool_alloc(struct strpool *pool, size_t len)
 	return b->data + b->used - len;
 }
 
-static int grow(struct strpool *pool)
-{
-	size_t cap = pool->cap * 2;
-	const char **slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return -1;
-	for (size_t i = 0; i < pool->cap; i++) {
-		const char *s = pool->slots[i];
-		size_t j;
-
-		if (!s)
-			continue;
-		for (j = hash_str(s) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
-			;
-		slots[j] = s;
-	}
-	free(pool->slots);
-	pool->slots = slots;
-	pool->cap = cap;
-	return 0;
-}
-
 const char *strpool_intern(struct strpool *pool, const char *s)
 {
-	size_t j, len;
+	uint64_t h = hmap_hash_str(s);
+	struct hmap_probe p;
+	size_t len;
 	char *copy;
 
-	if (pool->count * 2 >= pool->cap && grow(pool))
+	for (uint32_t i = hmap_first(&pool->index, h, &p); i != HMAP_NONE; i = hmap_next(&pool->index, &p))
+		if (strcmp(pool->strs[i], s) == 0)
+			return pool->strs[i];
+	if (pool->n >= HMAP_NONE || grow((void **)&pool->strs, &pool->cap, pool->n, sizeof(*pool->strs), 1024))
 		return NULL;
-	for (j = hash_str(s) & (pool->cap - 1); pool->slots[j]; j = (j + 1) & (pool->cap - 1)) {
-		if (strcmp(pool->slots[j], s) == 0)
-			return pool->slots[j];
-	}
 	len = strlen(s) + 1;
 	copy = pool_alloc(pool, len);
 	if (!copy)
 		return NULL;
 	memcpy(copy, s, len);
-	pool->slots[j] = copy;
-	pool->count++;
+	if (hmap_add(&pool->index, h, (uint32_t)pool->n))
+		return NULL;
+	pool->strs[pool->n++] = copy;
 	return copy;
 }
 
@@ -117,6 +79,7 @@ void strpool_free(struct strpool *pool)
 		free(pool->blocks);
 		pool->blocks = next;
 	}
-	free(pool->slots);
+	hmap_free(&pool->index);
+	free(pool->strs);
 	free(pool);
 }

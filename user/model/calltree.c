@@ -5,58 +5,20 @@
 #include <string.h>
 
 #include "calltree.h"
+#include "grow.h"
 #include "strpool.h"
 
-static uint64_t mix(uint64_t x)
+static uint64_t key_hash(uint32_t parent, const char *name)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return x ^ (x >> 33);
-}
-
-static size_t slot_of(const struct calltree *t, uint32_t parent, const char *name)
-{
-	return mix(((uint64_t)parent << 32) ^ (uint64_t)(uintptr_t)name) & (t->index_cap - 1);
-}
-
-static int index_grow(struct calltree *t)
-{
-	size_t cap = t->index_cap ? t->index_cap * 2 : 4096;
-	uint32_t *index = calloc(cap, sizeof(*index));
-
-	if (!index)
-		return -ENOMEM;
-	free(t->index);
-	t->index = index;
-	t->index_cap = cap;
-	for (size_t i = 1; i < t->n; i++) {
-		size_t j = slot_of(t, t->nodes[i].parent, t->nodes[i].name);
-
-		while (index[j])
-			j = (j + 1) & (cap - 1);
-		index[j] = (uint32_t)i + 1;
-	}
-	return 0;
+	return hmap_hash_pair(parent, (uint64_t)(uintptr_t)name);
 }
 
 static int64_t new_node(struct calltree *t, uint32_t parent, const char *name)
 {
 	struct ct_node *n;
 
-	if (t->n == t->cap) {
-		size_t cap = t->cap * 2;
-		struct ct_node *nodes;
-
-		if (cap > UINT32_MAX - 1)
-			return -ENOMEM;
-		nodes = realloc(t->nodes, cap * sizeof(*nodes));
-		if (!nodes)
-			return -ENOMEM;
-		t->nodes = nodes;
-		t->cap = cap;
-	}
+	if (t->n >= HMAP_NONE || grow((void **)&t->nodes, &t->cap, t->n, sizeof(*t->nodes), 1024))
+		return -ENOMEM;
 	n = &t->nodes[t->n];
 	memset(n, 0, sizeof(*n));
 	n->name = name;
@@ -76,9 +38,7 @@ int calltree_init(struct calltree *t, enum frame_style style)
 	memset(t, 0, sizeof(*t));
 	t->style = style;
 	t->names = strpool_new();
-	t->cap = 1024;
-	t->nodes = malloc(t->cap * sizeof(*t->nodes));
-	if (!t->names || !t->nodes || index_grow(t) || new_node(t, 0, strpool_intern(t->names, "all")) < 0) {
+	if (!t->names || new_node(t, 0, strpool_intern(t->names, "all")) < 0) {
 		calltree_free(t);
 		return -ENOMEM;
 	}
@@ -88,27 +48,25 @@ int calltree_init(struct calltree *t, enum frame_style style)
 void calltree_free(struct calltree *t)
 {
 	free(t->nodes);
-	free(t->index);
+	hmap_free(&t->index);
 	strpool_free(t->names);
 	memset(t, 0, sizeof(*t));
 }
 
 static int64_t child(struct calltree *t, uint32_t parent, const char *name)
 {
-	size_t j;
+	uint64_t h = key_hash(parent, name);
+	struct hmap_probe p;
 	int64_t id;
 
-	if (t->n * 2 >= t->index_cap && index_grow(t))
+	for (uint32_t i = hmap_first(&t->index, h, &p); i != HMAP_NONE; i = hmap_next(&t->index, &p))
+		if (t->nodes[i].parent == parent && t->nodes[i].name == name)
+			return i;
+	/* Room first, then the index: new_node cannot fail after hmap_add. */
+	if (t->n >= HMAP_NONE || grow((void **)&t->nodes, &t->cap, t->n, sizeof(*t->nodes), 1024) ||
+	    hmap_add(&t->index, h, (uint32_t)t->n))
 		return -ENOMEM;
-	for (j = slot_of(t, parent, name); t->index[j]; j = (j + 1) & (t->index_cap - 1)) {
-		const struct ct_node *n = &t->nodes[t->index[j] - 1];
-
-		if (n->parent == parent && n->name == name)
-			return t->index[j] - 1;
-	}
 	id = new_node(t, parent, name);
-	if (id >= 0)
-		t->index[j] = (uint32_t)id + 1;
 	return id;
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "frame_name.h"
+#include "hmap.h"
 #include "profile.h"
 
 #define CT_ROOT 0u
@@ -31,8 +32,7 @@ struct ct_node {
 struct calltree {
 	struct ct_node *nodes;
 	size_t n, cap;
-	uint32_t *index; /* open addressing: (parent, name) -> node + 1 */
-	size_t index_cap;
+	struct hmap index; /* hash of (parent, name) -> node */
 	struct strpool *names;
 	enum frame_style style;
 	uint32_t max_depth;

@@ -64,10 +64,10 @@ struct mt_faults {
 	uint64_t count, bytes;
 	uint64_t regions[FAULT_NREGIONS];
 	struct mt_fault_site *sites; /* sorted by bytes, then count, descending */
-	size_t nsites;
+	size_t nsites, sites_cap; /* cap: room grow.h may assume (0: exactly nsites) */
 	struct mt_mmap_stats mmap; /* totals */
 	struct mt_mmap_site *mmap_sites; /* sorted by mapped (mmap+brk+mremap growth) bytes, descending */
-	size_t nmmap_sites;
+	size_t nmmap_sites, mmap_sites_cap;
 	struct mt_fault_drops drops;
 	uint64_t hugetlb_faults; /* faults in hugetlbfs mappings (charged 2 MiB each) */
 	uint64_t leaf_fixups;    /* syscall stacks whose wrapper's caller came from [sp] */

@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+#include "hmap.h"
 #include "leak.h"
 
 #define RING 64
 
 struct history {
-	uint64_t site; /* 0 = empty slot */
+	uint64_t site;
 	bool alerted;
 	uint32_t head, len;
 	uint64_t t[RING], bytes[RING], count[RING];
@@ -17,8 +19,9 @@ struct history {
 
 struct leak_detector {
 	struct leak_config cfg;
-	struct history *slots;
-	size_t cap, used;
+	struct history *v; /* by entry number, in the order sites were first seen */
+	size_t n, cap;
+	struct hmap index; /* hash of the site -> entry */
 };
 
 struct leak_detector *leak_detector_new(const struct leak_config *cfg)
@@ -28,12 +31,6 @@ struct leak_detector *leak_detector_new(const struct leak_config *cfg)
 	if (!d)
 		return NULL;
 	d->cfg = *cfg;
-	d->cap = 256;
-	d->slots = calloc(d->cap, sizeof(*d->slots));
-	if (!d->slots) {
-		free(d);
-		return NULL;
-	}
 	return d;
 }
 
@@ -41,52 +38,33 @@ void leak_detector_free(struct leak_detector *d)
 {
 	if (!d)
 		return;
-	free(d->slots);
+	hmap_free(&d->index);
+	free(d->v);
 	free(d);
 }
 
-/* Site keys are stack hashes; key 0 (unknown stack) is stored as ~0. */
-static uint64_t slot_key(uint64_t site)
+static struct history *find(struct leak_detector *d, uint64_t site)
 {
-	return site ? site : ~0ULL;
+	struct hmap_probe p;
+
+	for (uint32_t i = hmap_first(&d->index, hmap_hash_u64(site), &p); i != HMAP_NONE;
+	     i = hmap_next(&d->index, &p))
+		if (d->v[i].site == site)
+			return &d->v[i];
+	return NULL;
 }
 
-static struct history *find(struct leak_detector *d, uint64_t site, bool create);
-
-static int grow(struct leak_detector *d)
+static struct history *add(struct leak_detector *d, uint64_t site)
 {
-	struct history *old = d->slots;
-	size_t oldcap = d->cap;
+	struct history *h;
 
-	d->slots = calloc(oldcap * 2, sizeof(*d->slots));
-	if (!d->slots) {
-		d->slots = old;
-		return -ENOMEM;
-	}
-	d->cap = oldcap * 2;
-	d->used = 0;
-	for (size_t i = 0; i < oldcap; i++) {
-		if (old[i].site) {
-			struct history *h = find(d, old[i].site, true);
-
-			*h = old[i];
-		}
-	}
-	free(old);
-	return 0;
-}
-
-static struct history *find(struct leak_detector *d, uint64_t key, bool create)
-{
-	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 17) & (d->cap - 1);
-
-	while (d->slots[i].site && d->slots[i].site != key)
-		i = (i + 1) & (d->cap - 1);
-	if (d->slots[i].site || !create)
-		return d->slots[i].site ? &d->slots[i] : NULL;
-	d->slots[i].site = key;
-	d->used++;
-	return &d->slots[i];
+	if (d->n >= HMAP_NONE || grow((void **)&d->v, &d->cap, d->n, sizeof(*d->v), 256) ||
+	    hmap_add(&d->index, hmap_hash_u64(site), (uint32_t)d->n))
+		return NULL;
+	h = &d->v[d->n++];
+	memset(h, 0, sizeof(*h));
+	h->site = site;
+	return h;
 }
 
 int leak_observe(struct leak_detector *d, uint64_t site, uint64_t t_ns, uint64_t inuse_bytes,
@@ -95,9 +73,9 @@ int leak_observe(struct leak_detector *d, uint64_t site, uint64_t t_ns, uint64_t
 	struct history *h;
 	uint32_t at;
 
-	if (d->used * 2 >= d->cap && grow(d))
+	h = find(d, site);
+	if (!h && !(h = add(d, site)))
 		return -ENOMEM;
-	h = find(d, slot_key(site), true);
 	/*
 	 * RING samples must span the whole window whatever the interval (-i 0.1
 	 * used to keep 6.4 s of a 10 s window): a sample closer than
@@ -172,14 +150,14 @@ int leak_suspects(struct leak_detector *d, uint64_t now_ns, struct leak_verdict 
 	struct leak_verdict *v = NULL;
 	size_t n = 0, cap = 0;
 
-	for (size_t i = 0; i < d->cap; i++) {
-		struct history *h = &d->slots[i];
+	for (size_t i = 0; i < d->n; i++) {
+		struct history *h = &d->v[i];
 		uint64_t t[RING], y[RING];
 		size_t k = 0;
 		double slope;
 		enum mt_trend trend;
 
-		if (!h->site || h->alerted)
+		if (h->alerted)
 			continue;
 		for (uint32_t j = 0; j < h->len; j++) {
 			uint32_t at = (h->head + j) % RING;
@@ -195,18 +173,12 @@ int leak_suspects(struct leak_detector *d, uint64_t now_ns, struct leak_verdict 
 		trend = leak_trend(t, y, k, &slope);
 		if (trend != MT_TREND_INCREASING || slope < d->cfg.min_rate)
 			continue;
-		if (n == cap) {
-			struct leak_verdict *nv = realloc(v, (cap ? cap * 2 : 8) * sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-			cap = cap ? cap * 2 : 8;
+		if (grow((void **)&v, &cap, n, sizeof(*v), 8)) {
+			free(v);
+			return -ENOMEM;
 		}
 		v[n++] = (struct leak_verdict){
-			.site = h->site == ~0ULL ? 0 : h->site, .rate_bytes_per_s = slope, .trend = trend
+			.site = h->site, .rate_bytes_per_s = slope, .trend = trend
 		};
 	}
 	*out = v;
@@ -215,7 +187,7 @@ int leak_suspects(struct leak_detector *d, uint64_t now_ns, struct leak_verdict 
 
 void leak_mark_alerted(struct leak_detector *d, uint64_t site)
 {
-	struct history *h = find(d, slot_key(site), false);
+	struct history *h = find(d, site);
 
 	if (h)
 		h->alerted = true;

@@ -6,19 +6,13 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "grow.h"
 #include "procmaps.h"
 
 static int push(struct maps *m, const struct mapping *e)
 {
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		struct mapping *v = realloc(m->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		m->v = v;
-		m->cap = cap;
-	}
+	if (grow((void **)&m->v, &m->cap, m->n, sizeof(*m->v), 64))
+		return -ENOMEM;
 	m->v[m->n++] = *e;
 	return 0;
 }

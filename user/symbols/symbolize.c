@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "elfimg.h"
+#include "grow.h"
+#include "hmap.h"
 #include "log.h"
 #include "strpool.h"
 #include "symbolize.h"
@@ -24,8 +26,12 @@ struct module {
 /* Mapped inodes held open between a refresh and their first lookup. */
 #define SYM_MAX_PINNED 256
 
-struct cache_slot {
-	uint64_t addr; /* 0 = empty; tagged with is_return in bit 0 of `ret` */
+/* Resolved addresses kept between refreshes; past this many, the rest are
+ * resolved each time (the cache is bounded, a target's addresses are not). */
+#define SYM_CACHE_MAX 12288
+
+struct cache_entry {
+	uint64_t addr;
 	int is_return;
 	struct resolved r;
 };
@@ -35,11 +41,12 @@ struct symbolizer {
 	char root[64];
 	struct maps maps;
 	struct module *mods;
-	size_t nmods;
+	size_t nmods, mods_cap;
 	int nfds;
 	struct strpool *strings;
-	struct cache_slot *cache;
-	size_t cache_cap, cache_used;
+	struct cache_entry *cache; /* by entry number */
+	size_t cache_n, cache_cap;
+	struct hmap cache_index;   /* hash of (addr, is_return) -> entry */
 };
 
 static struct module *module_find(struct symbolizer *s, const struct mapping *m)
@@ -58,12 +65,10 @@ static struct module *module_find(struct symbolizer *s, const struct mapping *m)
  */
 static struct module *module_add(struct symbolizer *s, const struct mapping *m)
 {
-	struct module *mods, *mod;
+	struct module *mod;
 
-	mods = realloc(s->mods, (s->nmods + 1) * sizeof(*mods));
-	if (!mods)
+	if (grow((void **)&s->mods, &s->mods_cap, s->nmods, sizeof(*s->mods), 16))
 		return NULL;
-	s->mods = mods;
 	mod = &s->mods[s->nmods];
 	memset(mod, 0, sizeof(*mod));
 	mod->fd = -1;
@@ -88,9 +93,7 @@ struct symbolizer *symbolizer_new(pid_t pid)
 	s->pid = pid;
 	snprintf(s->root, sizeof(s->root), "/proc/%d/root", (int)pid);
 	s->strings = strpool_new();
-	s->cache_cap = 1 << 14;
-	s->cache = calloc(s->cache_cap, sizeof(*s->cache));
-	if (!s->strings || !s->cache) {
+	if (!s->strings) {
 		symbolizer_free(s);
 		return NULL;
 	}
@@ -115,6 +118,7 @@ void symbolizer_free(struct symbolizer *s)
 	free(s->mods);
 	maps_free(&s->maps);
 	strpool_free(s->strings);
+	hmap_free(&s->cache_index);
 	free(s->cache);
 	free(s);
 }
@@ -135,8 +139,8 @@ int symbolizer_refresh(struct symbolizer *s)
 	err = maps_merge(&s->maps, &fresh);
 	maps_free(&fresh);
 	/* Addresses may now map to other objects. */
-	memset(s->cache, 0, s->cache_cap * sizeof(*s->cache));
-	s->cache_used = 0;
+	hmap_clear(&s->cache_index);
+	s->cache_n = 0;
 	return err;
 }
 
@@ -241,22 +245,19 @@ static void resolve_uncached(struct symbolizer *s, uint64_t addr, int is_return,
 
 void symbolizer_resolve(struct symbolizer *s, uint64_t addr, int is_return, struct resolved *out)
 {
-	uint64_t h = (addr * 0x9e3779b97f4a7c15ULL) >> 20;
-	size_t i = h & (s->cache_cap - 1);
+	uint64_t h = hmap_hash_pair(addr, (uint64_t)is_return);
+	struct hmap_probe p;
 
-	while (s->cache[i].addr) {
+	for (uint32_t i = hmap_first(&s->cache_index, h, &p); i != HMAP_NONE; i = hmap_next(&s->cache_index, &p)) {
 		if (s->cache[i].addr == addr && s->cache[i].is_return == is_return) {
 			*out = s->cache[i].r;
 			return;
 		}
-		i = (i + 1) & (s->cache_cap - 1);
 	}
 	resolve_uncached(s, addr, is_return, out);
-	/* A full cache just stops caching; it is reset at the next refresh. */
-	if (addr && s->cache_used * 4 < s->cache_cap * 3) {
-		s->cache[i].addr = addr;
-		s->cache[i].is_return = is_return;
-		s->cache[i].r = *out;
-		s->cache_used++;
-	}
+	/* A full cache (or no memory) just stops caching until the next refresh. */
+	if (addr && s->cache_n < SYM_CACHE_MAX &&
+	    !grow((void **)&s->cache, &s->cache_cap, s->cache_n, sizeof(*s->cache), 1024) &&
+	    !hmap_add(&s->cache_index, h, (uint32_t)s->cache_n))
+		s->cache[s->cache_n++] = (struct cache_entry){ addr, is_return, *out };
 }

@@ -13,6 +13,7 @@
 #include "faults.h"
 #include "frames.h"
 #include "faults.skel.h"
+#include "grow.h"
 #include "linkclose.h"
 #include "log.h"
 #include "symbolize.h"
@@ -262,16 +263,6 @@ static bool any_mmap(const struct mt_fault_site_value *v)
 	return v->mmap_count || v->munmap_count || v->mremap_count || v->brk_count || v->madvise_count;
 }
 
-static void *grow(void *arr, size_t n, size_t size)
-{
-	/* Capacity is 16, then doubles whenever the count n reaches a power of two. */
-	if (n == 0)
-		return realloc(arr, 16 * size);
-	if (n < 16 || (n & (n - 1)))
-		return arr;
-	return realloc(arr, 2 * n * size);
-}
-
 int faults_add_raw(struct mt_faults *f, const struct mt_fault_site_value *v, struct symbolizer *sym,
 		   struct mt_profile *owner)
 {
@@ -286,11 +277,10 @@ int faults_add_raw(struct mt_faults *f, const struct mt_fault_site_value *v, str
 	if (err)
 		return err;
 	if (v->fault_count) {
-		struct mt_fault_site *s = grow(f->sites, f->nsites, sizeof(*s));
+		struct mt_fault_site *s;
 
-		if (!s)
+		if (grow((void **)&f->sites, &f->sites_cap, f->nsites, sizeof(*s), 16))
 			goto nomem;
-		f->sites = s;
 		s = &f->sites[f->nsites++];
 		*s = (struct mt_fault_site){ .frames = frames, .nframes = nframes, .count = v->fault_count,
 					     .bytes = v->fault_bytes };
@@ -298,11 +288,10 @@ int faults_add_raw(struct mt_faults *f, const struct mt_fault_site_value *v, str
 		shared = true;
 	}
 	if (any_mmap(v)) {
-		struct mt_mmap_site *m = grow(f->mmap_sites, f->nmmap_sites, sizeof(*m));
+		struct mt_mmap_site *m;
 
-		if (!m)
+		if (grow((void **)&f->mmap_sites, &f->mmap_sites_cap, f->nmmap_sites, sizeof(*m), 16))
 			goto nomem;
-		f->mmap_sites = m;
 		m = &f->mmap_sites[f->nmmap_sites++];
 		/* One raw site with both kinds of counts: each list owns a copy. */
 		if (shared) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "grow.h"
 #include "session_state.h"
 
 static uint64_t read_rss(pid_t pid)
@@ -54,15 +55,8 @@ void session_push_sample(struct session *s, const struct heap_snapshot *snap, ui
 {
 	uint64_t free_count = 0, free_bytes = 0;
 
-	if (s->nseries == s->series_cap) {
-		size_t cap = s->series_cap ? s->series_cap * 2 : 64;
-		struct mt_sample *v = realloc(s->series, cap * sizeof(*v));
-
-		if (!v)
-			return; /* the chart loses a point; the trace goes on */
-		s->series = v;
-		s->series_cap = cap;
-	}
+	if (grow((void **)&s->series, &s->series_cap, s->nseries, sizeof(*s->series), 64))
+		return; /* the chart loses a point; the trace goes on */
 	for (size_t i = 0; i < snap->nsites; i++) {
 		free_count += snap->sites[i].v.free_count;
 		free_bytes += snap->sites[i].v.free_bytes;

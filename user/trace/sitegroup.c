@@ -2,38 +2,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+#include "hmap.h"
 #include "sitegroup.h"
 #include "symbolize.h"
 
-struct slot {
+struct site_group {
 	uint64_t site, group;
-	int used;
 };
 
 struct site_groups {
-	struct slot *v;
-	size_t cap, n;
+	struct site_group *v; /* by entry number */
+	size_t n, cap;
+	struct hmap index; /* hash of the site -> entry */
 };
 
 struct site_groups *site_groups_new(void)
 {
-	struct site_groups *g = calloc(1, sizeof(*g));
-
-	if (g) {
-		g->cap = 1024;
-		g->v = calloc(g->cap, sizeof(*g->v));
-		if (!g->v) {
-			free(g);
-			g = NULL;
-		}
-	}
-	return g;
+	return calloc(1, sizeof(struct site_groups));
 }
 
 void site_groups_free(struct site_groups *g)
 {
-	if (g)
-		free(g->v);
+	if (!g)
+		return;
+	hmap_free(&g->index);
+	free(g->v);
 	free(g);
 }
 
@@ -67,45 +61,19 @@ static uint64_t group_key(struct symbolizer *sym, const struct mt_site_value *v)
 	return h ? h : 1;
 }
 
-static struct slot *find(struct site_groups *g, uint64_t site)
-{
-	size_t i = (size_t)((site * 0x9e3779b97f4a7c15ULL) >> 20) & (g->cap - 1);
-
-	while (g->v[i].used && g->v[i].site != site)
-		i = (i + 1) & (g->cap - 1);
-	return &g->v[i];
-}
-
-static void grow(struct site_groups *g)
-{
-	struct slot *old = g->v;
-	size_t oldcap = g->cap;
-
-	g->v = calloc(oldcap * 2, sizeof(*g->v));
-	if (!g->v) {
-		g->v = old;
-		return;
-	}
-	g->cap = oldcap * 2;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].used)
-			*find(g, old[i].site) = old[i];
-	free(old);
-}
-
 uint64_t site_group_of(struct site_groups *g, struct symbolizer *sym, uint64_t site,
 		       const struct mt_site_value *v)
 {
-	struct slot *s;
+	uint64_t h = hmap_hash_u64(site), group;
+	struct hmap_probe p;
 
-	if (g->n * 2 >= g->cap)
-		grow(g);
-	s = find(g, site);
-	if (!s->used && g->n * 4 < g->cap * 3) {
-		s->used = 1;
-		s->site = site;
-		s->group = group_key(sym, v);
-		g->n++;
-	}
-	return s->used ? s->group : group_key(sym, v);
+	for (uint32_t i = hmap_first(&g->index, h, &p); i != HMAP_NONE; i = hmap_next(&g->index, &p))
+		if (g->v[i].site == site)
+			return g->v[i].group;
+	group = group_key(sym, v);
+	/* Out of memory: the key is computed again next time, never wrong. */
+	if (g->n < HMAP_NONE && !grow((void **)&g->v, &g->cap, g->n, sizeof(*g->v), 1024) &&
+	    !hmap_add(&g->index, h, (uint32_t)g->n))
+		g->v[g->n++] = (struct site_group){ site, group };
+	return group;
 }

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The GC tracer's own state, shared by the files that make it up (gc.h is
+ * its interface): gc.c finds runtimes and attaches, gc_scan.c reads a
+ * target's ELF files (USDT notes, Go build info, Go machine code),
+ * gc_pauses.c turns the ring's events into cycles and paired pauses.
+ * Nothing outside trace/gc*.c includes this.
+ */
+#ifndef MEMTRACE_GC_STATE_H
+#define MEMTRACE_GC_STATE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gc.h"
+#include "gc_events.h"
+
+struct gc_bpf;
+struct elf_image;
+struct elf_sym;
+
+#define GC_MAX_SEEN 512
+#define GC_MAX_OPEN 32
+
+struct seen_obj {
+	char path[PATH_MAX];
+	uint64_t inode;
+};
+
+struct open_pause {
+	bool used;
+	uint32_t tid;
+	uint32_t runtime;
+	uint32_t phase;
+	uint64_t cycle;
+	uint64_t ts;
+};
+
+struct go_state {
+	bool reason_abi;      /* stopTheWorldWithSema(reason): Go >= 1.21 */
+	bool cycle_pending;   /* gcBgMarkStartWorkers seen, no pause yet */
+	uint64_t pending_ts;
+	bool cycle_active;
+	bool markdone_seen;
+	uint64_t ncycles;
+	int stw;              /* 0 none, 1 stopped, 2 restarting */
+	uint64_t stw_begin, reason;
+	int phase;            /* GC_PH_* or -1: not the GC's */
+	bool saw_markterm;
+	uint64_t markterm_now, end_entry, end_now;
+};
+
+struct gc_tracer {
+	pid_t pid;
+	int verbose;
+	struct gc_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link **links;
+	size_t nlinks, links_cap;
+	struct seen_obj *seen;
+	size_t nseen;
+	unsigned runtimes;
+	char name[64];
+	char describe[512];
+	uint64_t start_ns, stop_ns;
+	/* what the events built */
+	struct gc_pause *pauses;
+	size_t npauses, pauses_cap;
+	struct gc_cycle *cycles;
+	size_t ncycles, cycles_cap;
+	struct gc_heap_sample *heap;
+	size_t nheap, heap_cap;
+	struct open_pause open[GC_MAX_OPEN];
+	uint64_t hotspot_cycles, py_cycles;
+	uint64_t other_stw, other_stw_ns;
+	struct go_state go;
+};
+
+/* What a look at one ELF file found. */
+struct elf_scan {
+	unsigned refgc_mask;   /* bit per refgc probe kind present */
+	bool hotspot_begin, hotspot_end;
+	bool py_start, py_done;
+	bool go;               /* a Go executable */
+	bool go_symtab;
+	char go_version[32];   /* "go1.19.8", "" when unknown */
+};
+
+struct refgc_probe {
+	const char *name;
+	int kind;
+};
+
+#define NREFGC 4
+/* refgc's USDT probes that the pause timeline reads (gc_scan.c). */
+extern const struct refgc_probe refgc_probes[NREFGC];
+
+/* gc_scan.c */
+int elf_scan(const char *host_path, struct elf_scan *s);
+int calls_to(const char *host_path, const struct elf_image *img, const struct elf_sym *fn,
+	     const uint64_t *targets, int ntargets, uint64_t *after, int max);
+bool go_reason_abi(const char *version);
+
+/* gc_pauses.c */
+int on_ring_event(void *ctx, void *data, size_t len);
+void go_finish_stw(struct gc_tracer *t);
+
+#endif
