@@ -75,6 +75,23 @@ class OfflineTest(unittest.TestCase):
         with open(self.path("x.svg")) as f:
             self.assertIn("thread_main", f.read())
 
+    def test_report_view_faults_matches_the_live_run(self):
+        """report --view renders the fault and mapping views from a
+        recording exactly as the live run's -o --view did."""
+        rec, live = self.path("v.mtrec"), self.path("v.live.folded")
+        memtrace("-q", "--record", rec, "--view", "faults", "-o", live, "--", mt.tool("workload_exact"), "1")
+        again = self.path("v.offline.folded")
+        memtrace("report", rec, "--view", "faults", "-o", again)
+        with open(live) as a, open(again) as b:
+            self.assertEqual(sorted(b.read().splitlines()), sorted(a.read().splitlines()))
+        heap = self.path("v.heap.folded")
+        memtrace("report", rec, "-o", heap)
+        with open(heap) as h, open(again) as b:
+            self.assertNotEqual(h.read(), b.read())
+        bad = memtrace("report", rec, "--view", "bogus", check=False)
+        self.assertEqual(bad.returncode, 64)
+        self.assertEqual(bad.stderr, "memtrace: report: unknown view 'bogus' (heap, faults, mapped)\n")
+
     def test_report_from_pprof_matches_folded(self):
         rec, _ = self.record("a", 1)
         x_pb, x_folded, y_folded = self.path("p.pb.gz"), self.path("p.folded"), self.path("y.folded")

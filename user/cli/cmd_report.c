@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* memtrace report / memtrace diff: command lines, input loading, outputs. */
 #include <errno.h>
-#include <getopt.h>
+#include <argp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "record.h"
 #include "record_body.h"
 #include "report_text.h"
+#include "usage_line.h"
 
 #define EXIT_USAGE 64
 
@@ -26,84 +28,152 @@ struct cmd_args {
 	const char **outputs;
 	int noutputs;
 	enum mt_metric metric;
+	enum out_view view;
 	int top;
 	char **inputs; /* the operands, in argv */
 	int ninputs;
 };
 
-static const char report_usage[] =
-	"usage: memtrace report FILE [-o OUT]... [--metric METRIC] [--top N]\n"
-	"Renders a recording (--record) or a .pb.gz memtrace wrote; OUT's extension picks\n"
-	"the format (.json .pb.gz .folded .svg .html); no -o prints the text report.\n";
-static const char diff_usage[] =
-	"usage: memtrace diff BEFORE AFTER [-o OUT]... [--metric METRIC] [--top N]\n"
-	"Growth from BEFORE to AFTER (recordings or .pb.gz); OUT is .json, .folded (two\n"
-	"columns: before after) or .svg (differential flame graph); no -o prints a summary.\n";
+/* What one subcommand's parse needs beside its results. */
+struct cmd_parse {
+	struct cmd_args *a;
+	const char *cmd;
+	int nin;
+	int rc; /* the exit status a stopped parse returns */
+};
 
-/* 0, or the exit status to return (EXIT_USAGE, or 0 after --help). */
-static int parse_args(int argc, char **argv, const char *usage, int nin, struct cmd_args *a)
+enum {
+	KEY_METRIC = 0x100,
+	KEY_TOP,
+	KEY_VIEW,
+};
+
+static const struct argp_option report_opts[] = {
+	{ "output", 'o', "OUT", 0, "Write OUT; its extension picks the format. May be given several times.", 0 },
+	{ "metric", KEY_METRIC, "METRIC", 0,
+	  "What folded and SVG outputs measure: inuse_space (default), inuse_objects, alloc_space, alloc_objects",
+	  0 },
+	{ "top", KEY_TOP, "N", 0, "Sites in the text report (default 10)", 0 },
+	{ "help", 'h', NULL, 0, "Give this help list", -1 },
+	/* Last, so diff's table is this one without it. */
+	{ "view", KEY_VIEW, "VIEW", 0,
+	  "What the stack formats (.pb.gz, .folded, .svg) show: heap (default), faults or mapped", 0 },
+	{ NULL, 0, NULL, 0, NULL, 0 },
+};
+
+#define NOPTS (sizeof(report_opts) / sizeof(report_opts[0]))
+
+static void expected(const struct cmd_parse *c)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "metric", required_argument, NULL, 'm' },
-		{ "top", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *cmd = argv[0];
-	int c;
+	log_error("%s: expected %s (see memtrace %s --help)", c->cmd, c->nin == 1 ? "one FILE" : "BEFORE and AFTER",
+		  c->cmd);
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct cmd_parse *c = state->input;
+	struct cmd_args *a = c->a;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->err_stream = usage_line_stream();
+		return 0;
+	case 'o':
+		a->outputs[a->noutputs++] = arg;
+		return 0;
+	case KEY_METRIC:
+		if (metric_parse(arg, &a->metric)) {
+			log_error("%s: unknown metric '%s' (inuse_space, inuse_objects, alloc_space, alloc_objects)", c->cmd,
+				  arg);
+			return EINVAL;
+		}
+		return 0;
+	case KEY_TOP:
+		if (top_parse(arg, &a->top)) {
+			log_error("%s: invalid --top '%s'", c->cmd, arg);
+			return EINVAL;
+		}
+		return 0;
+	case KEY_VIEW:
+		if (output_view_parse(arg, &a->view)) {
+			log_error("%s: unknown view '%s' (heap, faults, mapped)", c->cmd, arg);
+			return EINVAL;
+		}
+		return 0;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
+		c->rc = -1;
+		return ECANCELED;
+	case ARGP_KEY_ARG:
+		if (a->ninputs == c->nin) {
+			expected(c);
+			return EINVAL;
+		}
+		a->inputs[a->ninputs++] = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (a->ninputs != c->nin) {
+			expected(c);
+			return EINVAL;
+		}
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const char report_doc[] =
+	"Renders a recording (--record) or a .pb.gz memtrace wrote; OUT's extension picks the format "
+	"(.json .pb.gz .folded .svg .html); no -o prints the text report."
+	"\vExamples:\n"
+	"  memtrace report t.mtrec\n"
+	"  memtrace report t.mtrec -o heap.svg -o heap.html\n"
+	"  memtrace report t.mtrec --view faults -o rss.svg\n";
+static const char diff_doc[] =
+	"Growth from BEFORE to AFTER (recordings or .pb.gz); OUT is .json, .folded (two columns: before after) "
+	"or .svg (differential flame graph); no -o prints a summary."
+	"\vExamples:\n"
+	"  memtrace diff before.mtrec after.mtrec\n"
+	"  memtrace diff before.mtrec after.mtrec -o growth.svg\n"
+	"  memtrace diff a.pb.gz b.pb.gz --metric alloc_space -o growth.folded\n";
+
+/*
+ * 0 to go on; else 64 for a usage error, 1 for no memory, -1 after --help
+ * (exit 0).
+ * argp, as the tracing command line (options.c): options may follow the
+ * operands, "--" ends them, a usage error is one line.
+ */
+static int parse_args(int argc, char **argv, bool is_report, struct cmd_args *a)
+{
+	struct cmd_parse c = { a, is_report ? "report" : "diff", is_report ? 1 : 2, EXIT_USAGE };
+	struct argp_option opts[NOPTS];
+	struct argp argp = { opts, parse_opt, is_report ? "report FILE" : "diff BEFORE AFTER", is_report ? report_doc : diff_doc,
+			     NULL, NULL, NULL };
+	char *name = argv[0];
+	int err;
 
 	memset(a, 0, sizeof(*a));
 	a->metric = MT_INUSE_SPACE;
 	a->top = 10;
 	a->outputs = calloc((size_t)argc + 1, sizeof(*a->outputs));
-	if (!a->outputs) {
+	a->inputs = calloc((size_t)argc + 1, sizeof(*a->inputs));
+	if (!a->outputs || !a->inputs) {
 		log_error("out of memory");
 		return 1;
 	}
-	optind = 0; /* full reset: glibc re-initialises its state */
-	opterr = 0;
-	/* glibc permutes argv: options may follow the operands; "--" ends options. */
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			a->outputs[a->noutputs++] = optarg;
-			break;
-		case 'm':
-			if (metric_parse(optarg, &a->metric)) {
-				log_error("%s: unknown metric '%s' (inuse_space, inuse_objects, alloc_space, alloc_objects)",
-					  cmd, optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 't':
-			if (top_parse(optarg, &a->top)) {
-				log_error("%s: invalid --top '%s'", cmd, optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
-		default:
-			log_error("%s: invalid option or missing argument '%s' (see memtrace %s --help)", cmd,
-				  argv[optind - 1], cmd);
-			return EXIT_USAGE;
-		}
-	}
-	a->inputs = argv + optind;
-	a->ninputs = argc - optind;
-	if (a->ninputs != nin) {
-		log_error("%s: expected %s (see memtrace %s --help)", cmd, nin == 1 ? "one FILE" : "BEFORE and AFTER",
-			  cmd);
-		return EXIT_USAGE;
-	}
-	return 0;
+	memcpy(opts, report_opts, sizeof(opts));
+	if (!is_report)
+		memset(&opts[NOPTS - 2], 0, sizeof(opts[0])); /* no --view */
+	/* argp's messages name the program from argv[0]. */
+	argv[0] = "memtrace";
+	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &c);
+	argv[0] = name;
+	return err ? c.rc : 0;
 }
 
 static void args_free(struct cmd_args *a)
 {
 	free(a->outputs);
+	free(a->inputs);
 }
 
 int report_load(const char *path, struct mt_profile *out)
@@ -178,7 +248,7 @@ int cmd_report(int argc, char **argv)
 	struct cmd_args a;
 	int rc, failed = 0;
 
-	rc = parse_args(argc, argv, report_usage, 1, &a);
+	rc = parse_args(argc, argv, true, &a);
 	if (rc) {
 		args_free(&a);
 		return rc < 0 ? 0 : rc;
@@ -201,7 +271,7 @@ int cmd_report(int argc, char **argv)
 		enum out_format fmt;
 
 		output_format_for(a.outputs[i], &fmt);
-		failed |= output_write(a.outputs[i], fmt, &p, a.metric) != 0;
+		failed |= output_write_view(a.outputs[i], fmt, &p, a.metric, a.view) != 0;
 	}
 	if (!a.noutputs)
 		report_text_write(&p, a.top, stdout);
@@ -290,7 +360,7 @@ int cmd_diff(int argc, char **argv)
 	struct diff_job job;
 	int rc, failed = 0;
 
-	rc = parse_args(argc, argv, diff_usage, 2, &a);
+	rc = parse_args(argc, argv, false, &a);
 	if (rc) {
 		args_free(&a);
 		return rc < 0 ? 0 : rc;
