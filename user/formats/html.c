@@ -58,7 +58,6 @@ static int section_summary(const struct mt_profile *p, FILE *out)
 	} causes[] = {
 		{ offsetof(struct mt_drops, stack_full), "stack storage full: allocation site unknown" },
 		{ offsetof(struct mt_drops, allocs_full), "live-block table full: block not tracked" },
-		{ offsetof(struct mt_drops, sites_full), "per-site table full: counts lost" },
 		{ offsetof(struct mt_drops, inflight_full), "per-thread call table full: call missed" },
 		{ offsetof(struct mt_drops, events_lost), "ring buffer full: events lost" },
 	};

@@ -276,8 +276,8 @@ static void comments(struct writer *w)
 			  p->untracked.allocs, p->untracked.frees_unmatched);
 		comment(w, &sb);
 	}
-	sb_printf(&sb, MT_COMMENT_DROPS "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-		  d->stack_full, d->allocs_full, d->sites_full, d->inflight_full, d->events_lost);
+	sb_printf(&sb, MT_COMMENT_DROPS "%" PRIu64 ",%" PRIu64 ",0,%" PRIu64 ",%" PRIu64, d->stack_full,
+		  d->allocs_full, d->inflight_full, d->events_lost);
 	comment(w, &sb);
 	free(sb.data);
 }

@@ -56,7 +56,8 @@ enum {
 #define MT_COMMENT_COMMAND "memtrace.command="
 /* alloc_count,alloc_bytes,free_count,free_bytes,inuse_count,inuse_bytes,peak_inuse_bytes */
 #define MT_COMMENT_TOTALS "memtrace.totals="
-/* stack_full,allocs_full,sites_full,inflight_full,events_lost */
+/* stack_full,allocs_full,0,inflight_full,events_lost: the third field, once a
+ * per-site-table count that nothing ever set, stays 0 so older readers agree */
 #define MT_COMMENT_DROPS "memtrace.drops="
 
 #endif

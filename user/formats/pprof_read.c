@@ -267,7 +267,7 @@ static int read_comment(uint64_t idx, void *arg)
 	} else if (strncmp(s, MT_COMMENT_DROPS, strlen(MT_COMMENT_DROPS)) == 0) {
 		if (parse_u64s(s + strlen(MT_COMMENT_DROPS), ',', v, 5, &end) || *end)
 			return -EINVAL;
-		p->drops = (struct mt_drops){ v[0], v[1], v[2], v[3], v[4] };
+		p->drops = (struct mt_drops){ v[0], v[1], v[3], v[4] }; /* v[2]: always 0 */
 	}
 	return 0; /* somebody else's comment */
 }

@@ -132,7 +132,7 @@ static int read_meta(struct rd *r)
 	p->start_realtime_ns = v[0];
 	p->duration_ns = v[1];
 	p->totals = (struct mt_totals){ v[2], v[3], v[4], v[5], v[6], v[7], v[8] };
-	p->drops = (struct mt_drops){ v[9], v[10], v[11], v[12], v[13] };
+	p->drops = (struct mt_drops){ v[9], v[10], v[12], v[13] }; /* v[11]: always 0 */
 	if (take(&c, 8, &b) == 0)
 		p->sample_bytes = rd64(b);
 	if (take(&c, 16, &b) == 0) {

@@ -193,7 +193,7 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	put64(b, to->peak_inuse_bytes);
 	put64(b, d->stack_full);
 	put64(b, d->allocs_full);
-	put64(b, d->sites_full);
+	put64(b, 0); /* once a per-site-table count nothing set: the layout stays */
 	put64(b, d->inflight_full);
 	put64(b, d->events_lost);
 	put64(b, p->sample_bytes);

@@ -71,7 +71,6 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 	json_open_object(&j, "drops");
 	json_u64(&j, "stack_unknown", p->drops.stack_full);
 	json_u64(&j, "blocks_table_full", p->drops.allocs_full);
-	json_u64(&j, "sites_table_full", p->drops.sites_full);
 	json_u64(&j, "thread_table_full", p->drops.inflight_full);
 	json_u64(&j, "ring_buffer_full", p->drops.events_lost);
 	json_close_object(&j);

@@ -75,7 +75,7 @@ const char *trend_name(enum mt_trend trend)
 
 uint64_t drops_total(const struct mt_drops *d)
 {
-	return d->stack_full + d->allocs_full + d->sites_full + d->inflight_full + d->events_lost;
+	return d->stack_full + d->allocs_full + d->inflight_full + d->events_lost;
 }
 
 static int cmp_site(const void *a, const void *b)

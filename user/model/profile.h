@@ -83,7 +83,6 @@ struct mt_totals {
 struct mt_drops {
 	uint64_t stack_full;    /* stack storage full or bucket taken: site unknown */
 	uint64_t allocs_full;   /* live-block table full: block not tracked */
-	uint64_t sites_full;    /* per-site table full: counts lost */
 	uint64_t inflight_full; /* per-thread call table full: call missed */
 	uint64_t events_lost;   /* ring buffer full */
 };

@@ -18,7 +18,7 @@ static void sample(struct mt_profile *p)
 	tp_site(p, "main;?1;?-;leak", 512, 2, 512, 2);
 	tp_site(p, "main;?2;freed", 0, 0, 64, 1);
 	p->totals = (struct mt_totals){ 1, 2, 3, 4, 5, 6, 7 };
-	p->drops = (struct mt_drops){ 8, 9, 10, 11, 12 };
+	p->drops = (struct mt_drops){ 8, 9, 11, 12 };
 	p->nseries = 3;
 	p->series = calloc(3, sizeof(*p->series));
 	for (size_t i = 0; i < 3; i++)

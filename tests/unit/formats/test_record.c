@@ -34,7 +34,7 @@ static void sample(struct mt_profile *p)
 	f[1].function = profile_intern(p, "");
 	f[2].addr = UINT64_MAX;
 	p->totals = (struct mt_totals){ 1, 2, 3, 4, 5, 6, 7 };
-	p->drops = (struct mt_drops){ 8, 9, 10, 11, 12 };
+	p->drops = (struct mt_drops){ 8, 9, 11, 12 };
 	p->untracked.allocs = 13;
 	p->untracked.frees_unmatched = 14;
 	p->pid = -5;
