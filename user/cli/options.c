@@ -62,6 +62,7 @@ enum {
 	OPT_VIEW,
 	OPT_FOLLOW,
 	OPT_ADOPT,
+	OPT_LOG_FILE,
 };
 
 static const struct argp_option optdefs[] = {
@@ -108,6 +109,8 @@ static const struct argp_option optdefs[] = {
 	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "SECONDS", 0, "Write a heap snapshot every SECONDS (needs --snapshot-dir)", 3 },
 	{ "snapshot-dir", OPT_SNAPSHOT_DIR, "DIR", 0, "Where --snapshot-every writes (names sort by time)", 3 },
 	{ NULL, 0, NULL, 0, "General:", 4 },
+	{ "log-file", OPT_LOG_FILE, "FILE", 0,
+	  "Append the live view and the final text report to FILE instead of stderr (stdout stays the command's)", 4 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat: -vvv shows libbpf's own messages)", 0 },
 	{},
 };
@@ -279,6 +282,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SNAPSHOT_DIR:
 		o->snapshot_dir = arg;
+		break;
+	case OPT_LOG_FILE:
+		o->log_path = arg;
 		break;
 	case 'v':
 		o->verbose++;
