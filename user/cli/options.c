@@ -31,7 +31,9 @@ static const char doc[] =
 	"  memtrace report t.mtrec -o heap.svg   render a --record file\n"
 	"  memtrace diff a.mtrec b.mtrec -o growth.svg\n"
 	"\v"
-	"Output formats by extension: .json .pb.gz (pprof) .folded .svg (flamegraph) .html.\n"
+	"Output formats by extension: .json .pb.gz (pprof) .folded .svg (flamegraph) .html\n"
+	".txt (the text report).  The traced command owns stdout: memtrace's text goes to\n"
+	"stderr or --log-file, and \"-\" (stdout) is an output only with -p.\n"
 	"memtrace needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE).";
 
 static const char args_doc[] = "-p PID | -- COMMAND [ARGS...]\nreport FILE [-o OUT]...\ndiff BEFORE AFTER [-o OUT]";
@@ -112,6 +114,7 @@ static const struct argp_option optdefs[] = {
 	{ "log-file", OPT_LOG_FILE, "FILE", 0,
 	  "Append the live view and the final text report to FILE instead of stderr (stdout stays the command's)", 4 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat: -vvv shows libbpf's own messages)", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list (as --help)", -1 },
 	{},
 };
 
@@ -288,6 +291,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		o->verbose++;
+		break;
+	case 'h':
+		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);
 		break;
 	case ARGP_KEY_INIT:
 		state->err_stream = usage_line_stream();
