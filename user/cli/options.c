@@ -72,7 +72,7 @@ static const struct argp_option optdefs[] = {
 	  "Trace the running process PID; with several, each gets its own trace and outputs (FILE.PID.ext)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: when the target exits or on Ctrl-C)", 0 },
 	{ "interval", 'i', "SECONDS", 0, "Live view every SECONDS (default 5)", 0 },
-	{ "json", OPT_JSON, "FILE", 0, "Write the final report as JSON to FILE (- = stdout)", 0 },
+	{ "json", OPT_JSON, "FILE", 0, "Write the final report as JSON to FILE (- = stdout, with -p only: a command owns its stdout)", 0 },
 	{ "output", 'o', "FILE", 0, "Write the final profile to FILE; format from the extension (repeatable)", 0 },
 	{ "record", OPT_RECORD, "FILE", 0,
 	  "Keep the whole trace in FILE (compact, versioned); render it later with `memtrace report FILE -o OUT`", 0 },
