@@ -112,7 +112,8 @@ $(OUT)/mt_version.h: FORCE | $(OUT)
 	$(Q)printf '#define MT_VERSION "%s"\n' '$(MT_VERSION)' > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 $(OUT)/user/cli/version.o: $(OUT)/mt_version.h
-FORCE:
+# Phony, not an empty rule: .SECONDARY would let make skip an empty one.
+.PHONY: FORCE
 
 # The layer rule (tools/layer_check.py): a file includes headers only from
 # its own folder and the folders below it; only trace/ includes BPF contracts.
