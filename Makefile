@@ -1,6 +1,8 @@
-# memtrace build.  `make` builds build/memtrace; `make demo`, `make test`
-# and `make bench` first install any missing Debian package (tools/setup-deps.sh).
-OUT        := build
+# memtrace build.  `make` builds build/memtrace; `make install` installs it
+# (PREFIX, DESTDIR, BINDIR, MANDIR); `make demo`, `make test` and `make bench`
+# first install the Debian packages they need that are missing
+# (tools/setup-deps.sh: build, demo, test and bench lists).
+OUT        ?= build
 ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CLANG      ?= clang
 BPFTOOL    ?= bpftool
@@ -15,19 +17,37 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-WARN       := -Wall -Wextra -Werror
+# The user's CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS (environment or command
+# line) are always honoured and come last, so they win; the project's own
+# flags are the MT_* ones, always added.  -Werror only in CI (CI=true) and in
+# `make test`/`make check` (WERROR=1): a newer compiler's new warning must not
+# break a user's build.
 CFLAGS     ?= -O2 -g
+WERROR     ?= $(if $(filter true,$(CI)),1,0)
+MT_WERROR  := $(if $(filter 1,$(WERROR)),-Werror,)
+MT_WARN    := -Wall -Wextra $(MT_WERROR)
 # user/ is in folders by stage (README, Layout); headers are included by name.
 USER_DIRS  := lib model symbols formats trace cli
 USER_INC   := -Iuser $(addprefix -Iuser/,$(USER_DIRS))
-CFLAGS     += $(WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) $(USER_INC)
-LDLIBS     += -lbpf -lelf -lz -lm -lpthread -lstdc++
+MT_CFLAGS  := $(MT_WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) $(USER_INC)
+MT_LDLIBS  := -lbpf -lelf -lz -lm -lpthread -lstdc++
+ALL_CFLAGS  = $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDLIBS  = $(MT_LDLIBS) $(LDLIBS)
+
+# Installation, as Debian tools: DESTDIR stages, PREFIX is where it runs.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL    ?= install
+# `git describe` of this checkout; a tarball says so instead.
+MT_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo "0.1 (not built from a git checkout)")
 
 # clang's own system include dirs, passed to the BPF compile as -idirafter so
 # <asm/types.h> and friends resolve through the multiarch dir without hard-coding it.
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall $(MT_WERROR) -MMD -MP \
 	-Iinclude -Ivmlinux/$(ARCH) $(CLANG_BPF_SYS_INCLUDES)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -61,13 +81,13 @@ EXTRA_ALL   :=
 EXTRA_TESTS :=
 -include runtime/runtime.mk
 
-.PHONY: all tools deps demo test unit-test e2e-test bench clean vmlinux fuzz fuzz-replay
+.PHONY: all tools deps demo test check unit-test e2e-test bench clean vmlinux fuzz fuzz-replay install uninstall man
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 .DEFAULT_GOAL := all
 
-all: $(OUT)/layers.ok $(OUT)/memtrace $(OUT)/memtrace-report tools $(EXTRA_ALL)
+all: $(OUT)/layers.ok $(OUT)/memtrace $(OUT)/memtrace-report $(OUT)/memtrace.1 tools $(EXTRA_ALL)
 
 tools: $(TOOLS)
 
@@ -85,7 +105,16 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 $(OUT)/user/%.o: user/%.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# --version's text: rewritten only when `git describe` changes, so a commit
+# relinks memtrace and rebuilds nothing else.
+$(OUT)/mt_version.h: FORCE | $(OUT)
+	$(Q)printf '#define MT_VERSION "%s"\n' '$(MT_VERSION)' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(OUT)/user/cli/version.o: $(OUT)/mt_version.h
+# Phony, not an empty rule: .SECONDARY would let make skip an empty one.
+.PHONY: FORCE
 
 # The layer rule (tools/layer_check.py): a file includes headers only from
 # its own folder and the folders below it; only trace/ includes BPF contracts.
@@ -97,35 +126,41 @@ $(OUT)/layers.ok: tools/layer_check.py $(USER_FILES) | $(OUT)
 
 $(OUT)/memtrace: $(OUT)/user/main.o $(LIB_OBJS) | $(OUT)/layers.ok
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(ALL_LDLIBS) -o $@
+
+# The man page is --help turned into troff (tools/mkman.py), so the two
+# cannot drift: an option added to the argp table is in both.
+$(OUT)/memtrace.1: $(OUT)/memtrace tools/mkman.py
+	$(call msg,MAN,$@)
+	$(Q)$(PYTHON) tools/mkman.py $(OUT)/memtrace > $@
 
 # Linked without -lbpf and without trace/: an offline command that reached
 # into the tracer would fail here.
 $(OUT)/memtrace-report: $(REPORT_OBJS) | $(OUT)/layers.ok
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(filter-out -lbpf,$(LDLIBS)) -Wl,--as-needed -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(filter-out -lbpf,$(ALL_LDLIBS)) -Wl,--as-needed -o $@
 
 # Workloads keep frame pointers and symbols: the end-to-end tests name their functions.
 $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror -Iinclude $< -o $@ -lpthread -ldl
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) -Iinclude $< -o $@ -lpthread -ldl
 
 $(OUT)/tools/workload_cxx: tools/workload_cxx.cc | $(OUT)/tools
 	$(call msg,CXX,$@)
-	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror $< -o $@
+	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) $< -o $@
 
 $(OUT)/tools/workload_jemalloc: tools/jemalloc/workload_jemalloc.c | $(OUT)/tools
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror $< $(JEMALLOC_SO) -o $@
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) $< $(JEMALLOC_SO) -o $@
 
 # The same workload statically linked: malloc comes from the program itself.
 $(OUT)/tools/workload_exact_static: tools/workload_exact.c | $(OUT)/tools
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror -static $< -o $@ -lpthread
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) -static $< -o $@ -lpthread
 
 $(OUT)/tools/libmtplugin.so: tools/plugin/mtplugin.c | $(OUT)/tools
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fPIC -shared -Wall -Wextra -Werror $< -o $@
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fPIC -shared -Wall -Wextra $(MT_WERROR) $< -o $@
 
 # ELF fixtures for the symbolizer tests: PIE, non-PIE, stripped, shared library.
 $(OUT)/fixtures/fx_pie: tests/fixtures/fx.c | $(OUT)/fixtures
@@ -140,19 +175,22 @@ $(OUT)/fixtures/libfx.so: tests/fixtures/libfx.c | $(OUT)/fixtures
 $(OUT)/tests/%.o: tests/unit/%.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
 
 $(OUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(ALL_LDLIBS) -lcriterion -o $@
 
 $(OUT) $(OUT)/bpf $(OUT)/user $(OUT)/tools $(OUT)/tests $(OUT)/fixtures:
 	$(Q)mkdir -p $@
 
+# What each goal needs and nothing more: `make demo` does not pull the
+# test oracles (chromium, golang, openjdk, valgrind).
 deps:
-	$(Q)tools/setup-deps.sh
+	$(Q)tools/setup-deps.sh build demo test bench
 
-demo: deps
+demo:
+	$(Q)tools/setup-deps.sh build demo
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh
 
@@ -168,7 +206,7 @@ FUZZ_TIME  ?= 60
 FUZZ_INSTR := user/symbols/elfimg.c user/trace/probe_offset.c user/trace/x86_insn.c user/symbols/target_file.c user/lib/strpool.c user/lib/hmap.c
 $(OUT)/tests/replay_elf: tests/elf/fuzz_elf.c tests/elf/replay_main.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(LDFLAGS) $^ $(ALL_LDLIBS) -o $@
 
 fuzz-replay: $(OUT)/tests/replay_elf
 	$(Q)$(OUT)/tests/replay_elf $(ELF_CORPUS)
@@ -178,7 +216,7 @@ $(OUT)/fuzz/fuzz_elf: tests/elf/fuzz_elf.c $(FUZZ_INSTR) $(LIB_OBJS)
 	$(Q)mkdir -p $(OUT)/fuzz/corpus
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -Iinclude -I$(OUT) $(USER_INC) \
 		tests/elf/fuzz_elf.c $(FUZZ_INSTR) $(filter-out $(patsubst user/%.c,$(OUT)/user/%.o,$(FUZZ_INSTR)),$(LIB_OBJS)) \
-		$(LDLIBS) -o $@
+		$(ALL_LDLIBS) -o $@
 
 fuzz: $(OUT)/fuzz/fuzz_elf
 	$(Q)$(OUT)/fuzz/fuzz_elf -max_total_time=$(FUZZ_TIME) -rss_limit_mb=4096 -artifact_prefix=$(OUT)/fuzz/ $(OUT)/fuzz/corpus $(ELF_CORPUS)
@@ -186,18 +224,34 @@ fuzz: $(OUT)/fuzz/fuzz_elf
 e2e-test: all
 	$(Q)$(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py' -v
 
-test: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit-test fuzz-replay $(EXTRA_TESTS)
-	$(Q)$(MAKE) --no-print-directory e2e-test
+test:
+	$(Q)tools/setup-deps.sh build test
+	$(Q)$(MAKE) --no-print-directory WERROR=1 all
+	$(Q)$(MAKE) --no-print-directory WERROR=1 unit-test fuzz-replay $(EXTRA_TESTS)
+	$(Q)$(MAKE) --no-print-directory WERROR=1 e2e-test
 
-bench: deps
+check: test
+
+bench:
+	$(Q)tools/setup-deps.sh build bench
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/bench.sh
 
 # Regenerate the committed vmlinux.h from the running kernel's BTF.
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+install: $(OUT)/memtrace $(OUT)/memtrace-report $(OUT)/memtrace.1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	$(INSTALL) -m 0755 $(OUT)/memtrace $(OUT)/memtrace-report $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 $(OUT)/memtrace.1 $(DESTDIR)$(MANDIR)/man1/memtrace.1
+	$(INSTALL) -m 0644 tools/memtrace.bash-completion $(DESTDIR)$(COMPLETIONDIR)/memtrace
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/memtrace $(DESTDIR)$(BINDIR)/memtrace-report \
+		$(DESTDIR)$(MANDIR)/man1/memtrace.1 $(DESTDIR)$(COMPLETIONDIR)/memtrace
+
+man: $(OUT)/memtrace.1
 
 clean:
 	rm -rf $(OUT)

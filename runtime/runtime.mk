@@ -6,7 +6,7 @@
 REFGC_SRCS  := $(wildcard runtime/*.c)
 REFGC_OBJS  := $(patsubst runtime/%.c,$(OUT)/refgc/%.o,$(REFGC_SRCS))
 REFGC_AOBJS := $(patsubst runtime/%.c,$(OUT)/refgc-asan/%.o,$(REFGC_SRCS))
-REFGC_CFLAGS := $(filter-out -I$(OUT) $(USER_INC),$(CFLAGS)) -fPIC -pthread -fvisibility=default
+REFGC_CFLAGS := $(filter-out -I$(OUT) $(USER_INC),$(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS)) -fPIC -pthread -fvisibility=default
 REFGC_ASAN  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # Tools and tests keep frame pointers and symbols: memtrace's tests name
 # their functions.
@@ -31,7 +31,7 @@ $(OUT)/refgc-asan/%.o: runtime/%.c | $(OUT)/refgc-asan
 
 $(OUT)/librefgc.so: $(REFGC_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -shared -pthread -Wl,-soname,librefgc.so $^ -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -pthread -Wl,-soname,librefgc.so $^ -o $@
 
 $(OUT)/librefgc.a: $(REFGC_OBJS)
 	$(call msg,AR,$@)

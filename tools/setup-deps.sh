@@ -1,18 +1,44 @@
 #!/bin/sh
-# Installs the Debian packages memtrace builds, tests and benchmarks with,
-# when any is missing.  Needs root (apt-get); a no-op when all are present.
+# Installs the Debian packages memtrace needs, when any is missing, for the
+# goals named: build, demo, test, bench (default: all four).  Needs root
+# (apt-get); a no-op when all are present.  `make demo` asks for build and
+# demo only, `make test` for build and test, `make bench` for build and bench.
 set -eu
 
-# build: compilers (g++: the C++ workload and libstdc++ for demangling), BPF toolchain, libbpf, libelf, zlib
+# build: compilers (g++: the C++ workload and libstdc++ for demangling), BPF
+#        toolchain, libbpf, libelf, zlib, python3 (layer check, man page),
+#        systemtap-sdt-dev (refgc's USDT probes, built by `make all`)
+BUILD="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config binutils
+python3 systemtap-sdt-dev"
+# demo: tools/demo.sh runs build/memtrace on build/tools/workload_service and
+#       writes files: nothing beyond the build.
+DEMO=""
 # test: Criterion, valgrind (totals oracle), golang-go (go tool pprof), chromium (HTML),
-#       libxml2-utils (xmllint), bpftrace (probe and bench oracle), systemtap-sdt-dev (refgc USDT)
+#       libxml2-utils (xmllint), bpftrace (probe and bench oracle), util-linux,
 #       libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0 (allocators memtrace must follow),
-#       openjdk-17-jdk-headless (HotSpot GC probes)
+#       openjdk-17-jdk-headless (HotSpot GC probes), man-db (man -l of the
+#       installed page), bash-completion (the installed completion), xz-utils
+#       and gzip (binary streams piped through memtrace)
+TEST="libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace util-linux
+libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 openjdk-17-jdk-headless man-db bash-completion
+xz-utils gzip"
 # bench: heaptrack (a peer)
-PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config binutils
-libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace systemtap-sdt-dev
-python3 util-linux heaptrack libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
-openjdk-17-jdk-headless"
+BENCH="heaptrack"
+
+[ $# -gt 0 ] || set -- build demo test bench
+PKGS=""
+for goal in "$@"; do
+	case $goal in
+	build) PKGS="$PKGS $BUILD" ;;
+	demo) PKGS="$PKGS $DEMO" ;;
+	test) PKGS="$PKGS $TEST" ;;
+	bench) PKGS="$PKGS $BENCH" ;;
+	*)
+		echo "memtrace: setup-deps: unknown goal '$goal' (build, demo, test or bench)" >&2
+		exit 64
+		;;
+	esac
+done
 
 missing=""
 for p in $PKGS; do
@@ -20,7 +46,7 @@ for p in $PKGS; do
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-	echo "memtrace: missing packages:$missing (run: sudo make deps)" >&2
+	echo "memtrace: missing packages:$missing (run: sudo tools/setup-deps.sh $*)" >&2
 	exit 1
 fi
 echo "memtrace: installing:$missing"

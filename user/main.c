@@ -11,6 +11,7 @@
 #include "options.h"
 #include "output.h"
 #include "safe_file.h"
+#include "streams.h"
 #include "sysprep.h"
 #include "trace_run.h"
 
@@ -42,11 +43,13 @@ int main(int argc, char **argv)
 		enum out_format fmt;
 
 		if (output_format_for(opts.outputs[i], &fmt)) {
-			log_error("cannot tell the format of '%s' (use .json, .pb.gz, .folded, .svg or .html)",
+			log_error("cannot tell the format of '%s' (use .json, .pb.gz, .folded, .svg, .html or .txt)",
 				  opts.outputs[i]);
 			return 64;
 		}
 	}
+	if (streams_check(&opts))
+		return 64;
 	safe_file_set_mode(opts.output_mode);
 	verbosity = opts.verbose;
 	libbpf_set_print(libbpf_log);

@@ -10,7 +10,7 @@ import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, "build")
-MEMTRACE = os.path.join(BUILD, "memtrace")
+MEMTRACE = os.environ.get("MT_BIN") or os.path.join(BUILD, "memtrace")
 TOOLS = os.path.join(BUILD, "tools")
 CI = os.environ.get("CI") == "true"
 

@@ -155,7 +155,7 @@ class OfflineTest(unittest.TestCase):
 
     def test_usage_errors(self):
         rec, _ = self.record("a", 1)
-        for args in (["report"], ["report", rec, "-o", self.path("x.txt")], ["report", rec, "--metric", "x"],
+        for args in (["report"], ["report", rec, "-o", self.path("x.docx")], ["report", rec, "--metric", "x"],
                      ["diff", rec], ["diff", rec, rec, "-o", self.path("d.html")]):
             proc = memtrace(*args, check=False)
             self.assertEqual(proc.returncode, 64, (args, proc.stderr))

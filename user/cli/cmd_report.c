@@ -123,7 +123,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 static const char report_doc[] =
 	"Renders a recording (--record) or a .pb.gz memtrace wrote; OUT's extension picks the format "
-	"(.json .pb.gz .folded .svg .html); no -o prints the text report."
+	"(.json .pb.gz .folded .svg .html .txt); no -o prints the text report on stdout."
 	"\vExamples:\n"
 	"  memtrace report t.mtrec\n"
 	"  memtrace report t.mtrec -o heap.svg -o heap.html\n"
@@ -257,12 +257,13 @@ int cmd_report(int argc, char **argv)
 		enum out_format fmt;
 
 		if (output_format_for(a.outputs[i], &fmt)) {
-			log_error("report: cannot tell the format of '%s' (use .json, .pb.gz, .folded, .svg or .html)",
+			log_error("report: cannot tell the format of '%s' (use .json, .pb.gz, .folded, .svg, .html or .txt)",
 				  a.outputs[i]);
 			rc = EXIT_USAGE;
 			goto cleanup;
 		}
 	}
+	output_set_text_top(a.top);
 	if (report_load(a.inputs[0], &p)) {
 		rc = 1;
 		goto cleanup;

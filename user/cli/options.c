@@ -32,7 +32,9 @@ static const char doc[] =
 	"  memtrace report t.mtrec -o heap.svg   render a --record file\n"
 	"  memtrace diff a.mtrec b.mtrec -o growth.svg\n"
 	"\v"
-	"Output formats by extension: .json .pb.gz (pprof) .folded .svg (flamegraph) .html.\n"
+	"Output formats by extension: .json .pb.gz (pprof) .folded .svg (flamegraph) .html\n"
+	".txt (the text report).  The traced command owns stdout: memtrace's text goes to\n"
+	"stderr or --log-file, and \"-\" (stdout) is an output only with -p.\n"
 	"memtrace needs root, or CAP_BPF and CAP_PERFMON (and CAP_SYS_PTRACE for\n"
 	"another user's -p PID; GC pauses (--gc) need CAP_SYS_ADMIN).";
 
@@ -64,6 +66,7 @@ enum {
 	OPT_VIEW,
 	OPT_FOLLOW,
 	OPT_ADOPT,
+	OPT_LOG_FILE,
 };
 
 static const struct argp_option optdefs[] = {
@@ -71,7 +74,7 @@ static const struct argp_option optdefs[] = {
 	  "Trace the running process PID; with several, each gets its own trace and outputs (FILE.PID.ext)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: when the target exits or on Ctrl-C)", 0 },
 	{ "interval", 'i', "SECONDS", 0, "Live view every SECONDS (default 5)", 0 },
-	{ "json", OPT_JSON, "FILE", 0, "Write the final report as JSON to FILE (- = stdout)", 0 },
+	{ "json", OPT_JSON, "FILE", 0, "Write the final report as JSON to FILE (- = stdout, with -p only: a command owns its stdout)", 0 },
 	{ "output", 'o', "FILE", 0, "Write the final profile to FILE; format from the extension (repeatable)", 0 },
 	{ "record", OPT_RECORD, "FILE", 0,
 	  "Keep the whole trace in FILE (compact, versioned); render it later with `memtrace report FILE -o OUT`", 0 },
@@ -110,7 +113,10 @@ static const struct argp_option optdefs[] = {
 	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "SECONDS", 0, "Write a heap snapshot every SECONDS (needs --snapshot-dir)", 3 },
 	{ "snapshot-dir", OPT_SNAPSHOT_DIR, "DIR", 0, "Where --snapshot-every writes (names sort by time)", 3 },
 	{ NULL, 0, NULL, 0, "General:", 4 },
+	{ "log-file", OPT_LOG_FILE, "FILE", 0,
+	  "Append the live view and the final text report to FILE instead of stderr (stdout stays the command's)", 4 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat: -vvv shows libbpf's own messages)", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list (as --help)", -1 },
 	{},
 };
 
@@ -280,8 +286,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_SNAPSHOT_DIR:
 		o->snapshot_dir = arg;
 		break;
+	case OPT_LOG_FILE:
+		o->log_path = arg;
+		break;
 	case 'v':
 		o->verbose++;
+		break;
+	case 'h':
+		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);
 		break;
 	case ARGP_KEY_INIT:
 		state->err_stream = usage_line_stream();

@@ -22,6 +22,7 @@ struct options {
 	double interval_s;      /* -i */
 	const char *json_path;  /* --json; "-" = stdout */
 	const char *outputs[MT_MAX_OUTPUTS]; /* -o */
+	const char *log_path;   /* --log-file: live view and text report, instead of stderr */
 	int noutputs;
 	const char *record_path; /* --record: everything needed to render any format later */
 	enum mt_metric metric;  /* --metric, for folded and flamegraph */

@@ -12,6 +12,7 @@
 #include "output.h"
 #include "pprof.h"
 #include "report_json.h"
+#include "report_text.h"
 #include "safe_file.h"
 
 static const struct {
@@ -20,7 +21,15 @@ static const struct {
 } exts[] = {
 	{ ".json", OUT_JSON }, { ".pb.gz", OUT_PPROF }, { ".pprof", OUT_PPROF },
 	{ ".folded", OUT_FOLDED }, { ".svg", OUT_SVG }, { ".html", OUT_HTML },
+	{ ".txt", OUT_TEXT },
 };
+
+static int text_top = 10;
+
+void output_set_text_top(int top)
+{
+	text_top = top;
+}
 
 int output_format_for(const char *path, enum out_format *fmt)
 {
@@ -58,6 +67,9 @@ static int write_format(FILE *f, enum out_format fmt, const struct mt_profile *p
 		return flamegraph_write(p, metric, title, f);
 	case OUT_HTML:
 		return html_write(p, f);
+	case OUT_TEXT:
+		report_text_write(p, text_top, f);
+		return ferror(f) ? -EIO : 0;
 	}
 	return -EINVAL;
 }
@@ -101,7 +113,7 @@ int output_write_view(const char *path, enum out_format fmt, const struct mt_pro
 	struct mt_profile v;
 	int err;
 
-	if (view == VIEW_HEAP || fmt == OUT_JSON || fmt == OUT_HTML)
+	if (view == VIEW_HEAP || fmt == OUT_JSON || fmt == OUT_HTML || fmt == OUT_TEXT)
 		return output_write(path, fmt, p, metric);
 	if (!p->faults) {
 		log_error("cannot write %s: --view %s needs page faults traced (--faults)", path,

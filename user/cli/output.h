@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Writes a profile to a file in the format its name asks for: .json,
- * .pb.gz (pprof), .folded, .svg (flamegraph), .html.  Files are written to a
+ * .pb.gz (pprof), .folded, .svg (flamegraph), .html, .txt (the text report,
+ * as printed on stderr at the end of a trace).  Files are written to a
  * temporary name and renamed, so a reader never sees half a report.
  */
 #ifndef MEMTRACE_OUTPUT_H
@@ -17,7 +18,11 @@ enum out_format {
 	OUT_FOLDED,
 	OUT_SVG,
 	OUT_HTML,
+	OUT_TEXT,
 };
+
+/* Sites listed by .txt outputs (--top); 10 unless set. */
+void output_set_text_top(int top);
 
 /* -EINVAL for a name with no known extension. */
 int output_format_for(const char *path, enum out_format *fmt);

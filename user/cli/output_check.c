@@ -58,7 +58,8 @@ static int check_view(const struct options *o, const char *path)
 {
 	enum out_format fmt;
 
-	if (o->faults || o->view == VIEW_HEAP || output_format_for(path, &fmt) || fmt == OUT_JSON || fmt == OUT_HTML)
+	if (o->faults || o->view == VIEW_HEAP || output_format_for(path, &fmt) || fmt == OUT_JSON || fmt == OUT_HTML ||
+	    fmt == OUT_TEXT)
 		return 0;
 	log_error("cannot write %s: --view %s needs page faults traced (--faults)", path,
 		  o->view == VIEW_FAULTS ? "faults" : "mapped");

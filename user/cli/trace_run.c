@@ -16,11 +16,13 @@
 #include "record.h"
 #include "report_text.h"
 #include "session.h"
+#include "streams.h"
 #include "trace_run.h"
 
 struct trace_run {
 	const struct options *o;
 	struct alert_sink sink;
+	FILE *log; /* live view and text report: stderr or --log-file, never the command's stdout */
 	int outputs_failed; /* files that could not be written: the run is incomplete */
 	char comm[64];	    /* the traced command, for the incomplete run's line */
 	bool comm_known;
@@ -58,11 +60,12 @@ static void on_live(void *ctx, const struct mt_profile *p, uint64_t prev_inuse, 
 {
 	const struct trace_run *r = ctx;
 
-	live_view_print(p, r->o->top < 5 ? r->o->top : 5, prev_inuse, prev_alloc, since_ns, stderr);
+	live_view_print(p, r->o->top < 5 ? r->o->top : 5, prev_inuse, prev_alloc, since_ns, r->log);
 	if (nalerts)
-		fprintf(stderr, "  leak alerts so far: %zu\n", nalerts);
+		fprintf(r->log, "  leak alerts so far: %zu\n", nalerts);
 	if (gc)
-		gc_live_line(gc, gc_since_ns, stderr);
+		gc_live_line(gc, gc_since_ns, r->log);
+	fflush(r->log);
 }
 
 /* The heap written to DIR/PREFIX-<UTC time>.json. */
@@ -146,8 +149,8 @@ static int on_report(void *ctx, const struct mt_profile *p)
 	if (failed)
 		rescue(p);
 	r->outputs_failed += failed;
-	/* stdout may carry the JSON report: then the text report goes to stderr. */
-	report_text_write(p, o->top, o->json_path && strcmp(o->json_path, "-") == 0 ? stderr : stdout);
+	report_text_write(p, o->top, r->log);
+	fflush(r->log);
 	r->comm_known = p->command != NULL;
 	if (p->command)
 		snprintf(r->comm, sizeof(r->comm), "%s", p->command);
@@ -182,12 +185,21 @@ int trace_run(const struct options *opts)
 
 	/* Every output is checked before anything attaches, not at the first
 	 * alert or snapshot an hour in, nor at the end of the trace. */
-	if (outputs_check(opts) || alert_sink_open(&r.sink, opts->alerts_path, opts->on_alert))
+	if (outputs_check(opts) || streams_log_open(opts, &r.log))
 		return 1;
+	if (alert_sink_open(&r.sink, opts->alerts_path, opts->on_alert)) {
+		streams_log_close(r.log);
+		return 1;
+	}
+	output_set_text_top(opts->top);
 	trace_opts_from(opts, &t);
 	rc = session_run(&t, &hooks);
 	/* An alert line that could not be written makes the run incomplete. */
 	r.outputs_failed += r.sink.write_failed;
 	alert_sink_close(&r.sink);
+	if (streams_log_close(r.log)) {
+		log_error("cannot write the log file %s: %s", opts->log_path, strerror(EIO));
+		r.outputs_failed++;
+	}
 	return r.outputs_failed ? incomplete(&r, rc) : rc;
 }

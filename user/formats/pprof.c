@@ -172,10 +172,25 @@ static uint64_t location_id(struct writer *w, const struct mt_frame *f)
 	return id;
 }
 
+/* A label on the sample being written: viewers group and filter by them
+ * (go tool pprof -tags, -tagfocus). */
+static void label(struct writer *w, int64_t key, int64_t str, int64_t num)
+{
+	size_t start = pb_start(&w->pb);
+
+	pb_int64(&w->pb, LABEL_KEY, key);
+	pb_int64(&w->pb, LABEL_STR, str);
+	pb_int64(&w->pb, LABEL_NUM, num);
+	pb_end(&w->pb, SAMPLE_LABEL, start);
+}
+
 static void samples(struct writer *w)
 {
 	uint64_t *ids = NULL;
 	size_t cap = 0;
+	/* One process per profile: every sample carries its pid and comm. */
+	int64_t key_pid = str_index(w, "pid"), key_comm = str_index(w, "comm");
+	int64_t comm = w->p->command && *w->p->command ? str_index(w, w->p->command) : 0;
 
 	for (size_t i = 0; i < w->p->nsites && !w->err; i++) {
 		const struct mt_site *s = &w->p->sites[i];
@@ -193,6 +208,10 @@ static void samples(struct writer *w)
 		start = pb_start(&w->pb);
 		pb_uint64s(&w->pb, SAMPLE_LOCATION_ID, ids, s->nframes);
 		pb_uint64s(&w->pb, SAMPLE_VALUE, values, 4);
+		if (w->p->pid > 0)
+			label(w, key_pid, 0, w->p->pid);
+		if (comm)
+			label(w, key_comm, comm, 0);
 		pb_end(&w->pb, PROFILE_SAMPLE, start);
 		flush(w, 0);
 	}
@@ -335,9 +354,11 @@ int pprof_write(const struct mt_profile *p, FILE *out)
 	pb_int64(&w.pb, PROFILE_TIME_NANOS, (int64_t)p->start_realtime_ns);
 	pb_int64(&w.pb, PROFILE_DURATION_NANOS, (int64_t)p->duration_ns);
 	value_type(&w, PROFILE_PERIOD_TYPE, "space", "bytes");
-	/* The values are final (exact, or already scaled up from Poisson
-	 * sampling): period 1 keeps pprof from scaling them again. */
-	pb_int64(&w.pb, PROFILE_PERIOD, 1);
+	/* As Go's heap profiles (period = MemProfileRate): the mean bytes
+	 * between samples, 1 when every allocation was traced.  The values are
+	 * already scaled up to estimates; pprof does not scale proto profiles
+	 * by the period again. */
+	pb_int64(&w.pb, PROFILE_PERIOD, p->sample_bytes ? (int64_t)p->sample_bytes : 1);
 	pb_int64(&w.pb, PROFILE_DEFAULT_SAMPLE_TYPE, str_index(&w, "inuse_space"));
 	string_table(&w);
 	flush(&w, 1);

@@ -23,6 +23,11 @@ enum {
 
 	SAMPLE_LOCATION_ID = 1,
 	SAMPLE_VALUE = 2,
+	SAMPLE_LABEL = 3,
+
+	LABEL_KEY = 1,
+	LABEL_STR = 2,
+	LABEL_NUM = 3,
 
 	MAP_ID = 1,
 	MAP_START = 2,

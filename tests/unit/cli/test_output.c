@@ -28,6 +28,7 @@ Test(output, formats_by_extension)
 	cr_assert_eq(fmt_of("/tmp/x/stacks.folded"), OUT_FOLDED);
 	cr_assert_eq(fmt_of("flame.svg"), OUT_SVG);
 	cr_assert_eq(fmt_of("view.html"), OUT_HTML);
+	cr_assert_eq(fmt_of("report.txt"), OUT_TEXT);
 	cr_assert_eq(fmt_of("-"), OUT_JSON);
 	cr_assert_eq(fmt_of("dir.json/x.svg"), OUT_SVG);
 }
@@ -36,7 +37,7 @@ Test(output, unknown_extensions)
 {
 	enum out_format f = OUT_HTML;
 
-	cr_assert_eq(output_format_for("notes.txt", &f), -EINVAL);
+	cr_assert_eq(output_format_for("notes.docx", &f), -EINVAL);
 	cr_assert_eq(f, OUT_HTML, "fmt written on error");
 	cr_assert_eq(output_format_for(".txt", &f), -EINVAL);
 	cr_assert_eq(output_format_for("heap.gz", &f), -EINVAL);
