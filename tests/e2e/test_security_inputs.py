@@ -3,6 +3,7 @@ in-use counts that stay honest when the live-block table overflows, and
 bad command lines refused with one clear line."""
 import gzip
 import os
+import re
 import subprocess
 import sys
 import time
@@ -158,7 +159,7 @@ class BadInputRefused(unittest.TestCase):
         p = subprocess.run([mt.MEMTRACE, "-q", "--json", os.path.join(tmp, "r.json"), "-p", "%d,2" % os.getpid(),
                             "-d", "1"], capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 1, p.stderr)
-        bad = [l for l in p.stderr.splitlines() if "PID 2" in l]
+        bad = [l for l in p.stderr.splitlines() if re.search(r"\bPID 2\b", l)]
         self.assertEqual(bad, ["memtrace: PID 2 is a kernel thread: it has no user-space heap "
                                "(give the PID of a user-space process)"], p.stderr)
         self.assertIn("Tracing PID %d " % os.getpid(), p.stderr)
