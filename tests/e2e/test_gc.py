@@ -86,13 +86,16 @@ class Refgc(unittest.TestCase):
                 late.append((p, m))
         # The collector thread can be descheduled (or trap) between a probe
         # and the runtime's own clock read: then our window holds the
-        # runtime's and is longer by the delay.  Tolerate that for at most 2%
-        # of pauses (at least one) per run; any other mismatch fails.
+        # runtime's and is longer by the delay.  Tolerate that for at most
+        # 10% of pauses (at least one) per run, as refgc's own probe check
+        # does; any other mismatch fails.  At 2% the old collector itself
+        # failed 1 run in 4 on this 2-CPU VM (up to 6 of 132 mark-start
+        # pauses 18-25 us late: the return from pause__start's trap).
         for p, m in late:
             holds = m["start_ns"] <= p["start_ns"] + 2000 and \
                 m["start_ns"] + m["duration_ns"] >= p["start_ns"] + p["duration_ns"] - 2000
             self.assertTrue(holds, "%s: pause %r measured %r" % (mode, p, m))
-        self.assertLessEqual(len(late), max(1, len(theirs) // 50),
+        self.assertLessEqual(len(late), max(1, len(theirs) // 10),
                              "%s: %d of %d pauses off: %r" % (mode, len(late), len(theirs), late[:3]))
         self.assertEqual(gc["pause_ns"]["max"] >= max(p["duration_ns"] for p in theirs), True)
         for k in ("1ms", "10ms", "100ms"):
