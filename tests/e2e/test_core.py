@@ -242,6 +242,11 @@ class Attach(unittest.TestCase):
             wl.stdin.write("go\n")
             wl.stdin.flush()
             self.assertEqual(wl.stdout.readline().strip(), "done")
+            # Under -p nothing stops the target at dlopen: memtrace learns the
+            # plugin's mapping (and opens its inode, its only source of names
+            # now that no host file stands in) when it reads the event, which
+            # a loaded machine delays.  A service outlives that by far.
+            time.sleep(1.0)
             wl.stdin.write("exit\n")
             wl.stdin.flush()
             wl.wait(timeout=10)
