@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
-#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,8 +23,7 @@ struct trace_run {
 	struct alert_sink sink;
 	FILE *log; /* live view and text report: stderr or --log-file, never the command's stdout */
 	int outputs_failed; /* files that could not be written: the run is incomplete */
-	char comm[64];	    /* the traced command, for the incomplete run's line */
-	bool comm_known;
+	char comm[64];	    /* the traced command, for the incomplete run's line; "" before the report */
 };
 
 static void trace_opts_from(const struct options *o, struct trace_opts *t)
@@ -151,7 +149,6 @@ static int on_report(void *ctx, const struct mt_profile *p)
 	r->outputs_failed += failed;
 	report_text_write(p, o->top, r->log);
 	fflush(r->log);
-	r->comm_known = p->command != NULL;
 	if (p->command)
 		snprintf(r->comm, sizeof(r->comm), "%s", p->command);
 	return failed;
@@ -160,7 +157,7 @@ static int on_report(void *ctx, const struct mt_profile *p)
 /* One line for a run that lost output; a command's own status is in it. */
 static int incomplete(const struct trace_run *r, int rc)
 {
-	if (r->o->argv && r->comm_known)
+	if (r->o->argv && r->comm[0])
 		log_error("the run is incomplete: %d output(s) could not be written (exit status %d; '%s' exited with %d)",
 			  r->outputs_failed, MT_EXIT_INCOMPLETE, r->comm, rc);
 	else
