@@ -15,8 +15,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set before load: the verifier prunes the check when it is 0. */
-const volatile __u32 target_tgid = 0;
+/* The traced process, set after load (tracer_bind): --follow loads a spare
+ * object before the child it will trace exists.  0 = every process. */
+volatile __u32 target_tgid;
 /* The target is ptraced by memtrace: stop it at the dynamic-linker hook so
  * the allocator of a new image is probed before any of its code runs. */
 const volatile bool stop_on_dl = false;
@@ -24,6 +25,8 @@ const volatile bool stop_on_dl = false;
  * per N bytes on average, decided here so unsampled calls skip the stack
  * walk and the block table. */
 const volatile __u64 sample_bytes = 0;
+/* The block table's size, 2^bits buckets: set before load with the map's. */
+const volatile __u32 block_bucket_bits = MT_BLOCK_BUCKET_BITS;
 
 /* Bytes left before the next sample, per CPU (the process is memoryless). */
 struct {
@@ -195,7 +198,7 @@ static __always_inline struct mt_inflight *enter(struct pt_regs *ctx, __u32 kind
 
 static __always_inline struct mt_block_bucket *bucket_of(__u64 ptr)
 {
-	__u32 idx = mt_block_bucket_of(ptr);
+	__u32 idx = mt_block_bucket_in(ptr, block_bucket_bits);
 
 	return bpf_map_lookup_elem(&blocks, &idx);
 }

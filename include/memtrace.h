@@ -88,6 +88,14 @@ static inline mt_u32 mt_block_bucket_of(mt_u64 ptr)
 	return (mt_u32)(((ptr >> 4) * 0x9e3779b97f4a7c15ULL) >> (64 - MT_BLOCK_BUCKET_BITS));
 }
 
+/* The same in a table of 2^bits buckets (--follow's children have smaller
+ * ones: a table is read whole at every report). */
+#define MT_BLOCK_BUCKET_BITS_MIN 10
+static inline mt_u32 mt_block_bucket_in(mt_u64 ptr, mt_u32 bits)
+{
+	return (mt_u32)(((ptr >> 4) * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
+}
+
 /*
  * One allocation site's stack: the `sites` map's value, keyed by a 64-bit
  * hash of the frames.  A second, independent 64-bit hash (`check`) and the

@@ -11,46 +11,18 @@
 #include "log.h"
 #include "multi.h"
 #include "output_check.h"
+#include "per_pid.h"
 #include "pid_check.h"
 #include "trace_run.h"
 
-/* path with ".PID" before its extension (".pb.gz" counts as one). */
-static char *per_pid(const char *path, pid_t pid)
-{
-	const char *dot, *base;
-	char *out;
-	size_t len;
-
-	if (!path || strcmp(path, "-") == 0)
-		return path ? strdup(path) : NULL;
-	len = strlen(path) + 16;
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	dot = strstr(base, ".pb.gz");
-	if (!dot)
-		dot = strrchr(base, '.');
-	out = malloc(len);
-	if (!out)
-		return NULL;
-	if (dot)
-		snprintf(out, len, "%.*s.%d%s", (int)(dot - path), path, (int)pid, dot);
-	else
-		snprintf(out, len, "%s.%d", path, (int)pid);
-	return out;
-}
-
 static int run_one(const struct options *opts, pid_t pid)
 {
-	struct options o = *opts;
+	struct options o;
 
+	per_pid_options(opts, pid, &o);
 	if (!o.adopt)
 		o.pid = pid;
 	o.npids = 1;
-	o.json_path = per_pid(opts->json_path, pid);
-	o.record_path = per_pid(opts->record_path, pid);
-	o.gc_svg = per_pid(opts->gc_svg, pid);
-	for (int i = 0; i < o.noutputs; i++)
-		o.outputs[i] = per_pid(opts->outputs[i], pid);
 	return trace_run(&o);
 }
 

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "output.h"
 #include "output_check.h"
+#include "per_pid.h"
 #include "record.h"
 #include "report_text.h"
 #include "session.h"
@@ -154,6 +155,22 @@ static int on_report(void *ctx, const struct mt_profile *p)
 	return failed;
 }
 
+/* One process of several: its outputs are named for its PID. */
+static int on_report_many(void *ctx, const struct mt_profile *p)
+{
+	struct trace_run *r = ctx;
+	const struct options *all = r->o;
+	struct options one;
+	int failed;
+
+	per_pid_options(all, p->pid, &one);
+	r->o = &one;
+	failed = on_report(ctx, p);
+	r->o = all;
+	per_pid_free(&one);
+	return failed;
+}
+
 /* One line for a run that lost output; a command's own status is in it. */
 static int incomplete(const struct trace_run *r, int rc)
 {
@@ -176,6 +193,7 @@ int trace_run(const struct options *opts)
 		.alert = on_alert,
 		.reap = on_reap,
 		.report = on_report,
+		.report_many = on_report_many,
 	};
 	struct trace_opts t;
 	int rc;

@@ -179,3 +179,19 @@ int custom_resolve(pid_t pid, const struct custom_spec *specs, int n, struct all
 	maps_free(&m);
 	return err;
 }
+
+void custom_describe(const struct allocator *sets, int n, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && at < len; i++) {
+		const char *base = strrchr(sets[i].path, '/') ? strrchr(sets[i].path, '/') + 1 : sets[i].path;
+
+		at += (size_t)snprintf(buf + at, len - at, "; ");
+		for (int f = 0; f < sets[i].nfuncs && at < len; f++)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", f ? "/" : "", sets[i].funcs[f].name);
+		if (at < len)
+			at += (size_t)snprintf(buf + at, len - at, " in %s", base);
+	}
+}

@@ -7,6 +7,7 @@
 #ifndef MEMTRACE_CUSTOM_H
 #define MEMTRACE_CUSTOM_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "resolve.h"
@@ -33,5 +34,11 @@ unsigned long long custom_cookie(const struct custom_spec *s);
  * makes it return -ENOENT.
  */
 int custom_resolve(pid_t pid, const struct custom_spec *specs, int n, struct allocator *sets, int *nsets);
+
+/*
+ * "; palloc/pfree in server" for the Tracing line: each set's functions
+ * and its object's file name; "" when there are none.  Always terminated.
+ */
+void custom_describe(const struct allocator *sets, int n, char *buf, size_t len);
 
 #endif

@@ -66,10 +66,12 @@ static void counts_into(const volatile struct mt_site_counts *c, struct mt_site_
 int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel)
 {
 	size_t clen = (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts);
-	size_t blen = (size_t)MT_BLOCK_BUCKETS * sizeof(struct mt_block_bucket);
+	uint32_t nbuckets = bpf_map__max_entries(skel->maps.blocks);
+	size_t blen = (size_t)nbuckets * sizeof(struct mt_block_bucket);
 	void *c, *b;
 
 	memset(m, 0, sizeof(*m));
+	m->nbuckets = nbuckets;
 	c = mmap(NULL, clen, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.site_counts), 0);
 	if (c == MAP_FAILED)
 		return -errno;
@@ -94,11 +96,20 @@ void heap_maps_close(struct heap_maps *m)
 	if (m->counts)
 		munmap((void *)m->counts, (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts));
 	if (m->blocks)
-		munmap((void *)m->blocks, (size_t)MT_BLOCK_BUCKETS * sizeof(struct mt_block_bucket));
+		munmap((void *)m->blocks, (size_t)m->nbuckets * sizeof(struct mt_block_bucket));
 	for (uint32_t i = 0; i < m->ncap; i++)
 		free(m->stacks[i].frames);
 	free(m->stacks);
 	memset(m, 0, sizeof(*m));
+}
+
+void heap_maps_forget(struct heap_maps *m)
+{
+	for (uint32_t i = 0; i < m->ncap; i++)
+		free(m->stacks[i].frames);
+	free(m->stacks);
+	m->stacks = NULL;
+	m->ncap = 0;
 }
 
 /*

@@ -43,7 +43,8 @@ struct heap_stack {
  */
 struct heap_maps {
 	const volatile struct mt_site_counts *counts; /* MT_MAX_SITES, by id */
-	const volatile struct mt_block_bucket *blocks; /* MT_BLOCK_BUCKETS */
+	const volatile struct mt_block_bucket *blocks; /* nbuckets */
+	uint32_t nbuckets; /* the table's size, MT_BLOCK_BUCKETS unless set smaller */
 	const volatile struct mt_counters *counters;
 	int sites_fd, blocks_more_fd;
 	uint64_t sample_bytes;
@@ -54,6 +55,8 @@ struct heap_maps {
 /* Maps the loaded object's heap state; heap_maps_close() undoes it. */
 int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel);
 void heap_maps_close(struct heap_maps *m);
+/* Forgets the stacks fetched so far: the maps were emptied (tracer_reset). */
+void heap_maps_forget(struct heap_maps *m);
 
 /*
  * Go's unbiasing of Poisson byte sampling at mean N bytes: `count` sampled

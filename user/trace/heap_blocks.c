@@ -48,7 +48,7 @@ static int recs_from_table(const struct heap_maps *m, struct block_recs *r)
 	const volatile struct mt_block_bucket *t = m->blocks;
 	int err = 0;
 
-	for (uint32_t i = 0; i < MT_BLOCK_BUCKETS && !err; i++) {
+	for (uint32_t i = 0; i < m->nbuckets && !err; i++) {
 		for (int w = 0; w < MT_BLOCK_WAYS && !err; w++) {
 			/* A copy, since the BPF side writes on; alloc_ns 0 is a way
 			 * being claimed or given up. */

@@ -51,7 +51,7 @@ void session_read_comm(struct session *s)
 	}
 }
 
-static void announce(struct session *s)
+void session_announce(struct session *s)
 {
 	if (s->announced)
 		return;
@@ -59,9 +59,11 @@ static void announce(struct session *s)
 	session_read_comm(s);
 
 	const char *gc = s->gc ? gc_describe(s->gc) : NULL;
+	char custom[512];
 
-	fprintf(stderr, "Tracing PID %d (%s): %d allocator functions in %s%s%s. %s\n", (int)s->pid, s->comm,
-		s->tracer.alloc.nfuncs, s->tracer.alloc.path, gc ? "; " : "", gc ? gc : "",
+	custom_describe(s->tracer.custom, s->tracer.ncustom, custom, sizeof(custom));
+	fprintf(stderr, "Tracing PID %d (%s): %d allocator functions in %s%s%s%s. %s\n", (int)s->pid, s->comm,
+		s->tracer.alloc.nfuncs, s->tracer.alloc.path, custom, gc ? "; " : "", gc ? gc : "",
 		s->launched ? "Reporting when it exits." : "Hit Ctrl-C to end.");
 }
 
@@ -91,7 +93,7 @@ int session_reprobe(struct session *s)
 	err = tracer_attach_custom(&s->tracer, s->opts->custom, s->opts->ncustom);
 	if (err)
 		return err;
-	announce(s);
+	session_announce(s);
 	return 0;
 }
 
@@ -139,7 +141,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static int finish(struct session *s)
+int session_finish(struct session *s)
 {
 	const struct trace_opts *o = s->opts;
 	struct heap_snapshot snap;
@@ -185,7 +187,9 @@ static int finish(struct session *s)
 	s->nseries = s->series_cap = 0;
 	/* An output the hook could not write is the CLI's to count (exit 74):
 	 * the trace itself succeeded, and a command still running goes on. */
-	if (s->hooks->report)
+	if (s->many && s->hooks->report_many)
+		s->hooks->report_many(s->hooks->ctx, &p);
+	else if (s->hooks->report)
 		s->hooks->report(s->hooks->ctx, &p);
 	profile_free(&p);
 	return 0;
@@ -281,7 +285,7 @@ static int event_loop(struct session *s, int sfd)
 			epoll_ctl(epfd, EPOLL_CTL_ADD, pidfd, &ev);
 		}
 	}
-	while (!s->stop && !s->exited) {
+	while (!s->stop && !(s->exited && !s->nkids)) {
 		struct epoll_event got[4];
 		uint64_t now = clock_ns(CLOCK_MONOTONIC), wake = next_sample;
 		int n, timeout;
@@ -314,7 +318,7 @@ static int event_loop(struct session *s, int sfd)
 					}
 					/* A terminal's Ctrl-C reaches the command by itself;
 					 * a kill aimed at memtrace is passed on to it. */
-					if (!s->launched)
+					if (!s->launched || s->exited)
 						s->stop = true;
 					else if (si.ssi_code == SI_USER)
 						kill(s->pid, (int)si.ssi_signo);
@@ -324,6 +328,7 @@ static int event_loop(struct session *s, int sfd)
 			}
 		}
 		ring_buffer__consume(s->rb);
+		follow_poll(s, now);
 		if (s->gc)
 			gc_poll(s->gc);
 		if (s->ptraced) {
@@ -334,14 +339,16 @@ static int event_loop(struct session *s, int sfd)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (deadline && now >= deadline)
 			s->stop = true;
-		if (s->exited || s->stop)
+		if (s->stop || (s->exited && !s->nkids))
 			break;
 		if (now >= next_sample) {
-			session_sample(s);
+			if (!s->exited)
+				session_sample(s);
+			follow_sample(s);
 			next_sample = advance(next_sample, period, now);
 		}
 		if (now >= next_view) {
-			if (!o->quiet)
+			if (!o->quiet && !s->exited)
 				session_live_view(s);
 			next_view = advance(next_view, interval, now);
 		}
@@ -415,6 +422,9 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 		if (err)
 			goto out;
 	}
+	/* Without a spare tracer each fork loads one while the child waits. */
+	if (opts->follow)
+		follow_start(&s);
 	err = event_loop(&s, sfd);
 	if (err) {
 		if (err != -ECANCELED)
@@ -423,13 +433,15 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 	}
 	/* If -d ended the trace first, the command runs on untraced: the kernel
 	 * detaches it when memtrace exits. */
-	err = finish(&s);
+	follow_end(&s, true);
+	err = session_finish(&s);
 	session_wait_followers(&s);
 out:
 	if (err && s.launched && !s.exited) {
 		kill(s.pid, SIGKILL);
 		waitpid(s.pid, NULL, __WALL);
 	}
+	follow_end(&s, false);
 	ring_buffer__free(s.rb);
 	symbolizer_free(s.sym);
 	gc_close(s.gc);

@@ -69,6 +69,9 @@ struct trace_hooks {
 	/* The final profile; returns 0, or nonzero when an output failed
 	 * (already reported). */
 	int (*report)(void *ctx, const struct mt_profile *p);
+	/* Instead of report when more than one process was traced (--follow
+	 * saw a fork): the profile is one process's of several (p->pid). */
+	int (*report_many)(void *ctx, const struct mt_profile *p);
 };
 
 /* Returns memtrace's exit status: the command's for "-- CMD", 0 for a

@@ -36,64 +36,21 @@ static bool is_new_process(const struct session *s, pid_t tid)
 	return tgid == tid && tid != s->pid;
 }
 
-/*
- * Gives a forked child a trace of its own: the child is left stopped
- * (SIGSTOP pending across the detach, so it runs no code), and a fresh
- * memtrace with the same options adopts it, probes it, and lets it go.
- */
-static void hand_over(struct session *s, pid_t child)
-{
-	const struct trace_opts *o = s->opts;
-	char pidarg[16];
-	pid_t f;
-
-	kill(child, SIGSTOP);
-	ptrace(PTRACE_DETACH, child, NULL, NULL);
-	if (s->nfollowers == MT_MAX_FOLLOWERS) {
-		log_warn("--follow: more than %d processes, PID %d runs untraced", MT_MAX_FOLLOWERS, (int)child);
-		kill(child, SIGCONT);
-		return;
-	}
-	f = fork();
-	if (f == 0) {
-		char **argv = calloc((size_t)o->opt_argc + 3, sizeof(char *));
-		sigset_t none;
-		int a = 0;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (!argv)
-			_exit(1);
-		for (int i = 0; i < o->opt_argc; i++)
-			argv[a++] = o->opt_argv[i];
-		snprintf(pidarg, sizeof(pidarg), "%d", (int)child);
-		argv[a++] = "--adopt";
-		argv[a++] = pidarg;
-		execv("/proc/self/exe", argv);
-		log_error("--follow: cannot start a trace for PID %d: %s", (int)child, strerror(errno));
-		kill(child, SIGCONT);
-		_exit(1);
-	}
-	if (f < 0) {
-		log_error("--follow: cannot start a trace for PID %d: %s", (int)child, strerror(errno));
-		kill(child, SIGCONT);
-		return;
-	}
-	s->followers[s->nfollowers++] = f;
-}
-
 int session_ptrace_stops(struct session *s)
 {
 	int status, err = 0;
 	pid_t w;
 
 	while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+		struct session *kid = w == s->pid ? NULL : follow_find(s, w);
 		int sig, event;
 
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
 			if (w == s->pid) {
 				s->exited = true;
 				s->wait_status = status;
+			} else if (kid && kid->pid == w) {
+				follow_exited(s, kid, status);
 			} else if (!(s->hooks->reap && s->hooks->reap(s->hooks->ctx, w, status))) {
 				children_remove(s->followers, &s->nfollowers, w);
 			}
@@ -110,7 +67,13 @@ int session_ptrace_stops(struct session *s)
 			ptrace(PTRACE_CONT, w, NULL, NULL);
 			break;
 		case PTRACE_EVENT_EXEC:
-			err = session_on_exec(s);
+			/* A child's failure costs its own trace, not the others'. */
+			if (kid) {
+				follow_own_symbols(kid);
+				session_on_exec(kid);
+			}
+			else
+				err = session_on_exec(s);
 			ptrace(PTRACE_CONT, w, NULL, NULL);
 			break;
 		case PTRACE_EVENT_EXIT:
@@ -124,15 +87,20 @@ int session_ptrace_stops(struct session *s)
 		case PTRACE_EVENT_STOP:
 			/* A new thread's first stop, or a group stop (SIGSTOP from
 			 * someone else): let the thread go, keep the group stopped. */
-			if (sig == SIGTRAP && s->opts->follow && is_new_process(s, w))
-				hand_over(s, w);
+			if (sig == SIGTRAP && s->opts->follow && !kid && is_new_process(s, w))
+				follow_adopt(s, w);
 			else if (sig == SIGTRAP)
 				ptrace(PTRACE_CONT, w, NULL, NULL);
 			else
 				ptrace(PTRACE_LISTEN, w, NULL, NULL);
 			break;
 		default:
-			if (sig == SIGSTOP && s->tracer.skel->bss->counters.dl_stops != s->dl_stops_seen) {
+			if (sig == SIGSTOP && kid && kid->tracer.skel->bss->counters.dl_stops != kid->dl_stops_seen) {
+				kid->dl_stops_seen = kid->tracer.skel->bss->counters.dl_stops;
+				follow_own_symbols(kid);
+				session_reprobe(kid);
+				ptrace(PTRACE_CONT, w, NULL, NULL);
+			} else if (sig == SIGSTOP && s->tracer.skel->bss->counters.dl_stops != s->dl_stops_seen) {
 				/* Ours, from the dynamic-linker hook: swallow it. */
 				s->dl_stops_seen = s->tracer.skel->bss->counters.dl_stops;
 				err = session_reprobe(s);

@@ -20,6 +20,7 @@
 #include "session.h"
 #include "symbolize.h"
 #include "tracer.h"
+#include "tracer_pool.h"
 
 #define MT_MAX_FOLLOWERS 256
 
@@ -47,6 +48,14 @@ struct session {
 	struct leakwatch watch;
 	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
 	int nfollowers;
+	/* --follow's tree (follow.c), in the root's session: the traces of
+	 * forked children, and a tracer loaded ahead for the next fork. */
+	struct session **kids;
+	size_t nkids, kids_cap;
+	struct tracer_pool *pool;
+	bool many; /* more than one process is traced: outputs are named per PID */
+	bool shared_sym; /* a forked child's sym is the root's, as its mappings are, until it execs or dlopens */
+	uint64_t held_max_ns, held_total_ns, nheld; /* how long forked children waited on us */
 };
 
 /* session.c */
@@ -54,6 +63,20 @@ void session_read_comm(struct session *s);
 int session_reprobe(struct session *s);
 int session_on_exec(struct session *s);
 void session_warm_symbols(struct session *s);
+
+int session_finish(struct session *s);
+void session_announce(struct session *s);
+
+/* follow.c: forked children traced by this memtrace (see follow.c). */
+int follow_start(struct session *root);
+void follow_adopt(struct session *root, pid_t child);
+struct session *follow_find(struct session *root, pid_t pid);
+/* A child about to exec or dlopen gets a symbolizer of its own. */
+void follow_own_symbols(struct session *kid);
+void follow_exited(struct session *root, struct session *kid, int status);
+void follow_poll(struct session *root, uint64_t now);
+void follow_sample(struct session *root);
+void follow_end(struct session *root, bool report);
 
 /* session_ptrace.c */
 int session_ptrace_stops(struct session *s);

@@ -18,6 +18,12 @@
 
 int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose)
 {
+	return tracer_open_sized(t, pid, stop_on_dl, sample_bytes, verbose, MT_BLOCK_BUCKET_BITS);
+}
+
+int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose,
+		      unsigned bucket_bits)
+{
 	struct mt_site_stack unknown = { .id = MT_UNKNOWN_STACK };
 	__u64 key = MT_UNKNOWN_STACK;
 	struct memtrace_bpf *skel;
@@ -31,9 +37,12 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_by
 	skel = memtrace_bpf__open();
 	if (!skel)
 		return errno ? -errno : -EINVAL;
-	skel->rodata->target_tgid = (__u32)pid;
 	skel->rodata->stop_on_dl = stop_on_dl;
 	skel->rodata->sample_bytes = sample_bytes;
+	if (bucket_bits < MT_BLOCK_BUCKET_BITS_MIN || bucket_bits > MT_BLOCK_BUCKET_BITS)
+		bucket_bits = MT_BLOCK_BUCKET_BITS;
+	skel->rodata->block_bucket_bits = bucket_bits;
+	bpf_map__set_max_entries(skel->maps.blocks, 1u << bucket_bits);
 	if (getenv("MT_TEST_ONE_INFLIGHT_SLOT"))
 		skel->rodata->inflight_slot_mask = 0;
 	if (t->multi) {
@@ -48,6 +57,7 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_by
 		goto fail;
 	verifier_stats_log(skel->obj, verbose);
 	skel->bss->now_ns = clock_ns(CLOCK_MONOTONIC);
+	skel->bss->target_tgid = (__u32)pid;
 	/* Allocations whose stack can't be kept are charged here. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sites), &key, &unknown, BPF_ANY)) {
 		err = -errno;
@@ -206,6 +216,52 @@ int tracer_attach_allocator(struct tracer *t, bool *changed)
 	return 0;
 }
 
+void tracer_bind(struct tracer *t, pid_t pid)
+{
+	t->pid = pid;
+	t->skel->bss->target_tgid = (__u32)pid;
+}
+
+int tracer_attach_like(struct tracer *t, const struct tracer *from)
+{
+	int err = 0;
+
+	if (from->alloc.path[0]) {
+		t->links = calloc(2 * MT_MAX_ALLOC_FUNCS, sizeof(*t->links));
+		if (!t->links)
+			return -ENOMEM;
+		err = attach_set(t, &from->alloc, t->links, &t->nlinks);
+		if (!err)
+			t->alloc = from->alloc;
+	}
+	for (int k = 0; !err && k < 2; k++) {
+		if (!from->extra[k].path[0])
+			continue;
+		err = attach_set(t, &from->extra[k], t->extra_links[k], &t->nextra_links[k]);
+		if (!err)
+			t->extra[k] = from->extra[k];
+	}
+	for (int i = 0; !err && i < from->ncustom; i++) {
+		err = attach_set(t, &from->custom[i], t->custom_links, &t->ncustom_links);
+		if (!err)
+			t->custom[t->ncustom++] = from->custom[i];
+	}
+	if (!err && from->dl_path[0]) {
+		uint64_t cookie = 0;
+		int n = 0;
+
+		err = attach_many(t, t->skel->progs.dl_debug_state, from->dl_path, &from->dl_off, &cookie, 1, false,
+				  &t->dl_link, &n);
+		if (!err) {
+			snprintf(t->dl_path, sizeof(t->dl_path), "%s", from->dl_path);
+			t->dl_off = from->dl_off;
+		}
+	}
+	if (err)
+		tracer_detach_all(t);
+	return err;
+}
+
 int tracer_attach_dl_hook(struct tracer *t)
 {
 	struct probe_link link = { .fd = -1 };
@@ -226,6 +282,7 @@ int tracer_attach_dl_hook(struct tracer *t)
 	link_close(&t->dl_link);
 	t->dl_link = link;
 	snprintf(t->dl_path, sizeof(t->dl_path), "%s", path);
+	t->dl_off = off;
 	return 0;
 }
 
@@ -235,8 +292,20 @@ int tracer_attach_exec(struct tracer *t)
 	return t->skel->links.on_exec ? 0 : (errno ? -errno : -EINVAL);
 }
 
+void tracer_detach_all(struct tracer *t)
+{
+	tracer_detach_allocator(t);
+	link_close(&t->dl_link);
+	t->dl_path[0] = '\0';
+	if (t->skel) {
+		bpf_link__destroy(t->skel->links.on_exec);
+		t->skel->links.on_exec = NULL;
+	}
+}
+
 void tracer_close(struct tracer *t)
 {
+	tracer_unmap_rw(t);
 	tracer_detach_allocator(t);
 	link_close(&t->dl_link);
 	heap_maps_close(&t->heap);

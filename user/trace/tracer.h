@@ -43,6 +43,10 @@ struct tracer {
 	int ncustom_links;
 	struct probe_link dl_link;
 	char dl_path[MT_HOST_PATH_MAX];
+	uint64_t dl_off;
+	/* Writable views of the block table and site counters (tracer_reset.c). */
+	struct mt_block_bucket *blocks_rw;
+	struct mt_site_counts *counts_rw;
 	int verbose;
 	bool floor; /* attach empty programs instead (benchmark floor) */
 };
@@ -50,6 +54,10 @@ struct tracer {
 /* Opens and loads the BPF programs for pid. `stop_on_dl`: the dynamic-linker
  * hook stops the (ptraced) target so probes are placed before it runs on. */
 int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose);
+/* The same with a block table of 2^bucket_bits buckets (MT_BLOCK_BUCKET_BITS_MIN
+ * to MT_BLOCK_BUCKET_BITS), for a process expected to hold fewer blocks. */
+int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose,
+		      unsigned bucket_bits);
 /*
  * (Re)resolves the target's allocator and probes it.  Keeps existing probes
  * when the provider did not change.  *changed tells whether it did.
@@ -62,7 +70,32 @@ int tracer_attach_custom(struct tracer *t, const struct custom_spec *specs, int 
 int tracer_attach_dl_hook(struct tracer *t);
 /* Probes that cannot be placed are fatal; this one attaches the exec tracepoint. */
 int tracer_attach_exec(struct tracer *t);
+/* Points a tracer opened for pid 0 (a spare, loaded ahead) at pid. */
+void tracer_bind(struct tracer *t, pid_t pid);
+/*
+ * Probes t's process where `from` probes its own: the allocator, the extra
+ * allocators and the custom sets `from` resolved, reused as they are (a
+ * forked child maps the same objects at fork), so nothing is read from the
+ * target.  On failure nothing stays attached.
+ */
+int tracer_attach_like(struct tracer *t, const struct tracer *from);
 void tracer_detach_allocator(struct tracer *t);
+/* Detaches every probe (allocators, dynamic-linker hook, exec). */
+void tracer_detach_all(struct tracer *t);
+/*
+ * Makes a tracer whose process is gone as new: no probes, empty maps and
+ * counters, pid 0 (tracer_reset.c).  Costs a scan of the block table's
+ * addresses (~16 MiB) instead of a new load (60-400 ms).
+ */
+int tracer_reset(struct tracer *t);
+/*
+ * Touches every page of the block table and site counters once, here, so
+ * the first read of a new process's heap (and a reset) does not pay ~100 ms
+ * of first-touch faults in the event loop.  For a tracer loaded ahead.
+ */
+int tracer_prefault(struct tracer *t);
+/* Unmaps what tracer_prefault mapped (tracer_close does it). */
+void tracer_unmap_rw(struct tracer *t);
 void tracer_close(struct tracer *t);
 
 #endif

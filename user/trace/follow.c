@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/*
+ * --follow's process tree inside one memtrace.  A forked child is held in
+ * its first ptrace stop only while a tracer loaded ahead (the spare) is
+ * pointed at it and its parent's probes, already resolved, are attached
+ * again for its PID: nothing is read from the child and no BPF is loaded
+ * while it waits.  Everything else (its symbols, its dynamic-linker hook,
+ * the next spare) is done after it runs on: a child forked at once after
+ * its parent started did not dlopen yet, and an exec is a ptrace stop.
+ * When anything fails the child is detached, so it runs on untraced, and
+ * one line says so.  Held in a ptrace stop (never a SIGSTOP), a child
+ * also runs on when memtrace dies: the kernel detaches it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+
+#include <bpf/libbpf.h>
+
+#include "clock.h"
+#include "grow.h"
+#include "log.h"
+#include "memtrace.h"
+#include "memtrace.skel.h"
+#include "session_state.h"
+
+/*
+ * A child's block table: 2^14 buckets (4 MiB, 131,072 blocks before the
+ * overflow map's 262,144), not the root's 2^18 (64 MiB): every report and
+ * every reset reads the table whole, and in this memtrace that happens at
+ * each child's exit, while the next fork may be waiting.
+ */
+#define FOLLOW_BUCKET_BITS 14
+
+int follow_start(struct session *root)
+{
+	const struct trace_opts *o = root->opts;
+
+	root->pool = tracer_pool_new(o->sample_bytes, o->verbose, o->probe_floor, FOLLOW_BUCKET_BITS);
+	if (!root->pool) {
+		log_error("--follow: cannot start loading tracers for forked children: %s (they run untraced)",
+			  strerror(errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static pid_t status_field(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t n = strlen(field);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return (pid_t)v;
+}
+
+struct session *follow_find(struct session *root, pid_t pid)
+{
+	pid_t tgid;
+
+	for (size_t i = 0; i < root->nkids; i++)
+		if (root->kids[i]->pid == pid)
+			return root->kids[i];
+	if (!root->nkids)
+		return NULL;
+	tgid = status_field(pid, "Tgid");
+	for (size_t i = 0; tgid > 0 && tgid != pid && i < root->nkids; i++)
+		if (root->kids[i]->pid == tgid)
+			return root->kids[i];
+	return NULL;
+}
+
+/* Its tracer, emptied, serves the next fork when there is no spare. */
+static void kid_free(struct session *root, struct session *k)
+{
+	ring_buffer__free(k->rb);
+	if (!k->shared_sym)
+		symbolizer_free(k->sym);
+	faults_close(k->faults);
+	leakwatch_close(&k->watch);
+	if (k->tracer.skel && root->pool)
+		tracer_pool_give(root->pool, &k->tracer);
+	else
+		tracer_close(&k->tracer);
+	free(k->series);
+	free(k);
+}
+
+void follow_own_symbols(struct session *k)
+{
+	struct symbolizer *sym;
+
+	if (!k->shared_sym)
+		return;
+	sym = symbolizer_new(k->pid);
+	if (!sym)
+		return; /* the root's names, as before */
+	k->sym = sym;
+	k->shared_sym = false;
+	symbolizer_refresh(k->sym);
+}
+
+static int on_kid_event(void *ctx, void *data, size_t len)
+{
+	struct session *k = ctx;
+	const struct mt_event *ev = data;
+
+	if (len < sizeof(*ev))
+		return 0;
+	/* An exec is also a ptrace stop; a dlopen, one when it needs one. */
+	if (ev->type == MT_EV_DLOPEN) {
+		follow_own_symbols(k);
+		session_reprobe(k);
+	}
+	return 0;
+}
+
+/* What waits until the child runs: it costs the child nothing. */
+static void kid_settle(struct session *root, struct session *parent, struct session *k)
+{
+	const struct trace_opts *o = root->opts;
+	int err;
+
+	/* A fork maps what its parent does: the root's names serve it, warm,
+	 * and nothing is read from a child that may be gone already. */
+	if (parent == root || parent->shared_sym) {
+		k->sym = root->sym;
+		k->shared_sym = true;
+	} else {
+		k->sym = symbolizer_new(k->pid);
+		if (k->sym)
+			symbolizer_refresh(k->sym);
+	}
+	k->rb = ring_buffer__new(bpf_map__fd(k->tracer.skel->maps.events), on_kid_event, k, NULL);
+	err = !k->sym || !k->rb ? -ENOMEM : leakwatch_open(&k->watch, o, root->hooks);
+	k->watch.start_ns = k->start_ns;
+	k->watch.pid = k->pid;
+	k->watch.comm = k->comm;
+	/* Faults are traced from here on, as the parent's options say. */
+	if (!err && o->faults && faults_open(&k->faults, k->pid, FAULTS_TRACE_ALL, o->verbose))
+		k->faults = NULL;
+	if (err)
+		log_error("--follow: cannot complete the trace of PID %d: %s (its report may be missing)", (int)k->pid,
+			  strerror(-err));
+	if (k->tracer.alloc.path[0])
+		session_announce(k);
+}
+
+void follow_adopt(struct session *root, pid_t child)
+{
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), held;
+	pid_t ppid = status_field(child, "PPid");
+	struct session *parent = follow_find(root, ppid), *k = NULL;
+	const char *why = "out of memory";
+	int err = -ENOMEM;
+
+	if (!parent)
+		parent = root;
+	k = calloc(1, sizeof(*k));
+	if (!k || grow((void **)&root->kids, &root->kids_cap, root->nkids, sizeof(*root->kids), 8))
+		goto fail;
+	why = "cannot load the BPF programs";
+	err = root->pool ? tracer_pool_take(root->pool, &k->tracer) : -ENOMEM;
+	if (err)
+		goto fail;
+	tracer_bind(&k->tracer, child);
+	why = "cannot probe it";
+	err = tracer_attach_like(&k->tracer, &parent->tracer);
+	if (!err)
+		err = tracer_attach_exec(&k->tracer);
+	if (err)
+		goto fail;
+	k->opts = root->opts;
+	k->hooks = root->hooks;
+	k->pid = child;
+	k->launched = k->ptraced = k->many = true;
+	k->start_ns = k->prev_view_ns = t0;
+	k->start_real_ns = clock_ns(CLOCK_REALTIME);
+	k->dl_stops_seen = 0;
+	snprintf(k->comm, sizeof(k->comm), "%s", parent->comm);
+	root->kids[root->nkids++] = k;
+	root->many = true;
+	/* Its exit is not stopped: a socket it leaves open closes on time. */
+	ptrace(PTRACE_SETOPTIONS, child, NULL, (void *)(launch_ptrace_options(true) & ~PTRACE_O_TRACEEXIT));
+	ptrace(PTRACE_CONT, child, NULL, NULL);
+	held = clock_ns(CLOCK_MONOTONIC) - t0;
+	root->held_total_ns += held;
+	root->nheld++;
+	if (held > root->held_max_ns)
+		root->held_max_ns = held;
+	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it", (int)child, held / 1e6);
+	kid_settle(root, parent, k);
+	return;
+fail:
+	if (k && k->tracer.skel)
+		tracer_close(&k->tracer);
+	free(k);
+	ptrace(PTRACE_DETACH, child, NULL, NULL);
+	log_error("--follow: cannot trace PID %d: %s: %s (it runs on untraced)", (int)child, why, strerror(-err));
+}
+
+static void kid_remove(struct session *root, struct session *k)
+{
+	for (size_t i = 0; i < root->nkids; i++)
+		if (root->kids[i] == k) {
+			root->kids[i] = root->kids[--root->nkids];
+			break;
+		}
+	kid_free(root, k);
+}
+
+void follow_exited(struct session *root, struct session *kid, int status)
+{
+	kid->exited = true;
+	kid->wait_status = status;
+	session_finish(kid);
+	kid_remove(root, kid);
+}
+
+void follow_poll(struct session *root, uint64_t now)
+{
+	for (size_t i = 0; i < root->nkids; i++) {
+		root->kids[i]->tracer.skel->bss->now_ns = now;
+		if (root->kids[i]->rb)
+			ring_buffer__consume(root->kids[i]->rb);
+	}
+}
+
+void follow_sample(struct session *root)
+{
+	for (size_t i = 0; i < root->nkids; i++)
+		if (root->kids[i]->sym)
+			session_sample(root->kids[i]);
+}
+
+void follow_end(struct session *root, bool report)
+{
+	while (root->nkids) {
+		struct session *k = root->kids[root->nkids - 1];
+
+		if (report && k->sym)
+			session_finish(k);
+		kid_remove(root, k);
+	}
+	free(root->kids);
+	root->kids = NULL;
+	root->kids_cap = 0;
+	tracer_pool_free(root->pool);
+	root->pool = NULL;
+	if (report && root->nheld)
+		log_debug(root->opts->verbose, 1, "--follow: %llu forked children held %.2f ms on average, %.2f ms at most",
+			  (unsigned long long)root->nheld, root->held_total_ns / 1e6 / (double)root->nheld,
+			  root->held_max_ns / 1e6);
+}

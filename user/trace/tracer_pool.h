@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tracers kept ready for --follow's next fork.  Loading one costs 60-400 ms
+ * of CPU here and closing one (its probes' unregistering) ~100 ms: a thread
+ * of the pool does both, so neither the event loop nor a forked child
+ * waits on them.  A child's tracer, once the child is gone and its report
+ * written, comes back to the pool, is emptied (tracer_reset) and serves
+ * the next fork.  Only the pool's thread and the caller touch a tracer the
+ * pool holds; the caller owns what it takes.
+ */
+#ifndef MEMTRACE_TRACER_POOL_H
+#define MEMTRACE_TRACER_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tracer.h"
+
+struct tracer_pool;
+
+/* Starts the thread, which loads one tracer at once (block tables of
+ * 2^bucket_bits buckets); NULL when out of memory or no thread. */
+struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int verbose, bool floor, unsigned bucket_bits);
+/*
+ * Fills *out with a ready tracer (pid 0, nothing attached) and returns 0.
+ * When none is ready, waits for the one being loaded (at most one load);
+ * a negative errno when loading failed.
+ */
+int tracer_pool_take(struct tracer_pool *p, struct tracer *out);
+/* Hands back a tracer whose process is gone; *t is emptied. */
+void tracer_pool_give(struct tracer_pool *p, struct tracer *t);
+/* Stops the thread and closes every tracer it holds. */
+void tracer_pool_free(struct tracer_pool *p);
+
+#endif

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A tracer made as new once its process is gone, for --follow's next
+ * fork: loading one costs 60-400 ms of CPU here (the verifier, a 64 MiB
+ * block table, libbpf reading the kernel's BTF), clearing one a few ms.
+ * The process is gone and its probes are detached first, so no BPF
+ * program writes to the maps while they are cleared.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "memtrace.h"
+#include "memtrace.skel.h"
+#include "tracer.h"
+
+/* Deletes every key of a hash map but `keep` (when keep_it). */
+static int hash_clear(int fd, bool keep_it, uint64_t keep)
+{
+	uint64_t key, next;
+	bool first = true;
+
+	for (;;) {
+		int err = first ? bpf_map_get_next_key(fd, NULL, &next) : bpf_map_get_next_key(fd, &key, &next);
+
+		if (err)
+			return errno == ENOENT ? 0 : -errno;
+		first = false;
+		key = next;
+		if (keep_it && key == keep)
+			continue;
+		/* Deleted: the next key is asked from the start again. */
+		if (bpf_map_delete_elem(fd, &key) == 0)
+			first = true;
+	}
+}
+
+static void *map_rw(struct bpf_map *map, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+#define BLOCKS_LEN ((size_t)t->heap.nbuckets * sizeof(struct mt_block_bucket))
+#define COUNTS_LEN ((size_t)MT_MAX_SITES * sizeof(struct mt_site_counts))
+
+void tracer_unmap_rw(struct tracer *t)
+{
+	if (t->blocks_rw)
+		munmap(t->blocks_rw, BLOCKS_LEN);
+	if (t->counts_rw)
+		munmap(t->counts_rw, COUNTS_LEN);
+	t->blocks_rw = NULL;
+	t->counts_rw = NULL;
+}
+
+static int map_both(struct tracer *t)
+{
+	if (!t->blocks_rw)
+		t->blocks_rw = map_rw(t->skel->maps.blocks, BLOCKS_LEN);
+	if (!t->counts_rw)
+		t->counts_rw = map_rw(t->skel->maps.site_counts, COUNTS_LEN);
+	return t->blocks_rw && t->counts_rw ? 0 : -errno;
+}
+
+int tracer_prefault(struct tracer *t)
+{
+	const volatile unsigned char *ro = (const volatile unsigned char *)t->heap.blocks;
+	volatile unsigned char *rw;
+	int err = map_both(t);
+
+	if (err)
+		return err;
+	rw = (volatile unsigned char *)t->blocks_rw;
+	/* Nothing is attached yet: writing back what is there changes nothing. */
+	for (size_t off = 0; off < BLOCKS_LEN; off += 4096) {
+		(void)ro[off];
+		rw[off] = rw[off];
+	}
+	ro = (const volatile unsigned char *)t->heap.counts;
+	rw = (volatile unsigned char *)t->counts_rw;
+	for (size_t off = 0; off < COUNTS_LEN; off += 4096) {
+		(void)ro[off];
+		rw[off] = rw[off];
+	}
+	return 0;
+}
+
+/* Empties every bucket holding a block, data too: a way's data reads as
+ * complete only once its alloc_ns is set again. */
+static void blocks_clear(struct tracer *t)
+{
+	const volatile struct mt_block_bucket *rd = t->heap.blocks;
+
+	for (uint32_t b = 0; b < t->heap.nbuckets; b++) {
+		uint64_t any = 0;
+
+		for (int w = 0; w < MT_BLOCK_WAYS; w++)
+			any |= rd[b].ptr[w];
+		if (any)
+			memset(&t->blocks_rw[b], 0, sizeof(t->blocks_rw[b]));
+	}
+}
+
+/* Each CPU's cache of stack -> site id: the ids are given out anew. */
+static int scratch_clear(struct tracer *t)
+{
+	size_t one = ((size_t)bpf_map__value_size(t->skel->maps.scratch) + 7) & ~(size_t)7;
+	int ncpus = libbpf_num_possible_cpus(), err = 0;
+	uint32_t zero = 0;
+	void *v;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	v = calloc((size_t)ncpus, one);
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.scratch), &zero, v, BPF_ANY))
+		err = -errno;
+	free(v);
+	return err;
+}
+
+int tracer_reset(struct tracer *t)
+{
+	uint64_t used;
+	uint32_t slot;
+	int err;
+
+	tracer_detach_all(t);
+	used = t->skel->bss->counters.sites_used;
+	if (used >= MT_MAX_SITES)
+		used = MT_MAX_SITES - 1;
+	err = map_both(t);
+	if (!err) {
+		blocks_clear(t);
+		memset(t->counts_rw, 0, (size_t)(used + 1) * sizeof(*t->counts_rw));
+	}
+	/* The unknown site's stack (key 0) stays: tracer_open put it there once. */
+	if (!err)
+		err = hash_clear(bpf_map__fd(t->skel->maps.sites), true, MT_UNKNOWN_STACK);
+	if (!err)
+		err = hash_clear(bpf_map__fd(t->skel->maps.blocks_more), false, 0);
+	if (!err)
+		err = scratch_clear(t);
+	/* The main thread's call slot; other dead threads' slots only send
+	 * threads with the same slot to task-local storage. */
+	slot = (uint32_t)t->pid & ((1u << 16) - 1);
+	if (!err && t->pid) {
+		struct mt_inflight st;
+
+		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.inflight_slot), &slot, &st) == 0 &&
+		    st.owner == (uint32_t)t->pid) {
+			memset(&st, 0, sizeof(st));
+			bpf_map_update_elem(bpf_map__fd(t->skel->maps.inflight_slot), &slot, &st, BPF_ANY);
+		}
+	}
+	if (err)
+		return err;
+	memset((void *)&t->skel->bss->counters, 0, sizeof(t->skel->bss->counters));
+	/* The stacks fetched for the old process go with its mappings. */
+	heap_maps_forget(&t->heap);
+	t->pid = 0;
+	t->skel->bss->target_tgid = 0;
+	memset(t->alloc.path, 0, 1);
+	return 0;
+}
