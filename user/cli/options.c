@@ -98,7 +98,8 @@ static const struct argp_option optdefs[] = {
 	  "What .pb.gz/.folded/.svg outputs show: the heap (default), page faults (who grew RSS), or mmap/brk growth", 0 },
 	{ "top", OPT_TOP, "N", 0, "Sites shown in the live view and text report (default 10)", 0 },
 	{ "quiet", 'q', NULL, 0, "No live view", 0 },
-	{ NULL, 0, NULL, 0, "Custom allocators (any function of the target, e.g. a pool):", 2 },
+	{ NULL, 0, NULL, 0, "Custom allocators (any function of the target, e.g. a pool; FUNC is a name, NAME+OFF, "
+			    "or OBJECT+0xADDR, an ELF address in the program or a library, for stripped binaries):", 2 },
 	{ "alloc", OPT_ALLOC, "FUNC:size=argN[:count=argM]", 0, "FUNC returns a block of argN (* argM) bytes", 2 },
 	{ "free", OPT_FREE, "FUNC:ptr=argN", 0, "FUNC releases the block in argN", 2 },
 	{ "realloc", OPT_REALLOC, "FUNC:ptr=argN:size=argM", 0, "FUNC resizes argN to argM bytes, returns the block", 2 },

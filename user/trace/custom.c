@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "custom.h"
+#include "custom_where.h"
 #include "elfimg.h"
 #include "log.h"
 #include "memtrace.h"
@@ -114,6 +115,29 @@ static int elf_load_mapping(pid_t pid, const struct mapping *map, const char *ro
 	return err;
 }
 
+/* The one line for a spec found nowhere, saying what the user can do. */
+static void no_function(const struct custom_spec *s, pid_t pid, int why, const struct elf_image *prog,
+			const char *prog_path)
+{
+	const char *base = prog_path && strrchr(prog_path, '/') ? strrchr(prog_path, '/') + 1 : prog_path;
+
+	if (why == -ERANGE)
+		log_error("--%s %s: the offset lies outside the function or the object's loaded segments in PID %d "
+			  "(give an ELF address inside it, as nm or objdump print them)",
+			  what_of(s->kind), s->func, (int)pid);
+	else if (why == -ENXIO)
+		log_error("--%s %s: no function or mapped object by that name in PID %d (give FUNC+OFFSET, or "
+			  "OBJECT+0xADDR with OBJECT the path or file name of the program or a library)",
+			  what_of(s->kind), s->func, (int)pid);
+	else if (prog && custom_stripped(prog))
+		log_error("--%s %s: no function %s in PID %d or its libraries (%s has no symbol table: give the "
+			  "function's address, --%s '%s+0xADDR:...', with ADDR from nm or objdump of an unstripped "
+			  "build)", what_of(s->kind), s->func, s->func, (int)pid, prog_path, what_of(s->kind), base);
+	else
+		log_error("--%s %s: no function %s in PID %d or its libraries", what_of(s->kind), s->func, s->func,
+			  (int)pid);
+}
+
 int custom_resolve(pid_t pid, const struct custom_spec *specs, int n, struct allocator *sets, int *nsets)
 {
 	struct elf_image *imgs[256] = {};
@@ -142,21 +166,20 @@ int custom_resolve(pid_t pid, const struct custom_spec *specs, int n, struct all
 		inodes[nimg++] = m.v[i].inode;
 	}
 	for (int i = 0; i < n; i++) {
-		const struct elf_sym *sym = NULL;
 		struct allocator *set;
 		struct probe_placement pl;
-		uint64_t off;
-		int k;
+		uint64_t off, vaddr;
+		int k = 0, where;
 
-		for (k = 0; k < nimg && !sym; k++)
-			sym = elf_image_find(imgs[k], specs[i].func, false);
-		if (!sym || elf_vaddr_to_offset(imgs[k - 1], sym->addr, &off)) {
-			log_error("--%s %s: no function %s in PID %d or its libraries", what_of(specs[i].kind),
-				  specs[i].func, specs[i].func, (int)pid);
+		where = custom_where(specs[i].func, imgs, paths, nimg, &k, &vaddr);
+		if (!where && elf_vaddr_to_offset(imgs[k], vaddr, &off))
+			where = -ERANGE;
+		if (where) {
+			no_function(&specs[i], pid, where, nimg ? imgs[0] : NULL, nimg ? paths[0] : NULL);
 			err = -ENOENT;
 			continue;
 		}
-		set = set_for(sets, nsets, paths[k - 1], inodes[k - 1], pid, &m);
+		set = set_for(sets, nsets, paths[k], inodes[k], pid, &m);
 		if (!set || set->nfuncs == MT_MAX_ALLOC_FUNCS) {
 			log_error("too many custom allocator functions (at most %d)", MT_MAX_ALLOC_FUNCS);
 			err = -E2BIG;

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * --follow's process tree inside one memtrace.  A forked child is held in
- * its first ptrace stop only while a tracer loaded ahead (the spare) is
- * pointed at it and its parent's probes, already resolved, are attached
- * again for its PID: nothing is read from the child and no BPF is loaded
- * while it waits.  Everything else (its symbols, its dynamic-linker hook,
- * the next spare) is done after it runs on: a child forked at once after
- * its parent started did not dlopen yet, and an exec is a ptrace stop.
+ * its first ptrace stop only while a tracer from the pool (tracer_pool.h,
+ * loaded ahead or emptied after a child that ended) is pointed at it and
+ * its parent's probes, already resolved, are attached again for its PID
+ * (0.3-2 ms here): nothing is read from the child and no BPF is loaded
+ * while it waits.  Its names come from the root's symbolizer (a fork maps
+ * what its parent maps) until it execs or dlopens, both ptrace stops.
  * When anything fails the child is detached, so it runs on untraced, and
  * one line says so.  Held in a ptrace stop (never a SIGSTOP), a child
  * also runs on when memtrace dies: the kernel detaches it.
@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -34,6 +37,20 @@
  * each child's exit, while the next fork may be waiting.
  */
 #define FOLLOW_BUCKET_BITS 14
+#define FOLLOW_NICE -10
+
+/*
+ * Every fork waits for this thread to run: on a loaded machine that wait
+ * is the scheduler's (40-60 ms median at a load of 10 on 2 cores, against
+ * 10 ms at nice -10), so the event loop runs ahead of the threads it
+ * starts, which set their own niceness back (tracer_pool.c).  Without the
+ * privilege it stays as it is.
+ */
+void follow_prioritize(void)
+{
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), FOLLOW_NICE))
+		log_debug(0, 1, "--follow: cannot raise memtrace's priority: %s", strerror(errno));
+}
 
 int follow_start(struct session *root)
 {
@@ -73,13 +90,13 @@ struct session *follow_find(struct session *root, pid_t pid)
 	pid_t tgid;
 
 	for (size_t i = 0; i < root->nkids; i++)
-		if (root->kids[i]->pid == pid)
+		if (root->kids[i]->pid == pid && !root->kids[i]->exited)
 			return root->kids[i];
 	if (!root->nkids)
 		return NULL;
 	tgid = status_field(pid, "Tgid");
 	for (size_t i = 0; tgid > 0 && tgid != pid && i < root->nkids; i++)
-		if (root->kids[i]->pid == tgid)
+		if (root->kids[i]->pid == tgid && !root->kids[i]->exited)
 			return root->kids[i];
 	return NULL;
 }
@@ -225,10 +242,24 @@ static void kid_remove(struct session *root, struct session *k)
 
 void follow_exited(struct session *root, struct session *kid, int status)
 {
+	(void)root;
 	kid->exited = true;
 	kid->wait_status = status;
-	session_finish(kid);
-	kid_remove(root, kid);
+}
+
+bool follow_finish_one(struct session *root)
+{
+	for (size_t i = 0; i < root->nkids; i++) {
+		struct session *k = root->kids[i];
+
+		if (k->exited) {
+			if (k->sym)
+				session_finish(k);
+			kid_remove(root, k);
+			return true;
+		}
+	}
+	return false;
 }
 
 void follow_poll(struct session *root, uint64_t now)
@@ -243,7 +274,7 @@ void follow_poll(struct session *root, uint64_t now)
 void follow_sample(struct session *root)
 {
 	for (size_t i = 0; i < root->nkids; i++)
-		if (root->kids[i]->sym)
+		if (root->kids[i]->sym && !root->kids[i]->exited)
 			session_sample(root->kids[i]);
 }
 

@@ -392,6 +392,9 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 		log_error("signalfd: %s", strerror(errno));
 		return 1;
 	}
+	/* Tracers for forked children load meanwhile, in a thread. */
+	if (opts->follow)
+		follow_start(&s);
 	err = opts->adopt ? session_start_adopted(&s) : opts->argv ? session_start_launched(&s, &l) : session_start_attached(&s);
 	if (err)
 		goto out;
@@ -422,9 +425,8 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 		if (err)
 			goto out;
 	}
-	/* Without a spare tracer each fork loads one while the child waits. */
 	if (opts->follow)
-		follow_start(&s);
+		follow_prioritize();
 	err = event_loop(&s, sfd);
 	if (err) {
 		if (err != -ECANCELED)

@@ -41,6 +41,7 @@ int session_ptrace_stops(struct session *s)
 	int status, err = 0;
 	pid_t w;
 
+again:
 	while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
 		struct session *kid = w == s->pid ? NULL : follow_find(s, w);
 		int sig, event;
@@ -112,6 +113,10 @@ int session_ptrace_stops(struct session *s)
 		if (err)
 			return err;
 	}
+	/* A child's report waits until no stop is pending: a fork is held
+	 * meanwhile, an ended child is not. */
+	if (follow_finish_one(s))
+		goto again;
 	return 0;
 }
 

@@ -69,11 +69,16 @@ void session_announce(struct session *s);
 
 /* follow.c: forked children traced by this memtrace (see follow.c). */
 int follow_start(struct session *root);
+/* Raises the calling thread's priority (after the command is started). */
+void follow_prioritize(void);
 void follow_adopt(struct session *root, pid_t child);
 struct session *follow_find(struct session *root, pid_t pid);
 /* A child about to exec or dlopen gets a symbolizer of its own. */
 void follow_own_symbols(struct session *kid);
+/* A child ended: its report is written by follow_finish_one. */
 void follow_exited(struct session *root, struct session *kid, int status);
+/* Writes the report of one child that ended, if any; whether it did. */
+bool follow_finish_one(struct session *root);
 void follow_poll(struct session *root, uint64_t now);
 void follow_sample(struct session *root);
 void follow_end(struct session *root, bool report);

@@ -3,13 +3,22 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "tracer_pool.h"
 
-/* One ready is enough for forks that come one after another; a burst
- * waits for loads.  Dead tracers beyond what is kept are closed. */
-#define POOL_READY 2
-#define POOL_DEAD 16
+/*
+ * Up to POOL_READY kept ready, POOL_LOAD of them loaded ahead.  A tracer
+ * that comes back is emptied by a thread of its own: what it costs is
+ * mostly the kernel's wait for readers of the probes it unregisters (an
+ * RCU grace period per link, 100-600 ms on this loaded 2-core VM), and
+ * waits that run at once end together, so forks that come faster than one
+ * grace period still find tracers ready.
+ */
+#define POOL_READY 8
+#define POOL_LOAD 3
 
 struct tracer_pool {
 	pthread_mutex_t mu;
@@ -19,8 +28,7 @@ struct tracer_pool {
 	int err; /* of the last load, 0 after one that worked */
 	struct tracer ready[POOL_READY];
 	int nready;
-	struct tracer dead[POOL_DEAD];
-	int ndead;
+	int nresetting; /* threads emptying a tracer that came back */
 	uint64_t sample_bytes;
 	int verbose;
 	bool floor;
@@ -40,43 +48,74 @@ static int load(struct tracer_pool *p, struct tracer *t)
 	return err;
 }
 
+/* Takes t in when there is room; the caller holds the lock. */
+static bool keep(struct tracer_pool *p, struct tracer *t)
+{
+	if (p->nready == POOL_READY)
+		return false;
+	p->ready[p->nready++] = *t;
+	pthread_cond_broadcast(&p->cv);
+	return true;
+}
+
+/* Started by a thread that may run at a raised priority: not this work. */
+static void plain_priority(void)
+{
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
+}
+
 static void *run(void *arg)
 {
 	struct tracer_pool *p = arg;
 
+	plain_priority();
 	pthread_mutex_lock(&p->mu);
 	while (!p->quit) {
 		struct tracer t;
-		bool reuse;
 		int err;
 
-		if (p->ndead) {
-			t = p->dead[--p->ndead];
-			reuse = p->nready < POOL_READY;
-			pthread_mutex_unlock(&p->mu);
-			err = reuse ? tracer_reset(&t) : -EEXIST;
-			if (err)
-				tracer_close(&t);
-		} else if (p->nready < 1) {
-			pthread_mutex_unlock(&p->mu);
-			err = load(p, &t);
-		} else {
+		if (p->nready + p->nresetting >= POOL_LOAD || p->err) {
 			pthread_cond_wait(&p->cv, &p->mu);
 			continue;
 		}
+		pthread_mutex_unlock(&p->mu);
+		err = load(p, &t);
 		pthread_mutex_lock(&p->mu);
-		if (!err && p->nready < POOL_READY)
-			p->ready[p->nready++] = t;
-		else if (!err)
-			tracer_close(&t); /* cannot happen: only this thread fills ready */
-		if (err != -EEXIST)
-			p->err = err;
+		/* A load that failed is tried again when a take asks (p->err = 0). */
+		p->err = err;
+		if (!err && !keep(p, &t))
+			tracer_close(&t);
 		pthread_cond_broadcast(&p->cv);
-		/* A load that failed is not retried until a take asks again. */
-		if (err && err != -EEXIST && !p->ndead)
-			pthread_cond_wait(&p->cv, &p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+struct reset_job {
+	struct tracer_pool *p;
+	struct tracer t;
+};
+
+static void *reset_one(void *arg)
+{
+	struct reset_job *j = arg;
+	struct tracer_pool *p = j->p;
+	bool kept = false;
+	int err;
+
+	plain_priority();
+	err = tracer_reset(&j->t);
+	pthread_mutex_lock(&p->mu);
+	if (!err)
+		kept = keep(p, &j->t);
+	pthread_mutex_unlock(&p->mu);
+	if (!kept)
+		tracer_close(&j->t);
+	pthread_mutex_lock(&p->mu);
+	p->nresetting--;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	free(j);
 	return NULL;
 }
 
@@ -121,15 +160,30 @@ int tracer_pool_take(struct tracer_pool *p, struct tracer *out)
 
 void tracer_pool_give(struct tracer_pool *p, struct tracer *t)
 {
-	pthread_mutex_lock(&p->mu);
-	if (p->ndead < POOL_DEAD) {
-		p->dead[p->ndead++] = *t;
-		pthread_cond_broadcast(&p->cv);
+	struct reset_job *j = malloc(sizeof(*j));
+	pthread_attr_t attr;
+	pthread_t th;
+	bool started = false;
+
+	if (j) {
+		j->p = p;
+		j->t = *t;
+		pthread_mutex_lock(&p->mu);
+		p->nresetting++;
 		pthread_mutex_unlock(&p->mu);
-	} else {
-		pthread_mutex_unlock(&p->mu);
-		tracer_close(t);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		started = pthread_create(&th, &attr, reset_one, j) == 0;
+		pthread_attr_destroy(&attr);
+		if (!started) {
+			pthread_mutex_lock(&p->mu);
+			p->nresetting--;
+			pthread_mutex_unlock(&p->mu);
+			free(j);
+		}
 	}
+	if (!started)
+		tracer_close(t);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -142,10 +196,12 @@ void tracer_pool_free(struct tracer_pool *p)
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->thread, NULL);
+	pthread_mutex_lock(&p->mu);
+	while (p->nresetting)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
 	while (p->nready)
 		tracer_close(&p->ready[--p->nready]);
-	while (p->ndead)
-		tracer_close(&p->dead[--p->ndead]);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tracers kept ready for --follow's next fork.  Loading one costs 60-400 ms
- * of CPU here and closing one (its probes' unregistering) ~100 ms: a thread
- * of the pool does both, so neither the event loop nor a forked child
- * waits on them.  A child's tracer, once the child is gone and its report
- * written, comes back to the pool, is emptied (tracer_reset) and serves
- * the next fork.  Only the pool's thread and the caller touch a tracer the
- * pool holds; the caller owns what it takes.
+ * of CPU here and emptying one (its probes' unregistering) 100-600 ms of
+ * waiting: threads of the pool do both, so neither the event loop nor a
+ * forked child waits on them unless forks come faster than that.  A
+ * child's tracer, once the child is gone and its report written, comes
+ * back to the pool, is emptied (tracer_reset) and serves a next fork.
+ * Only the pool's threads touch a tracer the pool holds; the caller owns
+ * what it takes.
  */
 #ifndef MEMTRACE_TRACER_POOL_H
 #define MEMTRACE_TRACER_POOL_H

@@ -7,9 +7,12 @@
  * program writes to the maps while they are cleared.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -107,6 +110,51 @@ static void blocks_clear(struct tracer *t)
 	}
 }
 
+static void *close_fd(void *arg)
+{
+	close((int)(intptr_t)arg);
+	return NULL;
+}
+
+static void collect(struct probe_link *l, int n, int *fds, int *nfds, int max)
+{
+	for (int i = 0; i < n && *nfds < max; i++)
+		if (l[i].fd >= 0 && !l[i].link) {
+			fds[(*nfds)++] = l[i].fd;
+			l[i].fd = -1;
+		}
+}
+
+/*
+ * Closes the uprobe links at once, each from a thread: closing one waits
+ * for the kernel's readers of its probes to finish (an RCU grace period,
+ * 30-600 ms under load here), and waits that run together end together.
+ * What is left (libbpf's links on kernels without multi-uprobe links) is
+ * closed one by one by tracer_detach_all.
+ */
+static void links_close_parallel(struct tracer *t)
+{
+	int fds[4 + 2 * 2 * MT_MAX_ALLOC_FUNCS + MT_MAX_CUSTOM * 2 * MT_MAX_ALLOC_FUNCS], nfds = 0;
+	int max = (int)(sizeof(fds) / sizeof(fds[0]));
+	pthread_t th[sizeof(fds) / sizeof(fds[0])];
+	bool started[sizeof(fds) / sizeof(fds[0])];
+
+	if (t->links)
+		collect(t->links, t->nlinks, fds, &nfds, max);
+	for (int k = 0; k < 2; k++)
+		collect(t->extra_links[k], t->nextra_links[k], fds, &nfds, max);
+	collect(t->custom_links, t->ncustom_links, fds, &nfds, max);
+	collect(&t->dl_link, 1, fds, &nfds, max);
+	for (int i = 0; i < nfds; i++) {
+		started[i] = pthread_create(&th[i], NULL, close_fd, (void *)(intptr_t)fds[i]) == 0;
+		if (!started[i])
+			close(fds[i]);
+	}
+	for (int i = 0; i < nfds; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+}
+
 /* Each CPU's cache of stack -> site id: the ids are given out anew. */
 static int scratch_clear(struct tracer *t)
 {
@@ -132,6 +180,7 @@ int tracer_reset(struct tracer *t)
 	uint32_t slot;
 	int err;
 
+	links_close_parallel(t);
 	tracer_detach_all(t);
 	used = t->skel->bss->counters.sites_used;
 	if (used >= MT_MAX_SITES)
