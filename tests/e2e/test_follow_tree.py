@@ -193,6 +193,39 @@ class ForkPerConnection(unittest.TestCase):
                     pass
 
 
+class SameDefaults(unittest.TestCase):
+    def test_children_inherit_faults_off_and_names(self):
+        """-p traces no faults by default: neither do the children it forks;
+        every process's output is named for its PID."""
+        mt.require_bpf(self)
+        fork = mt.tool("workload_fork")
+        sh = subprocess.Popen(["sh", "-c", "read x; %s 2" % fork], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, text=True)
+        tmp = mt.tempdir(self)
+        err = os.path.join(tmp, "err")
+        out = os.path.join(tmp, "out")
+        os.mkdir(out)
+        try:
+            with open(err, "w") as e:
+                m = subprocess.Popen([mt.MEMTRACE, "-q", "--follow", "--json", os.path.join(out, "heap.json"),
+                                      "-p", str(sh.pid)], stdout=subprocess.DEVNULL, stderr=e)
+            self.assertTrue(mt.wait_for_line(err, "Tracing PID %d" % sh.pid), mt.read_text(err))
+            sh.stdin.write("go\n")
+            sh.stdin.close()
+            sh.wait(timeout=30)
+            self.assertEqual(m.wait(timeout=60), 0, mt.read_text(err))
+        finally:
+            if sh.poll() is None:
+                sh.kill()
+        docs = {n: mt.load_json(os.path.join(out, n)) for n in os.listdir(out)}
+        # sh, workload_fork and its two children.
+        self.assertEqual(len(docs), 4, sorted(docs))
+        for name, d in docs.items():
+            self.assertEqual(name, "heap.%d.json" % d["pid"])
+            self.assertFalse("faults" in d, "%s has a faults section" % name)
+        self.assertNotIn("page faults", mt.read_text(err))
+
+
 def server_pid(memtrace_pid):
     """The server memtrace launched: its child running fork_server."""
     for _ in range(300):
