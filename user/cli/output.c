@@ -10,6 +10,7 @@
 #include "humanize.h"
 #include "log.h"
 #include "output.h"
+#include "output_empty.h"
 #include "pprof.h"
 #include "report_json.h"
 #include "report_text.h"
@@ -113,8 +114,12 @@ int output_write_view(const char *path, enum out_format fmt, const struct mt_pro
 	struct mt_profile v;
 	int err;
 
-	if (view == VIEW_HEAP || fmt == OUT_JSON || fmt == OUT_HTML || fmt == OUT_TEXT)
-		return output_write(path, fmt, p, metric);
+	if (view == VIEW_HEAP || fmt == OUT_JSON || fmt == OUT_HTML || fmt == OUT_TEXT) {
+		err = output_write(path, fmt, p, metric);
+		if (!err && view == VIEW_HEAP && strcmp(path, "-") != 0)
+			output_say_empty(path, fmt, p, metric);
+		return err;
+	}
 	if (!p->faults) {
 		log_error("cannot write %s: --view %s needs page faults traced (--faults)", path,
 			  view == VIEW_FAULTS ? "faults" : "mapped");

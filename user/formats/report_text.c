@@ -47,7 +47,7 @@ static void drops_line(const struct mt_profile *p, FILE *out)
 void live_view_print(const struct mt_profile *p, int top, uint64_t prev_inuse, uint64_t prev_alloc,
 		     uint64_t elapsed_ns, FILE *out)
 {
-	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ], d[HUMAN_BUFSZ], label[512], stamp[16];
+	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ], d[HUMAN_BUFSZ], e[HUMAN_BUFSZ], label[512], stamp[16];
 	int64_t delta = (int64_t)(p->totals.inuse_bytes - prev_inuse);
 	double secs = elapsed_ns ? elapsed_ns / 1e9 : 1;
 	time_t now = time(NULL);
@@ -60,7 +60,7 @@ void live_view_print(const struct mt_profile *p, int top, uint64_t prev_inuse, u
 		human_count(p->totals.inuse_count, b), delta < 0 ? '-' : '+',
 		human_bytes((uint64_t)(delta < 0 ? -delta : delta), c),
 		human_bytes((uint64_t)((p->totals.alloc_bytes - prev_alloc) / secs), d),
-		human_bytes(p->totals.peak_inuse_bytes, a));
+		human_bytes(p->totals.peak_inuse_bytes, e));
 	/* RSS beside the heap: the gap is fragmentation, caches, mappings. */
 	if (p->nseries && p->series[p->nseries - 1].rss_bytes)
 		fprintf(out, ", RSS %s", human_bytes(p->series[p->nseries - 1].rss_bytes, c));
