@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -101,13 +102,37 @@ struct session *follow_find(struct session *root, pid_t pid)
 	return NULL;
 }
 
+static void *gc_thread(void *arg)
+{
+	struct session *k = arg;
+
+	if (gc_open_watch(&k->gc_loaded, k->pid, k->opts->verbose))
+		k->gc_loaded = NULL;
+	__atomic_store_n(&k->gc_done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Takes the child's GC tracer in once its thread is through (with `wait`,
+ * waits for it: a report needs it). */
+static void gc_collect_thread(struct session *k, bool wait)
+{
+	if (!k->gc_loading || (!wait && !__atomic_load_n(&k->gc_done, __ATOMIC_ACQUIRE)))
+		return;
+	pthread_join(k->gc_thread, NULL);
+	k->gc_loading = false;
+	k->gc = k->gc_loaded;
+	k->gc_loaded = NULL;
+}
+
 /* Its tracer, emptied, serves the next fork when there is no spare. */
 static void kid_free(struct session *root, struct session *k)
 {
+	gc_collect_thread(k, true);
 	ring_buffer__free(k->rb);
 	if (!k->shared_sym)
 		symbolizer_free(k->sym);
 	faults_close(k->faults);
+	gc_close(k->gc);
 	leakwatch_close(&k->watch);
 	if (k->tracer.skel && root->pool)
 		tracer_pool_give(root->pool, &k->tracer);
@@ -167,9 +192,12 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	k->watch.start_ns = k->start_ns;
 	k->watch.pid = k->pid;
 	k->watch.comm = k->comm;
-	/* Faults are traced from here on, as the parent's options say. */
+	/* Faults and GC are traced from here on, as the parent's options say
+	 * (each loads BPF programs: 100-300 ms of this loop when on). */
 	if (!err && o->faults && faults_open(&k->faults, k->pid, FAULTS_TRACE_ALL, o->verbose))
 		k->faults = NULL;
+	if (!err && o->gc && pthread_create(&k->gc_thread, NULL, gc_thread, k) == 0)
+		k->gc_loading = true;
 	if (err)
 		log_error("--follow: cannot complete the trace of PID %d: %s (its report may be missing)", (int)k->pid,
 			  strerror(-err));
@@ -253,6 +281,7 @@ bool follow_finish_one(struct session *root)
 		struct session *k = root->kids[i];
 
 		if (k->exited) {
+			gc_collect_thread(k, true);
 			if (k->sym)
 				session_finish(k);
 			kid_remove(root, k);
@@ -265,9 +294,14 @@ bool follow_finish_one(struct session *root)
 void follow_poll(struct session *root, uint64_t now)
 {
 	for (size_t i = 0; i < root->nkids; i++) {
-		root->kids[i]->tracer.skel->bss->now_ns = now;
-		if (root->kids[i]->rb)
-			ring_buffer__consume(root->kids[i]->rb);
+		struct session *k = root->kids[i];
+
+		k->tracer.skel->bss->now_ns = now;
+		if (k->rb)
+			ring_buffer__consume(k->rb);
+		gc_collect_thread(k, false);
+		if (k->gc)
+			gc_poll(k->gc);
 	}
 }
 
@@ -283,6 +317,7 @@ void follow_end(struct session *root, bool report)
 	while (root->nkids) {
 		struct session *k = root->kids[root->nkids - 1];
 
+		gc_collect_thread(k, true);
 		if (report && k->sym)
 			session_finish(k);
 		kid_remove(root, k);

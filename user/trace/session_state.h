@@ -8,6 +8,7 @@
 #ifndef MEMTRACE_SESSION_STATE_H
 #define MEMTRACE_SESSION_STATE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -54,6 +55,10 @@ struct session {
 	size_t nkids, kids_cap;
 	struct tracer_pool *pool;
 	bool many; /* more than one process is traced: outputs are named per PID */
+	/* A forked child's GC tracer, opened by a thread (gc_open loads BPF). */
+	pthread_t gc_thread;
+	bool gc_loading, gc_done;
+	struct gc_tracer *gc_loaded;
 	bool shared_sym; /* a forked child's sym is the root's, as its mappings are, until it execs or dlopens */
 	uint64_t held_max_ns, held_total_ns, nheld; /* how long forked children waited on us */
 };
