@@ -112,6 +112,22 @@ static void *gc_thread(void *arg)
 	return NULL;
 }
 
+static void gc_start(struct session *k)
+{
+	if (k->gc || k->gc_loading)
+		return;
+	k->gc_done = false;
+	if (pthread_create(&k->gc_thread, NULL, gc_thread, k) == 0)
+		k->gc_loading = true;
+}
+
+void follow_exec(struct session *k)
+{
+	follow_own_symbols(k);
+	if (k->opts->gc)
+		gc_start(k);
+}
+
 /* Takes the child's GC tracer in once its thread is through (with `wait`,
  * waits for it: a report needs it). */
 static void gc_collect_thread(struct session *k, bool wait)
@@ -196,8 +212,10 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	 * (each loads BPF programs: 100-300 ms of this loop when on). */
 	if (!err && o->faults && faults_open(&k->faults, k->pid, FAULTS_TRACE_ALL, o->verbose))
 		k->faults = NULL;
-	if (!err && o->gc && pthread_create(&k->gc_thread, NULL, gc_thread, k) == 0)
-		k->gc_loading = true;
+	/* A fork has its parent's runtimes: none to look for when the parent
+	 * had none (an exec looks again, follow_exec). */
+	if (!err && o->gc && gc_runtime_name(parent->gc))
+		gc_start(k);
 	if (err)
 		log_error("--follow: cannot complete the trace of PID %d: %s (its report may be missing)", (int)k->pid,
 			  strerror(-err));

@@ -70,7 +70,7 @@ again:
 		case PTRACE_EVENT_EXEC:
 			/* A child's failure costs its own trace, not the others'. */
 			if (kid) {
-				follow_own_symbols(kid);
+				follow_exec(kid);
 				session_on_exec(kid);
 			}
 			else

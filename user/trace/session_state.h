@@ -80,6 +80,8 @@ void follow_adopt(struct session *root, pid_t child);
 struct session *follow_find(struct session *root, pid_t pid);
 /* A child about to exec or dlopen gets a symbolizer of its own. */
 void follow_own_symbols(struct session *kid);
+/* A child exec'd: its own symbols, and a look for GC runtimes. */
+void follow_exec(struct session *kid);
 /* A child ended: its report is written by follow_finish_one. */
 void follow_exited(struct session *root, struct session *kid, int status);
 /* Writes the report of one child that ended, if any; whether it did. */
