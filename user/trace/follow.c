@@ -42,15 +42,20 @@
 
 /*
  * Every fork waits for this thread to run: on a loaded machine that wait
- * is the scheduler's (40-60 ms median at a load of 10 on 2 cores, against
- * 10 ms at nice -10), so the event loop runs ahead of the threads it
- * starts, which set their own niceness back (tracer_pool.c).  Without the
- * privilege it stays as it is.
+ * is mostly the scheduler's (fork_server's children waited a median 40 ms
+ * at a load of 10 on this 2-core VM, 15 ms with the loop at nice -10), so
+ * the event loop runs ahead of the threads it starts, which set their own
+ * niceness back (plain_priority).  Without the privilege it stays as it is.
  */
-void follow_prioritize(void)
+void follow_prioritize(int verbose)
 {
 	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), FOLLOW_NICE))
-		log_debug(0, 1, "--follow: cannot raise memtrace's priority: %s", strerror(errno));
+		log_debug(verbose, 1, "--follow: cannot raise memtrace's priority: %s", strerror(errno));
+}
+
+void plain_priority(void)
+{
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
 }
 
 int follow_start(struct session *root)
@@ -106,6 +111,7 @@ static void *gc_thread(void *arg)
 {
 	struct session *k = arg;
 
+	plain_priority();
 	if (gc_open_watch(&k->gc_loaded, k->pid, k->opts->verbose))
 		k->gc_loaded = NULL;
 	__atomic_store_n(&k->gc_done, true, __ATOMIC_RELEASE);
@@ -140,7 +146,7 @@ static void gc_collect_thread(struct session *k, bool wait)
 	k->gc_loaded = NULL;
 }
 
-/* Its tracer, emptied, serves the next fork when there is no spare. */
+/* Its tracer goes back to the pool, to be emptied for a next fork. */
 static void kid_free(struct session *root, struct session *k)
 {
 	gc_collect_thread(k, true);

@@ -426,7 +426,7 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 			goto out;
 	}
 	if (opts->follow)
-		follow_prioritize();
+		follow_prioritize(opts->verbose);
 	err = event_loop(&s, sfd);
 	if (err) {
 		if (err != -ECANCELED)

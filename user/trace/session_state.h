@@ -75,7 +75,9 @@ void session_announce(struct session *s);
 /* follow.c: forked children traced by this memtrace (see follow.c). */
 int follow_start(struct session *root);
 /* Raises the calling thread's priority (after the command is started). */
-void follow_prioritize(void);
+void follow_prioritize(int verbose);
+/* Sets the calling thread's priority back to nice 0 (threads it starts). */
+void plain_priority(void);
 void follow_adopt(struct session *root, pid_t child);
 struct session *follow_find(struct session *root, pid_t pid);
 /* A child about to exec or dlopen gets a symbolizer of its own. */

@@ -59,7 +59,7 @@ static bool keep(struct tracer_pool *p, struct tracer *t)
 }
 
 /* Started by a thread that may run at a raised priority: not this work. */
-static void plain_priority(void)
+static void plain(void)
 {
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
 }
@@ -68,7 +68,7 @@ static void *run(void *arg)
 {
 	struct tracer_pool *p = arg;
 
-	plain_priority();
+	plain();
 	pthread_mutex_lock(&p->mu);
 	while (!p->quit) {
 		struct tracer t;
@@ -103,7 +103,7 @@ static void *reset_one(void *arg)
 	bool kept = false;
 	int err;
 
-	plain_priority();
+	plain();
 	err = tracer_reset(&j->t);
 	pthread_mutex_lock(&p->mu);
 	if (!err)
