@@ -27,8 +27,11 @@ def attached_run(tmp, name, leak, results):
     m = None
     try:
         ready = wl.stdout.readline().strip()
+        alerts = os.path.join(tmp, name + ".alerts.jsonl")
+        text = os.path.join(tmp, name + ".txt")
         with open(err_path, "w") as err:
-            m = subprocess.Popen([mt.MEMTRACE, "-q", "--json", out, "-p", str(wl.pid), "-d", str(SECONDS)],
+            m = subprocess.Popen([mt.MEMTRACE, "-q", "--json", out, "--alerts", alerts, "-o", text,
+                                  "-p", str(wl.pid), "-d", str(SECONDS)],
                                  stdout=subprocess.DEVNULL, stderr=err)
         attached = mt.wait_for_line(err_path, "Tracing PID %d" % wl.pid, timeout=30)
         leak_start = None
@@ -39,7 +42,8 @@ def attached_run(tmp, name, leak, results):
             wl.stdout.readline()  # "leaking"
         rc = m.wait(timeout=SECONDS + 60)
         results[name] = dict(ready=ready, attached=attached, rc=rc, leak_start=leak_start,
-                             stderr=mt.read_text(err_path),
+                             stderr=mt.read_text(err_path), text=mt.read_text(text),
+                             alerts=mt.load_jsonl(alerts) if os.path.exists(alerts) else [],
                              report=mt.load_json(out) if os.path.exists(out) else None)
     finally:
         if m and m.poll() is None:
@@ -116,6 +120,32 @@ class PreAttachVerdicts(unittest.TestCase):
         self.assertGreaterEqual(first["confidence"], 0.5)
         self.assertRegex(r["stderr"], r"memtrace: LEAK PID \d+: leak_session <- main .* confidence [01]\.\d\d: "
                                       r"fit [01]\.\d\d over [\d.]+ s .*pre-attach churn discounted")
+
+    def test_alert_says_why_in_every_output(self):
+        r = self.leak
+        self.check_ran(r)
+        alerts = r["report"]["alerts"]
+        self.assertEqual([a["frames"][0]["function"] for a in r["alerts"]],
+                         [a["frames"][0]["function"] for a in alerts])
+        for line in r["alerts"]:
+            self.assertGreaterEqual(line["confidence"], 0.5)
+            for k in ("tracked_rate_bytes_per_s", "recent_rate_bytes_per_s", "fit_r2", "window_s", "samples",
+                      "discounted_bytes_per_s", "replaced_share", "process_cover", "pre_attach_frees",
+                      "process_growth_blocks"):
+                self.assertIn(k, line["why"])
+            self.assertGreaterEqual(line["why"]["samples"], 5)
+        self.assertRegex(r["text"], r"leak alerts: \d+\n  at [^\n]*leak_session[^\n]*\n      confidence [01]\.\d\d: ")
+        self.assertRegex(r["text"], r"frees of blocks allocated before the trace began: \d+")
+
+
+class MinConfidenceOption(unittest.TestCase):
+    def test_bad_values(self):
+        mt.require_bpf(self)
+        for bad in ("-0.1", "1.5", "high", ""):
+            p = subprocess.run([mt.MEMTRACE, "--leak-min-confidence", bad, "--", mt.tool("workload_exact"), "0"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 64, (bad, p.stderr))
+            self.assertIn("invalid --leak-min-confidence", p.stderr.splitlines()[0])
 
 
 if __name__ == "__main__":

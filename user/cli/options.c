@@ -109,7 +109,7 @@ static const struct argp_option optdefs[] = {
 	{ "leak-min-age", OPT_LEAK_MIN_AGE, "SECONDS", 0,
 	  "Alert only when the site's oldest block is this old; also the age that makes a block a leak at the end (default 5)", 3 },
 	{ "leak-min-confidence", OPT_LEAK_MIN_CONFIDENCE, "C", 0,
-	  "Alert only on verdicts at least this sure, 0 to 1 (default 0.5)", 3 },
+	  "Alert only on verdicts at least this sure, 0 to 1 (default 0.6)", 3 },
 	{ "alerts", OPT_ALERTS, "FILE", 0, "Append one JSON line per alert to FILE", 3 },
 	{ "on-alert", OPT_ON_ALERT, "CMD", 0, "Run CMD (split on spaces, no shell) with the alert JSON on stdin", 3 },
 	{ "alert-dump", OPT_ALERT_DUMP, "DIR", 0, "Write a heap snapshot of the whole process to DIR at each alert", 3 },

@@ -35,7 +35,7 @@ struct leak_config {
 #define LEAK_DEFAULT_WINDOW_S 10.0
 #define LEAK_DEFAULT_MIN_RATE 1024.0
 #define LEAK_DEFAULT_MIN_AGE_S 5.0
-#define LEAK_DEFAULT_MIN_CONFIDENCE 0.5
+#define LEAK_DEFAULT_MIN_CONFIDENCE 0.6
 /* Short enough that a leak starting in a running service is named within
  * 10 s (3 s + 5 samples a second apart + the age), long enough to pass a
  * JVM's start-up. */

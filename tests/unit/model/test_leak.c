@@ -150,3 +150,29 @@ Test(leak, growth_the_process_shows_is_a_leak)
 	cr_assert_float_eq(v.judgement.process_cover, 1.0, 1e-6);
 	cr_assert_float_eq(v.evidence.unseen_frees, 500.0 * (v.samples - 1), 1e-6);
 }
+
+/* --leak-min-confidence: a straight leak just over the minimum rate is
+ * about half sure (margin), and a higher bar drops it. */
+static int near_threshold(double min_confidence)
+{
+	struct leak_config cfg = { 10.0, 1024, 5, min_confidence, 0 };
+	struct leak_detector *d = leak_detector_new(&cfg);
+	struct leak_verdict *v = NULL;
+	int n;
+
+	cr_assert_not_null(d);
+	for (uint64_t s = 0; s <= 10; s++)
+		cr_assert_eq(leak_observe(d, 5, s * S, s * 1200, s), 0);
+	n = leak_suspects(d, 10 * S, &v);
+	if (n == 1)
+		cr_assert_float_eq(v[0].judgement.confidence, 1200.0 / 2048, 1e-6);
+	free(v);
+	leak_detector_free(d);
+	return n;
+}
+
+Test(leak, min_confidence_filters)
+{
+	cr_assert_eq(near_threshold(0.5), 1);
+	cr_assert_eq(near_threshold(0.6), 0);
+}
