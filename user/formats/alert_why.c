@@ -37,6 +37,8 @@ void alert_why_text(const struct mt_alert *a, FILE *out)
 {
 	char why[512];
 
+	if (!a->why.samples)
+		return; /* from a recording, which keeps no verdict */
 	alert_why_format(a, why, sizeof(why));
 	fprintf(out, "      %s\n", why);
 }

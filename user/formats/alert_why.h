@@ -15,7 +15,8 @@
  * into buf (always terminated).
  */
 void alert_why_format(const struct mt_alert *a, char *buf, size_t len);
-/* The same as an indented line of the text report. */
+/* The same as an indented line of the text report; nothing for an alert
+ * read from a recording (why.samples 0: recordings keep no verdict). */
 void alert_why_text(const struct mt_alert *a, FILE *out);
 
 #endif

@@ -41,6 +41,11 @@ void report_json_alert(struct json *j, const struct mt_profile *p, const struct 
 	json_u64(j, "inuse_count", a->site.inuse_count);
 	json_str(j, "trend", trend_name(a->trend));
 	json_u64(j, "oldest_age_ns", a->oldest_age_ns);
+	/* A recording keeps no verdict: absent rather than a false zero. */
+	if (!a->why.samples) {
+		json_close_object(j);
+		return;
+	}
 	json_f64(j, "confidence", a->confidence);
 	json_open_object(j, "why");
 	json_f64(j, "tracked_rate_bytes_per_s", a->why.tracked_rate);

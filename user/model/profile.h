@@ -79,8 +79,8 @@ struct mt_alert {
 	double rate_bytes_per_s; /* after discounts: the growth the alert stands on */
 	enum mt_trend trend;
 	uint64_t oldest_age_ns;
-	double confidence;  /* 0..1; 0 in recordings from before it was kept */
-	struct mt_alert_why why; /* zero in recordings */
+	double confidence;  /* 0..1; 0 when read from a recording */
+	struct mt_alert_why why; /* zero when read from a recording (why.samples 0) */
 };
 
 /* Blocks still outstanding at the end, older than the leak age, per stack. */
