@@ -138,6 +138,37 @@ class PreAttachVerdicts(unittest.TestCase):
         self.assertRegex(r["text"], r"frees of blocks allocated before the trace began: \d+")
 
 
+class PythonCacheAttached(unittest.TestCase):
+    """The same on an interpreter memtrace's authors did not write: every
+    allocation of Debian's python3 ends at one site (no frame pointers), so
+    only the pre-attach accounting tells replacement from growth."""
+
+    def test_overwriting_a_python_cache_raises_nothing(self):
+        mt.require_bpf(self)
+        tmp = mt.tempdir(self, "mt-pycache-")
+        out = os.path.join(tmp, "r.json")
+        err_path = os.path.join(tmp, "err")
+        py = subprocess.Popen(["/usr/bin/python3", os.path.join(mt.ROOT, "tools", "workload_pycache.py"),
+                               str(SECONDS + 30)], stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(py.stdout.readline().strip(), "ready")
+            with open(err_path, "w") as err:
+                rc = subprocess.run([mt.MEMTRACE, "-q", "--json", out, "-p", str(py.pid), "-d", str(SECONDS)],
+                                    stdout=subprocess.DEVNULL, stderr=err, timeout=SECONDS + 60).returncode
+        finally:
+            py.kill()
+            py.wait()
+        stderr = mt.read_text(err_path)
+        self.assertEqual(rc, 0, stderr)
+        rep = mt.load_json(out)
+        rss = [s["rss_bytes"] for s in rep["series"] if s["rss_bytes"]]
+        self.assertLess(max(rss) - min(rss), 1 << 20, rss)
+        self.assertGreater(rep["totals"]["inuse_bytes"], SECONDS * 500 * 0.5 * 600)
+        self.assertEqual(rep["alerts"], [], stderr)
+        # About 500 overwrites a second, each freeing a pre-attach value.
+        self.assertGreater(rep["pre_attach"]["frees"], SECONDS * 500 * 0.5)
+
+
 class MinConfidenceOption(unittest.TestCase):
     def test_bad_values(self):
         mt.require_bpf(self)
