@@ -15,7 +15,7 @@ struct history {
 	bool alerted;
 	uint32_t head, len;
 	uint64_t first_ns; /* its first sample: the settling period starts here */
-	uint64_t t[RING], bytes[RING], count[RING], allocs[RING], replaced[RING];
+	uint64_t t[RING], bytes[RING], count[RING], replaced[RING];
 };
 
 /* The process's balance, sampled with the sites: one ring, decimated alike. */
@@ -118,7 +118,6 @@ int leak_observe_site(struct leak_detector *d, uint64_t site, const struct leak_
 	h->t[at] = s->t_ns;
 	h->bytes[at] = s->inuse_bytes;
 	h->count[at] = s->inuse_count;
-	h->allocs[at] = s->allocs;
 	h->replaced[at] = s->replaced;
 	return 0;
 }
@@ -126,7 +125,7 @@ int leak_observe_site(struct leak_detector *d, uint64_t site, const struct leak_
 int leak_observe(struct leak_detector *d, uint64_t site, uint64_t t_ns, uint64_t inuse_bytes,
 		 uint64_t inuse_count)
 {
-	struct leak_sample s = { t_ns, inuse_bytes, inuse_count, 0, 0 };
+	struct leak_sample s = { t_ns, inuse_bytes, inuse_count, 0 };
 
 	return leak_observe_site(d, site, &s);
 }

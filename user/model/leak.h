@@ -46,12 +46,12 @@ struct leak_detector;
 struct leak_detector *leak_detector_new(const struct leak_config *cfg);
 void leak_detector_free(struct leak_detector *d);
 
-/* One sample of a site: in use now, and its cumulative allocations and
- * replacements of pre-attach blocks (mt_site_counts.replaced). */
+/* One sample of a site: in use now, and its cumulative replacements of
+ * pre-attach blocks (mt_site_counts.replaced). */
 struct leak_sample {
 	uint64_t t_ns; /* monotonic */
 	uint64_t inuse_bytes, inuse_count;
-	uint64_t allocs, replaced;
+	uint64_t replaced;
 };
 
 /* Records one sample of a site. */

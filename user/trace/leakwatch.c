@@ -96,7 +96,7 @@ static int alert_from_pending(struct mt_profile *p, struct symbolizer *sym, cons
 
 /* Sums per site group, for the leak detector. */
 struct group_sum {
-	uint64_t group, bytes, count, allocs, replaced;
+	uint64_t group, bytes, count, replaced;
 	const struct raw_site *largest; /* its frames stand for the group in alerts */
 };
 
@@ -134,7 +134,6 @@ static size_t groups_merge(struct group_sum *v, size_t n)
 			g->largest = v[i].largest;
 		g->bytes += v[i].bytes;
 		g->count += v[i].count;
-		g->allocs += v[i].allocs;
 		g->replaced += v[i].replaced;
 	}
 	return ng;
@@ -222,12 +221,12 @@ int leakwatch_sample(struct leakwatch *w, const struct heap_maps *heap, struct s
 			groups[ngroups++] = (struct group_sum){ site_group_of(w->groups, sym, rs->key, &rs->v),
 								rs->v.alloc_bytes - rs->v.free_bytes,
 								rs->v.alloc_count - rs->v.free_count,
-								rs->v.alloc_count, rs->v.replaced, rs };
+								rs->v.replaced, rs };
 	}
 	ngroups = groups_merge(groups, ngroups);
 	leak_observe_process(w->det, &ps);
 	for (size_t i = 0; i < ngroups; i++) {
-		struct leak_sample ls = { now, groups[i].bytes, groups[i].count, groups[i].allocs, groups[i].replaced };
+		struct leak_sample ls = { now, groups[i].bytes, groups[i].count, groups[i].replaced };
 
 		leak_observe_site(w->det, groups[i].group, &ls);
 	}

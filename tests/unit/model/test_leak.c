@@ -114,7 +114,7 @@ static int attached_cache(int64_t process_per_s, uint64_t replaced_per_s, struct
 	int n = 0;
 
 	for (uint64_t s = 0; s <= 15; s++) {
-		struct leak_sample ls = { s * S, s * 500 * 320, s * 500, s * 500, s * replaced_per_s };
+		struct leak_sample ls = { s * S, s * 500 * 320, s * 500, s * replaced_per_s };
 		struct leak_process_sample ps = { s * S, 1000 + (int64_t)s * process_per_s, s * 500, 1 << 20 };
 
 		cr_assert_eq(leak_observe_site(d, 3, &ls), 0);
