@@ -376,7 +376,7 @@ static __always_inline bool sampled(__u64 size)
 	return true;
 }
 
-static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
+static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size, bool replaces)
 {
 	struct mt_block blk = { .ptr = ptr, .size = size, .alloc_ns = now_ns }, stale;
 	struct mt_site_counts *c;
@@ -387,6 +387,8 @@ static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
 	if (c) {
 		__sync_fetch_and_add(&c->alloc_count, 1);
 		__sync_fetch_and_add(&c->alloc_bytes, size);
+		if (replaces)
+			__sync_fetch_and_add(&c->replaced, 1);
 	}
 	/* The allocator handed out an address we still hold as live: its
 	 * free was missed, so release the old block before taking the new. */
@@ -447,6 +449,25 @@ static __always_inline __u64 arg_n(struct pt_regs *ctx, __u64 n)
 	return 0;
 }
 
+/*
+ * A free of a block the table never held.  Once the table overflowed it
+ * may be one of ours (frees_unmatched); under --sample-bytes most are
+ * unsampled blocks; otherwise it was allocated before the trace began
+ * (frees_unseen), and the thread's next allocation is taken to replace it.
+ */
+static __always_inline void free_unknown(struct mt_inflight *st)
+{
+	if (counters.allocs_full) {
+		__sync_fetch_and_add(&counters.frees_unmatched, 1);
+		return;
+	}
+	if (sample_bytes)
+		return;
+	__sync_fetch_and_add(&counters.frees_unseen, 1);
+	if (st && st->unseen_pending < MT_UNSEEN_PENDING_MAX)
+		st->unseen_pending++;
+}
+
 static __always_inline void free_ptr(__u64 ptr)
 {
 	struct mt_block b;
@@ -455,8 +476,10 @@ static __always_inline void free_ptr(__u64 ptr)
 		return;
 	if (block_take(ptr, &b))
 		account_free(&b);
-	else if (counters.allocs_full)
-		__sync_fetch_and_add(&counters.frees_unmatched, 1);
+	else
+		/* Rare once the pre-attach population is gone: only this
+		 * path pays for the call-state lookup. */
+		free_unknown(call_state((__u32)bpf_get_current_pid_tgid(), true));
 }
 
 /* realloc's old block leaves the table at entry: see mt_inflight.old. */
@@ -466,8 +489,7 @@ static __always_inline void realloc_enter(struct pt_regs *ctx, __u64 size, __u64
 
 	if (st && old && !block_take(old, &st->old)) {
 		st->old.ptr = 0;
-		if (counters.allocs_full)
-			__sync_fetch_and_add(&counters.frees_unmatched, 1);
+		free_unknown(st);
 	}
 }
 
@@ -525,6 +547,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	struct mt_inflight *st;
 	struct mt_block old;
 	__u64 ptr = ret, size, old_ptr;
+	bool replaces;
 	__u32 kind;
 
 	/* No tgid check: only the target's entries create call state. */
@@ -551,7 +574,10 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	}
 	if (!ptr || !sampled(size))
 		return 0;
-	record(ctx, ptr, size);
+	replaces = st->unseen_pending != 0;
+	if (replaces)
+		st->unseen_pending--;
+	record(ctx, ptr, size, replaces);
 	return 0;
 }
 

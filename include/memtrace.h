@@ -11,11 +11,13 @@
 #include "vmlinux.h"
 typedef __u64 mt_u64;
 typedef __u32 mt_u32;
+typedef __u16 mt_u16;
 typedef __s32 mt_s32;
 #else
 #include <stdint.h>
 typedef uint64_t mt_u64;
 typedef uint32_t mt_u32;
+typedef uint16_t mt_u16;
 typedef int32_t mt_s32;
 #endif
 
@@ -52,7 +54,11 @@ struct mt_inflight {
 	 * thread's reuse of its address cannot be mistaken for it; released
 	 * at return on success, put back on failure.  ptr 0: not tracked. */
 	struct mt_block old;
-	mt_u32 kind;
+	mt_u16 kind;
+	/* Frees of blocks from before the trace this thread made since its
+	 * last allocation (at most MT_UNSEEN_PENDING_MAX): its next
+	 * allocations are taken to replace them (mt_site_counts.replaced). */
+	mt_u16 unseen_pending;
 	mt_u32 owner;   /* inflight_slot: the thread id it belongs to, 0 = none */
 };
 
@@ -125,8 +131,15 @@ struct mt_site_counts {
 	 * cannot be matched, so the collector charges the unmatched frees
 	 * (mt_counters.frees_unmatched) against these. */
 	mt_u64 untracked_count, untracked_bytes;
-	mt_u64 pad;
+	/* Allocations here that followed, on the same thread, a free of a
+	 * block allocated before the trace began: replacements of pre-attach
+	 * blocks (a cache overwriting its entries), not growth of the process. */
+	mt_u64 replaced;
 };
+
+/* A thread's unpaired frees of pre-attach blocks are capped: a burst of
+ * frees (a cache cleared) must not credit the allocations of much later. */
+#define MT_UNSEEN_PENDING_MAX 8
 
 /* The collector's copy of one site: its counters and its stack. */
 struct mt_site_value {
@@ -136,6 +149,7 @@ struct mt_site_value {
 	mt_u32 pad;
 	mt_u64 frames[MT_MAX_FRAMES];
 	mt_u64 untracked_count, untracked_bytes; /* as in mt_site_counts */
+	mt_u64 replaced;                         /* as in mt_site_counts */
 };
 
 /* Stack hash and site id of allocations whose stack could not be kept. */
@@ -157,6 +171,11 @@ struct mt_counters {
 	 * went untracked (allocs_full > 0); before that they are blocks from
 	 * before the trace began, which no site's counts include. */
 	mt_u64 frees_unmatched;
+	/* Frees and reallocs of a block not in the table while the table has
+	 * never overflowed and every allocation is traced (no --sample-bytes):
+	 * blocks allocated before the trace began.  A count only: their size
+	 * is the allocator's to know (see leak_verdict.h). */
+	mt_u64 frees_unseen;
 };
 
 /* Records on the ring buffer; each starts with its type. */
@@ -205,7 +224,7 @@ _Static_assert(sizeof(struct mt_block_bucket) == 32 * MT_BLOCK_WAYS, "mt_block_b
 _Static_assert(sizeof(struct mt_block_data) == 24, "mt_block_data layout");
 _Static_assert(sizeof(struct mt_site_stack) == 16 + 8 * MT_MAX_FRAMES, "mt_site_stack layout");
 _Static_assert(sizeof(struct mt_site_counts) == 64, "mt_site_counts layout");
-_Static_assert(sizeof(struct mt_counters) == 88, "mt_counters layout");
+_Static_assert(sizeof(struct mt_counters) == 96, "mt_counters layout");
 _Static_assert(sizeof(struct mt_event) == 16, "mt_event layout");
 
 #endif

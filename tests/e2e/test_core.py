@@ -265,6 +265,8 @@ class Attach(unittest.TestCase):
         self.assertEqual(site["frames"][0]["module"], plugin)
         # The 50 frees of blocks from before the attach are not ours to count.
         self.assertEqual(mt.by_function(rep, "free_old")["alloc_count"], 0)
+        # ...but counted as what they are (issue 16), exactly.
+        self.assertEqual(rep["pre_attach"]["frees"], 50)
         self.assertEqual(rep["totals"]["free_count"], 5 + sum(
             s["alloc_count"] - s["inuse_count"] for s in rep["sites"]
             if not s["frames"] or s["frames"][0]["function"] != "after_attach"))

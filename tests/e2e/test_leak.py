@@ -112,10 +112,6 @@ class LeakAlerts(unittest.TestCase):
         self.assertLess(leaks[0]["count"], 1.1 * expect)
         self.assertEqual([l["bytes"] for l in leaks], sorted([l["bytes"] for l in leaks], reverse=True))
 
-    @unittest.skip("issue 16: the steady service's warm-up (65,536 traced prefill requests) still "
-                   "falls inside the first trend window on some runs and raises a false alert "
-                   "(strdup, cache_put, ~1-26 KiB/s): 3 of 4 full runs this session; alone, 0 of 2 "
-                   "on d0366e9 and 1 of 3 now. Fix with issue 16's warm-up verdicts, then remove this")
     def test_steady_service_raises_nothing(self):
         self.assertEqual(self.steady_proc.returncode, 0, self.steady_proc.stderr)
         self.assertEqual(self.steady["alerts"], [], self.steady_proc.stderr)

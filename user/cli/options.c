@@ -47,6 +47,7 @@ enum {
 	OPT_LEAK_WINDOW,
 	OPT_LEAK_MIN_RATE,
 	OPT_LEAK_MIN_AGE,
+	OPT_LEAK_MIN_CONFIDENCE,
 	OPT_ALERTS,
 	OPT_ON_ALERT,
 	OPT_ALERT_DUMP,
@@ -108,6 +109,8 @@ static const struct argp_option optdefs[] = {
 	{ "leak-min-rate", OPT_LEAK_MIN_RATE, "BYTES_PER_S", 0, "Alert only on growth of at least this rate (default 1024)", 3 },
 	{ "leak-min-age", OPT_LEAK_MIN_AGE, "SECONDS", 0,
 	  "Alert only when the site's oldest block is this old; also the age that makes a block a leak at the end (default 5)", 3 },
+	{ "leak-min-confidence", OPT_LEAK_MIN_CONFIDENCE, "C", 0,
+	  "Alert only on verdicts at least this sure, 0 to 1 (default 0.6)", 3 },
 	{ "alerts", OPT_ALERTS, "FILE", 0, "Append one JSON line per alert to FILE", 3 },
 	{ "on-alert", OPT_ON_ALERT, "CMD", 0, "Run CMD (split on spaces, no shell) with the alert JSON on stdin", 3 },
 	{ "alert-dump", OPT_ALERT_DUMP, "DIR", 0, "Write a heap snapshot of the whole process to DIR at each alert", 3 },
@@ -207,6 +210,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_seconds(arg, &o->leak_min_age_s))
 			argp_error(state, "invalid --leak-min-age '%s' (seconds)", arg);
 		break;
+	case OPT_LEAK_MIN_CONFIDENCE: {
+		char *end;
+
+		errno = 0;
+		o->leak_min_confidence = strtod(arg, &end);
+		if (errno || end == arg || *end || !(o->leak_min_confidence >= 0 && o->leak_min_confidence <= 1))
+			argp_error(state, "invalid --leak-min-confidence '%s' (a number from 0 to 1)", arg);
+		break;
+	}
 	case OPT_RECORD:
 		o->record_path = arg;
 		break;
@@ -342,6 +354,7 @@ int options_parse(int argc, char **argv, struct options *opts)
 	opts->leak_window_s = LEAK_DEFAULT_WINDOW_S;
 	opts->leak_min_rate = LEAK_DEFAULT_MIN_RATE;
 	opts->leak_min_age_s = LEAK_DEFAULT_MIN_AGE_S;
+	opts->leak_min_confidence = LEAK_DEFAULT_MIN_CONFIDENCE;
 	opts->opt_argv = argv;
 	opts->opt_argc = argc;
 	/* ARGP_IN_ORDER: the command's own options after "--" stay its own. */

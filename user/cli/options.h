@@ -44,6 +44,7 @@ struct options {
 	mode_t output_mode;     /* --output-mode: of every file created (0600) */
 	/* leak detection */
 	double leak_window_s, leak_min_rate, leak_min_age_s;
+	double leak_min_confidence;
 	const char *alerts_path;    /* --alerts: one JSON line per alert */
 	const char *on_alert;       /* --on-alert: command fed each alert on stdin */
 	const char *alert_dump_dir; /* --alert-dump: heap snapshot per alert */

@@ -48,6 +48,7 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.leak_window_s = o->leak_window_s,
 		.leak_min_rate = o->leak_min_rate,
 		.leak_min_age_s = o->leak_min_age_s,
+		.leak_min_confidence = o->leak_min_confidence,
 		.alert_snapshots = o->alert_dump_dir != NULL,
 		.snapshot_every_s = o->snapshot_every_s,
 	};

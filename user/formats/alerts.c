@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alert_why.h"
 #include "alerts.h"
 #include "frame_name.h"
 #include "humanize.h"
@@ -155,16 +156,17 @@ int alert_reap(struct alert_sink *s, pid_t pid, int status)
 
 void alert_deliver(struct alert_sink *s, const struct mt_profile *p, const struct mt_alert *a)
 {
-	char label[512], b1[HUMAN_BUFSZ], b2[HUMAN_BUFSZ], b3[HUMAN_BUFSZ], b4[HUMAN_BUFSZ];
+	char label[512], why[512], b1[HUMAN_BUFSZ], b2[HUMAN_BUFSZ], b3[HUMAN_BUFSZ], b4[HUMAN_BUFSZ];
 	char *json = NULL;
 	size_t len = 0;
 	FILE *mem;
 
 	site_label(p, &a->site, 4, label, sizeof(label));
-	fprintf(stderr, "memtrace: LEAK PID %d: %s grows %s/s (%s), in use %s in %s blocks, oldest %s\n",
+	alert_why_format(a, why, sizeof(why));
+	fprintf(stderr, "memtrace: LEAK PID %d: %s grows %s/s (%s), in use %s in %s blocks, oldest %s; %s\n",
 		p->pid, label, human_bytes((uint64_t)a->rate_bytes_per_s, b1), trend_name(a->trend),
 		human_bytes(a->site.inuse_bytes, b2), human_count(a->site.inuse_count, b3),
-		human_duration(a->oldest_age_ns, b4));
+		human_duration(a->oldest_age_ns, b4), why);
 	mem = open_memstream(&json, &len);
 	if (!mem)
 		return;

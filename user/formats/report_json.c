@@ -41,6 +41,26 @@ void report_json_alert(struct json *j, const struct mt_profile *p, const struct 
 	json_u64(j, "inuse_count", a->site.inuse_count);
 	json_str(j, "trend", trend_name(a->trend));
 	json_u64(j, "oldest_age_ns", a->oldest_age_ns);
+	/* A recording keeps no verdict: absent rather than a false zero. */
+	if (!a->why.samples) {
+		json_close_object(j);
+		return;
+	}
+	json_f64(j, "confidence", a->confidence);
+	json_open_object(j, "why");
+	json_f64(j, "tracked_rate_bytes_per_s", a->why.tracked_rate);
+	json_f64(j, "recent_rate_bytes_per_s", a->why.recent_rate);
+	json_f64(j, "fit_r2", a->why.fit);
+	json_f64(j, "window_s", a->why.window_s);
+	json_u64(j, "samples", a->why.samples);
+	json_f64(j, "discounted_bytes_per_s", a->why.discounted_rate);
+	json_f64(j, "replaced_share", a->why.replaced_share);
+	json_f64(j, "process_cover", a->why.process_cover);
+	json_f64(j, "pre_attach_frees", a->why.unseen_frees);
+	json_f64(j, "process_growth_blocks", a->why.process_growth);
+	if (a->why.rss_known)
+		json_f64(j, "rss_rate_bytes_per_s", a->why.rss_rate);
+	json_close_object(j);
 	json_close_object(j);
 }
 
@@ -79,6 +99,9 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 	json_open_object(&j, "untracked");
 	json_u64(&j, "allocs", p->untracked.allocs);
 	json_u64(&j, "frees_unmatched", p->untracked.frees_unmatched);
+	json_close_object(&j);
+	json_open_object(&j, "pre_attach");
+	json_u64(&j, "frees", p->frees_unseen);
 	json_close_object(&j);
 
 	json_open_array(&j, "sites");
@@ -132,6 +155,7 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 		json_u64(&j, "free_bytes", s->free_bytes);
 		json_u64(&j, "free_count", s->free_count);
 		json_u64(&j, "rss_bytes", s->rss_bytes);
+		json_u64(&j, "pre_attach_frees", s->frees_unseen);
 		json_close_object(&j);
 	}
 	json_close_array(&j);

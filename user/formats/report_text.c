@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alert_why.h"
 #include "frame_name.h"
 #include "faults_report.h"
 #include "gc_report.h"
@@ -42,6 +43,9 @@ static void drops_line(const struct mt_profile *p, FILE *out)
 		fprintf(out, "in use is ESTIMATED: the block table was full for %llu allocations; "
 			"%llu frees of them could not be matched and are charged in proportion\n",
 			(unsigned long long)p->untracked.allocs, (unsigned long long)p->untracked.frees_unmatched);
+	if (p->frees_unseen)
+		fprintf(out, "frees of blocks allocated before the trace began: %llu (not in the figures above)\n",
+			(unsigned long long)p->frees_unseen);
 }
 
 void live_view_print(const struct mt_profile *p, int top, uint64_t prev_inuse, uint64_t prev_alloc,
@@ -115,6 +119,7 @@ void report_text_write(const struct mt_profile *p, int top, FILE *out)
 			fprintf(out, "  at %s: %s grows %s/s (%s), oldest block %s\n", human_duration(al->t_ns, a),
 				label, human_bytes((uint64_t)al->rate_bytes_per_s, b), trend_name(al->trend),
 				human_duration(al->oldest_age_ns, c));
+			alert_why_text(al, out);
 		}
 	}
 	if (p->gc)

@@ -45,6 +45,7 @@ struct mt_sample {
 	uint64_t alloc_bytes, alloc_count; /* cumulative */
 	uint64_t free_bytes, free_count;   /* cumulative */
 	uint64_t rss_bytes;                /* 0 when unknown */
+	uint64_t frees_unseen;             /* cumulative: as mt_profile.frees_unseen */
 };
 
 enum mt_trend {
@@ -54,14 +55,32 @@ enum mt_trend {
 	MT_TREND_FLUCTUATING,
 };
 
+/* Why a leak alert fired: what its window measured (leak_verdict.h). */
+struct mt_alert_why {
+	double tracked_rate;   /* bytes/s the site's tracked in-use grew, before discounts */
+	double recent_rate;    /* the same over the later half of the window */
+	double fit;            /* r^2 of the growth's line */
+	double window_s;       /* span of the samples judged */
+	uint32_t samples;
+	double discounted_rate; /* bytes/s taken off as pre-attach churn */
+	double replaced_share; /* of the site's block growth, replacements of pre-attach blocks */
+	double process_cover;  /* how much of the rest the process's net balance shows */
+	double unseen_frees;   /* the process's frees of pre-attach blocks in the window */
+	double process_growth; /* the process's net blocks gained in the window */
+	double rss_rate;       /* resident bytes/s; rss_known false: unread */
+	int rss_known;
+};
+
 /* One leak alert raised while tracing. */
 struct mt_alert {
 	uint64_t t_ns;      /* since the start of the trace */
 	uint64_t wall_ns;   /* CLOCK_REALTIME */
 	struct mt_site site; /* the site as it was at the alert (owns its frames) */
-	double rate_bytes_per_s;
+	double rate_bytes_per_s; /* after discounts: the growth the alert stands on */
 	enum mt_trend trend;
 	uint64_t oldest_age_ns;
+	double confidence;  /* 0..1; 0 when read from a recording */
+	struct mt_alert_why why; /* zero when read from a recording (why.samples 0) */
 };
 
 /* Blocks still outstanding at the end, older than the leak age, per stack. */
@@ -110,6 +129,13 @@ struct mt_profile {
 	struct {
 		uint64_t allocs, frees_unmatched;
 	} untracked;
+	/*
+	 * Frees of blocks allocated before the trace began (-p): a count, not
+	 * bytes (the allocator alone knows a block's size).  Only while every
+	 * allocation is traced and the block table never overflowed; 0 under
+	 * --sample-bytes.
+	 */
+	uint64_t frees_unseen;
 	struct mt_module *modules;
 	size_t nmodules;
 	struct mt_site *sites; /* sorted by inuse_bytes, then alloc_bytes, descending */

@@ -61,6 +61,7 @@ static void counts_into(const volatile struct mt_site_counts *c, struct mt_site_
 	v->free_bytes = c->free_bytes;
 	v->untracked_count = c->untracked_count;
 	v->untracked_bytes = c->untracked_bytes;
+	v->replaced = c->replaced;
 }
 
 int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel)

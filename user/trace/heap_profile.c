@@ -99,6 +99,7 @@ int profile_build(const struct heap_snapshot *snap, struct symbolizer *sym, stru
 	for (size_t i = 0; i < snap->nsites; i++)
 		p->untracked.allocs += snap->sites[i].v.untracked_count;
 	p->untracked.frees_unmatched = c->frees_unmatched;
+	p->frees_unseen = c->frees_unseen;
 	for (size_t i = 0; i < snap->nsites; i++) {
 		const struct mt_site_value *v = &snap->sites[i].v;
 		struct mt_site *site = &p->sites[p->nsites];

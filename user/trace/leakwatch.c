@@ -12,7 +12,8 @@
 
 int leakwatch_open(struct leakwatch *w, const struct trace_opts *o, const struct trace_hooks *hooks)
 {
-	struct leak_config lc = { o->leak_window_s, o->leak_min_rate, o->leak_min_age_s };
+	struct leak_config lc = { o->leak_window_s, o->leak_min_rate, o->leak_min_age_s, o->leak_min_confidence,
+				  LEAK_SETTLE_S };
 
 	memset(w, 0, sizeof(*w));
 	w->min_age_ns = (uint64_t)(o->leak_min_age_s * 1e9);
@@ -43,8 +44,7 @@ static int keep_alert(struct leakwatch *s, const struct raw_site *raw, const str
 		return -ENOMEM;
 	pa = &s->alerts[s->nalerts++];
 	pa->raw = *raw;
-	pa->rate = v->rate_bytes_per_s;
-	pa->trend = v->trend;
+	pa->verdict = *v;
 	pa->oldest_age_ns = age;
 	pa->t_ns = now - s->start_ns;
 	pa->wall_ns = clock_ns(CLOCK_REALTIME);
@@ -68,18 +68,35 @@ static const struct raw_site *raw_find(const struct heap_snapshot *snap, uint64_
 static int alert_from_pending(struct mt_profile *p, struct symbolizer *sym, const struct pending_alert *pa,
 			      struct mt_alert *out)
 {
+	const struct leak_verdict *v = &pa->verdict;
+
 	memset(out, 0, sizeof(*out));
 	out->t_ns = pa->t_ns;
 	out->wall_ns = pa->wall_ns;
-	out->rate_bytes_per_s = pa->rate;
-	out->trend = pa->trend;
+	out->rate_bytes_per_s = v->rate_bytes_per_s;
+	out->trend = v->trend;
 	out->oldest_age_ns = pa->oldest_age_ns;
+	out->confidence = v->judgement.confidence;
+	out->why = (struct mt_alert_why){
+		.tracked_rate = v->tracked_rate,
+		.recent_rate = v->recent_rate,
+		.fit = v->evidence.fit,
+		.window_s = v->window_s,
+		.samples = v->samples,
+		.discounted_rate = v->judgement.discounted,
+		.replaced_share = v->judgement.replaced_share,
+		.process_cover = v->judgement.process_cover,
+		.unseen_frees = v->evidence.unseen_frees,
+		.process_growth = v->evidence.process_growth,
+		.rss_rate = v->evidence.rss_rate,
+		.rss_known = v->evidence.rss_known,
+	};
 	return profile_site_from_raw(p, &pa->raw.v, sym, &out->site);
 }
 
 /* Sums per site group, for the leak detector. */
 struct group_sum {
-	uint64_t group, bytes, count;
+	uint64_t group, bytes, count, replaced;
 	const struct raw_site *largest; /* its frames stand for the group in alerts */
 };
 
@@ -117,6 +134,7 @@ static size_t groups_merge(struct group_sum *v, size_t n)
 			g->largest = v[i].largest;
 		g->bytes += v[i].bytes;
 		g->count += v[i].count;
+		g->replaced += v[i].replaced;
 	}
 	return ng;
 }
@@ -184,8 +202,12 @@ out:
 }
 
 int leakwatch_sample(struct leakwatch *w, const struct heap_maps *heap, struct symbolizer *sym,
-		     const struct heap_snapshot *snap, uint64_t now)
+		     const struct heap_snapshot *snap, uint64_t now, uint64_t rss_bytes)
 {
+	struct leak_process_sample ps = {
+		now, (int64_t)snap->inuse_count - (int64_t)snap->counters.frees_unseen, snap->counters.frees_unseen,
+		rss_bytes
+	};
 	struct group_sum *groups = calloc(snap->nsites ? snap->nsites : 1, sizeof(*groups));
 	size_t ngroups = 0;
 	int raised;
@@ -198,11 +220,16 @@ int leakwatch_sample(struct leakwatch *w, const struct heap_maps *heap, struct s
 		if (rs->v.alloc_count)
 			groups[ngroups++] = (struct group_sum){ site_group_of(w->groups, sym, rs->key, &rs->v),
 								rs->v.alloc_bytes - rs->v.free_bytes,
-								rs->v.alloc_count - rs->v.free_count, rs };
+								rs->v.alloc_count - rs->v.free_count,
+								rs->v.replaced, rs };
 	}
 	ngroups = groups_merge(groups, ngroups);
-	for (size_t i = 0; i < ngroups; i++)
-		leak_observe(w->det, groups[i].group, now, groups[i].bytes, groups[i].count);
+	leak_observe_process(w->det, &ps);
+	for (size_t i = 0; i < ngroups; i++) {
+		struct leak_sample ls = { now, groups[i].bytes, groups[i].count, groups[i].replaced };
+
+		leak_observe_site(w->det, groups[i].group, &ls);
+	}
 	raised = check_leaks(w, heap, sym, snap, groups, ngroups, now);
 	free(groups);
 	return raised;

@@ -23,8 +23,7 @@ struct symbolizer;
 /* An alert as raised: the raw site is symbolized again for the final report. */
 struct pending_alert {
 	struct raw_site raw;
-	double rate;
-	enum mt_trend trend;
+	struct leak_verdict verdict;
 	uint64_t oldest_age_ns, t_ns, wall_ns;
 };
 
@@ -42,9 +41,10 @@ struct leakwatch {
 
 /* Sets up detection from the options; alerts are handed to hooks->alert. */
 int leakwatch_open(struct leakwatch *w, const struct trace_opts *o, const struct trace_hooks *hooks);
-/* One second's sample; returns how many alerts it raised (already delivered). */
+/* One second's sample, with the target's RSS then (0: unknown); returns
+ * how many alerts it raised (already delivered). */
 int leakwatch_sample(struct leakwatch *w, const struct heap_maps *heap, struct symbolizer *sym,
-		     const struct heap_snapshot *snap, uint64_t now_ns);
+		     const struct heap_snapshot *snap, uint64_t now_ns, uint64_t rss_bytes);
 /* Adds the alerts raised so far to p, symbolized through sym. */
 int leakwatch_add_alerts(const struct leakwatch *w, struct mt_profile *p, struct symbolizer *sym);
 /*

@@ -37,6 +37,7 @@ struct trace_opts {
 	bool gc;
 	int faults;             /* nonzero: trace page faults and mappings */
 	double leak_window_s, leak_min_rate, leak_min_age_s;
+	double leak_min_confidence; /* 0..1 */
 	bool alert_snapshots;   /* a heap snapshot for each leak alert */
 	double snapshot_every_s; /* 0: no periodic snapshots */
 };

@@ -70,6 +70,7 @@ void session_push_sample(struct session *s, const struct heap_snapshot *snap, ui
 		.free_bytes = free_bytes,
 		.free_count = free_count,
 		.rss_bytes = s->exited ? 0 : read_rss(s->pid),
+		.frees_unseen = snap->counters.frees_unseen,
 	};
 	/* A process that is gone has no RSS to read: hold the last reading
 	 * rather than draw a drop to zero that never happened. */
@@ -102,7 +103,8 @@ void session_sample(struct session *s)
 	if (snapshot_read(&s->tracer.heap, &snap))
 		return;
 	session_push_sample(s, &snap, now);
-	raised = leakwatch_sample(&s->watch, &s->tracer.heap, s->sym, &snap, now);
+	raised = leakwatch_sample(&s->watch, &s->tracer.heap, s->sym, &snap, now,
+				  s->nseries ? s->series[s->nseries - 1].rss_bytes : 0);
 	snapshot_free(&snap);
 	/* Each alert keeps its evidence: the whole heap as it was. */
 	for (int i = 0; i < raised && s->opts->alert_snapshots; i++)
