@@ -30,7 +30,7 @@ MT_WARN    := -Wall -Wextra $(MT_WERROR)
 USER_DIRS  := lib model symbols formats trace cli
 USER_INC   := -Iuser $(addprefix -Iuser/,$(USER_DIRS))
 MT_CFLAGS  := $(MT_WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) $(USER_INC)
-MT_LDLIBS  := -lbpf -lelf -lz -lm -lpthread -lstdc++
+MT_LDLIBS  := -lbpf -ldw -lelf -lz -lm -lpthread -lstdc++
 ALL_CFLAGS  = $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDLIBS  = $(MT_LDLIBS) $(LDLIBS)
 
@@ -65,7 +65,7 @@ REPORT_OBJS := $(OUT)/user/cli/main_report.o $(OUT)/user/cli/cmd_report.o $(OUT)
 	$(filter $(addprefix $(OUT)/user/,$(addsuffix /%,lib model symbols formats)),$(LIB_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
-	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx
+	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx $(OUT)/tools/workload_inline
 # Linked against Debian's jemalloc, when it is installed (make deps).
 JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
 ifneq ($(JEMALLOC_SO),)
@@ -157,6 +157,11 @@ $(OUT)/tools/workload_jemalloc: tools/jemalloc/workload_jemalloc.c | $(OUT)/tool
 $(OUT)/tools/workload_exact_static: tools/workload_exact.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) -static $< -o $@ -lpthread
+
+# Optimised as released code is: its allocating function is inlined (test_symbols).
+$(OUT)/tools/workload_inline: tools/symbols/workload_inline.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@
 
 $(OUT)/tools/libmtplugin.so: tools/plugin/mtplugin.c | $(OUT)/tools
 	$(call msg,CC,$@)

@@ -6,9 +6,9 @@
 set -eu
 
 # build: compilers (g++: the C++ workload and libstdc++ for demangling), BPF
-#        toolchain, libbpf, libelf, zlib, python3 (layer check, man page),
+#        toolchain, libbpf, libelf, libdw (source lines), zlib, python3 (layer check, man page),
 #        systemtap-sdt-dev (refgc's USDT probes, built by `make all`)
-BUILD="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config binutils
+BUILD="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev pkg-config binutils
 python3 systemtap-sdt-dev"
 # demo: tools/demo.sh runs build/memtrace on build/tools/workload_service and
 #       writes files: nothing beyond the build.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_name.h"
 #include "leak.h"
 #include "log.h"
 #include "option_values.h"
@@ -67,6 +68,7 @@ enum {
 	OPT_FOLLOW,
 	OPT_ADOPT,
 	OPT_LOG_FILE,
+	OPT_LINES,
 };
 
 static const struct argp_option optdefs[] = {
@@ -97,6 +99,8 @@ static const struct argp_option optdefs[] = {
 	{ "view", OPT_VIEW, "heap|faults|mapped", 0,
 	  "What .pb.gz/.folded/.svg outputs show: the heap (default), page faults (who grew RSS), or mmap/brk growth", 0 },
 	{ "top", OPT_TOP, "N", 0, "Sites shown in the live view and text report (default 10)", 0 },
+	{ "lines", OPT_LINES, NULL, 0,
+	  "Folded and flame graph frames name their source line too: \"f (file.c:42)\", one per line", 0 },
 	{ "quiet", 'q', NULL, 0, "No live view", 0 },
 	{ NULL, 0, NULL, 0, "Custom allocators (any function of the target, e.g. a pool):", 2 },
 	{ "alloc", OPT_ALLOC, "FUNC:size=argN[:count=argM]", 0, "FUNC returns a block of argN (* argM) bytes", 2 },
@@ -288,6 +292,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LOG_FILE:
 		o->log_path = arg;
+		break;
+	case OPT_LINES:
+		/* How names look is the writers' one setting: nothing else reads it. */
+		frame_display_set(&(struct frame_display){ .lines = true });
 		break;
 	case 'v':
 		o->verbose++;

@@ -154,6 +154,7 @@ static int read_sample(struct reader *r, const struct span *s, struct mt_site *s
 			rc = frame_from(r, l, l->nlines ? r->lines[l->first_line + k] : 0, &frames[j]);
 			if (rc)
 				return rc;
+			frames[j].inlined = k + 1 < l->nlines;
 		}
 	}
 	return 0;

@@ -14,6 +14,21 @@ const char *module_basename(const char *path)
 	return slash && slash[1] ? slash + 1 : path;
 }
 
+static struct frame_display display;
+
+void frame_display_set(const struct frame_display *d)
+{
+	display = *d;
+}
+
+const char *frame_where(const struct mt_frame *f, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (f->file && *f->file && f->line)
+		snprintf(buf, len, "%s:%u", module_basename(f->file), f->line);
+	return buf;
+}
+
 const char *frame_name(const struct mt_profile *p, const struct mt_frame *f, enum frame_style style,
 		       char *buf)
 {
@@ -30,6 +45,12 @@ const char *frame_name(const struct mt_profile *p, const struct mt_frame *f, enu
 		snprintf(buf, FRAME_NAME_MAX, "0x%llx", (unsigned long long)f->addr);
 	else
 		snprintf(buf, FRAME_NAME_MAX, "[unknown]");
+	if (display.lines && style != FRAME_STYLE_PPROF && f->file && f->line) {
+		char where[512];
+		size_t used = strlen(buf);
+
+		snprintf(buf + used, FRAME_NAME_MAX - used, " (%s)", frame_where(f, where, sizeof(where)));
+	}
 
 	/* flamegraph.pl splits on ';' and lines on '\n': neither may survive. */
 	if (style == FRAME_STYLE_FOLDED) {
