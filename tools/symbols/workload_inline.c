@@ -4,11 +4,23 @@
  * symbolizer tests expect `make_buffer` and `make_record` as inlined frames
  * of `build_records`, with the lines addr2line -i gives.
  *
- *     workload_inline [N]   N records of 1..64 KiB (default 1000), the odd ones
- *                           still in use at exit
+ *     workload_inline [N [-v]]   N records of 1..64 KiB (default 1000), the odd
+ *                                ones still in use at exit; -v prints VARIANT
+ *
+ * The Makefile builds it as released code is built, several ways: -O2 -g
+ * (workload_inline), stripped with its debug info split out beside it
+ * (workload_debuglink + .debug, found through .gnu_debuglink), stripped
+ * with no link (workload_debuginfod: its .debug only on a debuginfod
+ * server), stripped with MiniDebugInfo (workload_minidebug).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Each fixture built from this file names itself: one build-id each. */
+#ifndef VARIANT
+#define VARIANT "workload_inline"
+#endif
 
 static char *make_buffer(size_t n)
 {
@@ -37,6 +49,8 @@ int main(int argc, char **argv)
 
 	if (!keep)
 		return 1;
+	if (argc > 2 && !strcmp(argv[2], "-v"))
+		puts(VARIANT);
 	for (size_t i = 0; i < n; i++) {
 		keep[i] = build_records(i);
 		sum += keep[i] ? (unsigned char)keep[i][0] : 0;

@@ -35,6 +35,7 @@ struct memo {
 struct dwarf_src {
 	int fd;            /* the object, until libdwfl takes it */
 	char root[64];
+	const char *object; /* its path inside root, for .gnu_debuglink's directories */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	bool tried;        /* libdwfl set up (or failed to be): not retried */
@@ -46,10 +47,11 @@ struct dwarf_src {
 };
 
 /*
- * libdwfl asks for the debug file when the object has no DWARF of its own.
- * Its standard search reads host paths by name and may reach the network;
- * ours goes through the target's root, checks the build-id, and is the
- * only one that runs.
+ * libdwfl asks for the debug file when the object has no DWARF (or no
+ * .symtab) of its own.  Its standard search reads host paths by name and
+ * may reach the network on its own; ours (debug_file.h) goes through the
+ * target's root, proves every file by build-id or CRC, asks debuginfod
+ * only when the user set it up, and is the only one that runs.
  */
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 			  const char *file_name, const char *debuglink, GElf_Word crc, char **debug_name)
@@ -57,17 +59,20 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	struct dwarf_src *d = *userdata;
 	const unsigned char *bits;
 	GElf_Addr at;
-	char id[41] = "", path[256];
+	char id[41] = "", path[4096];
+	enum debug_source src;
 	int n, fd;
 
-	(void)modname, (void)base, (void)file_name, (void)debuglink, (void)crc;
+	(void)modname, (void)base, (void)file_name;
 	n = dwfl_module_build_id(mod, &bits, &at);
 	for (int i = 0; i < n && i < 20; i++) {
 		id[2 * i] = "0123456789abcdef"[bits[i] >> 4];
 		id[2 * i + 1] = "0123456789abcdef"[bits[i] & 15];
 		id[2 * i + 2] = '\0';
 	}
-	fd = debug_file_open(d->root, id, path, sizeof(path));
+	fd = debug_file_find(&(struct debug_want){ .root = d->root, .object = d->object, .build_id = id,
+						   .debuglink = debuglink, .crc = crc },
+			     path, sizeof(path), &src);
 	if (fd < 0)
 		return -1;
 	*debug_name = strdup(path);
@@ -80,7 +85,7 @@ static const Dwfl_Callbacks callbacks = {
 	.section_address = dwfl_offline_section_address,
 };
 
-struct dwarf_src *dwarf_src_open(int fd, const char *debug_root)
+struct dwarf_src *dwarf_src_open(int fd, const char *debug_root, const char *path)
 {
 	struct dwarf_src *d = calloc(1, sizeof(*d));
 
@@ -93,6 +98,7 @@ struct dwarf_src *dwarf_src_open(int fd, const char *debug_root)
 		return NULL;
 	}
 	snprintf(d->root, sizeof(d->root), "%s", debug_root ? debug_root : "");
+	d->object = path ? strpool_intern(d->names, path) : NULL;
 	return d;
 }
 
@@ -255,6 +261,20 @@ static struct src_frame *chunk_alloc(struct dwarf_src *d, uint32_t n)
 	}
 	d->chunks->used += n;
 	return &d->chunks->v[d->chunks->used - n];
+}
+
+const char *dwarf_src_symbol(struct dwarf_src *d, uint64_t vaddr)
+{
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *name;
+
+	if (!d->tried)
+		setup(d);
+	if (!d->mod)
+		return NULL;
+	name = dwfl_module_addrinfo(d->mod, vaddr, &off, &sym, NULL, NULL, NULL);
+	return name && *name ? demangle(d->names, name) : NULL;
 }
 
 uint32_t dwarf_src_lookup(struct dwarf_src *d, uint64_t vaddr, const struct src_frame **out)

@@ -6,8 +6,8 @@
  * by build-id), its lookups memoised by address.
  *
  * What a caller may rely on: the DWARF is read from the object's own fd,
- * else from its separate debug file as debug_file.h finds it (build-id
- * checked); DWARF is parsed on the first lookup, not at open; every string
+ * else from its separate debug file as debug_file.h finds it (build-id or
+ * CRC checked); DWARF is parsed on the first lookup, not at open; every string
  * and chain returned lives until dwarf_src_free(); names are demangled
  * (demangle.h).
  */
@@ -27,12 +27,21 @@ struct src_frame {
 struct dwarf_src;
 
 /*
- * A handle on the ELF object open at fd (dup'ed: fd stays the caller's);
- * debug files are looked for in debug_root (e.g. "/proc/42/root") first.
- * NULL on ENOMEM or when fd is not ELF.
+ * A handle on the ELF object open at fd (dup'ed: fd stays the caller's),
+ * found at path inside debug_root (e.g. "/proc/42/root"), where its debug
+ * file is looked for first (debug_file.h: build-id, .gnu_debuglink,
+ * debuginfod).  NULL on ENOMEM.
  */
-struct dwarf_src *dwarf_src_open(int fd, const char *debug_root);
+struct dwarf_src *dwarf_src_open(int fd, const char *debug_root, const char *path);
 void dwarf_src_free(struct dwarf_src *d);
+
+/*
+ * The name of the function symbol covering vaddr from the tables elfutils
+ * reads beyond .symtab/.dynsym: the separate debug file's .symtab and
+ * MiniDebugInfo (.gnu_debugdata, the xz-compressed .symtab Debian and
+ * Fedora ship in stripped binaries).  NULL when none.
+ */
+const char *dwarf_src_symbol(struct dwarf_src *d, uint64_t vaddr);
 
 /*
  * The source frames at vaddr (an ELF image address: the instruction itself,

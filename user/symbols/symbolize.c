@@ -172,7 +172,7 @@ static struct module *module_for(struct symbolizer *s, const struct mapping *m)
 		err = elf_image_load_fd(fd, s->root, &img);
 		/* Without it frames keep their names and go without lines. */
 		if (!err)
-			dw = dwarf_src_open(fd, s->root);
+			dw = dwarf_src_open(fd, s->root, m->path);
 		close(fd);
 		s->nfds -= mod->fd >= 0;
 		mod->fd = -1;
@@ -233,6 +233,8 @@ static void resolve_uncached(struct symbolizer *s, uint64_t addr, int is_return,
 
 		if (sym)
 			out->function = demangle(s->strings, sym->name);
+		else if (mod->dw)
+			out->function = dwarf_src_symbol(mod->dw, vaddr - (is_return ? 1 : 0));
 	}
 	if (mod->dw)
 		out->nsrc = dwarf_src_lookup(mod->dw, vaddr - (is_return ? 1 : 0), &out->src);
