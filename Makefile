@@ -30,7 +30,7 @@ MT_WARN    := -Wall -Wextra $(MT_WERROR)
 USER_DIRS  := lib model symbols formats trace cli
 USER_INC   := -Iuser $(addprefix -Iuser/,$(USER_DIRS))
 MT_CFLAGS  := $(MT_WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) $(USER_INC)
-MT_LDLIBS  := -lbpf -ldw -ldebuginfod -lelf -lz -lm -lpthread -lstdc++
+MT_LDLIBS  := -lbpf -ldw -ldebuginfod -lelf -lz -lm -lpthread -liberty
 ALL_CFLAGS  = $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDLIBS  = $(MT_LDLIBS) $(LDLIBS)
 
@@ -66,7 +66,12 @@ REPORT_OBJS := $(OUT)/user/cli/main_report.o $(OUT)/user/cli/cmd_report.o $(OUT)
 TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
 	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx $(OUT)/tools/workload_inline \
-	$(OUT)/tools/workload_debuglink $(OUT)/tools/workload_debuginfod $(OUT)/tools/workload_minidebug
+	$(OUT)/tools/workload_debuglink $(OUT)/tools/workload_debuginfod $(OUT)/tools/workload_minidebug \
+	$(OUT)/tools/workload_templates
+# A Rust workload with v0 mangling, when rustc is installed (make deps).
+ifneq ($(shell command -v rustc),)
+TOOLS      += $(OUT)/tools/workload_rust
+endif
 # Linked against Debian's jemalloc, when it is installed (make deps).
 JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
 ifneq ($(JEMALLOC_SO),)
@@ -188,6 +193,14 @@ $(OUT)/tools/workload_minidebug: $(OUT)/tools/workload_minidebug.full
 	$(Q)objcopy --strip-all -R .comment $< $@.tmp
 	$(Q)objcopy --add-section .gnu_debugdata=$@.mini.xz $@.tmp $@
 	$(Q)rm -f $@.dynsyms $@.funcsyms $@.keep $@.dbg $@.mini.xz $@.tmp
+
+$(OUT)/tools/workload_templates: tools/symbols/workload_templates.cc | $(OUT)/tools
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@
+
+$(OUT)/tools/workload_rust: tools/symbols/workload_rust.rs | $(OUT)/tools
+	$(call msg,RUSTC,$@)
+	$(Q)env -u MAKEFLAGS -u MFLAGS rustc -C symbol-mangling-version=v0 -C opt-level=1 -C debuginfo=2 -C force-frame-pointers=yes $< -o $@
 
 $(OUT)/tools/libmtplugin.so: tools/plugin/mtplugin.c | $(OUT)/tools
 	$(call msg,CC,$@)

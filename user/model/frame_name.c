@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "frame_name.h"
+#include "short_name.h"
 
 const char *module_basename(const char *path)
 {
@@ -36,7 +37,9 @@ const char *frame_name(const struct mt_profile *p, const struct mt_frame *f, enu
 
 	if (f->module >= 0 && (size_t)f->module < p->nmodules)
 		mod = &p->modules[f->module];
-	if (f->function && *f->function)
+	if (f->function && *f->function && display.short_names && style != FRAME_STYLE_PPROF)
+		short_name(f->function, buf, FRAME_NAME_MAX);
+	else if (f->function && *f->function)
 		snprintf(buf, FRAME_NAME_MAX, "%s", f->function);
 	else if (mod)
 		snprintf(buf, FRAME_NAME_MAX, "%s+0x%llx", module_basename(mod->path),

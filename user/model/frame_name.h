@@ -30,11 +30,13 @@ const char *frame_name(const struct mt_profile *p, const struct mt_frame *f, enu
  * How FRAME_STYLE_FLAME and FRAME_STYLE_FOLDED names look, set once by the
  * command line before anything is written (default: all false).  lines:
  * "function (file.c:42)" for frames with a source line (--lines), so a
- * flame graph or folded stack splits a function by line.  PPROF names never
+ * flame graph or folded stack splits a function by line.  short_names:
+ * templates and argument lists elided (short_name.h).  PPROF names never
  * change: pprof carries lines in their own fields.
  */
 struct frame_display {
 	bool lines;
+	bool short_names; /* --names short: short_name.h's form */
 };
 void frame_display_set(const struct frame_display *d);
 

@@ -2,22 +2,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libiberty/demangle.h>
+
 #include "demangle.h"
 #include "strpool.h"
-
-/* libstdc++'s demangler: a C ABI entry point, no C++ needed here. */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 const char *demangle(struct strpool *pool, const char *name)
 {
 	const char *out = NULL;
-	int status = -1;
 	char *d;
 
-	if (!name || strncmp(name, "_Z", 2) != 0)
+	/* Itanium C++ and Rust legacy start _Z, Rust v0 _R: nothing else is asked. */
+	if (!name || name[0] != '_' || (name[1] != 'Z' && name[1] != 'R'))
 		return name;
-	d = __cxa_demangle(name, NULL, NULL, &status);
-	if (d && status == 0)
+	/* AUTO tries Rust first (legacy names are valid Itanium too, hash and all). */
+	d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+	if (d)
 		out = strpool_intern(pool, d);
 	free(d);
 	return out ? out : name;
