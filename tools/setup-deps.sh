@@ -24,8 +24,9 @@ DEMO=""
 TEST="libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace util-linux
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 openjdk-17-jdk-headless man-db bash-completion
 xz-utils gzip debuginfod rustc"
-# bench: heaptrack (a peer)
-BENCH="heaptrack"
+# bench: heaptrack (a peer), libc6-dbg and libstdc++6-12-dbg (the DWARF whose
+#        memory bench_collector measures)
+BENCH="heaptrack libc6-dbg libstdc++6-12-dbg"
 
 [ $# -gt 0 ] || set -- build demo test bench
 PKGS=""
