@@ -54,6 +54,20 @@ class CxxNames(unittest.TestCase):
         self.assertNotIn("make_grid&lt;", svg)
 
 
+    def test_report_from_recording_short_names_and_lines(self):
+        # Recordings keep full names and lines; report shortens them as the live run does.
+        tmp = mt.tempdir(self)
+        rec, folded = os.path.join(tmp, "t.mtrec"), os.path.join(tmp, "t.folded")
+        mt.run(["--no-faults", "--record", rec], [TEMPLATES])
+        p = subprocess.run([mt.MEMTRACE, "report", rec, "--names", "short", "--lines", "--metric", "alloc_space",
+                            "-o", folded], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(folded) as f:
+            text = f.read()
+        self.assertRegex(text, r"(?m);main \(workload_templates\.cc:\d+\);shapes::make_grid \(workload_templates\.cc:\d+\) ")
+        self.assertNotIn("make_grid<", text)
+
+
 class RustNames(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
