@@ -134,6 +134,16 @@ class InlinedLines(unittest.TestCase):
         self.assertRegex(out, r"make_buffer %s:%d" % (re.escape(SOURCE), self.line))
         self.assertRegex(out, r"make_record %s:\d+" % re.escape(SOURCE))
 
+    def test_report_reads_lines_back_from_pprof(self):
+        out = os.path.join(self.tmp, "back.json")
+        p = subprocess.run([mt.MEMTRACE, "report", self.pb, "-o", out], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        back = mt.load_json(out)
+        keys = ("function", "file", "line", "inlined")
+        want = [{k: f[k] for k in keys} for f in self.site()["frames"]]
+        got = [[{k: f[k] for k in keys} for f in s["frames"]] for s in back["sites"]]
+        self.assertIn(want, got)
+
     def test_text_json_svg_html_folded(self):
         where = "workload_inline.c:%d" % self.line
         self.assertIn("make_buffer at %s (inlined)" % where, self.res.stderr)
