@@ -30,7 +30,7 @@ MT_WARN    := -Wall -Wextra $(MT_WERROR)
 USER_DIRS  := lib model symbols formats trace cli
 USER_INC   := -Iuser $(addprefix -Iuser/,$(USER_DIRS))
 MT_CFLAGS  := $(MT_WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) $(USER_INC)
-MT_LDLIBS  := -lbpf -lelf -lz -lm -lpthread -lstdc++
+MT_LDLIBS  := -lbpf -ldw -ldebuginfod -lelf -lz -lm -lpthread -liberty
 ALL_CFLAGS  = $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDLIBS  = $(MT_LDLIBS) $(LDLIBS)
 
@@ -66,7 +66,13 @@ REPORT_OBJS := $(OUT)/user/cli/main_report.o $(OUT)/user/cli/cmd_report.o $(OUT)
 	$(filter $(addprefix $(OUT)/user/,$(addsuffix /%,lib model symbols formats)),$(LIB_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
-	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx
+	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx $(OUT)/tools/workload_inline \
+	$(OUT)/tools/workload_debuglink $(OUT)/tools/workload_debuginfod $(OUT)/tools/workload_minidebug \
+	$(OUT)/tools/workload_templates
+# A Rust workload with v0 mangling, when rustc is installed (make deps).
+ifneq ($(shell command -v rustc),)
+TOOLS      += $(OUT)/tools/workload_rust
+endif
 # Linked against Debian's jemalloc, when it is installed (make deps).
 JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
 ifneq ($(JEMALLOC_SO),)
@@ -158,6 +164,44 @@ $(OUT)/tools/workload_jemalloc: tools/jemalloc/workload_jemalloc.c | $(OUT)/tool
 $(OUT)/tools/workload_exact_static: tools/workload_exact.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) -static $< -o $@ -lpthread
+
+# Optimised as released code is: its allocating function is inlined (test_symbols).
+$(OUT)/tools/workload_inline: tools/symbols/workload_inline.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@
+
+# Debug info split out as distributions do (test_symbols_debug): beside the
+# stripped binary through .gnu_debuglink; only on a debuginfod server (the
+# .debug in tools/debuginfod/); MiniDebugInfo, gdb's recipe (function
+# symbols not in .dynsym, xz'd into .gnu_debugdata).
+$(OUT)/tools/workload_%.full: tools/symbols/workload_inline.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra $(MT_WERROR) -DVARIANT='"$*"' $< -o $@
+$(OUT)/tools/workload_debuglink: $(OUT)/tools/workload_debuglink.full
+	$(Q)objcopy --only-keep-debug $< $@.debug
+	$(Q)objcopy --strip-all --add-gnu-debuglink=$@.debug $< $@
+$(OUT)/tools/workload_debuginfod: $(OUT)/tools/workload_debuginfod.full
+	$(Q)mkdir -p $(OUT)/tools/debuginfod
+	$(Q)objcopy --only-keep-debug $< $(OUT)/tools/debuginfod/workload_debuginfod.debug
+	$(Q)objcopy --strip-all $< $@
+$(OUT)/tools/workload_minidebug: $(OUT)/tools/workload_minidebug.full
+	$(Q)nm -D $< --format=posix --defined-only | awk '{ print $$1 }' | sort > $@.dynsyms
+	$(Q)nm $< --format=posix --defined-only | awk '$$2 ~ /^[TtDd]$$/ { print $$1 }' | sort > $@.funcsyms
+	$(Q)comm -13 $@.dynsyms $@.funcsyms > $@.keep
+	$(Q)objcopy --only-keep-debug $< $@.dbg
+	$(Q)objcopy -S --remove-section .gdb_index --remove-section .comment --keep-symbols=$@.keep $@.dbg $@.mini
+	$(Q)xz -f $@.mini
+	$(Q)objcopy --strip-all -R .comment $< $@.tmp
+	$(Q)objcopy --add-section .gnu_debugdata=$@.mini.xz $@.tmp $@
+	$(Q)rm -f $@.dynsyms $@.funcsyms $@.keep $@.dbg $@.mini.xz $@.tmp
+
+$(OUT)/tools/workload_templates: tools/symbols/workload_templates.cc | $(OUT)/tools
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@
+
+$(OUT)/tools/workload_rust: tools/symbols/workload_rust.rs | $(OUT)/tools
+	$(call msg,RUSTC,$@)
+	$(Q)env -u MAKEFLAGS -u MFLAGS rustc -C symbol-mangling-version=v0 -C opt-level=1 -C debuginfo=2 -C force-frame-pointers=yes $< -o $@
 
 $(OUT)/tools/libmtplugin.so: tools/plugin/mtplugin.c | $(OUT)/tools
 	$(call msg,CC,$@)

@@ -8,7 +8,11 @@ the probes (tools/bench.py times those).
 - symbolize: 16,384 distinct stacks (build/tools/workload_stacks 14), cold
   (first use of each object) and warm, as `memtrace -v` reports them;
 - steady CPU: memtrace's own CPU time (user + system) while 16,384 sites
-  stay live and it reads them once a second, in % of one core.
+  stay live and it reads them once a second, in % of one core;
+- memory: memtrace's peak RSS tracing a C++ program (build/tools/
+  workload_templates) whose frames are named from DWARF: libc's (libc6-dbg),
+  libstdc++'s (its unstripped build from libstdc++6-12-dbg, through
+  LD_LIBRARY_PATH, when installed) and the program's.
 
     tools/bench_collector.py [--runs R] [--out DIR]
 
@@ -96,6 +100,23 @@ def steady_once():
     return 100.0 * (c1 - c0) / (t1 - t0)
 
 
+LIBSTDCXX_DEBUG = "/usr/lib/x86_64-linux-gnu/debug"
+
+
+def memory_once():
+    """memtrace's peak RSS in MiB, symbolizing a C++ program with DWARF for libc and libstdc++."""
+    env = dict(os.environ)
+    if os.path.exists(os.path.join(LIBSTDCXX_DEBUG, "libstdc++.so.6")):
+        env["LD_LIBRARY_PATH"] = LIBSTDCXX_DEBUG
+    p = subprocess.Popen([MEMTRACE, "-q", "--no-faults", "--", os.path.join(TOOLS, "workload_templates")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode:
+        raise RuntimeError("memtrace on workload_templates exited %d" % p.returncode)
+    return usage.ru_maxrss / 1024.0
+
+
 def median_of(fn, runs):
     vals = [fn() for _ in range(runs)]
     return statistics.median(vals), vals
@@ -106,7 +127,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", default=os.path.join(BUILD, "bench"))
     args = ap.parse_args()
-    for b in (MEMTRACE, os.path.join(TOOLS, "workload_libs"), os.path.join(TOOLS, "workload_stacks")):
+    for b in (MEMTRACE, os.path.join(TOOLS, "workload_libs"), os.path.join(TOOLS, "workload_stacks"),
+              os.path.join(TOOLS, "workload_templates")):
         if not os.access(b, os.X_OK):
             sys.exit("bench_collector: %s is not built (make all)" % b)
 
@@ -123,6 +145,7 @@ def main():
     cold = statistics.median(r[0] for r in sym_runs)
     warm = statistics.median(r[1] for r in sym_runs)
     steady, steady_runs = median_of(steady_once, max(3, args.runs // 2))
+    mem, mem_runs = median_of(memory_once, args.runs)
 
     rows = [
         ("attach to a process with %d shared libraries, to the Tracing line" % NLIBS,
@@ -133,6 +156,8 @@ def main():
          "%.0f..%.0f ms" % (min(r[1] for r in sym_runs), max(r[1] for r in sym_runs))),
         ("collector CPU with %d live sites, read each second" % (1 << DEPTH), "%.1f%% of a core" % steady,
          "%.1f..%.1f%%" % (min(steady_runs), max(steady_runs))),
+        ("collector peak RSS naming a C++ program from libc + libstdc++ DWARF", "%.1f MiB" % mem,
+         "%.1f..%.1f MiB" % (min(mem_runs), max(mem_runs))),
     ]
     md = ["## collector — medians of %d runs" % args.runs, "",
           "| what | median | min..max |", "|---|---|---|"]
@@ -143,7 +168,8 @@ def main():
     with open(os.path.join(args.out, "collector.md"), "w") as f:
         f.write(md)
     with open(os.path.join(args.out, "collector.json"), "w") as f:
-        json.dump({"attach_s": attach_runs, "symbolize_ms": sym_runs, "steady_cpu_pct": steady_runs},
+        json.dump({"attach_s": attach_runs, "symbolize_ms": sym_runs, "steady_cpu_pct": steady_runs,
+                   "peak_rss_mib": mem_runs},
                   f, indent=1)
 
 

@@ -5,11 +5,12 @@
 # demo only, `make test` for build and test, `make bench` for build and bench.
 set -eu
 
-# build: compilers (g++: the C++ workload and libstdc++ for demangling), BPF
-#        toolchain, libbpf, libelf, zlib, python3 (layer check, man page),
-#        systemtap-sdt-dev (refgc's USDT probes, built by `make all`)
-BUILD="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config binutils
-python3 systemtap-sdt-dev"
+# build: compilers (g++: the C++ workload), libiberty (demangling), BPF
+#        toolchain, libbpf, libelf, libdw and libdebuginfod (source lines, debug files), zlib, python3 (layer check, man page),
+#        systemtap-sdt-dev (refgc's USDT probes, built by `make all`), xz-utils
+#        (the MiniDebugInfo fixture)
+BUILD="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev libdw-dev libdebuginfod-dev libiberty-dev zlib1g-dev pkg-config binutils
+python3 systemtap-sdt-dev xz-utils"
 # demo: tools/demo.sh runs build/memtrace on build/tools/workload_service and
 #       writes files: nothing beyond the build.
 DEMO=""
@@ -18,12 +19,14 @@ DEMO=""
 #       libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0 (allocators memtrace must follow),
 #       openjdk-17-jdk-headless (HotSpot GC probes), man-db (man -l of the
 #       installed page), bash-completion (the installed completion), xz-utils
-#       and gzip (binary streams piped through memtrace)
+#       and gzip (binary streams piped through memtrace), debuginfod (a local
+#       server for the debug-file tests), rustc (a Rust workload with v0 names)
 TEST="libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace util-linux
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 openjdk-17-jdk-headless man-db bash-completion
-xz-utils gzip"
-# bench: heaptrack (a peer)
-BENCH="heaptrack"
+xz-utils gzip debuginfod rustc"
+# bench: heaptrack (a peer), libc6-dbg and libstdc++6-12-dbg (the DWARF whose
+#        memory bench_collector measures)
+BENCH="heaptrack libc6-dbg libstdc++6-12-dbg"
 
 [ $# -gt 0 ] || set -- build demo test bench
 PKGS=""

@@ -55,9 +55,13 @@ def fault_sites(report, name):
 
 
 def mmap_sites(report, name, depth=1):
+    """Sums the mapping sites whose code frame at `depth` is `name`: frames
+    of functions inlined there (libc's, when its debug info is installed)
+    do not count as a depth of their own."""
     agg = {k: 0 for k in MMAP_KEYS}
     for s in report["mmap"]["sites"]:
-        if len(s["frames"]) > depth and s["frames"][depth]["function"] == name:
+        frames = [f for f in s["frames"] if not f.get("inlined")]
+        if len(frames) > depth and frames[depth]["function"] == name:
             for k in MMAP_KEYS:
                 agg[k] += s[k]
     return agg

@@ -11,6 +11,7 @@
 #include "cmd_report.h"
 #include "diff.h"
 #include "flamegraph.h"
+#include "frame_name.h"
 #include "gzip_io.h"
 #include "log.h"
 #include "option_values.h"
@@ -46,6 +47,8 @@ enum {
 	KEY_METRIC = 0x100,
 	KEY_TOP,
 	KEY_VIEW,
+	KEY_LINES,
+	KEY_NAMES,
 };
 
 static const struct argp_option report_opts[] = {
@@ -54,6 +57,9 @@ static const struct argp_option report_opts[] = {
 	  "What folded and SVG outputs measure: inuse_space (default), inuse_objects, alloc_space, alloc_objects",
 	  0 },
 	{ "top", KEY_TOP, "N", 0, "Sites in the text report (default 10)", 0 },
+	{ "lines", KEY_LINES, NULL, 0, "Folded and flame graph frames name their source line too: \"f (file.c:42)\"", 0 },
+	{ "names", KEY_NAMES, "short|full", 0,
+	  "Function names in text, folded and SVG outputs: short elides C++ templates and argument lists", 0 },
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	/* Last, so diff's table is this one without it. */
 	{ "view", KEY_VIEW, "VIEW", 0,
@@ -100,6 +106,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		return 0;
+	case KEY_LINES:
+	case KEY_NAMES: {
+		/* As the tracing command line's: the writers' one display setting. */
+		static struct frame_display d;
+
+		if (key == KEY_LINES)
+			d.lines = true;
+		else if (!strcmp(arg, "short") || !strcmp(arg, "full"))
+			d.short_names = !strcmp(arg, "short");
+		else {
+			log_error("%s: invalid --names '%s' (short or full)", c->cmd, arg);
+			return EINVAL;
+		}
+		frame_display_set(&d);
+		return 0;
+	}
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
 		c->rc = -1;

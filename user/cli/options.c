@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_name.h"
 #include "leak.h"
 #include "log.h"
 #include "option_values.h"
@@ -68,6 +69,8 @@ enum {
 	OPT_FOLLOW,
 	OPT_ADOPT,
 	OPT_LOG_FILE,
+	OPT_LINES,
+	OPT_NAMES,
 };
 
 static const struct argp_option optdefs[] = {
@@ -98,6 +101,11 @@ static const struct argp_option optdefs[] = {
 	{ "view", OPT_VIEW, "heap|faults|mapped", 0,
 	  "What .pb.gz/.folded/.svg outputs show: the heap (default), page faults (who grew RSS), or mmap/brk growth", 0 },
 	{ "top", OPT_TOP, "N", 0, "Sites shown in the live view and text report (default 10)", 0 },
+	{ "lines", OPT_LINES, NULL, 0,
+	  "Folded and flame graph frames name their source line too: \"f (file.c:42)\", one per line", 0 },
+	{ "names", OPT_NAMES, "short|full", 0,
+	  "Function names in the text report, folded and flame graph: short elides C++ templates and argument "
+	  "lists (default full; JSON and pprof are always full)", 0 },
 	{ "quiet", 'q', NULL, 0, "No live view", 0 },
 	{ NULL, 0, NULL, 0, "Custom allocators (any function of the target, e.g. a pool; FUNC is a name, NAME+OFF, "
 			    "or OBJECT+0xADDR, an ELF address in the program or a library, for stripped binaries):", 2 },
@@ -302,6 +310,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_LOG_FILE:
 		o->log_path = arg;
 		break;
+	case OPT_LINES:
+	case OPT_NAMES: {
+		/* How names look is the writers' one setting: nothing else reads it. */
+		static struct frame_display d;
+
+		if (key == OPT_LINES)
+			d.lines = true;
+		else if (!strcmp(arg, "short") || !strcmp(arg, "full"))
+			d.short_names = !strcmp(arg, "short");
+		else
+			argp_error(state, "invalid --names '%s' (short or full)", arg);
+		frame_display_set(&d);
+		break;
+	}
 	case 'v':
 		o->verbose++;
 		break;

@@ -195,6 +195,12 @@ static void tooltip(const struct fg *g, const struct ct_node *node, FILE *out)
 	if (metric_is_space(g->m) && v >= 1024)
 		fprintf(out, " (%s bytes)", human_count(v, b));
 	fprintf(out, ", %.2f%%", root->total[0] ? 100.0 * (double)v / (double)root->total[0] : 0.0);
+	if (node->where) {
+		fputs("\nat ", out);
+		xml_escape(out, node->where, 0);
+	}
+	if (node->inlined)
+		fputs(" (inlined)", out);
 	if (!g->diff)
 		return;
 	uint64_t was = node->total[1], d = absdiff(v, was);

@@ -119,6 +119,19 @@ static size_t top_sites(const struct mt_profile *p, size_t *idx, size_t n)
 	return k;
 }
 
+/* " at file.c:42 (inlined)" after a frame's name, when it has a line. */
+static void where(const struct mt_frame *f, FILE *out)
+{
+	char buf[512];
+
+	if (frame_where(f, buf, sizeof(buf))[0]) {
+		fputs(" at ", out);
+		xml_escape(out, buf, 0);
+	}
+	if (f->inlined)
+		fputs(" (inlined)", out);
+}
+
 static void site_frames(const struct mt_profile *p, const struct mt_site *s, FILE *out)
 {
 	char name[FRAME_NAME_MAX];
@@ -131,10 +144,12 @@ static void site_frames(const struct mt_profile *p, const struct mt_site *s, FIL
 	fputs("<span title=\"", out);
 	for (uint32_t i = 0; i < s->nframes; i++) {
 		xml_escape(out, frame_name(p, &s->frames[i], FRAME_STYLE_FLAME, name), 0);
+		where(&s->frames[i], out);
 		fputs(i + 1 < s->nframes ? "&#10;" : "", out);
 	}
 	fputs("\"><code>", out);
 	xml_escape(out, frame_name(p, &s->frames[0], FRAME_STYLE_FLAME, name), 200);
+	where(&s->frames[0], out);
 	fputs("</code><span class=\"callers\">", out);
 	for (uint32_t i = 1; i < s->nframes && i < 4; i++) {
 		fputs(" &#8592; ", out);

@@ -119,16 +119,17 @@ static void mappings(struct writer *w)
 	}
 }
 
-static uint64_t function_id(struct writer *w, const char *name)
+/* A function is its name in its file: two static functions of one name are two. */
+static uint64_t function_id(struct writer *w, const char *name, const struct mt_frame *f)
 {
-	int64_t idx = str_index(w, name);
+	int64_t idx = str_index(w, name), file = str_index(w, f->file);
 	uint64_t id;
 	size_t start;
 	int added;
 
 	if (w->err)
 		return 0;
-	id = idmap_id(&w->functions, (uint64_t)idx, 0, &added);
+	id = idmap_id(&w->functions, (uint64_t)idx, (uint64_t)file, &added);
 	if (!id) {
 		w->err = -ENOMEM;
 		return 0;
@@ -139,14 +140,23 @@ static uint64_t function_id(struct writer *w, const char *name)
 	pb_uint64(&w->pb, FN_ID, id);
 	pb_int64(&w->pb, FN_NAME, idx);
 	pb_int64(&w->pb, FN_SYSTEM_NAME, idx);
+	pb_int64(&w->pb, FN_FILENAME, file);
+	pb_int64(&w->pb, FN_START_LINE, f->fn_line);
 	pb_end(&w->pb, PROFILE_FUNCTION, start);
 	return id;
 }
 
-static uint64_t location_id(struct writer *w, const struct mt_frame *f)
+/*
+ * One location for the n frames of one address: the functions inlined
+ * there, then the one holding the code, each a Line (profile.proto: "the
+ * last entry represents the caller into which the preceding entries were
+ * inlined").  Keyed by address and innermost function: the same address
+ * in two mappings of one object stays one location.
+ */
+static uint64_t location_id(struct writer *w, const struct mt_frame *f, uint32_t n)
 {
 	char buf[FRAME_NAME_MAX];
-	uint64_t fid = function_id(w, frame_name(w->p, f, FRAME_STYLE_PPROF, buf));
+	uint64_t fid = function_id(w, frame_name(w->p, f, FRAME_STYLE_PPROF, buf), f);
 	int valid_module = f->module >= 0 && (size_t)f->module < w->p->nmodules;
 	size_t start, line;
 	uint64_t id;
@@ -161,13 +171,19 @@ static uint64_t location_id(struct writer *w, const struct mt_frame *f)
 	}
 	if (!added)
 		return id;
+	/* Functions go out before the location that names them. */
+	for (uint32_t k = 1; k < n; k++)
+		function_id(w, frame_name(w->p, &f[k], FRAME_STYLE_PPROF, buf), &f[k]);
 	start = pb_start(&w->pb);
 	pb_uint64(&w->pb, LOC_ID, id);
 	pb_uint64(&w->pb, LOC_MAPPING_ID, valid_module ? (uint64_t)f->module + 1 : 0);
 	pb_uint64(&w->pb, LOC_ADDRESS, f->addr);
-	line = pb_start(&w->pb);
-	pb_uint64(&w->pb, LINE_FUNCTION_ID, fid);
-	pb_end(&w->pb, LOC_LINE, line);
+	for (uint32_t k = 0; k < n; k++) {
+		line = pb_start(&w->pb);
+		pb_uint64(&w->pb, LINE_FUNCTION_ID, k ? function_id(w, frame_name(w->p, &f[k], FRAME_STYLE_PPROF, buf), &f[k]) : fid);
+		pb_int64(&w->pb, LINE_LINE, f[k].line);
+		pb_end(&w->pb, LOC_LINE, line);
+	}
 	pb_end(&w->pb, PROFILE_LOCATION, start);
 	return id;
 }
@@ -196,17 +212,22 @@ static void samples(struct writer *w)
 		const struct mt_site *s = &w->p->sites[i];
 		uint64_t values[4] = { s->alloc_count, s->alloc_bytes, s->inuse_count, s->inuse_bytes };
 		size_t start;
+		uint32_t nids;
 
 		if (grow_to((void **)&ids, &cap, s->nframes, sizeof(*ids), 64)) {
 			w->err = -ENOMEM;
 			break;
 		}
 		/* Locations and functions are emitted as first seen, between samples. */
-		for (uint32_t j = 0; j < s->nframes; j++)
-			ids[j] = location_id(w, &s->frames[j]);
+		nids = 0;
+		for (uint32_t j = 0, n; j < s->nframes; j += n) {
+			for (n = 1; j + n < s->nframes && s->frames[j + n - 1].inlined; n++)
+				;
+			ids[nids++] = location_id(w, &s->frames[j], n);
+		}
 		flush(w, 0);
 		start = pb_start(&w->pb);
-		pb_uint64s(&w->pb, SAMPLE_LOCATION_ID, ids, s->nframes);
+		pb_uint64s(&w->pb, SAMPLE_LOCATION_ID, ids, nids);
 		pb_uint64s(&w->pb, SAMPLE_VALUE, values, 4);
 		if (w->p->pid > 0)
 			label(w, key_pid, 0, w->p->pid);

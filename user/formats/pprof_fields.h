@@ -43,10 +43,13 @@ enum {
 	LOC_LINE = 4,
 
 	LINE_FUNCTION_ID = 1,
+	LINE_LINE = 2,
 
 	FN_ID = 1,
 	FN_NAME = 2,
 	FN_SYSTEM_NAME = 3,
+	FN_FILENAME = 4,
+	FN_START_LINE = 5,
 
 	/*
 	 * memtrace's own: the time series as packed varints, six per sample

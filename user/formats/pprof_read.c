@@ -102,6 +102,8 @@ static int frame_from(struct reader *r, const struct rd_location *l, uint64_t fi
 		if (!fn)
 			return -EINVAL;
 		fr->function = real_name(r->p, fr, fn->name);
+		fr->file = fn->filename && *fn->filename ? fn->filename : NULL;
+		fr->fn_line = fn->start_line;
 	}
 	return 0;
 }
@@ -154,6 +156,9 @@ static int read_sample(struct reader *r, const struct span *s, struct mt_site *s
 			rc = frame_from(r, l, l->nlines ? r->lines[l->first_line + k] : 0, &frames[j]);
 			if (rc)
 				return rc;
+			frames[j].inlined = k + 1 < l->nlines;
+			if (l->nlines)
+				frames[j].line = r->line_nos[l->first_line + k];
 		}
 	}
 	return 0;
@@ -329,6 +334,7 @@ int pprof_decode(const unsigned char *buf, size_t len, struct mt_profile *out)
 	free(r.fns);
 	free(r.locs);
 	free(r.lines);
+	free(r.line_nos);
 	free(r.maps);
 	if (err)
 		profile_free(out);

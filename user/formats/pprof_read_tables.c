@@ -206,6 +206,7 @@ int read_functions(struct reader *r)
 		int rc;
 
 		r->fns[i].name = r->strs[0];
+		r->fns[i].filename = r->strs[0];
 		while ((rc = pb_next(&d, &f)) > 0) {
 			if (f.wire != PB_VARINT)
 				continue;
@@ -213,6 +214,10 @@ int read_functions(struct reader *r)
 				r->fns[i].id = f.v;
 			else if (f.tag == FN_NAME && str_at(r, f.v, &r->fns[i].name))
 				return -EINVAL;
+			else if (f.tag == FN_FILENAME && str_at(r, f.v, &r->fns[i].filename))
+				return -EINVAL;
+			else if (f.tag == FN_START_LINE)
+				r->fns[i].start_line = f.v > UINT32_MAX ? 0 : (uint32_t)f.v;
 		}
 		if (rc < 0 || !r->fns[i].id)
 			return -EINVAL;
@@ -221,12 +226,12 @@ int read_functions(struct reader *r)
 	return 0;
 }
 
-static int add_line(uint64_t fid, void *arg)
+static int add_line(struct reader *r, uint64_t fid, uint64_t line)
 {
-	struct reader *r = arg;
-
-	if (grow((void **)&r->lines, &r->linecap, r->nlines, sizeof(*r->lines), 1024))
+	if (grow((void **)&r->lines, &r->linecap, r->nlines, sizeof(*r->lines), 1024) ||
+	    grow((void **)&r->line_nos, &r->line_nos_cap, r->nlines, sizeof(*r->line_nos), 1024))
 		return -ENOMEM;
+	r->line_nos[r->nlines] = line > UINT32_MAX ? 0 : (uint32_t)line;
 	r->lines[r->nlines++] = fid;
 	return 0;
 }
@@ -235,13 +240,16 @@ static int read_line(struct reader *r, const struct pb_field *line)
 {
 	struct pb_dec d = { line->bytes, line->bytes + line->len };
 	struct pb_field f;
-	uint64_t fid = 0;
+	uint64_t fid = 0, lineno = 0;
 	int rc;
 
-	while ((rc = pb_next(&d, &f)) > 0)
+	while ((rc = pb_next(&d, &f)) > 0) {
 		if (f.tag == LINE_FUNCTION_ID && f.wire == PB_VARINT)
 			fid = f.v;
-	return rc < 0 ? rc : add_line(fid, r);
+		else if (f.tag == LINE_LINE && f.wire == PB_VARINT)
+			lineno = f.v;
+	}
+	return rc < 0 ? rc : add_line(r, fid, lineno);
 }
 
 int read_locations(struct reader *r)

@@ -24,6 +24,8 @@ struct span {
 struct rd_function {
 	uint64_t id;
 	const char *name;
+	const char *filename; /* "" when absent */
+	uint32_t start_line;
 };
 
 struct rd_location {
@@ -48,6 +50,8 @@ struct reader {
 	size_t nlocs;
 	uint64_t *lines;
 	size_t nlines, linecap;
+	uint32_t *line_nos; /* Line.line beside each of lines, 0 when absent */
+	size_t line_nos_cap;
 	struct rd_mapping *maps;
 	int value_slot[4]; /* sample value index of alloc_objects..inuse_space, -1 when absent */
 	uint64_t total_frames;

@@ -42,7 +42,10 @@
  *   SITES   (4)  u32 count, u32 site size (>= 36), u32 frame size (>= 24);
  *                per site: u32 nframes, u64 alloc_count, u64 alloc_bytes,
  *                u64 inuse_count, u64 inuse_bytes, then nframes frames:
- *                u64 addr, u64 offset, u32 function ref, i32 module
+ *                u64 addr, u64 offset, u32 function ref, i32 module, and
+ *                when the frame size is >= 40 (written since source lines):
+ *                u32 file ref, u32 line, u32 fn_line, u32 flags (bit 0:
+ *                inlined)
  *   SERIES  (5)  u32 count, u32 record size (>= 64); per sample u64 t_ns,
  *                inuse_bytes, inuse_count, alloc_bytes, alloc_count,
  *                free_bytes, free_count, rss_bytes
@@ -88,7 +91,8 @@ enum record_tag {
 	RECORD_LEAKS = 7,
 	RECORD_GC = 8,     /* record_gc.h */
 	RECORD_FAULTS = 9, /* record_faults.h */
-	/* Free for later sections: 10 and up. */
+	RECORD_FAULT_LINES = 10, /* record_fault_lines.h */
+	/* Free for later sections: 11 and up. */
 };
 
 /*

@@ -17,11 +17,12 @@
 #define META_V1_LEN 120u /* before sample_bytes: still read, as an exact recording */
 #define MODULE_LEN 32u
 #define SITE_LEN 36u
-#define FRAME_LEN 24u
+#define FRAME_LEN 24u       /* addr, offset, function, module: the least a reader accepts */
+#define FRAME_LINES_LEN 40u /* + file, line, fn_line, flags (bit 0: inlined): what is written */
 #define SAMPLE_LEN 64u
 #define ALERT_LEN 72u
 #define LEAK_LEN 28u
-#define NTAGS (RECORD_FAULTS + 1)
+#define NTAGS (RECORD_FAULT_LINES + 1)
 #define SECTION_HDR_LEN 12u
 #define MAX_RECORD_SIZE 65536u /* larger per-record sizes are refused as corrupt */
 

@@ -15,6 +15,7 @@
 
 #include "record.h"
 #include "record_body.h"
+#include "record_fault_lines.h"
 #include "record_faults.h"
 #include "record_gc.h"
 #include "record_layout.h"
@@ -204,6 +205,14 @@ static int read_frames(struct rd *r, struct cur *c, uint32_t fsize, uint32_t n, 
 		    (mod >= 0 && (size_t)mod >= r->p->nmodules))
 			return -EINVAL;
 		f[k].module = mod;
+		/* Recordings before source lines have 24-byte frames: no lines. */
+		if (fsize >= FRAME_LINES_LEN) {
+			if (string_ref(r, rd32(b + 24), &f[k].file))
+				return -EINVAL;
+			f[k].line = rd32(b + 28);
+			f[k].fn_line = rd32(b + 32);
+			f[k].inlined = rd32(b + 36) & 1;
+		}
 	}
 	return 0;
 }
@@ -437,6 +446,10 @@ int record_decode(const void *buf, size_t len, struct mt_profile *out)
 	if (!err && r.have[RECORD_FAULTS])
 		err = record_faults_decode(r.sec[RECORD_FAULTS].p,
 					   (size_t)(r.sec[RECORD_FAULTS].end - r.sec[RECORD_FAULTS].p), out, &out->faults);
+	if (!err && out->faults && r.have[RECORD_FAULT_LINES])
+		err = record_fault_lines_decode(r.sec[RECORD_FAULT_LINES].p,
+						(size_t)(r.sec[RECORD_FAULT_LINES].end - r.sec[RECORD_FAULT_LINES].p),
+						out, out->faults);
 	free(r.strs);
 	record_body_free(secs, NTAGS);
 	if (err)

@@ -16,6 +16,7 @@
 #include "grow.h"
 #include "hmap.h"
 #include "record.h"
+#include "record_fault_lines.h"
 #include "record_faults.h"
 #include "record_gc.h"
 #include "record_layout.h"
@@ -225,6 +226,10 @@ static void put_frames(struct body_out *b, const struct strtab *t, const struct 
 		put64(b, f[k].offset);
 		put32(b, strtab_ref(t, f[k].function));
 		put32(b, (uint32_t)f[k].module);
+		put32(b, strtab_ref(t, f[k].file));
+		put32(b, f[k].line);
+		put32(b, f[k].fn_line);
+		put32(b, f[k].inlined ? 1 : 0);
 	}
 }
 
@@ -243,11 +248,11 @@ static void write_sites(struct body_out *b, const struct mt_profile *p, const st
 	uint64_t len = 12;
 
 	for (size_t i = 0; i < p->nsites; i++)
-		len += SITE_LEN + (uint64_t)p->sites[i].nframes * FRAME_LEN;
+		len += SITE_LEN + (uint64_t)p->sites[i].nframes * FRAME_LINES_LEN;
 	section(b, RECORD_SITES, len);
 	put32(b, (uint32_t)p->nsites);
 	put32(b, SITE_LEN);
-	put32(b, FRAME_LEN);
+	put32(b, FRAME_LINES_LEN);
 	for (size_t i = 0; i < p->nsites && !b->err; i++) {
 		put_site(b, &p->sites[i]);
 		put_frames(b, t, p->sites[i].frames, p->sites[i].nframes);
@@ -269,11 +274,11 @@ static void write_alerts(struct body_out *b, const struct mt_profile *p, const s
 	if (!p->nalerts)
 		return;
 	for (size_t i = 0; i < p->nalerts; i++)
-		len += ALERT_LEN + (uint64_t)p->alerts[i].site.nframes * FRAME_LEN;
+		len += ALERT_LEN + (uint64_t)p->alerts[i].site.nframes * FRAME_LINES_LEN;
 	section(b, RECORD_ALERTS, len);
 	put32(b, (uint32_t)p->nalerts);
 	put32(b, ALERT_LEN);
-	put32(b, FRAME_LEN);
+	put32(b, FRAME_LINES_LEN);
 	for (size_t i = 0; i < p->nalerts && !b->err; i++) {
 		const struct mt_alert *a = &p->alerts[i];
 
@@ -294,11 +299,11 @@ static void write_leaks(struct body_out *b, const struct mt_profile *p, const st
 	if (!p->nleaks)
 		return;
 	for (size_t i = 0; i < p->nleaks; i++)
-		len += LEAK_LEN + (uint64_t)p->leaks[i].nframes * FRAME_LEN;
+		len += LEAK_LEN + (uint64_t)p->leaks[i].nframes * FRAME_LINES_LEN;
 	section(b, RECORD_LEAKS, len);
 	put32(b, (uint32_t)p->nleaks);
 	put32(b, LEAK_LEN);
-	put32(b, FRAME_LEN);
+	put32(b, FRAME_LINES_LEN);
 	for (size_t i = 0; i < p->nleaks && !b->err; i++) {
 		const struct mt_leak *l = &p->leaks[i];
 
@@ -340,14 +345,20 @@ static int collect_strings(const struct mt_profile *p, struct strtab *t)
 		strtab_add(t, p->modules[i].build_id);
 	}
 	for (size_t i = 0; i < p->nsites; i++)
-		for (uint32_t k = 0; k < p->sites[i].nframes; k++)
+		for (uint32_t k = 0; k < p->sites[i].nframes; k++) {
 			strtab_add(t, p->sites[i].frames[k].function);
+			strtab_add(t, p->sites[i].frames[k].file);
+		}
 	for (size_t i = 0; i < p->nalerts; i++)
-		for (uint32_t k = 0; k < p->alerts[i].site.nframes; k++)
+		for (uint32_t k = 0; k < p->alerts[i].site.nframes; k++) {
 			strtab_add(t, p->alerts[i].site.frames[k].function);
+			strtab_add(t, p->alerts[i].site.frames[k].file);
+		}
 	for (size_t i = 0; i < p->nleaks; i++)
-		for (uint32_t k = 0; k < p->leaks[i].nframes; k++)
+		for (uint32_t k = 0; k < p->leaks[i].nframes; k++) {
 			strtab_add(t, p->leaks[i].frames[k].function);
+			strtab_add(t, p->leaks[i].frames[k].file);
+		}
 	return t->err;
 }
 
@@ -418,6 +429,12 @@ int record_encode(const struct mt_profile *p, FILE *out)
 		if (err)
 			goto cleanup;
 		section(b, RECORD_FAULTS, len);
+		body_put(b, fs, len);
+		free(fs);
+		err = record_fault_lines_encode(p->faults, &fs, &len);
+		if (err)
+			goto cleanup;
+		section(b, RECORD_FAULT_LINES, len);
 		body_put(b, fs, len);
 		free(fs);
 	}

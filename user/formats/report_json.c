@@ -18,6 +18,9 @@ static void write_frame(struct json *j, const struct mt_profile *p, const struct
 	json_str(j, "module", f->module >= 0 && (size_t)f->module < p->nmodules ? p->modules[f->module].path : NULL);
 	json_str(j, "address", addr);
 	json_str(j, "offset", off);
+	json_str(j, "file", f->file);
+	json_u64(j, "line", f->line);
+	json_bool(j, "inlined", f->inlined);
 	json_close_object(j);
 }
 

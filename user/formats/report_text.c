@@ -30,6 +30,18 @@ void site_label(const struct mt_profile *p, const struct mt_site *s, int depth, 
 	}
 }
 
+/* "        function at file.c:42 (inlined)" */
+static void frame_line(const struct mt_profile *p, const struct mt_frame *f, FILE *out)
+{
+	char name[FRAME_NAME_MAX], where[512];
+
+	fprintf(out, "        %s", frame_name(p, f, FRAME_STYLE_FLAME, name));
+	/* With --lines the name carries the line already. */
+	if (frame_where(f, where, sizeof(where))[0] && !strstr(name, where))
+		fprintf(out, " at %s", where);
+	fputs(f->inlined ? " (inlined)\n" : "\n", out);
+}
+
 static void drops_line(const struct mt_profile *p, FILE *out)
 {
 	const struct mt_drops *d = &p->drops;
@@ -85,7 +97,7 @@ void live_view_print(const struct mt_profile *p, int top, uint64_t prev_inuse, u
 
 void report_text_write(const struct mt_profile *p, int top, FILE *out)
 {
-	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ], d[HUMAN_BUFSZ], name[FRAME_NAME_MAX];
+	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ], d[HUMAN_BUFSZ];
 	const struct mt_totals *t = &p->totals;
 
 	fprintf(out, "memtrace report: PID %d (%s), %s traced\n", p->pid, p->command ? p->command : "?",
@@ -105,7 +117,7 @@ void report_text_write(const struct mt_profile *p, int top, FILE *out)
 		if (!s->nframes)
 			fprintf(out, "        [unknown stack]\n");
 		for (uint32_t k = 0; k < s->nframes && k < 8; k++)
-			fprintf(out, "        %s\n", frame_name(p, &s->frames[k], FRAME_STYLE_FLAME, name));
+			frame_line(p, &s->frames[k], out);
 		if (s->nframes > 8)
 			fprintf(out, "        ... %u more frames\n", s->nframes - 8);
 	}

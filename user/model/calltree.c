@@ -70,6 +70,25 @@ static int64_t child(struct calltree *t, uint32_t parent, const char *name)
 	return id;
 }
 
+/* The first frame merged into a node sets its line; a different one makes it "several". */
+static int note_where(struct calltree *t, struct ct_node *n, const struct mt_frame *f, bool first)
+{
+	char buf[512];
+	const char *w = frame_where(f, buf, sizeof(buf))[0] ? strpool_intern(t->names, buf) : NULL;
+
+	if (buf[0] && !w)
+		return -ENOMEM;
+	if (first) {
+		n->where = w;
+		n->inlined = f->inlined;
+		return 0;
+	}
+	n->inlined = n->inlined && f->inlined;
+	if (n->where != w && !(n->where = strpool_intern(t->names, "several lines")))
+		return -ENOMEM;
+	return 0;
+}
+
 int calltree_add_site(struct calltree *t, const struct mt_profile *p, const struct mt_site *s,
 		      int slot, uint64_t value)
 {
@@ -80,6 +99,7 @@ int calltree_add_site(struct calltree *t, const struct mt_profile *p, const stru
 	/* frames[] is innermost first; the tree grows from the outermost. */
 	for (uint32_t i = s->nframes; i-- > 0;) {
 		const char *name = strpool_intern(t->names, frame_name(p, &s->frames[i], t->style, buf));
+		size_t before = t->n;
 		int64_t id;
 
 		if (!name)
@@ -88,6 +108,8 @@ int calltree_add_site(struct calltree *t, const struct mt_profile *p, const stru
 		if (id < 0)
 			return (int)id;
 		node = (uint32_t)id;
+		if (note_where(t, &t->nodes[node], &s->frames[i], t->n > before))
+			return -ENOMEM;
 		t->nodes[node].total[slot] += value;
 	}
 	t->nodes[node].self[slot] += value;

@@ -10,6 +10,7 @@
 #ifndef MEMTRACE_CALLTREE_H
 #define MEMTRACE_CALLTREE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,10 @@ struct ct_node {
 	uint32_t depth;            /* root 0, outermost frame 1 */
 	uint64_t total[CT_SLOTS];  /* inclusive value per slot */
 	uint64_t self[CT_SLOTS];   /* value of stacks that end exactly here */
+	/* Source line of the frames merged here ("file.c:42"), "several lines"
+	 * when they differ, NULL when none has one; inlined when every one is. */
+	const char *where;
+	bool inlined;
 };
 
 struct calltree {

@@ -11,6 +11,7 @@
 #ifndef MEMTRACE_PROFILE_H
 #define MEMTRACE_PROFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,12 @@ struct mt_frame {
 	uint64_t offset;      /* address relative to the module's ELF image (addr2line's view) */
 	const char *function; /* symbol name, NULL when the frame cannot be named */
 	int32_t module;       /* index into mt_profile.modules, -1 when unknown */
+	const char *file;     /* source file of the line, NULL when unknown */
+	uint32_t line;        /* source line, 0 when unknown */
+	uint32_t fn_line;     /* the function's first line, 0 when unknown */
+	/* Code of this function inlined into the next frame, which has the same
+	 * addr: one instruction, several source frames, innermost first. */
+	bool inlined;
 };
 
 /* One allocation site: a distinct user stack, frames innermost first. */

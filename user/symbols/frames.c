@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "frames.h"
+#include "grow.h"
 #include "symbolize.h"
 
 static int32_t module_index(struct mt_profile *p, const struct resolved *r)
@@ -30,23 +31,56 @@ static int32_t module_index(struct mt_profile *p, const struct resolved *r)
 	return (int32_t)p->nmodules++;
 }
 
-int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_t *addrs, uint32_t n,
-		     bool first_is_return, struct mt_frame **out)
+/* One source frame of r at addr: the function's own when it is the last. */
+static void src_frame(struct mt_profile *p, const struct resolved *r, uint32_t k, struct mt_frame *f)
 {
-	struct mt_frame *frames = calloc(n ? n : 1, sizeof(*frames));
+	const struct src_frame *src = &r->src[k];
+	bool last = k + 1 == r->nsrc;
 
-	if (!frames)
-		return -ENOMEM;
+	/* The symbol table names the code's own function as people look it up
+	 * (demangled with its class and arguments); DWARF names the inlined ones. */
+	f->function = profile_intern(p, last && r->function ? r->function : src->function);
+	f->file = profile_intern(p, src->file);
+	f->line = src->line;
+	f->fn_line = src->fn_line;
+	f->inlined = !last;
+}
+
+int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_t *addrs, uint32_t n,
+		     bool first_is_return, struct mt_frame **out, uint32_t *nout)
+{
+	struct mt_frame *frames = NULL;
+	size_t cap = 0, k = 0;
+
 	for (uint32_t i = 0; i < n; i++) {
 		struct resolved r = { .offset = addrs[i] };
+		uint32_t nsrc;
+		int32_t module;
 
 		if (sym)
 			symbolizer_resolve(sym, addrs[i], i > 0 || first_is_return, &r);
-		frames[i].addr = addrs[i];
-		frames[i].offset = r.offset;
-		frames[i].function = profile_intern(p, r.function);
-		frames[i].module = module_index(p, &r);
+		nsrc = r.nsrc ? r.nsrc : 1;
+		if (grow_to((void **)&frames, &cap, k + nsrc, sizeof(*frames), n + 1)) {
+			free(frames);
+			return -ENOMEM;
+		}
+		module = module_index(p, &r);
+		for (uint32_t j = 0; j < nsrc; j++, k++) {
+			struct mt_frame *f = &frames[k];
+
+			memset(f, 0, sizeof(*f));
+			f->addr = addrs[i];
+			f->offset = r.offset;
+			f->module = module;
+			if (r.nsrc)
+				src_frame(p, &r, j, f);
+			else
+				f->function = profile_intern(p, r.function);
+		}
 	}
+	if (!frames && !(frames = calloc(1, sizeof(*frames))))
+		return -ENOMEM;
 	*out = frames;
+	*nout = (uint32_t)k;
 	return 0;
 }

@@ -11,13 +11,15 @@
 struct symbolizer;
 
 /*
- * Builds n frames (malloc'd, *out) from addrs, innermost first, their
- * strings interned in p and their modules added to p->modules.  Frames
- * past the first are return addresses; first_is_return says whether
- * addrs[0] is one too (a stack taken at a function's return) or the
- * instruction itself (a fault).  sym NULL keeps raw addresses.
+ * Builds the frames (malloc'd, *out, *nout of them) of the n addrs,
+ * innermost first, their strings interned in p and their modules added to
+ * p->modules.  An address in inlined code gives several frames (the
+ * inlined functions, marked inlined, then the one holding the code), so
+ * *nout >= n.  Frames past the first are return addresses; first_is_return
+ * says whether addrs[0] is one too (a stack taken at a function's return)
+ * or the instruction itself (a fault).  sym NULL keeps raw addresses.
  */
 int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_t *addrs, uint32_t n,
-		     bool first_is_return, struct mt_frame **out);
+		     bool first_is_return, struct mt_frame **out, uint32_t *nout);
 
 #endif

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "demangle.h"
+#include "dwarf_src.h"
 #include "elfimg.h"
 #include "grow.h"
 #include "hmap.h"
@@ -18,6 +20,7 @@ struct module {
 	const char *path; /* interned */
 	uint64_t inode;
 	struct elf_image *img; /* NULL when the file could not be read */
+	struct dwarf_src *dw;  /* its lines, shared with img; NULL when img is */
 	const char *build_id;  /* interned, NULL when none */
 	int fd;                /* the mapped inode, opened at refresh; -1 once loaded or when not */
 	bool loaded;           /* img is final (NULL: unreadable, said once) */
@@ -110,8 +113,10 @@ void symbolizer_free(struct symbolizer *s)
 
 		for (size_t j = 0; j < i && !dup; j++)
 			dup = s->mods[j].img == s->mods[i].img;
-		if (!dup)
+		if (!dup) {
 			elf_image_free(s->mods[i].img);
+			dwarf_src_free(s->mods[i].dw);
+		}
 		if (s->mods[i].fd >= 0)
 			close(s->mods[i].fd);
 	}
@@ -153,6 +158,7 @@ static struct module *module_for(struct symbolizer *s, const struct mapping *m)
 {
 	struct module *mod = module_find(s, m);
 	struct elf_image *img = NULL;
+	struct dwarf_src *dw = NULL;
 	int fd, err;
 
 	if (!mod && !(mod = module_add(s, m)))
@@ -164,6 +170,9 @@ static struct module *module_for(struct symbolizer *s, const struct mapping *m)
 	err = fd;
 	if (fd >= 0) {
 		err = elf_image_load_fd(fd, s->root, &img);
+		/* Without it frames keep their names and go without lines. */
+		if (!err)
+			dw = dwarf_src_open(fd, s->root, m->path);
 		close(fd);
 		s->nfds -= mod->fd >= 0;
 		mod->fd = -1;
@@ -179,33 +188,17 @@ static struct module *module_for(struct symbolizer *s, const struct mapping *m)
 		for (size_t i = 0; i < s->nmods; i++) {
 			if (s->mods[i].build_id && strcmp(s->mods[i].build_id, img->build_id) == 0) {
 				elf_image_free(img);
+				dwarf_src_free(dw);
 				img = s->mods[i].img;
+				dw = s->mods[i].dw;
 				break;
 			}
 		}
 		mod->build_id = strpool_intern(s->strings, img->build_id);
 	}
 	mod->img = img;
+	mod->dw = dw;
 	return mod;
-}
-
-/* libstdc++'s demangler: a C ABI entry point, no C++ needed here. */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
-
-/* C++ names as people write them; anything else as it is. */
-static const char *demangled(struct symbolizer *s, const char *name)
-{
-	const char *out = name;
-	int status = -1;
-	char *d;
-
-	if (strncmp(name, "_Z", 2) != 0)
-		return name;
-	d = __cxa_demangle(name, NULL, NULL, &status);
-	if (d && status == 0)
-		out = strpool_intern(s->strings, d);
-	free(d);
-	return out ? out : name;
 }
 
 static void resolve_uncached(struct symbolizer *s, uint64_t addr, int is_return, struct resolved *out)
@@ -239,8 +232,12 @@ static void resolve_uncached(struct symbolizer *s, uint64_t addr, int is_return,
 		const struct elf_sym *sym = elf_image_lookup(mod->img, vaddr - (is_return ? 1 : 0));
 
 		if (sym)
-			out->function = demangled(s, sym->name);
+			out->function = demangle(s->strings, sym->name);
+		else if (mod->dw)
+			out->function = dwarf_src_symbol(mod->dw, vaddr - (is_return ? 1 : 0));
 	}
+	if (mod->dw)
+		out->nsrc = dwarf_src_lookup(mod->dw, vaddr - (is_return ? 1 : 0), &out->src);
 }
 
 void symbolizer_resolve(struct symbolizer *s, uint64_t addr, int is_return, struct resolved *out)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Turns a target's runtime addresses into function names.  Keeps the union of
+ * Turns a target's runtime addresses into function names and, where the
+ * object has DWARF (dwarf_src.h), source lines and inlined frames.  Keeps the union of
  * every /proc/PID/maps snapshot taken (so code that was unmapped still
  * resolves), reads each object from the inode the process has mapped
  * (target_file.h; held open from the refresh that saw it, so it still
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "dwarf_src.h"
 #include "procmaps.h"
 
 struct symbolizer;
@@ -24,6 +26,11 @@ struct resolved {
 	const char *build_id;   /* NULL when unknown */
 	uint64_t offset;        /* ELF vaddr of addr inside module (module+offset form) */
 	uint64_t map_start, map_end, map_offset; /* the mapping holding addr */
+	/* Source frames from DWARF, innermost first: the inlined functions, then
+	 * the one holding the code (function above names it too, from the
+	 * symbol table).  nsrc 0 when the object has no line information. */
+	const struct src_frame *src;
+	uint32_t nsrc;
 };
 
 struct symbolizer *symbolizer_new(pid_t pid);

@@ -249,7 +249,7 @@ static int build_frames(struct mt_profile *p, const struct mt_fault_site_value *
 {
 	uint32_t n = v->nframes > MT_MAX_FRAMES ? MT_MAX_FRAMES : v->nframes;
 	struct mt_frame *frames;
-	int err = frames_symbolize(p, sym, v->frames, n, false, &frames);
+	int err = frames_symbolize(p, sym, v->frames, n, false, &frames, &n);
 
 	if (err)
 		return err;

@@ -24,7 +24,7 @@ static int build_frames(struct mt_profile *p, const struct mt_site_value *v, str
 {
 	uint32_t n = v->nframes > MT_MAX_FRAMES ? MT_MAX_FRAMES : v->nframes;
 	struct mt_frame *frames;
-	int err = frames_symbolize(p, sym, v->frames, n, true, &frames);
+	int err = frames_symbolize(p, sym, v->frames, n, true, &frames, &n);
 
 	if (err)
 		return err;

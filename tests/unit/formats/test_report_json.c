@@ -70,7 +70,8 @@ static void build(struct mt_profile *p)
 					    .start = 0x7f0000000000, .limit = 0x7f0000100000 };
 	p->nmodules = 2;
 	f0[0] = (struct mt_frame){ .addr = 0x555555555abc, .offset = 0x1abc,
-				   .function = profile_intern(p, "xmalloc"), .module = 0 };
+				   .function = profile_intern(p, "xmalloc"), .module = 0,
+				   .file = profile_intern(p, "/src/x.c"), .line = 42, .inlined = true };
 	f0[1] = (struct mt_frame){ .addr = 0x7f0000012345, .offset = 0x12345, .function = NULL, .module = 1 };
 	f0[2] = (struct mt_frame){ .addr = 0xdeadbeef, .offset = 0xdeadbeef, .function = NULL, .module = -1 };
 	f1[0] = (struct mt_frame){ .addr = 0x555555555def, .offset = 0x1def,
@@ -123,15 +124,18 @@ Test(report_json, sites_and_frames)
 	cr_assert_eq(python_check(text,
 		"len(d[\"sites\"]) == 2 and "
 		"d[\"sites\"][0][\"frames\"][0] == {\"function\": \"xmalloc\", \"module\": \"/usr/bin/server\", "
-		"\"address\": \"0x555555555abc\", \"offset\": \"0x1abc\"} and "
+		"\"address\": \"0x555555555abc\", \"offset\": \"0x1abc\", \"file\": \"/src/x.c\", \"line\": 42, "
+		"\"inlined\": True} and "
 		"d[\"sites\"][0][\"frames\"][1] == {\"function\": None, \"module\": \"/lib/libc.so.6\", "
-		"\"address\": \"0x7f0000012345\", \"offset\": \"0x12345\"} and "
+		"\"address\": \"0x7f0000012345\", \"offset\": \"0x12345\", \"file\": None, \"line\": 0, "
+		"\"inlined\": False} and "
 		"d[\"sites\"][0][\"frames\"][2][\"module\"] is None and "
 		"d[\"sites\"][0][\"frames\"][2][\"address\"] == \"0xdeadbeef\" and "
 		"d[\"sites\"][0][\"alloc_count\"] == 20 and d[\"sites\"][0][\"alloc_bytes\"] == 8500 and "
 		"d[\"sites\"][0][\"inuse_count\"] == 18 and d[\"sites\"][0][\"inuse_bytes\"] == 7900 and "
 		"d[\"sites\"][1][\"frames\"] == [{\"function\": \"main\", \"module\": \"/usr/bin/server\", "
-		"\"address\": \"0x555555555def\", \"offset\": \"0x1def\"}] and "
+		"\"address\": \"0x555555555def\", \"offset\": \"0x1def\", \"file\": None, \"line\": 0, "
+		"\"inlined\": False}] and "
 		"d[\"sites\"][1][\"inuse_bytes\"] == 100"),
 		     0, "%s", text);
 	/* Exact frame text (lowercase hex, no padding). */
