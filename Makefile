@@ -30,7 +30,7 @@ MT_WARN    := -Wall -Wextra $(MT_WERROR)
 USER_DIRS  := lib model symbols formats trace cli
 USER_INC   := -Iuser $(addprefix -Iuser/,$(USER_DIRS))
 MT_CFLAGS  := $(MT_WARN) -std=gnu11 -fno-omit-frame-pointer -MMD -MP -Iinclude -I$(OUT) $(USER_INC)
-MT_LDLIBS  := -lbpf -lelf -lz -lm -lpthread -lstdc++
+MT_LDLIBS  := -lbpf -ldw -lelf -lz -lm -lpthread -lstdc++
 ALL_CFLAGS  = $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDLIBS  = $(MT_LDLIBS) $(LDLIBS)
 
@@ -71,6 +71,8 @@ JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
 ifneq ($(JEMALLOC_SO),)
 TOOLS      += $(OUT)/tools/workload_jemalloc
 endif
+# Struct layout fixtures (memtrace layout, tests/e2e/test_layout.py), built -g as users build.
+TOOLS      += $(OUT)/fixtures/layout_fx $(OUT)/fixtures/layout_fx_cxx
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%.o,$(UNIT_SRCS))
 FIXTURES   := $(OUT)/fixtures/fx_pie $(OUT)/fixtures/fx_nopie $(OUT)/fixtures/fx_stripped \
@@ -171,6 +173,11 @@ $(OUT)/fixtures/fx_stripped: $(OUT)/fixtures/fx_pie
 	$(Q)strip -s $< -o $@
 $(OUT)/fixtures/libfx.so: tests/fixtures/libfx.c | $(OUT)/fixtures
 	$(Q)$(CC) -O0 -g -fPIC -shared $< -o $@
+
+$(OUT)/fixtures/layout_fx: tests/fixtures/layout_fx.c | $(OUT)/fixtures
+	$(Q)$(CC) -O0 -g $< -o $@
+$(OUT)/fixtures/layout_fx_cxx: tests/fixtures/layout_fx.cc | $(OUT)/fixtures
+	$(Q)$(CXX) -O0 -g $< -o $@
 
 $(OUT)/tests/%.o: tests/unit/%.c | $(SKELS)
 	$(call msg,CC,$@)

@@ -6,9 +6,10 @@
 set -eu
 
 # build: compilers (g++: the C++ workload and libstdc++ for demangling), BPF
-#        toolchain, libbpf, libelf, zlib, python3 (layer check, man page),
-#        systemtap-sdt-dev (refgc's USDT probes, built by `make all`)
-BUILD="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config binutils
+#        toolchain, libbpf, libelf, libdw (DWARF types for `memtrace layout`),
+#        zlib, python3 (layer check, man page), systemtap-sdt-dev (refgc's
+#        USDT probes, built by `make all`)
+BUILD="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev pkg-config binutils
 python3 systemtap-sdt-dev"
 # demo: tools/demo.sh runs build/memtrace on build/tools/workload_service and
 #       writes files: nothing beyond the build.
@@ -18,10 +19,11 @@ DEMO=""
 #       libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0 (allocators memtrace must follow),
 #       openjdk-17-jdk-headless (HotSpot GC probes), man-db (man -l of the
 #       installed page), bash-completion (the installed completion), xz-utils
-#       and gzip (binary streams piped through memtrace)
+#       and gzip (binary streams piped through memtrace), dwarves (pahole,
+#       the struct layout oracle) and libc6-dbg (a Debian library's DWARF)
 TEST="libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace util-linux
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 openjdk-17-jdk-headless man-db bash-completion
-xz-utils gzip"
+xz-utils gzip dwarves libc6-dbg"
 # bench: heaptrack (a peer)
 BENCH="heaptrack"
 

@@ -31,6 +31,7 @@ static const char doc[] =
 	"                                   a command from exec to exit\n"
 	"  memtrace report t.mtrec -o heap.svg   render a --record file\n"
 	"  memtrace diff a.mtrec b.mtrec -o growth.svg\n"
+	"  memtrace layout ./server --min-waste 8   padding in its structs\n"
 	"\v"
 	"Output formats by extension: .json .pb.gz (pprof) .folded .svg (flamegraph) .html\n"
 	".txt (the text report).  The traced command owns stdout: memtrace's text goes to\n"
@@ -38,7 +39,8 @@ static const char doc[] =
 	"memtrace needs root, or CAP_BPF and CAP_PERFMON (and CAP_SYS_PTRACE for\n"
 	"another user's -p PID; GC pauses (--gc) need CAP_SYS_ADMIN).";
 
-static const char args_doc[] = "-p PID | -- COMMAND [ARGS...]\nreport FILE [-o OUT]...\ndiff BEFORE AFTER [-o OUT]";
+static const char args_doc[] = "-p PID | -- COMMAND [ARGS...]\nreport FILE [-o OUT]...\ndiff BEFORE AFTER [-o OUT]\n"
+			       "layout BINARY [--type NAME] [--json]";
 
 enum {
 	OPT_JSON = 1000,
