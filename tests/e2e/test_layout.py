@@ -3,7 +3,8 @@ pahole (Debian's dwarves) on committed fixtures (C, C++, Go), on Debian's
 libc (its libc6-dbg debug file) and on memtrace itself; every suggested
 reordering is compiled and its sizeof/offsetof checked.
 
-Needs no BPF: layout reads files only.
+Needs no BPF (layout reads files only), except HeapProfile, which traces a
+workload to a recording for --profile.
 """
 import json
 import os
@@ -262,6 +263,72 @@ class RealPrograms(LayoutTest):
         self.assertLess(alerts, compared // 10)
 
 
+class HeapProfile(unittest.TestCase):
+    """workload_layout allocates N padded orders (one in four freed) and one
+    calloc'd array of 64; layout --profile must rank struct order first with
+    the exact saving, and the reordered build's real heap must shrink by it."""
+    N = 100000
+
+    @classmethod
+    def setUpClass(cls):
+        mt.require_bpf(cls)
+        cls.tmp = mt.tempdir(cls)
+        cls.binary = mt.tool("workload_layout")
+        cls.rec = os.path.join(cls.tmp, "orig.mtrec")
+        cls.rec_new = os.path.join(cls.tmp, "reordered.mtrec")
+        cls.live = os.path.join(cls.tmp, "orig.json")
+        cls.live_new = os.path.join(cls.tmp, "reordered.json")
+        for rec, live, tool in ((cls.rec, cls.live, "workload_layout"),
+                                (cls.rec_new, cls.live_new, "workload_layout_reordered")):
+            proc = subprocess.run([mt.MEMTRACE, "-q", "--record", rec, "--json", live, "--", mt.tool(tool), str(cls.N)],
+                                  capture_output=True, text=True, timeout=300)
+            if proc.returncode != 0:
+                raise AssertionError("memtrace %s: rc=%d\n%s" % (tool, proc.returncode, proc.stderr))
+
+    def check_ranking(self, profile):
+        d = layout_json(self.binary, "--profile", profile)
+        first = d["types"][0]
+        self.assertEqual(first["name"], "order")
+        self.assertEqual((first["size"], first["suggestion"]["size"]), (32, 16))
+        live = self.N - (self.N + 3) // 4 + 64
+        heap = first["heap"]
+        self.assertEqual(heap["live_count"], live)
+        self.assertEqual(heap["live_bytes"], live * 32)
+        self.assertEqual(heap["live_saving"], live * (32 - 16))
+        self.assertEqual(heap["live_bytes_after"], live * 16)
+        self.assertEqual(heap["alloc_count"], self.N + 64)
+        self.assertEqual(heap["alloc_saving"], (self.N + 64) * 16)
+        self.assertEqual(heap["sites"], 2)
+        # new_order's malloc(sizeof *o) and calloc(64, sizeof(struct order)): both from the call's DWARF.
+        self.assertEqual((heap["match"], heap["confidence"]), ("call-site", "high"))
+        p = d["profile"]
+        self.assertEqual(p["sites"], p["sites_matched"] + p["sites_ambiguous"] + p["sites_unmatched"]
+                         + p["sites_other_binary"])
+        return heap
+
+    def test_ranks_order_first_with_exact_saving(self):
+        heap = self.check_ranking(self.rec)
+        # The second build, reordered as suggested: its live heap is smaller by exactly that.
+        before = mt.load_json(self.live)["totals"]["inuse_bytes"]
+        after = mt.load_json(self.live_new)["totals"]["inuse_bytes"]
+        self.assertEqual(before - after, heap["live_saving"])
+        text = layout(self.binary, "--profile", self.rec).stdout
+        self.assertIn("heap: %d live (%d bytes) would save %d bytes" % (heap["live_count"], heap["live_bytes"],
+                                                                      heap["live_saving"]), text)
+
+    def test_pprof_profile(self):
+        pb = os.path.join(self.tmp, "orig.pb.gz")
+        subprocess.run([mt.MEMTRACE, "report", self.rec, "-o", pb], check=True, capture_output=True, timeout=120)
+        self.check_ranking(pb)
+
+    def test_other_build_refused(self):
+        proc = layout(mt.tool("workload_layout_reordered"), "--profile", self.rec, check=False)
+        self.assertEqual(proc.returncode, 1)
+        lines = proc.stderr.splitlines()
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertIn("build-id", lines[0])
+
+
 class HostileFiles(unittest.TestCase):
     def one_line_error(self, path):
         proc = layout(path, check=False)
@@ -284,6 +351,16 @@ class HostileFiles(unittest.TestCase):
         self.one_line_error(fifo)
         self.one_line_error(os.path.join(tmp, "missing"))
 
+    def check_outcome(self, path):
+        """A result with its summary, or one error line: nothing else."""
+        proc = layout(path, check=False)
+        self.assertIn(proc.returncode, (0, 1), proc.stderr)
+        if proc.returncode == 0:
+            self.assertIn(" types read, ", proc.stdout)
+        else:
+            self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+            self.assertTrue(proc.stderr.startswith("memtrace: layout: "), proc.stderr)
+
     def test_truncated_and_corrupted(self):
         """Truncations and byte flips of a -g binary: never a crash or a hang."""
         tmp = mt.tempdir(self)
@@ -293,8 +370,7 @@ class HostileFiles(unittest.TestCase):
             path = os.path.join(tmp, "cut%d" % i)
             with open(path, "wb") as f:
                 f.write(data[:cut])
-            proc = layout(path, check=False)
-            self.assertIn(proc.returncode, (0, 1), proc.stderr)
+            self.check_outcome(path)
         for i in range(40):
             buf = bytearray(data)
             for k in range(64):
@@ -303,8 +379,7 @@ class HostileFiles(unittest.TestCase):
             path = os.path.join(tmp, "flip%d" % i)
             with open(path, "wb") as f:
                 f.write(buf)
-            proc = layout(path, check=False)
-            self.assertIn(proc.returncode, (0, 1), proc.stderr)
+            self.check_outcome(path)
 
 
 if __name__ == "__main__":

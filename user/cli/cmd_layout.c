@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_types.h"
 #include "cmd_layout.h"
+#include "cmd_report.h"
 #include "dwarf_types.h"
 #include "layout.h"
 #include "layout_report.h"
@@ -37,6 +39,8 @@ static const struct argp_option layout_opts[] = {
 	{ "type", KEY_TYPE, "NAME", 0, "Only the type(s) named NAME", 0 },
 	{ "min-waste", KEY_MIN_WASTE, "BYTES", 0, "Only types whose reordering saves at least BYTES per object", 0 },
 	{ "json", KEY_JSON, NULL, 0, "JSON instead of text", 0 },
+	{ "profile", KEY_PROFILE, "FILE", 0,
+	  "Rank types by what the heap of FILE (a recording or .pb.gz of this very build) would save", 0 },
 	{ "output", 'o', "OUT", 0, "Write OUT instead of stdout", 0 },
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	{ NULL, 0, NULL, 0, NULL, 0 },
@@ -64,6 +68,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case KEY_JSON:
 		a->json = true;
+		return 0;
+	case KEY_PROFILE:
+		a->profile = arg;
 		return 0;
 	case 'o':
 		a->output = arg;
@@ -95,7 +102,7 @@ static const char layout_doc[] =
 	"\vExamples:\n"
 	"  memtrace layout ./server --min-waste 8\n"
 	"  memtrace layout ./server --type request --json\n"
-	"  memtrace layout ./server -o layout.txt\n";
+	"  memtrace layout ./server --profile server.mtrec\n";
 
 struct render_ctx {
 	const struct layout_doc *doc;
@@ -119,6 +126,12 @@ static int row_cmp(const void *a, const void *b)
 	uint64_t sx = layout_saving(x->t, &x->s), sy = layout_saving(y->t, &y->s);
 	int c;
 
+	/* With a profile: what the live heap, then the allocation volume, would save. */
+	if (x->heap.live_saving != y->heap.live_saving)
+		return x->heap.live_saving > y->heap.live_saving ? -1 : 1;
+	if (x->heap.alloc_saving != y->heap.alloc_saving)
+		return x->heap.alloc_saving > y->heap.alloc_saving ? -1 : 1;
+
 	if (sx != sy)
 		return sx > sy ? -1 : 1;
 	if (x->t->size != y->t->size)
@@ -137,8 +150,27 @@ static void rows_free(struct layout_row *rows, size_t n)
 	free(rows);
 }
 
-/* Holes and suggestion of every type that passes the filters. */
-static int analyse(const struct dwarf_types *dt, const struct layout_args *a, struct layout_doc *d)
+/* What the profile's heap holds of type i, and would save. */
+static void weigh(struct layout_row *r, const struct alloc_hits *hit)
+{
+	uint64_t saving = layout_saving(r->t, &r->s);
+
+	r->heap = (struct layout_heap){
+		.live_count = hit->live_objects,
+		.live_bytes = hit->live_bytes,
+		.alloc_count = hit->alloc_objects,
+		.alloc_bytes = hit->alloc_bytes,
+		.live_saving = hit->live_objects * saving,
+		.alloc_saving = hit->alloc_objects * saving,
+		.sites = hit->sites,
+		.match = alloc_match_name(hit->weakest),
+		.confidence = alloc_match_confidence(hit->weakest),
+	};
+}
+
+/* Holes and suggestion of every type that passes the filters (with hits: only types the heap holds). */
+static int analyse(const struct dwarf_types *dt, const struct layout_args *a, const struct alloc_hits *hits,
+		   struct layout_doc *d)
 {
 	d->rows = calloc(dt->ntypes ? dt->ntypes : 1, sizeof(*d->rows));
 	if (!d->rows)
@@ -148,7 +180,7 @@ static int analyse(const struct dwarf_types *dt, const struct layout_args *a, st
 		struct layout_row *r = &d->rows[d->nrows];
 		size_t n = t->nmembers ? t->nmembers : 1;
 
-		if (a->type && strcmp(a->type, t->name)) {
+		if ((a->type && strcmp(a->type, t->name)) || (hits && !hits[i].sites)) {
 			d->filtered++;
 			continue;
 		}
@@ -163,6 +195,8 @@ static int analyse(const struct dwarf_types *dt, const struct layout_args *a, st
 		if (r->h.packed && !r->s.reordered)
 			r->s.why_not = "packed: its members sit off their alignment, there is no padding to remove";
 		d->nrows++;
+		if (hits)
+			weigh(r, &hits[i]);
 		if (layout_saving(t, &r->s) < a->min_waste) {
 			d->filtered++;
 			layout_suggestion_free(&r->s);
@@ -176,6 +210,40 @@ static int analyse(const struct dwarf_types *dt, const struct layout_args *a, st
 	return 0;
 }
 
+/* Loads the profile and matches its sites to dt's types; one line on failure. */
+static int load_hits(const struct layout_args *a, const struct dwarf_types *dt, struct alloc_hits **out,
+		     struct layout_doc *d)
+{
+	struct mt_profile prof;
+	struct alloc_summary sum;
+	int err;
+
+	err = report_load(a->profile, &prof);
+	if (err)
+		return err;
+	*out = calloc(dt->ntypes ? dt->ntypes : 1, sizeof(**out));
+	err = *out ? alloc_types_match(&prof, dt, *out, &sum) : -ENOMEM;
+	profile_free(&prof);
+	if (err == -ENOENT) {
+		log_error("layout: %s: no object in it has %s's build-id %s (profile a run of this very build)", a->profile,
+			  a->binary, dt->build_id[0] ? dt->build_id : "(none)");
+		return err;
+	}
+	if (err) {
+		log_error("layout: %s: out of memory", a->profile);
+		return err;
+	}
+	d->profiled = true;
+	d->profile = a->profile;
+	d->sites_total = sum.sites;
+	d->sites_matched = sum.matched;
+	d->sites_by_call_site = sum.by_call_site;
+	d->sites_ambiguous = sum.ambiguous;
+	d->sites_unmatched = sum.unmatched;
+	d->sites_other_binary = sum.other_binary;
+	return 0;
+}
+
 int cmd_layout(int argc, char **argv)
 {
 	struct layout_args a = { .rc = EXIT_USAGE };
@@ -183,6 +251,7 @@ int cmd_layout(int argc, char **argv)
 	struct dwarf_types *dt = NULL;
 	struct layout_doc d = { 0 };
 	struct render_ctx rc = { &d, false };
+	struct alloc_hits *hits = NULL;
 	char *name = argv[0];
 	int err, status = 1;
 
@@ -203,7 +272,12 @@ int cmd_layout(int argc, char **argv)
 	d.ntypes = dt->ntypes;
 	d.duplicates = dt->duplicates;
 	d.refused = dt->refused;
-	err = analyse(dt, &a, &d);
+	if (a.profile) {
+		err = load_hits(&a, dt, &hits, &d);
+		if (err)
+			goto cleanup;
+	}
+	err = analyse(dt, &a, hits, &d);
 	if (err) {
 		log_error("layout: %s: out of memory (try --type NAME)", a.binary);
 		goto cleanup;
@@ -218,6 +292,7 @@ int cmd_layout(int argc, char **argv)
 		status = 0;
 cleanup:
 	rows_free(d.rows, d.nrows);
+	free(hits);
 	dwarf_types_free(dt);
 	return status;
 }

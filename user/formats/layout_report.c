@@ -114,9 +114,13 @@ void layout_report_text(FILE *f, const struct layout_doc *d)
 		   " not shown (filters), %" PRIu64 " duplicate definitions, %" PRIu64 " unreadable\n",
 		d->binary, d->ntypes, d->nrows, with_saving, d->filtered, d->duplicates, d->refused);
 	if (d->profiled)
-		fprintf(f, "%s: %" PRIu64 " allocation sites, %" PRIu64 " in this binary matched to a type, %" PRIu64
-			   " ambiguous (several types of that size), %" PRIu64 " with no frame in this binary\n",
-			d->profile, d->sites_total, d->sites_matched, d->sites_ambiguous, d->sites_other_binary);
+		fprintf(f, "%s: %" PRIu64 " allocation sites: %" PRIu64 " matched to a type (%" PRIu64
+			   " by the call's DWARF), %" PRIu64
+			   " ambiguous (several types fit, or sizes vary), %" PRIu64 " of no type's size, %" PRIu64
+			   " with no frame in this binary\n",
+			d->profile, d->sites_total, d->sites_matched, d->sites_by_call_site, d->sites_ambiguous,
+			d->sites_unmatched,
+			d->sites_other_binary);
 }
 
 static void json_member(struct json *j, const struct lt_member *m)
@@ -223,7 +227,9 @@ void layout_report_json(FILE *f, const struct layout_doc *d)
 		json_str(&j, "path", d->profile);
 		json_u64(&j, "sites", d->sites_total);
 		json_u64(&j, "sites_matched", d->sites_matched);
+		json_u64(&j, "sites_by_call_site", d->sites_by_call_site);
 		json_u64(&j, "sites_ambiguous", d->sites_ambiguous);
+		json_u64(&j, "sites_unmatched", d->sites_unmatched);
 		json_u64(&j, "sites_other_binary", d->sites_other_binary);
 		json_close_object(&j);
 	}

@@ -21,7 +21,7 @@ struct layout_heap {
 	uint64_t alloc_count, alloc_bytes; /* allocated during the trace */
 	uint64_t live_saving, alloc_saving;
 	uint32_t sites;                    /* allocation sites attributed to the type */
-	const char *match;                 /* how they were matched: "cu-size" or "size" */
+	const char *match;                 /* its sites' least confident match (alloc_types.h) */
 	const char *confidence;            /* "high", "medium" or "low" */
 };
 
@@ -46,7 +46,7 @@ struct layout_doc {
 	uint64_t filtered;        /* read but not shown (--type, --min-waste) */
 	bool profiled;            /* rows carry heap figures */
 	const char *profile;      /* the profile's path */
-	uint64_t sites_total, sites_matched, sites_ambiguous, sites_other_binary;
+	uint64_t sites_total, sites_matched, sites_by_call_site, sites_ambiguous, sites_unmatched, sites_other_binary;
 };
 
 void layout_report_text(FILE *f, const struct layout_doc *d);

@@ -270,6 +270,14 @@ static int add_member(struct dwarf_types *dt, struct priv *p, struct lt_type *t,
 	return 0;
 }
 
+static int cu_type_add(struct dwarf_types *dt, uint32_t cu, uint32_t type)
+{
+	if (grow((void **)&dt->cu_types, &dt->cu_types_cap, dt->ncu_types, sizeof(*dt->cu_types), 64))
+		return -ENOMEM;
+	dt->cu_types[dt->ncu_types++] = (struct dwarf_cu_type){ cu, type };
+	return 0;
+}
+
 static uint64_t type_hash(const struct lt_type *t)
 {
 	return hmap_hash_str(t->name) ^ hmap_hash_u64(t->size * 4 + t->kind);
@@ -301,7 +309,7 @@ static int add_type(struct dwarf_types *dt, struct priv *p, Dwarf_Die *die, int 
 		const struct lt_type *o = &dt->types[i];
 		if (o->kind == t.kind && o->size == t.size && strcmp(o->name, t.name) == 0) {
 			dt->duplicates++;
-			return 0;
+			return cu_type_add(dt, p->cu, i);
 		}
 	}
 	if (udata(die, DW_AT_alignment, &v) && v && v <= LT_MAX_SIZE) {
@@ -341,7 +349,7 @@ static int add_type(struct dwarf_types *dt, struct priv *p, Dwarf_Die *die, int 
 	if (err)
 		goto cleanup;
 	dt->types[dt->ntypes++] = t;
-	return 0;
+	return cu_type_add(dt, p->cu, (uint32_t)dt->ntypes - 1);
 refuse:
 	dt->refused++;
 	err = 0;
@@ -493,6 +501,7 @@ void dwarf_types_free(struct dwarf_types *dt)
 	for (size_t i = 0; i < dt->ntypes; i++)
 		free(dt->types[i].members);
 	free(dt->types);
+	free(dt->cu_types);
 	strpool_free(dt->strings);
 	free(dt);
 }
@@ -534,4 +543,9 @@ int dwarf_types_cu_at(const struct dwarf_types *dt, uint64_t vaddr, uint32_t *cu
 		return 0;
 	}
 	return -ENOENT;
+}
+
+void *dwarf_types_handle(const struct dwarf_types *dt)
+{
+	return ((struct priv *)dt->priv)->dw;
 }

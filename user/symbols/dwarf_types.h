@@ -33,6 +33,12 @@ struct dwarf_types {
 	char build_id[41];       /* of the file read, "" when it has none */
 	const char *debug_path;  /* the separate debug file read, or NULL */
 	uint32_t ncus;
+	/* Every definition, duplicates too: which unit defines which listed type,
+	 * sorted by unit (a unit's types are one run). */
+	struct dwarf_cu_type {
+		uint32_t cu, type; /* type: index in types */
+	} *cu_types;
+	size_t ncu_types, cu_types_cap;
 	uint64_t duplicates;     /* definitions skipped as already listed */
 	uint64_t refused;        /* types left out: sizes out of range, too deep, unreadable */
 	struct strpool *strings; /* owns every string above */
@@ -56,5 +62,8 @@ const char *dwarf_types_strerror(int err);
  * function there into *func (NULL when none); -ENOENT when no unit does.
  */
 int dwarf_types_cu_at(const struct dwarf_types *dt, uint64_t vaddr, uint32_t *cu, const char **func);
+
+/* The libdw handle (a Dwarf *) of the file read, open until dwarf_types_free. */
+void *dwarf_types_handle(const struct dwarf_types *dt);
 
 #endif
