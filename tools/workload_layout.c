@@ -8,12 +8,15 @@
  * `memtrace layout` suggests, so the two builds' live heaps show the
  * saving for real.  struct point (16 bytes, no padding) is a distractor.
  *
- * Usage: workload_layout [N]    (default 100000)
+ * Usage: workload_layout [N] [wait]    (default 100000)
+ * With "wait" (for -p): prints "ready", allocates after a line on stdin,
+ * prints "done", and exits after another line.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define ARRAY 64
 
@@ -64,9 +67,17 @@ __attribute__((noinline)) struct point *new_point(void)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 100000;
+	bool wait = argc > 2 && strcmp(argv[2], "wait") == 0;
+	char line[64];
 
 	if (n <= 0)
 		return 64;
+	if (wait) {
+		printf("ready\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
+	}
 	orders = malloc((size_t)n * sizeof(*orders));
 	if (!orders)
 		return 1;
@@ -79,5 +90,11 @@ int main(int argc, char **argv)
 	order_array = calloc(ARRAY, sizeof(struct order));
 	origin = new_point();
 	printf("orders %ld live %ld size %zu\n", n, n - (n + 3) / 4, sizeof(struct order));
+	if (wait) {
+		printf("done\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
+	}
 	return 0;
 }

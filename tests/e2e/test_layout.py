@@ -4,7 +4,7 @@ libc (its libc6-dbg debug file) and on memtrace itself; every suggested
 reordering is compiled and its sizeof/offsetof checked.
 
 Needs no BPF (layout reads files only), except HeapProfile, which traces a
-workload to a recording for --profile.
+workload to a recording for --profile, and LiveSection (memtrace --layout).
 """
 import json
 import os
@@ -327,6 +327,71 @@ class HeapProfile(unittest.TestCase):
         lines = proc.stderr.splitlines()
         self.assertEqual(len(lines), 1, proc.stderr)
         self.assertIn("build-id", lines[0])
+
+
+class LiveSection(unittest.TestCase):
+    """memtrace --layout: a "layout savings" section in the JSON, text and HTML reports."""
+    N = 100000
+
+    def expect(self, ls):
+        live = self.N - (self.N + 3) // 4 + 64
+        first = ls["types"][0]
+        self.assertEqual((first["type"], first["size"], first["new_size"]), ("struct order", 32, 16))
+        self.assertEqual(first["live_count"], live)
+        self.assertEqual(first["live_saving"], live * 16)
+        self.assertEqual(first["live_bytes_after"], live * 16)
+        self.assertEqual(first["alloc_count"], self.N + 64)
+        self.assertEqual((first["match"], first["confidence"]), ("call-site", "high"))
+        self.assertEqual(first["object"], mt.tool("workload_layout"))
+        self.assertEqual(ls["live_saving"], live * 16)
+
+    def test_command(self):
+        mt.require_bpf(self)
+        tmp = mt.tempdir(self)
+        js, html, txt = (os.path.join(tmp, "r" + ext) for ext in (".json", ".html", ".txt"))
+        proc = subprocess.run([mt.MEMTRACE, "-q", "--layout", "--json", js, "-o", html, "-o", txt, "--",
+                               mt.tool("workload_layout"), str(self.N)], capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.expect(mt.load_json(js)["layout_savings"])
+        text = mt.read_text(txt)
+        self.assertIn("layout savings: ", text)
+        self.assertIn("struct order (32 -> 16 bytes): %d live" % (self.N - (self.N + 3) // 4 + 64), text)
+        page = mt.read_text(html)
+        self.assertIn('id="layout-table"', page)
+        self.assertIn("<td>struct order</td>", page)
+
+    def test_attached(self):
+        mt.require_bpf(self)
+        tmp = mt.tempdir(self)
+        wl = subprocess.Popen([mt.tool("workload_layout"), str(self.N), "wait"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(wl.stdout.readline().strip(), "ready")
+            err_path, js = os.path.join(tmp, "err"), os.path.join(tmp, "r.json")
+            with open(err_path, "w") as err:
+                m = subprocess.Popen([mt.MEMTRACE, "-q", "--layout", "--json", js, "-p", str(wl.pid)],
+                                     stdout=subprocess.DEVNULL, stderr=err)
+            self.assertTrue(mt.wait_for_line(err_path, "Tracing PID %d" % wl.pid), mt.read_text(err_path))
+            wl.stdin.write("go\n")
+            wl.stdin.flush()
+            wl.stdout.readline()
+            self.assertEqual(wl.stdout.readline().strip(), "done")
+            wl.stdin.write("exit\n")
+            wl.stdin.flush()
+            wl.wait(timeout=10)
+            self.assertEqual(m.wait(timeout=60), 0, mt.read_text(err_path))
+        finally:
+            if wl.poll() is None:
+                wl.kill()
+        self.expect(mt.load_json(js)["layout_savings"])
+
+    def test_not_asked(self):
+        """Without --layout the JSON has no section and the page says how to get one."""
+        mt.require_bpf(self)
+        html = os.path.join(mt.tempdir(self), "r.html")
+        rep = mt.run(["-o", html], [mt.tool("workload_layout"), "1000"]).report
+        self.assertNotIn("layout_savings", rep)
+        self.assertIn("<p>Not asked for (<code>--layout</code>).</p>", mt.read_text(html))
 
 
 class HostileFiles(unittest.TestCase):

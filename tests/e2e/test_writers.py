@@ -76,7 +76,7 @@ class WritersTest(unittest.TestCase):
         cls.exe = os.path.join(BUILD, "write_sample")
         cc = os.environ.get("CC", "cc")
         sources = ["tests/writers/write_sample.c", "tests/writers/sample_profile.c"] + writer_objects()
-        subprocess.run([cc] + CFLAGS + sources + ["-lbpf", "-lelf", "-lz", "-lm", "-lpthread", "-lstdc++", "-o", cls.exe], cwd=ROOT, check=True)
+        subprocess.run([cc] + CFLAGS + sources + ["-lbpf", "-ldw", "-lelf", "-lz", "-lm", "-lpthread", "-lstdc++", "-o", cls.exe], cwd=ROOT, check=True)
         cls.out = tempfile.mkdtemp(prefix="mt-writers-")
         subprocess.run([cls.exe, cls.out], check=True)
 

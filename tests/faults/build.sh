@@ -13,4 +13,4 @@ done
 inc="-Iuser $(for d in user/*/; do printf -- '-I%s ' "${d%/}"; done)"
 # shellcheck disable=SC2086
 cc -O2 -g -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibuild $inc tests/faults/faults_driver.c $objs \
-	-lbpf -lelf -lz -lm -lpthread -lstdc++ -o build/faults_driver
+	-lbpf -ldw -lelf -lz -lm -lpthread -lstdc++ -o build/faults_driver

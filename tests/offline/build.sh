@@ -14,7 +14,7 @@ INC="-Iuser $(for d in user/*/; do printf -- '-I%s ' "${d%/}"; done)"
 CFLAGS="-O2 -g -Wall -Wextra -Werror -std=gnu11 -Iinclude -Ibuild $INC"
 # The objects of today's sources (not stale ones of moved files), mains left out.
 OBJS=$(find user -name '*.c' ! -name main.c ! -name 'main_*.c' | sort | sed 's|^|build/|; s|\.c$|.o|')
-LIBS="-lbpf -lelf -lz -lm -lpthread -lstdc++"
+LIBS="-lbpf -ldw -lelf -lz -lm -lpthread -lstdc++"
 # shellcheck disable=SC2086
 $CC $CFLAGS -Itests/writers tests/offline/bench_record.c $OBJS $LIBS -o $OUT/bench_record
 if echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |

@@ -55,6 +55,7 @@ enum {
 	OPT_SNAPSHOT_EVERY,
 	OPT_SNAPSHOT_DIR,
 	OPT_RECORD,
+	OPT_LAYOUT,
 	OPT_GC,
 	OPT_GC_SVG,
 	OPT_OUTPUT_MODE,
@@ -78,6 +79,10 @@ static const struct argp_option optdefs[] = {
 	{ "interval", 'i', "SECONDS", 0, "Live view every SECONDS (default 5)", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the final report as JSON to FILE (- = stdout, with -p only: a command owns its stdout)", 0 },
 	{ "output", 'o', "FILE", 0, "Write the final profile to FILE; format from the extension (repeatable)", 0 },
+	{ "layout", OPT_LAYOUT, NULL, 0,
+	  "Add a \"layout savings\" section: what reordering the members of the struct types the heap holds would "
+	  "save (from the target's DWARF)",
+	  0 },
 	{ "record", OPT_RECORD, "FILE", 0,
 	  "Keep the whole trace in FILE (compact, versioned); render it later with `memtrace report FILE -o OUT`", 0 },
 	{ "gc", OPT_GC, "auto|off", 0, "Trace GC pauses of refgc, Go, HotSpot and CPython targets (default auto)", 0 },
@@ -210,6 +215,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RECORD:
 		o->record_path = arg;
+		break;
+	case OPT_LAYOUT:
+		o->layout = true;
 		break;
 	case OPT_GC:
 		if (strcmp(arg, "auto") && strcmp(arg, "off"))

@@ -95,6 +95,9 @@ static const struct mt_frame *frame_in(const struct mt_profile *prof, const stru
 	return NULL;
 }
 
+static void match(const struct mt_profile *prof, const struct dwarf_types *dt, const bool *ours, bool innermost,
+		  struct alloc_hits *hits, struct alloc_summary *sum);
+
 int alloc_types_match(const struct mt_profile *prof, const struct dwarf_types *dt, struct alloc_hits *hits,
 		      struct alloc_summary *sum)
 {
@@ -111,13 +114,39 @@ int alloc_types_match(const struct mt_profile *prof, const struct dwarf_types *d
 		ours[m] = prof->modules[m].build_id && strcmp(prof->modules[m].build_id, dt->build_id) == 0;
 		any |= ours[m];
 	}
-	if (!any) {
-		free(ours);
+	if (any)
+		match(prof, dt, ours, false, hits, sum);
+	free(ours);
+	return any ? 0 : -ENOENT;
+}
+
+int alloc_types_match_innermost(const struct mt_profile *prof, const struct dwarf_types *dt, int32_t module,
+				struct alloc_hits *hits, struct alloc_summary *sum)
+{
+	bool *ours;
+
+	memset(hits, 0, dt->ntypes * sizeof(*hits));
+	memset(sum, 0, sizeof(*sum));
+	if (module < 0 || (size_t)module >= prof->nmodules)
 		return -ENOENT;
-	}
+	ours = calloc(prof->nmodules, sizeof(*ours));
+	if (!ours)
+		return -ENOMEM;
+	ours[module] = true;
+	match(prof, dt, ours, true, hits, sum);
+	free(ours);
+	return 0;
+}
+
+static void match(const struct mt_profile *prof, const struct dwarf_types *dt, const bool *ours, bool innermost,
+		  struct alloc_hits *hits, struct alloc_summary *sum)
+{
 	for (size_t i = 0; i < prof->nsites; i++) {
 		const struct mt_site *s = &prof->sites[i];
-		const struct mt_frame *f = frame_in(prof, s, ours);
+		const struct mt_frame *f = innermost ? (s->nframes && s->frames[0].module >= 0 &&
+							(size_t)s->frames[0].module < prof->nmodules &&
+							ours[s->frames[0].module] ? &s->frames[0] : NULL)
+						     : frame_in(prof, s, ours);
 		enum alloc_match how = ALLOC_NONE;
 		uint64_t size, per_size, per;
 		uint32_t cu = UINT32_MAX;
@@ -179,6 +208,4 @@ int alloc_types_match(const struct mt_profile *prof, const struct dwarf_types *d
 			hits[t].weakest = how;
 		hits[t].sites++;
 	}
-	free(ours);
-	return 0;
 }

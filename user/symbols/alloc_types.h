@@ -57,6 +57,14 @@ struct alloc_summary {
  */
 int alloc_types_match(const struct mt_profile *prof, const struct dwarf_types *dt, struct alloc_hits *hits,
 		      struct alloc_summary *sum);
+/*
+ * The same for the object prof->modules[module] (dt read from it), counting
+ * only sites whose innermost frame is in it (the others are other_binary):
+ * with one call per object of a process, each site is counted by exactly
+ * one object.
+ */
+int alloc_types_match_innermost(const struct mt_profile *prof, const struct dwarf_types *dt, int32_t module,
+				struct alloc_hits *hits, struct alloc_summary *sum);
 
 const char *alloc_match_name(enum alloc_match m);
 const char *alloc_match_confidence(enum alloc_match m);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <gelf.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -414,7 +416,30 @@ static int open_debug_file(struct dwarf_types *dt)
 	return fd < 0 ? -ENODATA : fd;
 }
 
+/* The GNU build-id of the open file, as lowercase hex ("" when none). */
+static void build_id_of(int fd, char out[41])
+{
+	const unsigned char *id;
+	Elf *elf;
+	ssize_t n;
+
+	out[0] = '\0';
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		return;
+	n = dwelf_elf_gnu_build_id(elf, (const void **)&id);
+	for (ssize_t i = 0; i < n && i < 20; i++)
+		sprintf(out + 2 * i, "%02x", id[i]);
+	elf_end(elf);
+}
+
 int dwarf_types_load(const char *path, struct dwarf_types **out)
+{
+	return dwarf_types_load_at(NULL, path, out);
+}
+
+int dwarf_types_load_at(const char *root, const char *path, struct dwarf_types **out)
 {
 	struct dwarf_types *dt = calloc(1, sizeof(*dt));
 	struct priv *p = calloc(1, sizeof(*p));
@@ -433,13 +458,12 @@ int dwarf_types_load(const char *path, struct dwarf_types **out)
 	dt->strings = strpool_new();
 	if (!dt->strings)
 		goto cleanup;
-	p->fd = target_file_open(NULL, path);
+	p->fd = target_file_open(root, path);
 	if (p->fd < 0) {
 		err = p->fd;
 		goto cleanup;
 	}
-	if (elf_read_build_id(path, dt->build_id))
-		dt->build_id[0] = '\0';
+	build_id_of(p->fd, dt->build_id);
 	p->dw = dwarf_begin(p->fd, DWARF_C_READ);
 	if (!p->dw) {
 		close(p->fd);

@@ -53,6 +53,8 @@ struct dwarf_types {
  * failed (dwarf_types_strerror).
  */
 int dwarf_types_load(const char *path, struct dwarf_types **out);
+/* The same for path resolved inside root (target_file_open's; NULL: as given). */
+int dwarf_types_load_at(const char *root, const char *path, struct dwarf_types **out);
 void dwarf_types_free(struct dwarf_types *dt);
 const char *dwarf_types_strerror(int err);
 
