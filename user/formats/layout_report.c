@@ -14,15 +14,13 @@ static double pct(uint64_t part, uint64_t whole)
 static void member_line(FILE *f, const struct lt_member *m, uint64_t off, uint64_t boff)
 {
 	char buf[4200];
-	int n;
 
 	if (m->bit_size)
-		n = snprintf(buf, sizeof(buf), "%s:%u;", m->decl, m->bit_size);
+		snprintf(buf, sizeof(buf), "%s:%u;", m->decl, m->bit_size);
 	else if (m->forced_align)
-		n = snprintf(buf, sizeof(buf), "%s __attribute__((aligned(%u)));", m->decl, m->align);
+		snprintf(buf, sizeof(buf), "%s __attribute__((aligned(%u)));", m->decl, m->align);
 	else
-		n = snprintf(buf, sizeof(buf), "%s;", m->decl);
-	(void)n;
+		snprintf(buf, sizeof(buf), "%s;", m->decl);
 	if (m->bit_size)
 		fprintf(f, "\t%-40s /* %5" PRIu64 ":%2" PRIu64 " %4" PRIu64 " */\n", buf, off, boff - off * 8, m->size);
 	else
