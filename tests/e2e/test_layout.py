@@ -385,6 +385,14 @@ class LiveSection(unittest.TestCase):
                 wl.kill()
         self.expect(mt.load_json(js)["layout_savings"])
 
+    def test_several_pids_refused(self):
+        proc = subprocess.run([mt.MEMTRACE, "--layout", "-p", "%d,%d" % (os.getpid(), os.getppid())],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 64, proc.stderr)
+        lines = proc.stderr.splitlines()
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertIn("--layout takes one -p PID", lines[0])
+
     def test_not_asked(self):
         """Without --layout the JSON has no section and the page says how to get one."""
         mt.require_bpf(self)

@@ -330,6 +330,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			o->faults = o->argv != NULL || o->view != VIEW_HEAP;
 		if (!!o->snapshot_every_s != !!o->snapshot_dir)
 			argp_error(state, "--snapshot-every and --snapshot-dir go together");
+		if (o->layout && o->npids > 1)
+			argp_error(state, "--layout takes one -p PID or a command, not several PIDs");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

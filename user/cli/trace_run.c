@@ -131,7 +131,7 @@ static int on_report(void *ctx, const struct mt_profile *traced)
 	if (o->layout && heap_layout_compute(traced, o->pid, &with_layout.layout) == 0)
 		p = &with_layout;
 	else if (o->layout)
-		log_error("--layout: out of memory: the reports go without layout savings (trace less, or drop --layout)");
+		log_error("--layout: cannot compute the layout savings: out of memory (the reports go without them)");
 
 	if (o->json_path)
 		failed += output_write(o->json_path, OUT_JSON, p, o->metric) != 0;
