@@ -78,6 +78,8 @@ JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
 ifneq ($(JEMALLOC_SO),)
 TOOLS      += $(OUT)/tools/workload_jemalloc
 endif
+# Struct layout fixtures (memtrace layout, tests/e2e/test_layout.py), built -g as users build.
+TOOLS      += $(OUT)/fixtures/layout_fx $(OUT)/fixtures/layout_fx_cxx $(OUT)/tools/workload_layout_reordered
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%.o,$(UNIT_SRCS))
 FIXTURES   := $(OUT)/fixtures/fx_pie $(OUT)/fixtures/fx_nopie $(OUT)/fixtures/fx_stripped \
@@ -216,6 +218,16 @@ $(OUT)/fixtures/fx_stripped: $(OUT)/fixtures/fx_pie
 	$(Q)strip -s $< -o $@
 $(OUT)/fixtures/libfx.so: tests/fixtures/libfx.c | $(OUT)/fixtures
 	$(Q)$(CC) -O0 -g -fPIC -shared $< -o $@
+
+$(OUT)/fixtures/layout_fx: tests/fixtures/layout_fx.c | $(OUT)/fixtures
+	$(Q)$(CC) -O0 -g $< -o $@
+$(OUT)/fixtures/layout_fx_cxx: tests/fixtures/layout_fx.cc | $(OUT)/fixtures
+	$(Q)$(CXX) -O0 -g $< -o $@
+
+# workload_layout with struct order as `memtrace layout` reorders it.
+$(OUT)/tools/workload_layout_reordered: tools/workload_layout.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) -DREORDERED $< -o $@
 
 $(OUT)/tests/%.o: tests/unit/%.c | $(SKELS)
 	$(call msg,CC,$@)

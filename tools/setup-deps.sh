@@ -20,10 +20,12 @@ DEMO=""
 #       openjdk-17-jdk-headless (HotSpot GC probes), man-db (man -l of the
 #       installed page), bash-completion (the installed completion), xz-utils
 #       and gzip (binary streams piped through memtrace), debuginfod (a local
-#       server for the debug-file tests), rustc (a Rust workload with v0 names)
+#       server for the debug-file tests), rustc (a Rust workload with v0 names),
+#       dwarves (pahole, the struct layout oracle), libc6-dbg (a Debian
+#       library's DWARF: layout and symbol tests)
 TEST="libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace util-linux
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 openjdk-17-jdk-headless man-db bash-completion
-xz-utils gzip debuginfod rustc"
+xz-utils gzip debuginfod rustc dwarves libc6-dbg"
 # bench: heaptrack (a peer), libc6-dbg and libstdc++6-12-dbg (the DWARF whose
 #        memory bench_collector measures)
 BENCH="heaptrack libc6-dbg libstdc++6-12-dbg"

@@ -5,6 +5,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "cmd_layout.h"
 #include "cmd_report.h"
 #include "log.h"
 #include "multi.h"
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "diff") == 0)
 		return cmd_diff(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "layout") == 0)
+		return cmd_layout(argc - 1, argv + 1);
 	if (options_parse(argc, argv, &opts))
 		return 64;
 	for (int i = 0; i < opts.noutputs; i++) {

@@ -32,6 +32,7 @@ static const char doc[] =
 	"                                   a command from exec to exit\n"
 	"  memtrace report t.mtrec -o heap.svg   render a --record file\n"
 	"  memtrace diff a.mtrec b.mtrec -o growth.svg\n"
+	"  memtrace layout ./server --min-waste 8   padding in its structs\n"
 	"\v"
 	"Output formats by extension: .json .pb.gz (pprof) .folded .svg (flamegraph) .html\n"
 	".txt (the text report).  The traced command owns stdout: memtrace's text goes to\n"
@@ -39,7 +40,8 @@ static const char doc[] =
 	"memtrace needs root, or CAP_BPF and CAP_PERFMON (and CAP_SYS_PTRACE for\n"
 	"another user's -p PID; GC pauses (--gc) need CAP_SYS_ADMIN).";
 
-static const char args_doc[] = "-p PID | -- COMMAND [ARGS...]\nreport FILE [-o OUT]...\ndiff BEFORE AFTER [-o OUT]";
+static const char args_doc[] = "-p PID | -- COMMAND [ARGS...]\nreport FILE [-o OUT]...\ndiff BEFORE AFTER [-o OUT]\n"
+			       "layout BINARY [--type NAME] [--json]";
 
 enum {
 	OPT_JSON = 1000,
@@ -55,6 +57,7 @@ enum {
 	OPT_SNAPSHOT_EVERY,
 	OPT_SNAPSHOT_DIR,
 	OPT_RECORD,
+	OPT_LAYOUT,
 	OPT_GC,
 	OPT_GC_SVG,
 	OPT_OUTPUT_MODE,
@@ -80,6 +83,10 @@ static const struct argp_option optdefs[] = {
 	{ "interval", 'i', "SECONDS", 0, "Live view every SECONDS (default 5)", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the final report as JSON to FILE (- = stdout, with -p only: a command owns its stdout)", 0 },
 	{ "output", 'o', "FILE", 0, "Write the final profile to FILE; format from the extension (repeatable)", 0 },
+	{ "layout", OPT_LAYOUT, NULL, 0,
+	  "Add a \"layout savings\" section: what reordering the members of the struct types the heap holds would "
+	  "save (from the target's DWARF)",
+	  0 },
 	{ "record", OPT_RECORD, "FILE", 0,
 	  "Keep the whole trace in FILE (compact, versioned); render it later with `memtrace report FILE -o OUT`", 0 },
 	{ "gc", OPT_GC, "auto|off", 0, "Trace GC pauses of refgc, Go, HotSpot and CPython targets (default auto)", 0 },
@@ -230,6 +237,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_RECORD:
 		o->record_path = arg;
 		break;
+	case OPT_LAYOUT:
+		o->layout = true;
+		break;
 	case OPT_GC:
 		if (strcmp(arg, "auto") && strcmp(arg, "off"))
 			argp_error(state, "--gc takes auto or off, not '%s'", arg);
@@ -355,6 +365,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			o->faults = o->argv != NULL || o->view != VIEW_HEAP;
 		if (!!o->snapshot_every_s != !!o->snapshot_dir)
 			argp_error(state, "--snapshot-every and --snapshot-dir go together");
+		if (o->layout && o->npids > 1)
+			argp_error(state, "--layout takes one -p PID or a command, not several PIDs");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

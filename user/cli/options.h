@@ -25,6 +25,7 @@ struct options {
 	const char *log_path;   /* --log-file: live view and text report, instead of stderr */
 	int noutputs;
 	const char *record_path; /* --record: everything needed to render any format later */
+	bool layout;            /* --layout: the "layout savings" section (heap_layout.h) */
 	enum mt_metric metric;  /* --metric, for folded and flamegraph */
 	int view;               /* --view: enum out_view (output.h) */
 	int top;                /* sites shown in text views */

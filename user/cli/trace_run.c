@@ -9,6 +9,8 @@
 
 #include "alerts.h"
 #include "gc_report.h"
+#include "heap_layout.h"
+#include "layout_savings.h"
 #include "log.h"
 #include "output.h"
 #include "output_check.h"
@@ -119,11 +121,19 @@ static void rescue(const struct mt_profile *p)
 	log_error("cannot save the trace in /var/tmp or /tmp either: %s", strerror(-err));
 }
 
-static int on_report(void *ctx, const struct mt_profile *p)
+static int on_report(void *ctx, const struct mt_profile *traced)
 {
 	struct trace_run *r = ctx;
 	const struct options *o = r->o;
+	struct mt_profile with_layout = *traced;
+	const struct mt_profile *p = traced;
 	int err, failed = 0;
+
+	/* The writers read the savings from the profile: a copy carries them. */
+	if (o->layout && heap_layout_compute(traced, o->pid, &with_layout.layout) == 0)
+		p = &with_layout;
+	else if (o->layout)
+		log_error("--layout: cannot compute the layout savings: out of memory (the reports go without them)");
 
 	if (o->json_path)
 		failed += output_write(o->json_path, OUT_JSON, p, o->metric) != 0;
@@ -153,6 +163,8 @@ static int on_report(void *ctx, const struct mt_profile *p)
 	fflush(r->log);
 	if (p->command)
 		snprintf(r->comm, sizeof(r->comm), "%s", p->command);
+	if (p == &with_layout)
+		layout_savings_free(with_layout.layout);
 	return failed;
 }
 

@@ -8,6 +8,7 @@
 #include "frame_name.h"
 #include "faults_report.h"
 #include "gc_report.h"
+#include "layout_section.h"
 #include "html.h"
 #include "humanize.h"
 #include "timechart.h"
@@ -295,6 +296,11 @@ static int section_faults(const struct mt_profile *p, FILE *out)
 	return faults_html_section(p, p->faults, out);
 }
 
+static int section_layout(const struct mt_profile *p, FILE *out)
+{
+	return layout_section_html(p->layout, out);
+}
+
 /* The report, in page order: add a section here to add it to the page. */
 static const struct html_section html_sections[] = {
 	{ "summary", "Summary", section_summary },
@@ -304,6 +310,7 @@ static const struct html_section html_sections[] = {
 	{ "leaks", "Leaks", section_leaks },
 	{ "gc", "GC pauses", section_gc },
 	{ "faults", "Page faults &amp; mappings", section_faults },
+	{ "layout", "Layout savings", section_layout },
 };
 
 int html_write(const struct mt_profile *p, FILE *out)

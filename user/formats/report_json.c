@@ -4,6 +4,7 @@
 
 #include "faults_report.h"
 #include "gc_report.h"
+#include "layout_section.h"
 #include "json.h"
 #include "report_json.h"
 
@@ -144,6 +145,8 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 		gc_json_write(&j, p->gc);
 	if (p->faults)
 		faults_json_write(&j, p, p->faults);
+	if (p->layout)
+		layout_section_json(&j, p->layout);
 
 	json_open_array(&j, "series");
 	for (size_t i = 0; i < p->nseries; i++) {

@@ -7,6 +7,7 @@
 #include "frame_name.h"
 #include "faults_report.h"
 #include "gc_report.h"
+#include "layout_section.h"
 #include "humanize.h"
 #include "report_text.h"
 
@@ -138,5 +139,7 @@ void report_text_write(const struct mt_profile *p, int top, FILE *out)
 		gc_text_write(p->gc, 10, out);
 	if (p->faults)
 		faults_text_write(p, p->faults, top, out);
+	if (p->layout)
+		layout_section_text(p->layout, top, out);
 	fflush(out);
 }

@@ -5,6 +5,7 @@
 
 #include "faults_data.h"
 #include "gc_data.h"
+#include "layout_savings.h"
 #include "profile.h"
 #include "strpool.h"
 
@@ -112,6 +113,7 @@ void profile_free(struct mt_profile *profile)
 	free(profile->leaks);
 	gc_data_free(profile->gc);
 	faults_data_free(profile->faults);
+	layout_savings_free(profile->layout);
 	strpool_free(profile->strings);
 	memset(profile, 0, sizeof(*profile));
 }

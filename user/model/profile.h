@@ -155,6 +155,7 @@ struct mt_profile {
 	size_t nleaks;
 	struct gc_data *gc;      /* GC cycles and pauses (gc.h), NULL when none was traced */
 	struct mt_faults *faults; /* page faults and mappings (faults.h), NULL when not traced */
+	struct mt_layout_savings *layout; /* --layout (layout_savings.h), NULL when not asked */
 	struct strpool *strings; /* owns every string above */
 };
 
