@@ -65,7 +65,7 @@ REPORT_OBJS := $(OUT)/user/cli/main_report.o $(OUT)/user/cli/cmd_report.o $(OUT)
 	$(filter $(addprefix $(OUT)/user/,$(addsuffix /%,lib model symbols formats)),$(LIB_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
-	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx
+	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx $(OUT)/tools/workload_nofp
 # Linked against Debian's jemalloc, when it is installed (make deps).
 JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
 ifneq ($(JEMALLOC_SO),)
@@ -157,6 +157,11 @@ $(OUT)/tools/workload_jemalloc: tools/jemalloc/workload_jemalloc.c | $(OUT)/tool
 $(OUT)/tools/workload_exact_static: tools/workload_exact.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) -static $< -o $@ -lpthread
+
+# Built as distributions build: no frame pointers (the unwinding tests).
+$(OUT)/tools/workload_nofp: tools/nofp/workload_nofp.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fomit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@
 
 $(OUT)/tools/libmtplugin.so: tools/plugin/mtplugin.c | $(OUT)/tools
 	$(call msg,CC,$@)

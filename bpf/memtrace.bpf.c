@@ -332,7 +332,8 @@ static __always_inline __u32 current_site(struct pt_regs *ctx)
 	sc = &ws->site;
 	/* At the return probe ip is the return address into the caller, so
 	 * frames[0] is the function that called the allocator. */
-	sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_FP(ctx), &h, &sc->check);
+	sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), &h,
+				  &sc->check);
 	e = &ws->cache[h & (SITE_CACHE_SLOTS - 1)];
 	if (e->key == h && e->check == sc->check && e->nframes == sc->nframes)
 		return e->id;
@@ -583,8 +584,10 @@ static __always_inline void emit(__u32 type)
 SEC("tp_btf/sched_process_exec")
 int on_exec(void *ctx)
 {
-	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) == target_tgid)
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) == target_tgid) {
+		exec_ranges_stale(target_tgid, MT_EXEC_STALE_ALL);
 		emit(MT_EV_EXEC);
+	}
 	return 0;
 }
 
@@ -594,6 +597,7 @@ int dl_debug_state(struct pt_regs *ctx)
 {
 	if (!is_target())
 		return 0;
+	exec_ranges_stale(bpf_get_current_pid_tgid() >> 32, MT_EXEC_STALE_ADDED);
 	if (stop_on_dl) {
 		__sync_fetch_and_add(&counters.dl_stops, 1);
 		bpf_send_signal(19 /* SIGSTOP */);

@@ -130,6 +130,46 @@ struct mt_site_value {
 	mt_u64 untracked_count, untracked_bytes; /* as in mt_site_counts */
 };
 
+/*
+ * A stack's last frame when the walk stopped before the stack's end: at a
+ * return address outside the target's executable mappings, a frame address
+ * outside the thread's stack (below sp or MT_STACK_SPAN above it), a frame
+ * address that does not rise, or MT_MAX_FRAMES.  Never a user address, so
+ * it cannot be mistaken for a frame; part of the site's key, so a truncated
+ * stack is its own site.  The collector shows it as "[truncated]".
+ */
+#define MT_FRAME_TRUNCATED 0xfffffffffffffffeULL
+#define MT_STACK_SPAN (8ULL << 20)
+
+/*
+ * The target's executable mappings, sorted by start, for the stack walk
+ * (bpf/exec_ranges.bpf.h): the `exec_ranges` map's value, keyed by tgid,
+ * written whole by the collector (user/trace/exec_ranges.c) at attach and
+ * after each exec or change of the loaded objects.  Slots from n on hold
+ * MT_EXEC_PAD, above any address, so a search needs no bound on n.
+ */
+#define MT_EXEC_RANGES 512
+#define MT_EXEC_PAD 0x7fffffffffffffffULL
+#define MT_EXEC_USER_LIMIT (1ULL << 57) /* above any user address (5-level paging) */
+#define MT_EXEC_TGIDS 64
+#define MT_EXEC_STALE_ADDED 1
+#define MT_EXEC_STALE_ALL 2
+
+struct mt_exec_ranges {
+	mt_u32 n;       /* ranges in use, at most MT_EXEC_RANGES - 1 */
+	mt_u32 dropped; /* executable mappings past the last slot: not checked, their frames cut */
+	/* Set by BPF when the target's objects changed (exec, the dynamic
+	 * linker's hook) and the collector has not written the ranges again:
+	 * an address outside them is then looked up in the target's VMAs
+	 * (bpf_find_vma), so code mapped since is not cut; after an exec
+	 * (MT_EXEC_STALE_ALL) the ranges describe the old image and only the
+	 * VMAs are asked.  0 when written. */
+	mt_u32 stale;
+	mt_u32 pad;
+	mt_u64 start[MT_EXEC_RANGES];
+	mt_u64 end[MT_EXEC_RANGES];
+};
+
 /* Stack hash and site id of allocations whose stack could not be kept. */
 #define MT_UNKNOWN_STACK 0ULL
 
@@ -199,5 +239,6 @@ _Static_assert(sizeof(struct mt_site_stack) == 16 + 8 * MT_MAX_FRAMES, "mt_site_
 _Static_assert(sizeof(struct mt_site_counts) == 64, "mt_site_counts layout");
 _Static_assert(sizeof(struct mt_counters) == 88, "mt_counters layout");
 _Static_assert(sizeof(struct mt_event) == 16, "mt_event layout");
+_Static_assert(sizeof(struct mt_exec_ranges) == 16 + 16 * MT_EXEC_RANGES, "mt_exec_ranges layout");
 
 #endif

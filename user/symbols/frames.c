@@ -40,6 +40,11 @@ int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_
 	for (uint32_t i = 0; i < n; i++) {
 		struct resolved r = { .offset = addrs[i] };
 
+		if (addrs[i] == MT_TRUNCATED_ADDR) {
+			frames[i] = (struct mt_frame){ .addr = addrs[i], .module = -1 };
+			frames[i].function = profile_intern(p, MT_TRUNCATED_NAME);
+			continue;
+		}
 		if (sym)
 			symbolizer_resolve(sym, addrs[i], i > 0 || first_is_return, &r);
 		frames[i].addr = addrs[i];
