@@ -65,7 +65,8 @@ REPORT_OBJS := $(OUT)/user/cli/main_report.o $(OUT)/user/cli/cmd_report.o $(OUT)
 	$(filter $(addprefix $(OUT)/user/,$(addsuffix /%,lib model symbols formats)),$(LIB_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
-	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx $(OUT)/tools/workload_nofp
+	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx $(OUT)/tools/workload_nofp \
+	$(OUT)/tools/workload_nofp_cxx
 # Linked against Debian's jemalloc, when it is installed (make deps).
 JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
 ifneq ($(JEMALLOC_SO),)
@@ -162,6 +163,10 @@ $(OUT)/tools/workload_exact_static: tools/workload_exact.c | $(OUT)/tools
 $(OUT)/tools/workload_nofp: tools/nofp/workload_nofp.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -fomit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@
+
+$(OUT)/tools/workload_nofp_cxx: tools/nofp/workload_nofp_cxx.cc | $(OUT)/tools
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -fomit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@
 
 $(OUT)/tools/libmtplugin.so: tools/plugin/mtplugin.c | $(OUT)/tools
 	$(call msg,CC,$@)

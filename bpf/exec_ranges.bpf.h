@@ -20,21 +20,28 @@ struct {
  * addresses are, where a branch per step would make 2^9 of them in each of
  * the walk's inlined steps.  pos counts the starts <= addr (binary lifting
  * over the 511 searchable slots); (addr - start) >> 63 is 1 exactly when
- * start > addr, as both are below 2^63.
+ * start > addr, as both are below 2^63.  Returns the index of addr's range
+ * + 1, or 0 when no range holds addr.
  */
-static __always_inline bool exec_range_has(struct mt_exec_ranges *r, __u64 addr)
+static __always_inline __u64 exec_range_pos(struct mt_exec_ranges *r, __u64 addr)
 {
 	__u64 pos = 0, le, in;
 
 	if (addr >= MT_EXEC_USER_LIMIT)
-		return false;
+		return 0;
 #pragma unroll
 	for (int k = MT_EXEC_RANGES / 2; k >= 1; k >>= 1) {
 		le = 1 - ((addr - r->start[(pos + k - 1) & (MT_EXEC_RANGES - 1)]) >> 63);
 		pos += k * le;
 	}
 	in = (addr - r->end[(pos - 1) & (MT_EXEC_RANGES - 1)]) >> 63; /* addr < end */
-	return pos && in;
+	return pos * in;
+}
+
+/* Whether addr lies in one of the ranges (not asking the VMAs). */
+static __always_inline bool exec_range_has(struct mt_exec_ranges *r, __u64 addr)
+{
+	return exec_range_pos(r, addr) != 0;
 }
 
 struct exec_vma_ctx {

@@ -12,6 +12,7 @@
 
 #include "exp_table.h"
 #include "frames.bpf.h"
+#include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -24,6 +25,8 @@ const volatile bool stop_on_dl = false;
  * per N bytes on average, decided here so unsampled calls skip the stack
  * walk and the block table. */
 const volatile __u64 sample_bytes = 0;
+/* --unwind: enum mt_unwind_mode; FP keeps the frame-pointer walk alone. */
+const volatile __u32 unwind_mode = MT_UNWIND_FP;
 
 /* Bytes left before the next sample, per CPU (the process is memoryless). */
 struct {
@@ -120,6 +123,7 @@ struct site_cache_entry {
 struct walk_scratch {
 	struct mt_site_stack site;
 	struct frames_scratch walk;
+	struct uw_state uw;
 	struct site_cache_entry cache[SITE_CACHE_SLOTS];
 };
 
@@ -332,8 +336,12 @@ static __always_inline __u32 current_site(struct pt_regs *ctx)
 	sc = &ws->site;
 	/* At the return probe ip is the return address into the caller, so
 	 * frames[0] is the function that called the allocator. */
-	sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), &h,
-				  &sc->check);
+	if (unwind_mode != MT_UNWIND_FP)
+		sc->nframes = unwind_walk(sc->frames, &ws->uw, unwind_mode, PT_REGS_IP(ctx), PT_REGS_SP(ctx),
+					  PT_REGS_FP(ctx), &h, &sc->check);
+	else
+		sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_SP(ctx),
+					  PT_REGS_FP(ctx), &h, &sc->check);
 	e = &ws->cache[h & (SITE_CACHE_SLOTS - 1)];
 	if (e->key == h && e->check == sc->check && e->nframes == sc->nframes)
 		return e->id;

@@ -8,6 +8,14 @@
 
 int unwind_cache_get(struct unwind_cache *c, const char *key, int fd, const struct unwind_table **out)
 {
+	size_t index;
+
+	return unwind_cache_get_index(c, key, fd, out, &index);
+}
+
+int unwind_cache_get_index(struct unwind_cache *c, const char *key, int fd, const struct unwind_table **out,
+			   size_t *index)
+{
 	uint64_t h = hmap_hash_str(key);
 	struct unwind_cache_entry e = {};
 	struct hmap_probe p;
@@ -17,6 +25,7 @@ int unwind_cache_get(struct unwind_cache *c, const char *key, int fd, const stru
 	for (uint32_t i = hmap_first(&c->map, h, &p); i != HMAP_NONE; i = hmap_next(&c->map, &p)) {
 		if (!strcmp(c->v[i].key, key)) {
 			c->hits++;
+			*index = i;
 			*out = c->v[i].table;
 			return c->v[i].err;
 		}
@@ -35,6 +44,7 @@ int unwind_cache_get(struct unwind_cache *c, const char *key, int fd, const stru
 		return err;
 	}
 	c->compiled++;
+	*index = c->n;
 	c->v[c->n++] = e;
 	*out = e.table;
 	return e.err;

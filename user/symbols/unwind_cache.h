@@ -35,6 +35,10 @@ struct unwind_cache {
  * error, or -ENOMEM.
  */
 int unwind_cache_get(struct unwind_cache *c, const char *key, int fd, const struct unwind_table **out);
+/* The same, also giving the entry's number (stable: 0, 1, ... in order of
+ * first sight) for callers that keep something per table. */
+int unwind_cache_get_index(struct unwind_cache *c, const char *key, int fd, const struct unwind_table **out,
+			   size_t *index);
 void unwind_cache_free(struct unwind_cache *c);
 
 #endif

@@ -565,8 +565,16 @@ int unwind_table_load_fd(int fd, struct unwind_table **out)
 	for (size_t i = 0; i < nph; i++) {
 		GElf_Phdr ph;
 
-		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (ph.p_flags & PF_X)
 			t->text_bytes += ph.p_memsz;
+		if (t->nloads < 8) {
+			t->loads[t->nloads].vaddr = ph.p_vaddr;
+			t->loads[t->nloads].offset = ph.p_offset;
+			t->loads[t->nloads].filesz = ph.p_filesz;
+			t->nloads++;
+		}
 	}
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;

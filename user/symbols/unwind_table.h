@@ -53,6 +53,10 @@ struct unwind_table {
 	size_t fdes;        /* FDEs compiled */
 	size_t bad_entries; /* CIEs/FDEs skipped as malformed or unsupported */
 	uint64_t text_bytes; /* size of the executable PT_LOAD segments */
+	struct {
+		uint64_t vaddr, offset, filesz;
+	} loads[8]; /* the first PT_LOAD segments: where a mapping's file offset lies in ELF addresses */
+	int nloads;
 };
 
 /*

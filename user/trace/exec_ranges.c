@@ -11,10 +11,11 @@
 #include "memtrace.h"
 #include "procmaps.h"
 #include "profile.h"
+#include "unwind_load.h"
 
 _Static_assert(MT_TRUNCATED_ADDR == MT_FRAME_TRUNCATED, "the BPF walk's marker is the profile's");
 
-int exec_ranges_load(int map_fd, pid_t pid)
+int exec_ranges_load(int map_fd, pid_t pid, struct unwind_loader *ul)
 {
 	static bool said;
 	struct mt_exec_ranges *v = NULL;
@@ -38,7 +39,7 @@ int exec_ranges_load(int map_fd, pid_t pid)
 		 * arithmetic needs starts below 2^63; no stack returns there. */
 		if (!e->exec || e->start >= MT_EXEC_USER_LIMIT)
 			continue;
-		if (v->n && v->end[v->n - 1] == e->start) {
+		if (!ul && v->n && v->end[v->n - 1] == e->start) {
 			v->end[v->n - 1] = e->end;
 			continue;
 		}
@@ -48,6 +49,8 @@ int exec_ranges_load(int map_fd, pid_t pid)
 		}
 		v->start[v->n] = e->start;
 		v->end[v->n] = e->end;
+		if (ul)
+			unwind_loader_fill(ul, pid, e, v, v->n);
 		v->n++;
 	}
 	for (__u32 i = v->n; i < MT_EXEC_RANGES; i++)

@@ -11,13 +11,17 @@
 
 #include <sys/types.h>
 
+struct unwind_loader;
+
 /*
  * Reads /proc/PID/maps and writes pid's executable mappings (adjacent ones
  * merged) into the map map_fd as one value, replacing the old one at once.
  * Mappings past MT_EXEC_RANGES - 1 are left out and said once in one line
  * (their frames end stacks as truncated).  Returns the number of ranges
- * written, or -errno (-ENOENT/-ESRCH: the process is gone).
+ * written, or -errno (-ENOENT/-ESRCH: the process is gone).  With ul (not
+ * NULL), each range also gets its object's unwind rows (unwind_load.h),
+ * and ranges are kept one per mapping.
  */
-int exec_ranges_load(int map_fd, pid_t pid);
+int exec_ranges_load(int map_fd, pid_t pid, struct unwind_loader *ul);
 
 #endif

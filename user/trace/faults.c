@@ -230,7 +230,7 @@ fail:
 
 int faults_refresh_ranges(struct faults_tracer *t)
 {
-	return t->pid ? exec_ranges_load(bpf_map__fd(t->skel->maps.exec_ranges), t->pid) : 0;
+	return t->pid ? exec_ranges_load(bpf_map__fd(t->skel->maps.exec_ranges), t->pid, NULL) : 0;
 }
 
 void faults_close(struct faults_tracer *t)

@@ -74,7 +74,7 @@ int session_reprobe(struct session *s)
 	int err;
 
 	/* Before the probes: the first stacks they take are checked too. */
-	err = exec_ranges_load(bpf_map__fd(s->tracer.skel->maps.exec_ranges), s->pid);
+	err = exec_ranges_load(bpf_map__fd(s->tracer.skel->maps.exec_ranges), s->pid, s->tracer.unwind);
 	if (err < 0 && err != -ENOENT && err != -ESRCH)
 		log_error("cannot give the stack walk PID %d's code mappings: %s (its stacks end as [truncated])",
 			  (int)s->pid, strerror(-err));
@@ -201,7 +201,8 @@ static int finish(struct session *s)
 
 static int load(struct session *s)
 {
-	int err = tracer_open(&s->tracer, s->pid, s->ptraced, s->opts->sample_bytes, s->opts->verbose);
+	int err = tracer_open(&s->tracer, s->pid, s->ptraced, s->opts->sample_bytes, s->opts->unwind,
+			      s->opts->verbose);
 
 	s->tracer.floor = s->opts->probe_floor;
 

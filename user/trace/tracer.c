@@ -13,10 +13,11 @@
 #include "memtrace.h"
 #include "memtrace.skel.h"
 #include "tracer.h"
+#include "unwind_load.h"
 #include "uprobe_multi.h"
 #include "verifier_stats.h"
 
-int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose)
+int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int unwind_mode, int verbose)
 {
 	struct mt_site_stack unknown = { .id = MT_UNKNOWN_STACK };
 	__u64 key = MT_UNKNOWN_STACK;
@@ -34,6 +35,7 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_by
 	skel->rodata->target_tgid = (__u32)pid;
 	skel->rodata->stop_on_dl = stop_on_dl;
 	skel->rodata->sample_bytes = sample_bytes;
+	skel->rodata->unwind_mode = (__u32)unwind_mode;
 	if (getenv("MT_TEST_ONE_INFLIGHT_SLOT"))
 		skel->rodata->inflight_slot_mask = 0;
 	if (t->multi) {
@@ -56,9 +58,18 @@ int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_by
 	err = heap_maps_open(&t->heap, skel);
 	if (err)
 		goto fail;
+	if (unwind_mode != MT_UNWIND_FP) {
+		t->unwind = calloc(1, sizeof(*t->unwind));
+		err = t->unwind ? unwind_loader_init(t->unwind, bpf_map__fd(skel->maps.unwind_rows), verbose)
+				: -ENOMEM;
+		if (err)
+			goto fail;
+	}
 	t->skel = skel;
 	return 0;
 fail:
+	free(t->unwind);
+	t->unwind = NULL;
 	memtrace_bpf__destroy(skel);
 	return err;
 }
@@ -240,6 +251,14 @@ void tracer_close(struct tracer *t)
 	tracer_detach_allocator(t);
 	link_close(&t->dl_link);
 	heap_maps_close(&t->heap);
+	if (t->unwind) {
+		log_debug(t->verbose, 1, "unwind rows: %u of %u used by %zu objects (%zu left without), %.1f ms",
+			  t->unwind->used, MT_UNWIND_ROWS, t->unwind->objects, t->unwind->full,
+			  t->unwind->load_ns / 1e6);
+		unwind_loader_free(t->unwind);
+		free(t->unwind);
+		t->unwind = NULL;
+	}
 	if (t->skel)
 		memtrace_bpf__destroy(t->skel);
 	t->skel = NULL;
