@@ -66,7 +66,7 @@ REPORT_OBJS := $(OUT)/user/cli/main_report.o $(OUT)/user/cli/cmd_report.o $(OUT)
 TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
 	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx $(OUT)/tools/workload_nofp \
-	$(OUT)/tools/workload_nofp_cxx
+	$(OUT)/tools/workload_nofp_cxx $(OUT)/tools/bench_alloc_nofp
 # Linked against Debian's jemalloc, when it is installed (make deps).
 JEMALLOC_SO := $(wildcard /usr/lib/$(shell uname -m)-linux-gnu/libjemalloc.so.2)
 ifneq ($(JEMALLOC_SO),)
@@ -163,6 +163,11 @@ $(OUT)/tools/workload_exact_static: tools/workload_exact.c | $(OUT)/tools
 $(OUT)/tools/workload_nofp: tools/nofp/workload_nofp.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -fomit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@
+
+# The benchmark's workload as distributions build: make bench's unwinding rows.
+$(OUT)/tools/bench_alloc_nofp: tools/bench_alloc.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fomit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@ -lpthread
 
 $(OUT)/tools/workload_nofp_cxx: tools/nofp/workload_nofp_cxx.cc | $(OUT)/tools
 	$(call msg,CXX,$@)
