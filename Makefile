@@ -68,7 +68,8 @@ TOOL_SRCS  := $(wildcard tools/*.c)
 TOOLS      := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libmtplugin.so \
 	$(OUT)/tools/workload_exact_static $(OUT)/tools/workload_cxx $(OUT)/tools/workload_inline \
 	$(OUT)/tools/workload_debuglink $(OUT)/tools/workload_debuginfod $(OUT)/tools/workload_minidebug \
-	$(OUT)/tools/workload_templates
+	$(OUT)/tools/workload_templates $(OUT)/tools/workload_nofp \
+	$(OUT)/tools/workload_nofp_cxx $(OUT)/tools/bench_alloc_nofp
 # A Rust workload with v0 mangling, when rustc is installed (make deps).
 ifneq ($(shell command -v rustc),)
 TOOLS      += $(OUT)/tools/workload_rust
@@ -204,6 +205,19 @@ $(OUT)/tools/workload_templates: tools/symbols/workload_templates.cc | $(OUT)/to
 $(OUT)/tools/workload_rust: tools/symbols/workload_rust.rs | $(OUT)/tools
 	$(call msg,RUSTC,$@)
 	$(Q)env -u MAKEFLAGS -u MFLAGS rustc -C symbol-mangling-version=v0 -C opt-level=1 -C debuginfo=2 -C force-frame-pointers=yes $< -o $@
+# Built as distributions build: no frame pointers (the unwinding tests).
+$(OUT)/tools/workload_nofp: tools/nofp/workload_nofp.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fomit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@
+
+# The benchmark's workload as distributions build: make bench's unwinding rows.
+$(OUT)/tools/bench_alloc_nofp: tools/bench_alloc.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fomit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@ -lpthread
+
+$(OUT)/tools/workload_nofp_cxx: tools/nofp/workload_nofp_cxx.cc | $(OUT)/tools
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -fomit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@
 
 $(OUT)/tools/libmtplugin.so: tools/plugin/mtplugin.c | $(OUT)/tools
 	$(call msg,CC,$@)
@@ -260,7 +274,7 @@ unit-test: $(OUT)/unit-tests $(FIXTURES)
 # crashing ones to build/fuzz/crash-*.
 ELF_CORPUS := tests/elf/corpus
 FUZZ_TIME  ?= 60
-FUZZ_INSTR := user/symbols/elfimg.c user/trace/probe_offset.c user/trace/x86_insn.c user/symbols/target_file.c user/lib/strpool.c user/lib/hmap.c
+FUZZ_INSTR := user/symbols/elfimg.c user/symbols/unwind_table.c user/trace/probe_offset.c user/trace/x86_insn.c user/symbols/target_file.c user/lib/strpool.c user/lib/hmap.c
 $(OUT)/tests/replay_elf: tests/elf/fuzz_elf.c tests/elf/replay_main.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(LDFLAGS) $^ $(ALL_LDLIBS) -o $@

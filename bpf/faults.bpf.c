@@ -166,7 +166,7 @@ static __always_inline bool leaf_fixup(struct mt_fault_site_value *sc, __u32 *n)
 	struct exec_ctx c = {};
 	__u64 ret = 0, sp;
 
-	if (*n < 1 || *n >= MT_MAX_FRAMES)
+	if (*n < 1 || *n >= MT_MAX_FRAMES || sc->frames[0] == MT_FRAME_TRUNCATED)
 		return false;
 	sp = BPF_CORE_READ(regs, sp);
 	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)sp) || !ret)
@@ -206,7 +206,8 @@ static __always_inline struct mt_fault_site_value *current_site(bool fixup)
 	/* From the user registers of the fault or syscall: frames[0] is the
 	 * instruction itself, not a return address.  The heap tracer's walk,
 	 * not bpf_get_stack(), whose walk costs ~800 ns here. */
-	n = frames_walk(sc->frames, &fs->walk, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, bp), &h, &sc->check);
+	n = frames_walk(sc->frames, &fs->walk, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
+			BPF_CORE_READ(regs, bp), &h, &sc->check);
 	if (fixup && leaf_fixup(sc, &n))
 		h = frames_hash(sc->frames, n, &sc->check);
 	sc->nframes = n;

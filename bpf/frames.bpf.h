@@ -9,6 +9,8 @@
 #ifndef MEMTRACE_FRAMES_BPF_H
 #define MEMTRACE_FRAMES_BPF_H
 
+#include "exec_ranges.bpf.h"
+
 #define FRAMES_HASH_BASIS 0xcbf29ce484222325ULL
 #define FRAMES_CHECK_BASIS 0x243f6a8885a308d3ULL
 
@@ -75,8 +77,10 @@ struct frames_state {
 	__u64 base, len;   /* user address and valid bytes of buf */
 	__u64 fp;
 	__u64 end;         /* end of the last frame record read */
+	__u64 lo, hi;      /* the thread's stack, as far as frames may lie */
 	__u64 h, check;
 	__u32 n;
+	__u32 trunc;       /* the walk stopped before the stack's end */
 };
 
 /* Per-CPU scratch of a walk; too big for the 512-byte BPF stack. */
@@ -91,6 +95,7 @@ struct frames_scratch {
 struct frames_walk {
 	__u64 *frames;     /* frames[0] is set by the caller */
 	struct frames_scratch *fs;
+	struct mt_exec_ranges *xr; /* the target's executable mappings */
 };
 
 /* Refill buf at s->fp; false when the stack there cannot be read. */
@@ -127,34 +132,47 @@ static __always_inline long frames_walk_at(__u32 i, struct frames_walk *w)
 	__u64 off, idx, next, ret, fp = s->fp;
 
 	barrier_var(i); /* bound i itself, the register indexing below */
-	/* Indexed by the loop counter, not a counter in the state, so the
-	 * verifier sees one bounded state instead of one per frame count. */
-	if (i >= MT_MAX_FRAMES - 1 || !fp || (fp & 7))
-		return 1;
+	/* The outermost frame's saved rbp is 0 (_start clears it) and ends
+	 * the walk below, at `next`; a 0 in rbp itself is a function that
+	 * keeps no frame pointer, and is cut like any other.
+	 * Indexed by the loop counter, not a counter in the state, so the
+	 * verifier sees one bounded state instead of one per frame count.
+	 * The last slot is kept for the truncation marker. */
+	if (i >= MT_MAX_FRAMES - 2 || (fp & 7) || fp < s->lo || fp >= s->hi)
+		goto cut;
 	off = fp - s->base; /* wraps to huge below base */
 	if (!s->len || off + 16 > s->len) {
 		if (!frames_refill(fs, s))
-			return 1;
+			goto cut;
 		off = 0;
 	}
 	idx = off / 8;
 	barrier_var(idx); /* bound idx itself, not off, for the verifier */
 	if (idx >= FRAMES_BUF / 8 - 1)
-		return 1;
+		goto cut;
 	next = fs->buf[idx];
 	ret = fs->buf[idx + 1];
 	s->end = fp + 16;
 	if (!ret)
 		return 1;
+	/* rbp was not a frame pointer: what it points at is stack data, not
+	 * a return address.  Keeping it would invent a frame. */
+	if (!w->xr || !exec_addr_ok(w->xr, ret))
+		goto cut;
 	w->frames[i + 1] = ret;
 	s->h = frames_mix(s->h, ret);
 	s->check = frames_check_mix(s->check, ret);
 	s->n = i + 2;
 	/* Frames live at rising addresses: anything else is not a frame chain. */
-	if (next <= fp)
+	if (next <= fp) {
+		s->trunc = next != 0;
 		return 1;
+	}
 	s->fp = next;
 	return 0;
+cut:
+	s->trunc = 1;
+	return 1;
 }
 
 /*
@@ -185,17 +203,35 @@ static long frames_walk_step(__u32 i, struct frames_walk *w)
 }
 
 /*
- * Walk from (ip, fp) into frames[]; returns the frame count (at least 1)
- * and sets *key to the stack's key, never MT_UNKNOWN_STACK, which is
- * reserved, and *check to a second hash of the frames.
+ * Walk from (ip, sp, fp) into frames[]; returns the frame count (at least
+ * 1) and sets *key to the stack's key, never MT_UNKNOWN_STACK, which is
+ * reserved, and *check to a second hash of the frames.  Every frame kept
+ * lies in an executable mapping of the current process (exec_ranges); a
+ * walk that stopped before the stack's end (see MT_FRAME_TRUNCATED) ends
+ * with the marker.
  */
-static __always_inline __u32 frames_walk(__u64 *frames, struct frames_scratch *fs, __u64 ip, __u64 fp,
+static __always_inline __u32 frames_walk(__u64 *frames, struct frames_scratch *fs, __u64 ip, __u64 sp, __u64 fp,
 					 __u64 *key, __u64 *check)
 {
 	__u16 *reach = &fs->reach[(__u32)((ip * 0x9e3779b97f4a7c15ULL) >> 56) & (FRAMES_REACH_SLOTS - 1)];
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct frames_walk w = { .frames = frames, .fs = fs };
 	struct frames_state *s = &fs->st;
 	__u64 h;
+	__u32 n;
+
+	w.xr = bpf_map_lookup_elem(&exec_ranges, &tgid);
+	s->trunc = 0;
+	if (!w.xr || !exec_addr_ok(w.xr, ip)) {
+		/* Not even the first address is code: nothing to keep. */
+		frames[0] = MT_FRAME_TRUNCATED;
+		h = frames_mix(frames_mix(FRAMES_HASH_BASIS, MT_FRAME_TRUNCATED), 1);
+		*key = h == MT_UNKNOWN_STACK ? 1 : h;
+		*check = frames_check_mix(FRAMES_CHECK_BASIS, MT_FRAME_TRUNCATED);
+		return 1;
+	}
+	s->lo = sp;
+	s->hi = sp + MT_STACK_SPAN;
 
 	s->chunk = *reach ? *reach : FRAMES_FIRST_CHUNK;
 	s->base = 0;
@@ -214,10 +250,17 @@ static __always_inline __u32 frames_walk(__u64 *frames, struct frames_scratch *f
 done:
 	/* Only a reach one read can take is worth keeping. */
 	*reach = s->end - fp <= FRAMES_BUF ? s->end - fp : 0;
-	h = frames_mix(s->h, s->n);
+	n = s->n;
+	if (s->trunc && n < MT_MAX_FRAMES) {
+		frames[n] = MT_FRAME_TRUNCATED;
+		s->h = frames_mix(s->h, MT_FRAME_TRUNCATED);
+		s->check = frames_check_mix(s->check, MT_FRAME_TRUNCATED);
+		n++;
+	}
+	h = frames_mix(s->h, n);
 	*key = h == MT_UNKNOWN_STACK ? 1 : h;
 	*check = s->check;
-	return s->n;
+	return n;
 }
 
 /* The key and check hash frames_walk() gives for these n frames; the key

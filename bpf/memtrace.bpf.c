@@ -12,6 +12,7 @@
 
 #include "exp_table.h"
 #include "frames.bpf.h"
+#include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -27,6 +28,8 @@ const volatile bool stop_on_dl = false;
 const volatile __u64 sample_bytes = 0;
 /* The block table's size, 2^bits buckets: set before load with the map's. */
 const volatile __u32 block_bucket_bits = MT_BLOCK_BUCKET_BITS;
+/* --unwind: enum mt_unwind_mode; FP keeps the frame-pointer walk alone. */
+const volatile __u32 unwind_mode = MT_UNWIND_FP;
 
 /* Bytes left before the next sample, per CPU (the process is memoryless). */
 struct {
@@ -123,6 +126,7 @@ struct site_cache_entry {
 struct walk_scratch {
 	struct mt_site_stack site;
 	struct frames_scratch walk;
+	struct uw_state uw;
 	struct site_cache_entry cache[SITE_CACHE_SLOTS];
 };
 
@@ -335,7 +339,12 @@ static __always_inline __u32 current_site(struct pt_regs *ctx)
 	sc = &ws->site;
 	/* At the return probe ip is the return address into the caller, so
 	 * frames[0] is the function that called the allocator. */
-	sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_FP(ctx), &h, &sc->check);
+	if (unwind_mode != MT_UNWIND_FP)
+		sc->nframes = unwind_walk(sc->frames, &ws->uw, unwind_mode, PT_REGS_IP(ctx), PT_REGS_SP(ctx),
+					  PT_REGS_FP(ctx), &h, &sc->check);
+	else
+		sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_SP(ctx),
+					  PT_REGS_FP(ctx), &h, &sc->check);
 	e = &ws->cache[h & (SITE_CACHE_SLOTS - 1)];
 	if (e->key == h && e->check == sc->check && e->nframes == sc->nframes)
 		return e->id;
@@ -612,8 +621,10 @@ static __always_inline void emit(__u32 type)
 SEC("tp_btf/sched_process_exec")
 int on_exec(void *ctx)
 {
-	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) == target_tgid)
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) == target_tgid) {
+		exec_ranges_stale(target_tgid, MT_EXEC_STALE_ALL);
 		emit(MT_EV_EXEC);
+	}
 	return 0;
 }
 
@@ -623,6 +634,7 @@ int dl_debug_state(struct pt_regs *ctx)
 {
 	if (!is_target())
 		return 0;
+	exec_ranges_stale(bpf_get_current_pid_tgid() >> 32, MT_EXEC_STALE_ADDED);
 	if (stop_on_dl) {
 		__sync_fetch_and_add(&counters.dl_stops, 1);
 		bpf_send_signal(19 /* SIGSTOP */);

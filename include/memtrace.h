@@ -152,6 +152,76 @@ struct mt_site_value {
 	mt_u64 replaced;                         /* as in mt_site_counts */
 };
 
+/*
+ * A stack's last frame when the walk stopped before the stack's end: at a
+ * return address outside the target's executable mappings, a frame address
+ * outside the thread's stack (below sp or MT_STACK_SPAN above it), a frame
+ * address that does not rise, or MT_MAX_FRAMES.  Never a user address, so
+ * it cannot be mistaken for a frame; part of the site's key, so a truncated
+ * stack is its own site.  The collector shows it as "[truncated]".
+ */
+#define MT_FRAME_TRUNCATED 0xfffffffffffffffeULL
+#define MT_STACK_SPAN (8ULL << 20)
+
+/*
+ * The target's executable mappings, sorted by start, for the stack walk
+ * (bpf/exec_ranges.bpf.h): the `exec_ranges` map's value, keyed by tgid,
+ * written whole by the collector (user/trace/exec_ranges.c) at attach and
+ * after each exec or change of the loaded objects.  Slots from n on hold
+ * MT_EXEC_PAD, above any address, so a search needs no bound on n.
+ */
+#define MT_EXEC_RANGES 512
+#define MT_EXEC_PAD 0x7fffffffffffffffULL
+#define MT_EXEC_USER_LIMIT (1ULL << 57) /* above any user address (5-level paging) */
+#define MT_EXEC_TGIDS 64
+#define MT_EXEC_STALE_ADDED 1
+#define MT_EXEC_STALE_ALL 2
+
+struct mt_exec_ranges {
+	mt_u32 n;       /* ranges in use, at most MT_EXEC_RANGES - 1 */
+	mt_u32 dropped; /* executable mappings past the last slot: not checked, their frames cut */
+	/* Set by BPF when the target's objects changed (exec, the dynamic
+	 * linker's hook) and the collector has not written the ranges again:
+	 * an address outside them is then looked up in the target's VMAs
+	 * (bpf_find_vma), so code mapped since is not cut; after an exec
+	 * (MT_EXEC_STALE_ALL) the ranges describe the old image and only the
+	 * VMAs are asked.  0 when written. */
+	mt_u32 stale;
+	mt_u32 pad;
+	mt_u64 start[MT_EXEC_RANGES];
+	mt_u64 end[MT_EXEC_RANGES];
+	/* With --unwind auto|dwarf: range i's unwind rows are
+	 * unwind_rows[row_first[i] .. + row_count[i]) (0 rows: none), for
+	 * ELF addresses = runtime address - bias[i]. */
+	mt_u32 row_first[MT_EXEC_RANGES];
+	mt_u32 row_count[MT_EXEC_RANGES];
+	mt_u64 bias[MT_EXEC_RANGES];
+};
+
+/* --unwind: how the heap return program walks a stack. */
+enum mt_unwind_mode {
+	MT_UNWIND_FP = 0,    /* frame pointers only */
+	MT_UNWIND_AUTO = 1,  /* table rows where a module has them, frame pointers elsewhere */
+	MT_UNWIND_DWARF = 2, /* table rows only: a frame without a row ends the stack */
+};
+
+/*
+ * One unwind row in the kernel, packed from user/symbols/unwind_table.h's
+ * struct unwind_row into 8 bytes (a BPF array rounds values up to 8): from
+ * ELF address pc to the next row, CFA = rsp|rbp + cfa_off, the return
+ * address at CFA - 8, rbp at CFA + 8 * rbp_off8 when rbp == 1.  A row whose
+ * offsets do not fit is packed as cfa 5 (the walk stops there).
+ */
+struct mt_unwind_row {
+	mt_u32 pc;
+	short cfa_off;
+	signed char rbp_off8;
+	unsigned char kind; /* cfa (0 none, 1 rsp, 2 rbp, 3 PLT, 4 outermost, 5 other) | rbp << 4 (0 same, 1 saved, 2 unknown) */
+};
+
+/* Rows in the kernel: 8 bytes each, 4 MiB. */
+#define MT_UNWIND_ROWS (1u << 19)
+
 /* Stack hash and site id of allocations whose stack could not be kept. */
 #define MT_UNKNOWN_STACK 0ULL
 
@@ -226,5 +296,7 @@ _Static_assert(sizeof(struct mt_site_stack) == 16 + 8 * MT_MAX_FRAMES, "mt_site_
 _Static_assert(sizeof(struct mt_site_counts) == 64, "mt_site_counts layout");
 _Static_assert(sizeof(struct mt_counters) == 96, "mt_counters layout");
 _Static_assert(sizeof(struct mt_event) == 16, "mt_event layout");
+_Static_assert(sizeof(struct mt_unwind_row) == 8, "mt_unwind_row layout");
+_Static_assert(sizeof(struct mt_exec_ranges) == 16 + 32 * MT_EXEC_RANGES, "mt_exec_ranges layout");
 
 #endif

@@ -56,6 +56,12 @@ WORKLOADS = {
                  op="malloc(64)+free pair, 24 calls deeper (frames of ~128 bytes)",
                  note="3 traps per pair; the stack walk takes ~28 frames over ~3 KiB of stack, "
                       "where loop1's takes 3"),
+    # The same loop in bench_alloc built -O2 -fomit-frame-pointer (no frame
+    # pointers, as distributions build): memtrace-dwarf walks it by its
+    # .eh_frame rows, plain memtrace's frame-pointer walk stops at once.
+    "deep-nofp": dict(args=["deep", "{n}", "24"], n=200_000, traps=3.0, exe="bench_alloc_nofp",
+                      op="deep's malloc(64)+free pair in code without frame pointers",
+                      note="3 traps per pair; memtrace-dwarf unwinds ~29 frames by table rows"),
     "pages": dict(args=["pages", "{n}"], n=200_000, traps=0.0,
                   op="fresh anonymous page touched (one minor fault; mmap/munmap per 1024 pages)",
                   note="no allocator calls in the timed loop: floor and --no-faults should sit "
@@ -91,6 +97,10 @@ def make_configs(tmpdir):
         "memtrace": dict(label="memtrace (exact, --no-faults)", scale=1,
                          prefix=lambda: [MEMTRACE] + MT_ALLOC,
                          why=None if os.access(MEMTRACE, os.X_OK) else "not built: build/memtrace"),
+        "memtrace-dwarf": dict(label="memtrace --unwind dwarf (table rows)", scale=1,
+                               only=("loop1", "deep", "deep-nofp"),
+                               prefix=lambda: [MEMTRACE, "--unwind", "dwarf"] + MT_ALLOC,
+                               why=None if os.access(MEMTRACE, os.X_OK) else "not built: build/memtrace"),
         "memtrace-sampled": dict(label="memtrace --sample-bytes 524288", scale=1, skip=("pages",),
                                  prefix=lambda: [MEMTRACE, "--sample-bytes", "524288"] + MT_ALLOC,
                                  why=None if os.access(MEMTRACE, os.X_OK) else "not built: build/memtrace"),
@@ -187,7 +197,8 @@ def memtrace_counts(stdout):
 
 
 def run_one(name, cfg, wl, n, timeout):
-    argv = [WORKLOAD] + [a.format(n=n) for a in WORKLOADS[wl]["args"]]
+    exe = os.path.join(BUILD, "tools", WORKLOADS[wl]["exe"]) if "exe" in WORKLOADS[wl] else WORKLOAD
+    argv = [exe] + [a.format(n=n) for a in WORKLOADS[wl]["args"]]
     if name == "bpftrace":
         full = ["bpftrace", MEMLEAK_BT, "-c", shlex.join(argv)]
     elif cfg.get("joined"):

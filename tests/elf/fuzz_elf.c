@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for the ELF reader that reads the target's executables,
  * libraries, debug files and build-id notes (elfimg.c) and the probe
- * placement that decodes their code (probe_offset.c).  `make fuzz` builds
+ * placement that decodes their code (probe_offset.c), and the unwind-table
+ * compiler that reads their .eh_frame and .debug_frame (unwind_table.c).  `make fuzz` builds
  * it with clang's libFuzzer and runs it from the seeds in tests/elf/corpus;
  * `make test` replays that corpus through replay_main.c, without libFuzzer.
  * The input is the file, given as a memfd (a regular file, as target_file.h
@@ -19,6 +20,7 @@
 
 #include "elfimg.h"
 #include "probe_offset.h"
+#include "unwind_table.h"
 
 static void check_image(const struct elf_image *img, int fd)
 {
@@ -58,6 +60,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (elf_image_load_fd(fd, "/nonexistent-mt-fuzz-root", &img) == 0) {
 		check_image(img, fd);
 		elf_image_free(img);
+	}
+	{
+		struct unwind_table *t = NULL;
+
+		if (unwind_table_load_fd(fd, &t) == 0) {
+			for (size_t i = 1; i < t->nrows; i++)
+				if (t->rows[i - 1].pc >= t->rows[i].pc)
+					abort();
+			unwind_table_find(t, 0);
+			unwind_table_find(t, UINT64_MAX);
+			unwind_table_free(t);
+		}
 	}
 	elf_symbol_value_fd(fd, "_r_debug", true, &v);
 	elf_symbol_value_fd(fd, "malloc", false, &v);

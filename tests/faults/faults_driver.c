@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	if (wait_proto) {
 		cin = fdopen(to_child[1], "w");
 		cout = fdopen(from_child[0], "r");
-		if (expect(cout, "ready") || fputs("\n", cin) < 0 || fflush(cin) || expect(cout, "done")) {
+		if (expect(cout, "ready") || faults_refresh_ranges(t) < 0 || fputs("\n", cin) < 0 || fflush(cin) || expect(cout, "done")) {
 			fprintf(stderr, "faults_driver: protocol error\n");
 			return 1;
 		}

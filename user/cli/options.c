@@ -68,6 +68,7 @@ enum {
 	OPT_FREE,
 	OPT_REALLOC,
 	OPT_SAMPLE_BYTES,
+	OPT_UNWIND,
 	OPT_VIEW,
 	OPT_FOLLOW,
 	OPT_ADOPT,
@@ -94,6 +95,10 @@ static const struct argp_option optdefs[] = {
 	  "Trace page faults and mmap/munmap/brk/madvise per stack (default for -- CMD; ~0.8 us per fault)", 0 },
 	{ "sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
 	  "Sample allocations, one per N bytes on average (Poisson, as tcmalloc and Go do); reports are unbiased estimates. Default: every allocation", 0 },
+	{ "unwind", OPT_UNWIND, "auto|fp|dwarf", 0,
+	  "How heap stacks are walked: fp follows frame pointers; dwarf the unwind tables (.eh_frame) of each module, "
+	  "for code built without frame pointers; auto the tables where a module has them, frame pointers elsewhere "
+	  "(default fp)", 0 },
 	{ "follow", OPT_FOLLOW, NULL, 0,
 	  "Trace every process the target forks too, each in its own trace (outputs FILE.PID.ext)", 0 },
 	{ "adopt", OPT_ADOPT, "PID", OPTION_HIDDEN, "internal: take over a child held by --follow", 0 },
@@ -271,6 +276,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->view = (int)v;
 		break;
 	}
+	case OPT_UNWIND:
+		if (!strcmp(arg, "fp"))
+			o->unwind = 0;
+		else if (!strcmp(arg, "auto"))
+			o->unwind = 1;
+		else if (!strcmp(arg, "dwarf"))
+			o->unwind = 2;
+		else
+			argp_error(state, "unknown --unwind '%s' (auto, fp or dwarf)", arg);
+		break;
 	case OPT_SAMPLE_BYTES: {
 		unsigned long long n = strtoull(arg, &end, 10);
 

@@ -38,6 +38,7 @@ struct options {
 	pid_t adopt;            /* internal: trace this stopped child handed over by --follow */
 	char **opt_argv;        /* memtrace's own arguments (before the command), for followers */
 	int opt_argc;
+	int unwind;             /* --unwind: 0 fp, 1 auto, 2 dwarf (enum mt_unwind_mode) */
 	uint64_t sample_bytes;  /* --sample-bytes: Poisson sampling, mean N bytes; 0 = exact */       /* --probe-floor: empty programs at the same probes (bench) */
 	bool gc;                /* --gc auto (default) | off */
 	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */

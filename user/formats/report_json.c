@@ -27,10 +27,15 @@ static void write_frame(struct json *j, const struct mt_profile *p, const struct
 
 void report_json_frames(struct json *j, const struct mt_profile *p, const struct mt_frame *f, uint32_t n)
 {
+	int truncated = frames_truncated(f, n);
+
+	/* The marker is no frame: "truncated" says it, so every address in
+	 * "frames" is one the target ran. */
 	json_open_array(j, "frames");
-	for (uint32_t k = 0; k < n; k++)
+	for (uint32_t k = 0; k < n - (truncated ? 1 : 0); k++)
 		write_frame(j, p, &f[k]);
 	json_close_array(j);
+	json_bool(j, "truncated", truncated);
 }
 
 void report_json_alert(struct json *j, const struct mt_profile *p, const struct mt_alert *a)

@@ -37,6 +37,21 @@ struct mt_frame {
 	bool inlined;
 };
 
+/*
+ * The address of the frame that ends a stack the walk could not finish (it
+ * met an address outside the target's code, a frame outside the thread's
+ * stack, or the depth limit): always the last frame, named "[truncated]",
+ * with no module.  Everything above it in the real stack is unknown.
+ */
+#define MT_TRUNCATED_ADDR 0xfffffffffffffffeULL
+#define MT_TRUNCATED_NAME "[truncated]"
+
+/* Whether the stack f[0..n) ends with the truncation marker. */
+static inline int frames_truncated(const struct mt_frame *f, uint32_t n)
+{
+	return n && f[n - 1].addr == MT_TRUNCATED_ADDR;
+}
+
 /* One allocation site: a distinct user stack, frames innermost first. */
 struct mt_site {
 	const struct mt_frame *frames;

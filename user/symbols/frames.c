@@ -57,6 +57,11 @@ int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_
 		uint32_t nsrc;
 		int32_t module;
 
+		if (addrs[i] == MT_TRUNCATED_ADDR) {
+			frames[i] = (struct mt_frame){ .addr = addrs[i], .module = -1 };
+			frames[i].function = profile_intern(p, MT_TRUNCATED_NAME);
+			continue;
+		}
 		if (sym)
 			symbolizer_resolve(sym, addrs[i], i > 0 || first_is_return, &r);
 		nsrc = r.nsrc ? r.nsrc : 1;

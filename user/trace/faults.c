@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "exec_ranges.h"
 #include "faults.h"
 #include "frames.h"
 #include "faults.skel.h"
@@ -225,6 +226,11 @@ fail:
 		  "-vvv shows the verifier log)", what, strerror(-err));
 	faults_close(t);
 	return err;
+}
+
+int faults_refresh_ranges(struct faults_tracer *t)
+{
+	return t->pid ? exec_ranges_load(bpf_map__fd(t->skel->maps.exec_ranges), t->pid, NULL) : 0;
 }
 
 void faults_close(struct faults_tracer *t)

@@ -62,6 +62,9 @@ int faults_open(struct faults_tracer **out, pid_t pid, unsigned flags, int verbo
  */
 int faults_collect(struct faults_tracer *t, struct symbolizer *sym, struct mt_profile *owner,
 		   struct mt_faults **out);
+/* Gives the stack walk the target's executable mappings again (exec_ranges.h):
+ * call after each exec or change of its loaded objects. */
+int faults_refresh_ranges(struct faults_tracer *t);
 void faults_close(struct faults_tracer *t);
 
 /* ---- building blocks, exposed for tests ---- */

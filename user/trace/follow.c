@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "clock.h"
+#include "exec_ranges.h"
 #include "grow.h"
 #include "log.h"
 #include "memtrace.h"
@@ -62,7 +63,7 @@ int follow_start(struct session *root)
 {
 	const struct trace_opts *o = root->opts;
 
-	root->pool = tracer_pool_new(o->sample_bytes, o->verbose, o->probe_floor, FOLLOW_BUCKET_BITS);
+	root->pool = tracer_pool_new(o->sample_bytes, o->unwind, o->verbose, o->probe_floor, FOLLOW_BUCKET_BITS);
 	if (!root->pool) {
 		log_error("--follow: cannot start loading tracers for forked children: %s (they run untraced)",
 			  strerror(errno));
@@ -209,6 +210,12 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 		if (k->sym)
 			symbolizer_refresh(k->sym);
 	}
+	/* Its own code ranges (and unwind rows): until now its walks asked
+	 * its VMAs (tracer_bind). */
+	err = exec_ranges_load(bpf_map__fd(k->tracer.skel->maps.exec_ranges), k->pid, k->tracer.unwind);
+	if (err < 0 && err != -ENOENT && err != -ESRCH)
+		log_debug(o->verbose, 1, "--follow: PID %d's code ranges: %s (its walks ask the kernel)", (int)k->pid,
+			  strerror(-err));
 	k->rb = ring_buffer__new(bpf_map__fd(k->tracer.skel->maps.events), on_kid_event, k, NULL);
 	err = !k->sym || !k->rb ? -ENOMEM : leakwatch_open(&k->watch, o, root->hooks);
 	k->watch.start_ns = k->start_ns;

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "clock.h"
+#include "exec_ranges.h"
 #include "log.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
@@ -74,6 +75,13 @@ int session_reprobe(struct session *s)
 	bool changed;
 	int err;
 
+	/* Before the probes: the first stacks they take are checked too. */
+	err = exec_ranges_load(bpf_map__fd(s->tracer.skel->maps.exec_ranges), s->pid, s->tracer.unwind);
+	if (err < 0 && err != -ENOENT && err != -ESRCH)
+		log_error("cannot give the stack walk PID %d's code mappings: %s (its stacks end as [truncated])",
+			  (int)s->pid, strerror(-err));
+	if (s->faults)
+		faults_refresh_ranges(s->faults);
 	symbolizer_refresh(s->sym);
 	if (s->gc)
 		gc_refresh(s->gc);
@@ -197,7 +205,8 @@ int session_finish(struct session *s)
 
 static int load(struct session *s)
 {
-	int err = tracer_open(&s->tracer, s->pid, s->ptraced, s->opts->sample_bytes, s->opts->verbose);
+	int err = tracer_open(&s->tracer, s->pid, s->ptraced, s->opts->sample_bytes, s->opts->unwind,
+			      s->opts->verbose);
 
 	s->tracer.floor = s->opts->probe_floor;
 

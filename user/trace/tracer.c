@@ -13,16 +13,17 @@
 #include "memtrace.h"
 #include "memtrace.skel.h"
 #include "tracer.h"
+#include "unwind_load.h"
 #include "uprobe_multi.h"
 #include "verifier_stats.h"
 
-int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose)
+int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int unwind_mode, int verbose)
 {
-	return tracer_open_sized(t, pid, stop_on_dl, sample_bytes, verbose, MT_BLOCK_BUCKET_BITS);
+	return tracer_open_sized(t, pid, stop_on_dl, sample_bytes, unwind_mode, verbose, MT_BLOCK_BUCKET_BITS);
 }
 
-int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose,
-		      unsigned bucket_bits)
+int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int unwind_mode,
+		      int verbose, unsigned bucket_bits)
 {
 	struct mt_site_stack unknown = { .id = MT_UNKNOWN_STACK };
 	__u64 key = MT_UNKNOWN_STACK;
@@ -43,6 +44,7 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 		bucket_bits = MT_BLOCK_BUCKET_BITS;
 	skel->rodata->block_bucket_bits = bucket_bits;
 	bpf_map__set_max_entries(skel->maps.blocks, 1u << bucket_bits);
+	skel->rodata->unwind_mode = (__u32)unwind_mode;
 	if (getenv("MT_TEST_ONE_INFLIGHT_SLOT"))
 		skel->rodata->inflight_slot_mask = 0;
 	if (t->multi) {
@@ -66,9 +68,18 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 	err = heap_maps_open(&t->heap, skel);
 	if (err)
 		goto fail;
+	if (unwind_mode != MT_UNWIND_FP) {
+		t->unwind = calloc(1, sizeof(*t->unwind));
+		err = t->unwind ? unwind_loader_init(t->unwind, bpf_map__fd(skel->maps.unwind_rows), verbose)
+				: -ENOMEM;
+		if (err)
+			goto fail;
+	}
 	t->skel = skel;
 	return 0;
 fail:
+	free(t->unwind);
+	t->unwind = NULL;
 	memtrace_bpf__destroy(skel);
 	return err;
 }
@@ -218,6 +229,13 @@ int tracer_attach_allocator(struct tracer *t, bool *changed)
 
 void tracer_bind(struct tracer *t, pid_t pid)
 {
+	/* Until the child's own ranges are loaded (exec_ranges_load, once it
+	 * runs), its stack walks ask its VMAs: a fork's first stacks are kept,
+	 * at ~1 us a frame, and none is left unchecked. */
+	static const struct mt_exec_ranges vmas = { .stale = MT_EXEC_STALE_ALL };
+	__u32 tgid = (__u32)pid;
+
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_ranges), &tgid, &vmas, BPF_ANY);
 	t->pid = pid;
 	t->skel->bss->target_tgid = (__u32)pid;
 }
@@ -309,6 +327,14 @@ void tracer_close(struct tracer *t)
 	tracer_detach_allocator(t);
 	link_close(&t->dl_link);
 	heap_maps_close(&t->heap);
+	if (t->unwind) {
+		log_debug(t->verbose, 1, "unwind rows: %u of %u used by %zu objects (%zu left without), %.1f ms",
+			  t->unwind->used, MT_UNWIND_ROWS, t->unwind->objects, t->unwind->full,
+			  t->unwind->load_ns / 1e6);
+		unwind_loader_free(t->unwind);
+		free(t->unwind);
+		t->unwind = NULL;
+	}
 	if (t->skel)
 		memtrace_bpf__destroy(t->skel);
 	t->skel = NULL;

@@ -16,6 +16,7 @@
 #include "resolve.h"
 
 struct memtrace_bpf;
+struct unwind_loader;
 struct bpf_link;
 
 /* A probe attachment: a multi-uprobe link fd, or a libbpf link. */
@@ -49,15 +50,16 @@ struct tracer {
 	struct mt_site_counts *counts_rw;
 	int verbose;
 	bool floor; /* attach empty programs instead (benchmark floor) */
+	struct unwind_loader *unwind; /* --unwind auto|dwarf: the rows in the kernel; NULL with fp */
 };
 
 /* Opens and loads the BPF programs for pid. `stop_on_dl`: the dynamic-linker
  * hook stops the (ptraced) target so probes are placed before it runs on. */
-int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose);
+int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int unwind_mode, int verbose);
 /* The same with a block table of 2^bucket_bits buckets (MT_BLOCK_BUCKET_BITS_MIN
  * to MT_BLOCK_BUCKET_BITS), for a process expected to hold fewer blocks. */
-int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int verbose,
-		      unsigned bucket_bits);
+int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int unwind_mode,
+		      int verbose, unsigned bucket_bits);
 /*
  * (Re)resolves the target's allocator and probes it.  Keeps existing probes
  * when the provider did not change.  *changed tells whether it did.

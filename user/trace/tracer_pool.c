@@ -30,6 +30,7 @@ struct tracer_pool {
 	int nready;
 	int nresetting; /* threads emptying a tracer that came back */
 	uint64_t sample_bytes;
+	int unwind_mode;
 	int verbose;
 	bool floor;
 	unsigned bits;
@@ -37,7 +38,7 @@ struct tracer_pool {
 
 static int load(struct tracer_pool *p, struct tracer *t)
 {
-	int err = tracer_open_sized(t, 0, true, p->sample_bytes, p->verbose, p->bits);
+	int err = tracer_open_sized(t, 0, true, p->sample_bytes, p->unwind_mode, p->verbose, p->bits);
 
 	if (err)
 		return err;
@@ -119,7 +120,8 @@ static void *reset_one(void *arg)
 	return NULL;
 }
 
-struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int verbose, bool floor, unsigned bucket_bits)
+struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int unwind_mode, int verbose, bool floor,
+				    unsigned bucket_bits)
 {
 	struct tracer_pool *p = calloc(1, sizeof(*p));
 
@@ -128,6 +130,7 @@ struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int verbose, bool flo
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->sample_bytes = sample_bytes;
+	p->unwind_mode = unwind_mode;
 	p->verbose = verbose;
 	p->floor = floor;
 	p->bits = bucket_bits;

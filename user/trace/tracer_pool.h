@@ -21,7 +21,9 @@ struct tracer_pool;
 
 /* Starts the thread, which loads one tracer at once (block tables of
  * 2^bucket_bits buckets); NULL when out of memory or no thread. */
-struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int verbose, bool floor, unsigned bucket_bits);
+/* unwind_mode: --unwind, as tracer_open takes it. */
+struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int unwind_mode, int verbose, bool floor,
+				    unsigned bucket_bits);
 /*
  * Fills *out with a ready tracer (pid 0, nothing attached) and returns 0.
  * When none is ready, waits for the one being loaded (at most one load);

@@ -214,6 +214,12 @@ int tracer_reset(struct tracer *t)
 	memset((void *)&t->skel->bss->counters, 0, sizeof(t->skel->bss->counters));
 	/* The stacks fetched for the old process go with its mappings. */
 	heap_maps_forget(&t->heap);
+	/* Its code ranges too (a table of MT_EXEC_TGIDS processes). */
+	if (t->pid) {
+		__u32 tgid = (__u32)t->pid;
+
+		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.exec_ranges), &tgid);
+	}
 	t->pid = 0;
 	t->skel->bss->target_tgid = 0;
 	memset(t->alloc.path, 0, 1);
