@@ -282,7 +282,8 @@ static void examine(struct gc_tracer *t, const struct mapping *mp, bool is_exe)
 	}
 	if (s.go && is_exe) {
 		if (!s.go_symtab)
-			log_error("PID %d: Go program %s has no symbol table (stripped): GC pauses are not traced",
+			log_error("PID %d: Go program %s has no symbol table (stripped): its heap and GC pauses are "
+				  "not traced",
 				  (int)t->pid, path);
 		else
 			attach_go(t, path, host, &s);

@@ -4,7 +4,7 @@
  * its interface): gc.c finds runtimes and attaches, gc_scan.c reads a
  * target's ELF files (USDT notes, Go build info, Go machine code),
  * gc_pauses.c turns the ring's events into cycles and paired pauses.
- * Nothing outside trace/gc*.c includes this.
+ * Nothing outside trace/gc*.c includes this but go_heap.c, for elf_scan.
  */
 #ifndef MEMTRACE_GC_STATE_H
 #define MEMTRACE_GC_STATE_H

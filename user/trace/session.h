@@ -35,6 +35,7 @@ struct trace_opts {
 	int opt_argc;
 	uint64_t sample_bytes;  /* Poisson sampling, mean N bytes; 0 = exact */
 	bool gc;
+	bool no_go_heap;        /* runtime.mallocgc is not probed */
 	int faults;             /* nonzero: trace page faults and mappings */
 	double leak_window_s, leak_min_rate, leak_min_age_s;
 	bool alert_snapshots;   /* a heap snapshot for each leak alert */
