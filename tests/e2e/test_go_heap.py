@@ -181,6 +181,25 @@ class GoHeap(unittest.TestCase):
         # Sampled: far fewer stacks walked than calls made, yet every call is in the totals.
         self.assertGreaterEqual(r.report["go_heap"]["calls"], sum(n for n, _ in PER_ROUND.values()) * ROUNDS)
 
+    def test_heap_live_per_cycle(self):
+        """Go's in-use is not per stack; the heap live after each cycle (what
+        mark termination hands the pacer) is on the GC timeline, equal to
+        gctrace's live-after figure (its third heap number, in MB)."""
+        svg = os.path.join(self.tmp, "gc.svg")
+        env = dict(os.environ, GODEBUG="gctrace=1")
+        prof = os.path.join(self.tmp, "live.prof")
+        full = [mt.MEMTRACE, "-q", "--json", os.path.join(self.tmp, "live.json"), "--gc-svg", svg, "--",
+                self.static, "-rounds", str(ROUNDS), "-profile", prof]
+        p = subprocess.run(full, capture_output=True, text=True, timeout=300, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        trace = {int(n): int(live) for n, live in re.findall(r"(?m)^gc (\d+) @.* \d+->\d+->(\d+) MB", p.stderr)}
+        self.assertGreater(len(trace), 2, p.stderr[-2000:])
+        cycles = mt.load_json(os.path.join(self.tmp, "live.json"))["gc"]["cycle_list"]
+        ours = {c["cycle"]: c.get("heap_after") for c in cycles}
+        self.assertEqual({n: None if ours.get(n) is None else ours[n] >> 20 for n in trace}, trace)
+        with open(svg) as f:
+            self.assertIn('class="heap"', f.read())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -24,7 +24,7 @@ class LaterRuntime(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(re.findall(r"(?m)^Tracing PID \d+", r.stderr)), 1, r.stderr)
         self.assertRegex(r.stderr, r"(?m)^Tracing PID \d+ \(java\): \d+ allocator functions in \S*libc")
-        self.assertEqual(len(re.findall(r"(?m)^Also tracing PID \d+ \(java\): GC: hotspot \(2 USDT probes in "
+        self.assertEqual(len(re.findall(r"(?m)^Also tracing PID \d+ \(java\): GC: hotspot \(4 USDT probes in "
                                         r"libjvm\.so\)$", r.stderr)), 1, r.stderr)
 
 
