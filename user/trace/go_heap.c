@@ -109,6 +109,7 @@ static int refuse(struct go_heap *g, uint64_t inode, pid_t pid, const char *path
 	if (g->refused_inode != inode)
 		log_error("PID %d: the Go heap of %s is not traced: %s", (int)pid, path, why);
 	g->refused_inode = inode;
+	g->checked_err = -ENOTSUP;
 	return -ENOTSUP;
 }
 
@@ -141,15 +142,25 @@ int go_heap_attach(struct go_heap *g, struct memtrace_bpf *skel, pid_t pid, int 
 		err = 0;
 		goto out;
 	}
+	if (g->checked_inode == map->inode) {
+		err = g->checked_err;
+		goto out;
+	}
+	/* A new image: the old one's probe has nothing left to probe. */
+	go_heap_detach(g);
 	err = target_file_pin(pid, map, host);
 	if (!err)
 		err = elf_scan(host, &scan);
-	if (err || !scan.go) {
+	if (err) {
 		err = -ENOENT;
 		goto out;
 	}
+	g->checked_inode = map->inode;
+	g->checked_err = -ENOENT;
+	if (!scan.go)
+		goto out;
 	if (!scan.go_symtab) {
-		err = -ENODATA;
+		err = g->checked_err = -ENODATA;
 		goto out;
 	}
 	if (!register_abi(scan.go_version)) {
@@ -169,7 +180,6 @@ int go_heap_attach(struct go_heap *g, struct memtrace_bpf *skel, pid_t pid, int 
 		err = refuse(g, map->inode, pid, exe, "runtime.mallocgc's prologue is not the stack check it should be");
 		goto out;
 	}
-	go_heap_detach(g);
 	load_classes(skel, host, img, verbose);
 	{
 		LIBBPF_OPTS(bpf_uprobe_opts, opts);
@@ -178,7 +188,7 @@ int go_heap_attach(struct go_heap *g, struct memtrace_bpf *skel, pid_t pid, int 
 							  (size_t)(off + (uint64_t)skip), &opts);
 	}
 	if (!g->link) {
-		err = errno ? -errno : -EINVAL;
+		err = g->checked_err = errno ? -errno : -EINVAL;
 		log_error("PID %d: cannot probe runtime.mallocgc in %s: %s; the Go heap is not traced%s", (int)pid,
 			  exe, strerror(-err), privs_hint(err, CAP_SYS_ADMIN));
 		goto out;
@@ -186,6 +196,7 @@ int go_heap_attach(struct go_heap *g, struct memtrace_bpf *skel, pid_t pid, int 
 	snprintf(g->path, sizeof(g->path), "%s", exe);
 	snprintf(g->version, sizeof(g->version), "%s", scan.go_version);
 	g->inode = map->inode;
+	g->checked_err = 0;
 	log_debug(verbose, 1, "probe runtime.mallocgc at %s+0x%llx (its jbe morestack)", exe,
 		  (unsigned long long)(off + (uint64_t)skip));
 	err = 0;

@@ -30,6 +30,10 @@ struct go_heap {
 	char version[32];    /* "go1.19.8", "" when the build info has none */
 	struct bpf_link *link;
 	uint64_t refused_inode; /* an executable already reported as not probed */
+	/* The last executable looked at and not probed, and why: every
+	 * dlopen re-resolves, and one look per image is enough. */
+	uint64_t checked_inode;
+	int checked_err;
 };
 
 /*
