@@ -77,6 +77,14 @@ int gc_usdt(struct pt_regs *ctx)
 		e->args[i] = (__u64)v;
 	}
 	e->nargs = (__u32)n;
+	/* A memory manager's name: its first 8 bytes say which it is. */
+	if (kind == GCP_HOTSPOT_POOL_BEGIN || kind == GCP_HOTSPOT_POOL_END) {
+		__u64 name = 0;
+
+		if (bpf_probe_read_user(&name, sizeof(name), (void *)e->args[0]))
+			__sync_fetch_and_add(&gc_counters.bad_args, 1);
+		e->args[2] = name;
+	}
 	__sync_fetch_and_add(&gc_counters.events, 1);
 	submit(e);
 	return 0;
@@ -91,6 +99,7 @@ int gc_uprobe(struct pt_regs *ctx)
 		return 0;
 	/* Go's register ABI: the first integer argument is in AX. */
 	e->args[0] = PT_REGS_RC(ctx);
+	e->args[1] = ctx->bx; /* the second (resetLive's bytes marked) */
 	e->nargs = 1;
 	__sync_fetch_and_add(&gc_counters.events, 1);
 	submit(e);

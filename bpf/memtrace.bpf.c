@@ -643,3 +643,6 @@ int dl_debug_state(struct pt_regs *ctx)
 	emit(MT_EV_DLOPEN);
 	return 0;
 }
+
+/* Go's allocations share the sites above (go_heap.bpf.h). */
+#include "go_heap.bpf.h"

@@ -31,6 +31,11 @@ enum gc_probe_kind {
 	/* HotSpot USDT, provider "hotspot" */
 	GCP_HOTSPOT_GC_BEGIN = 16, /* full (bool) */
 	GCP_HOTSPOT_GC_END,
+	/* mem__pool__gc__begin/end (manager name, its length, pool name, ...):
+	 * args[2] is replaced by the first 8 bytes of the manager's name
+	 * ("ZGC Cycl": a ZGC cycle, which holds several pauses) */
+	GCP_HOTSPOT_POOL_BEGIN,
+	GCP_HOTSPOT_POOL_END,
 	/* CPython USDT, provider "python" */
 	GCP_PY_GC_START = 24,      /* generation */
 	GCP_PY_GC_DONE,            /* collected */
@@ -42,6 +47,7 @@ enum gc_probe_kind {
 	GCP_GO_MARK_DONE,          /* runtime.gcMarkDone entry */
 	GCP_GO_MARK_TERM,          /* runtime.gcMarkTermination entry */
 	GCP_GO_MARK_TERM_NOW,      /* after a nanotime call in gcMarkTermination */
+	GCP_GO_RESET_LIVE,         /* runtime.(*gcControllerState).resetLive entry; args[1] = BX (bytes marked) */
 };
 
 #define GC_EVENT_ARGS 3

@@ -63,6 +63,7 @@ enum {
 	OPT_OUTPUT_MODE,
 	OPT_FAULTS,
 	OPT_NO_FAULTS,
+	OPT_NO_GO_HEAP,
 	OPT_PROBE_FLOOR,
 	OPT_ALLOC,
 	OPT_FREE,
@@ -105,6 +106,8 @@ static const struct argp_option optdefs[] = {
 	{ "probe-floor", OPT_PROBE_FLOOR, NULL, 0,
 	  "Benchmarking: attach empty BPF programs at the same probe points, to measure the traps alone", 0 },
 	{ "no-faults", OPT_NO_FAULTS, NULL, 0, "Do not trace page faults and mappings", 0 },
+	{ "no-go-heap", OPT_NO_GO_HEAP, NULL, 0,
+	  "Do not probe Go's runtime.mallocgc (a trap per Go allocation); Go's GC pauses are still traced", 0 },
 	{ "gc-svg", OPT_GC_SVG, "FILE", 0, "Write the GC pause timeline as an SVG", 0 },
 	{ "output-mode", OPT_OUTPUT_MODE, "MODE", 0,
 	  "Mode of the files memtrace creates: 0600 (default) or 0644, 0640, 0604 (never writable by others)", 0 },
@@ -308,6 +311,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_FAULTS:
 		o->faults = 0;
+		break;
+	case OPT_NO_GO_HEAP:
+		o->no_go_heap = true;
 		break;
 	case OPT_GC_SVG:
 		o->gc_svg = arg;

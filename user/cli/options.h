@@ -42,6 +42,7 @@ struct options {
 	uint64_t sample_bytes;  /* --sample-bytes: Poisson sampling, mean N bytes; 0 = exact */       /* --probe-floor: empty programs at the same probes (bench) */
 	bool gc;                /* --gc auto (default) | off */
 	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */
+	bool no_go_heap;        /* --no-go-heap: Go's allocations are not probed */
 	const char *gc_svg;     /* --gc-svg: the pause timeline as its own SVG */
 	mode_t output_mode;     /* --output-mode: of every file created (0600) */
 	/* leak detection */

@@ -7,6 +7,7 @@
 #include "layout_section.h"
 #include "json.h"
 #include "report_json.h"
+#include "runtime_report.h"
 
 static void write_frame(struct json *j, const struct mt_profile *p, const struct mt_frame *f)
 {
@@ -113,6 +114,7 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 	json_u64(&j, "frees", p->frees_unseen);
 	json_close_object(&j);
 
+	report_json_go_heap(&j, p);
 	json_open_array(&j, "sites");
 	for (size_t i = 0; i < p->nsites; i++) {
 		const struct mt_site *s = &p->sites[i];

@@ -10,6 +10,7 @@
 #include "layout_section.h"
 #include "humanize.h"
 #include "report_text.h"
+#include "runtime_report.h"
 
 void site_label(const struct mt_profile *p, const struct mt_site *s, int depth, char *buf, size_t len)
 {
@@ -107,6 +108,7 @@ void report_text_write(const struct mt_profile *p, int top, FILE *out)
 		human_count(t->alloc_count, b), human_bytes(t->free_bytes, c), human_count(t->free_count, d));
 	fprintf(out, "in use at end: %s in %s blocks; peak in use: %s\n", human_bytes(t->inuse_bytes, a),
 		human_count(t->inuse_count, b), human_bytes(t->peak_inuse_bytes, c));
+	report_text_go_heap(p, out);
 	drops_line(p, out);
 	fprintf(out, "\ntop %d sites by bytes in use (then allocated):\n", top);
 	for (size_t i = 0; i < p->nsites && (int)i < top; i++) {

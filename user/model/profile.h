@@ -158,6 +158,18 @@ struct mt_profile {
 	 * --sample-bytes.
 	 */
 	uint64_t frees_unseen;
+	/*
+	 * Go's heap, counted at runtime.mallocgc: every call and its requested
+	 * bytes (calls 0: no Go heap traced).  Its sites are among `sites`,
+	 * allocated and at once counted as freed: Go's in-use is not per stack,
+	 * since the GC frees without calls.
+	 */
+	struct {
+		uint64_t calls, bytes;
+		uint64_t missed;   /* calls whose stack could not be read: not counted */
+		uint64_t restarts; /* entries that grew the stack first: counted at their rerun */
+		const char *version; /* "go1.19.8", NULL when unknown */
+	} go_heap;
 	struct mt_module *modules;
 	size_t nmodules;
 	struct mt_site *sites; /* sorted by inuse_bytes, then alloc_bytes, descending */

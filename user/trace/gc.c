@@ -123,7 +123,7 @@ static void add_name(struct gc_tracer *t, unsigned rt, const char *path, const c
 static int attach_go(struct gc_tracer *t, const char *path, const char *host_path, const struct elf_scan *s)
 {
 	struct elf_image *img;
-	const struct elf_sym *stop, *start, *cycle, *markdone, *markterm;
+	const struct elf_sym *stop, *start, *cycle, *markdone, *markterm, *resetlive;
 	uint64_t nano[3] = { 0, 0, 0 }, after[8], off;
 	int err, nafter, nprobes = 0;
 	char what[96];
@@ -138,6 +138,7 @@ static int attach_go(struct gc_tracer *t, const char *path, const char *host_pat
 		cycle = elf_image_find(img, "runtime.gcStart", false);
 	markdone = elf_image_find(img, "runtime.gcMarkDone", false);
 	markterm = elf_image_find(img, "runtime.gcMarkTermination", false);
+	resetlive = elf_image_find(img, "runtime.(*gcControllerState).resetLive", false);
 	if (!stop || !start) {
 		log_error("PID %d: Go program %s has no runtime.stopTheWorldWithSema/startTheWorldWithSema "
 			  "symbols: GC pauses are not traced", (int)t->pid, path);
@@ -178,6 +179,9 @@ static int attach_go(struct gc_tracer *t, const char *path, const char *host_pat
 		PROBE(cycle->addr, GCP_GO_CYCLE_START, cycle->name);
 	if (markdone)
 		PROBE(markdone->addr, GCP_GO_MARK_DONE, "runtime.gcMarkDone");
+	/* The heap live after each cycle, as Go's pacer takes it (Go >= 1.18). */
+	if (resetlive)
+		PROBE(resetlive->addr, GCP_GO_RESET_LIVE, "runtime.(*gcControllerState).resetLive");
 	if (markterm) {
 		PROBE(markterm->addr, GCP_GO_MARK_TERM, "runtime.gcMarkTermination");
 		nafter = calls_to(host_path, img, markterm, nano, 3, after, 8);
@@ -250,10 +254,15 @@ static void examine(struct gc_tracer *t, const struct mapping *mp, bool is_exe)
 		attach_usdt_set(t, GC_RT_REFGC, path, host, "refgc", names, kinds, NREFGC);
 	}
 	if (s.hotspot_begin && s.hotspot_end) {
-		static const char *const names[] = { "gc__begin", "gc__end" };
-		static const int kinds[] = { GCP_HOTSPOT_GC_BEGIN, GCP_HOTSPOT_GC_END };
+		/* The memory managers' begin and end say where a ZGC cycle,
+		 * which holds three pauses, begins and ends. */
+		static const char *const names[] = { "gc__begin", "gc__end", "mem__pool__gc__begin",
+						     "mem__pool__gc__end" };
+		static const int kinds[] = { GCP_HOTSPOT_GC_BEGIN, GCP_HOTSPOT_GC_END, GCP_HOTSPOT_POOL_BEGIN,
+					     GCP_HOTSPOT_POOL_END };
 
-		attach_usdt_set(t, GC_RT_HOTSPOT, path, host, "hotspot", names, kinds, 2);
+		if (!attach_usdt_set(t, GC_RT_HOTSPOT, path, host, "hotspot", names, kinds, s.hotspot_pools ? 4 : 2))
+			t->hotspot_pools = s.hotspot_pools;
 	} else if (base_is(path, "libjvm.so")) {
 		log_error("PID %d: the JVM in %s has no hotspot gc__begin/gc__end USDT probes: GC pauses are "
 			  "not traced", (int)t->pid, path);
@@ -282,7 +291,8 @@ static void examine(struct gc_tracer *t, const struct mapping *mp, bool is_exe)
 	}
 	if (s.go && is_exe) {
 		if (!s.go_symtab)
-			log_error("PID %d: Go program %s has no symbol table (stripped): GC pauses are not traced",
+			log_error("PID %d: Go program %s has no symbol table (stripped): its heap and GC pauses are "
+				  "not traced",
 				  (int)t->pid, path);
 		else
 			attach_go(t, path, host, &s);

@@ -97,6 +97,40 @@ static void open_add(struct gc_tracer *t, unsigned rt, uint32_t tid, uint64_t cy
 	*slot = (struct open_pause){ true, tid, rt, phase, cycle, ts };
 }
 
+/*
+ * A memory manager began or ended a collection.  A begin inside an open
+ * pause marks it as a manager's (G1's young and full pauses, Parallel's,
+ * Serial's; G1's remark and cleanup have none: they belong to the
+ * concurrent mark's GC id).  ZGC's "ZGC Cycles" manager brackets a cycle:
+ * HotSpot counts a ZGC cycle (GC(N) in -Xlog:gc) with its three pauses
+ * (mark start, mark end, relocate start), each a gc__begin/gc__end pair.
+ */
+static void hotspot_pool_event(struct gc_tracer *t, const struct gc_event *e)
+{
+	static const char zgc[8] = { 'Z', 'G', 'C', ' ', 'C', 'y', 'c', 'l' };
+	struct gc_cycle *c;
+	struct open_pause *o = open_find(t, GC_RT_HOTSPOT, e->tid, 0, 0, true);
+
+	if (o && e->kind == GCP_HOTSPOT_POOL_BEGIN)
+		o->cycle = 1;
+	if (memcmp(&e->args[2], zgc, sizeof(zgc)))
+		return;
+	/* One event per memory pool: the first begin opens the cycle and the
+	 * first end closes it. */
+	if (e->kind == GCP_HOTSPOT_POOL_BEGIN) {
+		if (t->zgc_cycle)
+			return;
+		t->hotspot_cycles++;
+		new_cycle(t, GC_RT_HOTSPOT, t->hotspot_cycles, e->ts_ns);
+		t->zgc_cycle = true;
+		return;
+	}
+	c = t->zgc_cycle ? find_cycle(t, GC_RT_HOTSPOT, t->hotspot_cycles) : NULL;
+	if (c)
+		c->end_ns = e->ts_ns;
+	t->zgc_cycle = false;
+}
+
 /* ---- events --------------------------------------------------------- */
 
 void go_finish_stw(struct gc_tracer *t)
@@ -188,6 +222,18 @@ static void go_event(struct gc_tracer *t, const struct gc_event *e)
 			g->phase = GC_PH_MARK_TERM;
 		}
 		break;
+	case GCP_GO_RESET_LIVE: {
+		/* Mark termination hands the pacer the bytes marked: the heap
+		 * live after this cycle, in the timeline's heap panel. */
+		struct gc_cycle *c = g->ncycles ? find_cycle(t, GC_RT_GO, g->ncycles) : NULL;
+
+		if (c) {
+			c->has_heap = true;
+			c->heap_after = e->args[1];
+		}
+		add_heap(t, e->ts_ns, e->args[1]);
+		break;
+	}
 	case GCP_GO_MARK_TERM_NOW:
 		if (g->stw == 1 && g->saw_markterm)
 			g->markterm_now = e->ts_ns;
@@ -254,15 +300,36 @@ static void handle_event(struct gc_tracer *t, const struct gc_event *e)
 		break;
 	case GCP_HOTSPOT_GC_END:
 		o = open_find(t, GC_RT_HOTSPOT, e->tid, 0, 0, true);
-		if (o) {
-			t->hotspot_cycles++;
-			new_cycle(t, GC_RT_HOTSPOT, t->hotspot_cycles, o->ts);
+		if (o && t->zgc_cycle) {
 			add_pause(t, GC_RT_HOTSPOT, t->hotspot_cycles, o->phase, o->ts, e->ts_ns);
-			c = find_cycle(t, GC_RT_HOTSPOT, t->hotspot_cycles);
+			o->used = false;
+		} else if (o) {
+			/* o->cycle: a memory manager saw the pause (hotspot_pool_event). */
+			bool concurrent = t->hotspot_pools && !o->cycle;
+			uint64_t id;
+
+			c = concurrent && t->hotspot_conc_cycle ? find_cycle(t, GC_RT_HOTSPOT, t->hotspot_conc_cycle)
+								: NULL;
+			if (c) {
+				/* The concurrent cycle's second pause (cleanup) ends it. */
+				id = c->id;
+				t->hotspot_conc_cycle = 0;
+			} else {
+				id = ++t->hotspot_cycles;
+				new_cycle(t, GC_RT_HOTSPOT, id, o->ts);
+				if (concurrent)
+					t->hotspot_conc_cycle = id;
+			}
+			add_pause(t, GC_RT_HOTSPOT, id, o->phase, o->ts, e->ts_ns);
+			c = find_cycle(t, GC_RT_HOTSPOT, id);
 			if (c)
 				c->end_ns = e->ts_ns;
 			o->used = false;
 		}
+		break;
+	case GCP_HOTSPOT_POOL_BEGIN:
+	case GCP_HOTSPOT_POOL_END:
+		hotspot_pool_event(t, e);
 		break;
 	case GCP_PY_GC_START:
 		open_add(t, GC_RT_CPYTHON, e->tid, 0, GC_PH_GEN0 + (uint32_t)((int32_t)e->args[0] > 2 ? 2 :
@@ -281,7 +348,7 @@ static void handle_event(struct gc_tracer *t, const struct gc_event *e)
 		}
 		break;
 	default:
-		if (e->kind >= GCP_GO_STW_BEGIN && e->kind <= GCP_GO_MARK_TERM_NOW)
+		if (e->kind >= GCP_GO_STW_BEGIN && e->kind <= GCP_GO_RESET_LIVE)
 			go_event(t, e);
 	}
 }

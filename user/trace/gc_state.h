@@ -4,7 +4,7 @@
  * its interface): gc.c finds runtimes and attaches, gc_scan.c reads a
  * target's ELF files (USDT notes, Go build info, Go machine code),
  * gc_pauses.c turns the ring's events into cycles and paired pauses.
- * Nothing outside trace/gc*.c includes this.
+ * Nothing outside trace/gc*.c includes this but go_heap.c, for elf_scan.
  */
 #ifndef MEMTRACE_GC_STATE_H
 #define MEMTRACE_GC_STATE_H
@@ -75,6 +75,15 @@ struct gc_tracer {
 	size_t nheap, heap_cap;
 	struct open_pause open[GC_MAX_OPEN];
 	uint64_t hotspot_cycles, py_cycles;
+	/* A ZGC cycle is open (its "ZGC Cycles" manager began and has not
+	 * ended): pauses are its own, not cycles of their own. */
+	bool zgc_cycle;
+	/* HotSpot's memory-manager probes are attached: a pause none of
+	 * them saw is a pause of a concurrent cycle (G1's remark and
+	 * cleanup, which HotSpot counts as one GC with the concurrent mark:
+	 * hotspot_conc_cycle, 0 when none is open). */
+	bool hotspot_pools;
+	uint64_t hotspot_conc_cycle;
 	uint64_t other_stw, other_stw_ns;
 	struct go_state go;
 };
@@ -83,6 +92,7 @@ struct gc_tracer {
 struct elf_scan {
 	unsigned refgc_mask;   /* bit per refgc probe kind present */
 	bool hotspot_begin, hotspot_end;
+	bool hotspot_pools;    /* mem__pool__gc__begin and mem__pool__gc__end */
 	bool py_start, py_done;
 	bool go;               /* a Go executable */
 	bool go_symtab;

@@ -52,22 +52,6 @@ void session_read_comm(struct session *s)
 	}
 }
 
-void session_announce(struct session *s)
-{
-	if (s->announced)
-		return;
-	s->announced = true;
-	session_read_comm(s);
-
-	const char *gc = s->gc ? gc_describe(s->gc) : NULL;
-	char custom[512];
-
-	custom_describe(s->tracer.custom, s->tracer.ncustom, custom, sizeof(custom));
-	fprintf(stderr, "Tracing PID %d (%s): %d allocator functions in %s%s%s%s. %s\n", (int)s->pid, s->comm,
-		s->tracer.alloc.nfuncs, s->tracer.alloc.path, custom, gc ? "; " : "", gc ? gc : "",
-		s->launched ? "Reporting when it exits." : "Hit Ctrl-C to end.");
-}
-
 /* The set of loaded objects changed (or a new image is running): probe
  * whatever now provides malloc, and learn the new mappings. */
 int session_reprobe(struct session *s)
@@ -85,18 +69,20 @@ int session_reprobe(struct session *s)
 	symbolizer_refresh(s->sym);
 	if (s->gc)
 		gc_refresh(s->gc);
+	session_probe_runtimes(s);
 	err = tracer_attach_allocator(&s->tracer, &changed);
-	if (err == -ENOENT || err == -ESRCH)
-		return 0; /* nothing defines malloc yet, or the process is gone */
-	if (err)
+	if (err == -ESRCH)
+		return 0; /* the process is gone */
+	if (err && err != -ENOENT)
 		return err;
-	if (changed) {
+	/* -ENOENT: nothing defines malloc (yet, or ever in a static Go program). */
+	if (!err && changed) {
 		log_debug(s->opts->verbose, 1, "probing the allocator in %s", s->tracer.alloc.path);
 		if (s->announced)
 			fprintf(stderr, "memtrace: PID %d now allocates through %s: probes moved there\n",
 				(int)s->pid, s->tracer.alloc.path);
 	}
-	if (!s->tracer.alloc.path[0])
+	if (!session_traces_something(s))
 		return 0;
 	err = tracer_attach_custom(&s->tracer, s->opts->custom, s->opts->ncustom);
 	if (err)
@@ -180,6 +166,8 @@ int session_finish(struct session *s)
 	if (!err)
 		err = leakwatch_add_alerts(&s->watch, &p, s->sym);
 	snapshot_free(&snap);
+	if (!err)
+		session_add_runtimes(s, &p);
 	if (!err && s->gc && gc_runtime_name(s->gc)) {
 		gc_stop(s->gc);
 		gc_collect(s->gc, &p.gc);
@@ -242,9 +230,9 @@ static int attach_running(struct session *s)
 	err = session_reprobe(s);
 	if (err)
 		return err;
-	if (!s->tracer.alloc.path[0]) {
-		log_error("PID %d: no loaded object defines malloc (a static binary without symbols?)",
-			  (int)s->pid);
+	if (!session_traces_something(s)) {
+		log_error("PID %d: no loaded object defines malloc and no Go heap or GC runtime was found (a "
+			  "static binary without symbols?)", (int)s->pid);
 		return -ENOENT;
 	}
 	return 0;
@@ -456,6 +444,7 @@ out:
 	ring_buffer__free(s.rb);
 	symbolizer_free(s.sym);
 	gc_close(s.gc);
+	go_heap_detach(&s.go);
 	faults_close(s.faults);
 	leakwatch_close(&s.watch);
 	tracer_close(&s.tracer);

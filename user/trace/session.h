@@ -36,6 +36,7 @@ struct trace_opts {
 	uint64_t sample_bytes;  /* Poisson sampling, mean N bytes; 0 = exact */
 	int unwind;             /* enum mt_unwind_mode (--unwind) */
 	bool gc;
+	bool no_go_heap;        /* runtime.mallocgc is not probed */
 	int faults;             /* nonzero: trace page faults and mappings */
 	double leak_window_s, leak_min_rate, leak_min_age_s;
 	double leak_min_confidence; /* 0..1 */

@@ -44,6 +44,7 @@ int session_build_profile(struct session *s, struct mt_profile *p)
 		profile_free(p);
 		return err;
 	}
+	session_add_runtimes(s, p);
 	p->pid = s->pid;
 	p->command = profile_intern(p, s->comm);
 	p->start_realtime_ns = s->start_real_ns;

@@ -15,6 +15,7 @@
 
 #include "faults.h"
 #include "gc.h"
+#include "go_heap.h"
 #include "heap.h"
 #include "launch.h"
 #include "leakwatch.h"
@@ -45,6 +46,11 @@ struct session {
 	struct mt_sample *series;
 	size_t nseries, series_cap;
 	struct gc_tracer *gc; /* NULL with --gc off or when no runtime was found */
+	struct go_heap go;    /* Go's heap: go.path[0] when runtime.mallocgc is probed */
+	/* What the Tracing line (and any "Also tracing" line since) named:
+	 * whatever is found after it gets one more line. */
+	bool told_go, told_stripped;
+	size_t told_gc_len;
 	struct faults_tracer *faults; /* NULL without --faults */
 	struct leakwatch watch;
 	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
@@ -102,6 +108,15 @@ int session_start_attached(struct session *s);
 
 /* session_sample.c */
 int session_build_profile(struct session *s, struct mt_profile *p);
+
+/* session_announce.c */
+void session_probe_runtimes(struct session *s);
+bool session_traces_something(const struct session *s);
+/* The Tracing line once something is traced; an "Also tracing" line for
+ * each runtime found after it. */
+void session_announce(struct session *s);
+/* Managed runtimes' totals (Go's heap) into p. */
+void session_add_runtimes(struct session *s, struct mt_profile *p);
 void session_push_sample(struct session *s, const struct heap_snapshot *snap, uint64_t now);
 void session_take_snapshot(struct session *s, enum trace_snapshot why);
 void session_sample(struct session *s);
