@@ -99,8 +99,14 @@ class LeakAlerts(unittest.TestCase):
         snaps = sorted(os.listdir(self.snaps))
         self.assertGreaterEqual(len(snaps), 2)
         self.assertEqual(snaps, sorted(snaps))
+        # Recordings: memtrace report renders each one.
         for name in snaps + [os.path.join("..", "dump", d) for d in dumps]:
-            doc = mt.load_json(os.path.join(self.snaps, name))
+            self.assertTrue(name.endswith(".mtrec"), name)
+            out = os.path.join(self.tmp, "rendered.json")
+            p = subprocess.run([mt.MEMTRACE, "report", os.path.join(self.snaps, name), "-o", out],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            doc = mt.load_json(out)
             self.assertGreater(doc["totals"]["alloc_count"], 0)
 
     def test_leaks_section(self):

@@ -66,7 +66,9 @@ static void on_live(void *ctx, const struct mt_profile *p, uint64_t prev_inuse, 
 	fflush(r->log);
 }
 
-/* The heap written to DIR/PREFIX-<UTC time>.json. */
+/* The heap written to DIR/PREFIX-<UTC time>.mtrec: a recording, so that
+ * `memtrace report` renders it to any format and `memtrace diff` compares
+ * two of them. */
 static void on_snapshot(void *ctx, enum trace_snapshot why, const struct mt_profile *p)
 {
 	struct trace_run *r = ctx;
@@ -75,14 +77,20 @@ static void on_snapshot(void *ctx, enum trace_snapshot why, const struct mt_prof
 	char path[PATH_MAX + 64], stamp[32];
 	struct timespec ts;
 	struct tm tm;
+	int err;
 
 	if (!dir)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-	snprintf(path, sizeof(path), "%s/%s-%s.%03ldZ.json", dir, prefix, stamp, ts.tv_nsec / 1000000);
-	r->outputs_failed += output_write(path, OUT_JSON, p, r->o->metric) != 0;
+	snprintf(path, sizeof(path), "%s/%s-%s.%03ldZ.mtrec", dir, prefix, stamp, ts.tv_nsec / 1000000);
+	err = record_write(path, p);
+	if (err) {
+		log_error("cannot write the snapshot %s: %s (check the directory's space and permissions)", path,
+			  strerror(-err));
+		r->outputs_failed++;
+	}
 }
 
 static void on_alert(void *ctx, const struct mt_profile *p, const struct mt_alert *a)
