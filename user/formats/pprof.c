@@ -52,6 +52,7 @@ static void idmap_free(struct idmap *m)
 
 struct writer {
 	const struct mt_profile *p;
+	const struct pprof_view *view; /* NULL: the heap's four sample types */
 	struct pb_enc pb;
 	struct gzip_out *gz;
 	struct strpool *pool;
@@ -207,7 +208,8 @@ static void samples(struct writer *w)
 		flush(w, 0);
 		start = pb_start(&w->pb);
 		pb_uint64s(&w->pb, SAMPLE_LOCATION_ID, ids, s->nframes);
-		pb_uint64s(&w->pb, SAMPLE_VALUE, values, 4);
+		/* A view's two values are its count and bytes, in alloc_*. */
+		pb_uint64s(&w->pb, SAMPLE_VALUE, values, w->view ? 2 : 4);
 		if (w->p->pid > 0)
 			label(w, key_pid, 0, w->p->pid);
 		if (comm)
@@ -331,9 +333,47 @@ static void string_table(struct writer *w)
 	}
 }
 
+/* The sample types, period type and period, and the default type. */
+static void value_types(struct writer *w)
+{
+	if (w->view) {
+		value_type(w, PROFILE_SAMPLE_TYPE, w->view->count, "count");
+		value_type(w, PROFILE_SAMPLE_TYPE, w->view->bytes, "bytes");
+		return;
+	}
+	value_type(w, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
+	value_type(w, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
+	value_type(w, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
+	value_type(w, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+}
+
+static void period(struct writer *w)
+{
+	const struct mt_profile *p = w->p;
+
+	if (w->view) {
+		value_type(w, PROFILE_PERIOD_TYPE, w->view->count, "count");
+		pb_int64(&w->pb, PROFILE_PERIOD, 1);
+		pb_int64(&w->pb, PROFILE_DEFAULT_SAMPLE_TYPE, str_index(w, w->view->bytes));
+		return;
+	}
+	value_type(w, PROFILE_PERIOD_TYPE, "space", "bytes");
+	/* As Go's heap profiles (period = MemProfileRate): the mean bytes
+	 * between samples, 1 when every allocation was traced.  The values are
+	 * already scaled up to estimates; pprof does not scale proto profiles
+	 * by the period again. */
+	pb_int64(&w->pb, PROFILE_PERIOD, p->sample_bytes ? (int64_t)p->sample_bytes : 1);
+	pb_int64(&w->pb, PROFILE_DEFAULT_SAMPLE_TYPE, str_index(w, "inuse_space"));
+}
+
 int pprof_write(const struct mt_profile *p, FILE *out)
 {
-	struct writer w = { .p = p };
+	return pprof_write_view(p, NULL, out);
+}
+
+int pprof_write_view(const struct mt_profile *p, const struct pprof_view *view, FILE *out)
+{
+	struct writer w = { .p = p, .view = view };
 	int err;
 
 	w.pool = strpool_new();
@@ -343,23 +383,14 @@ int pprof_write(const struct mt_profile *p, FILE *out)
 		goto cleanup;
 	}
 	str_index(&w, ""); /* string_table[0] must be "" */
-	value_type(&w, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
-	value_type(&w, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
-	value_type(&w, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
-	value_type(&w, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	value_types(&w);
 	mappings(&w);
 	samples(&w);
 	comments(&w);
 	series(&w);
 	pb_int64(&w.pb, PROFILE_TIME_NANOS, (int64_t)p->start_realtime_ns);
 	pb_int64(&w.pb, PROFILE_DURATION_NANOS, (int64_t)p->duration_ns);
-	value_type(&w, PROFILE_PERIOD_TYPE, "space", "bytes");
-	/* As Go's heap profiles (period = MemProfileRate): the mean bytes
-	 * between samples, 1 when every allocation was traced.  The values are
-	 * already scaled up to estimates; pprof does not scale proto profiles
-	 * by the period again. */
-	pb_int64(&w.pb, PROFILE_PERIOD, p->sample_bytes ? (int64_t)p->sample_bytes : 1);
-	pb_int64(&w.pb, PROFILE_DEFAULT_SAMPLE_TYPE, str_index(&w, "inuse_space"));
+	period(&w);
 	string_table(&w);
 	flush(&w, 1);
 	err = w.err ? w.err : w.pb.err;

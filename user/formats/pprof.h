@@ -30,10 +30,27 @@
 
 /* 0, or -ENOMEM, -EIO (out failed). Memory grows with distinct frames, not sites. */
 int pprof_write(const struct mt_profile *p, FILE *out);
+
+/*
+ * What a view of events that are not allocations holds (faults_view's page
+ * faults or mappings): two sample types, "<count>/count" and "<bytes>/bytes"
+ * (default <bytes>), taken from each site's alloc_count and alloc_bytes;
+ * period type <count>/count, period 1 (every event traced).  Viewers then
+ * say "faults" or "mapped", never "inuse_space".
+ */
+struct pprof_view {
+	const char *count; /* e.g. "faults" */
+	const char *bytes; /* e.g. "fault_bytes" */
+};
+
+/* pprof_write of such a view; view NULL is pprof_write. */
+int pprof_write_view(const struct mt_profile *p, const struct pprof_view *view, FILE *out);
 /*
  * Loads a profile written by pprof_write (gzip'd or plain) into *out, which
  * it zeroes first; free it with profile_free().  Profiles from other tools
- * load too when they have at least one of the four heap sample types.
+ * load too when they have at least one of the four heap sample types; a
+ * view's profile (pprof_write_view with faults_view's names) loads with its
+ * counts and bytes as both alloc_* and inuse_*, as faults_view made them.
  * Returns 0, -errno from opening/reading path, -EINVAL for anything corrupt
  * or truncated (never crashes), -EFBIG, -ENOMEM.  *out is empty on error.
  */
