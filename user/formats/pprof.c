@@ -192,6 +192,10 @@ static void samples(struct writer *w)
 	/* One process per profile: every sample carries its pid and comm. */
 	int64_t key_pid = str_index(w, "pid"), key_comm = str_index(w, "comm");
 	int64_t comm = w->p->command && *w->p->command ? str_index(w, w->p->command) : 0;
+	/* Where it ran, for -tagfocus across profiles of many containers. */
+	int64_t key_cgroup = str_index(w, "cgroup"), key_container = str_index(w, "container_id");
+	int64_t cgroup = w->p->cgroup && *w->p->cgroup ? str_index(w, w->p->cgroup) : 0;
+	int64_t container = w->p->container_id && *w->p->container_id ? str_index(w, w->p->container_id) : 0;
 
 	for (size_t i = 0; i < w->p->nsites && !w->err; i++) {
 		const struct mt_site *s = &w->p->sites[i];
@@ -214,6 +218,10 @@ static void samples(struct writer *w)
 			label(w, key_pid, 0, w->p->pid);
 		if (comm)
 			label(w, key_comm, comm, 0);
+		if (cgroup)
+			label(w, key_cgroup, cgroup, 0);
+		if (container)
+			label(w, key_container, container, 0);
 		pb_end(&w->pb, PROFILE_SAMPLE, start);
 		flush(w, 0);
 	}
@@ -284,6 +292,14 @@ static void comments(struct writer *w)
 	comment(w, &sb);
 	if (p->command) {
 		sb_printf(&sb, MT_COMMENT_COMMAND "%s", p->command);
+		comment(w, &sb);
+	}
+	if (p->cgroup) {
+		sb_printf(&sb, MT_COMMENT_CGROUP "%s", p->cgroup);
+		comment(w, &sb);
+	}
+	if (p->container_id) {
+		sb_printf(&sb, MT_COMMENT_CONTAINER "%s", p->container_id);
 		comment(w, &sb);
 	}
 	sb_printf(&sb, MT_COMMENT_TOTALS "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64

@@ -10,11 +10,14 @@
  *   locations     the frame's runtime address (return addresses as they are,
  *                 like Go), its mapping, one line naming its function
  *   functions     the symbol, or "module+0xoffset" / "0xaddr" when unknown
- *   comments      "memtrace.<key>=<value>": pid, command, totals, drops and
- *                 the time series, which pprof has no fields for
+ *   labels        on every sample: pid, comm, and cgroup and container_id
+ *                 when known (go tool pprof -tags, -tagfocus)
+ *   comments      "memtrace.<key>=<value>": pid, command, cgroup,
+ *                 container_id, totals, drops and the time series, which
+ *                 pprof has no fields for
  *
  * Callers may rely on pprof_read(pprof_write(p)) giving back p's pid,
- * command, times, totals, drops, modules, series and sites (in order, with
+ * command, cgroup, container_id, times, totals, drops, modules, series and sites (in order, with
  * the same frames and values; sites are not re-sorted).
  */
 #ifndef MEMTRACE_PPROF_H

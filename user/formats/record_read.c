@@ -139,6 +139,9 @@ static int read_meta(struct rd *r)
 		p->untracked.allocs = rd64(b);
 		p->untracked.frees_unmatched = rd64(b + 8);
 	}
+	if (take(&c, 8, &b) == 0 &&
+	    (string_ref(r, rd32(b), &p->cgroup) || string_ref(r, rd32(b + 4), &p->container_id)))
+		return -EINVAL;
 	return 0;
 }
 

@@ -53,6 +53,8 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 	json_u64(&j, "version", 1);
 	json_i64(&j, "pid", p->pid);
 	json_str(&j, "command", p->command);
+	json_str(&j, "cgroup", p->cgroup);
+	json_str(&j, "container_id", p->container_id);
 	json_u64(&j, "start_time_ns", p->start_realtime_ns);
 	json_u64(&j, "duration_ns", p->duration_ns);
 	json_u64(&j, "sample_bytes", p->sample_bytes);

@@ -93,6 +93,8 @@ struct mt_faults;
 struct mt_profile {
 	int32_t pid;
 	const char *command;        /* comm or argv[0] of the target */
+	const char *cgroup;         /* its cgroup path (proc_cgroup.h), NULL when unknown or "/" */
+	const char *container_id;   /* 64 hex digits, NULL when not in a container (or unknown) */
 	uint64_t start_realtime_ns; /* wall-clock start, for titles */
 	uint64_t duration_ns;
 	uint64_t sample_bytes;      /* 0: every allocation; N: estimates from Poisson sampling */

@@ -57,6 +57,7 @@ static void announce(struct session *s)
 		return;
 	s->announced = true;
 	session_read_comm(s);
+	session_read_cgroup(s);
 
 	const char *gc = s->gc ? gc_describe(s->gc) : NULL;
 
@@ -100,6 +101,7 @@ int session_on_exec(struct session *s)
 	int err;
 
 	session_read_comm(s);
+	session_read_cgroup(s);
 	err = tracer_attach_dl_hook(&s->tracer);
 	if (err && err != -ESRCH) {
 		log_error("cannot hook the dynamic linker of PID %d: %s", (int)s->pid, strerror(-err));
@@ -166,6 +168,8 @@ static int finish(struct session *s)
 					  s->launched && s->exited ? 0 : s->watch.min_age_ns, &p);
 		if (!err && s->faults)
 			err = faults_collect(s->faults, s->sym, &p, &p.faults);
+		if (!err)
+			err = session_label_cgroup(s, &p);
 	}
 	if (!err)
 		err = leakwatch_add_alerts(&s->watch, &p, s->sym);
