@@ -18,10 +18,11 @@ DEMO=""
 #       libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0 (allocators memtrace must follow),
 #       openjdk-17-jdk-headless (HotSpot GC probes), man-db (man -l of the
 #       installed page), bash-completion (the installed completion), xz-utils
-#       and gzip (binary streams piped through memtrace)
+#       and gzip (binary streams piped through memtrace), prometheus
+#       (promtool checks what --metrics serves)
 TEST="libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace util-linux
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 openjdk-17-jdk-headless man-db bash-completion
-xz-utils gzip"
+xz-utils gzip prometheus"
 # bench: heaptrack (a peer)
 BENCH="heaptrack"
 

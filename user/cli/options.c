@@ -8,6 +8,7 @@
 
 #include "leak.h"
 #include "log.h"
+#include "metrics_server.h"
 #include "option_values.h"
 #include "options.h"
 #include "output.h"
@@ -67,6 +68,8 @@ enum {
 	OPT_FOLLOW,
 	OPT_ADOPT,
 	OPT_LOG_FILE,
+	OPT_METRICS,
+	OPT_METRICS_TOP,
 };
 
 static const struct argp_option optdefs[] = {
@@ -112,6 +115,10 @@ static const struct argp_option optdefs[] = {
 	{ "alert-dump", OPT_ALERT_DUMP, "DIR", 0, "Write a heap snapshot of the whole process to DIR at each alert (a recording: memtrace report and diff read it)", 3 },
 	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "SECONDS", 0, "Write a heap snapshot (a recording, DIR/heap-<UTC time>.mtrec) every SECONDS (needs --snapshot-dir)", 3 },
 	{ "snapshot-dir", OPT_SNAPSHOT_DIR, "DIR", 0, "Where --snapshot-every writes (names sort by time)", 3 },
+	{ NULL, 0, NULL, 0, "Monitoring:", 3 },
+	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0,
+	  "Serve Prometheus metrics at http://ADDR:PORT/metrics while tracing (ADDR 127.0.0.1 unless given)", 3 },
+	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Sites with a series of their own in --metrics (default 10)", 3 },
 	{ NULL, 0, NULL, 0, "General:", 4 },
 	{ "log-file", OPT_LOG_FILE, "FILE", 0,
 	  "Append the live view and the final text report to FILE instead of stderr (stdout stays the command's)", 4 },
@@ -289,6 +296,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_LOG_FILE:
 		o->log_path = arg;
 		break;
+	case OPT_METRICS: {
+		struct sockaddr_storage addr;
+		socklen_t len;
+
+		if (metrics_addr_parse(arg, &addr, &len))
+			argp_error(state, "invalid --metrics '%s' (PORT, HOST:PORT or [V6]:PORT, numeric)", arg);
+		o->metrics_addr = arg;
+		break;
+	}
+	case OPT_METRICS_TOP:
+		if (top_parse(arg, &o->metrics_top))
+			argp_error(state, "invalid --metrics-top '%s'", arg);
+		break;
 	case 'v':
 		o->verbose++;
 		break;
@@ -334,6 +354,7 @@ int options_parse(int argc, char **argv, struct options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->interval_s = 5;
 	opts->top = 10;
+	opts->metrics_top = 10;
 	opts->metric = MT_INUSE_SPACE;
 	opts->gc = true;
 	opts->faults = -1;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -10,6 +11,8 @@
 #include "alerts.h"
 #include "gc_report.h"
 #include "log.h"
+#include "metrics_server.h"
+#include "metrics_text.h"
 #include "output.h"
 #include "output_check.h"
 #include "record.h"
@@ -24,6 +27,7 @@ struct trace_run {
 	FILE *log; /* live view and text report: stderr or --log-file, never the command's stdout */
 	int outputs_failed; /* files that could not be written: the run is incomplete */
 	char comm[64];	    /* the traced command, for the incomplete run's line; "" before the report */
+	struct metrics_server *metrics; /* --metrics, NULL without */
 };
 
 static void trace_opts_from(const struct options *o, struct trace_opts *t)
@@ -49,6 +53,8 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.leak_min_age_s = o->leak_min_age_s,
 		.alert_snapshots = o->alert_dump_dir != NULL,
 		.snapshot_every_s = o->snapshot_every_s,
+		/* A --follow child's trace serves nothing: the port is the parent's. */
+		.metrics = o->metrics_addr && !o->adopt,
 	};
 	memcpy(t->custom, o->custom, sizeof(t->custom));
 }
@@ -91,6 +97,26 @@ static void on_snapshot(void *ctx, enum trace_snapshot why, const struct mt_prof
 			  strerror(-err));
 		r->outputs_failed++;
 	}
+}
+
+/* Rendered here, in the tracing thread, once a second; the server thread
+ * only hands out the latest text. */
+static void on_metrics(void *ctx, const struct mt_profile *p, size_t nalerts, const struct gc_data *gc)
+{
+	struct trace_run *r = ctx;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!r->metrics)
+		return;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	if (metrics_text_write(p, gc, nalerts, r->o->metrics_top, f) == 0 && fflush(f) == 0)
+		metrics_server_publish(r->metrics, text, len);
+	fclose(f);
+	free(text);
 }
 
 static void on_alert(void *ctx, const struct mt_profile *p, const struct mt_alert *a)
@@ -181,6 +207,7 @@ int trace_run(const struct options *opts)
 		.ctx = &r,
 		.live = on_live,
 		.snapshot = on_snapshot,
+		.metrics = on_metrics,
 		.alert = on_alert,
 		.reap = on_reap,
 		.report = on_report,
@@ -196,12 +223,24 @@ int trace_run(const struct options *opts)
 		streams_log_close(r.log);
 		return 1;
 	}
+	if (opts->metrics_addr && !opts->adopt) {
+		int err = metrics_server_open(opts->metrics_addr, &r.metrics);
+
+		if (err) {
+			log_error("cannot serve --metrics %s: %s (choose a free port, or an address of this host)",
+				  opts->metrics_addr, strerror(-err));
+			alert_sink_close(&r.sink);
+			streams_log_close(r.log);
+			return 1;
+		}
+	}
 	output_set_text_top(opts->top);
 	trace_opts_from(opts, &t);
 	rc = session_run(&t, &hooks);
 	/* An alert line that could not be written makes the run incomplete. */
 	r.outputs_failed += r.sink.write_failed;
 	alert_sink_close(&r.sink);
+	metrics_server_close(r.metrics, opts->verbose);
 	if (streams_log_close(r.log)) {
 		log_error("cannot write the log file %s: %s", opts->log_path, strerror(EIO));
 		r.outputs_failed++;

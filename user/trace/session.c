@@ -342,6 +342,8 @@ static int event_loop(struct session *s, int sfd)
 			break;
 		if (now >= next_sample) {
 			session_sample(s);
+			if (o->metrics)
+				session_metrics(s);
 			next_sample = advance(next_sample, period, now);
 		}
 		if (now >= next_view) {

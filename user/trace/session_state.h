@@ -77,4 +77,7 @@ void session_take_snapshot(struct session *s, enum trace_snapshot why);
 void session_sample(struct session *s);
 void session_live_view(struct session *s);
 
+/* session_metrics.c */
+void session_metrics(struct session *s);
+
 #endif
