@@ -70,6 +70,7 @@ enum {
 	OPT_LOG_FILE,
 	OPT_METRICS,
 	OPT_METRICS_TOP,
+	OPT_TIMELINE,
 };
 
 static const struct argp_option optdefs[] = {
@@ -119,6 +120,10 @@ static const struct argp_option optdefs[] = {
 	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0,
 	  "Serve Prometheus metrics at http://ADDR:PORT/metrics while tracing (ADDR 127.0.0.1 unless given)", 3 },
 	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Sites with a series of their own in --metrics (default 10)", 3 },
+	{ "timeline", OPT_TIMELINE, "FILE", 0,
+	  "Write heap, RSS, GC pauses and leak alerts on one clock as Chrome trace events (Perfetto, chrome://tracing); "
+	  "-o NAME.trace.json does the same",
+	  3 },
 	{ NULL, 0, NULL, 0, "General:", 4 },
 	{ "log-file", OPT_LOG_FILE, "FILE", 0,
 	  "Append the live view and the final text report to FILE instead of stderr (stdout stays the command's)", 4 },
@@ -305,6 +310,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->metrics_addr = arg;
 		break;
 	}
+	case OPT_TIMELINE:
+		o->timeline_path = arg;
+		break;
 	case OPT_METRICS_TOP:
 		if (top_parse(arg, &o->metrics_top))
 			argp_error(state, "invalid --metrics-top '%s'", arg);

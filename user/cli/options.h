@@ -51,6 +51,7 @@ struct options {
 	const char *snapshot_dir;
 	const char *metrics_addr;   /* --metrics [ADDR:]PORT */
 	int metrics_top;            /* --metrics-top: sites with their own series */
+	const char *timeline_path;  /* --timeline: Chrome trace events (timeline.h) */
 };
 
 /* Parses argv; on a usage error prints one line and returns -EINVAL. */

@@ -14,12 +14,14 @@
 #include "report_json.h"
 #include "report_text.h"
 #include "safe_file.h"
+#include "timeline.h"
 
 static const struct {
 	const char *ext;
 	enum out_format fmt;
 } exts[] = {
-	{ ".json", OUT_JSON }, { ".pb.gz", OUT_PPROF }, { ".pprof", OUT_PPROF },
+	/* Before ".json", which it ends with. */
+	{ ".trace.json", OUT_TIMELINE }, { ".json", OUT_JSON }, { ".pb.gz", OUT_PPROF }, { ".pprof", OUT_PPROF },
 	{ ".folded", OUT_FOLDED }, { ".svg", OUT_SVG }, { ".html", OUT_HTML },
 	{ ".txt", OUT_TEXT },
 };
@@ -70,6 +72,8 @@ static int write_format(FILE *f, enum out_format fmt, const struct mt_profile *p
 	case OUT_TEXT:
 		report_text_write(p, text_top, f);
 		return ferror(f) ? -EIO : 0;
+	case OUT_TIMELINE:
+		return timeline_write(p, f);
 	}
 	return -EINVAL;
 }
@@ -150,7 +154,7 @@ int output_write_view(const char *path, enum out_format fmt, const struct mt_pro
 	struct mt_profile v;
 	int err;
 
-	if (view == VIEW_HEAP || fmt == OUT_JSON || fmt == OUT_HTML || fmt == OUT_TEXT)
+	if (view == VIEW_HEAP || fmt == OUT_JSON || fmt == OUT_HTML || fmt == OUT_TEXT || fmt == OUT_TIMELINE)
 		return output_write(path, fmt, p, metric);
 	if (!p->faults) {
 		log_error("cannot write %s: --view %s needs page faults traced (--faults)", path,

@@ -165,6 +165,8 @@ static int on_report(void *ctx, const struct mt_profile *p)
 		output_format_for(o->outputs[i], &fmt);
 		failed += output_write_view(o->outputs[i], fmt, p, o->metric, (enum out_view)o->view) != 0;
 	}
+	if (o->timeline_path)
+		failed += output_write(o->timeline_path, OUT_TIMELINE, p, o->metric) != 0;
 	if (o->record_path) {
 		err = record_write(o->record_path, p);
 		if (err) {

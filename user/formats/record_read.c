@@ -142,6 +142,8 @@ static int read_meta(struct rd *r)
 	if (take(&c, 8, &b) == 0 &&
 	    (string_ref(r, rd32(b), &p->cgroup) || string_ref(r, rd32(b + 4), &p->container_id)))
 		return -EINVAL;
+	if (take(&c, 8, &b) == 0)
+		p->start_mono_ns = rd64(b);
 	return 0;
 }
 

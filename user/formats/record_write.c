@@ -179,7 +179,7 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	const struct mt_totals *to = &p->totals;
 	const struct mt_drops *d = &p->drops;
 
-	section(b, RECORD_META, META_LEN + 24);
+	section(b, RECORD_META, META_LEN + 32);
 	put32(b, (uint32_t)p->pid);
 	put32(b, strtab_ref(t, p->command));
 	put64(b, p->start_realtime_ns);
@@ -202,6 +202,7 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	put64(b, p->untracked.frees_unmatched);
 	put32(b, strtab_ref(t, p->cgroup));
 	put32(b, strtab_ref(t, p->container_id));
+	put64(b, p->start_mono_ns);
 }
 
 static void write_modules(struct body_out *b, const struct mt_profile *p, const struct strtab *t)

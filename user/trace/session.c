@@ -161,6 +161,7 @@ static int finish(struct session *s)
 		p.pid = s->pid;
 		p.command = profile_intern(&p, s->comm);
 		p.start_realtime_ns = s->start_real_ns;
+		p.start_mono_ns = s->start_ns;
 		p.duration_ns = s->end_ns - s->start_ns;
 		session_push_sample(s, &snap, s->end_ns);
 		/* A command that exited leaked everything it still held. */

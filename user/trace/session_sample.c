@@ -51,6 +51,7 @@ int session_build_profile(struct session *s, struct mt_profile *p)
 		return -ENOMEM;
 	}
 	p->start_realtime_ns = s->start_real_ns;
+	p->start_mono_ns = s->start_ns;
 	p->duration_ns = (s->end_ns ? s->end_ns : clock_ns(CLOCK_MONOTONIC)) - s->start_ns;
 	return 0;
 }
