@@ -160,6 +160,24 @@ class Metrics(unittest.TestCase):
         self.assertEqual(value(s, "memtrace_gc_pause_seconds_bucket", runtime="refgc", le="+Inf"), count)
         self.assertLessEqual(value(s, "memtrace_gc_cycles_total"), final["gc"]["cycles"])
 
+    def test_debian_python(self):
+        """Debian's own python3 (no frame pointers): the scrape passes promtool and agrees with the JSON."""
+        mt.require_bpf(self)
+        py = "/usr/bin/python3"
+        if not os.path.exists(py):
+            raise AssertionError(py + " is missing (Debian's python3 is in tools/setup-deps.sh build)")
+        code = "import time\nx = []\nt = time.time()\nwhile time.time() - t < 4:\n" \
+               "    x.append(bytearray(1000)); time.sleep(0.001)\n"
+        (scr,), _, final = self.trace([], [py, "-c", code], 4, [2.5])
+        check = promtool(scr[1])
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        s = parse(scr[1])
+        self.assertEqual({l["comm"] for _, l, _ in s}, {final["command"]})
+        self.assertEqual({l["pid"] for _, l, _ in s}, {str(final["pid"])})
+        self.assertGreater(value(s, "memtrace_heap_allocations_total"), 1000)
+        self.assertLessEqual(value(s, "memtrace_heap_allocations_total"), final["totals"]["alloc_count"])
+        self.assertEqual(len([1 for n, _, _ in s if n == "memtrace_site_inuse_bytes"]), 10)
+
     def test_bad_address_refused_before_tracing(self):
         mt.require_bpf(self)
         with socket.socket() as busy:
