@@ -22,10 +22,11 @@ DEMO=""
 #       and gzip (binary streams piped through memtrace), debuginfod (a local
 #       server for the debug-file tests), rustc (a Rust workload with v0 names),
 #       dwarves (pahole, the struct layout oracle), libc6-dbg (a Debian
-#       library's DWARF: layout and symbol tests)
+#       library's DWARF: layout and symbol tests), prometheus (promtool
+#       checks what --metrics serves)
 TEST="libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace util-linux
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 openjdk-17-jdk-headless man-db bash-completion
-xz-utils gzip debuginfod rustc dwarves libc6-dbg"
+xz-utils gzip debuginfod rustc dwarves libc6-dbg prometheus"
 # bench: heaptrack (a peer), libc6-dbg and libstdc++6-12-dbg (the DWARF whose
 #        memory bench_collector measures)
 BENCH="heaptrack libc6-dbg libstdc++6-12-dbg"

@@ -46,6 +46,7 @@ class LeakAlerts(unittest.TestCase):
         cls.alerts = os.path.join(cls.tmp, "alerts.jsonl")
         cls.dump = os.path.join(cls.tmp, "dump")
         cls.snaps = os.path.join(cls.tmp, "snaps")
+        cls.timeline = os.path.join(cls.tmp, "leaky.trace.json")
         os.mkdir(cls.dump)
         os.mkdir(cls.snaps)
         results = {}
@@ -53,7 +54,7 @@ class LeakAlerts(unittest.TestCase):
         leaky = threading.Thread(target=run_service, args=(
             ["--leak-bytes-per-s", "65536", "--leak-after", str(LEAK_AFTER)],
             ["--alerts", cls.alerts, "--on-alert", cls.hook, "--alert-dump", cls.dump,
-             "--snapshot-every", "20", "--snapshot-dir", cls.snaps], results, "leaky"))
+             "--snapshot-every", "20", "--snapshot-dir", cls.snaps, "--timeline", cls.timeline], results, "leaky"))
         steady = threading.Thread(target=run_service, args=(
             ["--cache-entries", "65536", "--prefill", "1"], ["--on-alert", cls.slow_hook], results, "steady"))
         leaky.start()
@@ -99,9 +100,26 @@ class LeakAlerts(unittest.TestCase):
         snaps = sorted(os.listdir(self.snaps))
         self.assertGreaterEqual(len(snaps), 2)
         self.assertEqual(snaps, sorted(snaps))
+        # Recordings: memtrace report renders each one.
         for name in snaps + [os.path.join("..", "dump", d) for d in dumps]:
-            doc = mt.load_json(os.path.join(self.snaps, name))
+            self.assertTrue(name.endswith(".mtrec"), name)
+            out = os.path.join(self.tmp, "rendered.json")
+            p = subprocess.run([mt.MEMTRACE, "report", os.path.join(self.snaps, name), "-o", out],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            doc = mt.load_json(out)
             self.assertGreater(doc["totals"]["alloc_count"], 0)
+
+    def test_alerts_on_the_timeline(self):
+        """Each alert is an instant event at its t_s, on the report's one clock."""
+        events = [e for e in mt.load_json(self.timeline)["traceEvents"] if e["ph"] == "i"]
+        alerts = self.leaky["alerts"]
+        self.assertEqual(len(events), len(alerts))
+        for e, a in zip(events, alerts):
+            self.assertEqual(e["name"], "leak: " + a["frames"][0]["function"])
+            self.assertEqual(e["s"], "p")
+            self.assertEqual(round(e["ts"] * 1000), a["t_ns"])
+            self.assertEqual(round(a["t_s"] * 1e9), a["t_ns"])
 
     def test_leaks_section(self):
         leaks = self.leaky["leaks"]

@@ -107,7 +107,7 @@ class Attack(unittest.TestCase):
             self.assertIn("<svg", f.read())
 
     def test_snapshot_tmp_symlinks(self):
-        """Snapshot names are DIR/heap-<UTC to the ms>.json: every name of
+        """Snapshot names are DIR/heap-<UTC to the ms>.mtrec: every name of
         the next 8 seconds, with its .tmp.<pid>, is planted."""
         p = self.start(["--snapshot-every", "2", "--snapshot-dir", self.out, "-d", "7"],
                        [SERVICE, "--seconds", "8"])
@@ -117,12 +117,12 @@ class Attack(unittest.TestCase):
         # clock, and the first snapshot is 2 s after the trace starts.
         for m in range(t0 + 500, t0 + 8000):
             stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(m // 1000)) + ".%03dZ" % (m % 1000)
-            base = os.path.join(self.out, "heap-%s.json" % stamp)
+            base = os.path.join(self.out, "heap-%s.mtrec" % stamp)
             names.append("%s.tmp.%d" % (base, p.pid))
         as_attacker(PLANT, self.victim, *names)
         out, err = p.communicate(timeout=120)
         self.assert_victim_intact(err)
-        snaps = [n for n in os.listdir(self.out) if n.startswith("heap-") and n.endswith(".json")]
+        snaps = [n for n in os.listdir(self.out) if n.startswith("heap-") and n.endswith(".mtrec")]
         self.assertGreaterEqual(len(snaps), 2, err)
         for n in snaps:
             self.assertFalse(os.path.islink(os.path.join(self.out, n)))

@@ -9,6 +9,7 @@
 #include "frame_name.h"
 #include "leak.h"
 #include "log.h"
+#include "metrics_server.h"
 #include "option_values.h"
 #include "options.h"
 #include "output.h"
@@ -76,6 +77,9 @@ enum {
 	OPT_LOG_FILE,
 	OPT_LINES,
 	OPT_NAMES,
+	OPT_METRICS,
+	OPT_METRICS_TOP,
+	OPT_TIMELINE,
 };
 
 static const struct argp_option optdefs[] = {
@@ -136,9 +140,18 @@ static const struct argp_option optdefs[] = {
 	  "Alert only on verdicts at least this sure, 0 to 1 (default 0.6)", 3 },
 	{ "alerts", OPT_ALERTS, "FILE", 0, "Append one JSON line per alert to FILE", 3 },
 	{ "on-alert", OPT_ON_ALERT, "CMD", 0, "Run CMD (split on spaces, no shell) with the alert JSON on stdin", 3 },
-	{ "alert-dump", OPT_ALERT_DUMP, "DIR", 0, "Write a heap snapshot of the whole process to DIR at each alert", 3 },
-	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "SECONDS", 0, "Write a heap snapshot every SECONDS (needs --snapshot-dir)", 3 },
+	{ "alert-dump", OPT_ALERT_DUMP, "DIR", 0, "Write a heap snapshot of the whole process to DIR at each alert (a recording: memtrace report and diff read it)", 3 },
+	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "SECONDS", 0, "Write a heap snapshot (a recording, DIR/heap-<UTC time>.mtrec) every SECONDS (needs --snapshot-dir)", 3 },
 	{ "snapshot-dir", OPT_SNAPSHOT_DIR, "DIR", 0, "Where --snapshot-every writes (names sort by time)", 3 },
+	/* Its own group, after General: 3 is leak detection's. */
+	{ NULL, 0, NULL, 0, "Monitoring:", 5 },
+	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0,
+	  "Serve Prometheus metrics at http://ADDR:PORT/metrics while tracing (ADDR 127.0.0.1 unless given)", 5 },
+	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Sites with a series of their own in --metrics (default 10)", 5 },
+	{ "timeline", OPT_TIMELINE, "FILE", 0,
+	  "Write heap, RSS, GC pauses and leak alerts on one clock as Chrome trace events (Perfetto, chrome://tracing); "
+	  "-o NAME.trace.json does the same",
+	  5 },
 	{ NULL, 0, NULL, 0, "General:", 4 },
 	{ "log-file", OPT_LOG_FILE, "FILE", 0,
 	  "Append the live view and the final text report to FILE instead of stderr (stdout stays the command's)", 4 },
@@ -355,6 +368,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		frame_display_set(&d);
 		break;
 	}
+	case OPT_METRICS: {
+		struct sockaddr_storage addr;
+		socklen_t len;
+
+		if (metrics_addr_parse(arg, &addr, &len))
+			argp_error(state, "invalid --metrics '%s' (PORT, HOST:PORT or [V6]:PORT, numeric)", arg);
+		o->metrics_addr = arg;
+		break;
+	}
+	case OPT_TIMELINE:
+		o->timeline_path = arg;
+		break;
+	case OPT_METRICS_TOP:
+		if (top_parse(arg, &o->metrics_top))
+			argp_error(state, "invalid --metrics-top '%s'", arg);
+		break;
 	case 'v':
 		o->verbose++;
 		break;
@@ -402,6 +431,7 @@ int options_parse(int argc, char **argv, struct options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->interval_s = 5;
 	opts->top = 10;
+	opts->metrics_top = 10;
 	opts->metric = MT_INUSE_SPACE;
 	opts->gc = true;
 	opts->faults = -1;

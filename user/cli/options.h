@@ -53,6 +53,9 @@ struct options {
 	const char *alert_dump_dir; /* --alert-dump: heap snapshot per alert */
 	double snapshot_every_s;    /* --snapshot-every, with --snapshot-dir */
 	const char *snapshot_dir;
+	const char *metrics_addr;   /* --metrics [ADDR:]PORT */
+	int metrics_top;            /* --metrics-top: sites with their own series */
+	const char *timeline_path;  /* --timeline: Chrome trace events (timeline.h) */
 };
 
 /* Parses argv; on a usage error prints one line and returns -EINVAL. */

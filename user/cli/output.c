@@ -15,12 +15,14 @@
 #include "report_json.h"
 #include "report_text.h"
 #include "safe_file.h"
+#include "timeline.h"
 
 static const struct {
 	const char *ext;
 	enum out_format fmt;
 } exts[] = {
-	{ ".json", OUT_JSON }, { ".pb.gz", OUT_PPROF }, { ".pprof", OUT_PPROF },
+	/* Before ".json", which it ends with. */
+	{ ".trace.json", OUT_TIMELINE }, { ".json", OUT_JSON }, { ".pb.gz", OUT_PPROF }, { ".pprof", OUT_PPROF },
 	{ ".folded", OUT_FOLDED }, { ".svg", OUT_SVG }, { ".html", OUT_HTML },
 	{ ".txt", OUT_TEXT },
 };
@@ -71,6 +73,8 @@ static int write_format(FILE *f, enum out_format fmt, const struct mt_profile *p
 	case OUT_TEXT:
 		report_text_write(p, text_top, f);
 		return ferror(f) ? -EIO : 0;
+	case OUT_TIMELINE:
+		return timeline_write(p, f);
 	}
 	return -EINVAL;
 }
@@ -95,6 +99,43 @@ int output_write(const char *path, enum out_format fmt, const struct mt_profile 
 	return safe_file_write(path, render_job, &j);
 }
 
+struct view_job {
+	enum out_format fmt;
+	const struct mt_profile *v;
+	enum faults_view_kind kind;
+	enum mt_metric metric;
+};
+
+/* pprof and flame graphs name a view's values ("faults", "fault_bytes"),
+ * never the heap's; folded output has no names. */
+static int render_view(FILE *f, void *ctx)
+{
+	const struct view_job *j = ctx;
+	const struct pprof_view names = { faults_view_count_name(j->kind), faults_view_bytes_name(j->kind) };
+	const char *label = j->metric == MT_ALLOC_OBJECTS ? names.count : names.bytes;
+	const struct flamegraph_opts opts = { .label = label };
+	char title[256], when[HUMAN_BUFSZ];
+
+	switch (j->fmt) {
+	case OUT_PPROF:
+		return pprof_write_view(j->v, &names, f);
+	case OUT_SVG:
+		snprintf(title, sizeof(title), "%s (PID %d): %s, %s", j->v->command ? j->v->command : "?", j->v->pid,
+			 label, human_time(j->v->start_realtime_ns, when));
+		return flamegraph_write_opts(NULL, j->v, j->metric, title, &opts, f);
+	default:
+		return write_format(f, j->fmt, j->v, j->metric);
+	}
+}
+
+static int view_write(const char *path, enum out_format fmt, const struct mt_profile *v, enum faults_view_kind kind,
+		      enum mt_metric metric)
+{
+	struct view_job j = { fmt, v, kind, metric };
+
+	return safe_file_write(path, render_view, &j);
+}
+
 int output_view_parse(const char *name, enum out_view *out)
 {
 	static const char *const names[] = { [VIEW_HEAP] = "heap", [VIEW_FAULTS] = "faults", [VIEW_MAPPED] = "mapped" };
@@ -114,7 +155,8 @@ int output_write_view(const char *path, enum out_format fmt, const struct mt_pro
 	struct mt_profile v;
 	int err;
 
-	if (view == VIEW_HEAP || fmt == OUT_JSON || fmt == OUT_HTML || fmt == OUT_TEXT) {
+	if (view == VIEW_HEAP || fmt == OUT_JSON || fmt == OUT_HTML || fmt == OUT_TEXT ||
+	    fmt == OUT_TIMELINE) {
 		err = output_write(path, fmt, p, metric);
 		if (!err && view == VIEW_HEAP && strcmp(path, "-") != 0)
 			output_say_empty(path, fmt, p, metric);
@@ -131,8 +173,8 @@ int output_write_view(const char *path, enum out_format fmt, const struct mt_pro
 		return err;
 	}
 	/* The view carries bytes as alloc_space and counts as alloc_objects. */
-	err = output_write(path, fmt, &v,
-			   metric == MT_INUSE_OBJECTS || metric == MT_ALLOC_OBJECTS ? MT_ALLOC_OBJECTS : MT_ALLOC_SPACE);
+	err = view_write(path, fmt, &v, view == VIEW_FAULTS ? FAULTS_VIEW_FAULTS : FAULTS_VIEW_MAPPED,
+			 metric == MT_INUSE_OBJECTS || metric == MT_ALLOC_OBJECTS ? MT_ALLOC_OBJECTS : MT_ALLOC_SPACE);
 	faults_view_free(&v);
 	return err;
 }

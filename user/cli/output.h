@@ -2,7 +2,8 @@
 /*
  * Writes a profile to a file in the format its name asks for: .json,
  * .pb.gz (pprof), .folded, .svg (flamegraph), .html, .txt (the text report,
- * as printed on stderr at the end of a trace).  Files are written to a
+ * as printed on stderr at the end of a trace), .trace.json (the timeline,
+ * Chrome trace events; plain .json stays the report).  Files are written to a
  * temporary name and renamed, so a reader never sees half a report.
  */
 #ifndef MEMTRACE_OUTPUT_H
@@ -19,6 +20,7 @@ enum out_format {
 	OUT_SVG,
 	OUT_HTML,
 	OUT_TEXT,
+	OUT_TIMELINE, /* .trace.json: Chrome trace events (timeline.h) */
 };
 
 /* Sites listed by .txt outputs (--top); 10 unless set. */

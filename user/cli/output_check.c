@@ -59,7 +59,7 @@ static int check_view(const struct options *o, const char *path)
 	enum out_format fmt;
 
 	if (o->faults || o->view == VIEW_HEAP || output_format_for(path, &fmt) || fmt == OUT_JSON || fmt == OUT_HTML ||
-	    fmt == OUT_TEXT)
+	    fmt == OUT_TEXT || fmt == OUT_TIMELINE)
 		return 0;
 	log_error("cannot write %s: --view %s needs page faults traced (--faults)", path,
 		  o->view == VIEW_FAULTS ? "faults" : "mapped");
@@ -78,6 +78,7 @@ int outputs_check(const struct options *o)
 	}
 	keep(&first, check_file("--record", o->record_path));
 	keep(&first, check_file("--gc-svg", o->gc_svg));
+	keep(&first, check_file("--timeline", o->timeline_path));
 	keep(&first, check_dir("--alert-dump", o->alert_dump_dir));
 	keep(&first, check_dir("--snapshot-dir", o->snapshot_dir));
 	return first;

@@ -33,6 +33,8 @@ int streams_check(const struct options *o)
 		return refuse("--record", "--record trace.mtrec");
 	if (is_stdout(o->gc_svg))
 		return refuse("--gc-svg", "--gc-svg gc.svg");
+	if (is_stdout(o->timeline_path))
+		return refuse("--timeline", "--timeline trace.trace.json");
 	if (is_stdout(o->log_path))
 		return refuse("--log-file", "--log-file memtrace.log");
 	return 0;

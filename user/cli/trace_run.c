@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -12,6 +13,8 @@
 #include "heap_layout.h"
 #include "layout_savings.h"
 #include "log.h"
+#include "metrics_server.h"
+#include "metrics_text.h"
 #include "output.h"
 #include "output_check.h"
 #include "per_pid.h"
@@ -27,6 +30,7 @@ struct trace_run {
 	FILE *log; /* live view and text report: stderr or --log-file, never the command's stdout */
 	int outputs_failed; /* files that could not be written: the run is incomplete */
 	char comm[64];	    /* the traced command, for the incomplete run's line; "" before the report */
+	struct metrics_server *metrics; /* --metrics, NULL without */
 };
 
 static void trace_opts_from(const struct options *o, struct trace_opts *t)
@@ -55,6 +59,8 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.leak_min_confidence = o->leak_min_confidence,
 		.alert_snapshots = o->alert_dump_dir != NULL,
 		.snapshot_every_s = o->snapshot_every_s,
+		/* A --follow child's trace serves nothing: the port is the parent's. */
+		.metrics = o->metrics_addr && !o->adopt,
 	};
 	memcpy(t->custom, o->custom, sizeof(t->custom));
 }
@@ -72,7 +78,9 @@ static void on_live(void *ctx, const struct mt_profile *p, uint64_t prev_inuse, 
 	fflush(r->log);
 }
 
-/* The heap written to DIR/PREFIX-<UTC time>.json. */
+/* The heap written to DIR/PREFIX-<UTC time>.mtrec: a recording, so that
+ * `memtrace report` renders it to any format and `memtrace diff` compares
+ * two of them. */
 static void on_snapshot(void *ctx, enum trace_snapshot why, const struct mt_profile *p)
 {
 	struct trace_run *r = ctx;
@@ -81,14 +89,40 @@ static void on_snapshot(void *ctx, enum trace_snapshot why, const struct mt_prof
 	char path[PATH_MAX + 64], stamp[32];
 	struct timespec ts;
 	struct tm tm;
+	int err;
 
 	if (!dir)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-	snprintf(path, sizeof(path), "%s/%s-%s.%03ldZ.json", dir, prefix, stamp, ts.tv_nsec / 1000000);
-	r->outputs_failed += output_write(path, OUT_JSON, p, r->o->metric) != 0;
+	snprintf(path, sizeof(path), "%s/%s-%s.%03ldZ.mtrec", dir, prefix, stamp, ts.tv_nsec / 1000000);
+	err = record_write(path, p);
+	if (err) {
+		log_error("cannot write the snapshot %s: %s (check the directory's space and permissions)", path,
+			  strerror(-err));
+		r->outputs_failed++;
+	}
+}
+
+/* Rendered here, in the tracing thread, once a second; the server thread
+ * only hands out the latest text. */
+static void on_metrics(void *ctx, const struct mt_profile *p, size_t nalerts, const struct gc_data *gc)
+{
+	struct trace_run *r = ctx;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!r->metrics)
+		return;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	if (metrics_text_write(p, gc, nalerts, r->o->metrics_top, f) == 0 && fflush(f) == 0)
+		metrics_server_publish(r->metrics, text, len);
+	fclose(f);
+	free(text);
 }
 
 static void on_alert(void *ctx, const struct mt_profile *p, const struct mt_alert *a)
@@ -145,6 +179,8 @@ static int on_report(void *ctx, const struct mt_profile *traced)
 		output_format_for(o->outputs[i], &fmt);
 		failed += output_write_view(o->outputs[i], fmt, p, o->metric, (enum out_view)o->view) != 0;
 	}
+	if (o->timeline_path)
+		failed += output_write(o->timeline_path, OUT_TIMELINE, p, o->metric) != 0;
 	if (o->record_path) {
 		err = record_write(o->record_path, p);
 		if (err) {
@@ -205,6 +241,7 @@ int trace_run(const struct options *opts)
 		.ctx = &r,
 		.live = on_live,
 		.snapshot = on_snapshot,
+		.metrics = on_metrics,
 		.alert = on_alert,
 		.reap = on_reap,
 		.report = on_report,
@@ -221,12 +258,24 @@ int trace_run(const struct options *opts)
 		streams_log_close(r.log);
 		return 1;
 	}
+	if (opts->metrics_addr && !opts->adopt) {
+		int err = metrics_server_open(opts->metrics_addr, &r.metrics);
+
+		if (err) {
+			log_error("cannot serve --metrics %s: %s (choose a free port, or an address of this host)",
+				  opts->metrics_addr, strerror(-err));
+			alert_sink_close(&r.sink);
+			streams_log_close(r.log);
+			return 1;
+		}
+	}
 	output_set_text_top(opts->top);
 	trace_opts_from(opts, &t);
 	rc = session_run(&t, &hooks);
 	/* An alert line that could not be written makes the run incomplete. */
 	r.outputs_failed += r.sink.write_failed;
 	alert_sink_close(&r.sink);
+	metrics_server_close(r.metrics, opts->verbose);
 	if (streams_log_close(r.log)) {
 		log_error("cannot write the log file %s: %s", opts->log_path, strerror(EIO));
 		r.outputs_failed++;

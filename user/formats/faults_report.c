@@ -210,6 +210,16 @@ void faults_view_free(struct mt_profile *view)
 	memset(view, 0, sizeof(*view));
 }
 
+const char *faults_view_count_name(enum faults_view_kind kind)
+{
+	return kind == FAULTS_VIEW_FAULTS ? "faults" : "mappings";
+}
+
+const char *faults_view_bytes_name(enum faults_view_kind kind)
+{
+	return kind == FAULTS_VIEW_FAULTS ? "fault_bytes" : "mapped";
+}
+
 /* ---- HTML ---- */
 
 static void html_frames(const struct mt_profile *p, const struct mt_frame *frames, uint32_t n, FILE *out)
@@ -240,7 +250,8 @@ static void html_frames(const struct mt_profile *p, const struct mt_frame *frame
 int faults_html_section(const struct mt_profile *p, const struct mt_faults *f, FILE *out)
 {
 	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ], d[HUMAN_BUFSZ], h[7][HUMAN_BUFSZ];
-	struct flamegraph_opts opts = { .embedded = 1, .id = "flamegraph-faults" };
+	struct flamegraph_opts opts = { .embedded = 1, .id = "flamegraph-faults",
+					.label = faults_view_bytes_name(FAULTS_VIEW_FAULTS) };
 	struct mt_profile view;
 	int err;
 

@@ -59,5 +59,9 @@ enum faults_view_kind {
 int faults_view(const struct mt_profile *p, const struct mt_faults *f, enum faults_view_kind kind,
 		struct mt_profile *view);
 void faults_view_free(struct mt_profile *view);
+/* What a view's values are called (its pprof sample types, its flame
+ * graph's label): "faults" and "fault_bytes", or "mappings" and "mapped". */
+const char *faults_view_count_name(enum faults_view_kind kind);
+const char *faults_view_bytes_name(enum faults_view_kind kind);
 
 #endif

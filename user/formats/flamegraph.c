@@ -87,6 +87,7 @@ static const char style[] =
 struct fg {
 	const struct calltree *t;
 	enum mt_metric m;
+	const char *label; /* what the values are called */
 	int diff;
 	double scale;       /* pixels per unit of value */
 	uint32_t max_depth; /* deepest drawn frame */
@@ -191,7 +192,7 @@ static void tooltip(const struct fg *g, const struct ct_node *node, FILE *out)
 	uint64_t v = node->total[0];
 
 	xml_escape(out, node->name, 0);
-	fprintf(out, "\n%s: %s", metric_name(g->m), human_metric(g->m, v, a));
+	fprintf(out, "\n%s: %s", g->label, human_metric(g->m, v, a));
 	if (metric_is_space(g->m) && v >= 1024)
 		fprintf(out, " (%s bytes)", human_count(v, b));
 	fprintf(out, ", %.2f%%", root->total[0] ? 100.0 * (double)v / (double)root->total[0] : 0.0);
@@ -254,7 +255,7 @@ static void header(const struct fg *g, const struct mt_profile *before, const st
 	else
 		fprintf(out, " width=\"%d\" height=\"%d\"", FLAMEGRAPH_WIDTH, g->height);
 	fprintf(out, " viewBox=\"0 0 %d %d\" data-width=\"%d\" data-metric=\"%s\">\n", FLAMEGRAPH_WIDTH,
-		g->height, FLAMEGRAPH_WIDTH, metric_name(g->m));
+		g->height, FLAMEGRAPH_WIDTH, g->label);
 	fprintf(out, "<style>\n%s</style>\n", style);
 	fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", FLAMEGRAPH_WIDTH,
 		g->height, g->diff ? "#fbfbfb" : "#fdf8ef");
@@ -262,7 +263,7 @@ static void header(const struct fg *g, const struct mt_profile *before, const st
 	xml_escape(out, title ? title : g->diff ? "Memory differential flame graph" : "Memory flame graph", 0);
 	fprintf(out, "</text>\n<text class=\"mt-sub\" x=\"%d\" y=\"40\" text-anchor=\"middle\">", FLAMEGRAPH_WIDTH / 2);
 	xml_escape(out, p->command ? p->command : "unknown command", 0);
-	fprintf(out, " (pid %" PRId32 ") · %s · %s · %s · total %s", p->pid, metric_name(g->m),
+	fprintf(out, " (pid %" PRId32 ") · %s · %s · %s · total %s", p->pid, g->label,
 		human_time(p->start_realtime_ns, when), human_duration(p->duration_ns, dur),
 		human_metric(g->m, root->total[0], total));
 	if (before)
@@ -287,6 +288,7 @@ int flamegraph_write_opts(const struct mt_profile *before, const struct mt_profi
 
 	if (!opts)
 		opts = &defaults;
+	g.label = opts->label ? opts->label : metric_name(m);
 	err = calltree_init(&t, FRAME_STYLE_FLAME);
 	if (err)
 		return err;
@@ -312,7 +314,7 @@ int flamegraph_write_opts(const struct mt_profile *before, const struct mt_profi
 		err = walk(&g, &t, draw, out);
 	else
 		fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">No samples with a non-zero %s</text>\n",
-			FLAMEGRAPH_WIDTH / 2, TOP + 12, metric_name(m));
+			FLAMEGRAPH_WIDTH / 2, TOP + 12, g.label);
 	fputs("</g>\n", out);
 	fprintf(out, "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n</svg>\n", script);
 	if (!err && ferror(out))

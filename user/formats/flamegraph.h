@@ -29,6 +29,10 @@
 struct flamegraph_opts {
 	int embedded;   /* inside HTML: no XML prolog, scales to its container */
 	const char *id; /* id attribute of the <svg> root, or NULL */
+	/* What the values are called in the subtitle, tooltips and the root's
+	 * data-metric ("fault_bytes" for a view of page faults), NULL: the
+	 * metric's name.  Units still follow the metric. */
+	const char *label;
 };
 
 /* Title NULL gives "Memory flame graph".  0, -ENOMEM, -EIO. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gc_report.h"
+#include "trace_clock.h"
 #include "humanize.h"
 #include "log.h"
 #include "safe_file.h"
@@ -28,7 +29,7 @@ char *gc_fmt_duration(uint64_t ns, char *buf, size_t len)
 
 /* ---- JSON ----------------------------------------------------------- */
 
-int gc_json_write(struct json *j, const struct gc_data *d)
+int gc_json_write(struct json *j, const struct gc_data *d, uint64_t origin)
 {
 	const struct gc_summary *s;
 	bool several;
@@ -60,6 +61,7 @@ int gc_json_write(struct json *j, const struct gc_data *d)
 		json_u64(j, "cycle", p->cycle);
 		json_str(j, "phase", gc_phase_name(p->phase));
 		json_u64(j, "start_ns", p->start_ns);
+		json_seconds(j, "t_s", trace_clock_since(origin, p->start_ns));
 		json_u64(j, "duration_ns", p->duration_ns);
 		json_close_object(j);
 	}
@@ -98,6 +100,9 @@ int gc_json_write(struct json *j, const struct gc_data *d)
 		json_u64(j, "cycle", c->id);
 		json_u64(j, "start_ns", c->start_ns);
 		json_u64(j, "end_ns", c->end_ns);
+		json_seconds(j, "t_s", trace_clock_since(origin, c->start_ns));
+		if (c->end_ns)
+			json_seconds(j, "end_t_s", trace_clock_since(origin, c->end_ns));
 		json_u64(j, "pauses", c->npauses);
 		json_u64(j, "pause_ns", c->pause_ns);
 		if (c->has_heap) {

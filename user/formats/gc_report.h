@@ -15,8 +15,10 @@
 
 /* Pause durations for people: "850 ns", "12.3 us", "1.25 ms", "2.50 s". */
 char *gc_fmt_duration(uint64_t ns, char *buf, size_t len);
-/* The `"gc": {...}` member of the report object j is inside.  Nothing when d is NULL. */
-int gc_json_write(struct json *j, const struct gc_data *d);
+/* The `"gc": {...}` member of the report object j is inside.  Nothing when d is NULL.
+ * origin: CLOCK_MONOTONIC of the trace's start (trace_clock.h), for each
+ * pause's and cycle's "t_s" (and "end_t_s") beside its CLOCK_MONOTONIC ns. */
+int gc_json_write(struct json *j, const struct gc_data *d, uint64_t origin);
 /* One line (with newline): cycles and pauses that started at or after since_ns (CLOCK_MONOTONIC). */
 void gc_live_line(const struct gc_data *d, uint64_t since_ns, FILE *out);
 /* The text report's GC section: summary and up to max_cycles cycles (0: none). */

@@ -70,6 +70,10 @@ static int section_summary(const struct mt_profile *p, FILE *out)
 	kv(out, "Command", p->command ? p->command : "unknown");
 	snprintf(buf, sizeof(buf), "%" PRId32, p->pid);
 	kv(out, "PID", buf);
+	if (p->cgroup)
+		kv(out, "Cgroup", p->cgroup);
+	if (p->container_id)
+		kv(out, "Container", p->container_id);
 	kv(out, "Started", human_time(p->start_realtime_ns, buf));
 	kv(out, "Duration", human_duration(p->duration_ns, buf));
 	kv_amount(out, "Allocated", t->alloc_count, t->alloc_bytes);

@@ -151,6 +151,15 @@ void json_f64(struct json *j, const char *key, double value)
 		fputs("null", j->out);
 }
 
+void json_seconds(struct json *j, const char *key, int64_t ns)
+{
+	uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+
+	begin_value(j, key);
+	fprintf(j->out, "%s%llu.%09llu", ns < 0 ? "-" : "", (unsigned long long)(a / 1000000000ULL),
+		(unsigned long long)(a % 1000000000ULL));
+}
+
 void json_bool(struct json *j, const char *key, bool value)
 {
 	begin_value(j, key);

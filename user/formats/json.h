@@ -33,6 +33,8 @@ void json_str(struct json *j, const char *key, const char *value); /* NULL -> nu
 void json_u64(struct json *j, const char *key, uint64_t value);
 void json_i64(struct json *j, const char *key, int64_t value);
 void json_f64(struct json *j, const char *key, double value);
+/* ns nanoseconds as exact decimal seconds ("-0.000001500", "12.345678901"). */
+void json_seconds(struct json *j, const char *key, int64_t ns);
 void json_bool(struct json *j, const char *key, bool value);
 /* Writes s as a quoted, escaped JSON string. */
 void json_write_string(FILE *out, const char *s);

@@ -52,6 +52,7 @@ static void idmap_free(struct idmap *m)
 
 struct writer {
 	const struct mt_profile *p;
+	const struct pprof_view *view; /* NULL: the heap's four sample types */
 	struct pb_enc pb;
 	struct gzip_out *gz;
 	struct strpool *pool;
@@ -207,6 +208,10 @@ static void samples(struct writer *w)
 	/* One process per profile: every sample carries its pid and comm. */
 	int64_t key_pid = str_index(w, "pid"), key_comm = str_index(w, "comm");
 	int64_t comm = w->p->command && *w->p->command ? str_index(w, w->p->command) : 0;
+	/* Where it ran, for -tagfocus across profiles of many containers. */
+	int64_t key_cgroup = str_index(w, "cgroup"), key_container = str_index(w, "container_id");
+	int64_t cgroup = w->p->cgroup && *w->p->cgroup ? str_index(w, w->p->cgroup) : 0;
+	int64_t container = w->p->container_id && *w->p->container_id ? str_index(w, w->p->container_id) : 0;
 
 	for (size_t i = 0; i < w->p->nsites && !w->err; i++) {
 		const struct mt_site *s = &w->p->sites[i];
@@ -228,11 +233,16 @@ static void samples(struct writer *w)
 		flush(w, 0);
 		start = pb_start(&w->pb);
 		pb_uint64s(&w->pb, SAMPLE_LOCATION_ID, ids, nids);
-		pb_uint64s(&w->pb, SAMPLE_VALUE, values, 4);
+		/* A view's two values are its count and bytes, in alloc_*. */
+		pb_uint64s(&w->pb, SAMPLE_VALUE, values, w->view ? 2 : 4);
 		if (w->p->pid > 0)
 			label(w, key_pid, 0, w->p->pid);
 		if (comm)
 			label(w, key_comm, comm, 0);
+		if (cgroup)
+			label(w, key_cgroup, cgroup, 0);
+		if (container)
+			label(w, key_container, container, 0);
 		pb_end(&w->pb, PROFILE_SAMPLE, start);
 		flush(w, 0);
 	}
@@ -305,6 +315,14 @@ static void comments(struct writer *w)
 		sb_printf(&sb, MT_COMMENT_COMMAND "%s", p->command);
 		comment(w, &sb);
 	}
+	if (p->cgroup) {
+		sb_printf(&sb, MT_COMMENT_CGROUP "%s", p->cgroup);
+		comment(w, &sb);
+	}
+	if (p->container_id) {
+		sb_printf(&sb, MT_COMMENT_CONTAINER "%s", p->container_id);
+		comment(w, &sb);
+	}
 	sb_printf(&sb, MT_COMMENT_TOTALS "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
 				 ",%" PRIu64 ",%" PRIu64,
 		  t->alloc_count, t->alloc_bytes, t->free_count, t->free_bytes, t->inuse_count,
@@ -352,9 +370,47 @@ static void string_table(struct writer *w)
 	}
 }
 
+/* The sample types, period type and period, and the default type. */
+static void value_types(struct writer *w)
+{
+	if (w->view) {
+		value_type(w, PROFILE_SAMPLE_TYPE, w->view->count, "count");
+		value_type(w, PROFILE_SAMPLE_TYPE, w->view->bytes, "bytes");
+		return;
+	}
+	value_type(w, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
+	value_type(w, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
+	value_type(w, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
+	value_type(w, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+}
+
+static void period(struct writer *w)
+{
+	const struct mt_profile *p = w->p;
+
+	if (w->view) {
+		value_type(w, PROFILE_PERIOD_TYPE, w->view->count, "count");
+		pb_int64(&w->pb, PROFILE_PERIOD, 1);
+		pb_int64(&w->pb, PROFILE_DEFAULT_SAMPLE_TYPE, str_index(w, w->view->bytes));
+		return;
+	}
+	value_type(w, PROFILE_PERIOD_TYPE, "space", "bytes");
+	/* As Go's heap profiles (period = MemProfileRate): the mean bytes
+	 * between samples, 1 when every allocation was traced.  The values are
+	 * already scaled up to estimates; pprof does not scale proto profiles
+	 * by the period again. */
+	pb_int64(&w->pb, PROFILE_PERIOD, p->sample_bytes ? (int64_t)p->sample_bytes : 1);
+	pb_int64(&w->pb, PROFILE_DEFAULT_SAMPLE_TYPE, str_index(w, "inuse_space"));
+}
+
 int pprof_write(const struct mt_profile *p, FILE *out)
 {
-	struct writer w = { .p = p };
+	return pprof_write_view(p, NULL, out);
+}
+
+int pprof_write_view(const struct mt_profile *p, const struct pprof_view *view, FILE *out)
+{
+	struct writer w = { .p = p, .view = view };
 	int err;
 
 	w.pool = strpool_new();
@@ -364,23 +420,14 @@ int pprof_write(const struct mt_profile *p, FILE *out)
 		goto cleanup;
 	}
 	str_index(&w, ""); /* string_table[0] must be "" */
-	value_type(&w, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
-	value_type(&w, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
-	value_type(&w, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
-	value_type(&w, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	value_types(&w);
 	mappings(&w);
 	samples(&w);
 	comments(&w);
 	series(&w);
 	pb_int64(&w.pb, PROFILE_TIME_NANOS, (int64_t)p->start_realtime_ns);
 	pb_int64(&w.pb, PROFILE_DURATION_NANOS, (int64_t)p->duration_ns);
-	value_type(&w, PROFILE_PERIOD_TYPE, "space", "bytes");
-	/* As Go's heap profiles (period = MemProfileRate): the mean bytes
-	 * between samples, 1 when every allocation was traced.  The values are
-	 * already scaled up to estimates; pprof does not scale proto profiles
-	 * by the period again. */
-	pb_int64(&w.pb, PROFILE_PERIOD, p->sample_bytes ? (int64_t)p->sample_bytes : 1);
-	pb_int64(&w.pb, PROFILE_DEFAULT_SAMPLE_TYPE, str_index(&w, "inuse_space"));
+	period(&w);
 	string_table(&w);
 	flush(&w, 1);
 	err = w.err ? w.err : w.pb.err;

@@ -10,11 +10,14 @@
  *   locations     the frame's runtime address (return addresses as they are,
  *                 like Go), its mapping, one line naming its function
  *   functions     the symbol, or "module+0xoffset" / "0xaddr" when unknown
- *   comments      "memtrace.<key>=<value>": pid, command, totals, drops and
- *                 the time series, which pprof has no fields for
+ *   labels        on every sample: pid, comm, and cgroup and container_id
+ *                 when known (go tool pprof -tags, -tagfocus)
+ *   comments      "memtrace.<key>=<value>": pid, command, cgroup,
+ *                 container_id, totals, drops and the time series, which
+ *                 pprof has no fields for
  *
  * Callers may rely on pprof_read(pprof_write(p)) giving back p's pid,
- * command, times, totals, drops, modules, series and sites (in order, with
+ * command, cgroup, container_id, times, totals, drops, modules, series and sites (in order, with
  * the same frames and values; sites are not re-sorted).
  */
 #ifndef MEMTRACE_PPROF_H
@@ -30,10 +33,27 @@
 
 /* 0, or -ENOMEM, -EIO (out failed). Memory grows with distinct frames, not sites. */
 int pprof_write(const struct mt_profile *p, FILE *out);
+
+/*
+ * What a view of events that are not allocations holds (faults_view's page
+ * faults or mappings): two sample types, "<count>/count" and "<bytes>/bytes"
+ * (default <bytes>), taken from each site's alloc_count and alloc_bytes;
+ * period type <count>/count, period 1 (every event traced).  Viewers then
+ * say "faults" or "mapped", never "inuse_space".
+ */
+struct pprof_view {
+	const char *count; /* e.g. "faults" */
+	const char *bytes; /* e.g. "fault_bytes" */
+};
+
+/* pprof_write of such a view; view NULL is pprof_write. */
+int pprof_write_view(const struct mt_profile *p, const struct pprof_view *view, FILE *out);
 /*
  * Loads a profile written by pprof_write (gzip'd or plain) into *out, which
  * it zeroes first; free it with profile_free().  Profiles from other tools
- * load too when they have at least one of the four heap sample types.
+ * load too when they have at least one of the four heap sample types; a
+ * view's profile (pprof_write_view with faults_view's names) loads with its
+ * counts and bytes as both alloc_* and inuse_*, as faults_view made them.
  * Returns 0, -errno from opening/reading path, -EINVAL for anything corrupt
  * or truncated (never crashes), -EFBIG, -ENOMEM.  *out is empty on error.
  */

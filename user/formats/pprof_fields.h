@@ -62,6 +62,8 @@ enum {
 /* Comments carry what pprof has no field for; pprof -comments shows them. */
 #define MT_COMMENT_PID "memtrace.pid="
 #define MT_COMMENT_COMMAND "memtrace.command="
+#define MT_COMMENT_CGROUP "memtrace.cgroup="
+#define MT_COMMENT_CONTAINER "memtrace.container_id="
 /* alloc_count,alloc_bytes,free_count,free_bytes,inuse_count,inuse_bytes,peak_inuse_bytes */
 #define MT_COMMENT_TOTALS "memtrace.totals="
 /* stack_full,allocs_full,0,inflight_full,events_lost: the third field, once a

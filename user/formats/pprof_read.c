@@ -265,6 +265,14 @@ static int read_comment(uint64_t idx, void *arg)
 		p->command = profile_intern(p, s + strlen(MT_COMMENT_COMMAND));
 		if (!p->command)
 			return -ENOMEM;
+	} else if (strncmp(s, MT_COMMENT_CGROUP, strlen(MT_COMMENT_CGROUP)) == 0) {
+		p->cgroup = profile_intern(p, s + strlen(MT_COMMENT_CGROUP));
+		if (!p->cgroup)
+			return -ENOMEM;
+	} else if (strncmp(s, MT_COMMENT_CONTAINER, strlen(MT_COMMENT_CONTAINER)) == 0) {
+		p->container_id = profile_intern(p, s + strlen(MT_COMMENT_CONTAINER));
+		if (!p->container_id)
+			return -ENOMEM;
 	} else if (strncmp(s, MT_COMMENT_TOTALS, strlen(MT_COMMENT_TOTALS)) == 0) {
 		if (parse_u64s(s + strlen(MT_COMMENT_TOTALS), ',', v, 7, &end) || *end)
 			return -EINVAL;

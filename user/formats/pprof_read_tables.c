@@ -107,6 +107,31 @@ int str_at(const struct reader *r, uint64_t idx, const char **out)
 	return 0;
 }
 
+/*
+ * A fault or mapping view's sample type (pprof_write_view): its counts fill
+ * both object slots and its bytes both space slots, as faults_view made
+ * them.  1 when type is one.
+ */
+static int view_type(struct reader *r, const char *type, int idx)
+{
+	static const char *const counts[] = { "faults", "mappings" }, *const bytes[] = { "fault_bytes", "mapped" };
+	int first = 0; /* alloc_objects, inuse_objects: slots 0 and 2; space: 1 and 3 */
+
+	for (size_t n = 0; n < 2; n++) {
+		if (strcmp(type, counts[n]) == 0)
+			first = 0;
+		else if (strcmp(type, bytes[n]) == 0)
+			first = 1;
+		else
+			continue;
+		for (int k = first; k < 4; k += 2)
+			if (r->value_slot[k] < 0)
+				r->value_slot[k] = idx;
+		return 1;
+	}
+	return 0;
+}
+
 int read_sample_types(struct reader *r)
 {
 	static const char *const names[4] = { "alloc_objects", "alloc_space", "inuse_objects",
@@ -133,6 +158,7 @@ int read_sample_types(struct reader *r)
 				found = 1;
 			}
 		}
+		found |= view_type(r, type, (int)i);
 	}
 	return found ? 0 : -EINVAL;
 }

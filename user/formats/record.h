@@ -35,7 +35,9 @@
  *                drops (5 x u64 in struct order), u64 sample_bytes
  *                (absent in older recordings: read as 0, exact), then
  *                (absent in older files) untracked allocs, unmatched
- *                frees (2 x u64)
+ *                frees (2 x u64), then (absent in older files: NULL)
+ *                u32 cgroup ref, u32 container_id ref, then (absent in
+ *                older files: 0) u64 start_mono_ns
  *   MODULES (3)  u32 count, u32 record size (>= 32); per module:
  *                u32 path ref, u32 build_id ref, u64 start, u64 limit,
  *                u64 file_offset

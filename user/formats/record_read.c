@@ -140,6 +140,11 @@ static int read_meta(struct rd *r)
 		p->untracked.allocs = rd64(b);
 		p->untracked.frees_unmatched = rd64(b + 8);
 	}
+	if (take(&c, 8, &b) == 0 &&
+	    (string_ref(r, rd32(b), &p->cgroup) || string_ref(r, rd32(b + 4), &p->container_id)))
+		return -EINVAL;
+	if (take(&c, 8, &b) == 0)
+		p->start_mono_ns = rd64(b);
 	return 0;
 }
 

@@ -180,7 +180,7 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	const struct mt_totals *to = &p->totals;
 	const struct mt_drops *d = &p->drops;
 
-	section(b, RECORD_META, META_LEN + 16);
+	section(b, RECORD_META, META_LEN + 32);
 	put32(b, (uint32_t)p->pid);
 	put32(b, strtab_ref(t, p->command));
 	put64(b, p->start_realtime_ns);
@@ -201,6 +201,9 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	/* Past META_LEN: readers that stop there ignore it. */
 	put64(b, p->untracked.allocs);
 	put64(b, p->untracked.frees_unmatched);
+	put32(b, strtab_ref(t, p->cgroup));
+	put32(b, strtab_ref(t, p->container_id));
+	put64(b, p->start_mono_ns);
 }
 
 static void write_modules(struct body_out *b, const struct mt_profile *p, const struct strtab *t)
@@ -340,6 +343,8 @@ static int collect_strings(const struct mt_profile *p, struct strtab *t)
 	    p->nseries >= RECORD_NO_STRING || p->nalerts >= RECORD_NO_STRING || p->nleaks >= RECORD_NO_STRING)
 		return -EOVERFLOW;
 	strtab_add(t, p->command);
+	strtab_add(t, p->cgroup);
+	strtab_add(t, p->container_id);
 	for (size_t i = 0; i < p->nmodules; i++) {
 		strtab_add(t, p->modules[i].path);
 		strtab_add(t, p->modules[i].build_id);

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "report_json.h"
 #include "runtime_report.h"
+#include "trace_clock.h"
 
 static void write_frame(struct json *j, const struct mt_profile *p, const struct mt_frame *f)
 {
@@ -44,6 +45,7 @@ void report_json_alert(struct json *j, const struct mt_profile *p, const struct 
 	json_open_object(j, NULL);
 	json_u64(j, "time_ns", a->wall_ns);
 	json_u64(j, "t_ns", a->t_ns);
+	json_seconds(j, "t_s", (int64_t)a->t_ns);
 	json_i64(j, "pid", p->pid);
 	report_json_frames(j, p, a->site.frames, a->site.nframes);
 	json_f64(j, "rate_bytes_per_s", a->rate_bytes_per_s);
@@ -83,7 +85,15 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 	json_u64(&j, "version", 1);
 	json_i64(&j, "pid", p->pid);
 	json_str(&j, "command", p->command);
+	json_str(&j, "cgroup", p->cgroup);
+	json_str(&j, "container_id", p->container_id);
 	json_u64(&j, "start_time_ns", p->start_realtime_ns);
+	/* One time base for every section: each timed record's "t_s". */
+	json_open_object(&j, "clock");
+	json_str(&j, "t_s", "seconds since the trace started");
+	json_u64(&j, "start_unix_ns", p->start_realtime_ns);
+	json_u64(&j, "start_monotonic_ns", trace_clock_origin(p));
+	json_close_object(&j);
 	json_u64(&j, "duration_ns", p->duration_ns);
 	json_u64(&j, "sample_bytes", p->sample_bytes);
 
@@ -149,7 +159,7 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 	json_close_array(&j);
 
 	if (p->gc)
-		gc_json_write(&j, p->gc);
+		gc_json_write(&j, p->gc, trace_clock_origin(p));
 	if (p->faults)
 		faults_json_write(&j, p, p->faults);
 	if (p->layout)
@@ -161,6 +171,7 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 
 		json_open_object(&j, NULL);
 		json_u64(&j, "t_ns", s->t_ns);
+		json_seconds(&j, "t_s", (int64_t)s->t_ns);
 		json_u64(&j, "inuse_bytes", s->inuse_bytes);
 		json_u64(&j, "inuse_count", s->inuse_count);
 		json_u64(&j, "alloc_bytes", s->alloc_bytes);

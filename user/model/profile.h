@@ -134,7 +134,12 @@ struct mt_faults;
 struct mt_profile {
 	int32_t pid;
 	const char *command;        /* comm or argv[0] of the target */
+	const char *cgroup;         /* its cgroup path (proc_cgroup.h), NULL when unknown or "/" */
+	const char *container_id;   /* 64 hex digits, NULL when not in a container (or unknown) */
 	uint64_t start_realtime_ns; /* wall-clock start, for titles */
+	/* CLOCK_MONOTONIC at the same start (0: unknown, an older file): the
+	 * origin of every "seconds since the trace started" (trace_clock.h) */
+	uint64_t start_mono_ns;
 	uint64_t duration_ns;
 	uint64_t sample_bytes;      /* 0: every allocation; N: estimates from Poisson sampling */
 	struct mt_totals totals;

@@ -96,6 +96,7 @@ int session_on_exec(struct session *s)
 	int err;
 
 	session_read_comm(s);
+	session_read_cgroup(s);
 	err = tracer_attach_dl_hook(&s->tracer);
 	if (err && err != -ESRCH) {
 		log_error("cannot hook the dynamic linker of PID %d: %s", (int)s->pid, strerror(-err));
@@ -155,6 +156,7 @@ int session_finish(struct session *s)
 		p.pid = s->pid;
 		p.command = profile_intern(&p, s->comm);
 		p.start_realtime_ns = s->start_real_ns;
+		p.start_mono_ns = s->start_ns;
 		p.duration_ns = s->end_ns - s->start_ns;
 		session_push_sample(s, &snap, s->end_ns);
 		/* A command that exited leaked everything it still held. */
@@ -162,6 +164,8 @@ int session_finish(struct session *s)
 					  s->launched && s->exited ? 0 : s->watch.min_age_ns, &p);
 		if (!err && s->faults)
 			err = faults_collect(s->faults, s->sym, &p, &p.faults);
+		if (!err)
+			err = session_label_cgroup(s, &p);
 	}
 	if (!err)
 		err = leakwatch_add_alerts(&s->watch, &p, s->sym);
@@ -342,6 +346,8 @@ static int event_loop(struct session *s, int sfd)
 			if (!s->exited)
 				session_sample(s);
 			follow_sample(s);
+			if (o->metrics)
+				session_metrics(s);
 			next_sample = advance(next_sample, period, now);
 		}
 		if (now >= next_view) {

@@ -42,6 +42,7 @@ struct trace_opts {
 	double leak_min_confidence; /* 0..1 */
 	bool alert_snapshots;   /* a heap snapshot for each leak alert */
 	double snapshot_every_s; /* 0: no periodic snapshots */
+	bool metrics;            /* the metrics hook every second */
 };
 
 /* A heap snapshot's cause: where the CLI writes it. */
@@ -64,6 +65,10 @@ struct trace_hooks {
 		     uint64_t since_ns, size_t nalerts, const struct gc_data *gc, uint64_t gc_since_ns);
 	/* The whole heap now, with the series so far. */
 	void (*snapshot)(void *ctx, enum trace_snapshot why, const struct mt_profile *p);
+	/* Every second with opts.metrics: the profile now (series: the latest
+	 * sample), the leak alerts raised so far and the GC data so far (NULL
+	 * when no GC is traced). */
+	void (*metrics)(void *ctx, const struct mt_profile *p, size_t nalerts, const struct gc_data *gc);
 	/* A leak alert as it is raised; p supplies its strings and the PID. */
 	void (*alert)(void *ctx, const struct mt_profile *p, const struct mt_alert *a);
 	/* A child that is neither the target nor a follower ended: returns

@@ -84,6 +84,7 @@ void session_announce(struct session *s)
 	}
 	s->announced = true;
 	session_read_comm(s);
+	session_read_cgroup(s);
 	if (s->tracer.alloc.path[0]) {
 		char custom[512];
 

@@ -47,7 +47,12 @@ int session_build_profile(struct session *s, struct mt_profile *p)
 	session_add_runtimes(s, p);
 	p->pid = s->pid;
 	p->command = profile_intern(p, s->comm);
+	if (session_label_cgroup(s, p)) {
+		profile_free(p);
+		return -ENOMEM;
+	}
 	p->start_realtime_ns = s->start_real_ns;
+	p->start_mono_ns = s->start_ns;
 	p->duration_ns = (s->end_ns ? s->end_ns : clock_ns(CLOCK_MONOTONIC)) - s->start_ns;
 	return 0;
 }

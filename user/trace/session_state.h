@@ -19,6 +19,7 @@
 #include "heap.h"
 #include "launch.h"
 #include "leakwatch.h"
+#include "proc_cgroup.h"
 #include "session.h"
 #include "symbolize.h"
 #include "tracer.h"
@@ -40,6 +41,7 @@ struct session {
 	bool stop;       /* Ctrl-C, SIGTERM or -d */
 	int wait_status; /* of the launched command */
 	char comm[64];
+	struct proc_cgroup cgroup; /* as last read; kept when the process is gone */
 	uint64_t start_ns, start_real_ns, end_ns;
 	uint64_t dl_stops_seen;
 	uint64_t prev_inuse, prev_alloc, prev_view_ns;
@@ -106,6 +108,11 @@ int session_release_adopted(struct session *s);
 void session_wait_followers(struct session *s);
 int session_start_attached(struct session *s);
 
+/* session_cgroup.c */
+void session_read_cgroup(struct session *s);
+/* Puts the cgroup and container id last read into p (interned); 0 or -ENOMEM. */
+int session_label_cgroup(const struct session *s, struct mt_profile *p);
+
 /* session_sample.c */
 int session_build_profile(struct session *s, struct mt_profile *p);
 
@@ -121,5 +128,8 @@ void session_push_sample(struct session *s, const struct heap_snapshot *snap, ui
 void session_take_snapshot(struct session *s, enum trace_snapshot why);
 void session_sample(struct session *s);
 void session_live_view(struct session *s);
+
+/* session_metrics.c */
+void session_metrics(struct session *s);
 
 #endif

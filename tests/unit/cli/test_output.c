@@ -29,6 +29,7 @@ Test(output, formats_by_extension)
 	cr_assert_eq(fmt_of("flame.svg"), OUT_SVG);
 	cr_assert_eq(fmt_of("view.html"), OUT_HTML);
 	cr_assert_eq(fmt_of("report.txt"), OUT_TEXT);
+	cr_assert_eq(fmt_of("gc.trace.json"), OUT_TIMELINE);
 	cr_assert_eq(fmt_of("-"), OUT_JSON);
 	cr_assert_eq(fmt_of("dir.json/x.svg"), OUT_SVG);
 }

@@ -301,3 +301,22 @@ Test(json, invalid_utf8_stays_valid_json)
 	cr_assert_str_eq(text, "\"ok \xc3\xa9 bad \\u00ff x \\u00e2\\u0082\"");
 	free(text);
 }
+
+Test(json, seconds_are_exact)
+{
+	struct cap c;
+	struct json j;
+	char *text;
+
+	cap_open(&c);
+	json_init_compact(&j, c.f);
+	json_open_array(&j, NULL);
+	json_seconds(&j, NULL, 0);
+	json_seconds(&j, NULL, 12345678901);
+	json_seconds(&j, NULL, -1500);
+	json_seconds(&j, NULL, INT64_MIN);
+	json_close_array(&j);
+	text = cap_close(&c);
+	cr_assert_str_eq(text, "[0.000000000, 12.345678901, -0.000001500, -9223372036.854775808]\n");
+	free(text);
+}

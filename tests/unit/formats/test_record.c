@@ -38,6 +38,9 @@ static void sample(struct mt_profile *p)
 	p->untracked.allocs = 13;
 	p->untracked.frees_unmatched = 14;
 	p->pid = -5;
+	p->start_mono_ns = 123456789012345;
+	p->cgroup = profile_intern(p, "/system.slice/docker-0123.scope");
+	p->container_id = profile_intern(p, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	p->nseries = 3;
 	p->series = calloc(3, sizeof(*p->series));
 	for (size_t i = 0; i < 3; i++)
@@ -91,7 +94,10 @@ static void assert_same(const struct mt_profile *a, const struct mt_profile *b)
 {
 	cr_assert_eq(a->pid, b->pid);
 	assert_str(a->command, b->command, "command");
+	assert_str(a->cgroup, b->cgroup, "cgroup");
+	assert_str(a->container_id, b->container_id, "container_id");
 	cr_assert_eq(a->start_realtime_ns, b->start_realtime_ns);
+	cr_assert_eq(a->start_mono_ns, b->start_mono_ns);
 	cr_assert_eq(a->duration_ns, b->duration_ns);
 	cr_assert_eq(memcmp(&a->totals, &b->totals, sizeof(a->totals)), 0);
 	cr_assert_eq(memcmp(&a->drops, &b->drops, sizeof(a->drops)), 0);

@@ -152,10 +152,10 @@ Test(report_json, series)
 	build(&p);
 	text = report(&p);
 	cr_assert_eq(python_check(text,
-		"d[\"series\"] == [{\"t_ns\": 1000, \"inuse_bytes\": 10, \"inuse_count\": 1, \"alloc_bytes\": 10, "
+		"d[\"series\"] == [{\"t_ns\": 1000, \"t_s\": 0.000001, \"inuse_bytes\": 10, \"inuse_count\": 1, \"alloc_bytes\": 10, "
 		"\"alloc_count\": 1, \"free_bytes\": 0, \"free_count\": 0, \"rss_bytes\": 4096, "
 		"\"pre_attach_frees\": 0}, "
-		"{\"t_ns\": 2000, \"inuse_bytes\": 8000, \"inuse_count\": 20, \"alloc_bytes\": 9000, "
+		"{\"t_ns\": 2000, \"t_s\": 0.000002, \"inuse_bytes\": 8000, \"inuse_count\": 20, \"alloc_bytes\": 9000, "
 		"\"alloc_count\": 30, \"free_bytes\": 0, \"free_count\": 0, \"rss_bytes\": 0, "
 		"\"pre_attach_frees\": 0}]"),
 		     0, "%s", text);

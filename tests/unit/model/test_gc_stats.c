@@ -147,7 +147,7 @@ Test(gc_report, json_member)
 
 	json_init(&j, f);
 	json_open_object(&j, NULL);
-	gc_json_write(&j, d);
+	gc_json_write(&j, d, 1000000000); /* the trace started at 1 s */
 	json_close_object(&j);
 	fclose(f);
 	cr_assert(strstr(text, "\"gc\": {"));
@@ -155,6 +155,7 @@ Test(gc_report, json_member)
 	cr_assert(strstr(text, "\"cycles\": 2"));
 	cr_assert(strstr(text, "\"phase\": \"mark termination\""));
 	cr_assert(strstr(text, "\"start_ns\": 1550000000"));
+	cr_assert(strstr(text, "\"t_s\": 0.550000000"));
 	cr_assert(strstr(text, "\"duration_ns\": 2000000"));
 	cr_assert(strstr(text, "\"p99\": 2000000"));
 	cr_assert(strstr(text, "\"total\": 2600000"));
@@ -174,7 +175,7 @@ Test(gc_report, json_nothing_without_data)
 
 	json_init(&j, f);
 	json_open_object(&j, NULL);
-	cr_assert_eq(gc_json_write(&j, NULL), 0);
+	cr_assert_eq(gc_json_write(&j, NULL, 0), 0);
 	json_close_object(&j);
 	fclose(f);
 	cr_assert_null(strstr(text, "gc"));
