@@ -57,17 +57,19 @@ int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_
 		uint32_t nsrc;
 		int32_t module;
 
-		if (addrs[i] == MT_TRUNCATED_ADDR) {
-			frames[i] = (struct mt_frame){ .addr = addrs[i], .module = -1 };
-			frames[i].function = profile_intern(p, MT_TRUNCATED_NAME);
-			continue;
-		}
-		if (sym)
+		bool truncated = addrs[i] == MT_TRUNCATED_ADDR;
+
+		if (sym && !truncated)
 			symbolizer_resolve(sym, addrs[i], i > 0 || first_is_return, &r);
 		nsrc = r.nsrc ? r.nsrc : 1;
 		if (grow_to((void **)&frames, &cap, k + nsrc, sizeof(*frames), n + 1)) {
 			free(frames);
 			return -ENOMEM;
+		}
+		if (truncated) {
+			frames[k] = (struct mt_frame){ .addr = addrs[i], .module = -1 };
+			frames[k++].function = profile_intern(p, MT_TRUNCATED_NAME);
+			continue;
 		}
 		module = module_index(p, &r);
 		for (uint32_t j = 0; j < nsrc; j++, k++) {
