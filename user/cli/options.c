@@ -67,6 +67,9 @@ enum {
 	OPT_FOLLOW,
 	OPT_ADOPT,
 	OPT_LOG_FILE,
+	OPT_REACHABILITY,
+	OPT_NO_REACHABILITY,
+	OPT_REACHABILITY_MAX_PAUSE,
 };
 
 static const struct argp_option optdefs[] = {
@@ -112,6 +115,12 @@ static const struct argp_option optdefs[] = {
 	{ "alert-dump", OPT_ALERT_DUMP, "DIR", 0, "Write a heap snapshot of the whole process to DIR at each alert", 3 },
 	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "SECONDS", 0, "Write a heap snapshot every SECONDS (needs --snapshot-dir)", 3 },
 	{ "snapshot-dir", OPT_SNAPSHOT_DIR, "DIR", 0, "Where --snapshot-every writes (names sort by time)", 3 },
+	{ "reachability", OPT_REACHABILITY, NULL, 0,
+	  "With -p: at the end, stop the process briefly and split its live blocks into definitely lost, "
+	  "indirectly lost and still reachable (done at the exit of -- CMD anyway)", 3 },
+	{ "no-reachability", OPT_NO_REACHABILITY, NULL, 0, "No reachability scan at the exit of -- CMD", 3 },
+	{ "reachability-max-pause", OPT_REACHABILITY_MAX_PAUSE, "MS", 0,
+	  "Refuse a reachability scan estimated to stop the process longer than MS milliseconds", 3 },
 	{ NULL, 0, NULL, 0, "General:", 4 },
 	{ "log-file", OPT_LOG_FILE, "FILE", 0,
 	  "Append the live view and the final text report to FILE instead of stderr (stdout stays the command's)", 4 },
@@ -289,6 +298,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_LOG_FILE:
 		o->log_path = arg;
 		break;
+	case OPT_REACHABILITY:
+	case OPT_NO_REACHABILITY:
+		o->reachability = key == OPT_REACHABILITY;
+		break;
+	case OPT_REACHABILITY_MAX_PAUSE:
+		if (parse_seconds(arg, &o->reachability_max_pause_ms) || o->reachability_max_pause_ms == 0)
+			argp_error(state, "invalid --reachability-max-pause '%s' (milliseconds, > 0)", arg);
+		break;
 	case 'v':
 		o->verbose++;
 		break;
@@ -320,6 +337,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			o->faults = o->argv != NULL || o->view != VIEW_HEAP;
 		if (!!o->snapshot_every_s != !!o->snapshot_dir)
 			argp_error(state, "--snapshot-every and --snapshot-dir go together");
+		/* Under sampling the table holds only sampled blocks: pointers
+		 * through the others could not be followed. */
+		if (o->reachability == 1 && o->sample_bytes)
+			argp_error(state, "--reachability needs every block: it cannot go with --sample-bytes");
+		if (o->reachability == 1 && o->pid && o->follow)
+			argp_error(state, "--reachability with -p cannot go with --follow (memtrace already traces the threads)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -341,6 +364,7 @@ int options_parse(int argc, char **argv, struct options *opts)
 	opts->leak_window_s = LEAK_DEFAULT_WINDOW_S;
 	opts->leak_min_rate = LEAK_DEFAULT_MIN_RATE;
 	opts->leak_min_age_s = LEAK_DEFAULT_MIN_AGE_S;
+	opts->reachability = -1;
 	opts->opt_argv = argv;
 	opts->opt_argc = argc;
 	/* ARGP_IN_ORDER: the command's own options after "--" stay its own. */

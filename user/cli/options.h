@@ -49,6 +49,8 @@ struct options {
 	const char *alert_dump_dir; /* --alert-dump: heap snapshot per alert */
 	double snapshot_every_s;    /* --snapshot-every, with --snapshot-dir */
 	const char *snapshot_dir;
+	int reachability;           /* --reachability 1, --no-reachability 0; -1: at the exit of -- CMD only */
+	double reachability_max_pause_ms; /* --reachability-max-pause; 0 = no limit */
 };
 
 /* Parses argv; on a usage error prints one line and returns -EINVAL. */

@@ -49,6 +49,8 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.leak_min_age_s = o->leak_min_age_s,
 		.alert_snapshots = o->alert_dump_dir != NULL,
 		.snapshot_every_s = o->snapshot_every_s,
+		.reachability = o->reachability,
+		.reachability_max_pause_ms = o->reachability_max_pause_ms,
 	};
 	memcpy(t->custom, o->custom, sizeof(t->custom));
 }

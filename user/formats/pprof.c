@@ -194,7 +194,10 @@ static void samples(struct writer *w)
 
 	for (size_t i = 0; i < w->p->nsites && !w->err; i++) {
 		const struct mt_site *s = &w->p->sites[i];
-		uint64_t values[4] = { s->alloc_count, s->alloc_bytes, s->inuse_count, s->inuse_bytes };
+		const struct mt_reach_counts *r = &s->reach;
+		uint64_t values[10] = { s->alloc_count, s->alloc_bytes, s->inuse_count, s->inuse_bytes,
+					r->lost_count, r->lost_bytes, r->indirect_count, r->indirect_bytes,
+					r->reachable_count, r->reachable_bytes };
 		size_t start;
 
 		if (grow_to((void **)&ids, &cap, s->nframes, sizeof(*ids), 64)) {
@@ -207,7 +210,8 @@ static void samples(struct writer *w)
 		flush(w, 0);
 		start = pb_start(&w->pb);
 		pb_uint64s(&w->pb, SAMPLE_LOCATION_ID, ids, s->nframes);
-		pb_uint64s(&w->pb, SAMPLE_VALUE, values, 4);
+		/* With a reachability scan, six more sample types (pprof_write). */
+		pb_uint64s(&w->pb, SAMPLE_VALUE, values, w->p->reach.state == MT_REACH_DONE ? 10 : 4);
 		if (w->p->pid > 0)
 			label(w, key_pid, 0, w->p->pid);
 		if (comm)
@@ -347,6 +351,14 @@ int pprof_write(const struct mt_profile *p, FILE *out)
 	value_type(&w, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
 	value_type(&w, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 	value_type(&w, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	if (p->reach.state == MT_REACH_DONE) {
+		value_type(&w, PROFILE_SAMPLE_TYPE, "lost_objects", "count");
+		value_type(&w, PROFILE_SAMPLE_TYPE, "lost_space", "bytes");
+		value_type(&w, PROFILE_SAMPLE_TYPE, "indirectly_lost_objects", "count");
+		value_type(&w, PROFILE_SAMPLE_TYPE, "indirectly_lost_space", "bytes");
+		value_type(&w, PROFILE_SAMPLE_TYPE, "reachable_objects", "count");
+		value_type(&w, PROFILE_SAMPLE_TYPE, "reachable_space", "bytes");
+	}
 	mappings(&w);
 	samples(&w);
 	comments(&w);

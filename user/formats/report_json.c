@@ -5,6 +5,7 @@
 #include "faults_report.h"
 #include "gc_report.h"
 #include "json.h"
+#include "reach_report.h"
 #include "report_json.h"
 
 static void write_frame(struct json *j, const struct mt_profile *p, const struct mt_frame *f)
@@ -110,10 +111,14 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 		json_u64(&j, "count", l->count);
 		json_u64(&j, "bytes", l->bytes);
 		json_u64(&j, "oldest_age_ns", l->oldest_age_ns);
+		if (p->reach.state == MT_REACH_DONE)
+			reach_json_counts(&j, &l->reach);
 		json_close_object(&j);
 	}
 	json_close_array(&j);
 
+	if (p->reach.state != MT_REACH_NONE)
+		reach_json_write(&j, &p->reach);
 	if (p->gc)
 		gc_json_write(&j, p->gc);
 	if (p->faults)

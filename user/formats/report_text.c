@@ -7,6 +7,7 @@
 #include "faults_report.h"
 #include "gc_report.h"
 #include "humanize.h"
+#include "reach_report.h"
 #include "report_text.h"
 
 void site_label(const struct mt_profile *p, const struct mt_site *s, int depth, char *buf, size_t len)
@@ -117,6 +118,7 @@ void report_text_write(const struct mt_profile *p, int top, FILE *out)
 				human_duration(al->oldest_age_ns, c));
 		}
 	}
+	reach_text_write(p, top, out);
 	if (p->gc)
 		gc_text_write(p->gc, 10, out);
 	if (p->faults)

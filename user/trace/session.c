@@ -146,6 +146,7 @@ static int finish(struct session *s)
 	struct mt_profile p = {};
 	int err;
 
+	session_reach_at_end(s);
 	s->end_ns = clock_ns(CLOCK_MONOTONIC);
 	err = snapshot_read(&s->tracer.heap, &snap);
 	if (!err) {
@@ -161,9 +162,7 @@ static int finish(struct session *s)
 		p.start_realtime_ns = s->start_real_ns;
 		p.duration_ns = s->end_ns - s->start_ns;
 		session_push_sample(s, &snap, s->end_ns);
-		/* A command that exited leaked everything it still held. */
-		err = leakwatch_add_leaks(&s->tracer.heap, s->sym, &snap, s->end_ns,
-					  s->launched && s->exited ? 0 : s->watch.min_age_ns, &p);
+		err = session_add_leaks(s, &snap, &p);
 		if (!err && s->faults)
 			err = faults_collect(s->faults, s->sym, &p, &p.faults);
 	}
@@ -435,6 +434,7 @@ out:
 	gc_close(s.gc);
 	faults_close(s.faults);
 	leakwatch_close(&s.watch);
+	reach_result_free(&s.reach);
 	tracer_close(&s.tracer);
 	free(s.series);
 	close(sfd);

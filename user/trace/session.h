@@ -39,6 +39,8 @@ struct trace_opts {
 	double leak_window_s, leak_min_rate, leak_min_age_s;
 	bool alert_snapshots;   /* a heap snapshot for each leak alert */
 	double snapshot_every_s; /* 0: no periodic snapshots */
+	int reachability;        /* 1: scan (-p: at the end); 0: never; -1: at the exit of a launched command */
+	double reachability_max_pause_ms; /* 0: no limit */
 };
 
 /* A heap snapshot's cause: where the CLI writes it. */

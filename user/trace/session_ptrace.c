@@ -114,8 +114,10 @@ int session_ptrace_stops(struct session *s)
 			ptrace(PTRACE_CONT, w, NULL, NULL);
 			break;
 		case PTRACE_EVENT_EXIT:
-			if (w == s->pid)
+			if (w == s->pid) {
 				session_warm_symbols(s);
+				session_reach_at_exit(s);
+			}
 			ptrace(PTRACE_CONT, w, NULL, NULL);
 			break;
 		case PTRACE_EVENT_CLONE:

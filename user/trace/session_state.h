@@ -17,6 +17,7 @@
 #include "heap.h"
 #include "launch.h"
 #include "leakwatch.h"
+#include "reach.h"
 #include "session.h"
 #include "symbolize.h"
 #include "tracer.h"
@@ -45,6 +46,7 @@ struct session {
 	struct gc_tracer *gc; /* NULL with --gc off or when no runtime was found */
 	struct faults_tracer *faults; /* NULL without --faults */
 	struct leakwatch watch;
+	struct reach_result reach; /* the reachability scan, once done (session_reach.c) */
 	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
 	int nfollowers;
 };
@@ -62,6 +64,11 @@ int session_start_adopted(struct session *s);
 int session_release_adopted(struct session *s);
 void session_wait_followers(struct session *s);
 int session_start_attached(struct session *s);
+
+/* session_reach.c */
+void session_reach_at_exit(struct session *s);
+void session_reach_at_end(struct session *s);
+int session_add_leaks(struct session *s, const struct heap_snapshot *snap, struct mt_profile *p);
 
 /* session_sample.c */
 int session_build_profile(struct session *s, struct mt_profile *p);

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/* Conservative marking and classification of live blocks (see reach_mark.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "grow.h"
+#include "reach_mark.h"
+#include "reach_mem.h"
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	const struct live_block *x = a, *y = b;
+
+	return x->ptr < y->ptr ? -1 : x->ptr > y->ptr;
+}
+
+int reach_heap_init(struct reach_heap *h, pid_t pid, struct live_block *blocks, size_t n)
+{
+	size_t k = 0;
+
+	memset(h, 0, sizeof(*h));
+	h->pid = pid;
+	h->b = blocks;
+	if (n)
+		qsort(blocks, n, sizeof(*blocks), cmp_ptr);
+	/* The table is the BPF side's and may hold a block whose free was
+	 * missed: one that overlaps the block before it is dropped, so that
+	 * address lookups stay a binary search. */
+	for (size_t i = 0; i < n; i++) {
+		if (!blocks[i].size || blocks[i].ptr + blocks[i].size < blocks[i].ptr)
+			continue;
+		if (k && blocks[i].ptr < blocks[k - 1].ptr + blocks[k - 1].size) {
+			h->overlapping++;
+			continue;
+		}
+		blocks[k++] = blocks[i];
+	}
+	h->n = k;
+	h->cls = calloc(k ? k : 1, 1);
+	h->buf = malloc(REACH_BATCH_BYTES);
+	if (!h->cls || !h->buf) {
+		reach_heap_free(h);
+		return -ENOMEM;
+	}
+	if (k) {
+		h->min = blocks[0].ptr;
+		h->max = blocks[k - 1].ptr + blocks[k - 1].size;
+	}
+	return 0;
+}
+
+void reach_heap_free(struct reach_heap *h)
+{
+	free(h->b);
+	free(h->cls);
+	free(h->work);
+	free(h->buf);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Index of the last block starting at or below addr, or -1. */
+static long floor_block(const struct reach_heap *h, uint64_t addr)
+{
+	size_t lo = 0, hi = h->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->b[mid].ptr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (long)lo - 1;
+}
+
+/* glibc's chunk size for a request: the size field and alignment (16). */
+static uint64_t glibc_chunk(uint64_t size)
+{
+	uint64_t c = (size + 8 + 15) & ~15ull;
+
+	return c < 32 ? 32 : c;
+}
+
+long reach_find(const struct reach_heap *h, uint64_t addr)
+{
+	long i;
+
+	if (addr < h->min || addr >= h->max)
+		return -1;
+	i = floor_block(h, addr);
+	if (i < 0 || addr >= h->b[i].ptr + h->b[i].size)
+		return -1;
+	if (addr != h->b[i].ptr && addr == h->b[i].ptr + glibc_chunk(h->b[i].size) - 16)
+		return -1; /* the next chunk's header (reach_mark.h) */
+	return i;
+}
+
+static int push(struct reach_heap *h, size_t i)
+{
+	if (grow((void **)&h->work, &h->work_cap, h->nwork, sizeof(*h->work), 1024))
+		return -ENOMEM;
+	h->work[h->nwork++] = (uint32_t)i;
+	return 0;
+}
+
+/*
+ * Every word of w that points into a block whose class is `from` gives it
+ * class `to` and queues it.  While a clique is walked (to == INDIRECT), a
+ * word reaching the leader of an earlier clique (LOST, not self) makes it
+ * indirect too, without queueing it: its own members are indirect already.
+ * Returns -ENOMEM, else 0.
+ */
+static int scan_words(struct reach_heap *h, const uint64_t *w, size_t n, uint8_t from, uint8_t to, long self)
+{
+	for (size_t k = 0; k < n; k++) {
+		long i;
+
+		if (w[k] < h->min || w[k] >= h->max)
+			continue;
+		i = reach_find(h, w[k]);
+		if (i < 0 || i == self)
+			continue;
+		if (to == REACH_INDIRECT && h->cls[i] == REACH_LOST) {
+			h->cls[i] = REACH_INDIRECT;
+			continue;
+		}
+		if (h->cls[i] != from)
+			continue;
+		h->cls[i] = to;
+		if (push(h, (size_t)i))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void reach_mark_words(struct reach_heap *h, const uint64_t *w, size_t n)
+{
+	/* A failed push leaves the block marked but unscanned: counted
+	 * reachable either way. */
+	scan_words(h, w, n, REACH_UNREACHED, REACH_REACHABLE, -1);
+}
+
+/* Reads [addr, addr+len) in batch-sized pieces and scans each. */
+static int scan_plain(struct reach_heap *h, uint64_t addr, uint64_t len)
+{
+	addr = (addr + 7) & ~7ull;
+	while (len >= 8) {
+		uint64_t n = len > REACH_BATCH_BYTES ? REACH_BATCH_BYTES : len & ~7ull;
+		struct reach_range r = { addr, n };
+		int err = reach_read(h->pid, &r, 1, h->buf, &h->unreadable_bytes);
+
+		if (!err)
+			err = scan_words(h, h->buf, n / 8, REACH_UNREACHED, REACH_REACHABLE, -1);
+		if (err)
+			return err;
+		h->root_bytes += n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int reach_mark_range(struct reach_heap *h, uint64_t addr, uint64_t len)
+{
+	uint64_t end = addr + len;
+	long i;
+
+	if (end < addr)
+		return -EINVAL;
+	i = floor_block(h, addr);
+	if (i < 0 || addr >= h->b[i].ptr + h->b[i].size)
+		i++;
+	/* The gaps between the blocks inside the range. */
+	while (addr < end) {
+		uint64_t stop = (size_t)i < h->n && h->b[i].ptr < end ? h->b[i].ptr : end;
+		int err = stop > addr ? scan_plain(h, addr, stop - addr) : 0;
+
+		if (err)
+			return err;
+		if (stop == end)
+			break;
+		addr = h->b[i].ptr + h->b[i].size;
+		i++;
+	}
+	return 0;
+}
+
+/*
+ * Scans queued blocks, many per read: each read takes blocks off the
+ * queue until REACH_BATCH_RANGES of them or REACH_BATCH_BYTES; a block
+ * larger than that is read in pieces.
+ */
+static int drain(struct reach_heap *h, uint8_t from, uint8_t to, long self)
+{
+	struct reach_range r[REACH_BATCH_RANGES];
+
+	while (h->nwork) {
+		uint64_t total = 0;
+		size_t n = 0;
+		int err;
+
+		while (h->nwork && n < REACH_BATCH_RANGES) {
+			uint32_t i = h->work[h->nwork - 1];
+			uint64_t size = h->b[i].size & ~7ull;
+
+			if (size > REACH_BATCH_BYTES) {
+				if (n)
+					break;
+				h->nwork--;
+				err = 0;
+				for (uint64_t off = 0; off < size && !err; off += REACH_BATCH_BYTES) {
+					uint64_t len = size - off > REACH_BATCH_BYTES ? REACH_BATCH_BYTES : size - off;
+					struct reach_range one = { h->b[i].ptr + off, len };
+
+					err = reach_read(h->pid, &one, 1, h->buf, &h->unreadable_bytes);
+					if (!err)
+						err = scan_words(h, h->buf, len / 8, from, to, self);
+				}
+				h->block_bytes_read += size;
+				if (err)
+					return err;
+				continue;
+			}
+			if (total + size > REACH_BATCH_BYTES)
+				break;
+			h->nwork--;
+			r[n] = (struct reach_range){ h->b[i].ptr, size };
+			n++;
+			total += size;
+		}
+		if (!n)
+			continue;
+		err = reach_read(h->pid, r, n, h->buf, &h->unreadable_bytes);
+		if (!err)
+			err = scan_words(h, h->buf, total / 8, from, to, self);
+		h->block_bytes_read += total;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int reach_propagate(struct reach_heap *h)
+{
+	return drain(h, REACH_UNREACHED, REACH_REACHABLE, -1);
+}
+
+int reach_classify(struct reach_heap *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		int err;
+
+		if (h->cls[i] != REACH_UNREACHED)
+			continue;
+		/* A clique's leader: what it reaches and nothing else did is
+		 * indirectly lost, as are the leaders of earlier cliques it
+		 * reaches (their own members already are). */
+		h->cls[i] = REACH_LOST;
+		err = push(h, i);
+		if (!err)
+			err = drain(h, REACH_UNREACHED, REACH_INDIRECT, (long)i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+double reach_measure_rate(struct reach_heap *h, uint64_t bytes)
+{
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), done = 0, lost = 0;
+	struct reach_range r[REACH_BATCH_RANGES];
+	size_t i = 0;
+
+	/* The same reads and lookups as the scan, on the first blocks, with
+	 * every class left as it is (from a class no block has). */
+	while (i < h->n && done < bytes) {
+		uint64_t total = 0;
+		size_t n = 0;
+
+		for (; i < h->n && n < REACH_BATCH_RANGES; i++) {
+			uint64_t size = h->b[i].size & ~7ull;
+
+			if (size > REACH_BATCH_BYTES)
+				size = REACH_BATCH_BYTES;
+			if (total + size > REACH_BATCH_BYTES)
+				break;
+			r[n++] = (struct reach_range){ h->b[i].ptr, size };
+			total += size;
+		}
+		if (!n || reach_read(h->pid, r, n, h->buf, &lost) ||
+		    scan_words(h, h->buf, total / 8, 0xff, 0xff, -1))
+			return 0;
+		done += total;
+	}
+	if (!done)
+		return 0;
+	return done / ((clock_ns(CLOCK_MONOTONIC) - t0 + 1) / 1e9);
+}
