@@ -24,7 +24,7 @@ static const char *state_name(enum mt_reach_state s)
 /* The scan's line: for text and HTML alike. */
 static void scan_line(const struct mt_reach *r, FILE *out)
 {
-	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ];
+	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ], d[HUMAN_BUFSZ], e[HUMAN_BUFSZ], f[HUMAN_BUFSZ];
 
 	if (r->state == MT_REACH_REFUSED) {
 		fprintf(out, "reachability: not scanned: the estimated pause %.1f ms is over the limit %.1f ms "
@@ -42,8 +42,8 @@ static void scan_line(const struct mt_reach *r, FILE *out)
 	fprintf(out, "  definitely lost: %s in %s blocks; indirectly lost: %s in %s blocks; "
 		"still reachable: %s in %s blocks\n",
 		human_bytes(r->total.lost_bytes, a), human_count(r->total.lost_count, b),
-		human_bytes(r->total.indirect_bytes, c), human_count(r->total.indirect_count, a),
-		human_bytes(r->total.reachable_bytes, b), human_count(r->total.reachable_count, c));
+		human_bytes(r->total.indirect_bytes, c), human_count(r->total.indirect_count, d),
+		human_bytes(r->total.reachable_bytes, e), human_count(r->total.reachable_count, f));
 	if (r->before_trace_bytes)
 		fprintf(out, "  %s of memory allocated before the trace was scanned as roots\n",
 			human_bytes(r->before_trace_bytes, a));

@@ -96,8 +96,10 @@ static int scan_held(struct reach_heap *h, const struct reach_stop *st, const st
 
 static int estimate(struct reach_heap *h, pid_t pid, const struct reach_opts *o, struct mt_reach *info)
 {
+	struct reach_range *roots = NULL;
 	struct maps m = { 0 };
 	uint64_t bytes = 0;
+	size_t nroots = 0;
 	int err = maps_read(pid, &m);
 
 	if (err)
@@ -106,9 +108,13 @@ static int estimate(struct reach_heap *h, pid_t pid, const struct reach_opts *o,
 		bytes += h->b[i].size;
 	info->blocks = h->n;
 	info->block_bytes = bytes;
-	bytes += reach_roots_estimate(&m, o->before_trace);
+	/* Stack pointers are known only once the threads are held: under -p
+	 * the threads' stack mappings count whole (anonymous memory from
+	 * before the trace), else the stacks are left out. */
+	bytes += reach_roots_estimate(&m, o->before_trace, &roots, &nroots);
 	maps_free(&m);
-	info->rate_bytes_per_s = reach_measure_rate(h, MEASURE_BYTES);
+	info->rate_bytes_per_s = reach_measure_rate(h, roots, nroots, MEASURE_BYTES);
+	free(roots);
 	if (info->rate_bytes_per_s > 0)
 		info->estimate_ns = (uint64_t)(bytes / info->rate_bytes_per_s * 1e9);
 	return 0;

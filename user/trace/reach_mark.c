@@ -268,14 +268,14 @@ int reach_classify(struct reach_heap *h)
 	return 0;
 }
 
-double reach_measure_rate(struct reach_heap *h, uint64_t bytes)
+double reach_measure_rate(struct reach_heap *h, const struct reach_range *more, size_t nmore, uint64_t bytes)
 {
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), done = 0, lost = 0;
 	struct reach_range r[REACH_BATCH_RANGES];
 	size_t i = 0;
 
-	/* The same reads and lookups as the scan, on the first blocks, with
-	 * every class left as it is (from a class no block has). */
+	/* The same reads and lookups as the scan, with every class left as it
+	 * is (from a class no block has): the first blocks... */
 	while (i < h->n && done < bytes) {
 		uint64_t total = 0;
 		size_t n = 0;
@@ -294,6 +294,16 @@ double reach_measure_rate(struct reach_heap *h, uint64_t bytes)
 		    scan_words(h, h->buf, total / 8, 0xff, 0xff, -1))
 			return 0;
 		done += total;
+	}
+	/* ...then the roots, when the blocks are too few to time. */
+	for (size_t k = 0; k < nmore && done < bytes; k++) {
+		uint64_t len = more[k].len & ~7ull;
+		struct reach_range one = { more[k].addr & ~7ull, len > REACH_BATCH_BYTES ? REACH_BATCH_BYTES : len };
+
+		if (!one.len || reach_read(h->pid, &one, 1, h->buf, &lost) ||
+		    scan_words(h, h->buf, one.len / 8, 0xff, 0xff, -1))
+			continue;
+		done += one.len;
 	}
 	if (!done)
 		return 0;

@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "heap.h"
+#include "reach_mem.h"
 
 enum reach_class {
 	REACH_UNREACHED = 0, /* during marking; none is left after reach_classify */
@@ -69,9 +70,10 @@ int reach_propagate(struct reach_heap *h);
 int reach_classify(struct reach_heap *h);
 
 /*
- * Reads and scans up to `bytes` of the blocks without marking anything, to
- * measure the scan's speed; returns bytes scanned per second, 0 on failure.
+ * Reads and scans up to `bytes` of the blocks, then of the ranges `more`
+ * (the roots), without marking anything, to measure the scan's speed;
+ * returns bytes scanned per second, 0 when nothing could be read.
  */
-double reach_measure_rate(struct reach_heap *h, uint64_t bytes);
+double reach_measure_rate(struct reach_heap *h, const struct reach_range *more, size_t nmore, uint64_t bytes);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Finding and marking the roots of a reachability scan (see reach_roots.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reach_roots.h"
@@ -49,13 +50,20 @@ static int data_kind(const struct maps *m, size_t j, bool before_trace)
 	return 0;
 }
 
-uint64_t reach_roots_estimate(const struct maps *m, bool before_trace)
+uint64_t reach_roots_estimate(const struct maps *m, bool before_trace, struct reach_range **ranges, size_t *n)
 {
+	struct reach_range *v = calloc(m->n ? m->n : 1, sizeof(*v));
 	uint64_t total = 0;
 
-	for (size_t j = 0; j < m->n; j++)
-		if (data_kind(m, j, before_trace))
-			total += m->v[j].end - m->v[j].start;
+	*n = 0;
+	for (size_t j = 0; j < m->n; j++) {
+		if (!data_kind(m, j, before_trace))
+			continue;
+		total += m->v[j].end - m->v[j].start;
+		if (v)
+			v[(*n)++] = (struct reach_range){ m->v[j].start, m->v[j].end - m->v[j].start };
+	}
+	*ranges = v;
 	return total;
 }
 

@@ -34,7 +34,10 @@ struct reach_roots {
 /* Marks from every root; 0, -ESRCH (the process is gone) or -ENOMEM. */
 int reach_mark_roots(struct reach_heap *h, const struct reach_stop *st, const struct maps *m, bool before_trace,
 		     struct reach_roots *out);
-/* How many bytes the roots span, for the pause estimate (no thread needed). */
-uint64_t reach_roots_estimate(const struct maps *m, bool before_trace);
+/*
+ * The data roots (no thread needed), for the pause estimate: returns how
+ * many bytes they span, and sets *ranges (malloc'd, may be NULL) to them.
+ */
+uint64_t reach_roots_estimate(const struct maps *m, bool before_trace, struct reach_range **ranges, size_t *n);
 
 #endif
