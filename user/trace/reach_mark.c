@@ -98,6 +98,15 @@ long reach_find(const struct reach_heap *h, uint64_t addr)
 	return i;
 }
 
+long reach_find_at_or_after(const struct reach_heap *h, uint64_t addr)
+{
+	long i = floor_block(h, addr);
+
+	if (i < 0 || h->b[i].ptr < addr)
+		i++;
+	return (size_t)i < h->n ? i : -1;
+}
+
 static int push(struct reach_heap *h, size_t i)
 {
 	if (grow((void **)&h->work, &h->work_cap, h->nwork, sizeof(*h->work), 1024))

@@ -55,6 +55,8 @@ void reach_heap_free(struct reach_heap *h);
 
 /* The block containing addr, or -1. */
 long reach_find(const struct reach_heap *h, uint64_t addr);
+/* The first block starting at or after addr, or -1. */
+long reach_find_at_or_after(const struct reach_heap *h, uint64_t addr);
 
 /* Words from outside the target's memory (registers): marks what they keep. */
 void reach_mark_words(struct reach_heap *h, const uint64_t *w, size_t n);

@@ -24,11 +24,21 @@ static bool anonymous(const struct mapping *k)
 	return !k->inode && !k->path[0];
 }
 
+/* Whether a tracked block starts inside k: allocator memory, not data. */
+static bool holds_blocks(const struct reach_heap *h, const struct mapping *k)
+{
+	long i = reach_find_at_or_after(h, k->start);
+
+	return i >= 0 && h->b[i].ptr < k->end;
+}
+
 /*
- * Which mappings are data roots: 1 for writable file-backed ones and the
- * anonymous ones right after them, 2 for pre-trace heap memory; 0 else.
+ * Which mappings are data roots: 1 for writable file-backed ones, the
+ * anonymous ones right after them, and anonymous ones that hold no tracked
+ * block (the program's own mappings, glibc's cached thread stacks with
+ * their TLS); 2 for memory from before the trace; 0 else.
  */
-static int data_kind(const struct maps *m, size_t j, bool before_trace)
+static int data_kind(const struct reach_heap *h, const struct maps *m, size_t j, bool before_trace)
 {
 	const struct mapping *k = &m->v[j];
 
@@ -47,17 +57,20 @@ static int data_kind(const struct maps *m, size_t j, bool before_trace)
 	}
 	if (before_trace && (anonymous(k) || !strcmp(k->path, "[heap]")))
 		return 2;
+	if (anonymous(k) && !holds_blocks(h, k))
+		return 1;
 	return 0;
 }
 
-uint64_t reach_roots_estimate(const struct maps *m, bool before_trace, struct reach_range **ranges, size_t *n)
+uint64_t reach_roots_estimate(const struct reach_heap *h, const struct maps *m, bool before_trace,
+			      struct reach_range **ranges, size_t *n)
 {
 	struct reach_range *v = calloc(m->n ? m->n : 1, sizeof(*v));
 	uint64_t total = 0;
 
 	*n = 0;
 	for (size_t j = 0; j < m->n; j++) {
-		if (!data_kind(m, j, before_trace))
+		if (!data_kind(h, m, j, before_trace))
 			continue;
 		total += m->v[j].end - m->v[j].start;
 		if (v)
@@ -109,7 +122,7 @@ int reach_mark_roots(struct reach_heap *h, const struct reach_stop *st, const st
 	}
 	for (size_t j = 0; j < m->n && !err; j++) {
 		const struct mapping *k = &m->v[j];
-		int kind = data_kind(m, j, before_trace);
+		int kind = data_kind(h, m, j, before_trace);
 
 		if (!kind || is_stack(st, k))
 			continue;

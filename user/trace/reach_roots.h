@@ -9,6 +9,11 @@
  *    mapping holding fs_base;
  *  - writable data of every loaded object: each writable file-backed
  *    mapping and the anonymous writable mappings right after it (.bss);
+ *  - every other writable anonymous mapping in which no tracked block
+ *    starts: the program's own mappings, and glibc's cached stacks of
+ *    ended threads, whose thread control block keeps their TLS (stale
+ *    frames of such a stack may keep blocks too: missing a leak is the
+ *    price, as in LeakSanitizer, never reporting a live block as lost);
  *  - with `before_trace` (the trace did not see the process start, -p):
  *    also [heap] and every other writable anonymous mapping that is not a
  *    thread stack, since blocks allocated before the trace are not known
@@ -38,6 +43,7 @@ int reach_mark_roots(struct reach_heap *h, const struct reach_stop *st, const st
  * The data roots (no thread needed), for the pause estimate: returns how
  * many bytes they span, and sets *ranges (malloc'd, may be NULL) to them.
  */
-uint64_t reach_roots_estimate(const struct maps *m, bool before_trace, struct reach_range **ranges, size_t *n);
+uint64_t reach_roots_estimate(const struct reach_heap *h, const struct maps *m, bool before_trace,
+			      struct reach_range **ranges, size_t *n);
 
 #endif
