@@ -81,6 +81,8 @@ static int scan_held(struct reach_heap *h, const struct reach_stop *st, const st
 	/* Read again now that nothing can map or unmap any more. */
 	err = maps_read(st->pid, &m);
 	if (!err)
+		err = reach_read_blocks(h);
+	if (!err)
 		err = reach_mark_roots(h, st, &m, o->before_trace, &roots);
 	if (!err)
 		err = reach_classify(h);

@@ -57,6 +57,8 @@ void reach_heap_free(struct reach_heap *h)
 	free(h->cls);
 	free(h->work);
 	free(h->buf);
+	free(h->edge_off);
+	free(h->edges);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -116,40 +118,48 @@ static int push(struct reach_heap *h, size_t i)
 }
 
 /*
- * Every word of w that points into a block whose class is `from` gives it
- * class `to` and queues it.  While a clique is walked (to == INDIRECT), a
- * word reaching the leader of an earlier clique (LOST, not self) makes it
- * indirect too, without queueing it: its own members are indirect already.
- * Returns -ENOMEM, else 0.
+ * Block i, reached while walking from `from` to `to`: gives it class `to`
+ * and queues it when it had class `from`.  While a clique is walked (to ==
+ * INDIRECT), reaching the leader of an earlier clique (LOST, not self)
+ * makes it indirect too, without queueing it: its own members are
+ * indirect already.  Returns -ENOMEM, else 0.
  */
-static int scan_words(struct reach_heap *h, const uint64_t *w, size_t n, uint8_t from, uint8_t to, long self)
+static int visit(struct reach_heap *h, long i, uint8_t from, uint8_t to, long self)
 {
-	for (size_t k = 0; k < n; k++) {
+	if (i == self)
+		return 0;
+	if (to == REACH_INDIRECT && h->cls[i] == REACH_LOST) {
+		h->cls[i] = REACH_INDIRECT;
+		return 0;
+	}
+	if (h->cls[i] != from)
+		return 0;
+	h->cls[i] = to;
+	return push(h, (size_t)i);
+}
+
+/* Root words: every one that points into an unreached block marks it. */
+static int scan_words(struct reach_heap *h, const uint64_t *w, size_t n)
+{
+	int err = 0;
+
+	for (size_t k = 0; k < n && !err; k++) {
 		long i;
 
 		if (w[k] < h->min || w[k] >= h->max)
 			continue;
 		i = reach_find(h, w[k]);
-		if (i < 0 || i == self)
-			continue;
-		if (to == REACH_INDIRECT && h->cls[i] == REACH_LOST) {
-			h->cls[i] = REACH_INDIRECT;
-			continue;
-		}
-		if (h->cls[i] != from)
-			continue;
-		h->cls[i] = to;
-		if (push(h, (size_t)i))
-			return -ENOMEM;
+		if (i >= 0)
+			err = visit(h, i, REACH_UNREACHED, REACH_REACHABLE, -1);
 	}
-	return 0;
+	return err;
 }
 
 void reach_mark_words(struct reach_heap *h, const uint64_t *w, size_t n)
 {
 	/* A failed push leaves the block marked but unscanned: counted
 	 * reachable either way. */
-	scan_words(h, w, n, REACH_UNREACHED, REACH_REACHABLE, -1);
+	scan_words(h, w, n);
 }
 
 /* Reads [addr, addr+len) in batch-sized pieces and scans each. */
@@ -162,7 +172,7 @@ static int scan_plain(struct reach_heap *h, uint64_t addr, uint64_t len)
 		int err = reach_read(h->pid, &r, 1, h->buf, &h->unreadable_bytes);
 
 		if (!err)
-			err = scan_words(h, h->buf, n / 8, REACH_UNREACHED, REACH_REACHABLE, -1);
+			err = scan_words(h, h->buf, n / 8);
 		if (err)
 			return err;
 		h->root_bytes += n;
@@ -197,57 +207,93 @@ int reach_mark_range(struct reach_heap *h, uint64_t addr, uint64_t len)
 	return 0;
 }
 
-/*
- * Scans queued blocks, many per read: each read takes blocks off the
- * queue until REACH_BATCH_RANGES of them or REACH_BATCH_BYTES; a block
- * larger than that is read in pieces.
- */
-static int drain(struct reach_heap *h, uint8_t from, uint8_t to, long self)
+/* The blocks that words of block `from` point to, appended to the graph. */
+static int add_edges(struct reach_heap *h, size_t from, const uint64_t *w, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		long i;
+
+		if (w[k] < h->min || w[k] >= h->max)
+			continue;
+		i = reach_find(h, w[k]);
+		if (i < 0 || (size_t)i == from)
+			continue;
+		if (h->nedges == UINT32_MAX)
+			return -E2BIG;
+		if (grow((void **)&h->edges, &h->edges_cap, h->nedges, sizeof(*h->edges), 1 << 16))
+			return -ENOMEM;
+		h->edges[h->nedges++] = (uint32_t)i;
+	}
+	return 0;
+}
+
+int reach_read_blocks(struct reach_heap *h)
 {
 	struct reach_range r[REACH_BATCH_RANGES];
+	size_t i = 0;
 
-	while (h->nwork) {
-		uint64_t total = 0;
-		size_t n = 0;
+	h->edge_off = calloc(h->n + 1, sizeof(*h->edge_off));
+	if (!h->edge_off)
+		return -ENOMEM;
+	/* In address order, many blocks per read: each block is read once,
+	 * whatever the order in which marking will reach it. */
+	while (i < h->n) {
+		uint64_t total = 0, at = 0;
+		size_t first = i, n = 0;
 		int err;
 
-		while (h->nwork && n < REACH_BATCH_RANGES) {
-			uint32_t i = h->work[h->nwork - 1];
+		if ((h->b[i].size & ~7ull) > REACH_BATCH_BYTES) {
 			uint64_t size = h->b[i].size & ~7ull;
 
-			if (size > REACH_BATCH_BYTES) {
-				if (n)
-					break;
-				h->nwork--;
-				err = 0;
-				for (uint64_t off = 0; off < size && !err; off += REACH_BATCH_BYTES) {
-					uint64_t len = size - off > REACH_BATCH_BYTES ? REACH_BATCH_BYTES : size - off;
-					struct reach_range one = { h->b[i].ptr + off, len };
+			h->edge_off[i] = h->nedges;
+			for (uint64_t off = 0; off < size; off += REACH_BATCH_BYTES) {
+				struct reach_range one = { h->b[i].ptr + off, size - off > REACH_BATCH_BYTES
+										       ? REACH_BATCH_BYTES : size - off };
 
-					err = reach_read(h->pid, &one, 1, h->buf, &h->unreadable_bytes);
-					if (!err)
-						err = scan_words(h, h->buf, len / 8, from, to, self);
-				}
-				h->block_bytes_read += size;
+				err = reach_read(h->pid, &one, 1, h->buf, &h->unreadable_bytes);
+				if (!err)
+					err = add_edges(h, i, h->buf, one.len / 8);
 				if (err)
 					return err;
-				continue;
 			}
-			if (total + size > REACH_BATCH_BYTES)
+			h->block_bytes_read += size;
+			i++;
+			continue;
+		}
+		for (; i < h->n && n < REACH_BATCH_RANGES; i++) {
+			uint64_t size = h->b[i].size & ~7ull;
+
+			if (size > REACH_BATCH_BYTES || total + size > REACH_BATCH_BYTES)
 				break;
-			h->nwork--;
-			r[n] = (struct reach_range){ h->b[i].ptr, size };
-			n++;
+			r[n++] = (struct reach_range){ h->b[i].ptr, size };
 			total += size;
 		}
-		if (!n)
-			continue;
 		err = reach_read(h->pid, r, n, h->buf, &h->unreadable_bytes);
-		if (!err)
-			err = scan_words(h, h->buf, total / 8, from, to, self);
-		h->block_bytes_read += total;
+		for (size_t k = 0; k < n && !err; k++) {
+			h->edge_off[first + k] = h->nedges;
+			err = add_edges(h, first + k, (const uint64_t *)((const char *)h->buf + at), r[k].len / 8);
+			at += r[k].len;
+		}
 		if (err)
 			return err;
+		h->block_bytes_read += total;
+	}
+	h->edge_off[h->n] = h->nedges;
+	return 0;
+}
+
+/* Walks the graph from the queued blocks. */
+static int drain(struct reach_heap *h, uint8_t from, uint8_t to, long self)
+{
+	while (h->nwork) {
+		uint32_t i = h->work[--h->nwork];
+
+		for (uint32_t e = h->edge_off[i]; e < h->edge_off[i + 1]; e++) {
+			int err = visit(h, h->edges[e], from, to, self);
+
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }
@@ -277,9 +323,20 @@ int reach_classify(struct reach_heap *h)
 	return 0;
 }
 
+/* The scan's lookups without their effects, for the measure below. */
+static uint64_t count_pointers(const struct reach_heap *h, const uint64_t *w, size_t n)
+{
+	uint64_t hits = 0;
+
+	for (size_t k = 0; k < n; k++)
+		hits += w[k] >= h->min && w[k] < h->max && reach_find(h, w[k]) >= 0;
+	return hits;
+}
+
 double reach_measure_rate(struct reach_heap *h, const struct reach_range *more, size_t nmore, uint64_t bytes)
 {
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), done = 0, lost = 0;
+	volatile uint64_t sink = 0; /* the lookups must not be optimized away */
 	struct reach_range r[REACH_BATCH_RANGES];
 	size_t i = 0;
 
@@ -299,9 +356,9 @@ double reach_measure_rate(struct reach_heap *h, const struct reach_range *more, 
 			r[n++] = (struct reach_range){ h->b[i].ptr, size };
 			total += size;
 		}
-		if (!n || reach_read(h->pid, r, n, h->buf, &lost) ||
-		    scan_words(h, h->buf, total / 8, 0xff, 0xff, -1))
+		if (!n || reach_read(h->pid, r, n, h->buf, &lost))
 			return 0;
+		sink += count_pointers(h, h->buf, total / 8);
 		done += total;
 	}
 	/* ...then the roots, when the blocks are too few to time. */
@@ -309,9 +366,9 @@ double reach_measure_rate(struct reach_heap *h, const struct reach_range *more, 
 		uint64_t len = more[k].len & ~7ull;
 		struct reach_range one = { more[k].addr & ~7ull, len > REACH_BATCH_BYTES ? REACH_BATCH_BYTES : len };
 
-		if (!one.len || reach_read(h->pid, &one, 1, h->buf, &lost) ||
-		    scan_words(h, h->buf, one.len / 8, 0xff, 0xff, -1))
+		if (!one.len || reach_read(h->pid, &one, 1, h->buf, &lost))
 			continue;
+		sink += count_pointers(h, h->buf, one.len / 8);
 		done += one.len;
 	}
 	if (!done)

@@ -41,6 +41,9 @@ struct reach_heap {
 	size_t nwork, work_cap;
 	uint64_t min, max;    /* lowest start, highest end */
 	void *buf;            /* REACH_BATCH_BYTES */
+	/* The heap as a graph: block i points to edges[edge_off[i] .. edge_off[i + 1]) */
+	uint32_t *edge_off, *edges;
+	size_t nedges, edges_cap;
 	/* what was done, for the report */
 	uint64_t root_bytes, block_bytes_read, unreadable_bytes;
 	uint64_t overlapping; /* blocks dropped because another covered them */
@@ -66,7 +69,15 @@ void reach_mark_words(struct reach_heap *h, const uint64_t *w, size_t n);
  * words keep.  0 or -ESRCH.
  */
 int reach_mark_range(struct reach_heap *h, uint64_t addr, uint64_t len);
-/* Scans the blocks marked so far, and those they keep, to the end. */
+/*
+ * Reads every block once, in address order and in batches, and keeps only
+ * which blocks its words point to: the marking then walks that graph with
+ * no read, however the blocks point to each other (a list walked one block
+ * per read took 4.3 s for 1 GiB in 4 KiB blocks; this reads it at the
+ * batch speed).  Memory: 4 bytes per pointer found.  0, -ESRCH, -ENOMEM.
+ */
+int reach_read_blocks(struct reach_heap *h);
+/* Marks what the blocks marked so far keep, to the end (after reach_read_blocks). */
 int reach_propagate(struct reach_heap *h);
 /* Splits what was not reached into definitely and indirectly lost. */
 int reach_classify(struct reach_heap *h);
