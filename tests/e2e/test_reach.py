@@ -171,6 +171,55 @@ class Reachability(unittest.TestCase):
         self.assertRegex(page, r"make_lost.*?</td><td class=\"num\">500 B in 5</td>")
 
 
+TOTAL = re.compile(r"==\d+== +(in use at exit|definitely lost|indirectly lost|possibly lost|still reachable): "
+                   r"([\d,]+) bytes in ([\d,]+) blocks")
+
+
+class DebianPrograms(unittest.TestCase):
+    """Programs we did not write (Debian's, without frame pointers): the
+    totals of each class against valgrind's at exit.  valgrind runs without
+    its libc clean-up (--run-libc-freeres=no), which would free at exit what
+    the program itself never frees."""
+
+    def setUp(self):
+        mt.require_bpf(self)
+        if not have_valgrind():
+            if mt.CI:
+                raise AssertionError("valgrind is not installed (tools/setup-deps.sh test)")
+            self.skipTest("valgrind is not installed")
+        self.tmp = mt.tempdir(self)
+
+    def compare(self, argv):
+        vg = subprocess.run(["valgrind", "--run-libc-freeres=no", "--run-cxx-freeres=no", "--leak-check=full",
+                             "--show-leak-kinds=all"] + argv, capture_output=True, text=True, timeout=300,
+                            stdin=subprocess.DEVNULL)
+        want = {m.group(1): (num(m.group(3)), num(m.group(2))) for m in TOTAL.finditer(vg.stderr)}
+        self.assertIn("in use at exit", want, vg.stderr)
+        r = mt.run(["--no-faults"], cmd=argv)
+        got = r.report["reachability"]
+        self.assertEqual(got["state"], "done", r.stderr)
+        return want, got
+
+    def test_sort(self):
+        data = os.path.join(self.tmp, "in.txt")
+        with open(data, "w") as f:
+            f.write("b\na\nc\n" * 200)
+        want, got = self.compare(["/usr/bin/sort", data])
+        # sort keeps one 16-byte block it never frees nor points to.
+        self.assertEqual(want["definitely lost"], (got["definitely_lost_count"], got["definitely_lost_bytes"]))
+        self.assertEqual(want["indirectly lost"], (got["indirectly_lost_count"], got["indirectly_lost_bytes"]))
+        self.assertEqual(want["in use at exit"][0], got["blocks"])
+        # valgrind's "possibly lost" (only an interior pointer) is reachable to memtrace, as to LeakSanitizer.
+        self.assertEqual(want["still reachable"][0] + want.get("possibly lost", (0, 0))[0], got["still_reachable_count"])
+
+    def test_perl(self):
+        # perl at exit leaves its interpreter: lost blocks, lists whose head is lost, and reachable ones.
+        want, got = self.compare(["/usr/bin/perl", "-e", "my %h; $h{$_} = [$_] for 1..1000;"])
+        self.assertGreater(want["indirectly lost"][0], 0)
+        self.assertEqual(want["definitely lost"], (got["definitely_lost_count"], got["definitely_lost_bytes"]))
+        self.assertEqual(want["indirectly lost"], (got["indirectly_lost_count"], got["indirectly_lost_bytes"]))
+
+
 class PauseLimit(unittest.TestCase):
     def setUp(self):
         mt.require_bpf(self)
