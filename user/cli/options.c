@@ -70,6 +70,8 @@ enum {
 	OPT_REACHABILITY,
 	OPT_NO_REACHABILITY,
 	OPT_REACHABILITY_MAX_PAUSE,
+	OPT_REACHABILITY_EVERY,
+	OPT_ALERT_REACHABILITY,
 };
 
 static const struct argp_option optdefs[] = {
@@ -121,6 +123,10 @@ static const struct argp_option optdefs[] = {
 	{ "no-reachability", OPT_NO_REACHABILITY, NULL, 0, "No reachability scan at the exit of -- CMD", 3 },
 	{ "reachability-max-pause", OPT_REACHABILITY_MAX_PAUSE, "MS", 0,
 	  "Refuse a reachability scan estimated to stop the process longer than MS milliseconds", 3 },
+	{ "reachability-every", OPT_REACHABILITY_EVERY, "SECONDS", 0,
+	  "With -p: also scan every SECONDS while tracing, one line each on stderr", 3 },
+	{ "alert-reachability", OPT_ALERT_REACHABILITY, NULL, 0,
+	  "With -p: scan at each leak alert and say how the alerting site's blocks split", 3 },
 	{ NULL, 0, NULL, 0, "General:", 4 },
 	{ "log-file", OPT_LOG_FILE, "FILE", 0,
 	  "Append the live view and the final text report to FILE instead of stderr (stdout stays the command's)", 4 },
@@ -302,6 +308,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_REACHABILITY:
 		o->reachability = key == OPT_REACHABILITY;
 		break;
+	case OPT_REACHABILITY_EVERY:
+		if (parse_seconds(arg, &o->reachability_every_s) || o->reachability_every_s < 0.1)
+			argp_error(state, "invalid --reachability-every '%s' (seconds, >= 0.1)", arg);
+		break;
+	case OPT_ALERT_REACHABILITY:
+		o->alert_reachability = true;
+		break;
 	case OPT_REACHABILITY_MAX_PAUSE:
 		if (parse_seconds(arg, &o->reachability_max_pause_ms) || o->reachability_max_pause_ms == 0)
 			argp_error(state, "invalid --reachability-max-pause '%s' (milliseconds, > 0)", arg);
@@ -341,7 +354,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		 * through the others could not be followed. */
 		if (o->reachability == 1 && o->sample_bytes)
 			argp_error(state, "--reachability needs every block: it cannot go with --sample-bytes");
-		if (o->reachability == 1 && o->pid && o->follow)
+		if ((o->reachability_every_s || o->alert_reachability) && !o->pid)
+			argp_error(state, "--reachability-every and --alert-reachability go with -p (a command is scanned at its exit)");
+		if ((o->reachability_every_s || o->alert_reachability) && o->sample_bytes)
+			argp_error(state, "reachability scans need every block: they cannot go with --sample-bytes");
+		if ((o->reachability == 1 || o->reachability_every_s || o->alert_reachability) && o->pid && o->follow)
 			argp_error(state, "--reachability with -p cannot go with --follow (memtrace already traces the threads)");
 		break;
 	default:

@@ -51,6 +51,8 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.snapshot_every_s = o->snapshot_every_s,
 		.reachability = o->reachability,
 		.reachability_max_pause_ms = o->reachability_max_pause_ms,
+		.reachability_every_s = o->reachability_every_s,
+		.alert_reachability = o->alert_reachability,
 	};
 	memcpy(t->custom, o->custom, sizeof(t->custom));
 }

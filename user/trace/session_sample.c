@@ -104,6 +104,7 @@ void session_sample(struct session *s)
 	session_push_sample(s, &snap, now);
 	raised = leakwatch_sample(&s->watch, &s->tracer.heap, s->sym, &snap, now);
 	snapshot_free(&snap);
+	session_reach_sampled(s, raised, now);
 	/* Each alert keeps its evidence: the whole heap as it was. */
 	for (int i = 0; i < raised && s->opts->alert_snapshots; i++)
 		session_take_snapshot(s, TRACE_SNAPSHOT_ALERT);

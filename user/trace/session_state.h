@@ -47,6 +47,7 @@ struct session {
 	struct faults_tracer *faults; /* NULL without --faults */
 	struct leakwatch watch;
 	struct reach_result reach; /* the reachability scan, once done (session_reach.c) */
+	uint64_t reach_next_ns;    /* --reachability-every: when the next scan is due */
 	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
 	int nfollowers;
 };
@@ -68,6 +69,7 @@ int session_start_attached(struct session *s);
 /* session_reach.c */
 void session_reach_at_exit(struct session *s);
 void session_reach_at_end(struct session *s);
+void session_reach_sampled(struct session *s, int raised, uint64_t now);
 int session_add_leaks(struct session *s, const struct heap_snapshot *snap, struct mt_profile *p);
 
 /* session_sample.c */
