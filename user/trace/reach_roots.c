@@ -24,6 +24,20 @@ static bool anonymous(const struct mapping *k)
 	return !k->inode && !k->path[0];
 }
 
+/*
+ * Whether k maps a loaded object: the same file is mapped executable too.
+ * Other writable file mappings are not roots, and are never read: the
+ * target chooses them, and reading a page of a file on a FUSE mount served
+ * by the target itself, now stopped, would never return.
+ */
+static bool loaded_object(const struct maps *m, const struct mapping *k)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].exec && m->v[i].inode == k->inode && m->v[i].dev == k->dev)
+			return true;
+	return false;
+}
+
 /* Whether a tracked block starts inside k: allocator memory, not data. */
 static bool holds_blocks(const struct reach_heap *h, const struct mapping *k)
 {
@@ -45,13 +59,13 @@ static int data_kind(const struct reach_heap *h, const struct maps *m, size_t j,
 	if (!k->write)
 		return 0;
 	if (k->inode)
-		return 1;
+		return loaded_object(m, k);
 	for (size_t i = j; i > 0 && anonymous(&m->v[i]) && m->v[i - 1].end == m->v[i].start;) {
 		i--;
 		if (!m->v[i].write)
 			break;
 		if (m->v[i].inode)
-			return 1;
+			return loaded_object(m, &m->v[i]);
 		if (!anonymous(&m->v[i]))
 			break;
 	}

@@ -7,8 +7,9 @@
  *  - TLS: up to 64 KiB below each thread's fs_base and the thread control
  *    block above it (static TLS lies below fs_base on x86-64), within the
  *    mapping holding fs_base;
- *  - writable data of every loaded object: each writable file-backed
- *    mapping and the anonymous writable mappings right after it (.bss);
+ *  - writable data of every loaded object: each writable mapping of a file
+ *    that is also mapped executable, and the anonymous writable mappings
+ *    right after it (.bss); other file mappings are never read;
  *  - every other writable anonymous mapping in which no tracked block
  *    starts: the program's own mappings, and glibc's cached stacks of
  *    ended threads, whose thread control block keeps their TLS (stale
