@@ -12,7 +12,7 @@
 #include "reach_roots.h"
 #include "reach_stop.h"
 
-#define MEASURE_BYTES (4ull << 20)
+#define MEASURE_BYTES (32ull << 20)
 
 struct tagged {
 	uint64_t site, size, ns;
@@ -74,19 +74,27 @@ static int by_site(const struct reach_heap *h, struct reach_result *out)
 static int scan_held(struct reach_heap *h, const struct reach_stop *st, const struct reach_opts *o,
 		     struct mt_reach *info)
 {
+	uint64_t t[5] = { clock_ns(CLOCK_MONOTONIC) };
 	struct reach_roots roots;
 	struct maps m = { 0 };
 	int err;
 
 	/* Read again now that nothing can map or unmap any more. */
 	err = maps_read(st->pid, &m);
+	t[1] = clock_ns(CLOCK_MONOTONIC);
 	if (!err)
 		err = reach_read_blocks(h);
+	t[2] = clock_ns(CLOCK_MONOTONIC);
 	if (!err)
 		err = reach_mark_roots(h, st, &m, o->before_trace, &roots);
+	t[3] = clock_ns(CLOCK_MONOTONIC);
 	if (!err)
 		err = reach_classify(h);
+	t[4] = clock_ns(CLOCK_MONOTONIC);
 	maps_free(&m);
+	log_debug(o->verbose, 1, "reachability: maps %.1f ms, blocks read %.1f ms (%zu pointers), roots and marking "
+		  "%.1f ms, lost split %.1f ms", (t[1] - t[0]) / 1e6, (t[2] - t[1]) / 1e6, h->nedges,
+		  (t[3] - t[2]) / 1e6, (t[4] - t[3]) / 1e6);
 	if (err)
 		return err;
 	info->threads = roots.threads;

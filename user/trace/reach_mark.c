@@ -227,9 +227,14 @@ static int add_edges(struct reach_heap *h, size_t from, const uint64_t *w, size_
 	return 0;
 }
 
+#define MERGE_GAP 64 /* bytes between blocks read along with them */
+
 int reach_read_blocks(struct reach_heap *h)
 {
 	struct reach_range r[REACH_BATCH_RANGES];
+	/* Where each block of the batch is in the buffer: at most one block
+	 * per 8 bytes of it. */
+	static uint64_t at[REACH_BATCH_BYTES / 8];
 	size_t i = 0;
 
 	h->edge_off = calloc(h->n + 1, sizeof(*h->edge_off));
@@ -238,7 +243,7 @@ int reach_read_blocks(struct reach_heap *h)
 	/* In address order, many blocks per read: each block is read once,
 	 * whatever the order in which marking will reach it. */
 	while (i < h->n) {
-		uint64_t total = 0, at = 0;
+		uint64_t total = 0;
 		size_t first = i, n = 0;
 		int err;
 
@@ -260,19 +265,32 @@ int reach_read_blocks(struct reach_heap *h)
 			i++;
 			continue;
 		}
-		for (; i < h->n && n < REACH_BATCH_RANGES; i++) {
-			uint64_t size = h->b[i].size & ~7ull;
+		/* Blocks close to each other (malloc's headers between them)
+		 * share one range: a range costs the kernel a page walk. */
+		for (; i < h->n; i++) {
+			uint64_t size = h->b[i].size & ~7ull, end = n ? r[n - 1].addr + r[n - 1].len : 0;
 
-			if (size > REACH_BATCH_BYTES || total + size > REACH_BATCH_BYTES)
+			if (size > REACH_BATCH_BYTES)
 				break;
-			r[n++] = (struct reach_range){ h->b[i].ptr, size };
-			total += size;
+			if (n && h->b[i].ptr >= end && h->b[i].ptr - end <= MERGE_GAP) {
+				uint64_t more = h->b[i].ptr + size - end;
+
+				if (total + more > REACH_BATCH_BYTES)
+					break;
+				r[n - 1].len += more;
+				total += more;
+			} else {
+				if (n == REACH_BATCH_RANGES || total + size > REACH_BATCH_BYTES)
+					break;
+				r[n++] = (struct reach_range){ h->b[i].ptr, size };
+				total += size;
+			}
+			at[i - first] = total - size;
 		}
 		err = reach_read(h->pid, r, n, h->buf, &h->unreadable_bytes);
-		for (size_t k = 0; k < n && !err; k++) {
-			h->edge_off[first + k] = h->nedges;
-			err = add_edges(h, first + k, (const uint64_t *)((const char *)h->buf + at), r[k].len / 8);
-			at += r[k].len;
+		for (size_t k = first; k < i && !err; k++) {
+			h->edge_off[k] = h->nedges;
+			err = add_edges(h, k, (const uint64_t *)((const char *)h->buf + at[k - first]), h->b[k].size / 8);
 		}
 		if (err)
 			return err;
