@@ -351,15 +351,18 @@ static uint64_t count_pointers(const struct reach_heap *h, const uint64_t *w, si
 	return hits;
 }
 
-double reach_measure_rate(struct reach_heap *h, const struct reach_range *more, size_t nmore, uint64_t bytes)
+double reach_measure_rate(struct reach_heap *h, const struct reach_range *more, size_t nmore, uint64_t skip,
+			  uint64_t bytes)
 {
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), done = 0, lost = 0;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), done = 0, lost = 0, seen = 0;
 	volatile uint64_t sink = 0; /* the lookups must not be optimized away */
 	struct reach_range r[REACH_BATCH_RANGES];
 	size_t i = 0;
 
 	/* The same reads and lookups as the scan, with every class left as it
-	 * is (from a class no block has): the first blocks... */
+	 * is: the blocks after the first `skip` bytes of them... */
+	for (; i < h->n && seen + h->b[i].size <= skip; i++)
+		seen += h->b[i].size;
 	while (i < h->n && done < bytes) {
 		uint64_t total = 0;
 		size_t n = 0;
@@ -378,16 +381,21 @@ double reach_measure_rate(struct reach_heap *h, const struct reach_range *more, 
 			return 0;
 		sink += count_pointers(h, h->buf, total / 8);
 		done += total;
+		seen += total;
 	}
 	/* ...then the roots, when the blocks are too few to time. */
 	for (size_t k = 0; k < nmore && done < bytes; k++) {
-		uint64_t len = more[k].len & ~7ull;
-		struct reach_range one = { more[k].addr & ~7ull, len > REACH_BATCH_BYTES ? REACH_BATCH_BYTES : len };
+		for (uint64_t off = 0; off + 8 <= more[k].len && done < bytes; off += REACH_BATCH_BYTES) {
+			uint64_t len = (more[k].len - off) & ~7ull;
+			struct reach_range one = { (more[k].addr + off) & ~7ull,
+						   len > REACH_BATCH_BYTES ? REACH_BATCH_BYTES : len };
 
-		if (!one.len || reach_read(h->pid, &one, 1, h->buf, &lost))
-			continue;
-		sink += count_pointers(h, h->buf, one.len / 8);
-		done += one.len;
+			seen += one.len;
+			if (seen <= skip || reach_read(h->pid, &one, 1, h->buf, &lost))
+				continue;
+			sink += count_pointers(h, h->buf, one.len / 8);
+			done += one.len;
+		}
 	}
 	if (!done)
 		return 0;

@@ -84,9 +84,11 @@ int reach_classify(struct reach_heap *h);
 
 /*
  * Reads and scans up to `bytes` of the blocks, then of the ranges `more`
- * (the roots), without marking anything, to measure the scan's speed;
- * returns bytes scanned per second, 0 when nothing could be read.
+ * (the roots), after the first `skip` bytes of them, without marking
+ * anything, to measure the scan's speed; returns bytes scanned per
+ * second, 0 when nothing could be read.
  */
-double reach_measure_rate(struct reach_heap *h, const struct reach_range *more, size_t nmore, uint64_t bytes);
+double reach_measure_rate(struct reach_heap *h, const struct reach_range *more, size_t nmore, uint64_t skip,
+			  uint64_t bytes);
 
 #endif
