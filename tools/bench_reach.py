@@ -14,12 +14,10 @@ import argparse
 import json
 import os
 import resource
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 MEMTRACE = os.path.join(ROOT, "build", "memtrace")
@@ -49,8 +47,11 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sizes", default="1024,4096,1048576")
     a = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="bench-reach-")
-    out = os.path.join(tmp, "r.json")
+    with tempfile.TemporaryDirectory(prefix="bench-reach-") as tmp:
+        run(a, os.path.join(tmp, "r.json"))
+
+
+def run(a, out):
     print("%-10s %-7s %9s %12s %12s %10s" % ("mode", "block", "blocks", "pause ms", "estimate ms", "lost"))
     for size in [int(s) for s in a.sizes.split(",")]:
         pauses, estimates = [], []
