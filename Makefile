@@ -155,6 +155,11 @@ $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) -Iinclude $< -o $@ -lpthread -ldl
 
+# Reachability classes compared with valgrind: -O0 keeps each local on the stack.
+$(OUT)/tools/workload_reach: tools/workload_reach.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O0 -g -fno-omit-frame-pointer -Wall -Wextra $(MT_WERROR) $< -o $@ -lpthread
+
 $(OUT)/tools/workload_cxx: tools/workload_cxx.cc | $(OUT)/tools
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) $< -o $@

@@ -80,6 +80,11 @@ enum {
 	OPT_METRICS,
 	OPT_METRICS_TOP,
 	OPT_TIMELINE,
+	OPT_REACHABILITY,
+	OPT_NO_REACHABILITY,
+	OPT_REACHABILITY_MAX_PAUSE,
+	OPT_REACHABILITY_EVERY,
+	OPT_ALERT_REACHABILITY,
 };
 
 static const struct argp_option optdefs[] = {
@@ -152,6 +157,16 @@ static const struct argp_option optdefs[] = {
 	  "Write heap, RSS, GC pauses and leak alerts on one clock as Chrome trace events (Perfetto, chrome://tracing); "
 	  "-o NAME.trace.json does the same",
 	  5 },
+	{ "reachability", OPT_REACHABILITY, NULL, 0,
+	  "With -p: at the end, stop the process briefly and split its live blocks into definitely lost, "
+	  "indirectly lost and still reachable (done at the exit of -- CMD anyway)", 3 },
+	{ "no-reachability", OPT_NO_REACHABILITY, NULL, 0, "No reachability scan at the exit of -- CMD", 3 },
+	{ "reachability-max-pause", OPT_REACHABILITY_MAX_PAUSE, "MS", 0,
+	  "Refuse a reachability scan estimated to stop the process longer than MS milliseconds", 3 },
+	{ "reachability-every", OPT_REACHABILITY_EVERY, "SECONDS", 0,
+	  "With -p: also scan every SECONDS while tracing, one line each on stderr", 3 },
+	{ "alert-reachability", OPT_ALERT_REACHABILITY, NULL, 0,
+	  "With -p: scan at each leak alert and say how the alerting site's blocks split", 3 },
 	{ NULL, 0, NULL, 0, "General:", 4 },
 	{ "log-file", OPT_LOG_FILE, "FILE", 0,
 	  "Append the live view and the final text report to FILE instead of stderr (stdout stays the command's)", 4 },
@@ -384,6 +399,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (top_parse(arg, &o->metrics_top))
 			argp_error(state, "invalid --metrics-top '%s'", arg);
 		break;
+	case OPT_REACHABILITY:
+	case OPT_NO_REACHABILITY:
+		o->reachability = key == OPT_REACHABILITY;
+		break;
+	case OPT_REACHABILITY_EVERY:
+		if (parse_seconds(arg, &o->reachability_every_s) || o->reachability_every_s < 0.1)
+			argp_error(state, "invalid --reachability-every '%s' (seconds, >= 0.1)", arg);
+		break;
+	case OPT_ALERT_REACHABILITY:
+		o->alert_reachability = true;
+		break;
+	case OPT_REACHABILITY_MAX_PAUSE:
+		if (parse_seconds(arg, &o->reachability_max_pause_ms) || o->reachability_max_pause_ms == 0)
+			argp_error(state, "invalid --reachability-max-pause '%s' (milliseconds, > 0)", arg);
+		break;
 	case 'v':
 		o->verbose++;
 		break;
@@ -417,6 +447,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--snapshot-every and --snapshot-dir go together");
 		if (o->layout && o->npids > 1)
 			argp_error(state, "--layout takes one -p PID or a command, not several PIDs");
+		/* Under sampling the table holds only sampled blocks: pointers
+		 * through the others could not be followed. */
+		if (o->reachability == 1 && o->sample_bytes)
+			argp_error(state, "--reachability needs every block: it cannot go with --sample-bytes");
+		if ((o->reachability_every_s || o->alert_reachability) && !o->pid)
+			argp_error(state, "--reachability-every and --alert-reachability go with -p (a command is scanned at its exit)");
+		if ((o->reachability_every_s || o->alert_reachability) && o->sample_bytes)
+			argp_error(state, "reachability scans need every block: they cannot go with --sample-bytes");
+		if ((o->reachability == 1 || o->reachability_every_s || o->alert_reachability) && o->pid && o->follow)
+			argp_error(state, "--reachability with -p cannot go with --follow (memtrace already traces the threads)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -440,6 +480,7 @@ int options_parse(int argc, char **argv, struct options *opts)
 	opts->leak_min_rate = LEAK_DEFAULT_MIN_RATE;
 	opts->leak_min_age_s = LEAK_DEFAULT_MIN_AGE_S;
 	opts->leak_min_confidence = LEAK_DEFAULT_MIN_CONFIDENCE;
+	opts->reachability = -1;
 	opts->opt_argv = argv;
 	opts->opt_argc = argc;
 	/* ARGP_IN_ORDER: the command's own options after "--" stay its own. */

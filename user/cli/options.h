@@ -56,6 +56,10 @@ struct options {
 	const char *metrics_addr;   /* --metrics [ADDR:]PORT */
 	int metrics_top;            /* --metrics-top: sites with their own series */
 	const char *timeline_path;  /* --timeline: Chrome trace events (timeline.h) */
+	int reachability;           /* --reachability 1, --no-reachability 0; -1: at the exit of -- CMD only */
+	double reachability_max_pause_ms; /* --reachability-max-pause; 0 = no limit */
+	double reachability_every_s;      /* --reachability-every (-p) */
+	bool alert_reachability;          /* --alert-reachability (-p) */
 };
 
 /* Parses argv; on a usage error prints one line and returns -EINVAL. */

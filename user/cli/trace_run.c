@@ -61,6 +61,10 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.snapshot_every_s = o->snapshot_every_s,
 		/* A --follow child's trace serves nothing: the port is the parent's. */
 		.metrics = o->metrics_addr && !o->adopt,
+		.reachability = o->reachability,
+		.reachability_max_pause_ms = o->reachability_max_pause_ms,
+		.reachability_every_s = o->reachability_every_s,
+		.alert_reachability = o->alert_reachability,
 	};
 	memcpy(t->custom, o->custom, sizeof(t->custom));
 }

@@ -10,6 +10,7 @@
 #include "gc_report.h"
 #include "layout_section.h"
 #include "html.h"
+#include "reach_report.h"
 #include "humanize.h"
 #include "timechart.h"
 #include "xml_escape.h"
@@ -245,6 +246,11 @@ static void frames_cell(const struct mt_profile *p, const struct mt_frame *f, ui
 	fputs("</code></td>", out);
 }
 
+void html_frames_cell(const struct mt_profile *p, const struct mt_frame *f, uint32_t n, FILE *out)
+{
+	frames_cell(p, f, n, out);
+}
+
 static int section_leaks(const struct mt_profile *p, FILE *out)
 {
 	char a[HUMAN_BUFSZ], b[HUMAN_BUFSZ], c[HUMAN_BUFSZ];
@@ -312,6 +318,7 @@ static const struct html_section html_sections[] = {
 	{ "flamegraph", "Flame graph", section_flamegraph },
 	{ "timeline", "In-use memory over time", section_timeline },
 	{ "leaks", "Leaks", section_leaks },
+	{ "reachability", "Reachability", reach_html_section },
 	{ "gc", "GC pauses", section_gc },
 	{ "faults", "Page faults &amp; mappings", section_faults },
 	{ "layout", "Layout savings", section_layout },

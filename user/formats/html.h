@@ -26,6 +26,9 @@ struct html_section {
 	int (*write)(const struct mt_profile *p, FILE *out);
 };
 
+/* A table cell with a stack's first frames, for sections in other files. */
+void html_frames_cell(const struct mt_profile *p, const struct mt_frame *f, uint32_t n, FILE *out);
+
 /* 0, -ENOMEM, -EIO. */
 int html_write(const struct mt_profile *p, FILE *out);
 

@@ -215,7 +215,10 @@ static void samples(struct writer *w)
 
 	for (size_t i = 0; i < w->p->nsites && !w->err; i++) {
 		const struct mt_site *s = &w->p->sites[i];
-		uint64_t values[4] = { s->alloc_count, s->alloc_bytes, s->inuse_count, s->inuse_bytes };
+		const struct mt_reach_counts *r = &s->reach;
+		uint64_t values[10] = { s->alloc_count, s->alloc_bytes, s->inuse_count, s->inuse_bytes,
+					r->lost_count, r->lost_bytes, r->indirect_count, r->indirect_bytes,
+					r->reachable_count, r->reachable_bytes };
 		size_t start;
 		uint32_t nids;
 
@@ -233,8 +236,9 @@ static void samples(struct writer *w)
 		flush(w, 0);
 		start = pb_start(&w->pb);
 		pb_uint64s(&w->pb, SAMPLE_LOCATION_ID, ids, nids);
-		/* A view's two values are its count and bytes, in alloc_*. */
-		pb_uint64s(&w->pb, SAMPLE_VALUE, values, w->view ? 2 : 4);
+		/* A view's two values are its count and bytes, in alloc_*; with a
+		 * reachability scan, the heap has six more sample types. */
+		pb_uint64s(&w->pb, SAMPLE_VALUE, values, w->view ? 2 : w->p->reach.state == MT_REACH_DONE ? 10 : 4);
 		if (w->p->pid > 0)
 			label(w, key_pid, 0, w->p->pid);
 		if (comm)
@@ -382,6 +386,14 @@ static void value_types(struct writer *w)
 	value_type(w, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
 	value_type(w, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 	value_type(w, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	if (w->p->reach.state == MT_REACH_DONE) {
+		value_type(w, PROFILE_SAMPLE_TYPE, "lost_objects", "count");
+		value_type(w, PROFILE_SAMPLE_TYPE, "lost_space", "bytes");
+		value_type(w, PROFILE_SAMPLE_TYPE, "indirectly_lost_objects", "count");
+		value_type(w, PROFILE_SAMPLE_TYPE, "indirectly_lost_space", "bytes");
+		value_type(w, PROFILE_SAMPLE_TYPE, "reachable_objects", "count");
+		value_type(w, PROFILE_SAMPLE_TYPE, "reachable_space", "bytes");
+	}
 }
 
 static void period(struct writer *w)

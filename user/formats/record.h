@@ -59,6 +59,8 @@
  *   LEAKS   (7)  u32 count, u32 leak size (>= 28), u32 frame size (>= 24);
  *                per leak: u32 nframes, u64 count, u64 bytes,
  *                u64 oldest_age_ns, then its frames.  Absent when none.
+ *   GC (8), FAULTS (9), REACH (10): see record_gc.h, record_faults.h,
+ *                record_reach.h.  A reader skips tags it does not know.
  *
  * Callers may rely on: record_read(record_write(p)) gives back every field
  * of p (sites and series in the same order, not re-sorted; NULL strings
@@ -94,7 +96,8 @@ enum record_tag {
 	RECORD_GC = 8,     /* record_gc.h */
 	RECORD_FAULTS = 9, /* record_faults.h */
 	RECORD_FAULT_LINES = 10, /* record_fault_lines.h */
-	/* Free for later sections: 11 and up. */
+	RECORD_REACH = 11,       /* record_reach.h */
+	/* Free for later sections: 12 and up. */
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "record_faults.h"
 #include "record_gc.h"
 #include "record_layout.h"
+#include "record_reach.h"
 #include "strpool.h"
 
 struct cur {
@@ -455,6 +456,9 @@ int record_decode(const void *buf, size_t len, struct mt_profile *out)
 		err = record_fault_lines_decode(r.sec[RECORD_FAULT_LINES].p,
 						(size_t)(r.sec[RECORD_FAULT_LINES].end - r.sec[RECORD_FAULT_LINES].p),
 						out, out->faults);
+	if (!err && r.have[RECORD_REACH])
+		err = record_reach_decode(r.sec[RECORD_REACH].p, (size_t)(r.sec[RECORD_REACH].end - r.sec[RECORD_REACH].p),
+					  out);
 	free(r.strs);
 	record_body_free(secs, NTAGS);
 	if (err)

@@ -20,6 +20,7 @@
 #include "record_faults.h"
 #include "record_gc.h"
 #include "record_layout.h"
+#include "record_reach.h"
 #include "safe_file.h"
 
 /* ---- string table: each distinct string once, in first-seen order ---- */
@@ -415,6 +416,17 @@ int record_encode(const struct mt_profile *p, FILE *out)
 	write_series(b, p);
 	write_alerts(b, p, &t);
 	write_leaks(b, p, &t);
+	if (p->reach.state != MT_REACH_NONE) {
+		uint8_t *rs;
+		size_t len;
+
+		err = record_reach_encode(p, &rs, &len);
+		if (err)
+			goto cleanup;
+		section(b, RECORD_REACH, len);
+		body_put(b, rs, len);
+		free(rs);
+	}
 	if (p->gc) {
 		uint8_t *gc;
 		size_t len;

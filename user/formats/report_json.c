@@ -6,6 +6,7 @@
 #include "gc_report.h"
 #include "layout_section.h"
 #include "json.h"
+#include "reach_report.h"
 #include "report_json.h"
 #include "runtime_report.h"
 #include "trace_clock.h"
@@ -154,10 +155,14 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 		json_u64(&j, "count", l->count);
 		json_u64(&j, "bytes", l->bytes);
 		json_u64(&j, "oldest_age_ns", l->oldest_age_ns);
+		if (p->reach.state == MT_REACH_DONE)
+			reach_json_counts(&j, &l->reach);
 		json_close_object(&j);
 	}
 	json_close_array(&j);
 
+	if (p->reach.state != MT_REACH_NONE)
+		reach_json_write(&j, &p->reach);
 	if (p->gc)
 		gc_json_write(&j, p->gc, trace_clock_origin(p));
 	if (p->faults)

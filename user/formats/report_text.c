@@ -9,6 +9,7 @@
 #include "gc_report.h"
 #include "layout_section.h"
 #include "humanize.h"
+#include "reach_report.h"
 #include "report_text.h"
 #include "runtime_report.h"
 
@@ -140,6 +141,7 @@ void report_text_write(const struct mt_profile *p, int top, FILE *out)
 			alert_why_text(al, out);
 		}
 	}
+	reach_text_write(p, top, out);
 	if (p->gc)
 		gc_text_write(p->gc, 10, out);
 	if (p->faults)

@@ -52,12 +52,23 @@ static inline int frames_truncated(const struct mt_frame *f, uint32_t n)
 	return n && f[n - 1].addr == MT_TRUNCATED_ADDR;
 }
 
+/*
+ * How live blocks split under a reachability scan (mt_reach); all zero when
+ * no scan ran.  Every block is in exactly one class.
+ */
+struct mt_reach_counts {
+	uint64_t lost_count, lost_bytes;           /* definitely lost: no pointer from a root */
+	uint64_t indirect_count, indirect_bytes;   /* reached only from lost blocks */
+	uint64_t reachable_count, reachable_bytes; /* still reachable from a root */
+};
+
 /* One allocation site: a distinct user stack, frames innermost first. */
 struct mt_site {
 	const struct mt_frame *frames;
 	uint32_t nframes;
 	uint64_t alloc_count, alloc_bytes; /* everything allocated here during the trace */
 	uint64_t inuse_count, inuse_bytes; /* still allocated at the end of the trace */
+	struct mt_reach_counts reach;      /* its live blocks at the scan */
 };
 
 /* One point of the time series sampled at every interval. */
@@ -111,6 +122,31 @@ struct mt_leak {
 	uint32_t nframes;
 	uint64_t count, bytes;
 	uint64_t oldest_age_ns;
+	struct mt_reach_counts reach; /* of these blocks, when a scan ran */
+};
+
+enum mt_reach_state {
+	MT_REACH_NONE,    /* no scan was asked for */
+	MT_REACH_DONE,    /* leaks and sites carry classes */
+	MT_REACH_REFUSED, /* the estimated pause was over --reachability-max-pause */
+	MT_REACH_FAILED,  /* the process could not be stopped or read (said on stderr) */
+};
+
+/* The reachability scan: what it did and how long the target was stopped. */
+struct mt_reach {
+	enum mt_reach_state state;
+	uint64_t pause_ns;          /* the target held still, first stop to release */
+	uint64_t estimate_ns;       /* the pause expected before it (roots + blocks at the measured rate) */
+	uint64_t max_pause_ns;      /* the limit asked for; 0 = none */
+	double rate_bytes_per_s;    /* read and lookup speed measured before stopping */
+	uint64_t blocks, block_bytes; /* live blocks classified */
+	uint64_t root_bytes;        /* stacks, data, TLS scanned (blocks inside excluded) */
+	uint64_t before_trace_bytes; /* of them, memory allocated before the trace (-p) */
+	uint64_t unreadable_bytes;  /* could not be read: scanned as zeros */
+	uint32_t threads, threads_without_regs;
+	uint64_t untracked_blocks;  /* the block table had no room: not classified, their pointers not followed */
+	uint64_t overlapping;       /* table entries dropped as overlapping another */
+	struct mt_reach_counts total;
 };
 
 struct mt_totals {
@@ -183,8 +219,9 @@ struct mt_profile {
 	size_t nseries;
 	struct mt_alert *alerts; /* in the order they were raised */
 	size_t nalerts;
-	struct mt_leak *leaks;   /* largest first */
+	struct mt_leak *leaks;   /* largest first; with a scan, most definitely lost bytes first */
 	size_t nleaks;
+	struct mt_reach reach;
 	struct gc_data *gc;      /* GC cycles and pauses (gc.h), NULL when none was traced */
 	struct mt_faults *faults; /* page faults and mappings (faults.h), NULL when not traced */
 	struct mt_layout_savings *layout; /* --layout (layout_savings.h), NULL when not asked */

@@ -88,6 +88,15 @@ struct site_blocks {
 	uint64_t oldest_ns; /* CLOCK_MONOTONIC at its oldest block's allocation (100 ms ticks) */
 };
 
+/* One live block as the block table holds it. */
+struct live_block {
+	uint64_t ptr, size, site;
+	uint64_t alloc_ns; /* CLOCK_MONOTONIC (100 ms ticks) */
+};
+
+/* Every block in the live-block table (and its overflow), in no order;
+ * *out is malloc'd. */
+int blocks_read(const struct heap_maps *m, struct live_block **out, size_t *n);
 /* Walks the live-block table and groups it by site; *out sorted by site. */
 int blocks_by_site(const struct heap_maps *m, struct site_blocks **out, size_t *n);
 /* The entry for site in a blocks_by_site() result, or NULL. */

@@ -18,7 +18,7 @@
 #include "symbolize.h"
 
 struct block_rec {
-	uint64_t site, size, ns;
+	uint64_t site, size, ns, ptr;
 };
 
 static int cmp_rec(const void *a, const void *b)
@@ -37,7 +37,7 @@ static int recs_push(struct block_recs *r, const struct mt_block *b)
 {
 	if (grow((void **)&r->v, &r->cap, r->n, sizeof(*r->v), 1024))
 		return -ENOMEM;
-	r->v[r->n++] = (struct block_rec){ b->site, b->size, b->alloc_ns };
+	r->v[r->n++] = (struct block_rec){ b->site, b->size, b->alloc_ns, b->ptr };
 	return 0;
 }
 
@@ -77,6 +77,28 @@ static int recs_from_overflow(const struct heap_maps *m, struct block_recs *r)
 			err = recs_push(r, &b);
 	}
 	return err;
+}
+
+int blocks_read(const struct heap_maps *m, struct live_block **out, size_t *n)
+{
+	struct block_recs r = { 0 };
+	struct live_block *v;
+	int err;
+
+	err = recs_from_table(m, &r);
+	if (!err)
+		err = recs_from_overflow(m, &r);
+	v = err ? NULL : calloc(r.n ? r.n : 1, sizeof(*v));
+	if (!err && !v)
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < r.n; i++)
+		v[i] = (struct live_block){ r.v[i].ptr, r.v[i].size, r.v[i].site, r.v[i].ns };
+	free(r.v);
+	if (err)
+		return err;
+	*out = v;
+	*n = r.n;
+	return 0;
 }
 
 int blocks_by_site(const struct heap_maps *m, struct site_blocks **out, size_t *nout)

@@ -143,6 +143,7 @@ int session_finish(struct session *s)
 	struct mt_profile p = {};
 	int err;
 
+	session_reach_at_end(s);
 	s->end_ns = clock_ns(CLOCK_MONOTONIC);
 	err = snapshot_read(&s->tracer.heap, &snap);
 	if (!err) {
@@ -159,9 +160,7 @@ int session_finish(struct session *s)
 		p.start_mono_ns = s->start_ns;
 		p.duration_ns = s->end_ns - s->start_ns;
 		session_push_sample(s, &snap, s->end_ns);
-		/* A command that exited leaked everything it still held. */
-		err = leakwatch_add_leaks(&s->tracer.heap, s->sym, &snap, s->end_ns,
-					  s->launched && s->exited ? 0 : s->watch.min_age_ns, &p);
+		err = session_add_leaks(s, &snap, &p);
 		if (!err && s->faults)
 			err = faults_collect(s->faults, s->sym, &p, &p.faults);
 		if (!err)
@@ -453,6 +452,7 @@ out:
 	go_heap_detach(&s.go);
 	faults_close(s.faults);
 	leakwatch_close(&s.watch);
+	reach_result_free(&s.reach);
 	tracer_close(&s.tracer);
 	free(s.series);
 	close(sfd);

@@ -43,6 +43,10 @@ struct trace_opts {
 	bool alert_snapshots;   /* a heap snapshot for each leak alert */
 	double snapshot_every_s; /* 0: no periodic snapshots */
 	bool metrics;            /* the metrics hook every second */
+	int reachability;        /* 1: scan (-p: at the end); 0: never; -1: at the exit of a launched command */
+	double reachability_max_pause_ms; /* 0: no limit */
+	double reachability_every_s; /* -p: a scan every so often, said on stderr (0: none) */
+	bool alert_reachability;     /* -p: a scan at each leak alert, the alert's site's classes said */
 };
 
 /* A heap snapshot's cause: where the CLI writes it. */

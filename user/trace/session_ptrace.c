@@ -78,8 +78,10 @@ again:
 			ptrace(PTRACE_CONT, w, NULL, NULL);
 			break;
 		case PTRACE_EVENT_EXIT:
-			if (w == s->pid)
+			if (w == s->pid) {
 				session_warm_symbols(s);
+				session_reach_at_exit(s);
+			}
 			ptrace(PTRACE_CONT, w, NULL, NULL);
 			break;
 		case PTRACE_EVENT_CLONE:

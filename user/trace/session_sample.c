@@ -112,6 +112,7 @@ void session_sample(struct session *s)
 	raised = leakwatch_sample(&s->watch, &s->tracer.heap, s->sym, &snap, now,
 				  s->nseries ? s->series[s->nseries - 1].rss_bytes : 0);
 	snapshot_free(&snap);
+	session_reach_sampled(s, raised, now);
 	/* Each alert keeps its evidence: the whole heap as it was. */
 	for (int i = 0; i < raised && s->opts->alert_snapshots; i++)
 		session_take_snapshot(s, TRACE_SNAPSHOT_ALERT);

@@ -20,6 +20,7 @@
 #include "launch.h"
 #include "leakwatch.h"
 #include "proc_cgroup.h"
+#include "reach.h"
 #include "session.h"
 #include "symbolize.h"
 #include "tracer.h"
@@ -55,6 +56,8 @@ struct session {
 	size_t told_gc_len;
 	struct faults_tracer *faults; /* NULL without --faults */
 	struct leakwatch watch;
+	struct reach_result reach; /* the reachability scan, once done (session_reach.c) */
+	uint64_t reach_next_ns;    /* --reachability-every: when the next scan is due */
 	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
 	int nfollowers;
 	/* --follow's tree (follow.c), in the root's session: the traces of
@@ -112,6 +115,11 @@ int session_start_attached(struct session *s);
 void session_read_cgroup(struct session *s);
 /* Puts the cgroup and container id last read into p (interned); 0 or -ENOMEM. */
 int session_label_cgroup(const struct session *s, struct mt_profile *p);
+/* session_reach.c */
+void session_reach_at_exit(struct session *s);
+void session_reach_at_end(struct session *s);
+void session_reach_sampled(struct session *s, int raised, uint64_t now);
+int session_add_leaks(struct session *s, const struct heap_snapshot *snap, struct mt_profile *p);
 
 /* session_sample.c */
 int session_build_profile(struct session *s, struct mt_profile *p);
