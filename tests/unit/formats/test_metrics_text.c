@@ -35,9 +35,9 @@ static const struct mt_frame odd[] = { { .addr = 0x30, .function = "say \"hi\"\\
 
 static void build(struct mt_profile *p, struct mt_site *sites)
 {
-	sites[0] = (struct mt_site){ leak_a, 2, 5, 500, 4, 400 };
-	sites[1] = (struct mt_site){ odd, 1, 9, 900, 3, 300 };
-	sites[2] = (struct mt_site){ leak_b, 2, 2, 200, 1, 100 };
+	sites[0] = (struct mt_site){ .frames = leak_a, .nframes = 2, .alloc_count = 5, .alloc_bytes = 500, .inuse_count = 4, .inuse_bytes = 400 };
+	sites[1] = (struct mt_site){ .frames = odd, .nframes = 1, .alloc_count = 9, .alloc_bytes = 900, .inuse_count = 3, .inuse_bytes = 300 };
+	sites[2] = (struct mt_site){ .frames = leak_b, .nframes = 2, .alloc_count = 2, .alloc_bytes = 200, .inuse_count = 1, .inuse_bytes = 100 };
 	*p = (struct mt_profile){ .pid = 42, .command = "svc", .sites = sites, .nsites = 3 };
 	p->totals = (struct mt_totals){ .alloc_count = 16, .alloc_bytes = 1600, .inuse_count = 8, .inuse_bytes = 800 };
 	p->drops.events_lost = 7;
