@@ -19,7 +19,8 @@
 #define SITE_LEN 36u
 #define FRAME_LEN 24u       /* addr, offset, function, module: the least a reader accepts */
 #define FRAME_LINES_LEN 40u /* + file, line, fn_line, flags (bit 0: inlined): what is written */
-#define SAMPLE_LEN 64u
+#define SAMPLE_LEN 64u /* the first records' size; readers take any larger one */
+#define SAMPLE_WRITE_LEN 72u /* + frees of blocks from before the trace */
 #define ALERT_LEN 72u
 #define LEAK_LEN 28u
 #define NTAGS (RECORD_REACH + 1)

@@ -146,6 +146,8 @@ static int read_meta(struct rd *r)
 		return -EINVAL;
 	if (take(&c, 8, &b) == 0)
 		p->start_mono_ns = rd64(b);
+	if (take(&c, 8, &b) == 0)
+		p->frees_unseen = rd64(b);
 	return 0;
 }
 
@@ -375,6 +377,7 @@ static int read_series(struct rd *r)
 			.free_bytes = rd64(b + 40),
 			.free_count = rd64(b + 48),
 			.rss_bytes = rd64(b + 56),
+			.frees_unseen = size >= SAMPLE_WRITE_LEN ? rd64(b + 64) : 0,
 		};
 	}
 	p->nseries = n;

@@ -181,7 +181,7 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	const struct mt_totals *to = &p->totals;
 	const struct mt_drops *d = &p->drops;
 
-	section(b, RECORD_META, META_LEN + 32);
+	section(b, RECORD_META, META_LEN + 40);
 	put32(b, (uint32_t)p->pid);
 	put32(b, strtab_ref(t, p->command));
 	put64(b, p->start_realtime_ns);
@@ -205,6 +205,7 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	put32(b, strtab_ref(t, p->cgroup));
 	put32(b, strtab_ref(t, p->container_id));
 	put64(b, p->start_mono_ns);
+	put64(b, p->frees_unseen);
 }
 
 static void write_modules(struct body_out *b, const struct mt_profile *p, const struct strtab *t)
@@ -321,9 +322,9 @@ static void write_leaks(struct body_out *b, const struct mt_profile *p, const st
 
 static void write_series(struct body_out *b, const struct mt_profile *p)
 {
-	section(b, RECORD_SERIES, 8 + (uint64_t)p->nseries * SAMPLE_LEN);
+	section(b, RECORD_SERIES, 8 + (uint64_t)p->nseries * SAMPLE_WRITE_LEN);
 	put32(b, (uint32_t)p->nseries);
-	put32(b, SAMPLE_LEN);
+	put32(b, SAMPLE_WRITE_LEN);
 	for (size_t i = 0; i < p->nseries; i++) {
 		const struct mt_sample *s = &p->series[i];
 
@@ -335,6 +336,7 @@ static void write_series(struct body_out *b, const struct mt_profile *p)
 		put64(b, s->free_bytes);
 		put64(b, s->free_count);
 		put64(b, s->rss_bytes);
+		put64(b, s->frees_unseen);
 	}
 }
 
