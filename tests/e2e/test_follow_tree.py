@@ -95,6 +95,14 @@ def state(pid):
         return f.read().rsplit(")", 1)[1].split()[0]
 
 
+def alive(pid):
+    """Whether pid exists and has not yet exited (a zombie has)."""
+    try:
+        return state(pid) not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 class ForkPerConnection(unittest.TestCase):
     def test_children_exact_with_custom_probes(self):
         """20 connections: 20 children, each report exact (K pallocs from
@@ -168,9 +176,16 @@ class ForkPerConnection(unittest.TestCase):
                 time.sleep(0.01)
             procs = [server_pid(p.pid)] + kids
             self.assertEqual(len(kids), 5, mt.read_text(err))
-            for pid in memtrace_pids(p.pid):
+            killed = memtrace_pids(p.pid)
+            for pid in killed:
                 os.kill(pid, signal.SIGKILL)
-            time.sleep(0.5)
+            # The kernel lets tracees go when the tracer's exit gets that far,
+            # after its files (BPF links: grace periods, 0.1-0.6 s each
+            # under load) are closed: wait for that, then look.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and any(alive(k) for k in killed):
+                time.sleep(0.05)
+            time.sleep(0.2)
             stopped = [(k, state(k)) for k in kids if state(k) in ("T", "t")]
             self.assertEqual(stopped, [], mt.read_text(err))
             for i, c in enumerate(socks):
