@@ -7,6 +7,7 @@
 
 #include "cmd_layout.h"
 #include "cmd_report.h"
+#include "heap_keep.h"
 #include "log.h"
 #include "multi.h"
 #include "options.h"
@@ -31,6 +32,9 @@ int main(int argc, char **argv)
 	struct options opts;
 	int err;
 
+	/* A profile rebuilt each second reuses the last one's pages (heap_keep.h);
+	 * refused, memtrace is only slower. */
+	heap_keep_freed();
 	/* Usage errors name the program as users type it, not build/memtrace. */
 	argv[0] = "memtrace";
 	/* Offline commands need no privileges and no BPF. */

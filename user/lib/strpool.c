@@ -15,11 +15,18 @@ struct block {
 	char data[];
 };
 
+struct stable {
+	const char *from, *to;
+};
+
 struct strpool {
 	const char **strs; /* by entry number */
 	size_t n, cap;
 	struct hmap index; /* hash of the text -> entry */
 	struct block *blocks;
+	struct stable *stable; /* strpool_intern_stable's memo, by entry number */
+	size_t nstable, stable_cap;
+	struct hmap stable_index; /* hash of the caller's pointer -> entry */
 };
 
 struct strpool *strpool_new(void)
@@ -69,6 +76,27 @@ const char *strpool_intern(struct strpool *pool, const char *s)
 	return copy;
 }
 
+/* Hashing a pointer, not the text: the symbolizer hands out the same few
+ * names hundreds of thousands of times per profile. */
+const char *strpool_intern_stable(struct strpool *pool, const char *s)
+{
+	uint64_t h = hmap_hash_u64((uint64_t)(uintptr_t)s);
+	struct hmap_probe p;
+	const char *copy;
+
+	for (uint32_t i = hmap_first(&pool->stable_index, h, &p); i != HMAP_NONE;
+	     i = hmap_next(&pool->stable_index, &p))
+		if (pool->stable[i].from == s)
+			return pool->stable[i].to;
+	copy = strpool_intern(pool, s);
+	/* Unremembered on ENOMEM: interned by text next time, still right. */
+	if (copy && pool->nstable < HMAP_NONE &&
+	    !grow((void **)&pool->stable, &pool->stable_cap, pool->nstable, sizeof(*pool->stable), 256) &&
+	    !hmap_add(&pool->stable_index, h, (uint32_t)pool->nstable))
+		pool->stable[pool->nstable++] = (struct stable){ s, copy };
+	return copy;
+}
+
 void strpool_free(struct strpool *pool)
 {
 	if (!pool)
@@ -80,6 +108,8 @@ void strpool_free(struct strpool *pool)
 		pool->blocks = next;
 	}
 	hmap_free(&pool->index);
+	hmap_free(&pool->stable_index);
+	free(pool->stable);
 	free(pool->strs);
 	free(pool);
 }

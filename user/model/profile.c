@@ -21,6 +21,18 @@ const char *profile_intern(struct mt_profile *profile, const char *s)
 	return strpool_intern(profile->strings, s);
 }
 
+const char *profile_intern_stable(struct mt_profile *profile, const char *s)
+{
+	if (!s)
+		return NULL;
+	if (!profile->strings) {
+		profile->strings = strpool_new();
+		if (!profile->strings)
+			return NULL;
+	}
+	return strpool_intern_stable(profile->strings, s);
+}
+
 uint64_t site_metric(const struct mt_site *site, enum mt_metric metric)
 {
 	switch (metric) {

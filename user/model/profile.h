@@ -28,8 +28,8 @@ struct mt_frame {
 	uint64_t addr;        /* runtime address (a return address for frames > 0) */
 	uint64_t offset;      /* address relative to the module's ELF image (addr2line's view) */
 	const char *function; /* symbol name, NULL when the frame cannot be named */
-	int32_t module;       /* index into mt_profile.modules, -1 when unknown */
 	const char *file;     /* source file of the line, NULL when unknown */
+	int32_t module;       /* index into mt_profile.modules, -1 when unknown */
 	uint32_t line;        /* source line, 0 when unknown */
 	uint32_t fn_line;     /* the function's first line, 0 when unknown */
 	/* Code of this function inlined into the next frame, which has the same
@@ -240,6 +240,9 @@ enum mt_metric {
  * NULL for s == NULL or when out of memory.
  */
 const char *profile_intern(struct mt_profile *profile, const char *s);
+/* profile_intern for a string that outlives the profile's interning from it
+ * (strpool_intern_stable): looked up by address. */
+const char *profile_intern_stable(struct mt_profile *profile, const char *s);
 /* Value of one site under a metric. */
 uint64_t site_metric(const struct mt_site *site, enum mt_metric metric);
 /* "inuse_space" etc.; returns -EINVAL for an unknown name. */

@@ -9,12 +9,15 @@
 
 static int32_t module_index(struct mt_profile *p, const struct resolved *r)
 {
+	const char *path;
 	struct mt_module *v;
 
 	if (!r->module)
 		return -1;
+	/* The profile's copy, found by address: equal paths are the same pointer. */
+	path = profile_intern_stable(p, r->module);
 	for (size_t i = 0; i < p->nmodules; i++) {
-		if (p->modules[i].start == r->map_start && strcmp(p->modules[i].path, r->module) == 0)
+		if (p->modules[i].start == r->map_start && p->modules[i].path == path)
 			return (int32_t)i;
 	}
 	v = realloc(p->modules, (p->nmodules + 1) * sizeof(*v));
@@ -22,7 +25,7 @@ static int32_t module_index(struct mt_profile *p, const struct resolved *r)
 		return -1;
 	p->modules = v;
 	v[p->nmodules] = (struct mt_module){
-		.path = profile_intern(p, r->module),
+		.path = path,
 		.build_id = profile_intern(p, r->build_id),
 		.start = r->map_start,
 		.limit = r->map_end,
@@ -39,8 +42,8 @@ static void src_frame(struct mt_profile *p, const struct resolved *r, uint32_t k
 
 	/* The symbol table names the code's own function as people look it up
 	 * (demangled with its class and arguments); DWARF names the inlined ones. */
-	f->function = profile_intern(p, last && r->function ? r->function : src->function);
-	f->file = profile_intern(p, src->file);
+	f->function = profile_intern_stable(p, last && r->function ? r->function : src->function);
+	f->file = profile_intern_stable(p, src->file);
 	f->line = src->line;
 	f->fn_line = src->fn_line;
 	f->inlined = !last;
@@ -62,7 +65,7 @@ int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_
 		if (sym && !truncated)
 			symbolizer_resolve(sym, addrs[i], i > 0 || first_is_return, &r);
 		nsrc = r.nsrc ? r.nsrc : 1;
-		if (grow_to((void **)&frames, &cap, k + nsrc, sizeof(*frames), n + 1)) {
+		if (grow_to((void **)&frames, &cap, k + nsrc, sizeof(*frames), n)) {
 			free(frames);
 			return -ENOMEM;
 		}
@@ -82,11 +85,18 @@ int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_
 			if (r.nsrc)
 				src_frame(p, &r, j, f);
 			else
-				f->function = profile_intern(p, r.function);
+				f->function = profile_intern_stable(p, r.function);
 		}
 	}
 	if (!frames && !(frames = calloc(1, sizeof(*frames))))
 		return -ENOMEM;
+	/* An inline chain doubled the room: give back what a profile of
+	 * thousands of stacks would otherwise hold unused (shrinking stays in place). */
+	if (k && cap > k) {
+		struct mt_frame *fit = realloc(frames, k * sizeof(*frames));
+
+		frames = fit ? fit : frames;
+	}
 	*out = frames;
 	*nout = (uint32_t)k;
 	return 0;

@@ -18,6 +18,8 @@ struct symbolizer;
  * *nout >= n.  Frames past the first are return addresses; first_is_return
  * says whether addrs[0] is one too (a stack taken at a function's return)
  * or the instruction itself (a fault).  sym NULL keeps raw addresses.
+ * sym must outlive every frames_symbolize into p (its names are interned
+ * by address, profile_intern_stable).
  */
 int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_t *addrs, uint32_t n,
 		     bool first_is_return, struct mt_frame **out, uint32_t *nout);
