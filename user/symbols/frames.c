@@ -57,10 +57,9 @@ int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct resolved r = { .offset = addrs[i] };
+		bool truncated = addrs[i] == MT_TRUNCATED_ADDR;
 		uint32_t nsrc;
 		int32_t module;
-
-		bool truncated = addrs[i] == MT_TRUNCATED_ADDR;
 
 		if (sym && !truncated)
 			symbolizer_resolve(sym, addrs[i], i > 0 || first_is_return, &r);
