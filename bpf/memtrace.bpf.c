@@ -317,8 +317,8 @@ static __always_inline __u32 site_id(struct mt_site_stack *sc, __u64 h)
 	return sc->id;
 }
 
-/* The site id of the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
-static __always_inline __u32 current_site(struct pt_regs *ctx)
+/* The site id of the user stack from (ip, fp); MT_UNKNOWN_STACK when it can't be kept. */
+static __always_inline __u32 current_site(__u64 ip, __u64 fp)
 {
 	struct site_cache_entry *e;
 	struct mt_site_stack *sc;
@@ -332,7 +332,7 @@ static __always_inline __u32 current_site(struct pt_regs *ctx)
 	sc = &ws->site;
 	/* At the return probe ip is the return address into the caller, so
 	 * frames[0] is the function that called the allocator. */
-	sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_FP(ctx), &h, &sc->check);
+	sc->nframes = frames_walk(sc->frames, &ws->walk, ip, fp, &h, &sc->check);
 	e = &ws->cache[h & (SITE_CACHE_SLOTS - 1)];
 	if (e->key == h && e->check == sc->check && e->nframes == sc->nframes)
 		return e->id;
@@ -373,13 +373,13 @@ static __always_inline bool sampled(__u64 size)
 	return true;
 }
 
-static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size)
+static __always_inline void record(__u64 ip, __u64 fp, __u64 ptr, __u64 size)
 {
 	struct mt_block blk = { .ptr = ptr, .size = size, .alloc_ns = now_ns }, stale;
 	struct mt_site_counts *c;
 	__u64 inuse;
 
-	blk.site = current_site(ctx);
+	blk.site = current_site(ip, fp);
 	c = bpf_map_lookup_elem(&site_counts, &blk.site);
 	if (c) {
 		__sync_fetch_and_add(&c->alloc_count, 1);
@@ -548,9 +548,12 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	}
 	if (!ptr || !sampled(size))
 		return 0;
-	record(ctx, ptr, size);
+	record(PT_REGS_IP(ctx), PT_REGS_FP(ctx), ptr, size);
 	return 0;
 }
+
+/* The otel_memory USDT contract's programs (--source usdt). */
+#include "otel_usdt.bpf.h"
 
 /* The benchmark's floor: what the traps alone cost, at the same places. */
 SEC("uprobe")

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "option_values.h"
 #include "options.h"
+#include "otel_usdt.h"
 #include "output.h"
 #include "safe_file.h"
 #include "usage_line.h"
@@ -63,6 +64,7 @@ enum {
 	OPT_FREE,
 	OPT_REALLOC,
 	OPT_SAMPLE_BYTES,
+	OPT_SOURCE,
 	OPT_VIEW,
 	OPT_FOLLOW,
 	OPT_ADOPT,
@@ -83,6 +85,11 @@ static const struct argp_option optdefs[] = {
 	  "Trace page faults and mmap/munmap/brk/madvise per stack (default for -- CMD; ~0.8 us per fault)", 0 },
 	{ "sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
 	  "Sample allocations, one per N bytes on average (Poisson, as tcmalloc and Go do); reports are unbiased estimates. Default: every allocation", 0 },
+	{ "source", OPT_SOURCE, "auto|uprobes|usdt", 0,
+	  "Where heap events come from: the otel_memory USDT probes of a sampler in the target (libmemtrace-sampler.so: "
+	  "sampled, a few ns per call), the allocator's functions (uprobes: every call), or auto (default): USDT when the "
+	  "target has the probes",
+	  0 },
 	{ "follow", OPT_FOLLOW, NULL, 0,
 	  "Trace every process the target forks too, each in its own trace (outputs FILE.PID.ext)", 0 },
 	{ "adopt", OPT_ADOPT, "PID", OPTION_HIDDEN, "internal: take over a child held by --follow", 0 },
@@ -248,6 +255,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->sample_bytes = n;
 		break;
 	}
+	case OPT_SOURCE:
+		if (!strcmp(arg, "auto"))
+			o->source = HEAP_SOURCE_AUTO;
+		else if (!strcmp(arg, "uprobes"))
+			o->source = HEAP_SOURCE_UPROBES;
+		else if (!strcmp(arg, "usdt"))
+			o->source = HEAP_SOURCE_USDT;
+		else
+			argp_error(state, "unknown --source '%s' (auto, uprobes or usdt)", arg);
+		break;
 	case OPT_FOLLOW:
 		o->follow = true;
 		break;

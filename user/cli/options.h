@@ -38,6 +38,7 @@ struct options {
 	char **opt_argv;        /* memtrace's own arguments (before the command), for followers */
 	int opt_argc;
 	uint64_t sample_bytes;  /* --sample-bytes: Poisson sampling, mean N bytes; 0 = exact */       /* --probe-floor: empty programs at the same probes (bench) */
+	int source;             /* --source auto|uprobes|usdt: enum heap_source (otel_usdt.h) */
 	bool gc;                /* --gc auto (default) | off */
 	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */
 	const char *gc_svg;     /* --gc-svg: the pause timeline as its own SVG */

@@ -42,6 +42,7 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.opt_argv = o->opt_argv,
 		.opt_argc = o->opt_argc,
 		.sample_bytes = o->sample_bytes,
+		.source = o->source,
 		.gc = o->gc,
 		.faults = o->faults,
 		.leak_window_s = o->leak_window_s,

@@ -60,6 +60,11 @@ static void announce(struct session *s)
 
 	const char *gc = s->gc ? gc_describe(s->gc) : NULL;
 
+	if (otel_usdt_active(&s->tracer.otel)) {
+		otel_usdt_announce(&s->tracer.otel, s->pid, s->comm, gc,
+				   s->launched ? "Reporting when it exits." : "Hit Ctrl-C to end.");
+		return;
+	}
 	fprintf(stderr, "Tracing PID %d (%s): %d allocator functions in %s%s%s. %s\n", (int)s->pid, s->comm,
 		s->tracer.alloc.nfuncs, s->tracer.alloc.path, gc ? "; " : "", gc ? gc : "",
 		s->launched ? "Reporting when it exits." : "Hit Ctrl-C to end.");
@@ -75,6 +80,12 @@ int session_reprobe(struct session *s)
 	symbolizer_refresh(s->sym);
 	if (s->gc)
 		gc_refresh(s->gc);
+	err = session_try_usdt(s);
+	if (err <= 0) {
+		if (!err && otel_usdt_active(&s->tracer.otel))
+			announce(s);
+		return err;
+	}
 	err = tracer_attach_allocator(&s->tracer, &changed);
 	if (err == -ENOENT || err == -ESRCH)
 		return 0; /* nothing defines malloc yet, or the process is gone */

@@ -34,6 +34,7 @@ struct trace_opts {
 	char **opt_argv;        /* memtrace's own arguments, for the followers it starts */
 	int opt_argc;
 	uint64_t sample_bytes;  /* Poisson sampling, mean N bytes; 0 = exact */
+	int source;             /* enum heap_source (otel_usdt.h): --source */
 	bool gc;
 	int faults;             /* nonzero: trace page faults and mappings */
 	double leak_window_s, leak_min_rate, leak_min_age_s;

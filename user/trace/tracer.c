@@ -238,6 +238,7 @@ int tracer_attach_exec(struct tracer *t)
 void tracer_close(struct tracer *t)
 {
 	tracer_detach_allocator(t);
+	otel_usdt_detach(&t->otel);
 	link_close(&t->dl_link);
 	heap_maps_close(&t->heap);
 	if (t->skel)

@@ -13,6 +13,7 @@
 
 #include "custom.h"
 #include "heap.h"
+#include "otel_usdt.h"
 #include "resolve.h"
 
 struct memtrace_bpf;
@@ -45,6 +46,7 @@ struct tracer {
 	char dl_path[MT_HOST_PATH_MAX];
 	int verbose;
 	bool floor; /* attach empty programs instead (benchmark floor) */
+	struct otel_usdt otel; /* --source: the otel_memory contract, when used */
 };
 
 /* Opens and loads the BPF programs for pid. `stop_on_dl`: the dynamic-linker
