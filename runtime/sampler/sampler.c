@@ -139,8 +139,13 @@ static __attribute__((noinline)) bool take_sample(size_t size)
 HOT_INLINE void after_alloc(void *p, size_t size)
 {
 	if (OTEL_MEMORY_ALLOC_ENABLED() && p) {
+		uint64_t w = period;
+
+		/* In a register: libbpf (1.1) cannot read a USDT argument
+		 * given as a symbol's rip-relative address. */
+		__asm__("" : "+r"(w));
 		if (take_sample(size) && sampled_set_insert((uintptr_t)p))
-			OTEL_MEMORY_ALLOC(p, size, period);
+			OTEL_MEMORY_ALLOC(p, size, w);
 	}
 }
 
