@@ -4,8 +4,11 @@
  * site_big allocates 256 MiB in 4 KiB blocks, site_small 128 MiB in 1 KiB
  * blocks, each holding its last 4096 blocks (16 MiB and 4 MiB) in use at
  * the peak.  With "free" as argument everything is freed before exit and
- * the process waits 300 ms, so a tracer sees the heap empty.
+ * the process waits 300 ms, so a tracer sees the heap empty.  With "wait"
+ * (for -p) it prints "ready", runs on a line from stdin, prints "done"
+ * with its blocks still held and exits on the next line.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +35,15 @@ __attribute__((noinline)) void site_small(void)
 
 int main(int argc, char **argv)
 {
+	char line[64];
+	int wait = argc > 1 && !strcmp(argv[1], "wait");
+
+	if (wait) {
+		printf("ready\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
+	}
 	site_big();
 	site_small();
 	if (argc > 1 && !strcmp(argv[1], "free")) {
@@ -40,6 +52,12 @@ int main(int argc, char **argv)
 			free(small[i]);
 		}
 		usleep(300000);
+	}
+	if (wait) {
+		printf("done\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
 	}
 	return 0;
 }

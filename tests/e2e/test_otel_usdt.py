@@ -4,6 +4,8 @@ site_big 256 MiB in 4 KiB blocks, 16 MiB held; site_small 128 MiB in 1 KiB
 blocks, 4 MiB held).  memtrace finds the probes, uses them instead of the
 allocator uprobes, and scales the samples back to estimates."""
 import os
+import subprocess
+import time
 import unittest
 
 import mt
@@ -75,6 +77,38 @@ class OtelUsdt(unittest.TestCase):
         r = mt.run(["--no-faults", "--source", "usdt"], [mt.tool("workload_otel")], check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("has no otel_memory USDT probes", r.stderr)
+
+    def test_attach_with_p(self):
+        """-p: a running process that preloaded the sampler is traced
+        through its probes from the moment memtrace attaches."""
+        wl = subprocess.Popen([mt.tool("workload_otel"), "wait"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, **preload(PERIOD)))
+        tmp = mt.tempdir(self)
+        try:
+            self.assertEqual(wl.stdout.readline().strip(), "ready")
+            err_path = os.path.join(tmp, "err")
+            out_json = os.path.join(tmp, "r.json")
+            with open(err_path, "w") as err:
+                m = subprocess.Popen([mt.MEMTRACE, "-q", "--no-faults", "--json", out_json, "-p", str(wl.pid)],
+                                     stdout=subprocess.DEVNULL, stderr=err)
+            self.assertTrue(mt.wait_for_line(err_path, "Tracing PID %d" % wl.pid), mt.read_text(err_path))
+            wl.stdin.write("go\n")
+            wl.stdin.flush()
+            self.assertEqual(wl.stdout.readline().strip(), "done")
+            time.sleep(0.5)
+            wl.stdin.write("exit\n")
+            wl.stdin.flush()
+            wl.wait(timeout=10)
+            self.assertEqual(m.wait(timeout=20), 0, mt.read_text(err_path))
+            self.assertIn("otel_memory USDT (sampled every 16 KiB)", mt.read_text(err_path))
+            rep = mt.load_json(out_json)
+        finally:
+            if wl.poll() is None:
+                wl.kill()
+        self.assertEqual(rep["sample_bytes"], PERIOD)
+        s = mt.by_function(rep, "site_big")
+        self.assertAlmostEqual(s["alloc_bytes"] / EXACT["site_big"][0], 1.0, delta=ALLOC_ERR, msg=repr(s))
 
 
 if __name__ == "__main__":

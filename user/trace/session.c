@@ -240,7 +240,7 @@ static int attach_running(struct session *s)
 	err = session_reprobe(s);
 	if (err)
 		return err;
-	if (!s->tracer.alloc.path[0]) {
+	if (!s->tracer.alloc.path[0] && !otel_usdt_active(&s->tracer.otel)) {
 		log_error("PID %d: no loaded object defines malloc (a static binary without symbols?)",
 			  (int)s->pid);
 		return -ENOENT;
