@@ -29,7 +29,8 @@
 #define _SDT_HAS_SEMAPHORES 1
 #include <sys/sdt.h>
 
-#if defined(__x86_64__)
+/* OTEL_MEMORY_NOP1: sdt.h's own 1-byte nop (the bench's comparison). */
+#if defined(__x86_64__) && !defined(OTEL_MEMORY_NOP1)
 /* No commas: sdt.h passes the nop through a macro argument. */
 #undef _SDT_NOP
 #define _SDT_NOP .byte 0x0f; .byte 0x1f; .byte 0x44; .byte 0x00; .byte 0x00
