@@ -111,5 +111,20 @@ class OtelUsdt(unittest.TestCase):
         self.assertAlmostEqual(s["alloc_bytes"] / EXACT["site_big"][0], 1.0, delta=ALLOC_ERR, msg=repr(s))
 
 
+class OtelUsdtLeak(unittest.TestCase):
+    def test_leak_alert_through_the_contract(self):
+        """workload_service leaks 64 KiB/s from remember_session after 3 s;
+        sampled every 4 KiB through the contract, memtrace names it within
+        10 s, at its rate within 30% (16 samples a second)."""
+        mt.require_bpf(self)
+        r = mt.run(["--no-faults"], [mt.tool("workload_service"), "--seconds", "20", "--leak-bytes-per-s",
+                                     "65536", "--leak-after", "3"], timeout=90, env=preload(4096))
+        self.assertIn("otel_memory USDT (sampled every 4 KiB)", r.stderr)
+        alerts = [a for a in r.report["alerts"] if a["frames"][0]["function"] == "remember_session"]
+        self.assertTrue(alerts, r.report["alerts"])
+        self.assertLessEqual(alerts[0]["t_ns"] / 1e9, 3 + 10 + 1.0)
+        self.assertAlmostEqual(alerts[0]["rate_bytes_per_s"] / 65536, 1.0, delta=0.3)
+
+
 if __name__ == "__main__":
     unittest.main()
