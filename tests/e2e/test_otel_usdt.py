@@ -110,6 +110,14 @@ class OtelUsdt(unittest.TestCase):
         s = mt.by_function(rep, "site_big")
         self.assertAlmostEqual(s["alloc_bytes"] / EXACT["site_big"][0], 1.0, delta=ALLOC_ERR, msg=repr(s))
 
+    def test_pprof_carries_the_period(self):
+        """pprof's Period is the target's sampling period (go tool pprof reads it)."""
+        from test_pprof_labels import go_pprof
+        tmp = mt.tempdir(self)
+        pb = os.path.join(tmp, "p.pb.gz")
+        mt.run(["--no-faults", "-o", pb], [mt.tool("workload_otel")], env=preload(PERIOD))
+        self.assertRegex(go_pprof("-raw", pb), r"(?m)^Period: %d$" % PERIOD)
+
 
 class OtelUsdtLeak(unittest.TestCase):
     def test_leak_alert_through_the_contract(self):
