@@ -22,8 +22,9 @@ DEMO=""
 TEST="libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace util-linux
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 openjdk-17-jdk-headless man-db bash-completion
 xz-utils gzip"
-# bench: heaptrack (a peer)
-BENCH="heaptrack"
+# bench: heaptrack (a peer), redis-server and redis-tools (bench_server.py: a real
+#        server under its own client)
+BENCH="heaptrack redis-server redis-tools"
 
 [ $# -gt 0 ] || set -- build demo test bench
 PKGS=""
