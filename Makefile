@@ -90,6 +90,7 @@ FIXTURES   := $(OUT)/fixtures/fx_pie $(OUT)/fixtures/fx_nopie $(OUT)/fixtures/fx
 EXTRA_ALL   :=
 EXTRA_TESTS :=
 -include runtime/runtime.mk
+-include runtime/sampler/sampler.mk
 
 .PHONY: all tools deps demo test check unit-test e2e-test bench clean vmlinux fuzz fuzz-replay install uninstall man
 .DELETE_ON_ERROR:

@@ -324,7 +324,8 @@ static __always_inline __u32 site_id(struct mt_site_stack *sc, __u64 h)
 	return sc->id;
 }
 
-/* The site id of the current user stack; MT_UNKNOWN_STACK when it can't be kept. */
+/* The site id of the user stack at ctx's registers (ip: a return address
+ * into the caller); MT_UNKNOWN_STACK when it can't be kept. */
 static __always_inline __u32 current_site(struct pt_regs *ctx)
 {
 	struct site_cache_entry *e;
@@ -589,6 +590,9 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	record(ctx, ptr, size, replaces);
 	return 0;
 }
+
+/* The otel_memory USDT contract's programs (--source usdt). */
+#include "otel_usdt.bpf.h"
 
 /* The benchmark's floor: what the traps alone cost, at the same places. */
 SEC("uprobe")

@@ -33,6 +33,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.path.join(ROOT, "build")
 MEMTRACE = os.path.join(BUILD, "memtrace")
 WORKLOAD = os.path.join(BUILD, "tools", "bench_alloc")
+SAMPLER = os.path.join(BUILD, "libmemtrace-sampler.so")
 MEMLEAK_BT = os.path.join(ROOT, "tools", "bench", "memleak.bt")
 LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6"
 
@@ -104,6 +105,18 @@ def make_configs(tmpdir):
         "memtrace-sampled": dict(label="memtrace --sample-bytes 524288", scale=1, skip=("pages",),
                                  prefix=lambda: [MEMTRACE, "--sample-bytes", "524288"] + MT_ALLOC,
                                  why=None if os.access(MEMTRACE, os.X_OK) else "not built: build/memtrace"),
+        # The otel_memory contract (issue 20): the sampler preloaded, idle
+        # (no probe attached: one semaphore read per call) and with memtrace
+        # attached through its USDT probes.  memtrace runs under the preload
+        # too (its own calls pay the idle cost), so the workload it launches
+        # inherits it without an exec in between.
+        "sampler-idle": dict(label="libmemtrace-sampler idle (LD_PRELOAD)", scale={"*": 25, "pages": 1},
+                             skip=("pages",), prefix=lambda: ["env", "LD_PRELOAD=" + SAMPLER],
+                             why=None if os.access(SAMPLER, os.R_OK) else "not built: " + SAMPLER),
+        "sampler-memtrace": dict(label="sampler + memtrace --source usdt (512 KiB)", scale={"*": 25, "pages": 1},
+                                 skip=("pages",),
+                                 prefix=lambda: ["env", "LD_PRELOAD=" + SAMPLER, MEMTRACE, "--source", "usdt"] + MT_ALLOC,
+                                 why=None if os.access(SAMPLER, os.R_OK) else "not built: " + SAMPLER),
         "memtrace-faults": dict(label="memtrace --faults", scale=1, only=("pages",),
                                 prefix=lambda: [MEMTRACE, "-q", "--faults", "--gc", "off", "--"],
                                 why=None if os.access(MEMTRACE, os.X_OK) else "not built: build/memtrace"),

@@ -28,8 +28,9 @@ TEST="libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace util-l
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 openjdk-17-jdk-headless man-db bash-completion
 xz-utils gzip debuginfod rustc dwarves libc6-dbg prometheus"
 # bench: heaptrack (a peer), libc6-dbg and libstdc++6-12-dbg (the DWARF whose
-#        memory bench_collector measures)
-BENCH="heaptrack libc6-dbg libstdc++6-12-dbg"
+#        memory bench_collector measures), redis-server and redis-tools
+#        (bench_server.py: a real server under its own client)
+BENCH="heaptrack libc6-dbg libstdc++6-12-dbg redis-server redis-tools"
 
 [ $# -gt 0 ] || set -- build demo test bench
 PKGS=""

@@ -12,6 +12,7 @@
 #include "metrics_server.h"
 #include "option_values.h"
 #include "options.h"
+#include "otel_usdt.h"
 #include "output.h"
 #include "safe_file.h"
 #include "usage_line.h"
@@ -71,6 +72,7 @@ enum {
 	OPT_REALLOC,
 	OPT_SAMPLE_BYTES,
 	OPT_UNWIND,
+	OPT_SOURCE,
 	OPT_VIEW,
 	OPT_FOLLOW,
 	OPT_ADOPT,
@@ -109,6 +111,11 @@ static const struct argp_option optdefs[] = {
 	  "How heap stacks are walked: fp follows frame pointers; dwarf the unwind tables (.eh_frame) of each module, "
 	  "for code built without frame pointers; auto the tables where a module has them, frame pointers elsewhere "
 	  "(default fp)", 0 },
+	{ "source", OPT_SOURCE, "auto|uprobes|usdt", 0,
+	  "Where heap events come from: the otel_memory USDT probes of a sampler in the target (libmemtrace-sampler.so: "
+	  "sampled, a few ns per call), the allocator's functions (uprobes: every call), or auto (default): USDT when the "
+	  "target has the probes",
+	  0 },
 	{ "follow", OPT_FOLLOW, NULL, 0,
 	  "Trace every process the target forks too, each in its own trace (outputs FILE.PID.ext)", 0 },
 	{ "adopt", OPT_ADOPT, "PID", OPTION_HIDDEN, "internal: take over a child held by --follow", 0 },
@@ -325,6 +332,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->sample_bytes = n;
 		break;
 	}
+	case OPT_SOURCE:
+		if (!strcmp(arg, "auto"))
+			o->source = HEAP_SOURCE_AUTO;
+		else if (!strcmp(arg, "uprobes"))
+			o->source = HEAP_SOURCE_UPROBES;
+		else if (!strcmp(arg, "usdt"))
+			o->source = HEAP_SOURCE_USDT;
+		else
+			argp_error(state, "unknown --source '%s' (auto, uprobes or usdt)", arg);
+		break;
 	case OPT_FOLLOW:
 		o->follow = true;
 		break;

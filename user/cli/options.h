@@ -40,6 +40,7 @@ struct options {
 	int opt_argc;
 	int unwind;             /* --unwind: 0 fp, 1 auto, 2 dwarf (enum mt_unwind_mode) */
 	uint64_t sample_bytes;  /* --sample-bytes: Poisson sampling, mean N bytes; 0 = exact */       /* --probe-floor: empty programs at the same probes (bench) */
+	int source;             /* --source auto|uprobes|usdt: enum heap_source (otel_usdt.h) */
 	bool gc;                /* --gc auto (default) | off */
 	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */
 	bool no_go_heap;        /* --no-go-heap: Go's allocations are not probed */

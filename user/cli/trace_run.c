@@ -50,6 +50,7 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.opt_argc = o->opt_argc,
 		.sample_bytes = o->sample_bytes,
 		.unwind = o->unwind,
+		.source = o->source,
 		.gc = o->gc,
 		.faults = o->faults,
 		.no_go_heap = o->no_go_heap,

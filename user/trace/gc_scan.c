@@ -52,6 +52,9 @@ static void scan_stapsdt(struct elf_scan *s, Elf_Data *data)
 			s->hotspot_begin |= !strcmp(name, "gc__begin");
 			s->hotspot_end |= !strcmp(name, "gc__end");
 			s->hotspot_pools |= !strcmp(name, "mem__pool__gc__begin");
+		} else if (!strcmp(prov, "otel_memory")) {
+			s->otel_alloc |= !strcmp(name, "alloc");
+			s->otel_free |= !strcmp(name, "free");
 		} else if (!strcmp(prov, "python")) {
 			s->py_start |= !strcmp(name, "gc__start");
 			s->py_done |= !strcmp(name, "gc__done");

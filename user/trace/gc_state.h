@@ -94,6 +94,7 @@ struct elf_scan {
 	bool hotspot_begin, hotspot_end;
 	bool hotspot_pools;    /* mem__pool__gc__begin and mem__pool__gc__end */
 	bool py_start, py_done;
+	bool otel_alloc, otel_free; /* the otel_memory contract (otel_usdt.c) */
 	bool go;               /* a Go executable */
 	bool go_symtab;
 	char go_version[32];   /* "go1.19.8", "" when unknown */

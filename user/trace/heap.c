@@ -89,6 +89,7 @@ int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel)
 	m->sites_fd = bpf_map__fd(skel->maps.sites);
 	m->blocks_more_fd = bpf_map__fd(skel->maps.blocks_more);
 	m->sample_bytes = skel->rodata->sample_bytes;
+	m->otel_weight = (const volatile uint64_t *)&skel->bss->otel_weight;
 	return 0;
 }
 
@@ -173,7 +174,7 @@ int snapshot_read(struct heap_maps *m, struct heap_snapshot *out)
 	memset(out, 0, sizeof(*out));
 	/* One copy, so the counters are read at one instant. */
 	out->counters = *(const struct mt_counters *)m->counters;
-	out->sample_bytes = m->sample_bytes;
+	out->sample_bytes = m->otel_weight && *m->otel_weight ? *m->otel_weight : m->sample_bytes;
 	used = out->counters.sites_used >= MT_MAX_SITES ? MT_MAX_SITES : (uint32_t)out->counters.sites_used + 1;
 	err = stacks_fetch(m, used);
 	if (err)

@@ -48,6 +48,9 @@ struct heap_maps {
 	const volatile struct mt_counters *counters;
 	int sites_fd, blocks_more_fd;
 	uint64_t sample_bytes;
+	/* The period the target's otel_memory samples carry (0 before the
+	 * first): overrides sample_bytes when set (otel_usdt.h). */
+	const volatile uint64_t *otel_weight;
 	struct heap_stack *stacks; /* by id, ncap of them */
 	uint32_t ncap;
 };

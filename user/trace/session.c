@@ -69,6 +69,12 @@ int session_reprobe(struct session *s)
 	symbolizer_refresh(s->sym);
 	if (s->gc)
 		gc_refresh(s->gc);
+	err = session_try_usdt(s);
+	if (err <= 0) {
+		if (!err && otel_usdt_active(&s->tracer.otel))
+			session_announce(s);
+		return err;
+	}
 	session_probe_runtimes(s);
 	err = tracer_attach_allocator(&s->tracer, &changed);
 	if (err == -ESRCH)

@@ -35,6 +35,7 @@ struct trace_opts {
 	int opt_argc;
 	uint64_t sample_bytes;  /* Poisson sampling, mean N bytes; 0 = exact */
 	int unwind;             /* enum mt_unwind_mode (--unwind) */
+	int source;             /* enum heap_source (otel_usdt.h): --source */
 	bool gc;
 	bool no_go_heap;        /* runtime.mallocgc is not probed */
 	int faults;             /* nonzero: trace page faults and mappings */

@@ -13,6 +13,7 @@
 
 #include "custom.h"
 #include "log.h"
+#include "otel_usdt.h"
 #include "session_state.h"
 
 /* Probes Go's heap in the current image; problems are one line each. */
@@ -54,7 +55,8 @@ static void go_part(const struct session *s, char *buf, size_t n)
 
 bool session_traces_something(const struct session *s)
 {
-	return s->tracer.alloc.path[0] || s->go.path[0] || (s->gc && gc_runtime_name(s->gc));
+	return s->tracer.alloc.path[0] || s->go.path[0] || (s->gc && gc_runtime_name(s->gc)) ||
+	       otel_usdt_active(&s->tracer.otel);
 }
 
 void session_announce(struct session *s)
@@ -66,7 +68,8 @@ void session_announce(struct session *s)
 		return;
 	/* A launched dynamic program has its libraries mapped by the dynamic
 	 * linker later: its malloc is probed then, and the line waits for it. */
-	if (!s->announced && !s->tracer.alloc.path[0] && s->launched && s->tracer.dl_path[0])
+	if (!s->announced && !s->tracer.alloc.path[0] && s->launched && s->tracer.dl_path[0] &&
+	    !otel_usdt_active(&s->tracer.otel))
 		return;
 	go_part(s, go, sizeof(go));
 	if (s->announced) {
@@ -85,6 +88,14 @@ void session_announce(struct session *s)
 	s->announced = true;
 	session_read_comm(s);
 	session_read_cgroup(s);
+	/* Heap events from the target's own sampler: its line says so. */
+	if (otel_usdt_active(&s->tracer.otel)) {
+		otel_usdt_announce(&s->tracer.otel, s->pid, s->comm, gc,
+				   s->launched ? "Reporting when it exits." : "Hit Ctrl-C to end.");
+		s->told_go = go[0] != '\0';
+		s->told_gc_len = gc_len(s);
+		return;
+	}
 	if (s->tracer.alloc.path[0]) {
 		char custom[512];
 

@@ -77,6 +77,10 @@ struct session {
 /* session.c */
 void session_read_comm(struct session *s);
 int session_reprobe(struct session *s);
+/* session_usdt.c: the otel_memory contract in place of the allocator
+ * uprobes (--source).  0: the contract is in use, or awaited (usdt);
+ * 1: use the uprobes; negative errno: fatal, reported. */
+int session_try_usdt(struct session *s);
 int session_on_exec(struct session *s);
 void session_warm_symbols(struct session *s);
 

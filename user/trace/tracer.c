@@ -313,6 +313,7 @@ int tracer_attach_exec(struct tracer *t)
 void tracer_detach_all(struct tracer *t)
 {
 	tracer_detach_allocator(t);
+	otel_usdt_detach(&t->otel);
 	link_close(&t->dl_link);
 	t->dl_path[0] = '\0';
 	if (t->skel) {

@@ -13,6 +13,7 @@
 
 #include "custom.h"
 #include "heap.h"
+#include "otel_usdt.h"
 #include "resolve.h"
 
 struct memtrace_bpf;
@@ -51,6 +52,7 @@ struct tracer {
 	int verbose;
 	bool floor; /* attach empty programs instead (benchmark floor) */
 	struct unwind_loader *unwind; /* --unwind auto|dwarf: the rows in the kernel; NULL with fp */
+	struct otel_usdt otel; /* --source: the otel_memory contract, when used */
 };
 
 /* Opens and loads the BPF programs for pid. `stop_on_dl`: the dynamic-linker

@@ -1,0 +1,55 @@
+# libmemtrace-sampler (runtime/sampler/): the otel_memory USDT contract's
+# provider, preloaded or linked by the traced program (README, Layout: it
+# runs inside the target, as refgc does, so it lives under runtime/).
+# Included by the top-level Makefile; builds $(OUT)/libmemtrace-sampler.{so,a},
+# its objects in $(OUT)/sampler/ and its ASan stress test in $(OUT)/sampler-asan/.
+
+SAMPLER_SRCS   := $(wildcard runtime/sampler/*.c)
+SAMPLER_OBJS   := $(patsubst runtime/sampler/%.c,$(OUT)/sampler/%.o,$(SAMPLER_SRCS))
+SAMPLER_AOBJS  := $(patsubst runtime/sampler/%.c,$(OUT)/sampler-asan/%.o,$(SAMPLER_SRCS))
+# Frame pointers: the probes fire in the wrappers, and memtrace's walk
+# starts from their return address.  Only the wrappers are exported.
+SAMPLER_CFLAGS := $(MT_WARN) -std=gnu11 -O2 -g -fPIC -fno-omit-frame-pointer -fvisibility=hidden \
+	-fno-builtin-malloc -fno-builtin-free -Iruntime/sampler $(CPPFLAGS) $(CFLAGS)
+SAMPLER_ASAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
+
+EXTRA_ALL   += $(OUT)/libmemtrace-sampler.so $(OUT)/libmemtrace-sampler.a
+EXTRA_TESTS += sampler-test
+
+.PHONY: sampler sampler-test
+
+sampler: $(OUT)/libmemtrace-sampler.so $(OUT)/libmemtrace-sampler.a
+
+$(OUT)/sampler/%.o: runtime/sampler/%.c | $(OUT)/sampler
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SAMPLER_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/sampler-asan/%.o: runtime/sampler/%.c | $(OUT)/sampler-asan
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SAMPLER_CFLAGS) -O1 $(SAMPLER_ASAN) -MMD -MP -c $< -o $@
+
+$(OUT)/libmemtrace-sampler.so: $(SAMPLER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libmemtrace-sampler.so $^ -o $@ -ldl -lm
+
+$(OUT)/libmemtrace-sampler.a: $(SAMPLER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The stress test links the sampler's objects into the program itself
+# (a preloaded library would sit in front of ASan's own malloc).
+$(OUT)/sampler-asan/stress: tests/sampler/stress.c $(SAMPLER_AOBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SAMPLER_CFLAGS) -O1 $(SAMPLER_ASAN) -DSTRESS_FORK_AFTER $^ -o $@ -ldl -lm -lpthread
+
+$(OUT)/sampler/stress: tests/sampler/stress.c $(OUT)/libmemtrace-sampler.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SAMPLER_CFLAGS) $^ -o $@ -ldl -lm -lpthread
+
+# A failing realloc is one of the edge cases: ASan must return NULL, not abort.
+sampler-test: $(OUT)/sampler-asan/stress $(OUT)/sampler/stress
+	$(Q)MEMTRACE_SAMPLE_BYTES=4096 ASAN_OPTIONS=allocator_may_return_null=1 $(OUT)/sampler-asan/stress
+	$(Q)MEMTRACE_SAMPLE_BYTES=4096 timeout 120 $(OUT)/sampler/stress
+
+$(OUT)/sampler $(OUT)/sampler-asan:
+	$(Q)mkdir -p $@

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+/* --source: whether a session's heap comes through the otel_memory contract. */
+#include <errno.h>
+
+#include "log.h"
+#include "memtrace.h"
+#include "memtrace.skel.h"
+#include "otel_usdt.h"
+#include "resolve.h"
+#include "session_state.h"
+
+int session_try_usdt(struct session *s)
+{
+	struct tracer *t = &s->tracer;
+	struct allocator a;
+	int err;
+
+	if (s->opts->source == HEAP_SOURCE_UPROBES || t->floor)
+		return 1;
+	if (otel_usdt_active(&t->otel))
+		return 0;
+	/* Decided once: a trace that began exact stays exact rather than mix
+	 * counted and estimated sites. */
+	if (t->alloc.path[0])
+		return 1;
+	err = otel_usdt_attach(&t->otel, s->pid, t->skel->progs.otel_alloc, t->skel->progs.otel_free,
+			       s->opts->verbose);
+	if (!err) {
+		t->heap.sample_bytes = t->otel.period;
+		return 0;
+	}
+	if (err != -ENOENT)
+		return err;
+	if (s->opts->source != HEAP_SOURCE_USDT)
+		return 1;
+	/* Until the program's allocator is mapped, its preloads may not be. */
+	if (allocator_resolve(s->pid, &a))
+		return 0;
+	log_error("PID %d has no otel_memory USDT probes: --source usdt cannot trace it (preload "
+		  "libmemtrace-sampler.so into it, or use --source auto or uprobes)",
+		  (int)s->pid);
+	return -ECANCELED;
+}
