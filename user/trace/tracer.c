@@ -74,6 +74,7 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 				: -ENOMEM;
 		if (err)
 			goto fail;
+		t->unwind->mode = unwind_mode;
 	}
 	t->skel = skel;
 	return 0;
