@@ -78,7 +78,7 @@ class AutoMixesFramePointersAndRows(unittest.TestCase):
         r = mt.run(["--unwind", "auto", "--no-faults", "-v"], [self.exe, maps], timeout=180)
         self.assertEqual(r.returncode, 0, r.stderr)
         # The decision, once per object: ours by frame pointer, libc by rows.
-        self.assertRegex(r.stderr, r"unwind: \S*/fp_qsort keeps frame pointers \(\d+% of \d+ FDEs\)")
+        self.assertRegex(r.stderr, r"unwind: \S*/fp_qsort keeps frame pointers \(\d+% of \d+ frame-making FDEs\)")
         self.assertNotRegex(r.stderr, r"unwind: \S*libc\.so\.6 keeps frame pointers")
         self.assertEqual(frames_outside(r.report, exec_ranges(maps))[:10], [])
         sites = [s for s in r.report["sites"] if s["frames"] and s["frames"][0]["function"] == "alloc_in_cmp"]

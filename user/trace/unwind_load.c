@@ -96,8 +96,9 @@ void unwind_loader_fill(struct unwind_loader *l, pid_t pid, const struct mapping
 		goto done;
 	if (l->mode == MT_UNWIND_AUTO && unwind_table_keeps_fp(t)) {
 		l->fp_objects++;
-		log_debug(l->verbose, 1, "unwind: %s keeps frame pointers (%u%% of %zu FDEs%s): walked by them", m->path,
-			  unwind_fp_percent(t), t->fdes, t->go ? ", Go" : "");
+		log_debug(l->verbose, 1,
+			  "unwind: %s keeps frame pointers (%u%% of %zu frame-making FDEs%s): walked by them", m->path,
+			  unwind_fp_percent(t), t->frame_fdes, t->go ? ", Go" : "");
 		goto done;
 	}
 	first = place(l, index, t);
