@@ -30,7 +30,7 @@ struct unwind_loader {
 	uint32_t used;
 	size_t full;     /* objects left without rows: no room */
 	size_t objects;  /* objects whose rows are loaded */
-	size_t fp_objects; /* auto: ranges of objects left to their frame pointers */
+	size_t fp_objects; /* auto: ranges left to their object's frame pointers, counted at each load */
 	int mode;        /* enum mt_unwind_mode, set by the caller after init */
 	uint64_t load_ns; /* time spent compiling and copying */
 	int verbose;
