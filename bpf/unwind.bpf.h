@@ -7,8 +7,10 @@
  * own (struct mt_exec_ranges).  Per frame: the range of pc, the row holding
  * at pc - 1 (a return address may follow a call that ends its function),
  * the CFA from rsp or rbp, the return address at CFA - 8 and the caller's
- * rbp where the row says it is saved.  A frame whose module has no row is
- * taken by its frame pointer in auto mode.  Every frame kept passes the
+ * rbp where the row says it is saved.  A frame whose module has no row
+ * (auto: it keeps frame pointers, user/symbols/unwind_fp.h, or it has no
+ * table) is taken by its frame pointer, from the rbp that the frame below
+ * left or its rows recovered.  Every frame kept passes the
  * same test as the frame-pointer walk (exec_ranges.bpf.h) and a stack cut
  * short ends with MT_FRAME_TRUNCATED.
  */
@@ -112,6 +114,11 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 		/* No row: the function keeps a frame pointer, or the walk ends. */
 		if (s->mode == MT_UNWIND_DWARF)
 			goto cut;
+		/* rbp 0 here is _start's (it clears rbp), as the rows of the
+		 * frame below recovered it: the stack's first frame, as the
+		 * frame-pointer walk ends at a saved rbp of 0. */
+		if (!bp)
+			return 1;
 		cfa = bp + 16;
 	}
 	if (cfa <= s->sp || cfa > s->lo + MT_STACK_SPAN || (cfa & 7))

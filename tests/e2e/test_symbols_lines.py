@@ -42,6 +42,30 @@ def addr2line(binary, addrs, tool="addr2line"):
     return chains
 
 
+def symbol_addresses(module):
+    """{name: address} of module's symbols (dynamic ones, and its
+    /usr/lib/debug/.build-id file's when installed), @version dropped."""
+    paths = [module]
+    note = subprocess.run(["readelf", "-n", module], capture_output=True, text=True).stdout
+    m = re.search(r"Build ID: ([0-9a-f]+)", note)
+    if m:
+        paths.append("/usr/lib/debug/.build-id/%s/%s.debug" % (m.group(1)[:2], m.group(1)[2:]))
+    out = {}
+    for path, flags in ((paths[0], ["-D"]),) + tuple((p, []) for p in paths[1:] if os.path.exists(p)):
+        nm = subprocess.run(["nm", "--defined-only"] + flags + [path], capture_output=True, text=True).stdout
+        for line in nm.splitlines():
+            parts = line.split()
+            if len(parts) == 3:
+                out.setdefault(parts[2].split("@")[0], int(parts[0], 16))
+    return out
+
+
+def same_function(ours, theirs, addresses):
+    """The same name, or two ELF names of one address (glibc's
+    __libc_start_main is __libc_start_main_impl in its DWARF)."""
+    return ours == theirs or (ours in addresses and addresses.get(ours) == addresses.get(theirs))
+
+
 def chains_of(site):
     """A site's frames as [(module, lookup offset, [(function, file, line), ...])],
     one entry per address: its inlined frames then the one holding the code."""
@@ -109,6 +133,12 @@ class InlinedLines(unittest.TestCase):
                     self.assertEqual([c[2] for c in chain], [0] * len(chain), (module, hex(off)))
                     continue
                 where = "%s+0x%x" % (module, off)
+                # Frames past main (libc's start code, reached by its
+                # unwind rows) carry glibc's aliases.
+                if len(chain) == len(theirs) and any(a[0] != b[0] for a, b in zip(chain, theirs)):
+                    addresses = symbol_addresses(module)
+                    chain = [(b[0], a[1], a[2]) if same_function(a[0], b[0], addresses) else a
+                             for a, b in zip(chain, theirs)]
                 self.assertEqual([(fn, line) for fn, _, line in chain], [(fn, line) for fn, _, line in theirs], where)
                 files = [os.path.normpath(f) for _, f, _ in chain]
                 if module == FIXTURE:

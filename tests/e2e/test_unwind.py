@@ -127,7 +127,8 @@ class NeverInventFrames(unittest.TestCase):
         """A cut stack ends with "[truncated]" as its outermost frame in the
         folded file, the SVG and the text report; JSON says "truncated"."""
         out = {ext: os.path.join(self.tmp, "marker." + ext) for ext in ("folded", "svg", "txt")}
-        args = []
+        # Frame pointers cut workload_nofp's stacks (auto, the default, does not).
+        args = ["--unwind", "fp"]
         for path in out.values():
             args += ["-o", path]
         r = mt.run(args, [mt.tool("workload_nofp"), "100"])

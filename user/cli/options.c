@@ -109,8 +109,8 @@ static const struct argp_option optdefs[] = {
 	  "Sample allocations, one per N bytes on average (Poisson, as tcmalloc and Go do); reports are unbiased estimates. Default: every allocation", 0 },
 	{ "unwind", OPT_UNWIND, "auto|fp|dwarf", 0,
 	  "How heap stacks are walked: fp follows frame pointers; dwarf the unwind tables (.eh_frame) of each module, "
-	  "for code built without frame pointers; auto the tables where a module has them, frame pointers elsewhere "
-	  "(default fp)", 0 },
+	  "for code built without frame pointers; auto frame pointers where a module keeps them, "
+	  "its tables where it does not (default auto)", 0 },
 	{ "source", OPT_SOURCE, "auto|uprobes|usdt", 0,
 	  "Where heap events come from: the otel_memory USDT probes of a sampler in the target (libmemtrace-sampler.so: "
 	  "sampled, a few ns per call), the allocator's functions (uprobes: every call), or auto (default): USDT when the "
@@ -492,6 +492,7 @@ int options_parse(int argc, char **argv, struct options *opts)
 	opts->metric = MT_INUSE_SPACE;
 	opts->gc = true;
 	opts->faults = -1;
+	opts->unwind = 1; /* auto */
 	opts->output_mode = 0600;
 	opts->leak_window_s = LEAK_DEFAULT_WINDOW_S;
 	opts->leak_min_rate = LEAK_DEFAULT_MIN_RATE;

@@ -47,6 +47,8 @@ struct build {
 	uint8_t *ends; /* per row: 1 when it is an FDE's end, which a row at the same pc overrides */
 	size_t n, cap, ends_cap;
 	size_t fdes, bad;
+	size_t fp_fdes;    /* FDEs with a row CFA = rbp + 16: a frame-pointer prologue */
+	size_t frame_fdes; /* FDEs with a row other than CFA = rsp + 8: functions that make a frame */
 };
 
 static uint64_t get_u(struct cur *c, size_t n)
@@ -422,6 +424,7 @@ static int compile_fde(struct cur *c, const struct cur *sec, const uint8_t *cie_
 	struct cur cc = *sec;
 	struct state init = { .cfa = UNW_CFA_OTHER }, s;
 	uint64_t len, pc, range, loc;
+	size_t n0, frame = 0, fp = 0;
 	struct cie cie;
 	int err;
 
@@ -458,6 +461,7 @@ static int compile_fde(struct cur *c, const struct cur *sec, const uint8_t *cie_
 		return err;
 	s = init;
 	loc = pc;
+	n0 = b->n;
 	err = run(c, &cie, cie.fde_enc, &s, &init, &loc, b);
 	if (err)
 		return err;
@@ -467,6 +471,26 @@ static int compile_fde(struct cur *c, const struct cur *sec, const uint8_t *cie_
 			return err;
 	}
 	b->fdes++;
+	/* A leaf that never moves rsp says nothing of frame pointers, nor
+	 * does the PLT (its FDE starts at rsp + 16). */
+	for (size_t k = n0; k < b->n; k++) {
+		const struct unwind_row *r = &b->rows[k];
+
+		if (r->cfa == UNW_CFA_PLT) {
+			frame = fp = 0;
+			break;
+		}
+		if (r->cfa == UNW_CFA_RSP && r->cfa_off == 8)
+			continue;
+		if (r->cfa == UNW_CFA_RSP || r->cfa == UNW_CFA_RBP)
+			frame++;
+		if (r->cfa == UNW_CFA_RBP && r->cfa_off == 16) {
+			fp = 1;
+			break;
+		}
+	}
+	b->fp_fdes += fp;
+	b->frame_fdes += frame != 0;
 	return push_row(b, pc + range, &s, true);
 }
 
@@ -585,6 +609,8 @@ int unwind_table_load_fd(int fd, struct unwind_table **out)
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
 			continue;
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && (!strcmp(name, ".note.go.buildid") || !strcmp(name, ".go.buildinfo")))
+			t->go = true;
 		if (!name || (strcmp(name, ".eh_frame") && strcmp(name, ".debug_frame")))
 			continue;
 		dbg = name[1] == 'd';
@@ -604,6 +630,8 @@ int unwind_table_load_fd(int fd, struct unwind_table **out)
 	t->rows = b.rows;
 	t->nrows = b.n;
 	t->fdes = b.fdes;
+	t->fp_fdes = b.fp_fdes;
+	t->frame_fdes = b.frame_fdes;
 	t->bad_entries = b.bad;
 	b.rows = NULL;
 	*out = t;

@@ -18,6 +18,7 @@
 #ifndef MEMTRACE_UNWIND_TABLE_H
 #define MEMTRACE_UNWIND_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,9 @@ struct unwind_table {
 	struct unwind_row *rows; /* sorted by pc, no two neighbours equal past pc */
 	size_t nrows;
 	size_t fdes;        /* FDEs compiled */
+	size_t fp_fdes;     /* of them, those with a row CFA = rbp + 16 (push rbp; mov rbp,rsp): unwind_fp.h */
+	size_t frame_fdes;  /* of them, those with a row other than CFA = rsp + 8 (they make a frame) */
+	bool go;            /* a Go binary (.note.go.buildid or .go.buildinfo): keeps frame pointers on amd64 */
 	size_t bad_entries; /* CIEs/FDEs skipped as malformed or unsupported */
 	uint64_t text_bytes; /* size of the executable PT_LOAD segments */
 	struct {

@@ -74,6 +74,7 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 				: -ENOMEM;
 		if (err)
 			goto fail;
+		t->unwind->mode = unwind_mode;
 	}
 	t->skel = skel;
 	return 0;
@@ -329,8 +330,10 @@ void tracer_close(struct tracer *t)
 	link_close(&t->dl_link);
 	heap_maps_close(&t->heap);
 	if (t->unwind) {
-		log_debug(t->verbose, 1, "unwind rows: %u of %u used by %zu objects (%zu left without), %.1f ms",
-			  t->unwind->used, MT_UNWIND_ROWS, t->unwind->objects, t->unwind->full,
+		log_debug(t->verbose, 1,
+			  "unwind rows: %u of %u used by %zu objects (%zu left without), %zu ranges by frame pointer, "
+			  "%.1f ms",
+			  t->unwind->used, MT_UNWIND_ROWS, t->unwind->objects, t->unwind->full, t->unwind->fp_objects,
 			  t->unwind->load_ns / 1e6);
 		unwind_loader_free(t->unwind);
 		free(t->unwind);

@@ -11,6 +11,7 @@
 #include "grow.h"
 #include "log.h"
 #include "target_file.h"
+#include "unwind_fp.h"
 #include "unwind_load.h"
 
 _Static_assert(UNW_CFA_RSP == 1 && UNW_CFA_RBP == 2 && UNW_CFA_OUTERMOST == 4 && UNW_RBP_AT == 1 &&
@@ -93,6 +94,13 @@ void unwind_loader_fill(struct unwind_loader *l, pid_t pid, const struct mapping
 	close(fd);
 	if (err || !t || !t->nrows)
 		goto done;
+	if (l->mode == MT_UNWIND_AUTO && unwind_table_keeps_fp(t)) {
+		l->fp_objects++;
+		log_debug(l->verbose, 1,
+			  "unwind: %s keeps frame pointers (%u%% of %zu frame-making FDEs%s): walked by them", m->path,
+			  unwind_fp_percent(t), t->frame_fdes, t->go ? ", Go" : "");
+		goto done;
+	}
 	first = place(l, index, t);
 	if (first >= UINT32_MAX - 1)
 		goto done;

@@ -7,6 +7,9 @@
  * executable range at its object's rows.  An object whose rows do not fit
  * (MT_UNWIND_ROWS in all) gets none: its frames are taken by frame pointer
  * (auto) or end the stack (dwarf), and it is counted in `full`.
+ * In auto mode an object that keeps frame pointers (unwind_fp.h) gets no
+ * rows either: the walk takes its frames by frame pointer, from the rbp
+ * that the rows of the frame below recovered (counted in `fp_objects`).
  */
 #ifndef MEMTRACE_UNWIND_LOAD_H
 #define MEMTRACE_UNWIND_LOAD_H
@@ -27,6 +30,8 @@ struct unwind_loader {
 	uint32_t used;
 	size_t full;     /* objects left without rows: no room */
 	size_t objects;  /* objects whose rows are loaded */
+	size_t fp_objects; /* auto: ranges left to their object's frame pointers, counted at each load */
+	int mode;        /* enum mt_unwind_mode, set by the caller after init */
 	uint64_t load_ns; /* time spent compiling and copying */
 	int verbose;
 };
