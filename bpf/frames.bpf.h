@@ -32,6 +32,26 @@ static __always_inline __u64 frames_check_mix(__u64 h, __u64 v)
 	return h ^ (h >> 32);
 }
 
+/*
+ * Ends a walk of n frames: a stack cut short gets the truncation marker as
+ * its last frame (part of its key: a cut stack is not the whole one), and
+ * the key mixes in the count.  Returns the frames kept.
+ */
+static __always_inline __u32 frames_end(__u64 *frames, __u32 n, bool trunc, __u64 h, __u64 chk, __u64 *key,
+					__u64 *check)
+{
+	if (trunc && n < MT_MAX_FRAMES) {
+		frames[n] = MT_FRAME_TRUNCATED;
+		h = frames_mix(h, MT_FRAME_TRUNCATED);
+		chk = frames_check_mix(chk, MT_FRAME_TRUNCATED);
+		n++;
+	}
+	h = frames_mix(h, n);
+	*key = h == MT_UNKNOWN_STACK ? 1 : h;
+	*check = chk;
+	return n;
+}
+
 static long frames_hash_step(__u32 i, struct frames_ctx *c)
 {
 	if (i >= MT_MAX_FRAMES)
@@ -218,7 +238,6 @@ static __always_inline __u32 frames_walk(__u64 *frames, struct frames_scratch *f
 	struct frames_walk w = { .frames = frames, .fs = fs };
 	struct frames_state *s = &fs->st;
 	__u64 h;
-	__u32 n;
 
 	w.xr = bpf_map_lookup_elem(&exec_ranges, &tgid);
 	s->trunc = 0;
@@ -250,17 +269,7 @@ static __always_inline __u32 frames_walk(__u64 *frames, struct frames_scratch *f
 done:
 	/* Only a reach one read can take is worth keeping. */
 	*reach = s->end - fp <= FRAMES_BUF ? s->end - fp : 0;
-	n = s->n;
-	if (s->trunc && n < MT_MAX_FRAMES) {
-		frames[n] = MT_FRAME_TRUNCATED;
-		s->h = frames_mix(s->h, MT_FRAME_TRUNCATED);
-		s->check = frames_check_mix(s->check, MT_FRAME_TRUNCATED);
-		n++;
-	}
-	h = frames_mix(s->h, n);
-	*key = h == MT_UNKNOWN_STACK ? 1 : h;
-	*check = s->check;
-	return n;
+	return frames_end(frames, s->n, s->trunc, s->h, s->check, key, check);
 }
 
 /* The key and check hash frames_walk() gives for these n frames; the key

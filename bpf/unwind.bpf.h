@@ -162,7 +162,6 @@ static __always_inline __u32 unwind_walk(__u64 *frames, struct uw_state *s, __u3
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct unwind_walk w = { .frames = frames, .s = s };
 	__u64 h;
-	__u32 n;
 
 	w.xr = bpf_map_lookup_elem(&exec_ranges, &tgid);
 	if (!w.xr || !exec_addr_ok(w.xr, ip)) {
@@ -183,17 +182,7 @@ static __always_inline __u32 unwind_walk(__u64 *frames, struct uw_state *s, __u3
 	s->h = frames_mix(FRAMES_HASH_BASIS, ip);
 	s->check = frames_check_mix(FRAMES_CHECK_BASIS, ip);
 	bpf_loop(MT_MAX_FRAMES - 1, unwind_step, &w, 0);
-	n = s->n;
-	if (s->trunc && n < MT_MAX_FRAMES) {
-		frames[n] = MT_FRAME_TRUNCATED;
-		s->h = frames_mix(s->h, MT_FRAME_TRUNCATED);
-		s->check = frames_check_mix(s->check, MT_FRAME_TRUNCATED);
-		n++;
-	}
-	h = frames_mix(s->h, n);
-	*key = h == MT_UNKNOWN_STACK ? 1 : h;
-	*check = s->check;
-	return n;
+	return frames_end(frames, s->n, s->trunc, s->h, s->check, key, check);
 }
 
 #endif

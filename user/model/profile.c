@@ -9,28 +9,22 @@
 #include "profile.h"
 #include "strpool.h"
 
+/* The profile's string pool, made on first use; NULL when out of memory. */
+static struct strpool *pool(struct mt_profile *profile)
+{
+	if (!profile->strings)
+		profile->strings = strpool_new();
+	return profile->strings;
+}
+
 const char *profile_intern(struct mt_profile *profile, const char *s)
 {
-	if (!s)
-		return NULL;
-	if (!profile->strings) {
-		profile->strings = strpool_new();
-		if (!profile->strings)
-			return NULL;
-	}
-	return strpool_intern(profile->strings, s);
+	return s && pool(profile) ? strpool_intern(profile->strings, s) : NULL;
 }
 
 const char *profile_intern_stable(struct mt_profile *profile, const char *s)
 {
-	if (!s)
-		return NULL;
-	if (!profile->strings) {
-		profile->strings = strpool_new();
-		if (!profile->strings)
-			return NULL;
-	}
-	return strpool_intern_stable(profile->strings, s);
+	return s && pool(profile) ? strpool_intern_stable(profile->strings, s) : NULL;
 }
 
 uint64_t site_metric(const struct mt_site *site, enum mt_metric metric)
