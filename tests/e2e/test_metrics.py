@@ -4,6 +4,7 @@ final JSON's totals, site series are bounded by --metrics-top with stable
 ids, a GC pause histogram equals the JSON's pauses, and bad requests are
 refused without disturbing the trace."""
 import http.client
+import json
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.parse
 
 import mt
 
@@ -193,6 +195,101 @@ class Metrics(unittest.TestCase):
                 self.assertTrue(p.stderr.startswith("memtrace: "), p.stderr)
                 self.assertIn(msg, p.stderr.splitlines()[0])
                 self.assertNotIn("Tracing", p.stderr)
+
+
+PROM_CONFIG = """global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: memtrace
+    static_configs:
+      - targets: ["127.0.0.1:%d"]
+"""
+
+
+class PrometheusScrape(unittest.TestCase):
+    """Debian's prometheus server scrapes --metrics on loopback; what its HTTP API gives back agrees with the JSON."""
+
+    def start_prometheus(self, tmp, target_port):
+        prom = shutil.which("prometheus")
+        if not prom:
+            raise AssertionError("prometheus is missing (tools/setup-deps.sh test installs it)")
+        conf = os.path.join(tmp, "prometheus.yml")
+        with open(conf, "w") as f:
+            f.write(PROM_CONFIG % target_port)
+        port = free_port()
+        log = open(os.path.join(tmp, "prometheus.log"), "w")
+        self.addCleanup(log.close)
+        p = subprocess.Popen([prom, "--config.file", conf, "--storage.tsdb.path", os.path.join(tmp, "tsdb"),
+                              "--web.listen-address", "127.0.0.1:%d" % port],
+                             stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+
+        def stop():
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.addCleanup(stop)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                if request(port, path="/-/ready")[0] == 200:
+                    return port
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("prometheus did not become ready on port %d" % port)
+
+    def last(self, prom_port, name):
+        """The newest sample of name Prometheus stored (a range selector: staleness markers left out)."""
+        q = urllib.parse.urlencode({"query": "%s[5m]" % name})
+        status, _, body = request(prom_port, path="/api/v1/query?" + q)
+        self.assertEqual(status, 200, body)
+        data = json.loads(body)
+        self.assertEqual(data["status"], "success", body)
+        return data["data"]["result"]
+
+    def test_prometheus_scrapes_and_queries_back(self):
+        mt.require_bpf(self)
+        tmp = mt.tempdir(self)
+        port = free_port()
+        prom_port = self.start_prometheus(tmp, port)
+        out = os.path.join(tmp, "r.json")
+        # 4 MiB in 4 KiB blocks, then 8 s asleep: in use is constant after setup.
+        p = subprocess.Popen([mt.MEMTRACE, "-q", "--json", out, "--metrics", "127.0.0.1:%d" % port, "--",
+                              mt.tool("workload_bigheap"), "4", "4096", "1000000", "8"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            _, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual(p.returncode, 0, err)
+        final = mt.load_json(out)
+        # Scrapes of the last seconds are in the head block; give the API a moment to see the last one.
+        deadline = time.time() + 10
+        while True:
+            inuse = self.last(prom_port, "memtrace_heap_inuse_bytes")
+            if inuse or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(len(inuse), 1, inuse)
+        series = inuse[0]
+        self.assertEqual(series["metric"]["pid"], str(final["pid"]))
+        self.assertEqual(series["metric"]["comm"], "workload_bigheap")
+        self.assertEqual(series["metric"]["job"], "memtrace")
+        self.assertGreaterEqual(len(series["values"]), 2, series)
+        self.assertEqual(float(series["values"][-1][1]), final["totals"]["inuse_bytes"])
+        self.assertGreaterEqual(final["totals"]["inuse_bytes"], 4 << 20)
+        (alloc,) = self.last(prom_port, "memtrace_heap_allocated_bytes_total")
+        got = float(alloc["values"][-1][1])
+        self.assertGreater(got, 0)
+        self.assertLessEqual(got, final["totals"]["alloc_bytes"])
+        (up,) = self.last(prom_port, 'up{job="memtrace"}')
+        self.assertIn("1", [v for _, v in up["values"]])
 
 
 if __name__ == "__main__":
