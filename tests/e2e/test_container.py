@@ -1,9 +1,11 @@
 """Container identity: a process in a container's cgroup (made here, named
 as docker names them) is reported with its cgroup path and container id in
-JSON, text, HTML, pprof labels (go tool pprof -tags) and recordings."""
+JSON, text, HTML, pprof labels (go tool pprof -tags) and recordings; a
+process in its own PID namespace is reported with its NSpid."""
 import os
 import re
 import subprocess
+import time
 import unittest
 
 import mt
@@ -71,6 +73,51 @@ class ContainerIdentity(unittest.TestCase):
             doc = mt.load_json(again)
             self.assertEqual(doc["cgroup"], self.report["cgroup"], src)
             self.assertEqual(doc["container_id"], self.id, src)
+
+
+class PidNamespace(unittest.TestCase):
+    """A workload started by `unshare --pid --fork --mount-proc` is PID 1 in its
+    namespace: -p on its host PID reports nspid 1 in JSON, text and pprof labels."""
+
+    def test_nspid_in_every_format(self):
+        mt.require_bpf(self)
+        tmp = mt.tempdir(self)
+        ns = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", mt.tool("workload_service"),
+                               "--seconds", "4"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            # unshare forks the namespace's first process: the workload, once it has exec'd.
+            child, deadline = None, time.time() + 10
+            while time.time() < deadline and child is None:
+                try:
+                    with open("/proc/%d/task/%d/children" % (ns.pid, ns.pid)) as f:
+                        kids = f.read().split()
+                    if kids and os.readlink("/proc/%s/exe" % kids[0]) == mt.tool("workload_service"):
+                        child = int(kids[0])
+                except OSError:
+                    pass
+                time.sleep(0.05)
+            self.assertIsNotNone(child, "unshare's child did not start")
+            out = {ext: os.path.join(tmp, "r" + ext) for ext in (".json", ".txt", ".pb.gz")}
+            p = subprocess.run([mt.MEMTRACE, "-q", "--json", out[".json"], "-o", out[".txt"], "-o", out[".pb.gz"],
+                                "-p", str(child)], capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            ns.wait(timeout=30)
+        finally:
+            if ns.poll() is None:
+                ns.kill()
+                ns.wait()
+        rep = mt.load_json(out[".json"])
+        self.assertEqual(rep["pid"], child)
+        self.assertEqual(rep["nspid"], 1)
+        self.assertRegex(mt.read_text(out[".txt"]), r"(?m)^cgroup: .*; nspid 1$")
+        tags = go_pprof("-tags", "-sample_index=alloc_space", out[".pb.gz"])
+        self.assertRegex(tags, r"(?m)^ nspid: Total ")
+        self.assertRegex(tags, r"(?m)\(\s*100%\): 1$")
+
+    def test_no_nspid_in_the_host_namespace(self):
+        mt.require_bpf(self)
+        r = mt.run([], [mt.tool("workload_exact"), "1"])
+        self.assertNotIn("nspid", r.report)
 
 
 if __name__ == "__main__":

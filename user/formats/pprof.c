@@ -210,6 +210,7 @@ static void samples(struct writer *w)
 	int64_t comm = w->p->command && *w->p->command ? str_index(w, w->p->command) : 0;
 	/* Where it ran, for -tagfocus across profiles of many containers. */
 	int64_t key_cgroup = str_index(w, "cgroup"), key_container = str_index(w, "container_id");
+	int64_t key_nspid = w->p->nspid ? str_index(w, "nspid") : 0;
 	int64_t cgroup = w->p->cgroup && *w->p->cgroup ? str_index(w, w->p->cgroup) : 0;
 	int64_t container = w->p->container_id && *w->p->container_id ? str_index(w, w->p->container_id) : 0;
 
@@ -247,6 +248,8 @@ static void samples(struct writer *w)
 			label(w, key_cgroup, cgroup, 0);
 		if (container)
 			label(w, key_container, container, 0);
+		if (key_nspid)
+			label(w, key_nspid, 0, w->p->nspid);
 		pb_end(&w->pb, PROFILE_SAMPLE, start);
 		flush(w, 0);
 	}

@@ -11,7 +11,8 @@
  *                 like Go), its mapping, one line naming its function
  *   functions     the symbol, or "module+0xoffset" / "0xaddr" when unknown
  *   labels        on every sample: pid, comm, and cgroup and container_id
- *                 when known (go tool pprof -tags, -tagfocus)
+ *                 when known, nspid (a number) when it differs from pid
+ *                 (go tool pprof -tags, -tagfocus)
  *   comments      "memtrace.<key>=<value>": pid, command, cgroup,
  *                 container_id, totals, drops and the time series, which
  *                 pprof has no fields for

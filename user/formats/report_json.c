@@ -88,6 +88,8 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 	json_str(&j, "command", p->command);
 	json_str(&j, "cgroup", p->cgroup);
 	json_str(&j, "container_id", p->container_id);
+	if (p->nspid)
+		json_i64(&j, "nspid", p->nspid);
 	json_u64(&j, "start_time_ns", p->start_realtime_ns);
 	/* One time base for every section: each timed record's "t_s". */
 	json_open_object(&j, "clock");

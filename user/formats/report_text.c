@@ -105,9 +105,13 @@ void report_text_write(const struct mt_profile *p, int top, FILE *out)
 
 	fprintf(out, "memtrace report: PID %d (%s), %s traced\n", p->pid, p->command ? p->command : "?",
 		human_duration(p->duration_ns, a));
-	if (p->cgroup || p->container_id)
-		fprintf(out, "cgroup: %s%s%s%s\n", p->cgroup ? p->cgroup : "?", p->container_id ? " (container " : "",
+	if (p->cgroup || p->container_id || p->nspid) {
+		fprintf(out, "cgroup: %s%s%s%s", p->cgroup ? p->cgroup : "?", p->container_id ? " (container " : "",
 			p->container_id ? p->container_id : "", p->container_id ? ")" : "");
+		if (p->nspid)
+			fprintf(out, "; nspid %d", p->nspid);
+		fputc('\n', out);
+	}
 	fprintf(out, "allocated: %s in %s calls; freed: %s in %s calls\n", human_bytes(t->alloc_bytes, a),
 		human_count(t->alloc_count, b), human_bytes(t->free_bytes, c), human_count(t->free_count, d));
 	fprintf(out, "in use at end: %s in %s blocks; peak in use: %s\n", human_bytes(t->inuse_bytes, a),

@@ -169,6 +169,7 @@ struct mt_faults;
 
 struct mt_profile {
 	int32_t pid;
+	int32_t nspid;              /* its PID in its own PID namespace (proc_nspid.h), 0 when unknown or == pid */
 	const char *command;        /* comm or argv[0] of the target */
 	const char *cgroup;         /* its cgroup path (proc_cgroup.h), NULL when unknown or "/" */
 	const char *container_id;   /* 64 hex digits, NULL when not in a container (or unknown) */

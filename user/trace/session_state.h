@@ -20,6 +20,7 @@
 #include "launch.h"
 #include "leakwatch.h"
 #include "proc_cgroup.h"
+#include "proc_nspid.h"
 #include "reach.h"
 #include "session.h"
 #include "symbolize.h"
@@ -43,6 +44,7 @@ struct session {
 	int wait_status; /* of the launched command */
 	char comm[64];
 	struct proc_cgroup cgroup; /* as last read; kept when the process is gone */
+	int32_t nspid;             /* likewise, from /proc/PID/status; 0 when unread */
 	uint64_t start_ns, start_real_ns, end_ns;
 	uint64_t dl_stops_seen;
 	uint64_t prev_inuse, prev_alloc, prev_view_ns;
