@@ -2,7 +2,8 @@
 started, with a wall-clock and a CLOCK_MONOTONIC anchor) and every timed
 record carries t_s on it; --timeline (and -o NAME.trace.json) writes Chrome
 trace events on the same clock: a real GC's pauses there have the JSON's
-ts and duration, the heap counters the JSON's series."""
+ts and duration, the heap counters the JSON's series, and the page-fault rate
+integrates to the faults the target itself counts (getrusage)."""
 import json
 import os
 import subprocess
@@ -106,6 +107,56 @@ class Timeline(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(out) as a, open(os.path.join(self.tmp, "live.trace.json")) as b:
             self.assertEqual(json.load(a), json.load(b))
+
+
+FAULTS = """import mmap, resource, sys, time
+def faults():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_minflt + r.ru_majflt
+time.sleep(1.2)
+m = mmap.mmap(-1, 16 << 20)
+m.madvise(mmap.MADV_NOHUGEPAGE)
+before = faults()
+for off in range(0, 16 << 20, 4096):
+    m[off] = 1
+after = faults()
+time.sleep(1.2)
+print(after - before, faults())
+"""
+
+
+class PageFaultRate(unittest.TestCase):
+    def test_rate_integrates_to_the_targets_own_count(self):
+        """Debian's python3 touches 4096 fresh pages between samples: the timeline's page-fault
+        rate, times each point's distance from the one before, sums to at least the faults
+        getrusage counted around the touch and at most its count at exit."""
+        mt.require_bpf(self)
+        py = "/usr/bin/python3"
+        if not os.path.exists(py):
+            raise AssertionError(py + " is missing (Debian's python3 is in tools/setup-deps.sh build)")
+        tmp = mt.tempdir(self)
+        timeline, out = os.path.join(tmp, "f.trace.json"), os.path.join(tmp, "r.json")
+        p = subprocess.run([mt.MEMTRACE, "-q", "-i", "0.2", "--json", out, "--timeline", timeline, "--",
+                            py, "-c", FAULTS], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        touched, total = map(int, p.stdout.split())
+        self.assertGreaterEqual(touched, 4096)
+        doc = mt.load_json(timeline)
+        check_trace_events(self, doc, mt.load_json(out)["pid"])
+        points = [e["ts"] for e in doc["traceEvents"] if e["ph"] == "C" and e["name"] == "heap in use"]
+        rates = [e for e in doc["traceEvents"] if e["ph"] == "C" and e["name"] == "page-fault rate"]
+        self.assertGreater(len(rates), 5)
+        counted = 0.0
+        for e in rates:
+            i = points.index(e["ts"])
+            self.assertGreater(i, 0)
+            self.assertGreaterEqual(e["args"]["faults_per_s"], 0)
+            counted += e["args"]["faults_per_s"] * (e["ts"] - points[i - 1]) / 1e6
+        self.assertGreaterEqual(counted, touched - 1)
+        self.assertLessEqual(counted, total + 1)
+        # The touch shows as a burst: one interval holds at least half of its faults.
+        self.assertTrue(any(e["args"]["faults_per_s"] * (e["ts"] - points[points.index(e["ts"]) - 1]) / 1e6
+                            >= 2048 for e in rates), rates)
 
 
 if __name__ == "__main__":

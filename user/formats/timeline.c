@@ -84,6 +84,14 @@ static void counters(struct tl *t, const struct mt_profile *p)
 			us(t->out, "ts", (int64_t)s->t_ns);
 			fprintf(t->out, ",\"args\":{\"bytes_per_s\":%.0f}}", rate);
 		}
+		if (i && s->t_ns > p->series[i - 1].t_ns && p->series[i - 1].faults && s->faults >= p->series[i - 1].faults) {
+			double rate = (double)(s->faults - p->series[i - 1].faults) * 1e9 /
+				      (double)(s->t_ns - p->series[i - 1].t_ns);
+
+			event(t, "C", "page-fault rate", TRACK_HEAP);
+			us(t->out, "ts", (int64_t)s->t_ns);
+			fprintf(t->out, ",\"args\":{\"faults_per_s\":%.3f}}", rate);
+		}
 	}
 }
 

@@ -11,7 +11,10 @@
  *  - metadata (ph "M"): the process's name, and a name for each track;
  *  - counters (ph "C", one per series point, in time order): "heap in use"
  *    {bytes, blocks}, "RSS" {bytes} (where read), "allocation rate"
- *    {bytes_per_s} (between a point and the one before);
+ *    {bytes_per_s} (between a point and the one before), "page-fault rate"
+ *    {faults_per_s} (minflt+majflt of /proc/PID/stat, between a point and
+ *    the one before, both read; three decimals, so rate times the points'
+ *    distance gives back the count to within a thousandth per second);
  *  - GC pauses (ph "X", tid 2, by start): name = the phase, args cycle,
  *    runtime and duration_ns; ts and dur are the JSON pause's t_s and
  *    duration_ns, in microseconds;
@@ -20,7 +23,6 @@
  *  - leak alerts (ph "i", scope "p", tid 4): "leak: <leaf function>", args
  *    rate_bytes_per_s, trend, inuse_bytes;
  *  - no begin/end pairs (ph "B"/"E"): durations are complete events.
- * Page-fault rates are not on it: faults are totals per site, with no time.
  */
 #ifndef MEMTRACE_TIMELINE_H
 #define MEMTRACE_TIMELINE_H

@@ -79,6 +79,7 @@ struct mt_sample {
 	uint64_t free_bytes, free_count;   /* cumulative */
 	uint64_t rss_bytes;                /* 0 when unknown */
 	uint64_t frees_unseen;             /* cumulative: as mt_profile.frees_unseen */
+	uint64_t faults;                   /* cumulative minflt+majflt (proc_faults.h), 0 when unknown */
 };
 
 enum mt_trend {

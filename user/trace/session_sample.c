@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "grow.h"
+#include "proc_faults.h"
 #include "session_state.h"
 
 static uint64_t read_rss(pid_t pid)
@@ -59,8 +60,10 @@ int session_build_profile(struct session *s, struct mt_profile *p)
 
 void session_push_sample(struct session *s, const struct heap_snapshot *snap, uint64_t now)
 {
-	uint64_t free_count = 0, free_bytes = 0;
+	uint64_t free_count = 0, free_bytes = 0, faults = 0;
 
+	if (!s->exited)
+		proc_faults_read(s->pid, &faults); /* a failed read leaves 0: no rate for this point */
 	if (grow((void **)&s->series, &s->series_cap, s->nseries, sizeof(*s->series), 64))
 		return; /* the chart loses a point; the trace goes on */
 	for (size_t i = 0; i < snap->nsites; i++) {
@@ -77,6 +80,7 @@ void session_push_sample(struct session *s, const struct heap_snapshot *snap, ui
 		.free_count = free_count,
 		.rss_bytes = s->exited ? 0 : read_rss(s->pid),
 		.frees_unseen = snap->counters.frees_unseen,
+		.faults = faults,
 	};
 	/* A process that is gone has no RSS to read: hold the last reading
 	 * rather than draw a drop to zero that never happened. */
