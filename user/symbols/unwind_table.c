@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eh_read.h"
 #include "grow.h"
 #include "unwind_table.h"
 
@@ -17,13 +18,6 @@
 /* Nested DW_CFA_remember_state deeper than this is refused: compilers use 1-2. */
 #define REMEMBER_MAX 16
 
-/* A byte range of a section with the address it is loaded at. */
-struct cur {
-	const uint8_t *p, *end;
-	const uint8_t *base; /* section start */
-	uint64_t vaddr;      /* sh_addr of base */
-	bool bad;
-};
 
 struct cie {
 	uint64_t code_align;
@@ -50,87 +44,6 @@ struct build {
 	size_t fp_fdes;    /* FDEs with a row CFA = rbp + 16: a frame-pointer prologue */
 	size_t frame_fdes; /* FDEs with a row other than CFA = rsp + 8: functions that make a frame */
 };
-
-static uint64_t get_u(struct cur *c, size_t n)
-{
-	uint64_t v = 0;
-
-	if (c->bad || (size_t)(c->end - c->p) < n) {
-		c->bad = true;
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)c->p[i] << (8 * i);
-	c->p += n;
-	return v;
-}
-
-static uint64_t get_uleb(struct cur *c)
-{
-	uint64_t v = 0;
-
-	for (unsigned shift = 0; !c->bad; shift += 7) {
-		uint8_t b;
-
-		if (c->p >= c->end || shift > 63) {
-			c->bad = true;
-			break;
-		}
-		b = *c->p++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			break;
-	}
-	return v;
-}
-
-static int64_t get_sleb(struct cur *c)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t b = 0;
-
-	do {
-		if (c->bad || c->p >= c->end || shift > 63) {
-			c->bad = true;
-			return 0;
-		}
-		b = *c->p++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while (b & 0x80);
-	if (shift < 64 && (b & 0x40))
-		v |= ~0ULL << shift;
-	return (int64_t)v;
-}
-
-/* An address encoded as enc (DW_EH_PE_*); indirect ones are refused. */
-static uint64_t get_ptr(struct cur *c, uint8_t enc)
-{
-	uint64_t here = c->vaddr + (uint64_t)(c->p - c->base), v;
-
-	if (enc == 0xff || (enc & 0x80)) {
-		c->bad = true;
-		return 0;
-	}
-	switch (enc & 0x0f) {
-	case 0x00: v = get_u(c, 8); break;
-	case 0x01: v = get_uleb(c); break;
-	case 0x02: v = get_u(c, 2); break;
-	case 0x03: v = get_u(c, 4); break;
-	case 0x04: v = get_u(c, 8); break;
-	case 0x09: v = (uint64_t)get_sleb(c); break;
-	case 0x0a: v = (uint64_t)(int64_t)(int16_t)get_u(c, 2); break;
-	case 0x0b: v = (uint64_t)(int64_t)(int32_t)get_u(c, 4); break;
-	case 0x0c: v = get_u(c, 8); break;
-	default: c->bad = true; return 0;
-	}
-	switch (enc & 0x70) {
-	case 0x00: return v;
-	case 0x10: return v + here; /* pcrel */
-	default: c->bad = true; return 0; /* textrel/datarel/funcrel: not in x86-64 .eh_frame */
-	}
-}
 
 static int push_row(struct build *b, uint64_t pc, const struct state *s, bool end)
 {
@@ -206,7 +119,7 @@ static void set_cfa_reg(struct state *s, uint64_t reg)
  * advance (FDE instructions), without b only updates s (a CIE's initial
  * instructions).  init is the state DW_CFA_restore returns to.
  */
-static int run(struct cur *c, const struct cie *cie, uint8_t fde_enc, struct state *s, const struct state *init,
+static int run(struct eh_cur *c, const struct cie *cie, uint8_t fde_enc, struct state *s, const struct state *init,
 	       uint64_t *loc, struct build *b)
 {
 	struct state stack[REMEMBER_MAX];
@@ -222,7 +135,7 @@ static int run(struct cur *c, const struct cie *cie, uint8_t fde_enc, struct sta
 			delta = low * cie->code_align;
 			goto advance;
 		case 2:
-			off = (int64_t)get_uleb(c) * cie->data_align;
+			off = (int64_t)eh_uleb(c) * cie->data_align;
 			set_reg(s, low, UNW_RBP_AT, off, false);
 			continue;
 		case 3:
@@ -236,7 +149,7 @@ static int run(struct cur *c, const struct cie *cie, uint8_t fde_enc, struct sta
 		case 0x00: /* nop */
 			continue;
 		case 0x01: /* set_loc */
-			reg = get_ptr(c, fde_enc);
+			reg = eh_ptr(c, fde_enc);
 			if (c->bad)
 				break;
 			if (reg < *loc) {
@@ -245,30 +158,30 @@ static int run(struct cur *c, const struct cie *cie, uint8_t fde_enc, struct sta
 			}
 			delta = reg - *loc;
 			goto advance;
-		case 0x02: delta = get_u(c, 1) * cie->code_align; goto advance;
-		case 0x03: delta = get_u(c, 2) * cie->code_align; goto advance;
-		case 0x04: delta = get_u(c, 4) * cie->code_align; goto advance;
+		case 0x02: delta = eh_u(c, 1) * cie->code_align; goto advance;
+		case 0x03: delta = eh_u(c, 2) * cie->code_align; goto advance;
+		case 0x04: delta = eh_u(c, 4) * cie->code_align; goto advance;
 		case 0x05: /* offset_extended */
-			reg = get_uleb(c);
-			off = (int64_t)get_uleb(c) * cie->data_align;
+			reg = eh_uleb(c);
+			off = (int64_t)eh_uleb(c) * cie->data_align;
 			set_reg(s, reg, UNW_RBP_AT, off, false);
 			continue;
 		case 0x06: /* restore_extended */
-			reg = get_uleb(c);
+			reg = eh_uleb(c);
 			if (reg == REG_RBP)
 				s->rbp = init->rbp, s->rbp_off = init->rbp_off;
 			else if (reg == REG_RA)
 				s->ra_ok = init->ra_ok, s->ra_undef = init->ra_undef;
 			continue;
 		case 0x07: /* undefined */
-			set_reg(s, get_uleb(c), UNW_RBP_OTHER, 0, true);
+			set_reg(s, eh_uleb(c), UNW_RBP_OTHER, 0, true);
 			continue;
 		case 0x08: /* same_value */
-			set_reg(s, get_uleb(c), UNW_RBP_SAME, 0, false);
+			set_reg(s, eh_uleb(c), UNW_RBP_SAME, 0, false);
 			continue;
 		case 0x09: /* register */
-			reg = get_uleb(c);
-			get_uleb(c);
+			reg = eh_uleb(c);
+			eh_uleb(c);
 			set_reg(s, reg, UNW_RBP_OTHER, 0, false);
 			continue;
 		case 0x0a: /* remember_state */
@@ -286,19 +199,19 @@ static int run(struct cur *c, const struct cie *cie, uint8_t fde_enc, struct sta
 			*s = stack[--depth];
 			continue;
 		case 0x0c: /* def_cfa */
-			set_cfa_reg(s, get_uleb(c));
-			s->cfa_off = (int64_t)get_uleb(c);
+			set_cfa_reg(s, eh_uleb(c));
+			s->cfa_off = (int64_t)eh_uleb(c);
 			continue;
 		case 0x0d: /* def_cfa_register: the offset stays */
-			set_cfa_reg(s, get_uleb(c));
+			set_cfa_reg(s, eh_uleb(c));
 			continue;
 		case 0x0e: /* def_cfa_offset */
-			s->cfa_off = (int64_t)get_uleb(c);
+			s->cfa_off = (int64_t)eh_uleb(c);
 			if (s->cfa == UNW_CFA_PLT)
 				s->cfa = UNW_CFA_OTHER;
 			continue;
 		case 0x0f: /* def_cfa_expression */
-			len = get_uleb(c);
+			len = eh_uleb(c);
 			if (c->bad || len > (uint64_t)(c->end - c->p)) {
 				c->bad = true;
 				break;
@@ -310,8 +223,8 @@ static int run(struct cur *c, const struct cie *cie, uint8_t fde_enc, struct sta
 			continue;
 		case 0x10: /* expression */
 		case 0x16: /* val_expression */
-			reg = get_uleb(c);
-			len = get_uleb(c);
+			reg = eh_uleb(c);
+			len = eh_uleb(c);
 			if (c->bad || len > (uint64_t)(c->end - c->p)) {
 				c->bad = true;
 				break;
@@ -320,32 +233,32 @@ static int run(struct cur *c, const struct cie *cie, uint8_t fde_enc, struct sta
 			set_reg(s, reg, UNW_RBP_OTHER, 0, false);
 			continue;
 		case 0x11: /* offset_extended_sf */
-			reg = get_uleb(c);
-			off = get_sleb(c) * cie->data_align;
+			reg = eh_uleb(c);
+			off = eh_sleb(c) * cie->data_align;
 			set_reg(s, reg, UNW_RBP_AT, off, false);
 			continue;
 		case 0x12: /* def_cfa_sf */
-			set_cfa_reg(s, get_uleb(c));
-			s->cfa_off = get_sleb(c) * cie->data_align;
+			set_cfa_reg(s, eh_uleb(c));
+			s->cfa_off = eh_sleb(c) * cie->data_align;
 			continue;
 		case 0x13: /* def_cfa_offset_sf */
-			s->cfa_off = get_sleb(c) * cie->data_align;
+			s->cfa_off = eh_sleb(c) * cie->data_align;
 			continue;
 		case 0x14: /* val_offset */
 		case 0x15: /* val_offset_sf */
-			reg = get_uleb(c);
+			reg = eh_uleb(c);
 			if (op == 0x14)
-				get_uleb(c);
+				eh_uleb(c);
 			else
-				get_sleb(c);
+				eh_sleb(c);
 			set_reg(s, reg, UNW_RBP_OTHER, 0, false);
 			continue;
 		case 0x2e: /* GNU_args_size */
-			get_uleb(c);
+			eh_uleb(c);
 			continue;
 		case 0x2f: /* GNU_negative_offset_extended */
-			reg = get_uleb(c);
-			off = -(int64_t)get_uleb(c) * cie->data_align;
+			reg = eh_uleb(c);
+			off = -(int64_t)eh_uleb(c) * cie->data_align;
 			set_reg(s, reg, UNW_RBP_AT, off, false);
 			continue;
 		default:
@@ -364,9 +277,9 @@ advance:
 	return c->bad ? -EINVAL : 0;
 }
 
-static int parse_cie(struct cur *c, struct cie *cie)
+static int parse_cie(struct eh_cur *c, struct cie *cie)
 {
-	uint8_t version = (uint8_t)get_u(c, 1);
+	uint8_t version = (uint8_t)eh_u(c, 1);
 	const char *aug = (const char *)c->p;
 	size_t auglen = strnlen(aug, (size_t)(c->end - c->p));
 
@@ -375,16 +288,16 @@ static int parse_cie(struct cur *c, struct cie *cie)
 		return -EINVAL;
 	c->p += auglen + 1;
 	if (version == 4) {
-		if (get_u(c, 1) != 8)
+		if (eh_u(c, 1) != 8)
 			return -EINVAL;
-		get_u(c, 1); /* segment size */
+		eh_u(c, 1); /* segment size */
 	}
-	cie->code_align = get_uleb(c);
-	cie->data_align = get_sleb(c);
-	cie->ra_reg = version == 1 ? get_u(c, 1) : get_uleb(c);
+	cie->code_align = eh_uleb(c);
+	cie->data_align = eh_sleb(c);
+	cie->ra_reg = version == 1 ? eh_u(c, 1) : eh_uleb(c);
 	if (aug[0] == 'z') {
-		uint64_t len = get_uleb(c);
-		struct cur a = *c;
+		uint64_t len = eh_uleb(c);
+		struct eh_cur a = *c;
 
 		if (c->bad || len > (uint64_t)(c->end - c->p))
 			return -EINVAL;
@@ -392,12 +305,12 @@ static int parse_cie(struct cur *c, struct cie *cie)
 		cie->has_aug_data = true;
 		for (size_t i = 1; i < auglen && !a.bad; i++) {
 			switch (aug[i]) {
-			case 'L': get_u(&a, 1); break;
-			case 'R': cie->fde_enc = (uint8_t)get_u(&a, 1); break;
+			case 'L': eh_u(&a, 1); break;
+			case 'R': cie->fde_enc = (uint8_t)eh_u(&a, 1); break;
 			case 'P': {
-				uint8_t enc = (uint8_t)get_u(&a, 1);
+				uint8_t enc = (uint8_t)eh_u(&a, 1);
 
-				get_ptr(&a, enc & 0x7f); /* the personality routine's address: not followed */
+				eh_ptr(&a, enc & 0x7f); /* the personality routine's address: not followed */
 				break;
 			}
 			case 'S': case 'B': break;
@@ -418,10 +331,10 @@ static int parse_cie(struct cur *c, struct cie *cie)
 }
 
 /* One FDE whose CIE starts at cie_at (its length field). */
-static int compile_fde(struct cur *c, const struct cur *sec, const uint8_t *cie_at, bool debug_frame,
+static int compile_fde(struct eh_cur *c, const struct eh_cur *sec, const uint8_t *cie_at, bool debug_frame,
 		       struct build *b)
 {
-	struct cur cc = *sec;
+	struct eh_cur cc = *sec;
 	struct state init = { .cfa = UNW_CFA_OTHER }, s;
 	uint64_t len, pc, range, loc;
 	size_t n0, frame = 0, fp = 0;
@@ -431,18 +344,18 @@ static int compile_fde(struct cur *c, const struct cur *sec, const uint8_t *cie_
 	if (cie_at < sec->base || cie_at >= sec->end)
 		return -EINVAL;
 	cc.p = cie_at;
-	len = get_u(&cc, 4);
+	len = eh_u(&cc, 4);
 	if (len == 0xffffffff || cc.bad || len > (uint64_t)(cc.end - cc.p))
 		return -EINVAL;
 	cc.end = cc.p + len;
-	if (get_u(&cc, 4) != (debug_frame ? 0xffffffffu : 0))
+	if (eh_u(&cc, 4) != (debug_frame ? 0xffffffffu : 0))
 		return -EINVAL;
 	if (parse_cie(&cc, &cie))
 		return -EINVAL;
-	pc = get_ptr(c, cie.fde_enc);
-	range = get_ptr(c, cie.fde_enc & 0x0f);
+	pc = eh_ptr(c, cie.fde_enc);
+	range = eh_ptr(c, cie.fde_enc & 0x0f);
 	if (cie.has_aug_data) {
-		uint64_t alen = get_uleb(c);
+		uint64_t alen = eh_uleb(c);
 
 		if (c->bad || alen > (uint64_t)(c->end - c->p))
 			return -EINVAL;
@@ -496,12 +409,12 @@ static int compile_fde(struct cur *c, const struct cur *sec, const uint8_t *cie_
 
 static int compile_section(const uint8_t *data, size_t size, uint64_t vaddr, bool debug_frame, struct build *b)
 {
-	struct cur sec = { .p = data, .end = data + size, .base = data, .vaddr = vaddr };
+	struct eh_cur sec = { .p = data, .end = data + size, .base = data, .vaddr = vaddr };
 
 	while (sec.p + 4 <= sec.end) {
 		const uint8_t *start = sec.p;
-		uint64_t len = get_u(&sec, 4), id;
-		struct cur e;
+		uint64_t len = eh_u(&sec, 4), id;
+		struct eh_cur e;
 		size_t nrows = b->n;
 		int err;
 
@@ -514,10 +427,10 @@ static int compile_section(const uint8_t *data, size_t size, uint64_t vaddr, boo
 		e = sec;
 		e.end = sec.p + len;
 		sec.p += len;
-		id = get_u(&e, 4);
+		id = eh_u(&e, 4);
 		if (debug_frame ? id == 0xffffffff : id == 0)
 			continue; /* a CIE: read by its FDEs */
-		err = compile_fde(&e, &(struct cur){ .p = data, .end = data + size, .base = data, .vaddr = vaddr },
+		err = compile_fde(&e, &(struct eh_cur){ .p = data, .end = data + size, .base = data, .vaddr = vaddr },
 				  debug_frame ? data + id : start + 4 - id, debug_frame, b);
 		if (err == -ENOMEM)
 			return err;
