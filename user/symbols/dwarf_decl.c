@@ -2,6 +2,7 @@
 #include <dwarf.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,21 @@ static int put(char *out, size_t len, const char *fmt, const char *a, const char
 {
 	int n = snprintf(out, len, fmt, a, b, c);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Appends to a list being built in out; a list that would not fit is an error, never a cut one. */
+static int __attribute__((format(printf, 4, 5))) append(char *out, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out + *used, len - *used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - *used)
+		return -ENAMETOOLONG;
+	*used += (size_t)n;
+	return 0;
 }
 
 static bool type_of(Dwarf_Die *die, Dwarf_Die *out)
@@ -39,16 +55,13 @@ static int enumerators(Dwarf_Die *t, char *out, size_t len)
 	do {
 		Dwarf_Attribute a;
 		Dwarf_Sword v = 0;
-		int n;
 
 		if (dwarf_tag(&c) != DW_TAG_enumerator || !dwarf_diename(&c))
 			continue;
 		if (dwarf_attr(&c, DW_AT_const_value, &a))
 			dwarf_formsdata(&a, &v);
-		n = snprintf(out + used, len - used, "%s%s = %" PRId64, used ? ", " : "", dwarf_diename(&c), (int64_t)v);
-		if (n < 0 || (size_t)n >= len - used)
+		if (append(out, len, &used, "%s%s = %" PRId64, used ? ", " : "", dwarf_diename(&c), (int64_t)v))
 			return -ENAMETOOLONG;
-		used += (size_t)n;
 	} while (dwarf_siblingof(&c, &c) == 0);
 	return 0;
 }
@@ -69,7 +82,7 @@ static int members(Dwarf_Die *t, char *out, size_t len, int depth)
 	do {
 		const char *name = dwarf_diename(&c);
 		char width[24] = "";
-		int n, bits;
+		int bits;
 
 		if (dwarf_tag(&c) != DW_TAG_member || dwarf_hasattr(&c, DW_AT_external) ||
 		    dwarf_hasattr(&c, DW_AT_declaration))
@@ -84,12 +97,9 @@ static int members(Dwarf_Die *t, char *out, size_t len, int depth)
 		bits = dwarf_bitsize(&c);
 		if (bits > 0)
 			snprintf(width, sizeof(width), ":%d", bits);
-		n = snprintf(out + used, len - used, "%s%s; ", one, width);
-		if (n < 0 || (size_t)n >= len - used) {
-			err = -ENAMETOOLONG;
+		err = append(out, len, &used, "%s%s; ", one, width);
+		if (err)
 			goto cleanup;
-		}
-		used += (size_t)n;
 	} while (dwarf_siblingof(&c, &c) == 0);
 cleanup:
 	free(one);
@@ -133,19 +143,18 @@ static int dims(Dwarf_Die *t, char *out, size_t len)
 	do {
 		Dwarf_Attribute a;
 		Dwarf_Word v;
-		int n;
+		int err;
 
 		if (dwarf_tag(&c) != DW_TAG_subrange_type)
 			continue;
 		if (dwarf_attr(&c, DW_AT_count, &a) && dwarf_formudata(&a, &v) == 0)
-			n = snprintf(out + used, len - used, "[%" PRIu64 "]", (uint64_t)v);
+			err = append(out, len, &used, "[%" PRIu64 "]", (uint64_t)v);
 		else if (dwarf_attr(&c, DW_AT_upper_bound, &a) && dwarf_formudata(&a, &v) == 0)
-			n = snprintf(out + used, len - used, "[%" PRIu64 "]", (uint64_t)v + 1);
+			err = append(out, len, &used, "[%" PRIu64 "]", (uint64_t)v + 1);
 		else
-			n = snprintf(out + used, len - used, "[]");
-		if (n < 0 || (size_t)n >= len - used)
-			return -ENAMETOOLONG;
-		used += (size_t)n;
+			err = append(out, len, &used, "[]");
+		if (err)
+			return err;
 	} while (dwarf_siblingof(&c, &c) == 0);
 	return 0;
 }
@@ -160,7 +169,7 @@ static int params(Dwarf_Die *t, char *out, size_t len, int depth)
 	out[0] = '\0';
 	if (dwarf_child(t, &c) == 0) {
 		do {
-			int tag = dwarf_tag(&c), err, n;
+			int tag = dwarf_tag(&c), err;
 
 			if (tag == DW_TAG_unspecified_parameters) {
 				snprintf(one, sizeof(one), "...");
@@ -171,10 +180,9 @@ static int params(Dwarf_Die *t, char *out, size_t len, int depth)
 			} else {
 				continue;
 			}
-			n = snprintf(out + used, len - used, "%s%s", used ? ", " : "", one);
-			if (n < 0 || (size_t)n >= len - used)
-				return -ENAMETOOLONG;
-			used += (size_t)n;
+			err = append(out, len, &used, "%s%s", used ? ", " : "", one);
+			if (err)
+				return err;
 		} while (dwarf_siblingof(&c, &c) == 0);
 	}
 	if (!used)

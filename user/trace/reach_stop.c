@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,12 +64,27 @@ static int wait_stopped(struct reach_thread *th)
 	}
 }
 
+/* The next thread id in an open /proc/PID/task, or 0 at its end. */
+static pid_t next_tid(DIR *dir)
+{
+	struct dirent *d;
+
+	while ((d = readdir(dir))) {
+		char *end;
+		long tid = strtol(d->d_name, &end, 10);
+
+		if (tid > 0 && tid <= INT_MAX && !*end)
+			return (pid_t)tid;
+	}
+	return 0;
+}
+
 /* One pass over /proc/PID/task: seizes and interrupts every thread not held
  * yet.  Returns how many were new, or a negative errno. */
 static int seize_pass(struct reach_stop *st)
 {
 	char path[64];
-	struct dirent *d;
+	pid_t tid;
 	int added = 0;
 	DIR *dir;
 
@@ -76,14 +92,12 @@ static int seize_pass(struct reach_stop *st)
 	dir = opendir(path);
 	if (!dir)
 		return -errno;
-	while ((d = readdir(dir))) {
-		char *end;
-		long tid = strtol(d->d_name, &end, 10);
+	while ((tid = next_tid(dir)) > 0) {
 		struct reach_thread *th;
 
-		if (tid <= 0 || *end || known(st, (pid_t)tid))
+		if (known(st, tid))
 			continue;
-		th = add(st, (pid_t)tid);
+		th = add(st, tid);
 		if (!th) {
 			closedir(dir);
 			return -ENOMEM;
@@ -131,7 +145,7 @@ int reach_stop_attached(struct reach_stop *st, pid_t pid)
 int reach_stop_exiting(struct reach_stop *st, pid_t pid)
 {
 	char path[64];
-	struct dirent *d;
+	pid_t tid;
 	DIR *dir;
 
 	memset(st, 0, sizeof(*st));
@@ -141,14 +155,10 @@ int reach_stop_exiting(struct reach_stop *st, pid_t pid)
 	dir = opendir(path);
 	if (!dir)
 		return -errno;
-	while ((d = readdir(dir))) {
-		char *end;
-		long tid = strtol(d->d_name, &end, 10);
+	while ((tid = next_tid(dir)) > 0) {
 		struct reach_thread *th;
 
-		if (tid <= 0 || *end)
-			continue;
-		th = add(st, (pid_t)tid);
+		th = add(st, tid);
 		if (!th) {
 			closedir(dir);
 			reach_release(st);
