@@ -9,6 +9,7 @@
 #include "eh_read.h"
 #include "grow.h"
 #include "unwind_table.h"
+#include "zsection.h"
 
 /* DWARF register numbers on x86-64. */
 #define REG_RBP 6
@@ -473,6 +474,28 @@ static void finish(struct build *b)
 	b->n = out;
 }
 
+/* A compressed .debug_frame (gcc -gz); one that will not inflate counts
+ * as one bad entry.  An allocated section (.eh_frame) is never compressed. */
+static int compile_compressed(const void *data, size_t size, bool debug_frame, struct build *b)
+{
+	void *z;
+	size_t n;
+	int err;
+
+	if (!debug_frame) {
+		b->bad++;
+		return -EINVAL;
+	}
+	err = zsection_inflate(data, size, &z, &n);
+	if (err) {
+		b->bad += err != -ENOMEM;
+		return err;
+	}
+	err = compile_section(z, n, 0, true, b);
+	free(z);
+	return err;
+}
+
 int unwind_table_load_fd(int fd, struct unwind_table **out)
 {
 	struct build b = {};
@@ -529,7 +552,15 @@ int unwind_table_load_fd(int fd, struct unwind_table **out)
 		dbg = name[1] == 'd';
 		d = elf_getdata(scn, NULL);
 		if (!d || !d->d_buf || d->d_size != sh.sh_size)
-			continue; /* compressed .debug_frame: not read */
+			continue;
+		if (sh.sh_flags & SHF_COMPRESSED) {
+			err = compile_compressed(d->d_buf, d->d_size, dbg, &b);
+			if (err == -ENOMEM)
+				goto cleanup;
+			found |= !err;
+			err = 0;
+			continue;
+		}
 		found = true;
 		err = compile_section(d->d_buf, d->d_size, dbg ? 0 : sh.sh_addr, dbg, &b);
 		if (err)
