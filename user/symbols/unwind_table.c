@@ -474,6 +474,24 @@ static void finish(struct build *b)
 	b->n = out;
 }
 
+/* A Go binary: its build-id note or build info. */
+static bool is_go(Elf *elf, size_t shstrndx)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && (!strcmp(name, ".note.go.buildid") || !strcmp(name, ".go.buildinfo")))
+			return true;
+	}
+	return false;
+}
+
 /* A compressed .debug_frame (gcc -gz); one that will not inflate counts
  * as one bad entry.  An allocated section (.eh_frame) is never compressed. */
 static int compile_compressed(const void *data, size_t size, bool debug_frame, struct build *b)
@@ -536,6 +554,7 @@ int unwind_table_load_fd(int fd, struct unwind_table **out)
 			t->nloads++;
 		}
 	}
+	t->go = is_go(elf, shstrndx);
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		const char *name;
@@ -545,11 +564,14 @@ int unwind_table_load_fd(int fd, struct unwind_table **out)
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
 			continue;
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (name && (!strcmp(name, ".note.go.buildid") || !strcmp(name, ".go.buildinfo")))
-			t->go = true;
 		if (!name || (strcmp(name, ".eh_frame") && strcmp(name, ".debug_frame")))
 			continue;
 		dbg = name[1] == 'd';
+		/* Go's .debug_frame says CFA = rsp + N but not where rbp is
+		 * saved: its code is walked by frame pointer, and only the C
+		 * parts of a cgo binary (.eh_frame) get rows. */
+		if (dbg && t->go)
+			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d || !d->d_buf || d->d_size != sh.sh_size)
 			continue;
