@@ -84,7 +84,7 @@ TOOLS      += $(OUT)/fixtures/layout_fx $(OUT)/fixtures/layout_fx_cxx $(OUT)/too
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%.o,$(UNIT_SRCS))
 FIXTURES   := $(OUT)/fixtures/fx_pie $(OUT)/fixtures/fx_nopie $(OUT)/fixtures/fx_stripped \
-	$(OUT)/fixtures/libfx.so
+	$(OUT)/fixtures/libfx.so $(OUT)/fixtures/fx_gz_frame
 
 # refgc (runtime/) adds its own targets to EXTRA_ALL and EXTRA_TESTS.
 EXTRA_ALL   :=
@@ -234,6 +234,9 @@ $(OUT)/fixtures/fx_pie: tests/fixtures/fx.c | $(OUT)/fixtures
 	$(Q)$(CC) -O0 -g -fPIE -pie $< -o $@
 $(OUT)/fixtures/fx_nopie: tests/fixtures/fx.c | $(OUT)/fixtures
 	$(Q)$(CC) -O0 -g -fno-pie -no-pie $< -o $@
+# Its unwind rows in a zlib-compressed .debug_frame (its own code has no .eh_frame).
+$(OUT)/fixtures/fx_gz_frame: tests/fixtures/fx.c | $(OUT)/fixtures
+	$(Q)$(CC) -O1 -g -gz -fno-asynchronous-unwind-tables $< -o $@
 $(OUT)/fixtures/fx_stripped: $(OUT)/fixtures/fx_pie
 	$(Q)strip -s $< -o $@
 $(OUT)/fixtures/libfx.so: tests/fixtures/libfx.c | $(OUT)/fixtures
@@ -280,7 +283,7 @@ unit-test: $(OUT)/unit-tests $(FIXTURES)
 # crashing ones to build/fuzz/crash-*.
 ELF_CORPUS := tests/elf/corpus
 FUZZ_TIME  ?= 60
-FUZZ_INSTR := user/symbols/elfimg.c user/symbols/unwind_table.c user/symbols/eh_read.c user/trace/probe_offset.c user/trace/x86_insn.c user/symbols/target_file.c user/lib/strpool.c user/lib/hmap.c
+FUZZ_INSTR := user/symbols/elfimg.c user/symbols/unwind_table.c user/symbols/eh_read.c user/symbols/zsection.c user/trace/probe_offset.c user/trace/x86_insn.c user/symbols/target_file.c user/lib/strpool.c user/lib/hmap.c
 $(OUT)/tests/replay_elf: tests/elf/fuzz_elf.c tests/elf/replay_main.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(LDFLAGS) $^ $(ALL_LDLIBS) -o $@

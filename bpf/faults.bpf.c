@@ -22,7 +22,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "faults_bpf.h"
-#include "frames.bpf.h"
+#include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -32,6 +32,9 @@ const volatile __u32 target_tgid = 0;
 const volatile bool no_vma = false;
 /* Set before load when the syscall programs run (they keep vma_gen). */
 const volatile bool use_vma_cache = false;
+/* --unwind, as the heap tracer's (enum mt_unwind_mode): with auto|dwarf the
+ * collector shares the heap tracer's exec_ranges and unwind_rows maps. */
+const volatile __u32 unwind_mode = MT_UNWIND_FP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -45,6 +48,7 @@ struct {
 struct fault_scratch {
 	struct mt_fault_site_value site;
 	struct frames_scratch walk;
+	struct uw_state uw;
 };
 
 struct {
@@ -206,9 +210,15 @@ static __always_inline struct mt_fault_site_value *current_site(bool fixup)
 	/* From the user registers of the fault or syscall: frames[0] is the
 	 * instruction itself, not a return address.  The heap tracer's walk,
 	 * not bpf_get_stack(), whose walk costs ~800 ns here. */
-	n = frames_walk(sc->frames, &fs->walk, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
-			BPF_CORE_READ(regs, bp), &h, &sc->check);
-	if (fixup && leaf_fixup(sc, &n))
+	if (unwind_mode != MT_UNWIND_FP)
+		n = unwind_walk(sc->frames, &fs->uw, &fs->walk, unwind_mode, true, BPF_CORE_READ(regs, ip),
+				BPF_CORE_READ(regs, sp), BPF_CORE_READ(regs, bp), &h, &sc->check);
+	else
+		n = frames_walk(sc->frames, &fs->walk, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
+				BPF_CORE_READ(regs, bp), &h, &sc->check);
+	/* The rows know a wrapper's frame (or its absence): only a frame
+	 * left by its frame pointer may have skipped its caller. */
+	if (fixup && (unwind_mode == MT_UNWIND_FP || fs->uw.fp0) && leaf_fixup(sc, &n))
 		h = frames_hash(sc->frames, n, &sc->check);
 	sc->nframes = n;
 	site = bpf_map_lookup_elem(&fsites, &h);

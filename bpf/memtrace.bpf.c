@@ -341,7 +341,7 @@ static __always_inline __u32 current_site(struct pt_regs *ctx)
 	/* At the return probe ip is the return address into the caller, so
 	 * frames[0] is the function that called the allocator. */
 	if (unwind_mode != MT_UNWIND_FP)
-		sc->nframes = unwind_walk(sc->frames, &ws->uw, unwind_mode, PT_REGS_IP(ctx), PT_REGS_SP(ctx),
+		sc->nframes = unwind_walk(sc->frames, &ws->uw, &ws->walk, unwind_mode, false, PT_REGS_IP(ctx), PT_REGS_SP(ctx),
 					  PT_REGS_FP(ctx), &h, &sc->check);
 	else
 		sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_SP(ctx),

@@ -12,12 +12,17 @@
  * table) is taken by its frame pointer, from the rbp that the frame below
  * left or its rows recovered.  Every frame kept passes the
  * same test as the frame-pointer walk (exec_ranges.bpf.h) and a stack cut
- * short ends with MT_FRAME_TRUNCATED.
+ * short ends with MT_FRAME_TRUNCATED.  The stack is read in chunks, as the
+ * frame-pointer walk reads it, whichever way a frame is taken.  The heap
+ * return and the fault and mmap programs (faults.bpf.c) share this walk;
+ * the latter start at the instruction itself and find return addresses
+ * hidden by uretprobes (uretprobe.bpf.h).
  */
 #ifndef MEMTRACE_UNWIND_BPF_H
 #define MEMTRACE_UNWIND_BPF_H
 
 #include "frames.bpf.h"
+#include "uretprobe.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -32,14 +37,20 @@ struct uw_state {
 	__u64 pc, sp, bp;
 	__u64 lo;       /* sp at the probe: every CFA lies within MT_STACK_SPAN of it */
 	__u64 h, check;
+	__u64 pos;      /* pc's range + 1 (exec_range_pos), found when pc was checked */
+	__u64 first;    /* where the first read of the stack began, for the reach */
+	__u64 tramp;    /* the uprobes trampoline, where a frame's own return address may hide (exact0 only) */
 	__u32 n, trunc;
 	__u32 mode;     /* enum mt_unwind_mode */
+	__u32 exact0;   /* frame 0's pc is the instruction itself (a fault, a syscall), not a return address */
+	__u32 fp0;      /* frame 0 was left by frame pointer: no row held at its pc */
 	__u32 pad;
 };
 
 struct unwind_walk {
 	__u64 *frames;
 	struct uw_state *s;
+	struct frames_scratch *fs; /* the stack is read in chunks into fs->buf, as the frame-pointer walk does */
 	struct mt_exec_ranges *xr;
 };
 
@@ -79,22 +90,64 @@ static __always_inline struct mt_unwind_row *unwind_row_at(struct mt_exec_ranges
 	return bpf_map_lookup_elem(&unwind_rows, &j);
 }
 
+/*
+ * Two words of the stack at addr (8-aligned), from the chunk in fs->buf, or
+ * a new chunk read at addr when they lie outside it: frames sit next to
+ * each other, so one read serves several, row frames and frame-pointer
+ * frames alike (frames.bpf.h says what a read costs).  False when the
+ * stack there cannot be read.
+ */
+static __always_inline bool unwind_read(struct unwind_walk *w, __u64 addr, __u64 *a, __u64 *b)
+{
+	struct frames_scratch *fs = w->fs;
+	struct frames_state *st = &fs->st;
+	__u64 off = addr - st->base, idx; /* wraps to huge below base */
+
+	if (!st->len || off >= st->len || st->len - off < 16) {
+		st->fp = addr;
+		if (!frames_refill(fs, st))
+			return false;
+		if (!w->s->first)
+			w->s->first = addr;
+		off = 0;
+	}
+	idx = off / 8;
+	barrier_var(idx); /* bound idx itself, not off, for the verifier */
+	if (idx >= FRAMES_BUF / 8 - 1)
+		return false;
+	*a = fs->buf[idx];
+	*b = fs->buf[idx + 1];
+	if (addr + 16 > st->end)
+		st->end = addr + 16;
+	return true;
+}
+
 /* Takes frame i + 1 from frame i; nonzero to stop. */
-static long unwind_step(__u32 i, struct unwind_walk *w)
+static __always_inline long unwind_frame(__u32 i, struct unwind_walk *w)
 {
 	struct uw_state *s = w->s;
 	struct mt_exec_ranges *r = w->xr;
 	struct mt_unwind_row *row = NULL;
-	__u64 pc = s->pc, cfa, bp = s->bp, ret, pos, buf[2];
+	__u64 pc = s->pc, cfa, bp = s->bp, ret, saved, spare, at, pos, idx;
 	__s64 rbp_off = -16;
 	__u32 rbp_rule = 1;
 
 	barrier_var(i);
 	if (i >= MT_MAX_FRAMES - 2 || !r)
 		goto cut;
-	pos = exec_range_pos(r, pc - 1);
-	if (pos && r->stale != MT_EXEC_STALE_ALL)
-		row = unwind_row_at(r, (__u32)(pos - 1), pc - 1 - r->bias[(pos - 1) & (MT_EXEC_RANGES - 1)]);
+	/* A return address may follow a call that ends its function: its row
+	 * is the one at pc - 1.  A fault's or syscall's pc is the instruction
+	 * itself, whose row may have changed right at it (after a push). */
+	at = pc - (i == 0 && s->exact0 ? 0 : 1);
+	/* pc's range was found when pc was checked; at lies in it unless pc
+	 * starts it. */
+	pos = s->pos;
+	if (pos && at < r->start[(pos - 1) & (MT_EXEC_RANGES - 1)])
+		pos = exec_range_pos(r, at);
+	if (pos) {
+		idx = (pos - 1) & (MT_EXEC_RANGES - 1);
+		row = unwind_row_at(r, (__u32)idx, at - r->bias[idx]);
+	}
 	if (row && (row->kind & 15) != 0) {
 		switch (row->kind & 15) {
 		case 1:
@@ -120,23 +173,27 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 		if (!bp)
 			return 1;
 		cfa = bp + 16;
+		if (i == 0)
+			s->fp0 = 1;
 	}
 	if (cfa <= s->sp || cfa > s->lo + MT_STACK_SPAN || (cfa & 7))
 		goto cut;
-	if (bpf_probe_read_user(buf, sizeof(buf), (void *)(cfa - 16)))
+	if (!unwind_read(w, cfa - 16, &saved, &ret))
 		goto cut;
-	ret = buf[1];
 	if (rbp_rule == 1) {
 		if (rbp_off == -16)
-			bp = buf[0];
-		else if (bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + rbp_off)))
+			bp = saved;
+		else if (!unwind_read(w, cfa + rbp_off, &bp, &spare))
 			goto cut;
 	} else if (rbp_rule == 2) {
 		bp = 0; /* unknown from here: a caller needing it has no frame pointer */
 	}
+	if (ret && ret == s->tramp)
+		ret = uretprobe_orig(cfa - 8);
 	if (!ret)
 		return 1;
-	if (!exec_addr_ok(r, ret))
+	pos = r->stale != MT_EXEC_STALE_ALL ? exec_range_pos(r, ret) : 0;
+	if (!pos && (!r->stale || !exec_addr_ok(r, ret)))
 		goto cut;
 	w->frames[i + 1] = ret;
 	s->h = frames_mix(s->h, ret);
@@ -145,24 +202,49 @@ static long unwind_step(__u32 i, struct unwind_walk *w)
 	s->pc = ret;
 	s->sp = cfa;
 	s->bp = bp;
+	s->pos = pos;
 	return 0;
 cut:
 	s->trunc = 1;
 	return 1;
 }
 
-/*
- * frames_walk's contract (frames[], key, check, the marker), by the rows:
- * from the registers at the allocator's return (ip = the return address
- * into the caller, sp and rbp the caller's).
- */
-static __always_inline __u32 unwind_walk(__u64 *frames, struct uw_state *s, __u32 mode, __u64 ip, __u64 sp,
-					 __u64 bp, __u64 *key, __u64 *check)
+/* Each bpf_loop() step takes several frames, as frames_walk_step does and
+ * for the same reason (a step's call and return cost more than a frame). */
+#define UNWIND_PER_STEP 4
+
+static long unwind_step(__u32 i, struct unwind_walk *w)
 {
+	__u32 first = i * UNWIND_PER_STEP;
+
+#pragma unroll
+	for (int k = 0; k < UNWIND_PER_STEP; k++)
+		if (unwind_frame(first + k, w))
+			return 1;
+	return 0;
+}
+
+/*
+ * frames_walk's contract (frames[], key, check, the marker), by the rows,
+ * from the user registers (ip, sp, rbp).  At the allocator's return ip is
+ * the return address into the caller (exact0 false); at a fault or a
+ * syscall it is the instruction itself (exact0 true).  s->fp0 says after
+ * the walk whether frame 0 was left by its frame pointer.  fs is the chunk
+ * buffer and the first-read size by ip (frames_scratch.reach), shared with
+ * frames_walk.
+ */
+static __always_inline __u32 unwind_walk(__u64 *frames, struct uw_state *s, struct frames_scratch *fs,
+					 __u32 mode, bool exact0, __u64 ip, __u64 sp, __u64 bp, __u64 *key,
+					 __u64 *check)
+{
+	__u16 *reach = &fs->reach[(__u32)((ip * 0x9e3779b97f4a7c15ULL) >> 56) & (FRAMES_REACH_SLOTS - 1)];
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct unwind_walk w = { .frames = frames, .s = s };
+	struct unwind_walk w = { .frames = frames, .s = s, .fs = fs };
+	struct frames_state *st = &fs->st;
 	__u64 h;
 
+	s->trunc = 0;
+	s->fp0 = 0;
 	w.xr = bpf_map_lookup_elem(&exec_ranges, &tgid);
 	if (!w.xr || !exec_addr_ok(w.xr, ip)) {
 		frames[0] = MT_FRAME_TRUNCATED;
@@ -171,17 +253,27 @@ static __always_inline __u32 unwind_walk(__u64 *frames, struct uw_state *s, __u3
 		*check = frames_check_mix(FRAMES_CHECK_BASIS, MT_FRAME_TRUNCATED);
 		return 1;
 	}
+	s->pos = w.xr->stale != MT_EXEC_STALE_ALL ? exec_range_pos(w.xr, ip) : 0;
 	s->pc = ip;
 	s->sp = sp;
 	s->lo = sp;
 	s->bp = bp;
 	s->mode = mode;
+	s->exact0 = exact0;
+	/* Inside a probed allocator: a fault or a syscall (exact0). */
+	s->tramp = exact0 ? uretprobe_trampoline() : 0;
+	s->first = 0;
 	s->n = 1;
-	s->trunc = 0;
+	st->chunk = *reach ? *reach : FRAMES_FIRST_CHUNK;
+	st->base = 0;
+	st->len = 0;
+	st->end = 0;
 	frames[0] = ip;
 	s->h = frames_mix(FRAMES_HASH_BASIS, ip);
 	s->check = frames_check_mix(FRAMES_CHECK_BASIS, ip);
-	bpf_loop(MT_MAX_FRAMES - 1, unwind_step, &w, 0);
+	bpf_loop((MT_MAX_FRAMES - 1 + UNWIND_PER_STEP - 1) / UNWIND_PER_STEP, unwind_step, &w, 0);
+	/* Only a reach one read can take is worth keeping. */
+	*reach = s->first && st->end - s->first <= FRAMES_BUF ? st->end - s->first : 0;
 	return frames_end(frames, s->n, s->trunc, s->h, s->check, key, check);
 }
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Rebuilds the ELF fuzz seeds in tests/elf/corpus from the unit-test fixtures
 # (run `make unit-test` first): a PIE, a non-PIE, a shared library (debug
-# sections dropped to keep them small, symbols kept), a stripped PIE, and an
-# ELF header with nothing behind it.
+# sections dropped to keep them small, symbols kept), a stripped PIE, one
+# whose unwind rows are a zlib-compressed .debug_frame, and an ELF header with
+# nothing behind it.
 set -eu
 cd "$(dirname "$0")/../.."
 C=tests/elf/corpus
@@ -11,5 +12,6 @@ for f in fx_pie fx_nopie libfx.so; do
 	strip --strip-debug "build/fixtures/$f" -o "$C/$f"
 done
 cp build/fixtures/fx_stripped "$C/fx_stripped"
+strip --strip-debug --keep-section=.debug_frame build/fixtures/fx_gz_frame -o "$C/fx_gz_frame"
 head -c 64 build/fixtures/fx_pie >"$C/header_only"
 chmod 644 "$C"/*

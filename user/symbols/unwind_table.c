@@ -9,6 +9,7 @@
 #include "eh_read.h"
 #include "grow.h"
 #include "unwind_table.h"
+#include "zsection.h"
 
 /* DWARF register numbers on x86-64. */
 #define REG_RBP 6
@@ -473,6 +474,46 @@ static void finish(struct build *b)
 	b->n = out;
 }
 
+/* A Go binary: its build-id note or build info. */
+static bool is_go(Elf *elf, size_t shstrndx)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && (!strcmp(name, ".note.go.buildid") || !strcmp(name, ".go.buildinfo")))
+			return true;
+	}
+	return false;
+}
+
+/* A compressed .debug_frame (gcc -gz); one that will not inflate counts
+ * as one bad entry.  An allocated section (.eh_frame) is never compressed. */
+static int compile_compressed(const void *data, size_t size, bool debug_frame, struct build *b)
+{
+	void *z;
+	size_t n;
+	int err;
+
+	if (!debug_frame) {
+		b->bad++;
+		return -EINVAL;
+	}
+	err = zsection_inflate(data, size, &z, &n);
+	if (err) {
+		b->bad += err != -ENOMEM;
+		return err;
+	}
+	err = compile_section(z, n, 0, true, b);
+	free(z);
+	return err;
+}
+
 int unwind_table_load_fd(int fd, struct unwind_table **out)
 {
 	struct build b = {};
@@ -513,6 +554,7 @@ int unwind_table_load_fd(int fd, struct unwind_table **out)
 			t->nloads++;
 		}
 	}
+	t->go = is_go(elf, shstrndx);
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		const char *name;
@@ -522,14 +564,25 @@ int unwind_table_load_fd(int fd, struct unwind_table **out)
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
 			continue;
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (name && (!strcmp(name, ".note.go.buildid") || !strcmp(name, ".go.buildinfo")))
-			t->go = true;
 		if (!name || (strcmp(name, ".eh_frame") && strcmp(name, ".debug_frame")))
 			continue;
 		dbg = name[1] == 'd';
+		/* Go's .debug_frame says CFA = rsp + N but not where rbp is
+		 * saved: its code is walked by frame pointer, and only the C
+		 * parts of a cgo binary (.eh_frame) get rows. */
+		if (dbg && t->go)
+			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d || !d->d_buf || d->d_size != sh.sh_size)
-			continue; /* compressed .debug_frame: not read */
+			continue;
+		if (sh.sh_flags & SHF_COMPRESSED) {
+			err = compile_compressed(d->d_buf, d->d_size, dbg, &b);
+			if (err == -ENOMEM)
+				goto cleanup;
+			found |= !err;
+			err = 0;
+			continue;
+		}
 		found = true;
 		err = compile_section(d->d_buf, d->d_size, dbg ? 0 : sh.sh_addr, dbg, &b);
 		if (err)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unwind tables of one ELF object (x86-64): its .eh_frame (and .debug_frame
- * when present) compiled into compact rows sorted by address, the form a
+ * when present, zlib-compressed or not: zsection.h) compiled into compact rows sorted by address, the form a
  * stack walk without frame pointers needs (issue 14).  A row holds from its
  * pc to the next row's pc and says how to find the caller's frame there:
  *
@@ -55,7 +55,7 @@ struct unwind_table {
 	size_t fp_fdes;     /* of them, those with a row CFA = rbp + 16 (push rbp; mov rbp,rsp): unwind_fp.h */
 	size_t frame_fdes;  /* of them, those with a row other than CFA = rsp + 8 (they make a frame) */
 	bool go;            /* a Go binary (.note.go.buildid or .go.buildinfo): keeps frame pointers on amd64 */
-	size_t bad_entries; /* CIEs/FDEs skipped as malformed or unsupported */
+	size_t bad_entries; /* CIEs/FDEs skipped as malformed or unsupported; a compressed section that will not inflate counts 1 */
 	uint64_t text_bytes; /* size of the executable PT_LOAD segments */
 	struct {
 		uint64_t vaddr, offset, filesz;

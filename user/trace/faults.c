@@ -32,6 +32,7 @@ struct faults_tracer {
 	int nlinks;
 	int *perf_fds;
 	int nperf;
+	bool shared_ranges; /* the heap tracer's exec_ranges: it keeps them */
 };
 
 #define SAME(x, y) ((int)(x) == (int)(y))
@@ -161,6 +162,28 @@ static int attach_mmap(struct faults_tracer *t)
 
 int faults_open(struct faults_tracer **out, pid_t pid, unsigned flags, int verbose)
 {
+	return faults_open_unwind(out, pid, flags, verbose, NULL);
+}
+
+/* Before load: the walk by rows on the heap tracer's maps, or frame
+ * pointers with a one-row array instead of an unused 4 MiB one. */
+static int share_unwind(struct faults_tracer *t, const struct faults_unwind *uw)
+{
+	int err;
+
+	if (!uw || uw->mode == MT_UNWIND_FP)
+		return bpf_map__set_max_entries(t->skel->maps.unwind_rows, 1);
+	t->skel->rodata->unwind_mode = (__u32)uw->mode;
+	err = bpf_map__reuse_fd(t->skel->maps.exec_ranges, uw->ranges_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(t->skel->maps.unwind_rows, uw->rows_fd);
+	t->shared_ranges = !err;
+	return err;
+}
+
+int faults_open_unwind(struct faults_tracer **out, pid_t pid, unsigned flags, int verbose,
+		       const struct faults_unwind *uw)
+{
 	struct mt_fault_site_value *unknown = NULL;
 	__u64 key = MT_UNKNOWN_STACK;
 	struct faults_tracer *t;
@@ -191,7 +214,9 @@ int faults_open(struct faults_tracer **out, pid_t pid, unsigned flags, int verbo
 				  (flags & FAULTS_TRACE_FAULTS) && !(flags & FAULTS_FORCE_PERF));
 	bpf_program__set_autoload(t->skel->progs.page_fault_perf, (flags & FAULTS_TRACE_FAULTS) != 0);
 	choose_mmap_progs(t, (flags & FAULTS_TRACE_MMAP) != 0);
-	err = faults_bpf__load(t->skel);
+	err = share_unwind(t, uw);
+	if (!err)
+		err = faults_bpf__load(t->skel);
 	if (err)
 		goto fail;
 	verifier_stats_log(t->skel->obj, verbose);
@@ -230,6 +255,8 @@ fail:
 
 int faults_refresh_ranges(struct faults_tracer *t)
 {
+	if (t->shared_ranges)
+		return 0;
 	return t->pid ? exec_ranges_load(bpf_map__fd(t->skel->maps.exec_ranges), t->pid, NULL) : 0;
 }
 

@@ -54,6 +54,22 @@ struct faults_tracer;
  */
 int faults_open(struct faults_tracer **out, pid_t pid, unsigned flags, int verbose);
 /*
+ * The heap tracer's unwinding (--unwind), for the fault and mmap stacks.
+ * With auto|dwarf they are walked by the same unwind rows, on the heap
+ * tracer's own exec_ranges and unwind_rows maps (shared, not copied: its
+ * loads and refreshes serve both, and faults_refresh_ranges does nothing).
+ * A fault's frame 0 is the faulting instruction, looked up at itself, not
+ * at the address before it as a return address is.
+ */
+struct faults_unwind {
+	int mode;      /* enum mt_unwind_mode; MT_UNWIND_FP: frame pointers, nothing shared */
+	int ranges_fd; /* the heap tracer's exec_ranges map */
+	int rows_fd;   /* its unwind_rows map */
+};
+/* faults_open, walking stacks as uw says (NULL: frame pointers). */
+int faults_open_unwind(struct faults_tracer **out, pid_t pid, unsigned flags, int verbose,
+		       const struct faults_unwind *uw);
+/*
  * Reads the aggregates now and builds *out: frames symbolized through sym
  * (raw addresses when NULL), strings interned in owner's pool and modules
  * appended to owner->modules, so frames index owner->modules like heap
@@ -63,7 +79,8 @@ int faults_open(struct faults_tracer **out, pid_t pid, unsigned flags, int verbo
 int faults_collect(struct faults_tracer *t, struct symbolizer *sym, struct mt_profile *owner,
 		   struct mt_faults **out);
 /* Gives the stack walk the target's executable mappings again (exec_ranges.h):
- * call after each exec or change of its loaded objects. */
+ * call after each exec or change of its loaded objects.  A no-op when the
+ * maps are the heap tracer's (faults_open_unwind). */
 int faults_refresh_ranges(struct faults_tracer *t);
 void faults_close(struct faults_tracer *t);
 

@@ -31,6 +31,7 @@
 #include "memtrace.h"
 #include "memtrace.skel.h"
 #include "session_state.h"
+#include "unwind_load.h"
 
 /*
  * A child's block table: 2^14 buckets (4 MiB, 131,072 blocks before the
@@ -223,8 +224,16 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	k->watch.comm = k->comm;
 	/* Faults and GC are traced from here on, as the parent's options say
 	 * (each loads BPF programs: 100-300 ms of this loop when on). */
-	if (!err && o->faults && faults_open(&k->faults, k->pid, FAULTS_TRACE_ALL, o->verbose))
-		k->faults = NULL;
+	if (!err && o->faults) {
+		struct faults_unwind uw = {
+			.mode = k->tracer.unwind ? k->tracer.unwind->mode : MT_UNWIND_FP,
+			.ranges_fd = bpf_map__fd(k->tracer.skel->maps.exec_ranges),
+			.rows_fd = bpf_map__fd(k->tracer.skel->maps.unwind_rows),
+		};
+
+		if (faults_open_unwind(&k->faults, k->pid, FAULTS_TRACE_ALL, o->verbose, &uw))
+			k->faults = NULL;
+	}
 	/* A fork has its parent's runtimes: none to look for when the parent
 	 * had none (an exec looks again, follow_exec). */
 	if (!err && o->gc && gc_runtime_name(parent->gc))

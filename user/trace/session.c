@@ -21,6 +21,7 @@
 #include "memtrace.skel.h"
 #include "privs.h"
 #include "session_state.h"
+#include "unwind_load.h"
 
 void session_read_comm(struct session *s)
 {
@@ -214,8 +215,16 @@ static int load(struct session *s)
 	}
 	/* Without fault tracing the heap trace still stands: faults_open has
 	 * said why in one line. */
-	if (s->opts->faults && faults_open(&s->faults, s->pid, FAULTS_TRACE_ALL, s->opts->verbose))
-		s->faults = NULL;
+	if (s->opts->faults) {
+		struct faults_unwind uw = {
+			.mode = s->tracer.unwind ? s->tracer.unwind->mode : MT_UNWIND_FP,
+			.ranges_fd = bpf_map__fd(s->tracer.skel->maps.exec_ranges),
+			.rows_fd = bpf_map__fd(s->tracer.skel->maps.unwind_rows),
+		};
+
+		if (faults_open_unwind(&s->faults, s->pid, FAULTS_TRACE_ALL, s->opts->verbose, &uw))
+			s->faults = NULL;
+	}
 	s->sym = symbolizer_new(s->pid);
 	s->rb = ring_buffer__new(bpf_map__fd(s->tracer.skel->maps.events), on_event, s, NULL);
 	if (!s->sym || !s->rb)

@@ -52,12 +52,19 @@ Test(unwind_fp, debian_builds_lack_them)
 	}
 }
 
-Test(unwind_fp, go_keeps_them_whatever_its_rows_say)
+/* A Go binary has rows only for its C parts (cgo): none, and it keeps
+ * frame pointers; C parts without them are walked by their rows. */
+Test(unwind_fp, go_keeps_them_unless_its_c_parts_lack_them)
 {
 	struct unwind_table t = { .fdes = 10, .frame_fdes = 10, .go = true };
 
 	cr_assert_eq(unwind_fp_percent(&t), 0);
 	cr_assert(unwind_table_keeps_fp(&t));
+	t.nrows = 12;
+	cr_assert_not(unwind_table_keeps_fp(&t));
+	t.fp_fdes = 10;
+	cr_assert(unwind_table_keeps_fp(&t));
+	t.fp_fdes = 0;
 	t.go = false;
 	cr_assert_not(unwind_table_keeps_fp(&t));
 	cr_assert_not(unwind_table_keeps_fp(NULL));

@@ -98,6 +98,21 @@ static bool matches(const struct unwind_row *r, const struct expect *e)
 	return e->rbp != UNW_RBP_AT || r->rbp_off == e->rbp_off;
 }
 
+/* An FDE without a table of its own: its CIE's rule holds at its start. */
+static void check_cie_rule(const struct unwind_table *t, const unsigned long *cie_off, const struct expect *cie_rule,
+			   int ncies, unsigned long fde_lo, unsigned long fde_cie, size_t *checked, size_t *bad)
+{
+	for (int i = 0; i < ncies; i++) {
+		if (cie_off[i] == fde_cie) {
+			const struct unwind_row *r = unwind_table_find(t, fde_lo);
+
+			(*checked)++;
+			if (!matches(r, &cie_rule[i]))
+				(*bad)++;
+		}
+	}
+}
+
 /*
  * Checks every location readelf lists; returns how many it checked.  An FDE
  * without a table of its own holds its CIE's initial rule, which readelf
@@ -122,6 +137,17 @@ static size_t check_against_readelf(const char *path, const struct unwind_table 
 		char vals[64][32];
 		int n = 0, pos = 0, used;
 
+		/* A new section (.eh_frame, then .debug_frame): offsets start
+		 * again, and "Contents" is no address. */
+		if (!strncmp(line, "Contents of ", 12)) {
+			if (in_fde && !fde_rows)
+				check_cie_rule(t, cie_off, cie_rule, ncies, fde_lo, fde_cie, &checked, &bad);
+			ncies = 0;
+			ncols = 0;
+			cur_cie = -1;
+			in_fde = false;
+			continue;
+		}
 		if (strstr(line, " CIE ") && sscanf(line, "%lx", &off) == 1) {
 			in_fde = false;
 			cur_cie = ncies < 64 ? ncies++ : -1;
@@ -131,18 +157,8 @@ static size_t check_against_readelf(const char *path, const struct unwind_table 
 		}
 		if (strstr(line, " FDE cie=") &&
 		    sscanf(strstr(line, "cie="), "cie=%lx pc=%lx..%lx", &cie, &lo, &hi) == 3) {
-			if (in_fde && !fde_rows) {
-				/* The previous FDE had no table: its CIE's rule. */
-				for (int i = 0; i < ncies; i++) {
-					if (cie_off[i] == fde_cie) {
-						const struct unwind_row *r = unwind_table_find(t, fde_lo);
-
-						checked++;
-						if (!matches(r, &cie_rule[i]))
-							bad++;
-					}
-				}
-			}
+			if (in_fde && !fde_rows)
+				check_cie_rule(t, cie_off, cie_rule, ncies, fde_lo, fde_cie, &checked, &bad);
 			in_fde = true;
 			fde_rows = false;
 			fde_lo = lo;
@@ -223,7 +239,7 @@ Test(unwind_table, libstdcxx_matches_readelf)
 
 Test(unwind_table, fixtures_match_readelf)
 {
-	const char *names[] = { "fx_pie", "fx_nopie", "libfx.so" };
+	const char *names[] = { "fx_pie", "fx_nopie", "libfx.so", "fx_gz_frame" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *path = fixture_path(names[i], R_OK);
@@ -232,6 +248,18 @@ Test(unwind_table, fixtures_match_readelf)
 		cr_assert_gt(check_against_readelf(path, t), 0, "%s", path);
 		unwind_table_free(t);
 	}
+}
+
+/* gcc -gz -fno-asynchronous-unwind-tables: the fixture's own functions have
+ * rows only in its zlib-compressed .debug_frame, read whole and clean. */
+Test(unwind_table, compressed_debug_frame_is_read)
+{
+	const char *path = fixture_path("fx_gz_frame", R_OK);
+	struct unwind_table *t = load(path);
+
+	cr_assert_eq(t->bad_entries, 0);
+	cr_assert_gt(check_against_readelf(path, t), 0);
+	unwind_table_free(t);
 }
 
 /* _start's return address is undefined (the stack's first frame); libc's
