@@ -113,6 +113,8 @@ int elf_scan(const char *host_path, struct elf_scan *s)
 			continue;
 		if (sh.sh_type == SHT_SYMTAB)
 			s->go_symtab = true; /* only meaningful when go is set */
+		if (!strcmp(name, ".gopclntab") && sh.sh_type != SHT_NOBITS)
+			s->go_pclntab = true;
 		if (!strcmp(name, ".go.buildinfo") || !strcmp(name, ".gopclntab") ||
 		    !strcmp(name, ".note.go.buildid"))
 			s->go = true;
