@@ -69,7 +69,10 @@ int elf_go_syms_add(struct elf_image *img, Elf *elf)
 	GElf_Shdr sh;
 	int err;
 
+	/* A PIE's is in its relocated read-only data (Go 1.18 on). */
 	scn = section(elf, ".gopclntab", &sh);
+	if (!scn)
+		scn = section(elf, ".data.rel.ro.gopclntab", &sh);
 	if (!scn || sh.sh_type == SHT_NOBITS)
 		return 0;
 	d = elf_getdata(scn, NULL);
