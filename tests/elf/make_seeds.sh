@@ -1,8 +1,8 @@
 #!/bin/sh
 # Rebuilds the ELF fuzz seeds in tests/elf/corpus from the unit-test fixtures
 # (run `make unit-test` first): a PIE, a non-PIE, a shared library (debug
-# sections dropped to keep them small, symbols kept), a stripped PIE, and an
-# ELF header with nothing behind it.
+# sections dropped to keep them small, symbols kept), a stripped PIE, an
+# ELF header with nothing behind it, and a small Go .gopclntab.
 set -eu
 cd "$(dirname "$0")/../.."
 C=tests/elf/corpus
@@ -12,4 +12,5 @@ for f in fx_pie fx_nopie libfx.so; do
 done
 cp build/fixtures/fx_stripped "$C/fx_stripped"
 head -c 64 build/fixtures/fx_pie >"$C/header_only"
+python3 tests/elf/make_gopclntab_seed.py >"$C/gopclntab_118"
 chmod 644 "$C"/*
