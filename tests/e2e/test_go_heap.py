@@ -30,12 +30,12 @@ TINY, TINY_PER_ROUND = "main.allocTiny", 4000
 TRACING_GO = r"(?m)^Tracing PID %d \(goalloc[^)]*\): .*Go 1\.\d+ heap and GC"
 
 
-def build(out, cgo):
+def build(out, cgo, ldflags=()):
     env = dict(os.environ, GOCACHE="/tmp/memtrace-gocache", HOME=os.environ.get("HOME", "/tmp"),
                GO111MODULE="off", CGO_ENABLED="1" if cgo else "0")
     files = [os.path.join(SRC, f) for f in sorted(os.listdir(SRC)) if f.endswith(".go")]
     try:
-        subprocess.run(["go", "build", "-o", out] + files, env=env, check=True, capture_output=True,
+        subprocess.run(["go", "build", *ldflags, "-o", out] + files, env=env, check=True, capture_output=True,
                        text=True, timeout=600)
     except (FileNotFoundError, subprocess.CalledProcessError) as e:
         return None, str(e)

@@ -9,6 +9,8 @@
  * The input is the file, given as a memfd (a regular file, as target_file.h
  * hands out).  Every input must load or fail cleanly, and what loads must
  * keep elfimg.h's promises: symbols sorted, segments within the table.
+ * The input is also read as a bare .gopclntab (go_pclntab.c, which a
+ * stripped Go binary's symbols come from): names and files inside it.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "elfimg.h"
+#include "go_pclntab.h"
 #include "probe_offset.h"
 #include "unwind_table.h"
 
@@ -47,6 +50,27 @@ static void check_image(const struct elf_image *img, int fd)
 	elf_image_find(img, "malloc", true);
 }
 
+static void check_pclntab(const uint8_t *data, size_t size)
+{
+	struct go_pclntab t;
+
+	if (go_pclntab_open(&t, data, size, 0x400000))
+		return;
+	for (uint64_t i = 0; i <= t.nfunc && i < 4096; i++) {
+		uint64_t entry, end;
+		const char *name, *file;
+		uint32_t line;
+
+		if (go_pclntab_func(&t, i, &entry, &end, &name) == 0 &&
+		    (entry > end || name < (const char *)data || name + strlen(name) >= (const char *)data + size))
+			abort();
+		if (go_pclntab_func(&t, i, &entry, &end, &name) == 0 &&
+		    go_pclntab_line(&t, i, entry + (end - entry) / 2, &file, &line) == 0 &&
+		    (file < (const char *)data || file + strlen(file) >= (const char *)data + size))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct elf_image *img = NULL;
@@ -56,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size))
 		abort();
+	check_pclntab(data, size);
 	/* A root with no debug files: the host's are read only on a build-id match. */
 	if (elf_image_load_fd(fd, "/nonexistent-mt-fuzz-root", &img) == 0) {
 		check_image(img, fd);

@@ -59,8 +59,9 @@
  *   LEAKS   (7)  u32 count, u32 leak size (>= 28), u32 frame size (>= 24);
  *                per leak: u32 nframes, u64 count, u64 bytes,
  *                u64 oldest_age_ns, then its frames.  Absent when none.
- *   GC (8), FAULTS (9), REACH (10): see record_gc.h, record_faults.h,
- *                record_reach.h.  A reader skips tags it does not know.
+ *   GC (8), FAULTS (9), FAULT_LINES (10), REACH (11), GO_HEAP (12): see
+ *                record_gc.h, record_faults.h, record_fault_lines.h,
+ *                record_reach.h, record_go_heap.h.  A reader skips tags it does not know.
  *
  * Callers may rely on: record_read(record_write(p)) gives back every field
  * of p (sites and series in the same order, not re-sorted; NULL strings
@@ -97,7 +98,8 @@ enum record_tag {
 	RECORD_FAULTS = 9, /* record_faults.h */
 	RECORD_FAULT_LINES = 10, /* record_fault_lines.h */
 	RECORD_REACH = 11,       /* record_reach.h */
-	/* Free for later sections: 12 and up. */
+	RECORD_GO_HEAP = 12,     /* record_go_heap.h */
+	/* Free for later sections: 13 and up. */
 };
 
 /*

@@ -23,7 +23,7 @@
 #define SAMPLE_WRITE_LEN 72u /* + frees of blocks from before the trace */
 #define ALERT_LEN 72u
 #define LEAK_LEN 28u
-#define NTAGS (RECORD_REACH + 1)
+#define NTAGS (RECORD_GO_HEAP + 1)
 #define SECTION_HDR_LEN 12u
 #define MAX_RECORD_SIZE 65536u /* larger per-record sizes are refused as corrupt */
 

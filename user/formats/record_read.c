@@ -19,6 +19,7 @@
 #include "record_faults.h"
 #include "record_gc.h"
 #include "record_layout.h"
+#include "record_go_heap.h"
 #include "record_reach.h"
 #include "strpool.h"
 
@@ -462,6 +463,9 @@ int record_decode(const void *buf, size_t len, struct mt_profile *out)
 	if (!err && r.have[RECORD_REACH])
 		err = record_reach_decode(r.sec[RECORD_REACH].p, (size_t)(r.sec[RECORD_REACH].end - r.sec[RECORD_REACH].p),
 					  out);
+	if (!err && r.have[RECORD_GO_HEAP])
+		err = record_go_heap_decode(r.sec[RECORD_GO_HEAP].p,
+					    (size_t)(r.sec[RECORD_GO_HEAP].end - r.sec[RECORD_GO_HEAP].p), out);
 	free(r.strs);
 	record_body_free(secs, NTAGS);
 	if (err)

@@ -20,6 +20,7 @@
 #include "record_faults.h"
 #include "record_gc.h"
 #include "record_layout.h"
+#include "record_go_heap.h"
 #include "record_reach.h"
 #include "safe_file.h"
 
@@ -428,6 +429,17 @@ int record_encode(const struct mt_profile *p, FILE *out)
 		section(b, RECORD_REACH, len);
 		body_put(b, rs, len);
 		free(rs);
+	}
+	if (p->go_heap.calls) {
+		uint8_t *go;
+		size_t len;
+
+		err = record_go_heap_encode(p, &go, &len);
+		if (err)
+			goto cleanup;
+		section(b, RECORD_GO_HEAP, len);
+		body_put(b, go, len);
+		free(go);
 	}
 	if (p->gc) {
 		uint8_t *gc;

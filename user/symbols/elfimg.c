@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elf_go_syms.h"
 #include "elfimg.h"
 #include "strpool.h"
 #include "target_file.h"
@@ -131,6 +132,15 @@ static bool has_section(Elf *elf, Elf64_Word type)
 	return false;
 }
 
+static bool has_static_syms(const struct elf_image *img)
+{
+	for (size_t i = 0; i < img->nsyms; i++) {
+		if (!img->syms[i].dynamic)
+			return true;
+	}
+	return false;
+}
+
 static int cmp_sym(const void *a, const void *b)
 {
 	const struct elf_sym *x = a, *y = b;
@@ -225,8 +235,13 @@ int elf_image_load_fd(int fd, const char *debug_root, struct elf_image **out)
 	err = add_syms(img, elf, true);
 	if (!err)
 		err = add_syms(img, elf, false);
-	if (!err && !has_section(elf, SHT_SYMTAB))
+	if (!err && !has_section(elf, SHT_SYMTAB)) {
 		add_debug_file(img, debug_root);
+		/* A stripped Go binary still names its functions for its
+		 * tracebacks: a table it cannot read leaves it unnamed. */
+		if (!has_static_syms(img) && elf_go_syms_add(img, elf) == -ENOMEM)
+			err = -ENOMEM;
+	}
 	if (err)
 		goto out;
 	if (img->nsyms)

@@ -290,9 +290,9 @@ static void examine(struct gc_tracer *t, const struct mapping *mp, bool is_exe)
 				  "--with-dtrace): GC pauses are not traced", (int)t->pid, path);
 	}
 	if (s.go && is_exe) {
-		if (!s.go_symtab)
-			log_error("PID %d: Go program %s has no symbol table (stripped): its heap and GC pauses are "
-				  "not traced",
+		if (!s.go_symtab && !s.go_pclntab)
+			log_error("PID %d: Go program %s has no symbol table and no .gopclntab: its heap and GC "
+				  "pauses are not traced",
 				  (int)t->pid, path);
 		else
 			attach_go(t, path, host, &s);

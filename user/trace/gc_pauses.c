@@ -320,6 +320,12 @@ static void handle_event(struct gc_tracer *t, const struct gc_event *e)
 				if (concurrent)
 					t->hotspot_conc_cycle = id;
 			}
+			/* A full collection aborts G1's concurrent mark: a remark
+			 * whose cleanup never came must not take the next
+			 * cycle's remark (-Xlog:gc: GC(64) Pause Remark, GC(75)
+			 * Pause Full, no GC(64) Pause Cleanup). */
+			if (!concurrent && o->phase == GC_PH_FULL)
+				t->hotspot_conc_cycle = 0;
 			add_pause(t, GC_RT_HOTSPOT, id, o->phase, o->ts, e->ts_ns);
 			c = find_cycle(t, GC_RT_HOTSPOT, id);
 			if (c)

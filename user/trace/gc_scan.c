@@ -113,7 +113,10 @@ int elf_scan(const char *host_path, struct elf_scan *s)
 			continue;
 		if (sh.sh_type == SHT_SYMTAB)
 			s->go_symtab = true; /* only meaningful when go is set */
-		if (!strcmp(name, ".go.buildinfo") || !strcmp(name, ".gopclntab") ||
+		if ((!strcmp(name, ".gopclntab") || !strcmp(name, ".data.rel.ro.gopclntab")) &&
+		    sh.sh_type != SHT_NOBITS)
+			s->go_pclntab = true;
+		if (!strcmp(name, ".go.buildinfo") || s->go_pclntab ||
 		    !strcmp(name, ".note.go.buildid"))
 			s->go = true;
 		if (sh.sh_type == SHT_NOTE && !strcmp(name, ".note.stapsdt")) {

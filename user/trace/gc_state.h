@@ -97,6 +97,7 @@ struct elf_scan {
 	bool otel_alloc, otel_free; /* the otel_memory contract (otel_usdt.c) */
 	bool go;               /* a Go executable */
 	bool go_symtab;
+	bool go_pclntab;        /* .gopclntab: function names when .symtab is stripped */
 	char go_version[32];   /* "go1.19.8", "" when unknown */
 };
 

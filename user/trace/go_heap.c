@@ -15,6 +15,7 @@
 
 #include "elfimg.h"
 #include "gc_state.h" /* elf_scan: Go's build info */
+#include "go_class_tables.h"
 #include "go_heap_bpf.h"
 #include "go_heap.h"
 #include "log.h"
@@ -75,7 +76,7 @@ static int read_table(int fd, const struct elf_image *img, const char *name, voi
  * rises to maxSmallSize, which ends it.
  */
 static void load_classes(struct memtrace_bpf *skel, const char *host_path, const struct elf_image *img,
-			 int verbose)
+			 const struct elf_sym *mallocgc, int verbose)
 {
 	struct mt_go_classes c = { 0 };
 	int fd = target_file_open(NULL, host_path), err = fd < 0 ? fd : 0;
@@ -88,6 +89,8 @@ static void load_classes(struct memtrace_bpf *skel, const char *host_path, const
 				 (MT_GO_MAX_SMALL - MT_GO_SMALL_MAX) / 128 + 1);
 	if (!err)
 		err = read_table(fd, img, "runtime.class_to_size", c.class_to_size, sizeof(c.class_to_size));
+	if (err == -ENOENT) /* stripped: through mallocgc's code */
+		err = go_class_tables_find(fd, img, mallocgc, &c);
 	if (fd >= 0)
 		close(fd);
 	for (unsigned i = 1; !err && i < 128 && !c.nclasses; i++) {
@@ -159,7 +162,7 @@ int go_heap_attach(struct go_heap *g, struct memtrace_bpf *skel, pid_t pid, int 
 	g->checked_err = -ENOENT;
 	if (!scan.go)
 		goto out;
-	if (!scan.go_symtab) {
+	if (!scan.go_symtab && !scan.go_pclntab) {
 		err = g->checked_err = -ENODATA;
 		goto out;
 	}
@@ -180,7 +183,7 @@ int go_heap_attach(struct go_heap *g, struct memtrace_bpf *skel, pid_t pid, int 
 		err = refuse(g, map->inode, pid, exe, "runtime.mallocgc's prologue is not the stack check it should be");
 		goto out;
 	}
-	load_classes(skel, host, img, verbose);
+	load_classes(skel, host, img, fn, verbose);
 	{
 		LIBBPF_OPTS(bpf_uprobe_opts, opts);
 

@@ -1,0 +1,153 @@
+"""Stripped Go binaries, as every Go program Debian ships is: no .symtab and
+no DWARF (go build -ldflags='-s -w'), only Go's own function table
+(.gopclntab), which memtrace reads for names, for runtime.mallocgc and the
+GC's probe points, and (through mallocgc's code) for Go's size classes.
+
+GoHeapStripped runs every test of test_go_heap.GoHeap (counts and bytes per
+function equal to Go's pprof.Lookup("allocs"), -p mid-run, cgo,
+--sample-bytes, heap live per cycle against gctrace) on -s -w builds.
+GoStripped compares a stripped build with the unstripped one (names equal
+to `go tool nm`'s, the same stacks, GC cycles as gctrace counts them) and
+runs Debian's own stripped gofmt."""
+import os
+import re
+import subprocess
+import unittest
+
+import mt
+import test_go_heap
+
+STRIP = ("-ldflags=-s -w",)
+GOFMT = "/usr/lib/go-1.19/bin/gofmt"
+GOSRC = "/usr/lib/go-1.19/src/go"
+GCTRACE = re.compile(r"(?m)^gc (\d+) @")
+
+
+def sections(path):
+    out = subprocess.run(["readelf", "-SW", path], capture_output=True, text=True, check=True).stdout
+    return set(re.findall(r"\]\s+(\.\S+)", out))
+
+
+def go_name(symbol):
+    """A .symtab name as Go's own tables (and pprof) give it: assembly
+    functions carry their ABI there (runtime.goexit.abi0), not in .gopclntab."""
+    return re.sub(r"\.abi0$", "", symbol or "")
+
+
+def stacks(report):
+    """The stacks (function names, innermost first) of main.alloc*'s own
+    allocations (not the runtime's, such as a GC assist's, which vary)."""
+    return {tuple(go_name(f["function"]) for f in s["frames"]) for s in report["sites"]
+            if len(s["frames"]) > 1 and (s["frames"][1]["function"] or "").startswith("main.alloc")}
+
+
+def gc_run(cmd, tmp, name, env=None):
+    """memtrace -- CMD with gctrace on: (report, the runtime's cycle numbers)."""
+    out = os.path.join(tmp, name + ".json")
+    p = subprocess.run([mt.MEMTRACE, "-q", "--json", out, "--", *cmd], capture_output=True, text=True,
+                       timeout=300, env=dict(os.environ, GODEBUG="gctrace=1", **(env or {})))
+    if p.returncode != 0:
+        raise AssertionError(p.stderr[-3000:])
+    return mt.load_json(out), [int(n) for n in GCTRACE.findall(p.stderr)], p.stderr
+
+
+class GoHeapStripped(test_go_heap.GoHeap):
+
+    @classmethod
+    def setUpClass(cls):
+        mt.require_bpf(cls)
+        tmp = mt.tempdir(cls, "mt-gostrip-")
+        cls.static, why = test_go_heap.build(os.path.join(tmp, "goalloc-static"), False, STRIP)
+        if not cls.static:
+            if mt.CI:
+                raise AssertionError("cannot build a Go program (tools/setup-deps.sh installs golang-go): " + why)
+            raise unittest.SkipTest("cannot build a Go program: " + why)
+        cls.cgo, why = test_go_heap.build(os.path.join(tmp, "goalloc-cgo"), True, STRIP)
+        cls.cgo_why = why
+        cls.tmp = tmp
+        for exe in (cls.static, cls.cgo):
+            if exe:
+                assert ".symtab" not in sections(exe) and ".gopclntab" in sections(exe), sections(exe)
+
+
+class GoStripped(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        mt.require_bpf(cls)
+        cls.tmp = mt.tempdir(cls, "mt-gostrip2-")
+        cls.full, why = test_go_heap.build(os.path.join(cls.tmp, "goalloc"), False)
+        if cls.full:
+            cls.stripped, why = test_go_heap.build(os.path.join(cls.tmp, "goalloc-s"), False, STRIP)
+        if not cls.full or not cls.stripped:
+            if mt.CI:
+                raise AssertionError("cannot build a Go program (tools/setup-deps.sh installs golang-go): " + why)
+            raise unittest.SkipTest("cannot build a Go program: " + why)
+
+    def run_both(self, rounds=3):
+        got = {}
+        for name, exe in (("full", self.full), ("stripped", self.stripped)):
+            prof = os.path.join(self.tmp, name + ".prof")
+            got[name] = gc_run([exe, "-rounds", str(rounds), "-profile", prof], self.tmp, name) + \
+                (test_go_heap.go_profile(prof),)
+        return got
+
+    def test_same_as_unstripped(self):
+        """Per-function counts and bytes, stacks and GC cycles: the stripped
+        build's equal the unstripped one's, and each equals Go's own account."""
+        got = self.run_both()
+        for name, (report, cycles, stderr, theirs) in got.items():
+            self.assertRegex(stderr, r"(?m)^Tracing PID \d+ .*Go 1\.\d+ heap and GC", name)
+            ours = test_go_heap.memtrace_profile(report)
+            for fn in test_go_heap.PER_ROUND:
+                self.assertEqual(ours.get(fn), theirs.get(fn), (name, fn))
+            self.assertGreater(len(cycles), 1, (name, stderr[-2000:]))
+            self.assertEqual(sorted(c["cycle"] for c in report["gc"]["cycle_list"]), cycles, name)
+        # The same stacks, named alike.
+        self.assertEqual(stacks(got["stripped"][0]), stacks(got["full"][0]))
+
+    def test_names_are_go_tool_nm(self):
+        """Every function named in the stripped run is a text symbol that `go
+        tool nm` lists for the unstripped binary (less the .abi0 of assembly
+        functions, which Go's tables and pprof do not show)."""
+        nm = subprocess.run(["go", "tool", "nm", self.full], capture_output=True, text=True, check=True).stdout
+        text = {}
+        for line in nm.splitlines():
+            m = re.match(r"^\s*([0-9a-f]+) [Tt] (\S.*)$", line)
+            if m:
+                text[go_name(m.group(2))] = int(m.group(1), 16)
+        out = os.path.join(self.tmp, "nm.json")
+        subprocess.run([mt.MEMTRACE, "-q", "--json", out, "--", self.stripped, "-rounds", "1", "-profile",
+                        os.path.join(self.tmp, "nm.prof")], check=True, capture_output=True, timeout=300)
+        names = {f["function"] for s in mt.load_json(out)["sites"] for f in s["frames"]}
+        self.assertGreater(len(names), 8, names)
+        for n in names:
+            self.assertIn(n, text, "%s is not in go tool nm's text symbols" % n)
+        # And addresses: go tool nm on the stripped binary has nothing to say.
+        p = subprocess.run(["go", "tool", "nm", self.stripped], capture_output=True, text=True)
+        self.assertNotIn("main.allocNodes", p.stdout)
+
+    def test_debian_gofmt(self):
+        """Debian's gofmt, a stripped Go 1.19 binary we did not build: its
+        heap gets named Go frames, and its GC cycles are gctrace's."""
+        if not os.path.exists(GOFMT):
+            if mt.CI:
+                self.fail("gofmt is not installed (tools/setup-deps.sh installs golang-go)")
+            self.skipTest("gofmt is not installed")
+        self.assertNotIn(".symtab", sections(GOFMT))
+        # GOGC=5: several cycles (10 here) in a few seconds.
+        files = [os.path.join(GOSRC, d, f) for d in ("parser", "printer")
+                 for f in sorted(os.listdir(os.path.join(GOSRC, d))) if f.endswith(".go")]
+        report, cycles, stderr = gc_run([GOFMT, "-l", *files], self.tmp, "gofmt", {"GOGC": "5"})
+        self.assertRegex(stderr, r"(?m)^Tracing PID \d+ \(gofmt\).*Go 1\.19 heap and GC")
+        self.assertGreater(report["go_heap"]["calls"], 10000)
+        names = {f["function"] for s in report["sites"] for f in s["frames"]}
+        self.assertIn("runtime.main", names)
+        self.assertTrue(any(n.startswith("go/parser.") for n in names), sorted(names)[:50])
+        self.assertTrue(any(n.startswith("main.") for n in names), sorted(names)[:50])
+        self.assertGreater(len(cycles), 1, stderr[-2000:])
+        self.assertEqual(sorted(c["cycle"] for c in report["gc"]["cycle_list"]), cycles)
+
+
+if __name__ == "__main__":
+    unittest.main()

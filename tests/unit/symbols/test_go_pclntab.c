@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+/*
+ * go_pclntab: a Go 1.18-layout table of two functions (the fuzz seed
+ * tests/elf/corpus/gopclntab_118, written by tests/elf/make_gopclntab_seed.py):
+ * names, ends, file:line against what the layout says, and every damaged
+ * copy (each prefix, each byte flipped) failing cleanly or still in bounds.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "go_pclntab.h"
+
+static const unsigned char seed[] = {
+  0xf0, 0xff, 0xff, 0xff, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x10, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x48, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x58, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x5c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x68, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x78, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x6d, 0x61, 0x69, 0x6e, 0x2e, 0x61, 0x00, 0x6d, 0x61, 0x69, 0x6e, 0x2e,
+  0x62, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2f, 0x73, 0x72, 0x63,
+  0x2f, 0x61, 0x2e, 0x67, 0x6f, 0x00, 0x00, 0x00, 0x00, 0x02, 0x10, 0x00,
+  0x16, 0x08, 0x04, 0x08, 0x00, 0x2a, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00,
+  0x3c, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x10, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+  0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00
+};
+
+Test(go_pclntab, names_ends_and_lines)
+{
+	struct go_pclntab t;
+	uint64_t entry, end;
+	const char *name, *file;
+	uint32_t line;
+
+	cr_assert_eq(go_pclntab_open(&t, seed, sizeof(seed), 0), 0);
+	cr_assert_eq(t.nfunc, 2);
+	cr_assert_eq(go_pclntab_func(&t, 0, &entry, &end, &name), 0);
+	cr_assert_eq(entry, 0x401000);
+	cr_assert_eq(end, 0x401010);
+	cr_assert_str_eq(name, "main.a");
+	cr_assert_eq(go_pclntab_func(&t, 1, &entry, &end, &name), 0);
+	cr_assert_eq(entry, 0x401010);
+	cr_assert_eq(end, 0x401020);
+	cr_assert_str_eq(name, "main.b");
+	cr_assert_eq(go_pclntab_func(&t, 2, &entry, &end, &name), -EINVAL);
+
+	cr_assert_eq(go_pclntab_line(&t, 0, 0x401007, &file, &line), 0);
+	cr_assert_str_eq(file, "/src/a.go");
+	cr_assert_eq(line, 10);
+	cr_assert_eq(go_pclntab_line(&t, 0, 0x401008, &file, &line), 0);
+	cr_assert_eq(line, 12);
+	cr_assert_eq(go_pclntab_line(&t, 1, 0x40101f, &file, &line), 0);
+	cr_assert_eq(line, 20);
+	cr_assert_eq(go_pclntab_line(&t, 1, 0x401020, &file, &line), -ENOENT);
+	cr_assert_eq(go_pclntab_line(&t, 0, 0x401010, &file, &line), -ENOENT);
+}
+
+Test(go_pclntab, other_layouts)
+{
+	unsigned char v[sizeof(seed)];
+	struct go_pclntab t;
+
+	memcpy(v, seed, sizeof(v));
+	v[0] = 0xfb; /* Go 1.2-1.15: not read */
+	cr_assert_eq(go_pclntab_open(&t, v, sizeof(v), 0), -ENOTSUP);
+	v[0] = 0x00;
+	cr_assert_eq(go_pclntab_open(&t, v, sizeof(v), 0), -EINVAL);
+	memcpy(v, seed, sizeof(v));
+	v[7] = 3; /* pointer size */
+	cr_assert_eq(go_pclntab_open(&t, v, sizeof(v), 0), -EINVAL);
+	memcpy(v, seed, sizeof(v));
+	v[8] = 0xff, v[9] = 0xff, v[10] = 0xff; /* nfunc past the section */
+	cr_assert_eq(go_pclntab_open(&t, v, sizeof(v), 0), -EINVAL);
+}
+
+/* Whatever a damaged table says, answers stay inside it. */
+static void use(const unsigned char *p, size_t n)
+{
+	struct go_pclntab t;
+
+	if (go_pclntab_open(&t, p, n, 0x400000))
+		return;
+	for (uint64_t i = 0; i < t.nfunc + 1 && i < 64; i++) {
+		uint64_t entry, end;
+		const char *name, *file;
+		uint32_t line;
+
+		if (go_pclntab_func(&t, i, &entry, &end, &name) == 0) {
+			cr_assert(name >= (const char *)p && name + strlen(name) < (const char *)p + n);
+			cr_assert_leq(entry, end);
+		}
+		if (go_pclntab_line(&t, i, 0x401004, &file, &line) == 0)
+			cr_assert(file >= (const char *)p && file + strlen(file) < (const char *)p + n);
+	}
+}
+
+Test(go_pclntab, damaged_copies)
+{
+	unsigned char *v = malloc(sizeof(seed));
+
+	cr_assert_not_null(v);
+	for (size_t n = 0; n <= sizeof(seed); n++) {
+		/* A heap copy of exactly n bytes: ASan sees any read past it. */
+		unsigned char *c = malloc(n ? n : 1);
+
+		cr_assert_not_null(c);
+		memcpy(c, seed, n);
+		use(c, n);
+		free(c);
+	}
+	for (size_t i = 0; i < sizeof(seed); i++) {
+		for (unsigned bit = 0; bit < 8; bit++) {
+			memcpy(v, seed, sizeof(seed));
+			v[i] ^= (unsigned char)(1u << bit);
+			use(v, sizeof(seed));
+		}
+	}
+	free(v);
+}
