@@ -325,8 +325,10 @@ static __always_inline __u32 site_id(struct mt_site_stack *sc, __u64 h)
 }
 
 /* The site id of the user stack at ctx's registers (ip: a return address
- * into the caller); MT_UNKNOWN_STACK when it can't be kept. */
-static __always_inline __u32 current_site(struct pt_regs *ctx)
+ * into the caller), below the frame `marker` when it is not 0 (a marker
+ * frame names a kind of site, as pymalloc's pools); MT_UNKNOWN_STACK when
+ * it can't be kept. */
+static __always_inline __u32 current_site_marked(struct pt_regs *ctx, __u64 marker)
 {
 	struct site_cache_entry *e;
 	struct mt_site_stack *sc;
@@ -346,6 +348,21 @@ static __always_inline __u32 current_site(struct pt_regs *ctx)
 	else
 		sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_SP(ctx),
 					  PT_REGS_FP(ctx), &h, &sc->check);
+	if (marker) {
+		__u32 n = sc->nframes < MT_MAX_FRAMES ? sc->nframes : MT_MAX_FRAMES - 1;
+
+		/* The marker goes first; a full stack loses its outermost frame
+		 * and ends as truncated. */
+		for (__u32 i = MT_MAX_FRAMES - 1; i > 0; i--)
+			if (i <= n)
+				sc->frames[i] = sc->frames[i - 1];
+		sc->frames[0] = marker;
+		if (n == MT_MAX_FRAMES - 1)
+			sc->frames[MT_MAX_FRAMES - 1] = MT_FRAME_TRUNCATED;
+		sc->nframes = n + 1;
+		h = (h ^ marker) * 0x9e3779b97f4a7c15ULL;
+		sc->check ^= marker;
+	}
 	e = &ws->cache[h & (SITE_CACHE_SLOTS - 1)];
 	if (e->key == h && e->check == sc->check && e->nframes == sc->nframes)
 		return e->id;
@@ -362,6 +379,11 @@ static __always_inline __u32 current_site(struct pt_regs *ctx)
 		e->key = h;
 	}
 	return id;
+}
+
+static __always_inline __u32 current_site(struct pt_regs *ctx)
+{
+	return current_site_marked(ctx, 0);
 }
 
 /* Whether this allocation is sampled: each byte is with probability 1/N,
@@ -386,13 +408,13 @@ static __always_inline bool sampled(__u64 size)
 	return true;
 }
 
-static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size, bool replaces)
+/* A new block of size bytes at ptr, allocated at site. */
+static __always_inline void record_in(__u32 site, __u64 ptr, __u64 size, bool replaces)
 {
-	struct mt_block blk = { .ptr = ptr, .size = size, .alloc_ns = now_ns }, stale;
+	struct mt_block blk = { .ptr = ptr, .size = size, .alloc_ns = now_ns, .site = site }, stale;
 	struct mt_site_counts *c;
 	__u64 inuse;
 
-	blk.site = current_site(ctx);
 	c = bpf_map_lookup_elem(&site_counts, &blk.site);
 	if (c) {
 		__sync_fetch_and_add(&c->alloc_count, 1);
@@ -417,6 +439,11 @@ static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size, b
 	 * allocation's bytes at most, and a lock would cost every call. */
 	if (inuse > counters.peak_inuse_bytes)
 		counters.peak_inuse_bytes = inuse;
+}
+
+static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size, bool replaces)
+{
+	record_in(current_site(ctx), ptr, size, replaces);
 }
 
 /*
@@ -650,3 +677,6 @@ int dl_debug_state(struct pt_regs *ctx)
 
 /* Go's allocations share the sites above (go_heap.bpf.h). */
 #include "go_heap.bpf.h"
+
+/* CPython's pymalloc pools share them too (pymalloc.bpf.h). */
+#include "pymalloc.bpf.h"

@@ -66,6 +66,7 @@ enum {
 	OPT_FAULTS,
 	OPT_NO_FAULTS,
 	OPT_NO_GO_HEAP,
+	OPT_NO_PYMALLOC,
 	OPT_PROBE_FLOOR,
 	OPT_ALLOC,
 	OPT_FREE,
@@ -124,6 +125,9 @@ static const struct argp_option optdefs[] = {
 	{ "no-faults", OPT_NO_FAULTS, NULL, 0, "Do not trace page faults and mappings", 0 },
 	{ "no-go-heap", OPT_NO_GO_HEAP, NULL, 0,
 	  "Do not probe Go's runtime.mallocgc (a trap per Go allocation); Go's GC pauses are still traced", 0 },
+	{ "no-pymalloc", OPT_NO_PYMALLOC, NULL, 0,
+	  "Do not probe CPython's pymalloc pools (objects of 512 bytes or less, charged a 16 KiB pool at a time)",
+	  0 },
 	{ "gc-svg", OPT_GC_SVG, "FILE", 0, "Write the GC pause timeline as an SVG", 0 },
 	{ "output-mode", OPT_OUTPUT_MODE, "MODE", 0,
 	  "Mode of the files memtrace creates: 0600 (default) or 0644, 0640, 0604 (never writable by others)", 0 },
@@ -359,6 +363,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_GO_HEAP:
 		o->no_go_heap = true;
+		break;
+	case OPT_NO_PYMALLOC:
+		o->no_pymalloc = true;
 		break;
 	case OPT_GC_SVG:
 		o->gc_svg = arg;

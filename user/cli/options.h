@@ -44,6 +44,7 @@ struct options {
 	bool gc;                /* --gc auto (default) | off */
 	int faults;             /* --faults / --no-faults; -1 = default (on for -- CMD) */
 	bool no_go_heap;        /* --no-go-heap: Go's allocations are not probed */
+	bool no_pymalloc;       /* --no-pymalloc: CPython's pymalloc pools are not probed */
 	const char *gc_svg;     /* --gc-svg: the pause timeline as its own SVG */
 	mode_t output_mode;     /* --output-mode: of every file created (0600) */
 	/* leak detection */

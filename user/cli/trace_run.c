@@ -54,6 +54,7 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.gc = o->gc,
 		.faults = o->faults,
 		.no_go_heap = o->no_go_heap,
+		.no_pymalloc = o->no_pymalloc,
 		.leak_window_s = o->leak_window_s,
 		.leak_min_rate = o->leak_min_rate,
 		.leak_min_age_s = o->leak_min_age_s,

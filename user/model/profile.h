@@ -46,6 +46,21 @@ struct mt_frame {
 #define MT_TRUNCATED_ADDR 0xfffffffffffffffeULL
 #define MT_TRUNCATED_NAME "[truncated]"
 
+/*
+ * The first frame of a CPython pymalloc pool site (trace/python_pymalloc.h):
+ * the site's blocks are 16 KiB pools its stack took for one size class,
+ * not objects.  MT_PYMALLOC_ADDR | class (0-63, blocks of (class + 1) * 16
+ * bytes), named "[pymalloc pool 208 B]", with no module.
+ */
+#define MT_PYMALLOC_ADDR 0xfffffffffffffd00ULL
+#define MT_PYMALLOC_CLASSES 64
+#define MT_PYMALLOC_NAME "[pymalloc pool"
+
+static inline int frame_is_pymalloc(uint64_t addr)
+{
+	return (addr & ~(uint64_t)(MT_PYMALLOC_CLASSES - 1)) == MT_PYMALLOC_ADDR;
+}
+
 /* Whether the stack f[0..n) ends with the truncation marker. */
 static inline int frames_truncated(const struct mt_frame *f, uint32_t n)
 {

@@ -158,6 +158,9 @@ static void kid_free(struct session *root, struct session *k)
 	faults_close(k->faults);
 	gc_close(k->gc);
 	leakwatch_close(&k->watch);
+	if (k->py)
+		pymalloc_detach(k->py);
+	free(k->py);
 	if (k->tracer.skel && root->pool)
 		tracer_pool_give(root->pool, &k->tracer);
 	else

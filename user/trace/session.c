@@ -465,6 +465,9 @@ out:
 	symbolizer_free(s.sym);
 	gc_close(s.gc);
 	go_heap_detach(&s.go);
+	if (s.py)
+		pymalloc_detach(s.py);
+	free(s.py);
 	faults_close(s.faults);
 	leakwatch_close(&s.watch);
 	reach_result_free(&s.reach);

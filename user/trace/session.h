@@ -38,6 +38,7 @@ struct trace_opts {
 	int source;             /* enum heap_source (otel_usdt.h): --source */
 	bool gc;
 	bool no_go_heap;        /* runtime.mallocgc is not probed */
+	bool no_pymalloc;       /* CPython's pymalloc pools are not probed */
 	int faults;             /* nonzero: trace page faults and mappings */
 	double leak_window_s, leak_min_rate, leak_min_age_s;
 	double leak_min_confidence; /* 0..1 */

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "custom.h"
@@ -16,11 +17,25 @@
 #include "otel_usdt.h"
 #include "session_state.h"
 
-/* Probes Go's heap in the current image; problems are one line each. */
+/* CPython's pools in the current image (python_pymalloc.h). */
+static void probe_pymalloc(struct session *s)
+{
+	if (s->opts->no_pymalloc)
+		return;
+	if (!s->py && !(s->py = calloc(1, sizeof(*s->py)))) {
+		log_error("PID %d: cannot probe pymalloc: out of memory", (int)s->pid);
+		return;
+	}
+	pymalloc_attach(s->py, s->tracer.skel, s->pid, s->opts->verbose);
+}
+
+/* Probes Go's heap and CPython's pools in the current image; problems are
+ * one line each. */
 void session_probe_runtimes(struct session *s)
 {
 	int err;
 
+	probe_pymalloc(s);
 	if (s->opts->no_go_heap)
 		return;
 	err = go_heap_attach(&s->go, s->tracer.skel, s->pid, s->opts->verbose);
@@ -51,6 +66,12 @@ static void go_part(const struct session *s, char *buf, size_t n)
 		return;
 	go_heap_name(&s->go, name, sizeof(name));
 	snprintf(buf, n, "%s heap%s", name, rt && strstr(rt, "go") ? " and GC" : "");
+}
+
+/* "CPython pymalloc pools" when they are probed. */
+static const char *py_part(const struct session *s)
+{
+	return s->py && s->py->path[0] ? "CPython pymalloc pools" : "";
 }
 
 bool session_traces_something(const struct session *s)
@@ -102,8 +123,8 @@ void session_announce(struct session *s)
 		/* Custom probes (--alloc/--free) are named: a followed child's line
 		 * confirms they are live in it too. */
 		custom_describe(s->tracer.custom, s->tracer.ncustom, custom, sizeof(custom));
-		snprintf(malloc_part, sizeof(malloc_part), "%d allocator functions in %s%s", s->tracer.alloc.nfuncs,
-			 s->tracer.alloc.path, custom);
+		snprintf(malloc_part, sizeof(malloc_part), "%d allocator functions in %s%s%s%s", s->tracer.alloc.nfuncs,
+			 s->tracer.alloc.path, custom, py_part(s)[0] ? "; " : "", py_part(s));
 	}
 	fprintf(stderr, "Tracing PID %d (%s): %s%s%s%s%s. %s\n", (int)s->pid, s->comm, malloc_part,
 		malloc_part[0] && go[0] ? "; " : "", go, gc && (malloc_part[0] || go[0]) ? "; " : "", gc ? gc : "",

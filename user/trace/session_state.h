@@ -16,6 +16,7 @@
 #include "faults.h"
 #include "gc.h"
 #include "go_heap.h"
+#include "python_pymalloc.h"
 #include "heap.h"
 #include "launch.h"
 #include "leakwatch.h"
@@ -52,9 +53,10 @@ struct session {
 	size_t nseries, series_cap;
 	struct gc_tracer *gc; /* NULL with --gc off or when no runtime was found */
 	struct go_heap go;    /* Go's heap: go.path[0] when runtime.mallocgc is probed */
+	struct pymalloc *py;  /* CPython's pools: py->path[0] when probed; NULL before the first look */
 	/* What the Tracing line (and any "Also tracing" line since) named:
 	 * whatever is found after it gets one more line. */
-	bool told_go, told_stripped;
+	bool told_go, told_stripped, told_py;
 	size_t told_gc_len;
 	struct faults_tracer *faults; /* NULL without --faults */
 	struct leakwatch watch;

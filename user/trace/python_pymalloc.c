@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Probing pymalloc's pool refill and releases.  See python_pymalloc.h; the
+ * BPF side is bpf/pymalloc.bpf.h, the code patterns python_pool_code.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "elfimg.h"
+#include "log.h"
+#include "memtrace.h" /* before the skeleton: it names struct mt_counters */
+#include "memtrace.skel.h"
+#include "privs.h"
+#include "procmaps.h"
+#include "profile.h"
+#include "python_pymalloc.h"
+#include "target_file.h"
+
+_Static_assert(MT_PYMALLOC_ADDR == MT_FRAME_PYMALLOC, "the BPF pool marker is the profile's");
+
+/* Larger than any CPython's .text (python3.11: 2.6 MiB): a bound on what a
+ * hostile file can make memtrace read. */
+#define MAX_TEXT (64u << 20)
+
+/* The first libpython3 mapping (a python3 linked to it has its allocator
+ * there), else the executable when it is a python3. */
+static const struct mapping *python_object(const struct maps *m, const char *exe)
+{
+	const struct mapping *map = maps_first_of(m, exe);
+	const char *base;
+
+	for (size_t i = 0; i < m->n; i++) {
+		base = strrchr(m->v[i].path, '/');
+		if (base && !strncmp(base + 1, "libpython3", 10))
+			return &m->v[i];
+	}
+	base = strrchr(exe, '/');
+	return map && base && !strncmp(base + 1, "python3", 7) ? map : NULL;
+}
+
+/* .text of the ELF file at fd into *buf (malloc'd), with its address. */
+static int read_text(int fd, uint8_t **buf, size_t *n, uint64_t *vaddr)
+{
+	Elf *elf = elf_version(EV_CURRENT) != EV_NONE ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	int err = -ENOENT;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
+		goto out;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+		    strcmp(name, ".text") || sh.sh_type != SHT_PROGBITS)
+			continue;
+		if (!sh.sh_size || sh.sh_size > MAX_TEXT) {
+			err = -EFBIG;
+			goto out;
+		}
+		*buf = malloc(sh.sh_size);
+		if (!*buf) {
+			err = -ENOMEM;
+			goto out;
+		}
+		if (pread(fd, *buf, sh.sh_size, (off_t)sh.sh_offset) != (ssize_t)sh.sh_size) {
+			free(*buf);
+			*buf = NULL;
+			err = -EIO;
+			goto out;
+		}
+		*n = sh.sh_size;
+		*vaddr = sh.sh_addr;
+		err = 0;
+		break;
+	}
+out:
+	elf_end(elf);
+	return err;
+}
+
+static int refuse(struct pymalloc *py, pid_t pid, const char *path, const char *why)
+{
+	log_error("PID %d: CPython's object heap (pymalloc) in %s is not traced: %s (its objects over 512 bytes "
+		  "still are, as malloc calls; --no-pymalloc silences this)",
+		  (int)pid, path, why);
+	py->checked_err = -ENOTSUP;
+	return -ENOTSUP;
+}
+
+static struct bpf_link *probe(struct bpf_program *prog, pid_t pid, const char *host, struct elf_image *img,
+			      uint64_t vaddr, bool retprobe, uint64_t cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe, .bpf_cookie = cookie);
+	uint64_t off;
+
+	if (elf_vaddr_to_offset(img, vaddr, &off)) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return bpf_program__attach_uprobe_opts(prog, (int)pid, host, (size_t)off, &opts);
+}
+
+static int attach_all(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, const char *host,
+		      struct elf_image *img, const struct pool_code *pc)
+{
+	py->take = probe(skel->progs.py_pool_take, pid, host, img, pc->take, false, 0);
+	if (!py->take)
+		return errno ? -errno : -EINVAL;
+	py->taken = probe(skel->progs.py_pool_taken, pid, host, img, pc->take, true, 0);
+	if (!py->taken)
+		return errno ? -errno : -EINVAL;
+	for (uint32_t i = 0; i < pc->nrelease; i++) {
+		py->release[i] = probe(skel->progs.py_pool_release, pid, host, img, pc->release[i], false,
+				       pc->release_reg[i]);
+		if (!py->release[i])
+			return errno ? -errno : -EINVAL;
+		py->nrelease = i + 1;
+	}
+	return 0;
+}
+
+static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, const struct mapping *map,
+			int verbose)
+{
+	const struct elf_sym *fm, *ff;
+	struct elf_image *img = NULL;
+	struct pool_code *pc = NULL;
+	uint8_t *text = NULL;
+	uint64_t text_vaddr;
+	char host[64];
+	size_t n;
+	int fd = -1, err;
+
+	fd = target_file_open_mapping(pid, map);
+	if (fd < 0)
+		return -ENOENT;
+	err = target_file_pin(pid, map, host);
+	if (!err)
+		err = elf_image_load(NULL, host, &img);
+	if (err) {
+		err = -ENOENT;
+		goto out;
+	}
+	fm = elf_image_find(img, "PyObject_Malloc", true);
+	ff = elf_image_find(img, "PyObject_Free", true);
+	if (!fm || !ff) {
+		err = -ENOENT;
+		goto out;
+	}
+	pc = malloc(sizeof(*pc));
+	if (!pc || read_text(fd, &text, &n, &text_vaddr)) {
+		err = refuse(py, pid, map->path, "its .text cannot be read");
+		goto out;
+	}
+	err = pool_code_find(text, n, text_vaddr, fm->addr, ff->addr, pc);
+	if (err) {
+		err = refuse(py, pid, map->path,
+			     pc->take ? "no inlined pool release was recognized in its code"
+				      : "PyObject_Malloc's code is not the pymalloc build this knows (CPython 3.10-3.11, "
+					"GCC, x86-64, non-PIE)");
+		goto out;
+	}
+	err = attach_all(py, skel, pid, host, img, pc);
+	if (err) {
+		log_error("PID %d: cannot probe pymalloc in %s: %s; CPython's object heap is not traced%s", (int)pid,
+			  map->path, strerror(-err), privs_hint(err, CAP_SYS_ADMIN));
+		pymalloc_detach(py);
+		py->checked_err = err;
+		goto out;
+	}
+	snprintf(py->path, sizeof(py->path), "%s", map->path);
+	py->inode = map->inode;
+	py->checked_err = 0;
+	log_debug(verbose, 1,
+		  "pymalloc: pool refill at 0x%llx, %u inlined pool releases probed (%u other uses of arenas "
+		  "left), usedpools 0x%llx, arenas 0x%llx",
+		  (unsigned long long)pc->take, pc->nrelease, pc->unmatched, (unsigned long long)pc->usedpools,
+		  (unsigned long long)pc->arenas);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	free(pc);
+	elf_image_free(img);
+	return err;
+}
+
+int pymalloc_attach(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, int verbose)
+{
+	char exe_link[64], exe[PATH_MAX];
+	const struct mapping *map;
+	struct maps m;
+	ssize_t n;
+	int err;
+
+	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)pid);
+	n = readlink(exe_link, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -ESRCH;
+	exe[n] = '\0';
+	if (maps_read(pid, &m))
+		return -ESRCH;
+	map = python_object(&m, exe);
+	if (!map) {
+		err = -ENOENT;
+		goto out;
+	}
+	if ((py->take && py->inode == map->inode && !strcmp(py->path, map->path)) || py->checked_inode == map->inode) {
+		err = py->take ? 0 : py->checked_err;
+		goto out;
+	}
+	/* A new image: the old one's probes have nothing left to probe. */
+	pymalloc_detach(py);
+	py->checked_inode = map->inode;
+	py->checked_err = -ENOENT;
+	err = probe_object(py, skel, pid, map, verbose);
+out:
+	maps_free(&m);
+	return err;
+}
+
+struct mt_py_counters pymalloc_counters_read(const struct memtrace_bpf *skel)
+{
+	struct mt_py_counters c = { 0 };
+
+	if (skel && skel->bss) {
+		c.takes = skel->bss->pymalloc_counters[MT_PY_POOL_TAKES];
+		c.releases = skel->bss->pymalloc_counters[MT_PY_POOL_RELEASES];
+		c.nested = skel->bss->pymalloc_counters[MT_PY_POOL_NESTED];
+	}
+	return c;
+}
+
+void pymalloc_detach(struct pymalloc *py)
+{
+	bpf_link__destroy(py->take);
+	bpf_link__destroy(py->taken);
+	for (uint32_t i = 0; i < py->nrelease; i++)
+		bpf_link__destroy(py->release[i]);
+	py->take = py->taken = NULL;
+	py->nrelease = 0;
+	py->path[0] = '\0';
+}
