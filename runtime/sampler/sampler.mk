@@ -87,3 +87,9 @@ $(OUT)/tools/workload_otel_cxx_static: tools/sampler/workload_otel_cxx.cc $(OUT)
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) $< \
 		$(OUT)/libmemtrace-sampler.a -static-libstdc++ -o $@ -ldl -lm
+
+# Ten sites with GiBs each (tests/e2e/test_otel_top10.py).
+EXTRA_ALL += $(OUT)/tools/workload_top10
+$(OUT)/tools/workload_top10: tools/sampler/workload_top10.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra $(MT_WERROR) $< -o $@
