@@ -11,9 +11,9 @@
 #include "otel_memory.h"
 #include "sampled_set.h"
 #include "sampler.h"
+#include "sampler_hooks.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define HOT_INLINE static inline __attribute__((always_inline))
 
 /* The semaphores the kernel counts up while a profiler's probe is attached
  * (sdt.h looks for <provider>_<name>_semaphore in .probes). */
@@ -34,15 +34,9 @@ static free_fn next_free;
 static posix_memalign_fn next_posix_memalign;
 static memalign_fn next_aligned_alloc, next_memalign;
 
-static uint64_t period = MEMTRACE_SAMPLER_DEFAULT_BYTES;
+uint64_t sampler_period_bytes = MEMTRACE_SAMPLER_DEFAULT_BYTES;
 
-/* Initial-exec TLS: one %fs-relative access, no __tls_get_addr call (a
- * preloaded library gets static TLS). */
-struct thread_state {
-	int64_t left; /* bytes before the next sample */
-	uint64_t rng; /* xorshift64*, 0 until the thread's first enabled call */
-};
-static __thread struct thread_state ts __attribute__((tls_model("initial-exec")));
+__thread struct sampler_thread sampler_ts __attribute__((tls_model("initial-exec")));
 
 /*
  * dlsym may itself call calloc (its error buffer) before the next
@@ -99,63 +93,40 @@ __attribute__((constructor)) static void sampler_init(void)
 		unsigned long long n = strtoull(env, &end, 10);
 
 		if (!*end && n >= 1 && n <= (1ull << 40))
-			period = n;
+			sampler_period_bytes = n;
 	}
 }
 
 /* An exponential draw of mean `period`: the distance to the next sampled byte. */
 static int64_t next_gap(void)
 {
-	uint64_t x = ts.rng;
+	uint64_t x = sampler_ts.rng;
 	double u;
 
 	x ^= x >> 12;
 	x ^= x << 25;
 	x ^= x >> 27;
-	ts.rng = x;
+	sampler_ts.rng = x;
 	u = (double)(((x * 0x2545F4914F6CDD1Dull) >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
-	return (int64_t)(-log(u) * (double)period) + 1;
+	return (int64_t)(-log(u) * (double)sampler_period_bytes) + 1;
 }
 
 /* Whether an allocation of size bytes is sampled.  Cold: reached only
  * while a profiler has the alloc probe enabled. */
-static __attribute__((noinline)) bool take_sample(size_t size)
+__attribute__((noinline)) bool sampler_take_sample(size_t size)
 {
-	if (!ts.rng) {
+	if (!sampler_ts.rng) {
 		/* Seeded from the thread's own TLS address and the clockless
 		 * counter: distinct per thread, no syscall. */
-		ts.rng = ((uint64_t)(uintptr_t)&ts * 0x9E3779B97F4A7C15ull) | 1;
-		ts.left = next_gap();
+		sampler_ts.rng = ((uint64_t)(uintptr_t)&sampler_ts * 0x9E3779B97F4A7C15ull) | 1;
+		sampler_ts.left = next_gap();
 	}
-	ts.left -= (int64_t)size;
-	if (ts.left > 0)
+	sampler_ts.left -= (int64_t)size;
+	if (sampler_ts.left > 0)
 		return false;
 	/* Memoryless: the next point lies a fresh draw past this block. */
-	ts.left = next_gap();
+	sampler_ts.left = next_gap();
 	return true;
-}
-
-/* The probes fire here, inlined into each wrapper: see sampler.h. */
-HOT_INLINE void after_alloc(void *p, size_t size)
-{
-	if (OTEL_MEMORY_ALLOC_ENABLED() && p) {
-		uint64_t w = period;
-
-		/* In a register: libbpf (1.1) cannot read a USDT argument
-		 * given as a symbol's rip-relative address. */
-		__asm__("" : "+r"(w));
-		if (take_sample(size) && sampled_set_insert((uintptr_t)p))
-			OTEL_MEMORY_ALLOC(p, size, w);
-	}
-}
-
-HOT_INLINE void before_free(void *p)
-{
-	/* Always unmarked, probe or not: a block sampled while a profiler
-	 * watched may be freed after it left. */
-	if (__builtin_expect(sampled_set_live() != 0, 0) && p && sampled_set_remove((uintptr_t)p) &&
-	    OTEL_MEMORY_FREE_ENABLED())
-		OTEL_MEMORY_FREE(p);
 }
 
 EXPORT void *malloc(size_t size)
@@ -168,7 +139,7 @@ EXPORT void *malloc(size_t size)
 			return boot_alloc(size);
 	}
 	p = next_malloc(size);
-	after_alloc(p, size);
+	sampler_after_alloc(p, size);
 	return p;
 }
 
@@ -187,7 +158,7 @@ EXPORT void *calloc(size_t n, size_t size)
 	}
 	p = next_calloc(n, size);
 	if (p && OTEL_MEMORY_ALLOC_ENABLED())
-		after_alloc(p, n * size);
+		sampler_after_alloc(p, n * size);
 	return p;
 }
 
@@ -195,7 +166,7 @@ EXPORT void free(void *p)
 {
 	if (__builtin_expect(is_boot(p), 0))
 		return;
-	before_free(p);
+	sampler_before_free(p);
 	if (__builtin_expect(!next_free, 0))
 		resolve();
 	next_free(p);
@@ -233,7 +204,7 @@ EXPORT void *realloc(void *old, size_t size)
 		if (OTEL_MEMORY_FREE_ENABLED())
 			OTEL_MEMORY_FREE(old);
 	}
-	after_alloc(p, size);
+	sampler_after_alloc(p, size);
 	return p;
 }
 
@@ -248,7 +219,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	}
 	err = next_posix_memalign(out, align, size);
 	if (!err)
-		after_alloc(*out, size);
+		sampler_after_alloc(*out, size);
 	return err;
 }
 
@@ -262,7 +233,7 @@ EXPORT void *aligned_alloc(size_t align, size_t size)
 			return NULL;
 	}
 	p = next_aligned_alloc(align, size);
-	after_alloc(p, size);
+	sampler_after_alloc(p, size);
 	return p;
 }
 
@@ -276,16 +247,40 @@ EXPORT void *memalign(size_t align, size_t size)
 			return NULL;
 	}
 	p = next_memalign(align, size);
-	after_alloc(p, size);
+	sampler_after_alloc(p, size);
 	return p;
 }
 
 EXPORT uint64_t memtrace_sampler_period(void)
 {
-	return period;
+	return sampler_period_bytes;
 }
 
 EXPORT uint64_t memtrace_sampler_refused(void)
 {
 	return sampled_set_refused();
+}
+
+/* For sampler_new.c's fallbacks (sampler_hooks.h). */
+void *sampler_next_malloc(size_t size)
+{
+	if (__builtin_expect(!next_malloc, 0))
+		resolve();
+	return next_malloc ? next_malloc(size) : NULL;
+}
+
+int sampler_next_posix_memalign(void **out, size_t align, size_t size)
+{
+	if (__builtin_expect(!next_posix_memalign, 0))
+		resolve();
+	return next_posix_memalign ? next_posix_memalign(out, align, size) : ENOMEM;
+}
+
+void sampler_next_free(void *p)
+{
+	if (__builtin_expect(is_boot(p), 0))
+		return;
+	if (__builtin_expect(!next_free, 0))
+		resolve();
+	next_free(p);
 }

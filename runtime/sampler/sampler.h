@@ -23,8 +23,21 @@
  *    sampled) and an allocation of the new one.
  *  - No allocation, lock or syscall inside the hooks: thread-, signal- and
  *    fork-safe.  Samples the set refused are counted (memtrace_sampler_refused()).
+ *  - C++ operator new and delete, every standard form (plain and array;
+ *    sized, aligned, nothrow), are wrapped too (sampler_new.c): each calls
+ *    the next definition (libstdc++'s, or jemalloc's or tcmalloc's own,
+ *    which do not call malloc), or, with none (libstdc++ linked statically
+ *    after this archive), malloc/posix_memalign with operator new's
+ *    new-handler and bad_alloc contract.  A block is sampled once: the
+ *    malloc that libstdc++'s operator new makes is not sampled again.
  *  - The probes fire in the wrapper itself, built with frame pointers: the
- *    wrapper's return address is the allocator's caller.
+ *    wrapper's return address is the allocator's (or operator new's) caller.
+ *  - A shared library may link the archive privately
+ *    (-Wl,--exclude-libs,libmemtrace-sampler.a): its own calls then go
+ *    through its own copy, with its own probes, which memtrace finds when
+ *    the library is loaded, dlopen included.  Each copy knows only its own
+ *    samples: a block one copy sampled and another frees is never reported
+ *    freed, so such a library frees what it allocates.
  */
 #ifndef MEMTRACE_SAMPLER_H
 #define MEMTRACE_SAMPLER_H

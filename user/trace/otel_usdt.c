@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "gc_state.h"
+#include "grow.h"
 #include "log.h"
 #include "otel_usdt.h"
 #include "target_file.h"
@@ -57,41 +58,93 @@ static int attach_one(struct bpf_link **out, struct bpf_program *prog, pid_t pid
 	return *out ? 0 : (errno ? -errno : -EINVAL);
 }
 
+/* Whether the object was looked at before; if not, it is from now on (a
+ * full list only means it may be looked at again). */
+static bool seen_before(struct otel_usdt *o, const struct mapping *mp)
+{
+	for (size_t i = 0; i < o->nseen; i++)
+		if (o->seen[i][0] == mp->dev && o->seen[i][1] == mp->inode)
+			return true;
+	if (!grow((void **)&o->seen, &o->seen_cap, o->nseen, sizeof(*o->seen), 16)) {
+		o->seen[o->nseen][0] = mp->dev;
+		o->seen[o->nseen][1] = mp->inode;
+		o->nseen++;
+	}
+	return false;
+}
+
+/* Both probes of one object, or neither. */
+static int attach_pair(struct bpf_link **alloc, struct bpf_link **free, struct bpf_program *alloc_prog,
+		       struct bpf_program *free_prog, pid_t pid, const char *host)
+{
+	int err = attach_one(alloc, alloc_prog, pid, host, "alloc");
+
+	if (!err)
+		err = attach_one(free, free_prog, pid, host, "free");
+	if (err) {
+		bpf_link__destroy(*alloc);
+		*alloc = *free = NULL;
+	}
+	return err;
+}
+
+/* The object's probes into o: the first object's fields, else a new more[]. */
+static int attach_object(struct otel_usdt *o, pid_t pid, const char *host, const char *path,
+			 struct bpf_program *alloc_prog, struct bpf_program *free_prog)
+{
+	struct otel_usdt_obj *m;
+	int err;
+
+	if (!otel_usdt_active(o)) {
+		err = attach_pair(&o->alloc, &o->free, alloc_prog, free_prog, pid, host);
+		if (!err) {
+			snprintf(o->path, sizeof(o->path), "%s", path);
+			o->period = announced_period(pid);
+		}
+		return err;
+	}
+	if (grow((void **)&o->more, &o->more_cap, o->nmore, sizeof(*o->more), 4))
+		return -ENOMEM;
+	m = &o->more[o->nmore];
+	err = attach_pair(&m->alloc, &m->free, alloc_prog, free_prog, pid, host);
+	if (!err) {
+		snprintf(m->path, sizeof(m->path), "%s", path);
+		o->nmore++;
+	}
+	return err;
+}
+
 int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_prog,
 		     struct bpf_program *free_prog, int verbose)
 {
 	struct maps m;
-	int err = -ENOENT;
+	int err = 0;
 
-	if (otel_usdt_active(o))
-		return 0;
 	if (maps_read(pid, &m))
-		return -ENOENT;
-	for (size_t i = 0; i < m.n && err == -ENOENT; i++) {
+		return otel_usdt_active(o) ? 0 : -ENOENT;
+	for (size_t i = 0; i < m.n && !err; i++) {
 		const struct mapping *mp = &m.v[i];
 		char host[64];
 		struct elf_scan s;
 
-		if (!mp->exec || mp->path[0] != '/' || strstr(mp->path, " (deleted)"))
+		if (!mp->exec || mp->path[0] != '/' || strstr(mp->path, " (deleted)") || seen_before(o, mp))
 			continue;
 		/* The mapped inode itself, whatever now sits at its path. */
 		if (target_file_pin(pid, mp, host) || elf_scan(host, &s) || !s.otel_alloc || !s.otel_free)
 			continue;
-		err = attach_one(&o->alloc, alloc_prog, pid, host, "alloc");
-		if (!err)
-			err = attach_one(&o->free, free_prog, pid, host, "free");
-		if (err) {
-			log_error("cannot attach the otel_memory USDT probes in %s: %s", mp->path, strerror(-err));
-			otel_usdt_detach(o);
-			break;
-		}
-		snprintf(o->path, sizeof(o->path), "%s", mp->path);
-		o->period = announced_period(pid);
-		log_debug(verbose, 1, "otel_memory USDT probes in %s, period %llu", mp->path,
-			  (unsigned long long)o->period);
+		err = attach_object(o, pid, host, mp->path, alloc_prog, free_prog);
+		if (err)
+			log_error("cannot attach the otel_memory USDT probes in %s: %s (its sampled allocations "
+				  "are not traced)",
+				  mp->path, strerror(-err));
+		else
+			log_debug(verbose, 1, "otel_memory USDT probes in %s, period %llu", mp->path,
+				  (unsigned long long)o->period);
 	}
 	maps_free(&m);
-	return err;
+	if (err && !otel_usdt_active(o))
+		return err;
+	return otel_usdt_active(o) ? 0 : -ENOENT;
 }
 
 void otel_usdt_detach(struct otel_usdt *o)
@@ -100,19 +153,41 @@ void otel_usdt_detach(struct otel_usdt *o)
 	bpf_link__destroy(o->free);
 	o->alloc = o->free = NULL;
 	o->path[0] = '\0';
+	for (size_t i = 0; i < o->nmore; i++) {
+		bpf_link__destroy(o->more[i].alloc);
+		bpf_link__destroy(o->more[i].free);
+	}
+	free(o->more);
+	free(o->seen);
+	o->more = NULL;
+	o->seen = NULL;
+	o->nmore = o->more_cap = o->nseen = o->seen_cap = 0;
+}
+
+static void format_every(uint64_t p, char *every, size_t n)
+{
+	if (p >= 1048576 && p % 1048576 == 0)
+		snprintf(every, n, "%llu MiB", (unsigned long long)(p / 1048576));
+	else if (p >= 1024 && p % 1024 == 0)
+		snprintf(every, n, "%llu KiB", (unsigned long long)(p / 1024));
+	else
+		snprintf(every, n, "%llu bytes", (unsigned long long)p);
 }
 
 void otel_usdt_announce(const struct otel_usdt *o, pid_t pid, const char *comm, const char *gc, const char *end)
 {
 	char every[32];
-	uint64_t p = o->period;
 
-	if (p >= 1048576 && p % 1048576 == 0)
-		snprintf(every, sizeof(every), "%llu MiB", (unsigned long long)(p / 1048576));
-	else if (p >= 1024 && p % 1024 == 0)
-		snprintf(every, sizeof(every), "%llu KiB", (unsigned long long)(p / 1024));
-	else
-		snprintf(every, sizeof(every), "%llu bytes", (unsigned long long)p);
+	format_every(o->period, every, sizeof(every));
 	fprintf(stderr, "Tracing PID %d (%s): otel_memory USDT (sampled every %s) in %s%s%s. %s\n", (int)pid, comm,
 		every, o->path, gc ? "; " : "", gc ? gc : "", end);
+}
+
+void otel_usdt_announce_more(const struct otel_usdt *o, size_t i, pid_t pid, const char *comm)
+{
+	char every[32];
+
+	format_every(o->period, every, sizeof(every));
+	fprintf(stderr, "Also tracing PID %d (%s): otel_memory USDT (sampled every %s) in %s\n", (int)pid, comm, every,
+		o->more[i].path);
 }

@@ -5,9 +5,13 @@
  *
  * otel_usdt_attach looks at every executable file the target maps (once
  * per inode) for otel_memory:alloc and otel_memory:free notes and attaches
- * bpf/otel_usdt.bpf.h's programs to the first object that has both.  The
- * target samples; memtrace scales each site by the period the target
- * reports (the probe's weight), as it does for --sample-bytes.
+ * bpf/otel_usdt.bpf.h's programs to every object that has both: the first
+ * one found (path) and any found later (more[]: a library dlopen'd after
+ * the trace began, looked for again at each dlopen).  The target samples;
+ * memtrace scales each site by the period the target reports (the probe's
+ * weight), as it does for --sample-bytes: one period for the process, so
+ * every object's sampler must use the same (libmemtrace-sampler copies do:
+ * they read the one MEMTRACE_SAMPLE_BYTES).
  */
 #ifndef MEMTRACE_OTEL_USDT_H
 #define MEMTRACE_OTEL_USDT_H
@@ -28,16 +32,30 @@ enum heap_source {
 struct bpf_program;
 struct bpf_link;
 
+/* An object whose probes were attached after the first one's. */
+struct otel_usdt_obj {
+	struct bpf_link *alloc, *free;
+	char path[PATH_MAX]; /* as the target maps it */
+};
+
 struct otel_usdt {
 	struct bpf_link *alloc, *free;
 	char path[PATH_MAX]; /* the object probed, as the target maps it; "" when none */
 	uint64_t period;     /* the target's sampling period, bytes (announced) */
+	struct otel_usdt_obj *more; /* objects probed since, in the order found */
+	size_t nmore, more_cap;
+	uint64_t (*seen)[2]; /* (dev, inode) of every object looked at: each is read once */
+	size_t nseen, seen_cap;
 };
 
 /*
- * Attaches the contract's programs in pid when not done yet.  0 when
- * attached (now or before), -ENOENT when no mapped object has the probes,
- * another negative errno when attaching failed (reported).
+ * Attaches the contract's programs to every object pid maps that has the
+ * probes and was not looked at before.  0 when attached (now or before),
+ * -ENOENT when no mapped object has the probes, another negative errno
+ * when attaching failed (reported; the objects attached before stay).
+ * Objects attached by this call after the first are o->more[nmore - k ..]
+ * for the k it added: a caller that compares nmore before and after knows
+ * which to announce.
  */
 int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_prog,
 		     struct bpf_program *free_prog, int verbose);
@@ -49,5 +67,8 @@ void otel_usdt_detach(struct otel_usdt *o);
 /* The "Tracing PID ..." line for a trace through the contract, on stderr:
  * "otel_memory USDT (sampled every 512 KiB) in PATH". */
 void otel_usdt_announce(const struct otel_usdt *o, pid_t pid, const char *comm, const char *gc, const char *end);
+/* The "Also tracing PID ..." line for more[i], an object found after the
+ * Tracing line: "otel_memory USDT (sampled every 512 KiB) in PATH". */
+void otel_usdt_announce_more(const struct otel_usdt *o, size_t i, pid_t pid, const char *comm);
 
 #endif

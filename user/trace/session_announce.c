@@ -113,6 +113,8 @@ void session_announce(struct session *s)
 	if (otel_usdt_active(&s->tracer.otel)) {
 		otel_usdt_announce(&s->tracer.otel, s->pid, s->comm, gc,
 				   s->launched ? "Reporting when it exits." : "Hit Ctrl-C to end.");
+		for (size_t i = 0; i < s->tracer.otel.nmore; i++)
+			otel_usdt_announce_more(&s->tracer.otel, i, s->pid, s->comm);
 		s->told_go = go[0] != '\0';
 		s->told_gc_len = gc_len(s);
 		return;

@@ -9,6 +9,21 @@
 #include "resolve.h"
 #include "session_state.h"
 
+/* A library loaded since (dlopen) may carry the probes too: attached, and
+ * announced once the Tracing line is out (before it, that line is the
+ * first announcement and the rest come right after it). */
+static int session_usdt_more(struct session *s)
+{
+	struct tracer *t = &s->tracer;
+	size_t before = t->otel.nmore;
+
+	otel_usdt_attach(&t->otel, s->pid, t->skel->progs.otel_alloc, t->skel->progs.otel_free, s->opts->verbose);
+	if (s->announced)
+		for (size_t i = before; i < t->otel.nmore; i++)
+			otel_usdt_announce_more(&t->otel, i, s->pid, s->comm);
+	return 0;
+}
+
 int session_try_usdt(struct session *s)
 {
 	struct tracer *t = &s->tracer;
@@ -18,7 +33,7 @@ int session_try_usdt(struct session *s)
 	if (s->opts->source == HEAP_SOURCE_UPROBES || t->floor)
 		return 1;
 	if (otel_usdt_active(&t->otel))
-		return 0;
+		return session_usdt_more(s);
 	/* Decided once: a trace that began exact stays exact rather than mix
 	 * counted and estimated sites. */
 	if (t->alloc.path[0])
