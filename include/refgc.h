@@ -50,6 +50,10 @@ typedef struct refgc_config {
 	uint64_t mem_limit; /* soft limit in bytes, REFGC_MEMLIMIT_NONE = none */
 	int procs;          /* mark worker threads, >= 1 */
 	int ignore_env;     /* non-zero: refgc_init() does not read REFGC_* */
+	/* Mean bytes between allocations sampled for the otel_memory USDT
+	 * probes (a profiler attached sees a heap profile); 0 = 512 KiB.
+	 * Costs nothing while no profiler enables the probes. */
+	uint64_t sample_bytes;
 } refgc_config;
 
 /* Defaults: stw (the baseline to tune from), 100%, no limit, procs = online
@@ -59,7 +63,7 @@ void refgc_config_default(refgc_config *cfg);
  * "balanced". Limits are scaled down to half the machine's memory. */
 int refgc_config_preset(refgc_config *cfg, const char *name);
 /* Apply REFGC_PRESET, then REFGC_MODE, REFGC_GCPERCENT, REFGC_MEMLIMIT,
- * REFGC_PROCS on top of cfg. Garbage in any of them is an error. */
+ * REFGC_PROCS, REFGC_SAMPLE_BYTES on top of cfg. Garbage in any of them is an error. */
 int refgc_config_from_env(refgc_config *cfg);
 /* Checks ranges; the same checks refgc_init() makes. */
 int refgc_config_validate(const refgc_config *cfg);

@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "probes.h"
+#include "sample.h"
 
 void thread_release_cache(struct rthread *th)
 {
@@ -212,7 +213,7 @@ static void *alloc_large(struct rthread *th, size_t need, const refgc_type *t)
 	return finish_block(th, s, s->base, 0, t);
 }
 
-void *refgc_alloc_size(const refgc_type *t, size_t size)
+static inline __attribute__((always_inline)) void *alloc_object(const refgc_type *t, size_t size)
 {
 	struct rthread *th = self_thread;
 	struct span *s;
@@ -254,6 +255,15 @@ void *refgc_alloc_size(const refgc_type *t, size_t size)
 	return finish_block(th, s, b, idx, t);
 }
 
+void *refgc_alloc_size(const refgc_type *t, size_t size)
+{
+	void *obj = alloc_object(t, size);
+
+	if (unlikely(OTEL_MEMORY_ALLOC_ENABLED()) && obj)
+		sample_alloc(obj);
+	return obj;
+}
+
 void *refgc_alloc(const refgc_type *t)
 {
 	return refgc_alloc_size(t, t->size);
@@ -268,5 +278,5 @@ size_t refgc_object_size(const void *obj)
 
 const refgc_type *refgc_object_type(const void *obj)
 {
-	return *(const refgc_type *const *)((const char *)obj - OBJ_HDR);
+	return (const refgc_type *)(*(const uintptr_t *)((const char *)obj - OBJ_HDR) & ~HDR_SAMPLED);
 }

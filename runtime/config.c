@@ -239,6 +239,14 @@ int refgc_config_from_env(refgc_config *cfg)
 		}
 		c.procs = (int)n;
 	}
+	if ((v = env("REFGC_SAMPLE_BYTES"))) {
+		if ((err = refgc_parse_bytes(v, &c.sample_bytes)))
+			return env_error("REFGC_SAMPLE_BYTES", err);
+		if (c.sample_bytes < 1 || c.sample_bytes > (UINT64_C(1) << 40)) {
+			set_error("sampling period %s out of range (1 byte..1TiB)", v);
+			return env_error("REFGC_SAMPLE_BYTES", -ERANGE);
+		}
+	}
 	if ((err = refgc_config_validate(&c)))
 		return err;
 	*cfg = c;

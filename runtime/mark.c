@@ -181,7 +181,8 @@ static void scan_slots(struct marker *m, void **slots, size_t from, size_t to)
 /* Returns the number of slots looked at, the unit of assist budgets. */
 static size_t scan(struct marker *m, void *obj, size_t off)
 {
-	const refgc_type *t = *(const refgc_type **)((char *)obj - OBJ_HDR);
+	/* Bit 0 of the header marks a sampled object (sample.h). */
+	const refgc_type *t = (const refgc_type *)(*(uintptr_t *)((char *)obj - OBJ_HDR) & ~(uintptr_t)1);
 
 	m->scanned_objects++;
 	if (t->kind == REFGC_TYPE_NOSCAN)

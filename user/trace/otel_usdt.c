@@ -13,16 +13,20 @@
 #include "otel_usdt.h"
 #include "target_file.h"
 
-/* libmemtrace-sampler's default period (runtime/sampler/sampler.h). */
+/* libmemtrace-sampler's and refgc's default period (runtime/sampler/sampler.h,
+ * runtime/sample.h). */
 #define SAMPLER_DEFAULT_PERIOD 524288u
 
 /*
  * The period to announce before any sample arrives: MEMTRACE_SAMPLE_BYTES
- * from the target's environment, as the sampler reads it, else its
- * default.  Only a label: the estimates use the weight each sample carries.
+ * (REFGC_SAMPLE_BYTES for refgc, which may carry a KiB/MiB suffix) from
+ * the target's environment, as the provider reads it, else the default
+ * both share.  Only a label: the estimates use the weight each sample
+ * carries.
  */
-static uint64_t announced_period(pid_t pid)
+static uint64_t announced_period(pid_t pid, const char *var)
 {
+	size_t len = strlen(var);
 	char path[64], buf[65536];
 	uint64_t period = SAMPLER_DEFAULT_PERIOD;
 	ssize_t n;
@@ -41,10 +45,14 @@ static uint64_t announced_period(pid_t pid)
 		char *end;
 		unsigned long long v;
 
-		if (strncmp(e, "MEMTRACE_SAMPLE_BYTES=", 22))
+		if (strncmp(e, var, len) || e[len] != '=')
 			continue;
-		v = strtoull(e + 22, &end, 10);
-		if (end != e + 22 && !*end && v >= 1 && v <= (1ull << 40))
+		v = strtoull(e + len + 1, &end, 10);
+		if (!strcmp(end, "KiB"))
+			v <<= 10, end += 3;
+		else if (!strcmp(end, "MiB"))
+			v <<= 20, end += 3;
+		if (end != e + len + 1 && !*end && v >= 1 && v <= (1ull << 40))
 			period = v;
 	}
 	return period;
@@ -86,7 +94,7 @@ int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_p
 			break;
 		}
 		snprintf(o->path, sizeof(o->path), "%s", mp->path);
-		o->period = announced_period(pid);
+		o->period = announced_period(pid, s.refgc_mask ? "REFGC_SAMPLE_BYTES" : "MEMTRACE_SAMPLE_BYTES");
 		log_debug(verbose, 1, "otel_memory USDT probes in %s, period %llu", mp->path,
 			  (unsigned long long)o->period);
 	}
