@@ -65,6 +65,12 @@ class RefgcHeapSites(unittest.TestCase):
             self.assertEqual(s["inuse_bytes"], 0, msg="%s: %r" % (name, s))
             self.assertEqual(s["inuse_count"], 0, msg="%s: %r" % (name, s))
 
+    def test_no_reachability_verdicts_on_a_sampled_heap(self):
+        # Only sampled objects are known: a scan could not follow pointers
+        # through the rest, and would call reachable objects lost.
+        self.assertNotIn("reachability", self.r.report)
+        self.assertNotIn("definitely lost", self.r.stderr)
+
     def test_source_uprobes_does_not_see_refgc_objects(self):
         # Without the contract refgc's heap is invisible (it maps spans,
         # not malloc): the probes are what makes it visible.
