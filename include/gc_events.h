@@ -28,6 +28,11 @@ enum gc_probe_kind {
 	GCP_REFGC_MARK_DONE,     /* cycle, marked_bytes */
 	GCP_REFGC_SWEEP_START,   /* cycle */
 	GCP_REFGC_SWEEP_DONE,    /* cycle, swept_bytes */
+	/* a mutator's waits for the collector (refgc >= the assist probes) */
+	GCP_REFGC_ASSIST_START,  /* cycle, assist debt (slots) */
+	GCP_REFGC_ASSIST_DONE,   /* cycle, slots marked */
+	GCP_REFGC_STALL_START,   /* cycle, heap_live, hard goal */
+	GCP_REFGC_STALL_DONE,    /* cycle, stall ns (the runtime's own clock) */
 	/* HotSpot USDT, provider "hotspot" */
 	GCP_HOTSPOT_GC_BEGIN = 16, /* full (bool) */
 	GCP_HOTSPOT_GC_END,

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "probes.h"
+#include "sample.h"
 
 static _Atomic uint64_t swept_bytes; /* span bytes examined this cycle */
 
@@ -24,6 +25,7 @@ uint64_t sweep_span(struct span *s)
 {
 	uint64_t freed = 0, nfreed = 0;
 	uint32_t words = (s->nblocks + 63) / 64;
+	bool sampled = sample_any();
 
 	for (uint32_t w = 0; w < words; w++) {
 		uint64_t mark = atomic_load_explicit(&s->mark[w], memory_order_relaxed);
@@ -37,6 +39,8 @@ uint64_t sweep_span(struct span *s)
 
 			dead &= dead - 1;
 			nfreed++;
+			if (unlikely(sampled))
+				sample_sweep_block(b);
 			/* Freed blocks are filled with a pattern (and hidden from
 			 * ASan) so a use of a wrongly freed object shows at once. */
 			if (REFGC_DEBUG) {
@@ -172,6 +176,8 @@ void sweep_all(void)
 			rt.large[idx] = s;
 			pthread_mutex_unlock(&rt.large_lock);
 		} else {
+			if (unlikely(sample_any()))
+				sample_sweep_block(s->base);
 			atomic_fetch_add(&rt.frees, 1);
 			atomic_fetch_add(&rt.freed_bytes, s->map_size);
 			large_free(s);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gc_report.h"
+#include "gc_waits_report.h"
 #include "trace_clock.h"
 #include "humanize.h"
 #include "log.h"
@@ -90,6 +91,7 @@ int gc_json_write(struct json *j, const struct gc_data *d, uint64_t origin)
 		json_close_object(j);
 	}
 	json_u64(j, "lost_events", d->lost_events);
+	gc_waits_json(j, d, origin);
 	json_open_array(j, "cycle_list");
 	for (size_t i = 0; i < d->ncycles; i++) {
 		const struct gc_cycle *c = &d->cycles[i];
@@ -111,6 +113,7 @@ int gc_json_write(struct json *j, const struct gc_data *d, uint64_t origin)
 			json_u64(j, "heap_after", c->heap_after);
 			json_u64(j, "freed", c->freed);
 		}
+		gc_waits_json_cycle(j, d, c);
 		json_close_object(j);
 	}
 	json_close_array(j);
@@ -182,6 +185,7 @@ void gc_text_write(const struct gc_data *d, int max_cycles, FILE *out)
 		gc_fmt_duration(d->end_ns - d->start_ns, b[5], 32));
 	fprintf(out, "  minimum mutator utilization: %.3f at 1 ms, %.3f at 10 ms, %.3f at 100 ms\n", s->mmu_1ms,
 		s->mmu_10ms, s->mmu_100ms);
+	gc_waits_text(d, out);
 	if (d->other_stw)
 		fprintf(out, "  other stop-the-world pauses (not GC): %" PRIu64 ", %s\n", d->other_stw,
 			gc_fmt_duration(d->other_stw_ns, b[0], 32));
@@ -196,6 +200,7 @@ void gc_text_write(const struct gc_data *d, int max_cycles, FILE *out)
 			gc_fmt_duration(c->pause_ns, b[0], 32));
 		if (c->has_heap)
 			fprintf(out, "  heap %s -> %s", human_bytes(c->heap_before, h1), human_bytes(c->heap_after, h2));
+		gc_waits_text_cycle(d, c, out);
 		fputc('\n', out);
 	}
 	if (max_cycles > 0 && d->ncycles > (size_t)max_cycles)
@@ -306,6 +311,7 @@ static int svg_body(const struct gc_data *d, FILE *out, bool standalone)
 		fputs("</title></rect>\n", out);
 	}
 	fputs("</g>\n", out);
+	gc_waits_svg_lane(d, out, PLOT_X, PLOT_W, PAUSE_Y + PAUSE_H + 4, t0, span);
 	/* heap area */
 	for (size_t i = 0; i < d->nheap; i++) {
 		if ((double)d->heap[i].bytes > maxh)
@@ -402,6 +408,7 @@ int gc_html_section(const struct gc_data *d, FILE *out)
 		gc_fmt_duration(d->end_ns - d->start_ns, b[5], 32));
 	fprintf(out, "<tr><th>Minimum mutator utilization</th><td class=\"num\">%.3f at 1 ms, %.3f at 10 ms, "
 		"%.3f at 100 ms</td></tr>\n", s->mmu_1ms, s->mmu_10ms, s->mmu_100ms);
+	gc_waits_html_rows(d, out);
 	if (d->other_stw)
 		fprintf(out, "<tr><th>Other stop-the-world pauses</th><td class=\"num\">%" PRIu64 " (%s)</td></tr>\n",
 			d->other_stw, gc_fmt_duration(d->other_stw_ns, b[0], 32));

@@ -6,16 +6,20 @@
 #include "bytebuf.h"
 #include "gc_data.h"
 #include "gc_report.h"
+#include "gc_waits.h"
 #include "record_gc.h"
 
 /* Layout: u32 runtimes, u32 reserved, u64 start_ns, end_ns, other_stw,
  * other_stw_ns, lost_events; the summary (u64 cycles, pauses, p50, p90,
  * p99, max, total; f64 mmu 1/10/100 ms, pause_fraction, gc_cpu_fraction);
- * then three tables, each u32 count + u32 record size + records. */
+ * then three tables, each u32 count + u32 record size + records; then,
+ * where the runtime reported mutator waits, u64 waits_unpaired and a
+ * fourth table (absent in older recordings). */
 #define HEAD_LEN (8 + 5 * 8 + 7 * 8 + 5 * 8)
 #define PAUSE_LEN 32
 #define CYCLE_LEN 80
 #define HEAP_LEN 16
+#define WAIT_LEN 32
 
 int record_gc_encode(const struct gc_data *d, uint8_t **out, size_t *len)
 {
@@ -72,6 +76,18 @@ int record_gc_encode(const struct gc_data *d, uint8_t **out, size_t *len)
 	for (size_t i = 0; i < d->nheap; i++) {
 		wb_u64(&w, d->heap[i].t_ns);
 		wb_u64(&w, d->heap[i].bytes);
+	}
+	if (d->nwaits || d->waits_unpaired) {
+		wb_u64(&w, d->waits_unpaired);
+		wb_u32(&w, (uint32_t)d->nwaits);
+		wb_u32(&w, WAIT_LEN);
+		for (size_t i = 0; i < d->nwaits; i++) {
+			wb_u64(&w, d->waits[i].cycle);
+			wb_u32(&w, d->waits[i].kind);
+			wb_u32(&w, d->waits[i].tid);
+			wb_u64(&w, d->waits[i].start_ns);
+			wb_u64(&w, d->waits[i].duration_ns);
+		}
 	}
 	if (w.err) {
 		free(w.b);
@@ -158,6 +174,27 @@ int record_gc_decode(const uint8_t *buf, size_t len, struct gc_data **out)
 		d->heap[i].bytes = rb_u64(&r);
 		r.p = next;
 		d->nheap++;
+	}
+	if (!r.err && r.p < r.end) {
+		d->waits_unpaired = rb_u64(&r);
+		n = rb_table(&r, WAIT_LEN, &size);
+		d->waits = calloc(n ? n : 1, sizeof(*d->waits));
+		for (uint32_t i = 0; d->waits && !r.err && i < n; i++) {
+			const uint8_t *next = r.p + size;
+			struct gc_wait *wt = &d->waits[i];
+
+			wt->cycle = rb_u64(&r);
+			wt->kind = rb_u32(&r);
+			wt->tid = rb_u32(&r);
+			wt->start_ns = rb_u64(&r);
+			wt->duration_ns = rb_u64(&r);
+			r.p = next;
+			d->nwaits++;
+		}
+		if (!d->waits)
+			r.err = r.err ? r.err : -ENOMEM;
+		else if (!r.err && gc_waits_summarize(d))
+			r.err = -ENOMEM;
 	}
 	if (!d->pauses || !d->cycles || !d->heap)
 		r.err = r.err ? r.err : -ENOMEM;

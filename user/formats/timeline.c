@@ -4,6 +4,7 @@
 
 #include "frame_name.h"
 #include "gc_data.h"
+#include "gc_waits.h"
 #include "json.h"
 #include "timeline.h"
 #include "trace_clock.h"
@@ -13,6 +14,8 @@ enum track {
 	TRACK_GC_PAUSES = 2,
 	TRACK_GC_CYCLES = 3,
 	TRACK_ALERTS = 4,
+	/* GC waits: one track per waiting thread, at TRACK_GC_WAITS + its index */
+	TRACK_GC_WAITS = 100,
 };
 
 struct tl {
@@ -95,6 +98,39 @@ static void counters(struct tl *t, const struct mt_profile *p)
 	}
 }
 
+/* Mutator waits (refgc's assists and stalls), a track per thread: a
+ * thread's waits never overlap, different threads' may. */
+static void gc_waits(struct tl *t, const struct gc_data *d, uint64_t origin)
+{
+	uint32_t tids[64];
+	size_t ntids = 0;
+
+	for (size_t i = 0; i < d->nwaits; i++) {
+		const struct gc_wait *w = &d->waits[i];
+		size_t k = 0;
+		char name[48];
+
+		while (k < ntids && tids[k] != w->tid)
+			k++;
+		if (k == ntids && ntids < sizeof(tids) / sizeof(tids[0])) {
+			tids[ntids++] = w->tid;
+			snprintf(name, sizeof(name), "GC waits, thread %" PRIu32, w->tid);
+			event(t, "M", "thread_name", TRACK_GC_WAITS + (int)k);
+			fputs(",\"args\":{\"name\":", t->out);
+			json_write_string(t->out, name);
+			fputs("}}", t->out);
+		}
+		if (k == ntids)
+			k = ntids - 1; /* past 64 threads: they share the last track */
+		event(t, "X", gc_wait_name(w->kind), TRACK_GC_WAITS + (int)k);
+		fputs(",\"cat\":\"gc_wait\"", t->out);
+		us(t->out, "ts", trace_clock_since(origin, w->start_ns));
+		us(t->out, "dur", (int64_t)w->duration_ns);
+		fprintf(t->out, ",\"args\":{\"cycle\":%" PRIu64 ",\"tid\":%" PRIu32 ",\"duration_ns\":%" PRIu64 "}}",
+			w->cycle, w->tid, w->duration_ns);
+	}
+}
+
 static void gc(struct tl *t, const struct mt_profile *p)
 {
 	const struct gc_data *d = p->gc;
@@ -122,8 +158,13 @@ static void gc(struct tl *t, const struct mt_profile *p)
 		fputs(",\"cat\":\"gc\"", t->out);
 		us(t->out, "ts", trace_clock_since(origin, c->start_ns));
 		us(t->out, "dur", (int64_t)(c->end_ns - c->start_ns));
-		fprintf(t->out, ",\"args\":{\"pauses\":%" PRIu32 ",\"pause_ns\":%" PRIu64 "}}", c->npauses, c->pause_ns);
+		fprintf(t->out, ",\"args\":{\"pauses\":%" PRIu32 ",\"pause_ns\":%" PRIu64, c->npauses, c->pause_ns);
+		if (d->nwaits)
+			fprintf(t->out, ",\"assists\":%" PRIu32 ",\"assist_ns\":%" PRIu64 ",\"stalls\":%" PRIu32
+				",\"stall_ns\":%" PRIu64, c->nassists, c->assist_ns, c->nstalls, c->stall_ns);
+		fputs("}}", t->out);
 	}
+	gc_waits(t, d, origin);
 }
 
 static void alerts(struct tl *t, const struct mt_profile *p)

@@ -42,5 +42,6 @@ void gc_data_free(struct gc_data *d)
 	free(d->pauses);
 	free(d->cycles);
 	free(d->heap);
+	free(d->waits);
 	free(d);
 }

@@ -59,6 +59,24 @@ struct gc_cycle {
 	uint64_t heap_goal;
 	uint64_t heap_after;  /* live bytes after it */
 	uint64_t freed;
+	/* waits begun in this cycle (gc_waits_summarize) */
+	uint32_t nassists, nstalls;
+	uint64_t assist_ns, stall_ns;
+};
+
+/* Why a mutator thread waited for the collector outside a pause (refgc). */
+enum gc_wait_kind {
+	GC_WAIT_ASSIST = 1, /* marking work owed for allocating while marking */
+	GC_WAIT_STALL = 2,  /* over the hard heap goal: helping or parked */
+};
+
+/* One thread's wait: other threads may run meanwhile (unlike a pause). */
+struct gc_wait {
+	uint64_t cycle;       /* the runtime's cycle number when the wait began */
+	uint32_t kind;        /* enum gc_wait_kind */
+	uint32_t tid;
+	uint64_t start_ns;    /* CLOCK_MONOTONIC */
+	uint64_t duration_ns;
 };
 
 /* Heap size over time, where the runtime tells it (refgc: at each cycle's start and end). */
@@ -71,9 +89,15 @@ struct gc_summary {
 	uint64_t cycles;          /* cycles started in the trace */
 	uint64_t pauses;
 	uint64_t p50, p90, p99, max, total; /* pause durations, ns */
-	double mmu_1ms, mmu_10ms, mmu_100ms; /* minimum mutator utilization, 0..1 */
+	/* minimum mutator utilization, 0..1: time in pauses and, where the
+	 * runtime reports them, in waits (assists, stalls) is the mutator's loss */
+	double mmu_1ms, mmu_10ms, mmu_100ms;
 	double pause_fraction;    /* total pause / traced wall time */
 	double gc_cpu_fraction;   /* < 0: not known from the probes */
+	/* mutator waits (gc_waits_summarize): counts, summed and longest ns */
+	uint64_t assists, assist_ns, max_assist;
+	uint64_t stalls, stall_ns, max_stall;
+	double mmu_pauses_1ms, mmu_pauses_10ms, mmu_pauses_100ms; /* with waits: pauses alone */
 };
 
 struct gc_data {
@@ -86,6 +110,9 @@ struct gc_data {
 	size_t ncycles;
 	struct gc_heap_sample *heap;
 	size_t nheap;
+	struct gc_wait *waits;    /* by start time; NULL when none */
+	size_t nwaits;
+	uint64_t waits_unpaired;  /* wait starts or ends seen without the other */
 	uint64_t other_stw;       /* Go: stop-the-world pauses not made by the GC */
 	uint64_t other_stw_ns;
 	uint64_t lost_events;     /* ring buffer full: pauses may be missing */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gc_stats.h"
+#include "gc_waits.h"
 
 uint64_t gc_percentile(const uint64_t *sorted, size_t n, double p)
 {
@@ -160,4 +161,5 @@ void gc_summarize(struct gc_data *d)
 	sum->mmu_1ms = gc_mmu(d->pauses, d->npauses, d->start_ns, d->end_ns, 1000000ULL);
 	sum->mmu_10ms = gc_mmu(d->pauses, d->npauses, d->start_ns, d->end_ns, 10000000ULL);
 	sum->mmu_100ms = gc_mmu(d->pauses, d->npauses, d->start_ns, d->end_ns, 100000000ULL);
+	gc_waits_summarize(d);
 }

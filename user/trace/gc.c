@@ -409,6 +409,13 @@ static int cmp_pause(const void *a, const void *b)
 	return p->start_ns < q->start_ns ? -1 : p->start_ns > q->start_ns;
 }
 
+static int cmp_wait(const void *a, const void *b)
+{
+	const struct gc_wait *p = a, *q = b;
+
+	return p->start_ns < q->start_ns ? -1 : p->start_ns > q->start_ns;
+}
+
 static int cmp_cycle(const void *a, const void *b)
 {
 	const struct gc_cycle *p = a, *q = b;
@@ -449,6 +456,17 @@ int gc_collect(struct gc_tracer *t, struct gc_data **out)
 	d->nheap = t->nheap;
 	qsort(d->pauses, d->npauses, sizeof(*d->pauses), cmp_pause);
 	qsort(d->cycles, d->ncycles, sizeof(*d->cycles), cmp_cycle);
+	if (t->nwaits) {
+		d->waits = malloc(t->nwaits * sizeof(*d->waits));
+		if (!d->waits) {
+			gc_data_free(d);
+			return -ENOMEM;
+		}
+		memcpy(d->waits, t->waits, t->nwaits * sizeof(*d->waits));
+		d->nwaits = t->nwaits;
+		qsort(d->waits, d->nwaits, sizeof(*d->waits), cmp_wait);
+	}
+	d->waits_unpaired = t->waits_unpaired;
 	d->other_stw = t->other_stw;
 	d->other_stw_ns = t->other_stw_ns;
 	d->lost_events = t->skel ? t->skel->bss->gc_counters.lost : 0;
@@ -481,6 +499,7 @@ void gc_close(struct gc_tracer *t)
 	free(t->pauses);
 	free(t->cycles);
 	free(t->heap);
+	free(t->waits);
 	free(t);
 }
 

@@ -295,6 +295,12 @@ static void handle_event(struct gc_tracer *t, const struct gc_event *e)
 			o->used = false;
 		}
 		break;
+	case GCP_REFGC_ASSIST_START:
+	case GCP_REFGC_ASSIST_DONE:
+	case GCP_REFGC_STALL_START:
+	case GCP_REFGC_STALL_DONE:
+		gc_wait_event(t, e);
+		break;
 	case GCP_HOTSPOT_GC_BEGIN:
 		open_add(t, GC_RT_HOTSPOT, e->tid, 0, (e->args[0] & 0xff) ? GC_PH_FULL : GC_PH_YOUNG, e->ts_ns);
 		break;

@@ -24,6 +24,9 @@ const struct refgc_probe refgc_probes[NREFGC] = {
 	 * them: probing them would cost a trap each for events nobody reads. */
 	{ "gc__start", GCP_REFGC_GC_START },     { "gc__done", GCP_REFGC_GC_DONE },
 	{ "pause__start", GCP_REFGC_PAUSE_START }, { "pause__done", GCP_REFGC_PAUSE_DONE },
+	/* Where mutators wait apart from pauses (gc_waits.c). */
+	{ "assist__start", GCP_REFGC_ASSIST_START }, { "assist__done", GCP_REFGC_ASSIST_DONE },
+	{ "stall__start", GCP_REFGC_STALL_START },   { "stall__done", GCP_REFGC_STALL_DONE },
 };
 
 static void scan_stapsdt(struct elf_scan *s, Elf_Data *data)

@@ -39,6 +39,17 @@ struct open_pause {
 	uint64_t ts;
 };
 
+/* A wait begun (assist__start, stall__start) whose end has not come. */
+struct open_wait {
+	bool used;
+	uint32_t tid;
+	uint32_t kind;  /* enum gc_wait_kind */
+	uint64_t cycle;
+	uint64_t ts;
+};
+
+#define GC_MAX_OPEN_WAITS 256
+
 struct go_state {
 	bool reason_abi;      /* stopTheWorldWithSema(reason): Go >= 1.21 */
 	bool cycle_pending;   /* gcBgMarkStartWorkers seen, no pause yet */
@@ -74,6 +85,11 @@ struct gc_tracer {
 	struct gc_heap_sample *heap;
 	size_t nheap, heap_cap;
 	struct open_pause open[GC_MAX_OPEN];
+	/* mutator waits (gc_wait_events.c) */
+	struct open_wait open_waits[GC_MAX_OPEN_WAITS];
+	struct gc_wait *waits;
+	size_t nwaits, waits_cap;
+	uint64_t waits_unpaired; /* an end without its start, or a start pushed out */
 	uint64_t hotspot_cycles, py_cycles;
 	/* A ZGC cycle is open (its "ZGC Cycles" manager began and has not
 	 * ended): pauses are its own, not cycles of their own. */
@@ -106,8 +122,9 @@ struct refgc_probe {
 	int kind;
 };
 
-#define NREFGC 4
-/* refgc's USDT probes that the pause timeline reads (gc_scan.c). */
+#define NREFGC 8
+/* refgc's USDT probes that the pause timeline reads (gc_scan.c): pauses
+ * first, then assists and stalls. */
 extern const struct refgc_probe refgc_probes[NREFGC];
 
 /* gc_scan.c */
@@ -119,5 +136,8 @@ bool go_reason_abi(const char *version);
 /* gc_pauses.c */
 int on_ring_event(void *ctx, void *data, size_t len);
 void go_finish_stw(struct gc_tracer *t);
+
+/* gc_wait_events.c: refgc's assist__* and stall__* events into t->waits. */
+void gc_wait_event(struct gc_tracer *t, const struct gc_event *e);
 
 #endif

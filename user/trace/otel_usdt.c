@@ -14,16 +14,20 @@
 #include "otel_usdt.h"
 #include "target_file.h"
 
-/* libmemtrace-sampler's default period (runtime/sampler/sampler.h). */
+/* libmemtrace-sampler's and refgc's default period (runtime/sampler/sampler.h,
+ * runtime/sample.h). */
 #define SAMPLER_DEFAULT_PERIOD 524288u
 
 /*
  * The period to announce before any sample arrives: MEMTRACE_SAMPLE_BYTES
- * from the target's environment, as the sampler reads it, else its
- * default.  Only a label: the estimates use the weight each sample carries.
+ * (REFGC_SAMPLE_BYTES for refgc, which may carry a KiB/MiB suffix) from
+ * the target's environment, as the provider reads it, else the default
+ * both share.  Only a label: the estimates use the weight each sample
+ * carries.
  */
-static uint64_t announced_period(pid_t pid)
+static uint64_t announced_period(pid_t pid, const char *var)
 {
+	size_t len = strlen(var);
 	char path[64], buf[65536];
 	uint64_t period = SAMPLER_DEFAULT_PERIOD;
 	ssize_t n;
@@ -42,10 +46,14 @@ static uint64_t announced_period(pid_t pid)
 		char *end;
 		unsigned long long v;
 
-		if (strncmp(e, "MEMTRACE_SAMPLE_BYTES=", 22))
+		if (strncmp(e, var, len) || e[len] != '=')
 			continue;
-		v = strtoull(e + 22, &end, 10);
-		if (end != e + 22 && !*end && v >= 1 && v <= (1ull << 40))
+		v = strtoull(e + len + 1, &end, 10);
+		if (!strcmp(end, "KiB"))
+			v <<= 10, end += 3;
+		else if (!strcmp(end, "MiB"))
+			v <<= 20, end += 3;
+		if (end != e + len + 1 && !*end && v >= 1 && v <= (1ull << 40))
 			period = v;
 	}
 	return period;
@@ -89,7 +97,7 @@ static int attach_pair(struct bpf_link **alloc, struct bpf_link **free, struct b
 }
 
 /* The object's probes into o: the first object's fields, else a new more[]. */
-static int attach_object(struct otel_usdt *o, pid_t pid, const char *host, const char *path,
+static int attach_object(struct otel_usdt *o, pid_t pid, const char *host, const char *path, const char *var,
 			 struct bpf_program *alloc_prog, struct bpf_program *free_prog)
 {
 	struct otel_usdt_obj *m;
@@ -99,7 +107,7 @@ static int attach_object(struct otel_usdt *o, pid_t pid, const char *host, const
 		err = attach_pair(&o->alloc, &o->free, alloc_prog, free_prog, pid, host);
 		if (!err) {
 			snprintf(o->path, sizeof(o->path), "%s", path);
-			o->period = announced_period(pid);
+			o->period = announced_period(pid, var);
 		}
 		return err;
 	}
@@ -132,7 +140,8 @@ int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_p
 		/* The mapped inode itself, whatever now sits at its path. */
 		if (target_file_pin(pid, mp, host) || elf_scan(host, &s) || !s.otel_alloc || !s.otel_free)
 			continue;
-		err = attach_object(o, pid, host, mp->path, alloc_prog, free_prog);
+		err = attach_object(o, pid, host, mp->path, s.refgc_mask ? "REFGC_SAMPLE_BYTES" : "MEMTRACE_SAMPLE_BYTES",
+				    alloc_prog, free_prog);
 		if (err)
 			log_error("cannot attach the otel_memory USDT probes in %s: %s (its sampled allocations "
 				  "are not traced)",

@@ -21,10 +21,13 @@ static void scan(struct session *s, bool exiting)
 
 /* A launched command at its leader's exit stop: its memory is still there
  * and none of its threads runs again.  Sampling keeps only some blocks,
- * so there is nothing sound to scan then. */
+ * so there is nothing sound to scan then: --sample-bytes, or a target
+ * that samples itself (the otel_memory contract: the sampler, refgc),
+ * whose unsampled blocks' pointers no scan would follow. */
 void session_reach_at_exit(struct session *s)
 {
-	if (!s->launched || !s->opts->reachability || s->opts->sample_bytes || s->reach.info.state)
+	if (!s->launched || !s->opts->reachability || s->opts->sample_bytes || s->tracer.heap.sample_bytes ||
+	    s->reach.info.state)
 		return;
 	scan(s, true);
 }
@@ -36,6 +39,11 @@ void session_reach_at_end(struct session *s)
 		return;
 	if (s->exited) {
 		log_warn("reachability: not scanned: PID %d exited before the end of the trace", (int)s->pid);
+		return;
+	}
+	if (s->tracer.heap.sample_bytes) {
+		log_warn("reachability: not scanned: PID %d's heap is sampled (otel_memory USDT), so most blocks "
+			 "are unknown (use --source uprobes for a scan)", (int)s->pid);
 		return;
 	}
 	scan(s, false);
