@@ -110,8 +110,9 @@ typedef struct refgc_type {
 
 /* Allocate t->size bytes (or `size` bytes for refgc_alloc_size, which is
  * what REFGC_TYPE_PTRARRAY and NOSCAN objects of varying length use).
- * May stop at a safepoint; may collect. Returns NULL only when out of
- * memory (errno ENOMEM). */
+ * May stop at a safepoint; may assist marking or stall (see the stats'
+ * assist and stall counters); may collect. Returns NULL only when out of
+ * memory even after a collection (errno ENOMEM). */
 void *refgc_alloc(const refgc_type *t);
 void *refgc_alloc_size(const refgc_type *t, size_t size);
 /* The usable size of an object (>= requested size). */
@@ -155,6 +156,8 @@ typedef struct refgc_pause {
 	uint64_t start_ns;    /* CLOCK_MONOTONIC */
 	uint64_t duration_ns;
 	uint64_t ttsp_ns;     /* of duration, waiting for threads to stop */
+	uint64_t marked_bytes; /* bytes of objects newly marked inside this pause */
+	uint64_t scan_slots;   /* pointer slots scanned inside this pause */
 } refgc_pause;
 
 typedef struct refgc_stats {
@@ -179,6 +182,20 @@ typedef struct refgc_stats {
 	int gc_percent;
 	uint64_t mem_limit;
 	int procs;
+	/* Mark termination (incremental): bytes newly marked and pointer
+	 * slots scanned inside the pauses of the last cycle's termination,
+	 * and the most in any cycle (stw: all marking is in the pause);
+	 * termination pauses that found more than their budget and resumed
+	 * concurrent marking. */
+	uint64_t last_term_marked_bytes, max_term_marked_bytes;
+	uint64_t last_term_scan_slots, max_term_scan_slots;
+	uint64_t term_retries;
+	/* Every wait an allocating thread makes for the collector, apart from
+	 * pauses: assists (marking work owed for allocating while marking)
+	 * and stalls (over the hard goal: helping or parked until marking
+	 * starts or ends). Totals over all threads, counts and the longest. */
+	uint64_t assist_ns, num_assists, max_assist_ns;
+	uint64_t stall_ns, num_stalls, max_stall_ns;
 	/* the last min(num_pauses, 256) pauses, oldest first */
 	uint32_t npause_ring;
 	refgc_pause pauses[REFGC_PAUSE_RING];
@@ -199,7 +216,9 @@ typedef struct refgc_pool_stats {
 } refgc_pool_stats;
 
 /* Objects are refgc objects of type t; the pool keeps up to `capacity` of
- * them alive for reuse. Put objects are not cleared. */
+ * them alive for reuse. Put clears the object (zeroes it, pointer slots
+ * through the write barrier), so the pool keeps nothing else alive and Get
+ * returns a zeroed object either way. */
 int refgc_pool_create(const refgc_type *t, size_t capacity, refgc_pool **out);
 void refgc_pool_destroy(refgc_pool *p);
 void *refgc_pool_get(refgc_pool *p);

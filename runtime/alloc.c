@@ -3,11 +3,13 @@
  * returns the used-up span, accounts the bytes, consults the pacer and
  * takes a swept span from the class lists, sweeping lazily if needed. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+#include "probes.h"
 
 void thread_release_cache(struct rthread *th)
 {
@@ -25,24 +27,93 @@ void thread_release_cache(struct rthread *th)
 	}
 }
 
-/* Pacing at a refill: start a cycle at the trigger, help marking past the
- * goal, and wait for the cycle beyond the hard goal. */
+/* Pays the thread's assist debt, in chunks, while there is grey work. */
+static void assist(struct rthread *th)
+{
+	uint64_t t0 = now_ns(), cycle = atomic_load(&rt.cycle);
+	long done = 0, n;
+	bool asked = false;
+
+	PROBE_ASSIST_START(cycle, th->assist_debt);
+	while (th->assist_debt > 0 && atomic_load(&rt.marking)) {
+		refgc_safepoint();
+		n = mark_assist(th, th->assist_debt < DRAIN_CHUNK ? th->assist_debt : DRAIN_CHUNK);
+		if (n == 0 && !asked) {
+			/* The pool was empty, which asked a draining worker to
+			 * split its buffer: give it a moment, once. */
+			asked = true;
+			sched_yield();
+			continue;
+		}
+		if (n == 0)
+			break; /* no grey work at hand: background marking is ahead */
+		done += n;
+		th->assist_debt -= n;
+	}
+	/* Debt that found no work is forgiven, not carried: the marker is
+	 * keeping up, which is what the debt was to ensure. */
+	th->assist_debt = 0;
+	PROBE_ASSIST_DONE(cycle, done);
+	stats_record_wait(WAIT_ASSIST, now_ns() - t0);
+}
+
+/* Over the hard goal: help mark while there is work, otherwise wait for
+ * the next phase change, until the marking of the cycle in progress (or
+ * the one just requested) has ended. Termination resets heap_live to what
+ * marking found, so a thread waits at most until mark end, never for the
+ * sweep; if the heap is still over the hard goal then (a growing live
+ * set), the thread goes on and the next cycle paces it again. */
+static void stall(struct rthread *th, uint64_t live)
+{
+	uint64_t t0 = now_ns(), cycle = atomic_load(&rt.cycle);
+	uint64_t marks0 = atomic_load(&rt.marks_done);
+
+	PROBE_STALL_START(cycle, live, atomic_load(&rt.hard_goal));
+	while (atomic_load(&rt.marks_done) == marks0 &&
+	       pacer_over_hard(atomic_load(&rt.heap_live))) {
+		/* Running, not parked: termination must be able to stop us. */
+		refgc_safepoint();
+		if (atomic_load(&rt.marking)) {
+			if (mark_assist(th, DRAIN_CHUNK) > 0)
+				continue;
+			/* Queued work another thread took first: look again.
+			 * With none queued, spinning threads would only slow
+			 * the next stop-the-world (each must be scheduled to
+			 * see it: 260 ms on a loaded machine), so park. */
+			if (mark_work_outstanding()) {
+				sched_yield();
+				continue;
+			}
+		}
+		if (!collector_wait_phase())
+			break;
+	}
+	t0 = now_ns() - t0;
+	PROBE_STALL_DONE(cycle, t0);
+	stats_record_wait(WAIT_STALL, t0);
+}
+
+/* Pacing at a refill: start a cycle at the trigger, pay assist debt while
+ * marking, and stall beyond the hard goal. */
 static void pace(struct rthread *th)
 {
-	uint64_t live;
+	uint64_t live, bytes = th->alloc_bytes;
 
 	atomic_fetch_add(&rt.mallocs, th->alloc_count);
-	atomic_fetch_add(&rt.total_alloc, th->alloc_bytes);
-	live = atomic_fetch_add(&rt.heap_live, th->alloc_bytes) + th->alloc_bytes;
+	atomic_fetch_add(&rt.total_alloc, bytes);
+	live = atomic_fetch_add(&rt.heap_live, bytes) + bytes;
 	th->alloc_count = th->alloc_bytes = 0;
 
+	if (atomic_load_explicit(&rt.marking, memory_order_relaxed)) {
+		th->assist_debt += pacer_assist_slots(bytes, live);
+		if (th->assist_debt >= DRAIN_CHUNK)
+			assist(th);
+	}
 	if (!pacer_should_trigger(live))
 		return;
 	collector_request();
-	if (atomic_load_explicit(&rt.marking, memory_order_relaxed) && pacer_should_assist(live))
-		mark_assist(th);
 	if (pacer_over_hard(live))
-		collector_wait_cycle();
+		stall(th, live);
 }
 
 static struct span *refill(struct rthread *th, int cls)
@@ -64,6 +135,14 @@ static struct span *refill(struct rthread *th, int cls)
 	s = sweep_take_for_alloc(cls);
 	if (!s)
 		s = span_new(cls);
+	if (!s) {
+		/* Out of memory: a collection may free spans; try once more
+		 * before the caller sees ENOMEM. */
+		refgc_collect();
+		s = sweep_take_for_alloc(cls);
+		if (!s)
+			s = span_new(cls);
+	}
 	if (!s)
 		return NULL;
 	s->owned = 1;
@@ -115,6 +194,12 @@ static void *alloc_large(struct rthread *th, size_t need, const refgc_type *t)
 	th->alloc_count++;
 	pace(th);
 	s = large_new(need);
+	if (!s) {
+		/* Dead large objects are unmapped by the sweep: collect once
+		 * before reporting ENOMEM. */
+		refgc_collect();
+		s = large_new(need);
+	}
 	if (!s) {
 		errno = ENOMEM;
 		return NULL;

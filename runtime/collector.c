@@ -4,8 +4,9 @@
  * whenever grey work is drained in parallel. Cycle shape:
  *   stw:          [pause 0: roots, mark all, terminate] sweep
  *   incremental:  [pause 1: barrier on, roots] concurrent mark
- *                 [pause 2: barrier buffers, roots again, drain,
- *                  terminate] sweep
+ *                 [pause 2: barrier buffers, roots again, drain at most
+ *                  REFGC_TERM_BUDGET slots; work left: resume concurrent
+ *                  mark and try pause 2 again; else terminate] sweep
  * Sweeping runs in the background on the coordinator while mutators also
  * sweep lazily; the next cycle starts only after it completes.
  *
@@ -24,6 +25,7 @@
 struct runtime rt;
 
 static pthread_t coordinator;
+static uint64_t phase_gen; /* under gc_lock: marking started or ended, or a cycle ended */
 
 static void mark_roots(void)
 {
@@ -34,7 +36,7 @@ static void mark_roots(void)
 }
 
 /* Stop-the-world only: finish the cycle's mark and hand spans to sweep. */
-static void mark_terminate(uint64_t cycle)
+static void mark_terminate(uint64_t cycle, uint64_t term_marked, uint64_t term_slots)
 {
 	uint64_t marked, black;
 
@@ -49,7 +51,10 @@ static void mark_terminate(uint64_t cycle)
 	atomic_store(&rt.heap_marked, marked);
 	atomic_store(&rt.heap_live, marked + black);
 	pacer_update(marked);
-	PROBE_MARK_DONE(cycle, marked + black);
+	atomic_store(&rt.last_scanned, atomic_exchange(&rt.cycle_scanned, 0));
+	atomic_fetch_add(&rt.marks_done, 1);
+	PROBE_MARK_DONE(cycle, marked + black, term_marked, term_slots);
+	stats_term_marked(term_marked, term_slots);
 }
 
 /* Like Go, background marking takes a quarter of the workers (at least
@@ -76,24 +81,75 @@ static uint64_t pause_stop(void)
 	return now_ns();
 }
 
-static void pause_end(uint64_t cycle, uint32_t phase, uint64_t t0, uint64_t stopped)
+/* The end timestamp is taken before the world restarts: restarting wakes
+ * every mutator, and a collector descheduled by them would otherwise add
+ * time to a pause during which mutators already run. */
+static void pause_end(uint64_t cycle, uint32_t phase, uint64_t t0, uint64_t stopped,
+		      uint64_t marked, uint64_t slots)
 {
-	uint64_t t1;
+	uint64_t t1 = now_ns();
 
-	threads_start_world();
-	t1 = now_ns();
 	PROBE_PAUSE_DONE(cycle, phase);
-	stats_record_pause(cycle, phase, t0, t1 - t0, stopped - t0);
+	threads_start_world();
+	stats_record_pause(cycle, phase, t0, t1 - t0, stopped - t0, marked, slots);
+}
+
+/* Concurrent marking is over when no grey work is queued and no mutator
+ * assist holds some: an assist can take the pool's only buffer (right
+ * after mark start that is the roots), and an empty pool then says
+ * nothing about how much marking is left. */
+static void mark_concurrent(void)
+{
+	for (;;) {
+		mark_drain_parallel(background_workers(), -1);
+		if (!mark_work_outstanding())
+			break;
+		if (mark_pool_empty())
+			sched_yield(); /* an assist is running; its leftovers come back */
+	}
+}
+
+/* One attempt at mark termination. Everything marked in the pause is
+ * bounded: barrier buffers and roots are shaded (one object each), then
+ * all workers drain at most REFGC_TERM_BUDGET slots. Work left over means
+ * marking was not done: the world restarts with the barrier still on and
+ * concurrent marking resumes, as Go's mark termination does. Returns true
+ * when marking finished (the world is still stopped). */
+struct term_try {
+	uint64_t t0, stopped, marked, slots;
+};
+
+static bool try_terminate(uint64_t cycle, struct term_try *tt)
+{
+	uint64_t m0;
+
+	pause_prepare();
+	PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_TERM);
+	tt->t0 = now_ns();
+	tt->stopped = pause_stop();
+	m0 = atomic_load(&rt.cycle_marked);
+	threads_flush_wbufs();
+	mark_roots();
+	tt->slots = mark_drain_parallel(rt.cfg.procs, REFGC_TERM_BUDGET);
+	tt->marked = atomic_load(&rt.cycle_marked) - m0;
+	if (mark_pool_empty())
+		return true;
+	pause_end(cycle, REFGC_PHASE_MARK_TERM, tt->t0, tt->stopped, tt->marked, tt->slots);
+	atomic_fetch_add(&rt.term_retries, 1);
+	return false;
 }
 
 static void run_cycle(void)
 {
 	uint64_t cycle = atomic_fetch_add(&rt.cycle, 1) + 1;
-	uint64_t freed0 = atomic_load(&rt.freed_bytes), t0, stopped;
+	uint64_t freed0 = atomic_load(&rt.freed_bytes), t0, stopped, marked, slots;
+	uint64_t term = 0, term_slots = 0;
+	struct term_try tt;
 
 	PROBE_GC_START(cycle, atomic_load(&rt.heap_live), atomic_load(&rt.heap_goal));
 	atomic_store(&rt.cycle_marked, 0);
 	atomic_store(&rt.cycle_black, 0);
+	atomic_store(&rt.cycle_scanned, 0);
 
 	if (rt.cfg.mode == REFGC_MODE_STW) {
 		pause_prepare();
@@ -102,9 +158,13 @@ static void run_cycle(void)
 		stopped = pause_stop();
 		PROBE_MARK_START(cycle);
 		mark_roots();
-		mark_drain_parallel(rt.cfg.procs);
-		mark_terminate(cycle);
-		pause_end(cycle, REFGC_PHASE_STW, t0, stopped);
+		slots = mark_drain_parallel(rt.cfg.procs, -1);
+		marked = atomic_load(&rt.cycle_marked);
+		mark_terminate(cycle, marked, slots);
+		pause_end(cycle, REFGC_PHASE_STW, t0, stopped, marked, slots);
+		/* Stalled threads are woken only now: woken inside the pause
+		 * they would preempt the collector and lengthen it. */
+		collector_phase_changed();
 	} else {
 		pause_prepare();
 		PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_START);
@@ -113,29 +173,21 @@ static void run_cycle(void)
 		atomic_store(&rt.marking, 1);
 		PROBE_MARK_START(cycle);
 		mark_roots();
-		pause_end(cycle, REFGC_PHASE_MARK_START, t0, stopped);
+		marked = atomic_load(&rt.cycle_marked);
+		pause_end(cycle, REFGC_PHASE_MARK_START, t0, stopped, marked, 0);
+		collector_phase_changed();
 
-		/* Barrier buffers keep arriving while mutators run; drain
-		 * until a pass finds nothing, then terminate. */
-		do
-			mark_drain_parallel(background_workers());
-		while (!mark_pool_empty());
-
-		pause_prepare();
-		PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_TERM);
-		t0 = now_ns();
-		stopped = pause_stop();
-		threads_flush_wbufs();
-		mark_roots();
-		if (!mark_pool_empty()) {
-			struct marker m = { .local = greybuf_get() };
-
-			mark_drain(&m, -1);
-			mark_release(&m);
+		for (;;) {
+			mark_concurrent();
+			if (try_terminate(cycle, &tt))
+				break;
+			term += tt.marked;
+			term_slots += tt.slots;
 		}
 		atomic_store(&rt.marking, 0);
-		mark_terminate(cycle);
-		pause_end(cycle, REFGC_PHASE_MARK_TERM, t0, stopped);
+		mark_terminate(cycle, term + tt.marked, term_slots + tt.slots);
+		pause_end(cycle, REFGC_PHASE_MARK_TERM, tt.t0, tt.stopped, tt.marked, tt.slots);
+		collector_phase_changed();
 	}
 
 	sweep_all();
@@ -178,6 +230,7 @@ static void *coordinator_main(void *arg)
 		pthread_mutex_lock(&rt.gc_lock);
 		rt.cycles_done++;
 		rt.gc_running = false;
+		phase_gen++;
 		clear_pending_locked();
 		pthread_cond_broadcast(&rt.done_cond);
 	}
@@ -209,6 +262,35 @@ static void wait_cycles(uint64_t target)
 		pthread_cond_wait(&rt.done_cond, &rt.gc_lock);
 	pthread_mutex_unlock(&rt.gc_lock);
 	refgc_leave_blocking();
+}
+
+void collector_phase_changed(void)
+{
+	pthread_mutex_lock(&rt.gc_lock);
+	phase_gen++;
+	pthread_cond_broadcast(&rt.done_cond);
+	pthread_mutex_unlock(&rt.gc_lock);
+}
+
+bool collector_wait_phase(void)
+{
+	uint64_t gen;
+
+	pthread_mutex_lock(&rt.gc_lock);
+	if (!rt.gc_running && rt.cycles_wanted <= rt.cycles_done) {
+		pthread_mutex_unlock(&rt.gc_lock);
+		return false;
+	}
+	gen = phase_gen;
+	pthread_mutex_unlock(&rt.gc_lock);
+	refgc_enter_blocking();
+	pthread_mutex_lock(&rt.gc_lock);
+	while (phase_gen == gen && !rt.shutdown &&
+	       (rt.gc_running || rt.cycles_wanted > rt.cycles_done))
+		pthread_cond_wait(&rt.done_cond, &rt.gc_lock);
+	pthread_mutex_unlock(&rt.gc_lock);
+	refgc_leave_blocking();
+	return true;
 }
 
 void collector_wait_cycle(void)

@@ -127,6 +127,7 @@ struct rthread {
 	void ***roots;             /* handle stack */
 	size_t nroots, roots_cap;
 	struct greybuf *wbuf;      /* barrier / assist output */
+	long assist_debt;          /* marking slots owed for allocating during marking */
 };
 
 extern __thread struct rthread *self_thread __attribute__((tls_model("initial-exec")));
@@ -160,13 +161,33 @@ struct marker {
 };
 
 void mark_shade(struct marker *m, void *obj);
-/* budget: pointer slots to examine, < 0 until the pool is empty */
-void mark_drain(struct marker *m, long budget);
+/* budget: pointer slots to examine, < 0 until the pool is empty.
+ * Returns the slots examined. */
+long mark_drain(struct marker *m, long budget);
 void mark_flush(struct marker *m);              /* local buffer -> pool */
 bool mark_pool_empty(void);
+/* Grey work in the pool or held by a mutator assist. Mutators' barrier
+ * buffers are not counted: termination flushes them. */
+bool mark_work_outstanding(void);
 void mark_barrier_slow(struct rthread *th, void *old);
-void mark_assist(struct rthread *th);
-void mark_drain_parallel(int workers);         /* until the pool is empty */
+/* Up to `slots` slots of marking on the caller's buffer; returns the
+ * slots examined (0: no grey work was available). Counted as outstanding
+ * work while it runs. */
+long mark_assist(struct rthread *th, long slots);
+#define DRAIN_CHUNK 1024
+/* Slots all workers together may scan in one mark-termination pause
+ * (about 0.3 ms of marking); more work than that resumes concurrent
+ * marking. The bound on slots scanned per pause is
+ * REFGC_TERM_BUDGET + procs * 513 (a worker stops after the item that
+ * spends the budget; no item is more than 513 slots). */
+#ifndef REFGC_TERM_BUDGET /* tests build with a tiny one to force resumes */
+#define REFGC_TERM_BUDGET 32768
+#endif
+/* Drains with `workers` workers until the pool is empty, or (budget >= 0)
+ * until about `budget` slots were scanned in all (overshoot at most one
+ * item, 513 slots, per worker); leftover work stays in the pool. Returns the
+ * slots scanned. */
+uint64_t mark_drain_parallel(int workers, long budget);
 int mark_helpers_start(int n);
 void mark_helpers_stop(void);
 void mark_release(struct marker *m);
@@ -186,21 +207,34 @@ void sweep_flip(void);                       /* STW only */
 void pacer_update(uint64_t marked);          /* after mark termination */
 bool pacer_should_trigger(uint64_t live);
 bool pacer_over_hard(uint64_t live);
-bool pacer_should_assist(uint64_t live);
+/* Slots of assist work owed for `bytes` allocated while marking, with the
+ * heap at `live`. */
+long pacer_assist_slots(uint64_t bytes, uint64_t live);
 
 /* ---- collector.c ---- */
 int collector_start(void);
 void collector_stop(void);
 void collector_request(void);      /* the pacer wants a cycle */
 void collector_wait_cycle(void); /* a mutator waits for the running cycle */
+/* The coordinator calls this when marking starts or ends (a cycle's end
+ * counts too); it wakes collector_wait_phase(). */
+void collector_phase_changed(void);
+/* A mutator over the hard goal waits, parked, for the next of those
+ * events only, never for a whole cycle. Returns false at once when no
+ * cycle is wanted or running. */
+bool collector_wait_phase(void);
 
 /* ---- stats.c ---- */
 uint64_t now_ns(void);
 uint64_t thread_cpu_ns(void);
 void stats_record_pause(uint64_t cycle, uint32_t phase, uint64_t start, uint64_t dur,
-			uint64_t ttsp);
+			uint64_t ttsp, uint64_t marked, uint64_t slots);
 void stats_note_heap_inuse(int64_t delta);
 void stats_cycle_done(uint64_t end_ns);
+/* Bytes marked and slots scanned inside this cycle's termination. */
+void stats_term_marked(uint64_t bytes, uint64_t slots);
+enum { WAIT_ASSIST, WAIT_STALL };
+void stats_record_wait(int kind, uint64_t ns);
 void stats_reset(void);
 
 /* ---- config.c ---- */
@@ -249,6 +283,10 @@ struct runtime {
 	_Atomic uint64_t freed_bytes;
 	_Atomic uint64_t mallocs, frees;
 	_Atomic uint64_t heap_goal, trigger, hard_goal;
+	_Atomic uint64_t cycle_scanned; /* slots scanned so far this cycle (workers, assists) */
+	_Atomic uint64_t last_scanned;  /* slots the last completed mark scanned */
+	_Atomic uint64_t term_retries;
+	_Atomic uint64_t marks_done;   /* mark terminations so far */ /* termination pauses that resumed concurrent marking */
 
 	/* collector */
 	pthread_mutex_t gc_lock;

@@ -19,6 +19,18 @@ static struct greybuf *pool_empty;  /* recycled buffers */
 static _Atomic size_t pool_nfull;
 static _Atomic int nbusy;           /* workers holding or seeking work */
 static _Atomic int nworkers;        /* workers in the current parallel drain */
+/* Mutator assists in flight: an assist may hold the only grey buffer (it
+ * pops from the pool into its own), so the pool alone does not say that
+ * marking is done. */
+static _Atomic int assists_active;
+/* An assist found the pool empty: a draining worker splits its buffer
+ * into the pool, as it does for an idle worker. */
+static _Atomic int assist_wants_work;
+/* Slots the current parallel drain may still scan; drain_limited says
+ * whether it counts (termination) or not (concurrent mark, stw). */
+static _Atomic long drain_budget;
+static _Atomic int drain_limited;
+static _Atomic uint64_t drain_scanned; /* slots scanned in the current parallel drain */
 
 struct greybuf *greybuf_get(void)
 {
@@ -78,6 +90,11 @@ static struct greybuf *pool_pop_buf(void)
 bool mark_pool_empty(void)
 {
 	return atomic_load(&pool_nfull) == 0;
+}
+
+bool mark_work_outstanding(void)
+{
+	return atomic_load(&pool_nfull) != 0 || atomic_load(&assists_active) != 0;
 }
 
 void mark_fini(void)
@@ -238,10 +255,11 @@ static void share_work(struct marker *m)
 	pool_push_buf(nb);
 }
 
-void mark_drain(struct marker *m, long budget)
+long mark_drain(struct marker *m, long budget)
 {
 	struct fifo_item q[PREFETCH_DEPTH];
 	unsigned head = 0, count = 0;
+	long used = 0;
 
 	for (;;) {
 		while (count < PREFETCH_DEPTH) {
@@ -260,12 +278,14 @@ void mark_drain(struct marker *m, long budget)
 		head = (head + 1) % PREFETCH_DEPTH;
 		count--;
 		work = (long)scan(m, it.obj, it.off);
+		used += work;
 		if (budget > 0)
 			budget = budget > work ? budget - work : 0;
 		/* Share work when another worker is idle and the pool is dry. */
 		if (m->local->n > 64 && mark_pool_empty() &&
-		    atomic_load_explicit(&nbusy, memory_order_relaxed) <
-		    atomic_load_explicit(&nworkers, memory_order_relaxed))
+		    (atomic_load_explicit(&nbusy, memory_order_relaxed) <
+		     atomic_load_explicit(&nworkers, memory_order_relaxed) ||
+		     atomic_exchange_explicit(&assist_wants_work, 0, memory_order_relaxed)))
 			share_work(m);
 	}
 	/* Out of budget: what is still in the FIFO goes back on the stack. */
@@ -277,6 +297,7 @@ void mark_drain(struct marker *m, long budget)
 		else
 			push(m, it->obj);
 	}
+	return used;
 }
 
 void mark_flush(struct marker *m)
@@ -308,13 +329,38 @@ static bool help_quit;
 static pthread_t *helpers;
 static int nhelpers;
 
-/* Runs until the pool is empty and no worker holds work it could share. */
+/* Runs until the pool is empty and no worker holds work it could share,
+ * or, in a limited drain, until the shared slot budget is spent (what is
+ * left goes back to the pool). */
 static void drain_until_quiet(void)
 {
 	struct marker m = { .local = greybuf_get() };
+	long used, scanned = 0;
 
 	for (;;) {
-		mark_drain(&m, -1);
+		if (atomic_load(&drain_limited)) {
+			long left = atomic_load(&drain_budget);
+
+			if (left <= 0) {
+				atomic_fetch_sub(&nbusy, 1);
+				break;
+			}
+			used = mark_drain(&m, left < DRAIN_CHUNK ? left : DRAIN_CHUNK);
+			scanned += used;
+			atomic_fetch_add_explicit(&rt.cycle_scanned, (uint64_t)used,
+						  memory_order_relaxed);
+			atomic_fetch_sub(&drain_budget, used);
+			if (m.local->n)
+				continue;
+		} else {
+			/* In chunks, so the pacer sees marking progress. */
+			used = mark_drain(&m, DRAIN_CHUNK);
+			scanned += used;
+			atomic_fetch_add_explicit(&rt.cycle_scanned, (uint64_t)used,
+						  memory_order_relaxed);
+			if (m.local->n)
+				continue;
+		}
 		atomic_fetch_sub(&nbusy, 1);
 		while (mark_pool_empty() && atomic_load(&nbusy) > 0)
 			sched_yield();
@@ -322,6 +368,7 @@ static void drain_until_quiet(void)
 			break; /* nobody busy and nothing queued */
 		atomic_fetch_add(&nbusy, 1);
 	}
+	atomic_fetch_add(&drain_scanned, (uint64_t)scanned);
 	mark_release(&m);
 }
 
@@ -378,14 +425,17 @@ void mark_helpers_stop(void)
 	nhelpers = 0;
 }
 
-void mark_drain_parallel(int workers)
+uint64_t mark_drain_parallel(int workers, long budget)
 {
 	int n = workers - 1 < nhelpers ? workers - 1 : nhelpers;
 
 	if (mark_pool_empty())
-		return;
+		return 0;
 	if (n < 0)
 		n = 0;
+	atomic_store(&drain_limited, budget >= 0);
+	atomic_store(&drain_budget, budget);
+	atomic_store(&drain_scanned, 0);
 	pthread_mutex_lock(&help_lock);
 	/* Helpers count as busy from the start so that an early-finishing
 	 * worker does not conclude marking is over before they arrive. */
@@ -403,6 +453,7 @@ void mark_drain_parallel(int workers)
 	while (helpers_active)
 		pthread_cond_wait(&help_done, &help_lock);
 	pthread_mutex_unlock(&help_lock);
+	return atomic_load(&drain_scanned);
 }
 
 /* ---- mutator side: deletion barrier and assists ---- */
@@ -421,14 +472,21 @@ void mark_barrier_slow(struct rthread *th, void *old)
 	}
 }
 
-void mark_assist(struct rthread *th)
+long mark_assist(struct rthread *th, long slots)
 {
 	struct marker m = { .local = th->wbuf };
+	long used;
 
-	mark_drain(&m, 4096); /* slots: tens of microseconds */
+	atomic_fetch_add(&assists_active, 1);
+	used = mark_drain(&m, slots);
+	atomic_fetch_add_explicit(&rt.cycle_scanned, (uint64_t)used, memory_order_relaxed);
 	mark_flush(&m);
+	atomic_fetch_sub(&assists_active, 1);
+	if (!used)
+		atomic_store_explicit(&assist_wants_work, 1, memory_order_relaxed);
 	th->wbuf = m.local;
 	th->traced_bytes += m.marked_bytes;
+	return used;
 }
 
 void refgc_store(void *obj, void **slot, void *val)

@@ -3,14 +3,38 @@
  *             with a soft memory limit, min(goal, limit - headroom);
  *   trigger = goal for stw; for incremental, 70% of the way from marked to
  *             goal, so concurrent marking can finish before the goal;
- *   hard    = where allocating threads stop and wait for the cycle.
+ *   hard    = where allocating threads stop: they help mark, or wait for
+ *             the next phase change (mark start or end), never for a
+ *             whole cycle;
+ *   assists = while marking, every allocating thread owes marking work
+ *             in proportion to what it allocates (Go's assist debt): the
+ *             marking still expected (the last mark's scanned slots minus
+ *             what workers and assists scanned so far this cycle) spread
+ *             over the heap growth left before the hard goal. When the
+ *             background marker keeps up, assists owe little.
  * Heap sizes here are heap_live: marked bytes plus bytes allocated since. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 
 #include "internal.h"
 
 #define MIN_GOAL ((uint64_t)4 << 20)
 #define NO_GOAL UINT64_MAX
+
+/* Once per process: a limit the live heap does not fit in cannot be kept,
+ * and without a word the program just runs cycle after cycle. */
+static void warn_limit_below_live(uint64_t limit, uint64_t marked)
+{
+	static _Atomic int warned;
+
+	if (atomic_exchange(&warned, 1))
+		return;
+	fprintf(stderr, "refgc: memory limit %" PRIu64 " MiB is below the live heap "
+		"(%" PRIu64 " MiB marked, plus 1/8 headroom): the heap will exceed it and "
+		"collections will run back to back (raise REFGC_MEMLIMIT)\n",
+		limit >> 20, marked >> 20);
+}
 
 void pacer_update(uint64_t marked)
 {
@@ -29,8 +53,10 @@ void pacer_update(uint64_t marked)
 		/* Never chase a goal below what is live: that would run
 		 * back-to-back cycles and free nothing. */
 		floor = marked + marked / 16 + ((uint64_t)1 << 20);
-		if (lim < floor)
+		if (lim < floor) {
+			warn_limit_below_live(c->mem_limit, marked);
 			lim = floor;
+		}
 		if (lim < goal)
 			goal = lim;
 	}
@@ -53,9 +79,23 @@ bool pacer_should_trigger(uint64_t live)
 	return live >= atomic_load_explicit(&rt.trigger, memory_order_relaxed);
 }
 
-bool pacer_should_assist(uint64_t live)
+long pacer_assist_slots(uint64_t bytes, uint64_t live)
 {
-	return live >= atomic_load_explicit(&rt.heap_goal, memory_order_relaxed);
+	uint64_t hard = atomic_load_explicit(&rt.hard_goal, memory_order_relaxed);
+	uint64_t expect = atomic_load_explicit(&rt.last_scanned, memory_order_relaxed);
+	uint64_t done = atomic_load_explicit(&rt.cycle_scanned, memory_order_relaxed);
+	uint64_t left, room;
+
+	if (hard == NO_GOAL)
+		return 0;
+	if (!expect) /* first cycle: one slot per 8 marked bytes */
+		expect = atomic_load_explicit(&rt.heap_marked, memory_order_relaxed) / 8;
+	left = expect > done ? expect - done : 0;
+	room = hard > live ? hard - live : 0;
+	if (room < ((uint64_t)1 << 20))
+		room = (uint64_t)1 << 20;
+	/* bytes * left / room without overflow: both below 2^40 in practice */
+	return (long)((double)bytes * (double)left / (double)room);
 }
 
 bool pacer_over_hard(uint64_t live)

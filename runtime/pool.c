@@ -4,6 +4,7 @@
  * slots are one registered root range, so pooled objects stay alive. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -84,10 +85,30 @@ void *refgc_pool_get(refgc_pool *p)
 	return obj;
 }
 
+/* A pooled object must not keep what its last user pointed to alive, nor
+ * hand that user's data to the next: clear it. Pointer slots go through
+ * the write barrier first (while marking, the overwritten values must be
+ * shaded), after which a plain memset sees only NULLs among the pointers. */
+static void clear_object(void *obj)
+{
+	const refgc_type *t = refgc_object_type(obj);
+	size_t size = refgc_object_size(obj);
+
+	if (t->kind == REFGC_TYPE_PTRARRAY) {
+		for (size_t i = 0; i < size / sizeof(void *); i++)
+			refgc_store(obj, (void **)obj + i, NULL);
+	} else if (t->kind == REFGC_TYPE_PLAIN) {
+		for (size_t i = 0; i < t->nptrs; i++)
+			refgc_store(obj, (void **)((char *)obj + t->ptr_offsets[i]), NULL);
+	}
+	memset(obj, 0, size);
+}
+
 void refgc_pool_put(refgc_pool *p, void *obj)
 {
 	if (!obj)
 		return;
+	clear_object(obj);
 	pthread_mutex_lock(&p->lock);
 	p->puts++;
 	if (p->n < p->capacity)

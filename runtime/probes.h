@@ -16,8 +16,15 @@
 #define PROBE_PAUSE_START(c, ph) STAP_PROBE2(refgc, pause__start, U64(c), U64(ph))
 #define PROBE_PAUSE_DONE(c, ph) STAP_PROBE2(refgc, pause__done, U64(c), U64(ph))
 #define PROBE_MARK_START(c) STAP_PROBE1(refgc, mark__start, U64(c))
-#define PROBE_MARK_DONE(c, b) STAP_PROBE2(refgc, mark__done, U64(c), U64(b))
+#define PROBE_MARK_DONE(c, b, term, slots) \
+	STAP_PROBE4(refgc, mark__done, U64(c), U64(b), U64(term), U64(slots))
 #define PROBE_SWEEP_START(c) STAP_PROBE1(refgc, sweep__start, U64(c))
 #define PROBE_SWEEP_DONE(c, b) STAP_PROBE2(refgc, sweep__done, U64(c), U64(b))
+
+#define PROBE_ASSIST_START(c, debt) STAP_PROBE2(refgc, assist__start, U64(c), U64(debt))
+#define PROBE_ASSIST_DONE(c, slots) STAP_PROBE2(refgc, assist__done, U64(c), U64(slots))
+#define PROBE_STALL_START(c, live, hard) \
+	STAP_PROBE3(refgc, stall__start, U64(c), U64(live), U64(hard))
+#define PROBE_STALL_DONE(c, ns) STAP_PROBE2(refgc, stall__done, U64(c), U64(ns))
 
 #endif

@@ -12,7 +12,8 @@ REFGC_ASAN  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 # their functions.
 REFGC_TOOL_CFLAGS := $(REFGC_CFLAGS) -O2 -g -fno-omit-frame-pointer
 
-REFGC_TESTBIN := $(OUT)/refgc/test_config $(OUT)/refgc/test_api $(OUT)/refgc/stress
+REFGC_TESTBIN := $(OUT)/refgc/test_config $(OUT)/refgc/test_api $(OUT)/refgc/stress \
+		 $(OUT)/refgc/stress-resume
 
 EXTRA_ALL   += $(OUT)/librefgc.so $(OUT)/librefgc.a $(OUT)/refgc-bench $(OUT)/refgc-tune
 EXTRA_TESTS += refgc-test
@@ -71,6 +72,14 @@ $(OUT)/refgc-tsan/stress: tests/refgc/stress.c $(REFGC_SRCS) $(wildcard runtime/
 
 $(OUT)/refgc $(OUT)/refgc-asan $(OUT)/refgc-tsan:
 	$(Q)mkdir -p $@
+
+# The stress test with a mark-termination budget of one slot: nearly every
+# termination with work left resumes concurrent marking, a path the real
+# budget rarely takes.
+$(OUT)/refgc/stress-resume: tests/refgc/stress.c $(REFGC_SRCS) $(wildcard runtime/*.h) include/refgc.h | $(OUT)/refgc
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(REFGC_TOOL_CFLAGS)) -DREFGC_TERM_BUDGET=1 -Iruntime \
+		$(REFGC_SRCS) $< -o $@
 
 refgc-asan: $(OUT)/refgc-asan/stress $(OUT)/refgc-asan/refgc-bench
 

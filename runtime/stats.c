@@ -9,6 +9,8 @@
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static refgc_pause ring[REFGC_PAUSE_RING];
 static uint64_t npauses, pause_total, last_gc_ns, num_gc;
+static uint64_t term_last, term_max, term_slots_last, term_slots_max;
+static uint64_t wait_ns[2], wait_n[2], wait_max[2];
 
 uint64_t now_ns(void)
 {
@@ -27,10 +29,11 @@ uint64_t thread_cpu_ns(void)
 }
 
 void stats_record_pause(uint64_t cycle, uint32_t phase, uint64_t start, uint64_t dur,
-			uint64_t ttsp)
+			uint64_t ttsp, uint64_t marked, uint64_t slots)
 {
 	pthread_mutex_lock(&stats_lock);
-	ring[npauses % REFGC_PAUSE_RING] = (refgc_pause){ cycle, phase, start, dur, ttsp };
+	ring[npauses % REFGC_PAUSE_RING] =
+		(refgc_pause){ cycle, phase, start, dur, ttsp, marked, slots };
 	npauses++;
 	pause_total += dur;
 	pthread_mutex_unlock(&stats_lock);
@@ -44,10 +47,36 @@ void stats_cycle_done(uint64_t end_ns)
 	pthread_mutex_unlock(&stats_lock);
 }
 
+void stats_term_marked(uint64_t bytes, uint64_t slots)
+{
+	pthread_mutex_lock(&stats_lock);
+	term_last = bytes;
+	if (bytes > term_max)
+		term_max = bytes;
+	term_slots_last = slots;
+	if (slots > term_slots_max)
+		term_slots_max = slots;
+	pthread_mutex_unlock(&stats_lock);
+}
+
+void stats_record_wait(int kind, uint64_t ns)
+{
+	pthread_mutex_lock(&stats_lock);
+	wait_ns[kind] += ns;
+	wait_n[kind]++;
+	if (ns > wait_max[kind])
+		wait_max[kind] = ns;
+	pthread_mutex_unlock(&stats_lock);
+}
+
 void stats_reset(void)
 {
 	pthread_mutex_lock(&stats_lock);
 	npauses = pause_total = last_gc_ns = num_gc = 0;
+	term_last = term_max = term_slots_last = term_slots_max = 0;
+	memset(wait_ns, 0, sizeof(wait_ns));
+	memset(wait_n, 0, sizeof(wait_n));
+	memset(wait_max, 0, sizeof(wait_max));
 	pthread_mutex_unlock(&stats_lock);
 }
 
@@ -92,12 +121,23 @@ void refgc_read_stats(refgc_stats *st)
 	st->gc_percent = rt.cfg.gc_percent;
 	st->mem_limit = rt.cfg.mem_limit;
 	st->procs = rt.cfg.procs;
+	st->term_retries = atomic_load(&rt.term_retries);
 
 	pthread_mutex_lock(&stats_lock);
 	st->num_gc = num_gc;
 	st->pause_total_ns = pause_total;
 	st->num_pauses = npauses;
 	st->last_gc_ns = last_gc_ns;
+	st->last_term_marked_bytes = term_last;
+	st->max_term_marked_bytes = term_max;
+	st->last_term_scan_slots = term_slots_last;
+	st->max_term_scan_slots = term_slots_max;
+	st->assist_ns = wait_ns[WAIT_ASSIST];
+	st->num_assists = wait_n[WAIT_ASSIST];
+	st->max_assist_ns = wait_max[WAIT_ASSIST];
+	st->stall_ns = wait_ns[WAIT_STALL];
+	st->num_stalls = wait_n[WAIT_STALL];
+	st->max_stall_ns = wait_max[WAIT_STALL];
 	st->npause_ring = (uint32_t)(npauses < REFGC_PAUSE_RING ? npauses : REFGC_PAUSE_RING);
 	for (uint32_t i = 0; i < st->npause_ring; i++)
 		st->pauses[i] = ring[(npauses - st->npause_ring + i) % REFGC_PAUSE_RING];

@@ -334,10 +334,25 @@ static int parse_args(int argc, char **argv)
 	return 0;
 }
 
+static int cfg_gc_percent(void)
+{
+	refgc_stats *st = malloc(sizeof(*st));
+	int pct;
+
+	if (!st) {
+		fprintf(stderr, "refgc-bench: out of memory\n");
+		exit(1);
+	}
+	refgc_read_stats(st);
+	pct = st->gc_percent;
+	free(st);
+	return pct;
+}
+
 int main(int argc, char **argv)
 {
 	refgc_config cfg;
-	refgc_stats *st;
+	refgc_stats *st, *st0;
 	struct worker *w;
 	uint64_t t0, t1, ops = 0, *durs, *ttsp, total = 0, seed = 42;
 	size_t per;
@@ -363,10 +378,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", refgc_last_error());
 		return 1;
 	}
+	/* The fill is not measured: with the collector off it takes one
+	 * pass, not a cycle per increment of a growing heap (at GC percent 0
+	 * that was most of a minute for 64 MiB). */
+	int gcpct = cfg_gc_percent();
+	refgc_set_gc_percent(REFGC_GCPERCENT_OFF);
 	fill_sessions(0, nsessions, &seed);
+	refgc_set_gc_percent(gcpct);
 	refgc_collect(); /* start measuring from a settled heap */
 	collect_pauses();
 	npauses = 0;
+	st0 = malloc(sizeof(*st0));
+	refgc_read_stats(st0);
 
 	w = calloc((size_t)opt.threads, sizeof(*w));
 	per = nsessions / (size_t)opt.threads;
@@ -409,6 +432,27 @@ int main(int argc, char **argv)
 		ttsp[i] = pauses[i].ttsp_ns;
 		total += durs[i];
 	}
+	/* Termination marking per cycle: the marked bytes of its phase 2 (or
+	 * stw) pauses; a cycle's pauses are consecutive in the ring. */
+	uint64_t term_max = 0, term_cur = 0, term_pauses_max = 0, term_n = 0, cyc = 0;
+	uint64_t slots_max = 0, slots_cur = 0;
+	for (size_t i = 0; i < npauses; i++) {
+		if (pauses[i].phase == 1)
+			continue;
+		if (pauses[i].cycle != cyc) {
+			cyc = pauses[i].cycle;
+			term_cur = term_n = slots_cur = 0;
+		}
+		term_cur += pauses[i].marked_bytes;
+		slots_cur += pauses[i].scan_slots;
+		if (slots_cur > slots_max)
+			slots_max = slots_cur;
+		term_n++;
+		if (term_cur > term_max)
+			term_max = term_cur;
+		if (term_n > term_pauses_max)
+			term_pauses_max = term_n;
+	}
 	qsort(durs, npauses, sizeof(*durs), cmp_u64);
 	qsort(ttsp, npauses, sizeof(*ttsp), cmp_u64);
 	getrusage(RUSAGE_SELF, &ru);
@@ -434,13 +478,29 @@ int main(int argc, char **argv)
 	       st->heap_sys,
 	       st->heap_released,
 	       (uint64_t)ru.ru_maxrss * 1024, st->total_alloc, st->gc_cpu_fraction);
+	/* Mutator waits besides pauses, timed run only; wait_fraction is
+	 * their sum over threads x run time. */
+	uint64_t assist_ns = st->assist_ns - st0->assist_ns, stall_ns = st->stall_ns - st0->stall_ns;
+	printf(", \"term_marked_bytes_max\": %" PRIu64 ", \"term_scan_slots_max\": %" PRIu64
+	       ", \"term_pauses_max\": %" PRIu64
+	       ", \"term_retries\": %" PRIu64
+	       ", \"assist\": {\"count\": %" PRIu64 ", \"total_ns\": %" PRIu64
+	       ", \"max_ns\": %" PRIu64 "}, \"stall\": {\"count\": %" PRIu64
+	       ", \"total_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64 "}"
+	       ", \"wait_fraction\": %.4f",
+	       term_max, slots_max, term_pauses_max, st->term_retries - st0->term_retries,
+	       st->num_assists - st0->num_assists, assist_ns, st->max_assist_ns,
+	       st->num_stalls - st0->num_stalls, stall_ns, st->max_stall_ns,
+	       (double)(assist_ns + stall_ns) / ((double)(t1 - t0) * opt.threads));
 	if (opt.print_pauses) {
 		printf(", \"pauses\": [");
 		for (size_t i = 0; i < npauses; i++)
 			printf("%s{\"cycle\": %" PRIu64 ", \"phase\": %u, \"start_ns\": %" PRIu64
-			       ", \"duration_ns\": %" PRIu64 "}",
+			       ", \"duration_ns\": %" PRIu64 ", \"ttsp_ns\": %" PRIu64
+			       ", \"marked_bytes\": %" PRIu64 ", \"scan_slots\": %" PRIu64 "}",
 			       i ? ", " : "", pauses[i].cycle, pauses[i].phase, pauses[i].start_ns,
-			       pauses[i].duration_ns);
+			       pauses[i].duration_ns, pauses[i].ttsp_ns, pauses[i].marked_bytes,
+			       pauses[i].scan_slots);
 		printf("]");
 	}
 	printf("}\n");
@@ -449,6 +509,7 @@ int main(int argc, char **argv)
 	free(durs);
 	free(ttsp);
 	free(st);
+	free(st0);
 	free(w);
 	free(pauses);
 	return 0;

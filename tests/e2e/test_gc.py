@@ -252,7 +252,8 @@ class TuneMeasure(unittest.TestCase):
     def test_measured_column(self):
         require_gc(self)
         tune = os.path.join(mt.BUILD, "refgc-tune")
-        p = subprocess.run([tune, "--workload", "latency", "--seconds", "0.3", "--measure", "memtrace"],
+        p = subprocess.run([tune, "--workload", "latency", "--seconds", "0.3", "--repeat", "1",
+                            "--measure", "memtrace"],
                            capture_output=True, text=True, timeout=300)
         self.assertEqual(p.returncode, 0, p.stderr[-3000:])
         rows = [l.split() for l in p.stdout.splitlines() if l.split() and l.split()[0] in ("stw", "incremental")]

@@ -19,7 +19,7 @@ step() {
 	if "$@" >"$tmp/log" 2>&1; then
 		pass=$((pass + 1))
 		echo "PASS $name ($(( $(date +%s) - start ))s)"
-		grep -E '^(stress|probes):' "$tmp/log" | grep -v 'checkpoint' | sed 's/^/     /'
+		grep -E '^(stress|probes|termination):' "$tmp/log" | grep -v 'checkpoint' | sed 's/^/     /'
 	else
 		fail=$((fail + 1))
 		echo "FAIL $name"
@@ -79,16 +79,22 @@ for k in ("p50", "p99", "max", "total"):
     assert k in d["pause_ns"], k
 assert d["ops_per_s"] > 0 and d["gc_count"] > 0, d
 assert len(d["pauses"]) == d["pause_count"], "pause list length"
-assert all(set(p) == {"cycle", "phase", "start_ns", "duration_ns"} for p in d["pauses"])
+assert all(set(p) == {"cycle", "phase", "start_ns", "duration_ns", "ttsp_ns", "marked_bytes",
+                      "scan_slots"} for p in d["pauses"])
+assert all(p["ttsp_ns"] <= p["duration_ns"] for p in d["pauses"]), "ttsp > pause"
+for k in ("assist", "stall"):
+    assert set(d[k]) == {"count", "total_ns", "max_ns"}, k
+assert 0 <= d["wait_fraction"] < 1 and "term_marked_bytes_max" in d
 print(d["workload"], d["mode"], d["gc_count"], "cycles ok")
 EOF
 	done
 )
 
 tune_smoke() {
-	"$out/refgc-tune" --workload latency --seconds 0.3 --live-mib 4 >"$tmp/t" || return 1
+	"$out/refgc-tune" --workload latency --seconds 0.3 --live-mib 4 --repeat 2 >"$tmp/t" || return 1
 	cat "$tmp/t"
-	grep -q '^best p99 pause:' "$tmp/t" && grep -q '^p99 pause vs default:' "$tmp/t"
+	grep -q '^best p99 pause:' "$tmp/t" && grep -q '^p99 pause vs default:' "$tmp/t" &&
+		grep -q '^within incremental: least pause+wait' "$tmp/t"
 }
 
 step "config tests (criterion)" "$out/refgc/test_config" --jobs 2
@@ -100,6 +106,24 @@ step "stress incremental, ASan+UBSan" env REFGC_MODE=incremental "$out/refgc-asa
 step "stress stw, ASan+UBSan" env REFGC_MODE=stw "$out/refgc-asan/stress" 5 4
 step "stress incremental, TSan" env REFGC_MODE=incremental TSAN_OPTIONS=halt_on_error=1 \
 	"$out/refgc-tsan/stress" 3 3
+# Termination with a budget of one slot must resume concurrent marking
+# (and the graphs must still check out).
+resume_stress() {
+	env REFGC_MODE=incremental "$out/refgc/stress-resume" 4 4 >"$tmp/s" || return 1
+	cat "$tmp/s"
+	grep -q 'termination resumes=[1-9]' "$tmp/s"
+}
+step "stress incremental, termination budget 1 slot" resume_stress
+# A memory limit the live heap does not fit in is said, once.
+limit_warning() {
+	REFGC_MEMLIMIT=16MiB "$out/refgc-bench" --workload memory --live-mib 32 --seconds 0.5 \
+		>"$tmp/o" 2>"$tmp/e" || return 1
+	cat "$tmp/e"
+	[ "$(grep -c '^refgc: memory limit 16 MiB is below the live heap' "$tmp/e")" -eq 1 ]
+}
+step "warning: memory limit below the live heap" limit_warning
+# The reproducer of a termination pause that marked the whole heap.
+step "termination bounded at 64 MiB live" "$here/check_termination.py" "$out/refgc-bench"
 if need valgrind "valgrind stress"; then
 	step "stress under valgrind" env REFGC_MODE=incremental valgrind -q --error-exitcode=99 \
 		--leak-check=full --errors-for-leak-kinds=definite "$out/refgc/stress" 2 2

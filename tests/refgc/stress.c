@@ -332,8 +332,10 @@ int main(int argc, char **argv)
 	}
 	refgc_read_stats(st);
 	printf("stress: mode=%s threads=%d ops=%" PRIu64 " cycles=%" PRIu64
-	       " graph verifications=%" PRIu64 " pauses=%" PRIu64 " ok\n",
-	       refgc_mode_name(st->mode), nthreads, ops, st->num_gc, verifies, st->num_pauses);
+	       " graph verifications=%" PRIu64 " pauses=%" PRIu64 " termination resumes=%" PRIu64
+	       " ok\n",
+	       refgc_mode_name(st->mode), nthreads, ops, st->num_gc, verifies, st->num_pauses,
+	       st->term_retries);
 	if (st->num_gc < 3 || verifies == 0) {
 		fprintf(stderr, "stress: FAIL: too few cycles (%" PRIu64 ") to mean anything\n",
 			st->num_gc);

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/resource.h>
 
 #include "refgc.h"
 
@@ -196,6 +198,7 @@ Test(api, pool)
 	cr_expect_eq(ps.allocated, 20);
 	for (int i = 0; i < 20; i++) {
 		((struct pair *)objs[i])->val = 42;
+		refgc_store(objs[i], (void **)&((struct pair *)objs[i])->a, refgc_alloc(&pair_type));
 		refgc_pool_put(p, objs[i]);
 	}
 	refgc_pool_read_stats(p, &ps);
@@ -204,10 +207,12 @@ Test(api, pool)
 	cr_expect_eq(ps.allocated, 0);
 	refgc_collect(); /* pooled objects must survive */
 	refgc_collect();
+	/* Put clears: no stale data, no pointer keeping a graph alive. */
 	for (int i = 0; i < 10; i++) {
 		struct pair *o = refgc_pool_get(p);
 
-		cr_assert_eq(o->val, 42);
+		cr_assert_eq(o->val, 0, "a pooled object kept its last user's data");
+		cr_assert_null(o->a, "a pooled object kept its last user's pointer");
 	}
 	refgc_pool_read_stats(p, &ps);
 	cr_expect_eq(ps.gets, 30);
@@ -285,5 +290,39 @@ Test(api, gcpercent_off_never_collects_by_itself)
 	refgc_collect();
 	refgc_read_stats(&st);
 	cr_expect_eq(st.num_gc, 1);
+	refgc_shutdown();
+}
+
+/* With the pacer off, the only thing that can reclaim garbage is the
+ * allocator itself when the address space runs out: it must collect
+ * before it answers ENOMEM (it used to return NULL at once). */
+Test(api, collects_before_enomem)
+{
+	refgc_config c;
+	struct rlimit rl;
+	refgc_stats st;
+
+	refgc_config_default(&c);
+	c.ignore_env = 1;
+	c.mode = REFGC_MODE_STW;
+	c.gc_percent = REFGC_GCPERCENT_OFF;
+	c.procs = 1;
+	cr_assert_eq(refgc_init(&c), 0, "%s", refgc_last_error());
+	/* Warm up (thread stacks, arenas), then cap the address space 256 MiB
+	 * above what is mapped now: 1 GiB of 1 MiB garbage cannot fit. */
+	for (int i = 0; i < 8; i++)
+		cr_assert_not_null(refgc_alloc_size(&blob_type, 1 << 20));
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long pages = 0;
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%lu", &pages), 1);
+	fclose(f);
+	rl.rlim_cur = rl.rlim_max = pages * 4096 + (256UL << 20);
+	cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+	for (int i = 0; i < 1024; i++)
+		cr_assert_not_null(refgc_alloc_size(&blob_type, 1 << 20),
+				   "allocation %d of 1 MiB garbage failed: %s", i, strerror(errno));
+	refgc_read_stats(&st);
+	cr_expect_geq(st.num_forced_gc, 1);
 	refgc_shutdown();
 }

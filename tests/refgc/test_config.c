@@ -98,9 +98,11 @@ Test(config, presets)
 
 	refgc_config_default(&c);
 	cr_assert_eq(refgc_config_preset(&c, "low-latency"), 0);
-	cr_expect_eq(c.gc_percent, 50);
+	cr_expect_eq(c.mode, REFGC_MODE_INCREMENTAL);
+	cr_expect_eq(c.gc_percent, 100);
 	cr_expect_leq(c.mem_limit, (uint64_t)2 << 30);
 	cr_assert_eq(refgc_config_preset(&c, "high-throughput"), 0);
+	cr_expect_eq(c.mode, REFGC_MODE_STW);
 	cr_expect_eq(c.gc_percent, 200);
 	cr_assert_eq(refgc_config_preset(&c, "memory-constrained"), 0);
 	cr_expect_eq(c.gc_percent, 20);
