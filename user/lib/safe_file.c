@@ -217,10 +217,87 @@ static int flush_all(struct safe_file *sf)
 	return 0;
 }
 
+/* Copies the finished data into an open device or FIFO. */
+static int copy_into(int from, int to)
+{
+	char buf[65536];
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t n = pread(from, buf, sizeof(buf), off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		off += n;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(to, buf + done, (size_t)(n - done));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return -errno;
+			done += w;
+		}
+	}
+}
+
+/*
+ * A character device or FIFO at the final name (-o /dev/null, a pipe a
+ * reader waits on) is written into, never renamed over: as root, a rename
+ * would replace /dev/null itself with a regular file.  Returns 1 when the
+ * data went there, 0 when the name is free, a regular file or a symlink (to
+ * be replaced), or a negative errno (-EISDIR, -EPERM for other kinds,
+ * -ENXIO for a FIFO nobody reads).
+ */
+static int into_special(struct safe_file *sf)
+{
+	struct stat st, got;
+	int fd, err, flags;
+
+	if (fstatat(sf->dirfd, sf->name, &st, AT_SYMLINK_NOFOLLOW))
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+		return -EPERM;
+	/* O_NONBLOCK: a FIFO without a reader fails at once instead of hanging. */
+	fd = openat(sf->dirfd, sf->name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &got) || got.st_dev != st.st_dev || got.st_ino != st.st_ino ||
+	    (got.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
+		close(fd);
+		return -EPERM;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = copy_into(fileno(sf->f), fd);
+	if (close(fd) && !err)
+		err = -errno;
+	return err ? err : 1;
+}
+
 int safe_file_commit(struct safe_file *sf)
 {
 	int err = flush_all(sf);
 
+	if (!err) {
+		err = into_special(sf);
+		if (err == 1) {
+			safe_file_abort(sf);
+			return 0;
+		}
+	}
 	if (!err && !sf->tmp[0])
 		err = link_tmpfile(sf, fileno(sf->f), ".memtrace-", ".tmp");
 	if (!err && renameat(sf->dirfd, sf->tmp, sf->dirfd, sf->name))

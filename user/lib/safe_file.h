@@ -15,6 +15,10 @@
  *    renameat over the final name.  A symlink planted at the final name is
  *    replaced, never followed.  The final file has the mode of
  *    safe_file_set_mode, set with fchmod (the umask plays no part).
+ *  - A character device or FIFO already at the final name (-o /dev/null)
+ *    is written into, opened with O_NOFOLLOW and never renamed over; a FIFO
+ *    nobody reads gives -ENXIO at once; a directory -EISDIR, other kinds
+ *    -EPERM.
  *  - safe_file_append_open refuses (-EPERM) a path that is a symlink, not a
  *    regular file, has other links, or is owned by neither root nor the user
  *    who ran memtrace (under sudo, SUDO_UID).

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "safe_file.h"
@@ -258,4 +259,47 @@ Test(safe_file, append_refuses_other_users_files_but_the_invokers)
 	setenv("SUDO_UID", "4242", 1);
 	cr_assert_eq(append_line(in_dir("a.jsonl"), "2\n"), 0);
 	assert_text(in_dir("a.jsonl"), "1\n2\n");
+}
+
+/* Renaming over /dev/null as root would leave the system a regular file
+ * there; a device at the final name is written into instead. */
+Test(safe_file, commit_into_a_device_keeps_the_device)
+{
+	struct stat st;
+
+	cr_assert_eq(mknod(in_dir("null"), S_IFCHR | 0666, makedev(1, 3)), 0);
+	cr_assert_eq(write_file(in_dir("null"), "report\n"), 0);
+	cr_assert_eq(lstat(in_dir("null"), &st), 0);
+	cr_assert(S_ISCHR(st.st_mode), "the device was replaced");
+	cr_assert_eq(st.st_rdev, makedev(1, 3));
+	cr_assert_eq(strays("null", NULL), 0);
+}
+
+Test(safe_file, commit_into_a_fifo_reaches_its_reader)
+{
+	char got[64] = "";
+	struct stat st;
+	int rd;
+
+	cr_assert_eq(mkfifo(in_dir("out.fifo"), 0600), 0);
+	rd = open(in_dir("out.fifo"), O_RDONLY | O_NONBLOCK);
+	cr_assert_geq(rd, 0);
+	cr_assert_eq(write_file(in_dir("out.fifo"), "report\n"), 0);
+	cr_assert_eq(read(rd, got, sizeof(got) - 1), 7);
+	cr_assert_str_eq(got, "report\n");
+	close(rd);
+	cr_assert_eq(lstat(in_dir("out.fifo"), &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode));
+	cr_assert_eq(strays("out.fifo", NULL), 0);
+}
+
+Test(safe_file, commit_into_a_fifo_without_reader_fails_at_once)
+{
+	struct stat st;
+
+	cr_assert_eq(mkfifo(in_dir("out.fifo"), 0600), 0);
+	cr_assert_eq(write_file(in_dir("out.fifo"), "report\n"), -ENXIO);
+	cr_assert_eq(lstat(in_dir("out.fifo"), &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode));
+	cr_assert_eq(strays("out.fifo", NULL), 0);
 }
