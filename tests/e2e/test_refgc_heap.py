@@ -7,6 +7,8 @@ leak alerts for refgc objects kept reachable.  The oracle is refgc's own
 exact accounting (the workload prints it: per function, and refgc's stats)."""
 import json
 import os
+import subprocess
+import time
 import unittest
 
 import mt
@@ -76,6 +78,32 @@ class RefgcHeapSites(unittest.TestCase):
         # not malloc): the probes are what makes it visible.
         r = mt.run(["--no-faults", "--source", "uprobes"], [WL, "sites"])
         self.assertEqual(mt.by_function(r.report, "make_nodes")["sites"], 0)
+
+
+class RefgcHeapAttach(unittest.TestCase):
+    def test_attach_with_p(self):
+        """-p on a running refgc program: the probes' semaphores are raised
+        at attach, and its allocation sites show from then on."""
+        mt.require_bpf(self)
+        tmp = mt.tempdir(self)
+        wl = subprocess.Popen([WL, "steady", "--seconds", "6"], stdout=subprocess.DEVNULL,
+                              env=dict(os.environ, REFGC_SAMPLE_BYTES="4096"))
+        try:
+            time.sleep(1)
+            out = os.path.join(tmp, "r.json")
+            m = subprocess.run([mt.MEMTRACE, "-q", "--no-faults", "--json", out, "-p", str(wl.pid)],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(m.returncode, 0, m.stderr)
+            wl.wait(timeout=20)
+        finally:
+            if wl.poll() is None:
+                wl.kill()
+                wl.wait()
+        self.assertIn("otel_memory USDT (sampled every 4 KiB)", m.stderr)
+        rep = mt.load_json(out)
+        s = mt.by_function(rep, "handle_request")
+        # ~8 MiB/s for the ~5 s traced, at 4 KiB: thousands of samples.
+        self.assertGreater(s["alloc_bytes"], 8 << 20, rep["sites"][:3])
 
 
 class RefgcSampledStress(unittest.TestCase):
