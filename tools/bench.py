@@ -36,6 +36,8 @@ WORKLOAD = os.path.join(BUILD, "tools", "bench_alloc")
 SAMPLER = os.path.join(BUILD, "libmemtrace-sampler.so")
 MEMLEAK_BT = os.path.join(ROOT, "tools", "bench", "memleak.bt")
 LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6"
+JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
 
 # Workloads: argv after the binary (N substituted), what one op is, the
 # uprobe traps per op of an entry probe on every allocator call plus a
@@ -121,6 +123,24 @@ def make_configs(tmpdir):
                                  skip=("pages",),
                                  prefix=lambda: ["env", "LD_PRELOAD=" + SAMPLER, MEMTRACE, "--source", "usdt"] + MT_ALLOC,
                                  why=None if os.access(SAMPLER, os.R_OK) else "not built: " + SAMPLER),
+        # In-process samplers next to the contract, each over its own
+        # allocator at the same 512 KiB mean period (and that allocator
+        # bare, the row to subtract): jemalloc's heap profiling (Debian's
+        # libjemalloc2 is built with --enable-prof) and tcmalloc's sampling.
+        "jemalloc": dict(label="libjemalloc2 (LD_PRELOAD), no profiling", scale={"*": 25}, skip=("pages",),
+                         prefix=lambda: ["env", "LD_PRELOAD=" + JEMALLOC],
+                         why=None if os.access(JEMALLOC, os.R_OK) else "not available: libjemalloc2 not installed"),
+        "jemalloc-prof": dict(label="jemalloc prof:true,lg_prof_sample:19 (512 KiB)", scale={"*": 25},
+                              skip=("pages",),
+                              prefix=lambda: ["env", "LD_PRELOAD=" + JEMALLOC,
+                                              "MALLOC_CONF=prof:true,prof_active:true,lg_prof_sample:19"],
+                              why=None if os.access(JEMALLOC, os.R_OK) else "not available: libjemalloc2 not installed"),
+        "tcmalloc": dict(label="libtcmalloc_minimal (LD_PRELOAD), no sampling", scale={"*": 25}, skip=("pages",),
+                         prefix=lambda: ["env", "LD_PRELOAD=" + TCMALLOC, "TCMALLOC_SAMPLE_PARAMETER=0"],
+                         why=None if os.access(TCMALLOC, os.R_OK) else "not available: libtcmalloc-minimal4 not installed"),
+        "tcmalloc-sampled": dict(label="tcmalloc TCMALLOC_SAMPLE_PARAMETER=524288", scale={"*": 25}, skip=("pages",),
+                                 prefix=lambda: ["env", "LD_PRELOAD=" + TCMALLOC, "TCMALLOC_SAMPLE_PARAMETER=524288"],
+                                 why=None if os.access(TCMALLOC, os.R_OK) else "not available: libtcmalloc-minimal4 not installed"),
         "memtrace-faults": dict(label="memtrace --faults", scale=1, only=("pages",),
                                 prefix=lambda: [MEMTRACE, "-q", "--faults", "--gc", "off", "--"],
                                 why=None if os.access(MEMTRACE, os.X_OK) else "not built: build/memtrace"),

@@ -23,14 +23,16 @@ ALLOC_ERR = 0.05
 INUSE_ERR = 0.15
 
 
-def trace_dlopen(test, *extra):
+def trace_dlopen(test, *extra, preload=True):
     """memtrace -- workload_otel_dlopen, the dlopen released only after the
     Tracing line: (stderr text, report)."""
     tmp = mt.tempdir(test)
     flag = os.path.join(tmp, "go")
     err_path = os.path.join(tmp, "err")
     out = os.path.join(tmp, "r.json")
-    env = dict(os.environ, LD_PRELOAD=SAMPLER, MEMTRACE_SAMPLE_BYTES=str(PERIOD))
+    env = dict(os.environ, MEMTRACE_SAMPLE_BYTES=str(PERIOD))
+    if preload:
+        env["LD_PRELOAD"] = SAMPLER
     with open(err_path, "w") as err:
         m = subprocess.Popen([mt.MEMTRACE, "-q", "--no-faults", "--json", out, "--",
                               mt.tool("workload_otel_dlopen"), PLUGIN, flag] + list(extra),
@@ -77,6 +79,18 @@ class OtelDlopen(unittest.TestCase):
         self.assertGreater(s["alloc_bytes"], 0, repr(s))
         self.assertEqual(s["inuse_bytes"], 0, repr(s))
         self.assertEqual(s["inuse_count"], 0, repr(s))
+
+    def test_exact_trace_says_it_does_not_use_them(self):
+        """Without the preload the trace is exact (allocator uprobes): the
+        library's probes are named and left alone, and its malloc calls,
+        made by its private copy of the sampler, are counted exactly."""
+        err, rep = trace_dlopen(self, preload=False)
+        self.assertIn("allocator functions", err)
+        self.assertIn("loaded %s, which has otel_memory USDT probes: not used" % PLUGIN, err)
+        self.assertNotIn("Also tracing", err)
+        self.assertEqual(rep["sample_bytes"], 0)
+        s = mt.by_function(rep, "plugin_site", depth=1)
+        self.assertEqual(s["alloc_count"], PLUGIN_ALLOC // 4096, repr(s))
 
 
 if __name__ == "__main__":

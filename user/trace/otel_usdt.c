@@ -81,6 +81,18 @@ static bool seen_before(struct otel_usdt *o, const struct mapping *mp)
 	return false;
 }
 
+/* Whether mp is an object not looked at before that has both probes;
+ * host: the path to attach through (the mapped inode itself, whatever
+ * now sits at its path). */
+static bool new_with_probes(struct otel_usdt *o, pid_t pid, const struct mapping *mp, char host[64])
+{
+	struct elf_scan s;
+
+	if (!mp->exec || mp->path[0] != '/' || strstr(mp->path, " (deleted)") || seen_before(o, mp))
+		return false;
+	return !target_file_pin(pid, mp, host) && !elf_scan(host, &s) && s.otel_alloc && s.otel_free;
+}
+
 /* Both probes of one object, or neither. */
 static int attach_pair(struct bpf_link **alloc, struct bpf_link **free, struct bpf_program *alloc_prog,
 		       struct bpf_program *free_prog, pid_t pid, const char *host)
@@ -133,12 +145,8 @@ int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_p
 	for (size_t i = 0; i < m.n && !err; i++) {
 		const struct mapping *mp = &m.v[i];
 		char host[64];
-		struct elf_scan s;
 
-		if (!mp->exec || mp->path[0] != '/' || strstr(mp->path, " (deleted)") || seen_before(o, mp))
-			continue;
-		/* The mapped inode itself, whatever now sits at its path. */
-		if (target_file_pin(pid, mp, host) || elf_scan(host, &s) || !s.otel_alloc || !s.otel_free)
+		if (!new_with_probes(o, pid, mp, host))
 			continue;
 		err = attach_object(o, pid, host, mp->path, s.refgc_mask ? "REFGC_SAMPLE_BYTES" : "MEMTRACE_SAMPLE_BYTES",
 				    alloc_prog, free_prog);
@@ -154,6 +162,25 @@ int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_p
 	if (err && !otel_usdt_active(o))
 		return err;
 	return otel_usdt_active(o) ? 0 : -ENOENT;
+}
+
+int otel_usdt_find_new(struct otel_usdt *o, pid_t pid, char *path, size_t n)
+{
+	struct maps m;
+	int found = 0;
+
+	if (maps_read(pid, &m))
+		return 0;
+	for (size_t i = 0; i < m.n && !found; i++) {
+		char host[64];
+
+		if (new_with_probes(o, pid, &m.v[i], host)) {
+			snprintf(path, n, "%s", m.v[i].path);
+			found = 1;
+		}
+	}
+	maps_free(&m);
+	return found;
 }
 
 void otel_usdt_detach(struct otel_usdt *o)

@@ -59,6 +59,12 @@ struct otel_usdt {
  */
 int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_prog,
 		     struct bpf_program *free_prog, int verbose);
+/*
+ * For a trace that stays on the allocator uprobes: whether pid maps an
+ * object not looked at before that has the probes (1, its path in path),
+ * without attaching them.  Each object is reported once.
+ */
+int otel_usdt_find_new(struct otel_usdt *o, pid_t pid, char *path, size_t n);
 static inline bool otel_usdt_active(const struct otel_usdt *o)
 {
 	return o->alloc != NULL;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* --source: whether a session's heap comes through the otel_memory contract. */
 #include <errno.h>
+#include <limits.h>
 
 #include "log.h"
 #include "memtrace.h"
@@ -36,8 +37,19 @@ int session_try_usdt(struct session *s)
 		return session_usdt_more(s);
 	/* Decided once: a trace that began exact stays exact rather than mix
 	 * counted and estimated sites. */
-	if (t->alloc.path[0])
+	if (t->alloc.path[0]) {
+		char path[PATH_MAX];
+
+		/* Said, not silently skipped: the uprobes count that library's
+		 * malloc calls exactly, but not an allocator of its own. */
+		if (s->opts->source == HEAP_SOURCE_AUTO &&
+		    otel_usdt_find_new(&t->otel, s->pid, path, sizeof(path)))
+			log_warn("PID %d loaded %s, which has otel_memory USDT probes: not used, this trace counts "
+				 "every allocator call exactly (its calls to malloc are counted; an allocator of its "
+				 "own is not)",
+				 (int)s->pid, path);
 		return 1;
+	}
 	err = otel_usdt_attach(&t->otel, s->pid, t->skel->progs.otel_alloc, t->skel->progs.otel_free,
 			       s->opts->verbose);
 	if (!err) {
