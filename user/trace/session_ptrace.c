@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "children.h"
 #include "pid_check.h"
 #include "log.h"
 #include "memtrace.h"
@@ -52,8 +51,8 @@ again:
 				s->wait_status = status;
 			} else if (kid && kid->pid == w) {
 				follow_exited(s, kid, status);
-			} else if (!(s->hooks->reap && s->hooks->reap(s->hooks->ctx, w, status))) {
-				children_remove(s->followers, &s->nfollowers, w);
+			} else if (s->hooks->reap) {
+				s->hooks->reap(s->hooks->ctx, w, status);
 			}
 			continue;
 		}
@@ -135,49 +134,6 @@ int session_start_launched(struct session *s, struct launch *l)
 	s->launched = s->ptraced = true;
 	snprintf(s->comm, sizeof(s->comm), "%s", s->opts->argv[0]);
 	return 0;
-}
-
-/* --follow's other half: the child a parent memtrace left stopped for us. */
-int session_start_adopted(struct session *s)
-{
-	s->pid = s->opts->adopt;
-	s->launched = s->ptraced = true;
-	if (ptrace(PTRACE_SEIZE, s->pid, NULL, (void *)launch_ptrace_options(s->opts->follow))) {
-		int err = -errno;
-
-		log_error("--follow: cannot take over PID %d: %s", (int)s->pid, strerror(errno));
-		kill(s->pid, SIGCONT);
-		return err;
-	}
-	session_read_comm(s);
-	return 0;
-}
-
-/* Probes the adopted child, then lets it run on from where it stopped. */
-int session_release_adopted(struct session *s)
-{
-	int err = tracer_attach_dl_hook(&s->tracer);
-
-	if (!err)
-		err = session_reprobe(s);
-	kill(s->pid, SIGCONT);
-	if (err)
-		log_error("--follow: cannot probe PID %d: %s", (int)s->pid, strerror(-err));
-	return err;
-}
-
-static void reap_hook(pid_t pid, int status, void *ctx)
-{
-	const struct trace_hooks *h = ctx;
-
-	if (h->reap)
-		h->reap(h->ctx, pid, status);
-}
-
-/* --follow: the report waits for the traces of forked children to end. */
-void session_wait_followers(struct session *s)
-{
-	children_wait(s->followers, &s->nfollowers, reap_hook, (void *)s->hooks, 0);
 }
 
 /*

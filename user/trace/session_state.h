@@ -27,8 +27,6 @@
 #include "tracer.h"
 #include "tracer_pool.h"
 
-#define MT_MAX_FOLLOWERS 256
-
 struct session {
 	const struct trace_opts *opts;
 	const struct trace_hooks *hooks;
@@ -36,8 +34,8 @@ struct session {
 	struct symbolizer *sym;
 	struct ring_buffer *rb;
 	pid_t pid;
-	bool launched;   /* "-- CMD" (or adopted): we started it and trace it with ptrace */
-	bool ptraced;    /* we are its ptracer: launched, adopted, or -p with --follow */
+	bool launched;   /* "-- CMD" or a --follow child: we started it and trace it with ptrace */
+	bool ptraced;    /* we are its ptracer: launched, followed, or -p with --follow */
 	bool announced;  /* the "Tracing" line is out */
 	bool exited;     /* the target is gone */
 	bool stop;       /* Ctrl-C, SIGTERM or -d */
@@ -60,8 +58,6 @@ struct session {
 	struct leakwatch watch;
 	struct reach_result reach; /* the reachability scan, once done (session_reach.c) */
 	uint64_t reach_next_ns;    /* --reachability-every: when the next scan is due */
-	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
-	int nfollowers;
 	/* --follow's tree (follow.c), in the root's session: the traces of
 	 * forked children, and a tracer loaded ahead for the next fork. */
 	struct session **kids;
@@ -112,9 +108,6 @@ void follow_end(struct session *root, bool report);
 /* session_ptrace.c */
 int session_ptrace_stops(struct session *s);
 int session_start_launched(struct session *s, struct launch *l);
-int session_start_adopted(struct session *s);
-int session_release_adopted(struct session *s);
-void session_wait_followers(struct session *s);
 int session_start_attached(struct session *s);
 
 /* session_cgroup.c */
