@@ -147,10 +147,48 @@ static void gc_collect_thread(struct session *k, bool wait)
 	k->gc_loaded = NULL;
 }
 
+/* Loading the fault programs takes 100-300 ms of CPU: a thread does it, so
+ * the event loop stays free for the next fork.  The child's faults before
+ * the programs are attached are not seen (the heap's are: its probes are
+ * placed while it is held). */
+static void *faults_thread(void *arg)
+{
+	struct session *k = arg;
+
+	plain_priority();
+	if (faults_open(&k->faults_loaded, k->pid, FAULTS_TRACE_ALL, k->opts->verbose))
+		k->faults_loaded = NULL;
+	__atomic_store_n(&k->faults_done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void faults_start(struct session *k)
+{
+	k->faults_done = false;
+	if (pthread_create(&k->faults_thread, NULL, faults_thread, k) == 0)
+		k->faults_loading = true;
+	else
+		log_error("--follow: cannot start loading PID %d's fault programs: %s (its faults are not traced)",
+			  (int)k->pid, strerror(errno));
+}
+
+/* Takes the child's faults tracer in once its thread is through (with
+ * `wait`, waits for it). */
+static void faults_collect_thread(struct session *k, bool wait)
+{
+	if (!k->faults_loading || (!wait && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)))
+		return;
+	pthread_join(k->faults_thread, NULL);
+	k->faults_loading = false;
+	k->faults = k->faults_loaded;
+	k->faults_loaded = NULL;
+}
+
 /* Its tracer goes back to the pool, to be emptied for a next fork. */
 static void kid_free(struct session *root, struct session *k)
 {
 	gc_collect_thread(k, true);
+	faults_collect_thread(k, true);
 	ring_buffer__free(k->rb);
 	if (!k->shared_sym)
 		symbolizer_free(k->sym);
@@ -222,9 +260,9 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	k->watch.pid = k->pid;
 	k->watch.comm = k->comm;
 	/* Faults and GC are traced from here on, as the parent's options say
-	 * (each loads BPF programs: 100-300 ms of this loop when on). */
-	if (!err && o->faults && faults_open(&k->faults, k->pid, FAULTS_TRACE_ALL, o->verbose))
-		k->faults = NULL;
+	 * (each loads BPF programs, in a thread of its own). */
+	if (!err && o->faults)
+		faults_start(k);
 	/* A fork has its parent's runtimes: none to look for when the parent
 	 * had none (an exec looks again, follow_exec). */
 	if (!err && o->gc && gc_runtime_name(parent->gc))
@@ -232,7 +270,7 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	if (err)
 		log_error("--follow: cannot complete the trace of PID %d: %s (its report may be missing)", (int)k->pid,
 			  strerror(-err));
-	if (k->tracer.alloc.path[0])
+	if (k->tracer.alloc.path[0] || otel_usdt_active(&k->tracer.otel))
 		session_announce(k);
 }
 
@@ -313,6 +351,7 @@ bool follow_finish_one(struct session *root)
 
 		if (k->exited) {
 			gc_collect_thread(k, true);
+			faults_collect_thread(k, true);
 			if (k->sym)
 				session_finish(k);
 			kid_remove(root, k);
@@ -333,6 +372,7 @@ void follow_poll(struct session *root, uint64_t now)
 		gc_collect_thread(k, false);
 		if (k->gc)
 			gc_poll(k->gc);
+		faults_collect_thread(k, false);
 	}
 }
 
@@ -349,6 +389,7 @@ void follow_end(struct session *root, bool report)
 		struct session *k = root->kids[root->nkids - 1];
 
 		gc_collect_thread(k, true);
+		faults_collect_thread(k, true);
 		if (report && k->sym)
 			session_finish(k);
 		kid_remove(root, k);

@@ -86,6 +86,7 @@ int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_p
 			break;
 		}
 		snprintf(o->path, sizeof(o->path), "%s", mp->path);
+		snprintf(o->host, sizeof(o->host), "%s", host);
 		o->period = announced_period(pid);
 		log_debug(verbose, 1, "otel_memory USDT probes in %s, period %llu", mp->path,
 			  (unsigned long long)o->period);
@@ -94,12 +95,32 @@ int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_p
 	return err;
 }
 
+int otel_usdt_attach_like(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_prog,
+			  struct bpf_program *free_prog, const struct otel_usdt *from)
+{
+	int err;
+
+	if (!otel_usdt_active(from))
+		return 0;
+	err = attach_one(&o->alloc, alloc_prog, pid, from->host, "alloc");
+	if (!err)
+		err = attach_one(&o->free, free_prog, pid, from->host, "free");
+	if (err) {
+		otel_usdt_detach(o);
+		return err;
+	}
+	snprintf(o->path, sizeof(o->path), "%s", from->path);
+	snprintf(o->host, sizeof(o->host), "%s", from->host);
+	o->period = from->period;
+	return 0;
+}
+
 void otel_usdt_detach(struct otel_usdt *o)
 {
 	bpf_link__destroy(o->alloc);
 	bpf_link__destroy(o->free);
 	o->alloc = o->free = NULL;
-	o->path[0] = '\0';
+	o->path[0] = o->host[0] = '\0';
 }
 
 void otel_usdt_announce(const struct otel_usdt *o, pid_t pid, const char *comm, const char *gc, const char *end)

@@ -447,6 +447,7 @@ out:
 		waitpid(s.pid, NULL, __WALL);
 	}
 	follow_end(&s, false);
+	births_free(&s.births);
 	ring_buffer__free(s.rb);
 	symbolizer_free(s.sym);
 	gc_close(s.gc);

@@ -17,8 +17,9 @@
 #include "memtrace.skel.h"
 #include "session_state.h"
 
-/* A new process (not a thread of the target) forked under --follow. */
-static bool is_new_process(const struct session *s, pid_t tid)
+/* A new process (not a thread of the target) forked under --follow: 1,
+ * 0 for a thread, a negative errno when /proc cannot tell. */
+static int is_new_process(const struct session *s, pid_t tid)
 {
 	char path[64], line[256];
 	long tgid = -1;
@@ -27,12 +28,60 @@ static bool is_new_process(const struct session *s, pid_t tid)
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	f = fopen(path, "re");
 	if (!f)
-		return false;
+		return -errno;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "Tgid: %ld", &tgid) == 1)
 			break;
 	fclose(f);
 	return tgid == tid && tid != s->pid;
+}
+
+/*
+ * A new task's first stop under --follow: a process is held and bound, a
+ * thread runs on.  Its parent's event told which (follow_births.h), or
+ * /proc does; when neither can yet, it stays stopped until the event.
+ */
+static void first_stop(struct session *s, pid_t w, const struct session *kid)
+{
+	pid_t parent = 0;
+	int kind = births_first_stop(&s->births, w, &parent), proc;
+
+	if (kind == BIRTH_PROCESS) {
+		follow_adopt(s, w);
+		return;
+	}
+	if (kind == BIRTH_THREAD) {
+		ptrace(PTRACE_CONT, w, NULL, NULL);
+		return;
+	}
+	/* A thread of a followed child, known by its Tgid. */
+	proc = kid ? 0 : is_new_process(s, w);
+	if (proc < 0 && proc != -ENOENT && proc != -ESRCH && !births_wait(&s->births, w))
+		return;
+	births_decided(&s->births, w);
+	if (proc > 0)
+		follow_adopt(s, w);
+	else
+		ptrace(PTRACE_CONT, w, NULL, NULL);
+}
+
+/* The parent w's fork or clone event names its new task (read while w is
+ * stopped, then w runs on); a first stop kept for want of it is answered
+ * now. */
+static void birth_event(struct session *s, pid_t w, enum birth_kind kind)
+{
+	unsigned long msg;
+	int named = s->opts->follow && !ptrace(PTRACE_GETEVENTMSG, w, NULL, &msg);
+
+	ptrace(PTRACE_CONT, w, NULL, NULL);
+	if (!named)
+		return;
+	if (births_event(&s->births, (pid_t)msg, w, kind) != 1)
+		return;
+	if (kind == BIRTH_PROCESS)
+		follow_adopt(s, (pid_t)msg);
+	else
+		ptrace(PTRACE_CONT, (pid_t)msg, NULL, NULL);
 }
 
 int session_ptrace_stops(struct session *s)
@@ -46,6 +95,7 @@ again:
 		int sig, event;
 
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			births_forget(&s->births, w);
 			if (w == s->pid) {
 				s->exited = true;
 				s->wait_status = status;
@@ -64,7 +114,7 @@ again:
 		case PTRACE_EVENT_FORK:
 		case PTRACE_EVENT_VFORK:
 			/* The child reports its own first stop; it is handed over then. */
-			ptrace(PTRACE_CONT, w, NULL, NULL);
+			birth_event(s, w, BIRTH_PROCESS);
 			break;
 		case PTRACE_EVENT_EXEC:
 			/* A child's failure costs its own trace, not the others'. */
@@ -84,13 +134,13 @@ again:
 			ptrace(PTRACE_CONT, w, NULL, NULL);
 			break;
 		case PTRACE_EVENT_CLONE:
-			ptrace(PTRACE_CONT, w, NULL, NULL);
+			birth_event(s, w, BIRTH_THREAD);
 			break;
 		case PTRACE_EVENT_STOP:
 			/* A new thread's first stop, or a group stop (SIGSTOP from
 			 * someone else): let the thread go, keep the group stopped. */
-			if (sig == SIGTRAP && s->opts->follow && !kid && is_new_process(s, w))
-				follow_adopt(s, w);
+			if (sig == SIGTRAP && s->opts->follow && w != s->pid && (!kid || kid->pid != w))
+				first_stop(s, w, kid);
 			else if (sig == SIGTRAP)
 				ptrace(PTRACE_CONT, w, NULL, NULL);
 			else

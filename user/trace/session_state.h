@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "faults.h"
+#include "follow_births.h"
 #include "gc.h"
 #include "go_heap.h"
 #include "heap.h"
@@ -68,8 +69,13 @@ struct session {
 	pthread_t gc_thread;
 	bool gc_loading, gc_done;
 	struct gc_tracer *gc_loaded;
+	/* Likewise its faults tracer (faults_open loads BPF). */
+	pthread_t faults_thread;
+	bool faults_loading, faults_done;
+	struct faults_tracer *faults_loaded;
 	bool shared_sym; /* a forked child's sym is the root's, as its mappings are, until it execs or dlopens */
 	uint64_t held_max_ns, held_total_ns, nheld; /* how long forked children waited on us */
+	struct births births; /* --follow: new tasks between their two reports */
 };
 
 /* session.c */

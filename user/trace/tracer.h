@@ -80,7 +80,8 @@ void tracer_bind(struct tracer *t, pid_t pid);
  * Probes t's process where `from` probes its own: the allocator, the extra
  * allocators and the custom sets `from` resolved, reused as they are (a
  * forked child maps the same objects at fork), so nothing is read from the
- * target.  On failure nothing stays attached.
+ * target.  On failure nothing stays attached, and nothing is said (the
+ * caller's line says it).
  */
 int tracer_attach_like(struct tracer *t, const struct tracer *from);
 void tracer_detach_allocator(struct tracer *t);

@@ -212,6 +212,9 @@ int tracer_reset(struct tracer *t)
 	if (err)
 		return err;
 	memset((void *)&t->skel->bss->counters, 0, sizeof(t->skel->bss->counters));
+	/* The otel_memory contract's period and counts were the old process's. */
+	t->skel->bss->otel_weight = 0;
+	t->skel->bss->otel_allocs = t->skel->bss->otel_frees = t->skel->bss->otel_bad_args = 0;
 	/* The stacks fetched for the old process go with its mappings. */
 	heap_maps_forget(&t->heap);
 	/* Its code ranges too (a table of MT_EXEC_TGIDS processes). */
