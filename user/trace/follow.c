@@ -148,9 +148,11 @@ static void gc_collect_thread(struct session *k, bool wait)
 }
 
 /* Loading the fault programs takes 100-300 ms of CPU: a thread does it, so
- * the event loop stays free for the next fork.  The child's faults before
- * the programs are attached are not seen (the heap's are: its probes are
- * placed while it is held). */
+ * the event loop stays free for the next fork.  (At nice 10 it was worse:
+ * a child's tracer goes back to the pool only after its report, which
+ * waits for these programs.)  The child's faults before the programs are
+ * attached are not seen (the heap's are: its probes are placed while it
+ * is held). */
 static void *faults_thread(void *arg)
 {
 	struct session *k = arg;
@@ -276,7 +278,7 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 
 void follow_adopt(struct session *root, pid_t child)
 {
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), held;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t_take = t0, held;
 	pid_t ppid = status_field(child, "PPid");
 	struct session *parent = follow_find(root, ppid), *k = NULL;
 	const char *why = "out of memory";
@@ -291,6 +293,7 @@ void follow_adopt(struct session *root, pid_t child)
 	err = root->pool ? tracer_pool_take(root->pool, &k->tracer) : -ENOMEM;
 	if (err)
 		goto fail;
+	t_take = clock_ns(CLOCK_MONOTONIC);
 	tracer_bind(&k->tracer, child);
 	why = "cannot probe it";
 	err = tracer_attach_like(&k->tracer, &parent->tracer);
@@ -316,7 +319,8 @@ void follow_adopt(struct session *root, pid_t child)
 	root->nheld++;
 	if (held > root->held_max_ns)
 		root->held_max_ns = held;
-	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it", (int)child, held / 1e6);
+	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it (%.2f ms waiting for a tracer)",
+		  (int)child, held / 1e6, (t_take - t0) / 1e6);
 	kid_settle(root, parent, k);
 	return;
 fail:
@@ -350,6 +354,11 @@ bool follow_finish_one(struct session *root)
 		struct session *k = root->kids[i];
 
 		if (k->exited) {
+			/* Its report waits for its GC and fault programs, if they are
+			 * still loading; the loop does not: a fork may be waiting. */
+			if ((k->gc_loading && !__atomic_load_n(&k->gc_done, __ATOMIC_ACQUIRE)) ||
+			    (k->faults_loading && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)))
+				continue;
 			gc_collect_thread(k, true);
 			faults_collect_thread(k, true);
 			if (k->sym)
