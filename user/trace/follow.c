@@ -359,11 +359,17 @@ bool follow_finish_one(struct session *root)
 			if ((k->gc_loading && !__atomic_load_n(&k->gc_done, __ATOMIC_ACQUIRE)) ||
 			    (k->faults_loading && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)))
 				continue;
+			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+			pid_t pid = k->pid;
+
 			gc_collect_thread(k, true);
 			faults_collect_thread(k, true);
 			if (k->sym)
 				session_finish(k);
 			kid_remove(root, k);
+			/* The next fork waits for this: it runs in the event loop. */
+			log_debug(root->opts->verbose, 1, "--follow: PID %d's report took %.2f ms", (int)pid,
+				  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 			return true;
 		}
 	}
