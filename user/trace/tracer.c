@@ -285,13 +285,13 @@ int tracer_attach_like(struct tracer *t, const struct tracer *from)
 		}
 	}
 	/* A parent traced through the otel_memory contract: its samples are
-	 * the heap (and the period its sites are scaled by). */
-	if (!err && otel_usdt_active(&from->otel)) {
+	 * the heap.  Either way the child's sites are scaled as the parent's
+	 * (a pool tracer may come from a child of the other kind). */
+	if (!err && otel_usdt_active(&from->otel))
 		err = otel_usdt_attach_like(&t->otel, t->pid, t->skel->progs.otel_alloc, t->skel->progs.otel_free,
 					    &from->otel);
-		if (!err)
-			t->heap.sample_bytes = from->heap.sample_bytes;
-	}
+	if (!err)
+		t->heap.sample_bytes = from->heap.sample_bytes;
 	if (err)
 		tracer_detach_all(t);
 	return err;
