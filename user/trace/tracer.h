@@ -89,7 +89,8 @@ void tracer_detach_allocator(struct tracer *t);
 void tracer_detach_all(struct tracer *t);
 /*
  * Makes a tracer whose process is gone as new: no probes, empty maps and
- * counters, pid 0 (tracer_reset.c).  Costs a scan of the block table's
+ * counters, pid 0, its programs tracing no process until tracer_bind
+ * (tracer_reset.c); its old probes are closed in the background.  Costs a scan of the block table's
  * addresses (~16 MiB) instead of a new load (60-400 ms).
  */
 int tracer_reset(struct tracer *t);
