@@ -321,7 +321,10 @@ void follow_adopt(struct session *root, pid_t child)
 		root->held_max_ns = held;
 	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it (%.2f ms waiting for a tracer)",
 		  (int)child, held / 1e6, (t_take - t0) / 1e6);
-	kid_settle(root, parent, k);
+	/* The rest waits until the stops queued now are answered (follow_settle):
+	 * the parent's fork stop among them, and a server closes its copy of
+	 * the connection only once it runs on. */
+	k->settle_parent = parent;
 	return;
 fail:
 	if (k && k->tracer.skel)
@@ -329,6 +332,22 @@ fail:
 	free(k);
 	ptrace(PTRACE_DETACH, child, NULL, NULL);
 	log_error("--follow: cannot trace PID %d: %s: %s (it runs on untraced)", (int)child, why, strerror(-err));
+}
+
+void follow_settle_kid(struct session *root, struct session *k)
+{
+	struct session *parent = k->settle_parent;
+
+	if (parent) {
+		k->settle_parent = NULL;
+		kid_settle(root, parent, k);
+	}
+}
+
+void follow_settle(struct session *root)
+{
+	for (size_t i = 0; i < root->nkids; i++)
+		follow_settle_kid(root, root->kids[i]);
 }
 
 static void kid_remove(struct session *root, struct session *k)
@@ -400,6 +419,8 @@ void follow_sample(struct session *root)
 
 void follow_end(struct session *root, bool report)
 {
+	if (report)
+		follow_settle(root);
 	while (root->nkids) {
 		struct session *k = root->kids[root->nkids - 1];
 

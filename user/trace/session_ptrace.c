@@ -94,6 +94,8 @@ again:
 		struct session *kid = w == s->pid ? NULL : follow_find(s, w);
 		int sig, event;
 
+		if (kid)
+			follow_settle_kid(s, kid);
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
 			births_forget(&s->births, w);
 			if (w == s->pid) {
@@ -166,6 +168,7 @@ again:
 	}
 	/* A child's report waits until no stop is pending: a fork is held
 	 * meanwhile, an ended child is not. */
+	follow_settle(s);
 	if (follow_finish_one(s))
 		goto again;
 	return 0;

@@ -76,6 +76,7 @@ struct session {
 	bool shared_sym; /* a forked child's sym is the root's, as its mappings are, until it execs or dlopens */
 	uint64_t held_max_ns, held_total_ns, nheld; /* how long forked children waited on us */
 	struct births births; /* --follow: new tasks between their two reports */
+	struct session *settle_parent; /* a forked child bound, its trace to complete (follow_settle) */
 };
 
 /* session.c */
@@ -98,6 +99,11 @@ void follow_prioritize(int verbose);
 /* Sets the calling thread's priority back to nice 0 (threads it starts). */
 void plain_priority(void);
 void follow_adopt(struct session *root, pid_t child);
+/* Completes the traces of children bound since (symbols, ring buffer,
+ * faults and GC), once no ptrace stop is queued. */
+void follow_settle(struct session *root);
+/* The same for one child, before anything else is done with it. */
+void follow_settle_kid(struct session *root, struct session *kid);
 struct session *follow_find(struct session *root, pid_t pid);
 /* A child about to exec or dlopen gets a symbolizer of its own. */
 void follow_own_symbols(struct session *kid);
