@@ -6,11 +6,12 @@ one line on stderr."""
 import os
 import re
 import resource
+import signal
 import time
 import unittest
 
 import mt
-from test_follow_tree import PROBES, request, start
+from test_follow_tree import PROBES, kids_of, request, start
 
 CONNS = 5
 # How long a child may wait on memtrace when binding it fails: at most one
@@ -40,6 +41,9 @@ class UntracedOnFailure(unittest.TestCase):
             rc = p.wait(timeout=120)
         finally:
             if p.poll() is None:
+                # The server memtrace started would outlive it.
+                for c in kids_of(p.pid):
+                    os.kill(c, signal.SIGKILL)
                 p.kill()
                 p.wait()
             p.stdout.close()

@@ -5,12 +5,13 @@ a fork that comes right after another is not held behind them (issue 23:
 once the tracers for them are loaded ahead: the third fork waited for two
 children's fault programs when they loaded in the loop."""
 import os
+import signal
 import socket
 import time
 import unittest
 
 import mt
-from test_follow_tree import PROBES, start
+from test_follow_tree import PROBES, kids_of, start
 
 BURST = 3  # tracer_pool.c's POOL_LOAD: all three are ready, none is loaded for them
 # Measured at a load of 15 on 2 cores: 144 and 212 ms at most in a thread,
@@ -47,6 +48,9 @@ class FollowFaults(unittest.TestCase):
             for c in socks:
                 c.close()
             if p.poll() is None:
+                # The server memtrace started would outlive it.
+                for c in kids_of(p.pid):
+                    os.kill(c, signal.SIGKILL)
                 p.kill()
                 p.wait()
             p.stdout.close()
