@@ -63,7 +63,5 @@ int main(int argc, char **argv)
 	err = sysprep(opts.verbose);
 	if (err)
 		return 1;
-	if (opts.adopt)
-		return follow_run(&opts);
 	return opts.npids > 1 ? multi_run(&opts) : trace_run(&opts);
 }

@@ -20,15 +20,9 @@ static int run_one(const struct options *opts, pid_t pid)
 	struct options o;
 
 	per_pid_options(opts, pid, &o);
-	if (!o.adopt)
-		o.pid = pid;
+	o.pid = pid;
 	o.npids = 1;
 	return trace_run(&o);
-}
-
-int follow_run(const struct options *opts)
-{
-	return run_one(opts, opts->adopt);
 }
 
 int multi_run(const struct options *opts)

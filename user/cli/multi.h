@@ -12,7 +12,5 @@
 
 /* Returns 0 when every session ended well, 1 otherwise. */
 int multi_run(const struct options *opts);
-/* --follow's adopted child: one session, outputs named for its PID. */
-int follow_run(const struct options *opts);
 
 #endif

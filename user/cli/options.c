@@ -76,7 +76,6 @@ enum {
 	OPT_SOURCE,
 	OPT_VIEW,
 	OPT_FOLLOW,
-	OPT_ADOPT,
 	OPT_LOG_FILE,
 	OPT_LINES,
 	OPT_NAMES,
@@ -119,7 +118,6 @@ static const struct argp_option optdefs[] = {
 	  0 },
 	{ "follow", OPT_FOLLOW, NULL, 0,
 	  "Trace every process the target forks too, each in its own trace (outputs FILE.PID.ext)", 0 },
-	{ "adopt", OPT_ADOPT, "PID", OPTION_HIDDEN, "internal: take over a child held by --follow", 0 },
 	{ "probe-floor", OPT_PROBE_FLOOR, NULL, 0,
 	  "Benchmarking: attach empty BPF programs at the same probe points, to measure the traps alone", 0 },
 	{ "no-faults", OPT_NO_FAULTS, NULL, 0, "Do not trace page faults and mappings", 0 },
@@ -349,12 +347,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FOLLOW:
 		o->follow = true;
 		break;
-	case OPT_ADOPT:
-		v = strtol(arg, &end, 10);
-		if (end == arg || *end || v <= 0 || v > 0x7fffffff)
-			argp_error(state, "invalid --adopt '%s'", arg);
-		o->adopt = (pid_t)v;
-		break;
 	case OPT_PROBE_FLOOR:
 		o->probe_floor = true;
 		break;
@@ -450,16 +442,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		/* The first operand starts the command; argp stops parsing there. */
 		o->argv = &state->argv[state->next - 1];
-		o->opt_argc = state->next - 1;
-		if (o->opt_argc > 1 && strcmp(state->argv[o->opt_argc - 1], "--") == 0)
-			o->opt_argc--;
 		state->next = state->argc;
 		break;
 	case ARGP_KEY_END:
-		if (o->adopt) {
-			o->pid = 0;
-			break;
-		}
 		if (!o->pid && !o->argv)
 			argp_error(state, "give -p PID or -- COMMAND");
 		if (o->pid && o->argv)
@@ -506,8 +491,6 @@ int options_parse(int argc, char **argv, struct options *opts)
 	opts->leak_min_age_s = LEAK_DEFAULT_MIN_AGE_S;
 	opts->leak_min_confidence = LEAK_DEFAULT_MIN_CONFIDENCE;
 	opts->reachability = -1;
-	opts->opt_argv = argv;
-	opts->opt_argc = argc;
 	/* ARGP_IN_ORDER: the command's own options after "--" stay its own. */
 	return argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, opts) ? -EINVAL : 0;
 }

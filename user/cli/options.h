@@ -35,9 +35,6 @@ struct options {
 	int ncustom;
 	bool probe_floor;
 	bool follow;            /* --follow: children forked by the command get traces of their own */
-	pid_t adopt;            /* internal: trace this stopped child handed over by --follow */
-	char **opt_argv;        /* memtrace's own arguments (before the command), for followers */
-	int opt_argc;
 	int unwind;             /* --unwind: 0 fp, 1 auto, 2 dwarf (enum mt_unwind_mode) */
 	uint64_t sample_bytes;  /* --sample-bytes: Poisson sampling, mean N bytes; 0 = exact */       /* --probe-floor: empty programs at the same probes (bench) */
 	int source;             /* --source auto|uprobes|usdt: enum heap_source (otel_usdt.h) */

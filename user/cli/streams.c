@@ -21,7 +21,7 @@ static bool is_stdout(const char *path)
 
 int streams_check(const struct options *o)
 {
-	/* A follower (--adopt) was started by a memtrace that checked already. */
+	/* Under -p, stdout is not a traced command's. */
 	if (!o->argv)
 		return 0;
 	if (is_stdout(o->json_path))

@@ -45,9 +45,6 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.ncustom = o->ncustom,
 		.probe_floor = o->probe_floor,
 		.follow = o->follow,
-		.adopt = o->adopt,
-		.opt_argv = o->opt_argv,
-		.opt_argc = o->opt_argc,
 		.sample_bytes = o->sample_bytes,
 		.unwind = o->unwind,
 		.source = o->source,
@@ -61,8 +58,7 @@ static void trace_opts_from(const struct options *o, struct trace_opts *t)
 		.leak_min_confidence = o->leak_min_confidence,
 		.alert_snapshots = o->alert_dump_dir != NULL,
 		.snapshot_every_s = o->snapshot_every_s,
-		/* A --follow child's trace serves nothing: the port is the parent's. */
-		.metrics = o->metrics_addr && !o->adopt,
+		.metrics = o->metrics_addr != NULL,
 		.reachability = o->reachability,
 		.reachability_max_pause_ms = o->reachability_max_pause_ms,
 		.reachability_every_s = o->reachability_every_s,
@@ -264,7 +260,7 @@ int trace_run(const struct options *opts)
 		streams_log_close(r.log);
 		return 1;
 	}
-	if (opts->metrics_addr && !opts->adopt) {
+	if (opts->metrics_addr) {
 		int err = metrics_server_open(opts->metrics_addr, &r.metrics);
 
 		if (err) {

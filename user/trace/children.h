@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The memtrace processes a trace starts (--follow's followers, -p A,B's
- * sessions): forgetting one that ended, and waiting for them all.
+ * The memtrace processes a trace starts (-p A,B's sessions): forgetting
+ * one that ended, and waiting for them all.
  */
 #ifndef MEMTRACE_CHILDREN_H
 #define MEMTRACE_CHILDREN_H

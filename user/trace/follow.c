@@ -148,10 +148,58 @@ static void gc_collect_thread(struct session *k, bool wait)
 	k->gc_loaded = NULL;
 }
 
+/* Loading the fault programs takes 100-300 ms of CPU: a thread does it, so
+ * the event loop stays free for the next fork.  (At nice 10 it was worse:
+ * a child's tracer goes back to the pool only after its report, which
+ * waits for these programs.)  The child's faults before the programs are
+ * attached are not seen (the heap's are: its probes are placed while it
+ * is held). */
+static void *faults_thread(void *arg)
+{
+	struct session *k = arg;
+
+	/* The child's own heap tracer holds the code ranges and unwind rows its
+	 * fault stacks are walked by. */
+	struct faults_unwind uw = {
+		.mode = k->tracer.unwind ? k->tracer.unwind->mode : MT_UNWIND_FP,
+		.ranges_fd = bpf_map__fd(k->tracer.skel->maps.exec_ranges),
+		.rows_fd = bpf_map__fd(k->tracer.skel->maps.unwind_rows),
+	};
+
+	plain_priority();
+	if (faults_open_unwind(&k->faults_loaded, k->pid, FAULTS_TRACE_ALL, k->opts->verbose, &uw))
+		k->faults_loaded = NULL;
+	__atomic_store_n(&k->faults_done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void faults_start(struct session *k)
+{
+	k->faults_done = false;
+	if (pthread_create(&k->faults_thread, NULL, faults_thread, k) == 0)
+		k->faults_loading = true;
+	else
+		log_error("--follow: cannot start loading PID %d's fault programs: %s (its faults are not traced)",
+			  (int)k->pid, strerror(errno));
+}
+
+/* Takes the child's faults tracer in once its thread is through (with
+ * `wait`, waits for it). */
+static void faults_collect_thread(struct session *k, bool wait)
+{
+	if (!k->faults_loading || (!wait && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)))
+		return;
+	pthread_join(k->faults_thread, NULL);
+	k->faults_loading = false;
+	k->faults = k->faults_loaded;
+	k->faults_loaded = NULL;
+}
+
 /* Its tracer goes back to the pool, to be emptied for a next fork. */
 static void kid_free(struct session *root, struct session *k)
 {
 	gc_collect_thread(k, true);
+	faults_collect_thread(k, true);
 	ring_buffer__free(k->rb);
 	if (!k->shared_sym)
 		symbolizer_free(k->sym);
@@ -226,17 +274,9 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	k->watch.pid = k->pid;
 	k->watch.comm = k->comm;
 	/* Faults and GC are traced from here on, as the parent's options say
-	 * (each loads BPF programs: 100-300 ms of this loop when on). */
-	if (!err && o->faults) {
-		struct faults_unwind uw = {
-			.mode = k->tracer.unwind ? k->tracer.unwind->mode : MT_UNWIND_FP,
-			.ranges_fd = bpf_map__fd(k->tracer.skel->maps.exec_ranges),
-			.rows_fd = bpf_map__fd(k->tracer.skel->maps.unwind_rows),
-		};
-
-		if (faults_open_unwind(&k->faults, k->pid, FAULTS_TRACE_ALL, o->verbose, &uw))
-			k->faults = NULL;
-	}
+	 * (each loads BPF programs, in a thread of its own). */
+	if (!err && o->faults)
+		faults_start(k);
 	/* A fork has its parent's runtimes: none to look for when the parent
 	 * had none (an exec looks again, follow_exec). */
 	if (!err && o->gc && gc_runtime_name(parent->gc))
@@ -244,13 +284,13 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	if (err)
 		log_error("--follow: cannot complete the trace of PID %d: %s (its report may be missing)", (int)k->pid,
 			  strerror(-err));
-	if (k->tracer.alloc.path[0])
+	if (k->tracer.alloc.path[0] || otel_usdt_active(&k->tracer.otel))
 		session_announce(k);
 }
 
 void follow_adopt(struct session *root, pid_t child)
 {
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), held;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t_take = t0, held;
 	pid_t ppid = status_field(child, "PPid");
 	struct session *parent = follow_find(root, ppid), *k = NULL;
 	const char *why = "out of memory";
@@ -265,6 +305,7 @@ void follow_adopt(struct session *root, pid_t child)
 	err = root->pool ? tracer_pool_take(root->pool, &k->tracer) : -ENOMEM;
 	if (err)
 		goto fail;
+	t_take = clock_ns(CLOCK_MONOTONIC);
 	tracer_bind(&k->tracer, child);
 	why = "cannot probe it";
 	err = tracer_attach_like(&k->tracer, &parent->tracer);
@@ -290,8 +331,12 @@ void follow_adopt(struct session *root, pid_t child)
 	root->nheld++;
 	if (held > root->held_max_ns)
 		root->held_max_ns = held;
-	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it", (int)child, held / 1e6);
-	kid_settle(root, parent, k);
+	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it (%.2f ms waiting for a tracer)",
+		  (int)child, held / 1e6, (t_take - t0) / 1e6);
+	/* The rest waits until the stops queued now are answered (follow_settle):
+	 * the parent's fork stop among them, and a server closes its copy of
+	 * the connection only once it runs on. */
+	k->settle_parent = parent;
 	return;
 fail:
 	if (k && k->tracer.skel)
@@ -299,6 +344,22 @@ fail:
 	free(k);
 	ptrace(PTRACE_DETACH, child, NULL, NULL);
 	log_error("--follow: cannot trace PID %d: %s: %s (it runs on untraced)", (int)child, why, strerror(-err));
+}
+
+void follow_settle_kid(struct session *root, struct session *k)
+{
+	struct session *parent = k->settle_parent;
+
+	if (parent) {
+		k->settle_parent = NULL;
+		kid_settle(root, parent, k);
+	}
+}
+
+void follow_settle(struct session *root)
+{
+	for (size_t i = 0; i < root->nkids; i++)
+		follow_settle_kid(root, root->kids[i]);
 }
 
 static void kid_remove(struct session *root, struct session *k)
@@ -324,10 +385,22 @@ bool follow_finish_one(struct session *root)
 		struct session *k = root->kids[i];
 
 		if (k->exited) {
+			/* Its report waits for its GC and fault programs, if they are
+			 * still loading; the loop does not: a fork may be waiting. */
+			if ((k->gc_loading && !__atomic_load_n(&k->gc_done, __ATOMIC_ACQUIRE)) ||
+			    (k->faults_loading && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)))
+				continue;
+			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+			pid_t pid = k->pid;
+
 			gc_collect_thread(k, true);
+			faults_collect_thread(k, true);
 			if (k->sym)
 				session_finish(k);
 			kid_remove(root, k);
+			/* The next fork waits for this: it runs in the event loop. */
+			log_debug(root->opts->verbose, 1, "--follow: PID %d's report took %.2f ms", (int)pid,
+				  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 			return true;
 		}
 	}
@@ -345,6 +418,7 @@ void follow_poll(struct session *root, uint64_t now)
 		gc_collect_thread(k, false);
 		if (k->gc)
 			gc_poll(k->gc);
+		faults_collect_thread(k, false);
 	}
 }
 
@@ -357,10 +431,13 @@ void follow_sample(struct session *root)
 
 void follow_end(struct session *root, bool report)
 {
+	if (report)
+		follow_settle(root);
 	while (root->nkids) {
 		struct session *k = root->kids[root->nkids - 1];
 
 		gc_collect_thread(k, true);
+		faults_collect_thread(k, true);
 		if (report && k->sym)
 			session_finish(k);
 		kid_remove(root, k);

@@ -84,13 +84,18 @@ static bool seen_before(struct otel_usdt *o, const struct mapping *mp)
 /* Whether mp is an object not looked at before that has both probes;
  * host: the path to attach through (the mapped inode itself, whatever
  * now sits at its path). */
-static bool new_with_probes(struct otel_usdt *o, pid_t pid, const struct mapping *mp, char host[64])
+/* Whether mp is an object not looked at before that has both probes; if
+ * so, *refgc says whether the provider is refgc (its own period variable). */
+static bool new_with_probes(struct otel_usdt *o, pid_t pid, const struct mapping *mp, char host[64], bool *refgc)
 {
 	struct elf_scan s;
 
 	if (!mp->exec || mp->path[0] != '/' || strstr(mp->path, " (deleted)") || seen_before(o, mp))
 		return false;
-	return !target_file_pin(pid, mp, host) && !elf_scan(host, &s) && s.otel_alloc && s.otel_free;
+	if (target_file_pin(pid, mp, host) || elf_scan(host, &s) || !s.otel_alloc || !s.otel_free)
+		return false;
+	*refgc = s.refgc_mask != 0;
+	return true;
 }
 
 /* Both probes of one object, or neither. */
@@ -119,6 +124,7 @@ static int attach_object(struct otel_usdt *o, pid_t pid, const char *host, const
 		err = attach_pair(&o->alloc, &o->free, alloc_prog, free_prog, pid, host);
 		if (!err) {
 			snprintf(o->path, sizeof(o->path), "%s", path);
+			snprintf(o->host, sizeof(o->host), "%s", host);
 			o->period = announced_period(pid, var);
 		}
 		return err;
@@ -129,6 +135,7 @@ static int attach_object(struct otel_usdt *o, pid_t pid, const char *host, const
 	err = attach_pair(&m->alloc, &m->free, alloc_prog, free_prog, pid, host);
 	if (!err) {
 		snprintf(m->path, sizeof(m->path), "%s", path);
+		snprintf(m->host, sizeof(m->host), "%s", host);
 		o->nmore++;
 	}
 	return err;
@@ -145,10 +152,11 @@ int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_p
 	for (size_t i = 0; i < m.n && !err; i++) {
 		const struct mapping *mp = &m.v[i];
 		char host[64];
+		bool refgc;
 
-		if (!new_with_probes(o, pid, mp, host))
+		if (!new_with_probes(o, pid, mp, host, &refgc))
 			continue;
-		err = attach_object(o, pid, host, mp->path, s.refgc_mask ? "REFGC_SAMPLE_BYTES" : "MEMTRACE_SAMPLE_BYTES",
+		err = attach_object(o, pid, host, mp->path, refgc ? "REFGC_SAMPLE_BYTES" : "MEMTRACE_SAMPLE_BYTES",
 				    alloc_prog, free_prog);
 		if (err)
 			log_error("cannot attach the otel_memory USDT probes in %s: %s (its sampled allocations "
@@ -174,7 +182,9 @@ int otel_usdt_find_new(struct otel_usdt *o, pid_t pid, char *path, size_t n)
 	for (size_t i = 0; i < m.n && !found; i++) {
 		char host[64];
 
-		if (new_with_probes(o, pid, &m.v[i], host)) {
+		bool refgc;
+
+		if (new_with_probes(o, pid, &m.v[i], host, &refgc)) {
 			snprintf(path, n, "%s", m.v[i].path);
 			found = 1;
 		}
@@ -183,12 +193,44 @@ int otel_usdt_find_new(struct otel_usdt *o, pid_t pid, char *path, size_t n)
 	return found;
 }
 
+int otel_usdt_attach_like(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_prog,
+			  struct bpf_program *free_prog, const struct otel_usdt *from)
+{
+	int err;
+
+	if (!otel_usdt_active(from))
+		return 0;
+	err = attach_pair(&o->alloc, &o->free, alloc_prog, free_prog, pid, from->host);
+	if (!err) {
+		snprintf(o->path, sizeof(o->path), "%s", from->path);
+		snprintf(o->host, sizeof(o->host), "%s", from->host);
+		o->period = from->period;
+	}
+	for (size_t i = 0; i < from->nmore && !err; i++) {
+		struct otel_usdt_obj *m;
+
+		err = grow((void **)&o->more, &o->more_cap, o->nmore, sizeof(*o->more), 4);
+		if (err)
+			break;
+		m = &o->more[o->nmore];
+		err = attach_pair(&m->alloc, &m->free, alloc_prog, free_prog, pid, from->more[i].host);
+		if (!err) {
+			snprintf(m->path, sizeof(m->path), "%s", from->more[i].path);
+			snprintf(m->host, sizeof(m->host), "%s", from->more[i].host);
+			o->nmore++;
+		}
+	}
+	if (err)
+		otel_usdt_detach(o);
+	return err;
+}
+
 void otel_usdt_detach(struct otel_usdt *o)
 {
 	bpf_link__destroy(o->alloc);
 	bpf_link__destroy(o->free);
 	o->alloc = o->free = NULL;
-	o->path[0] = '\0';
+	o->path[0] = o->host[0] = '\0';
 	for (size_t i = 0; i < o->nmore; i++) {
 		bpf_link__destroy(o->more[i].alloc);
 		bpf_link__destroy(o->more[i].free);

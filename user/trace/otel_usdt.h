@@ -36,11 +36,13 @@ struct bpf_link;
 struct otel_usdt_obj {
 	struct bpf_link *alloc, *free;
 	char path[PATH_MAX]; /* as the target maps it */
+	char host[64];       /* the same inode, pinned open in memtrace (target_file_pin) */
 };
 
 struct otel_usdt {
 	struct bpf_link *alloc, *free;
 	char path[PATH_MAX]; /* the object probed, as the target maps it; "" when none */
+	char host[64];       /* the same inode, pinned open in memtrace (target_file_pin) */
 	uint64_t period;     /* the target's sampling period, bytes (announced) */
 	struct otel_usdt_obj *more; /* objects probed since, in the order found */
 	size_t nmore, more_cap;
@@ -65,6 +67,14 @@ int otel_usdt_attach(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_p
  * without attaching them.  Each object is reported once.
  */
 int otel_usdt_find_new(struct otel_usdt *o, pid_t pid, char *path, size_t n);
+/*
+ * Attaches the contract's programs in pid on every object `from` probes in
+ * its own process (a forked child maps what its parent maps), with no
+ * look at pid's mappings or files.  0, or a negative errno (reported by
+ * the caller); o is left unattached on failure.
+ */
+int otel_usdt_attach_like(struct otel_usdt *o, pid_t pid, struct bpf_program *alloc_prog,
+			  struct bpf_program *free_prog, const struct otel_usdt *from);
 static inline bool otel_usdt_active(const struct otel_usdt *o)
 {
 	return o->alloc != NULL;

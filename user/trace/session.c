@@ -412,7 +412,7 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 	/* Tracers for forked children load meanwhile, in a thread. */
 	if (opts->follow)
 		follow_start(&s);
-	err = opts->adopt ? session_start_adopted(&s) : opts->argv ? session_start_launched(&s, &l) : session_start_attached(&s);
+	err = opts->argv ? session_start_launched(&s, &l) : session_start_attached(&s);
 	if (err)
 		goto out;
 	err = load(&s);
@@ -426,11 +426,7 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 	s.watch.pid = s.pid;
 	s.watch.comm = s.comm; /* read_comm updates it in place */
 	s.start_real_ns = clock_ns(CLOCK_REALTIME);
-	if (opts->adopt) {
-		err = session_release_adopted(&s);
-		if (err)
-			goto out;
-	} else if (s.launched) {
+	if (s.launched) {
 		err = launch_release(&l);
 		if (err) {
 			log_error("cannot run '%s': %s", opts->argv[0], strerror(-err));
@@ -454,13 +450,13 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 	 * detaches it when memtrace exits. */
 	follow_end(&s, true);
 	err = session_finish(&s);
-	session_wait_followers(&s);
 out:
 	if (err && s.launched && !s.exited) {
 		kill(s.pid, SIGKILL);
 		waitpid(s.pid, NULL, __WALL);
 	}
 	follow_end(&s, false);
+	births_free(&s.births);
 	ring_buffer__free(s.rb);
 	symbolizer_free(s.sym);
 	gc_close(s.gc);

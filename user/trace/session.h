@@ -30,9 +30,6 @@ struct trace_opts {
 	int ncustom;
 	bool probe_floor;
 	bool follow;            /* forked children get traces of their own */
-	pid_t adopt;            /* trace this stopped child handed over by --follow */
-	char **opt_argv;        /* memtrace's own arguments, for the followers it starts */
-	int opt_argc;
 	uint64_t sample_bytes;  /* Poisson sampling, mean N bytes; 0 = exact */
 	int unwind;             /* enum mt_unwind_mode (--unwind) */
 	int source;             /* enum heap_source (otel_usdt.h): --source */

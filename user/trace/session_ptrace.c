@@ -11,15 +11,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "children.h"
 #include "pid_check.h"
 #include "log.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
 #include "session_state.h"
 
-/* A new process (not a thread of the target) forked under --follow. */
-static bool is_new_process(const struct session *s, pid_t tid)
+/* A new process (not a thread of the target) forked under --follow: 1,
+ * 0 for a thread, a negative errno when /proc cannot tell. */
+static int is_new_process(const struct session *s, pid_t tid)
 {
 	char path[64], line[256];
 	long tgid = -1;
@@ -28,12 +28,60 @@ static bool is_new_process(const struct session *s, pid_t tid)
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	f = fopen(path, "re");
 	if (!f)
-		return false;
+		return -errno;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "Tgid: %ld", &tgid) == 1)
 			break;
 	fclose(f);
 	return tgid == tid && tid != s->pid;
+}
+
+/*
+ * A new task's first stop under --follow: a process is held and bound, a
+ * thread runs on.  Its parent's event told which (follow_births.h), or
+ * /proc does; when neither can yet, it stays stopped until the event.
+ */
+static void first_stop(struct session *s, pid_t w, const struct session *kid)
+{
+	pid_t parent = 0;
+	int kind = births_first_stop(&s->births, w, &parent), proc;
+
+	if (kind == BIRTH_PROCESS) {
+		follow_adopt(s, w);
+		return;
+	}
+	if (kind == BIRTH_THREAD) {
+		ptrace(PTRACE_CONT, w, NULL, NULL);
+		return;
+	}
+	/* A thread of a followed child, known by its Tgid. */
+	proc = kid ? 0 : is_new_process(s, w);
+	if (proc < 0 && proc != -ENOENT && proc != -ESRCH && !births_wait(&s->births, w))
+		return;
+	births_decided(&s->births, w);
+	if (proc > 0)
+		follow_adopt(s, w);
+	else
+		ptrace(PTRACE_CONT, w, NULL, NULL);
+}
+
+/* The parent w's fork or clone event names its new task (read while w is
+ * stopped, then w runs on); a first stop kept for want of it is answered
+ * now. */
+static void birth_event(struct session *s, pid_t w, enum birth_kind kind)
+{
+	unsigned long msg;
+	int named = s->opts->follow && !ptrace(PTRACE_GETEVENTMSG, w, NULL, &msg);
+
+	ptrace(PTRACE_CONT, w, NULL, NULL);
+	if (!named)
+		return;
+	if (births_event(&s->births, (pid_t)msg, w, kind) != 1)
+		return;
+	if (kind == BIRTH_PROCESS)
+		follow_adopt(s, (pid_t)msg);
+	else
+		ptrace(PTRACE_CONT, (pid_t)msg, NULL, NULL);
 }
 
 int session_ptrace_stops(struct session *s)
@@ -46,14 +94,17 @@ again:
 		struct session *kid = w == s->pid ? NULL : follow_find(s, w);
 		int sig, event;
 
+		if (kid)
+			follow_settle_kid(s, kid);
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			births_forget(&s->births, w);
 			if (w == s->pid) {
 				s->exited = true;
 				s->wait_status = status;
 			} else if (kid && kid->pid == w) {
 				follow_exited(s, kid, status);
-			} else if (!(s->hooks->reap && s->hooks->reap(s->hooks->ctx, w, status))) {
-				children_remove(s->followers, &s->nfollowers, w);
+			} else if (s->hooks->reap) {
+				s->hooks->reap(s->hooks->ctx, w, status);
 			}
 			continue;
 		}
@@ -65,7 +116,7 @@ again:
 		case PTRACE_EVENT_FORK:
 		case PTRACE_EVENT_VFORK:
 			/* The child reports its own first stop; it is handed over then. */
-			ptrace(PTRACE_CONT, w, NULL, NULL);
+			birth_event(s, w, BIRTH_PROCESS);
 			break;
 		case PTRACE_EVENT_EXEC:
 			/* A child's failure costs its own trace, not the others'. */
@@ -85,13 +136,13 @@ again:
 			ptrace(PTRACE_CONT, w, NULL, NULL);
 			break;
 		case PTRACE_EVENT_CLONE:
-			ptrace(PTRACE_CONT, w, NULL, NULL);
+			birth_event(s, w, BIRTH_THREAD);
 			break;
 		case PTRACE_EVENT_STOP:
 			/* A new thread's first stop, or a group stop (SIGSTOP from
 			 * someone else): let the thread go, keep the group stopped. */
-			if (sig == SIGTRAP && s->opts->follow && !kid && is_new_process(s, w))
-				follow_adopt(s, w);
+			if (sig == SIGTRAP && s->opts->follow && w != s->pid && (!kid || kid->pid != w))
+				first_stop(s, w, kid);
 			else if (sig == SIGTRAP)
 				ptrace(PTRACE_CONT, w, NULL, NULL);
 			else
@@ -117,6 +168,7 @@ again:
 	}
 	/* A child's report waits until no stop is pending: a fork is held
 	 * meanwhile, an ended child is not. */
+	follow_settle(s);
 	if (follow_finish_one(s))
 		goto again;
 	return 0;
@@ -135,49 +187,6 @@ int session_start_launched(struct session *s, struct launch *l)
 	s->launched = s->ptraced = true;
 	snprintf(s->comm, sizeof(s->comm), "%s", s->opts->argv[0]);
 	return 0;
-}
-
-/* --follow's other half: the child a parent memtrace left stopped for us. */
-int session_start_adopted(struct session *s)
-{
-	s->pid = s->opts->adopt;
-	s->launched = s->ptraced = true;
-	if (ptrace(PTRACE_SEIZE, s->pid, NULL, (void *)launch_ptrace_options(s->opts->follow))) {
-		int err = -errno;
-
-		log_error("--follow: cannot take over PID %d: %s", (int)s->pid, strerror(errno));
-		kill(s->pid, SIGCONT);
-		return err;
-	}
-	session_read_comm(s);
-	return 0;
-}
-
-/* Probes the adopted child, then lets it run on from where it stopped. */
-int session_release_adopted(struct session *s)
-{
-	int err = tracer_attach_dl_hook(&s->tracer);
-
-	if (!err)
-		err = session_reprobe(s);
-	kill(s->pid, SIGCONT);
-	if (err)
-		log_error("--follow: cannot probe PID %d: %s", (int)s->pid, strerror(-err));
-	return err;
-}
-
-static void reap_hook(pid_t pid, int status, void *ctx)
-{
-	const struct trace_hooks *h = ctx;
-
-	if (h->reap)
-		h->reap(h->ctx, pid, status);
-}
-
-/* --follow: the report waits for the traces of forked children to end. */
-void session_wait_followers(struct session *s)
-{
-	children_wait(s->followers, &s->nfollowers, reap_hook, (void *)s->hooks, 0);
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "faults.h"
+#include "follow_births.h"
 #include "gc.h"
 #include "go_heap.h"
 #include "python_pymalloc.h"
@@ -28,8 +29,6 @@
 #include "tracer.h"
 #include "tracer_pool.h"
 
-#define MT_MAX_FOLLOWERS 256
-
 struct session {
 	const struct trace_opts *opts;
 	const struct trace_hooks *hooks;
@@ -37,8 +36,8 @@ struct session {
 	struct symbolizer *sym;
 	struct ring_buffer *rb;
 	pid_t pid;
-	bool launched;   /* "-- CMD" (or adopted): we started it and trace it with ptrace */
-	bool ptraced;    /* we are its ptracer: launched, adopted, or -p with --follow */
+	bool launched;   /* "-- CMD" or a --follow child: we started it and trace it with ptrace */
+	bool ptraced;    /* we are its ptracer: launched, followed, or -p with --follow */
 	bool announced;  /* the "Tracing" line is out */
 	bool exited;     /* the target is gone */
 	bool stop;       /* Ctrl-C, SIGTERM or -d */
@@ -62,8 +61,6 @@ struct session {
 	struct leakwatch watch;
 	struct reach_result reach; /* the reachability scan, once done (session_reach.c) */
 	uint64_t reach_next_ns;    /* --reachability-every: when the next scan is due */
-	pid_t followers[MT_MAX_FOLLOWERS]; /* memtrace processes tracing forked children */
-	int nfollowers;
 	/* --follow's tree (follow.c), in the root's session: the traces of
 	 * forked children, and a tracer loaded ahead for the next fork. */
 	struct session **kids;
@@ -74,8 +71,14 @@ struct session {
 	pthread_t gc_thread;
 	bool gc_loading, gc_done;
 	struct gc_tracer *gc_loaded;
+	/* Likewise its faults tracer (faults_open loads BPF). */
+	pthread_t faults_thread;
+	bool faults_loading, faults_done;
+	struct faults_tracer *faults_loaded;
 	bool shared_sym; /* a forked child's sym is the root's, as its mappings are, until it execs or dlopens */
 	uint64_t held_max_ns, held_total_ns, nheld; /* how long forked children waited on us */
+	struct births births; /* --follow: new tasks between their two reports */
+	struct session *settle_parent; /* a forked child bound, its trace to complete (follow_settle) */
 };
 
 /* session.c */
@@ -98,6 +101,11 @@ void follow_prioritize(int verbose);
 /* Sets the calling thread's priority back to nice 0 (threads it starts). */
 void plain_priority(void);
 void follow_adopt(struct session *root, pid_t child);
+/* Completes the traces of children bound since (symbols, ring buffer,
+ * faults and GC), once no ptrace stop is queued. */
+void follow_settle(struct session *root);
+/* The same for one child, before anything else is done with it. */
+void follow_settle_kid(struct session *root, struct session *kid);
 struct session *follow_find(struct session *root, pid_t pid);
 /* A child about to exec or dlopen gets a symbolizer of its own. */
 void follow_own_symbols(struct session *kid);
@@ -114,9 +122,6 @@ void follow_end(struct session *root, bool report);
 /* session_ptrace.c */
 int session_ptrace_stops(struct session *s);
 int session_start_launched(struct session *s, struct launch *l);
-int session_start_adopted(struct session *s);
-int session_release_adopted(struct session *s);
-void session_wait_followers(struct session *s);
 int session_start_attached(struct session *s);
 
 /* session_cgroup.c */

@@ -140,7 +140,8 @@ void tracer_detach_allocator(struct tracer *t)
 }
 
 /* Entry probes on every function of a, return probes on all but frees. */
-static int attach_set(struct tracer *t, const struct allocator *a, struct probe_link *links, int *n)
+/* Probes a's functions; says nothing on failure (see attach_set). */
+static int attach_set_quiet(struct tracer *t, const struct allocator *a, struct probe_link *links, int *n)
 {
 	uint64_t offs[MT_MAX_ALLOC_FUNCS], cookies[MT_MAX_ALLOC_FUNCS], roffs[MT_MAX_ALLOC_FUNCS];
 	int nret = 0, err;
@@ -162,6 +163,13 @@ static int attach_set(struct tracer *t, const struct allocator *a, struct probe_
 	if (!err && nret)
 		err = attach_many(t, t->floor ? t->skel->progs.floor_return : t->skel->progs.alloc_return,
 				  a->host_path, roffs, cookies /* unused */, nret, true, links, n);
+	return err;
+}
+
+static int attach_set(struct tracer *t, const struct allocator *a, struct probe_link *links, int *n)
+{
+	int err = attach_set_quiet(t, a, links, n);
+
 	if (err)
 		log_error("cannot probe the allocator in %s: %s", a->path, strerror(-err));
 	return err;
@@ -249,19 +257,19 @@ int tracer_attach_like(struct tracer *t, const struct tracer *from)
 		t->links = calloc(2 * MT_MAX_ALLOC_FUNCS, sizeof(*t->links));
 		if (!t->links)
 			return -ENOMEM;
-		err = attach_set(t, &from->alloc, t->links, &t->nlinks);
+		err = attach_set_quiet(t, &from->alloc, t->links, &t->nlinks);
 		if (!err)
 			t->alloc = from->alloc;
 	}
 	for (int k = 0; !err && k < 2; k++) {
 		if (!from->extra[k].path[0])
 			continue;
-		err = attach_set(t, &from->extra[k], t->extra_links[k], &t->nextra_links[k]);
+		err = attach_set_quiet(t, &from->extra[k], t->extra_links[k], &t->nextra_links[k]);
 		if (!err)
 			t->extra[k] = from->extra[k];
 	}
 	for (int i = 0; !err && i < from->ncustom; i++) {
-		err = attach_set(t, &from->custom[i], t->custom_links, &t->ncustom_links);
+		err = attach_set_quiet(t, &from->custom[i], t->custom_links, &t->ncustom_links);
 		if (!err)
 			t->custom[t->ncustom++] = from->custom[i];
 	}
@@ -276,6 +284,14 @@ int tracer_attach_like(struct tracer *t, const struct tracer *from)
 			t->dl_off = from->dl_off;
 		}
 	}
+	/* A parent traced through the otel_memory contract: its samples are
+	 * the heap.  Either way the child's sites are scaled as the parent's
+	 * (a pool tracer may come from a child of the other kind). */
+	if (!err && otel_usdt_active(&from->otel))
+		err = otel_usdt_attach_like(&t->otel, t->pid, t->skel->progs.otel_alloc, t->skel->progs.otel_free,
+					    &from->otel);
+	if (!err)
+		t->heap.sample_bytes = from->heap.sample_bytes;
 	if (err)
 		tracer_detach_all(t);
 	return err;

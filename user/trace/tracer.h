@@ -80,7 +80,8 @@ void tracer_bind(struct tracer *t, pid_t pid);
  * Probes t's process where `from` probes its own: the allocator, the extra
  * allocators and the custom sets `from` resolved, reused as they are (a
  * forked child maps the same objects at fork), so nothing is read from the
- * target.  On failure nothing stays attached.
+ * target.  On failure nothing stays attached, and nothing is said (the
+ * caller's line says it).
  */
 int tracer_attach_like(struct tracer *t, const struct tracer *from);
 void tracer_detach_allocator(struct tracer *t);
@@ -88,7 +89,8 @@ void tracer_detach_allocator(struct tracer *t);
 void tracer_detach_all(struct tracer *t);
 /*
  * Makes a tracer whose process is gone as new: no probes, empty maps and
- * counters, pid 0 (tracer_reset.c).  Costs a scan of the block table's
+ * counters, pid 0, its programs tracing no process until tracer_bind
+ * (tracer_reset.c); its old probes are closed in the background.  Costs a scan of the block table's
  * addresses (~16 MiB) instead of a new load (60-400 ms).
  */
 int tracer_reset(struct tracer *t);

@@ -21,6 +21,10 @@
 #include "memtrace.skel.h"
 #include "tracer.h"
 
+/* No process has this tgid (pid_max is at most 2^22): a reset tracer's
+ * programs trace nothing until tracer_bind names one. */
+#define TGID_NONE 0xffffffffu
+
 /* Deletes every key of a hash map but `keep` (when keep_it). */
 static int hash_clear(int fd, bool keep_it, uint64_t keep)
 {
@@ -126,18 +130,21 @@ static void collect(struct probe_link *l, int n, int *fds, int *nfds, int max)
 }
 
 /*
- * Closes the uprobe links at once, each from a thread: closing one waits
- * for the kernel's readers of its probes to finish (an RCU grace period,
- * 30-600 ms under load here), and waits that run together end together.
- * What is left (libbpf's links on kernels without multi-uprobe links) is
- * closed one by one by tracer_detach_all.
+ * Closes the uprobe links at once, each from a detached thread, and does
+ * not wait for them: closing one waits for the kernel's readers of its
+ * probes to finish (an RCU grace period, 30-600 ms under load here), and
+ * the tracer need not.  Its maps may be cleared meanwhile: the links are
+ * filtered to a process that is gone (or, at the end of a trace, to one
+ * whose programs see target_tgid TGID_NONE and write nothing).  What is
+ * left (libbpf's links on kernels without multi-uprobe links) is closed
+ * one by one by tracer_detach_all.
  */
 static void links_close_parallel(struct tracer *t)
 {
 	int fds[4 + 2 * 2 * MT_MAX_ALLOC_FUNCS + MT_MAX_CUSTOM * 2 * MT_MAX_ALLOC_FUNCS], nfds = 0;
 	int max = (int)(sizeof(fds) / sizeof(fds[0]));
-	pthread_t th[sizeof(fds) / sizeof(fds[0])];
-	bool started[sizeof(fds) / sizeof(fds[0])];
+	pthread_attr_t attr;
+	pthread_t th;
 
 	if (t->links)
 		collect(t->links, t->nlinks, fds, &nfds, max);
@@ -145,14 +152,12 @@ static void links_close_parallel(struct tracer *t)
 		collect(t->extra_links[k], t->nextra_links[k], fds, &nfds, max);
 	collect(t->custom_links, t->ncustom_links, fds, &nfds, max);
 	collect(&t->dl_link, 1, fds, &nfds, max);
-	for (int i = 0; i < nfds; i++) {
-		started[i] = pthread_create(&th[i], NULL, close_fd, (void *)(intptr_t)fds[i]) == 0;
-		if (!started[i])
-			close(fds[i]);
-	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (int i = 0; i < nfds; i++)
-		if (started[i])
-			pthread_join(th[i], NULL);
+		if (pthread_create(&th, &attr, close_fd, (void *)(intptr_t)fds[i]))
+			close(fds[i]);
+	pthread_attr_destroy(&attr);
 }
 
 /* Each CPU's cache of stack -> site id: the ids are given out anew. */
@@ -180,6 +185,8 @@ int tracer_reset(struct tracer *t)
 	uint32_t slot;
 	int err;
 
+	/* First: what still fires writes nothing from here on. */
+	t->skel->bss->target_tgid = TGID_NONE;
 	links_close_parallel(t);
 	tracer_detach_all(t);
 	used = t->skel->bss->counters.sites_used;
@@ -212,6 +219,9 @@ int tracer_reset(struct tracer *t)
 	if (err)
 		return err;
 	memset((void *)&t->skel->bss->counters, 0, sizeof(t->skel->bss->counters));
+	/* The otel_memory contract's period and counts were the old process's. */
+	t->skel->bss->otel_weight = 0;
+	t->skel->bss->otel_allocs = t->skel->bss->otel_frees = t->skel->bss->otel_bad_args = 0;
 	/* The stacks fetched for the old process go with its mappings. */
 	heap_maps_forget(&t->heap);
 	/* Its code ranges too (a table of MT_EXEC_TGIDS processes). */
@@ -221,7 +231,6 @@ int tracer_reset(struct tracer *t)
 		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.exec_ranges), &tgid);
 	}
 	t->pid = 0;
-	t->skel->bss->target_tgid = 0;
 	memset(t->alloc.path, 0, 1);
 	return 0;
 }
