@@ -1,7 +1,8 @@
 """CPython's object heap on Debian's own LTO-built python3.11: pymalloc's
 pools are traced at their refill and release (python_pymalloc.h), a slow
 leak of 150-byte strings among churn is alerted within 15 s as a
-"[pymalloc pool]" site, and the pool probes' counts are checked against the
+"[pymalloc pool 208 B]" site under the Python frames that took the pool
+(checked against the script's own traceback.extract_stack()), and the pool probes' counts are checked against the
 interpreter's own accounts over the same run: sys._debugmallocstats() for
 pools in use, and tracemalloc for the bytes the pools hold."""
 import json
@@ -23,24 +24,29 @@ POOL = 16384
 # allocator's own statistics (C stderr into a file), then leaves with
 # os._exit so that nothing is freed or allocated after the statistics.
 SCRIPT = r'''
-import json, os, sys, time, tracemalloc
+import json, os, sys, time, traceback, tracemalloc
 tracemalloc.start(1)
 out = sys.argv[1]
 keep = []
-end = time.monotonic() + float(sys.argv[2])
-i = 0
-while time.monotonic() < end:
+where = []
+def handle(i):
     tmp = [("k%06d" % (i * 31 + j)) * 3 for j in range(30)]
     d = {s: len(s) for s in tmp}
-    keep.append(("r%09d" % i) * 15)  # LEAK
-    del tmp, d
-    i += 1
-    time.sleep(0.005)
+    keep.append(("r%09d" % i) * 15); where or where.extend(traceback.extract_stack())  # LEAK
+def serve(seconds):
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        handle(i)
+        i += 1
+        time.sleep(0.005)
+    return i
+n = serve(float(sys.argv[2]))
 snap = tracemalloc.take_snapshot()
 small = [t.size for t in snap.traces if t.size <= 512]
-leak = [s for s in snap.statistics("lineno") if s.traceback[0].lineno == 11]
+leak = [s for s in snap.statistics("lineno") if s.traceback[0].lineno == LEAK_LINE]
 with open(out + ".tm.json", "w") as f:
-    json.dump({"requests": i, "small_count": len(small), "small_bytes": sum(small),
+    json.dump({"requests": n, "where": [["py:" + f.name, f.lineno] for f in reversed(where)], "small_count": len(small), "small_bytes": sum(small),
                "leak_count": leak[0].count if leak else 0, "leak_bytes": leak[0].size if leak else 0,
                "leak_object": sys.getsizeof(keep[-1])}, f)
 del snap, small, leak
@@ -50,6 +56,9 @@ os.dup2(fd, 2)
 sys._debugmallocstats()
 os._exit(0)
 '''
+
+
+LEAK_LINE = [n for n, line in enumerate(SCRIPT.splitlines(), 1) if "# LEAK" in line][0]
 
 
 def mallocstats_pools(text):
@@ -85,11 +94,11 @@ class Pymalloc(unittest.TestCase):
         mt.require_bpf(cls)
         if not os.path.exists(PYTHON):
             raise AssertionError(PYTHON + " is missing (Debian's python3.11)")
-        assert "# LEAK" in SCRIPT.splitlines()[10]  # line 11, as the script's statistics ask
+        cls.script_name = "leaky.py"
         tmp = mt.tempdir(cls, "mt-pymalloc-")
         script = os.path.join(tmp, "leaky.py")
         with open(script, "w") as f:
-            f.write(SCRIPT)
+            f.write(SCRIPT.replace("LEAK_LINE", str(LEAK_LINE)))
         cls.base = os.path.join(tmp, "r")
         cls.res = mt.run(["--alerts", os.path.join(tmp, "alerts.jsonl")], [PYTHON, script, cls.base, str(SECONDS)],
                          timeout=SECONDS + 90)
@@ -116,8 +125,14 @@ class Pymalloc(unittest.TestCase):
         want = self.tm["requests"] / SECONDS * POOL / ((POOL - 48) // 208)
         self.assertGreater(pools[0]["rate_bytes_per_s"], 0.5 * want)
         self.assertLess(pools[0]["rate_bytes_per_s"], 2.0 * want)
-        # The stack under the marker is python3.11's C stack.
-        self.assertGreater(len(pools[0]["frames"]), 1)
+        # Under the marker, the Python frames the pool was taken in, as
+        # the script's own traceback.extract_stack() saw them at the
+        # allocation (innermost first), then python3.11's C stack.
+        py = [["py:" + f["function"][3:] if f["function"].startswith("py:") else f["function"], f.get("line", 0)]
+              for f in pools[0]["frames"][1:] if (f.get("function") or "").startswith("py:")]
+        self.assertEqual(py, self.tm["where"])
+        self.assertTrue(pools[0]["frames"][1]["file"].endswith(self.script_name))
+        self.assertGreater(len(pools[0]["frames"]), len(py) + 1)
 
     def test_pools_in_use_equal_debugmallocstats(self):
         """The refill and release probes together: pools taken less pools

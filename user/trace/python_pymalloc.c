@@ -22,10 +22,12 @@
 #include "privs.h"
 #include "procmaps.h"
 #include "profile.h"
+#include "python_frame.h"
 #include "python_pymalloc.h"
 #include "target_file.h"
 
 _Static_assert(MT_PYMALLOC_ADDR == MT_FRAME_PYMALLOC, "the BPF pool marker is the profile's");
+_Static_assert(MT_PYFRAME_TAG >> 60 == 0xe && MT_PYFRAME_INDEX_MAX == 0x1fff, "one Python frame encoding");
 
 /* Larger than any CPython's .text (python3.11: 2.6 MiB): a bound on what a
  * hostile file can make memtrace read. */
@@ -130,8 +132,45 @@ static int attach_all(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid,
 	return 0;
 }
 
-static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, const struct mapping *map,
-			int verbose)
+/*
+ * Where the current thread state lives: PyThreadState_Get starts with
+ * `mov _PyRuntime.gilstate.tstate_current(%rip),%rax` (48 8b 05 rel32).
+ * Only for 3.11, whose frame layout bpf/pymalloc.bpf.h reads: the
+ * version is Py_Version's (0x030bxxxx), read from the file.  0 when not.
+ */
+static uint64_t tstate_current(int fd, const struct elf_image *img, const uint8_t *text, size_t n,
+			       uint64_t text_vaddr)
+{
+	const struct elf_sym *get = elf_image_find(img, "PyThreadState_Get", true);
+	uint64_t ver, off, at;
+	uint32_t version;
+	int32_t rel;
+
+	/* Py_Version is data: the image's table has functions only. */
+	if (!get || elf_symbol_value_fd(fd, "Py_Version", true, &ver) || elf_vaddr_to_offset(img, ver, &off) ||
+	    pread(fd, &version, sizeof(version), (off_t)off) != sizeof(version) || (version >> 16) != 0x030b)
+		return 0;
+	at = get->addr - text_vaddr;
+	if (get->addr < text_vaddr || at + 7 > n || text[at] != 0x48 || text[at + 1] != 0x8b || text[at + 2] != 0x05)
+		return 0;
+	memcpy(&rel, text + at + 3, sizeof(rel));
+	return get->addr + 7 + (uint64_t)(int64_t)rel;
+}
+
+/* Whether the object at map runs at its link-time addresses (a non-PIE
+ * executable): vaddr is mapped at vaddr. */
+static bool at_link_address(const struct maps *m, const struct mapping *map, const struct elf_image *img,
+			    uint64_t vaddr)
+{
+	const struct mapping *at = maps_find(m, vaddr);
+	uint64_t off;
+
+	return at && at->inode == map->inode && !elf_vaddr_to_offset(img, vaddr, &off) &&
+	       at->offset + (vaddr - at->start) == off;
+}
+
+static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, const struct maps *m,
+			const struct mapping *map, int verbose)
 {
 	const struct elf_sym *fm, *ff;
 	struct elf_image *img = NULL;
@@ -179,14 +218,20 @@ static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pi
 		py->checked_err = err;
 		goto out;
 	}
+	/* A non-PIE executable's addresses are the runtime ones; in a
+	 * library they move, and Python frames are left out. */
+	skel->bss->py_tstate_current = at_link_address(m, map, img, fm->addr)
+					       ? tstate_current(fd, img, text, n, text_vaddr)
+					       : 0;
 	snprintf(py->path, sizeof(py->path), "%s", map->path);
 	py->inode = map->inode;
 	py->checked_err = 0;
 	log_debug(verbose, 1,
 		  "pymalloc: pool refill at 0x%llx, %u inlined pool releases probed (%u other uses of arenas "
-		  "left), usedpools 0x%llx, arenas 0x%llx",
+		  "left), usedpools 0x%llx, arenas 0x%llx; Python frames %s (thread state at 0x%llx)",
 		  (unsigned long long)pc->take, pc->nrelease, pc->unmatched, (unsigned long long)pc->usedpools,
-		  (unsigned long long)pc->arenas);
+		  (unsigned long long)pc->arenas, skel->bss->py_tstate_current ? "read" : "not read (not 3.11 at its link address)",
+		  (unsigned long long)skel->bss->py_tstate_current);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -224,7 +269,7 @@ int pymalloc_attach(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, i
 	pymalloc_detach(py);
 	py->checked_inode = map->inode;
 	py->checked_err = -ENOENT;
-	err = probe_object(py, skel, pid, map, verbose);
+	err = probe_object(py, skel, pid, &m, map, verbose);
 out:
 	maps_free(&m);
 	return err;
