@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import unittest
 
 import mt
@@ -128,8 +129,8 @@ class Pymalloc(unittest.TestCase):
         # Under the marker, the Python frames the pool was taken in, as
         # the script's own traceback.extract_stack() saw them at the
         # allocation (innermost first), then python3.11's C stack.
-        py = [["py:" + f["function"][3:] if f["function"].startswith("py:") else f["function"], f.get("line", 0)]
-              for f in pools[0]["frames"][1:] if (f.get("function") or "").startswith("py:")]
+        py = [[f["function"], f.get("line", 0)] for f in pools[0]["frames"][1:]
+              if (f.get("function") or "").startswith("py:")]
         self.assertEqual(py, self.tm["where"])
         self.assertTrue(pools[0]["frames"][1]["file"].endswith(self.script_name))
         self.assertGreater(len(pools[0]["frames"]), len(py) + 1)
@@ -162,15 +163,50 @@ class Pymalloc(unittest.TestCase):
         self.assertGreater(self.tm["leak_count"], 0.8 * self.tm["requests"])
         self.assertGreaterEqual(pool_bytes, leak_pools * POOL)
         print("\npymalloc: %d requests; tracemalloc: %d small objects, %d B (leak %d x %d B); "
-              "pools: %d in use = %d B (debugmallocstats %d), 208-byte class %d pools for %d leak pools needed"
+              "pools: %d taken, %d released, %d in use = %d B (debugmallocstats %d); 208-byte class %d pools "
+              "(debugmallocstats %d) for %d leak pools needed"
               % (self.tm["requests"], self.tm["small_count"], self.tm["small_bytes"], self.tm["leak_count"],
-                 self.tm["leak_object"], pool_bytes // POOL, pool_bytes, sum(self.stats.values()),
-                 self.stats.get(208, 0), leak_pools))
+                 self.tm["leak_object"], sum(s["alloc_count"] for s in sites),
+                 sum(s["alloc_count"] - s["inuse_count"] for s in sites), pool_bytes // POOL, pool_bytes,
+                 sum(self.stats.values()), pools_by_class(self.res.report).get(208, 0), self.stats.get(208, 0),
+                 leak_pools))
 
     def test_no_pymalloc(self):
         r = mt.run(["--no-pymalloc"], [PYTHON, "-c", "x = [str(i) * 20 for i in range(20000)]"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(pool_sites(r.report), [])
+
+
+class PymallocAttached(unittest.TestCase):
+    """-p on the same leaky script already running: pools taken before the
+    attach are not seen, and the leak is still alerted within 15 s of it,
+    under the same Python frames."""
+
+    def test_attach_alerts_the_leak(self):
+        mt.require_bpf(self)
+        if not os.path.exists(PYTHON):
+            raise AssertionError(PYTHON + " is missing (Debian's python3.11)")
+        tmp = mt.tempdir(self, "mt-pymalloc-p-")
+        script = os.path.join(tmp, "leaky.py")
+        with open(script, "w") as f:
+            f.write(SCRIPT.replace("LEAK_LINE", str(LEAK_LINE)))
+        base = os.path.join(tmp, "r")
+        py = subprocess.Popen([PYTHON, script, base, "20"], stdout=subprocess.DEVNULL)
+        try:
+            time.sleep(2)
+            r = mt.run(["-p", str(py.pid), "-d", "16"], timeout=60)
+        finally:
+            py.wait(timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("CPython pymalloc pools", r.stderr)
+        with open(base + ".tm.json") as f:
+            where = json.load(f)["where"]
+        pools = [a for a in r.report.get("alerts", []) if pool_class(a) == 208]
+        self.assertTrue(pools, r.stderr)
+        self.assertLessEqual(pools[0]["t_ns"] / 1e9, 15.0)
+        py_frames = [[f["function"], f.get("line", 0)] for f in pools[0]["frames"][1:]
+                     if (f.get("function") or "").startswith("py:")]
+        self.assertEqual(py_frames, where)
 
 
 if __name__ == "__main__":
