@@ -287,6 +287,21 @@ struct mt_py_counters pymalloc_counters_read(const struct memtrace_bpf *skel)
 	return c;
 }
 
+void pymalloc_report(const struct pymalloc *py, const struct memtrace_bpf *skel, pid_t pid, int verbose)
+{
+	struct mt_py_counters c = pymalloc_counters_read(skel);
+
+	if (!py->path[0])
+		return;
+	log_debug(verbose, 1, "pymalloc: %llu pools taken, %llu released, %llu Python frames read",
+		  (unsigned long long)c.takes, (unsigned long long)c.releases,
+		  (unsigned long long)skel->bss->pymalloc_counters[MT_PY_FRAMES]);
+	if (c.nested)
+		log_error("PID %d: %llu pymalloc pool refills were not counted: each began inside another on its "
+			  "thread (nothing to do; report it if you see it)",
+			  (int)pid, (unsigned long long)c.nested);
+}
+
 void pymalloc_detach(struct pymalloc *py)
 {
 	bpf_link__destroy(py->take);
