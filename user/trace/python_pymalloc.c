@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,16 +170,62 @@ static bool at_link_address(const struct maps *m, const struct mapping *map, con
 	       at->offset + (vaddr - at->start) == off;
 }
 
+/*
+ * The last object decoded: a forking server's children (--follow) run the
+ * same interpreter, and reading and scanning its 2.6 MiB of code for each
+ * would add ~10 ms to every fork.  One entry, under a lock (children are
+ * bound on more than one thread).
+ */
+static pthread_mutex_t decoded_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	uint64_t dev, inode;
+	struct pool_code pc;
+	uint64_t tstate; /* tstate_current's answer, 0 for none */
+	int err;         /* pool_code_find's; 1 when nothing is kept yet */
+} decoded = { .err = 1 };
+
+/* pool_code_find and tstate_current for the object at fd (map), through
+ * the one-entry cache; -EIO when its .text cannot be read. */
+static int decode(int fd, const struct elf_image *img, const struct mapping *map, uint64_t fm, uint64_t ff,
+		  struct pool_code *pc, uint64_t *tstate)
+{
+	uint8_t *text = NULL;
+	uint64_t text_vaddr;
+	size_t n;
+	int err;
+
+	pthread_mutex_lock(&decoded_lock);
+	if (decoded.err != 1 && decoded.dev == map->dev && decoded.inode == map->inode) {
+		*pc = decoded.pc;
+		*tstate = decoded.tstate;
+		err = decoded.err;
+		pthread_mutex_unlock(&decoded_lock);
+		return err;
+	}
+	pthread_mutex_unlock(&decoded_lock);
+	if (read_text(fd, &text, &n, &text_vaddr))
+		return -EIO;
+	err = pool_code_find(text, n, text_vaddr, fm, ff, pc);
+	*tstate = err ? 0 : tstate_current(fd, img, text, n, text_vaddr);
+	free(text);
+	pthread_mutex_lock(&decoded_lock);
+	decoded.dev = map->dev;
+	decoded.inode = map->inode;
+	decoded.pc = *pc;
+	decoded.tstate = *tstate;
+	decoded.err = err;
+	pthread_mutex_unlock(&decoded_lock);
+	return err;
+}
+
 static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, const struct maps *m,
 			const struct mapping *map, int verbose)
 {
 	const struct elf_sym *fm, *ff;
 	struct elf_image *img = NULL;
 	struct pool_code *pc = NULL;
-	uint8_t *text = NULL;
-	uint64_t text_vaddr;
+	uint64_t tstate = 0;
 	char host[64];
-	size_t n;
 	int fd = -1, err;
 
 	fd = target_file_open_mapping(pid, map);
@@ -198,11 +245,11 @@ static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pi
 		goto out;
 	}
 	pc = malloc(sizeof(*pc));
-	if (!pc || read_text(fd, &text, &n, &text_vaddr)) {
+	err = pc ? decode(fd, img, map, fm->addr, ff->addr, pc, &tstate) : -ENOMEM;
+	if (err == -EIO || err == -ENOMEM) {
 		err = refuse(py, pid, map->path, "its .text cannot be read");
 		goto out;
 	}
-	err = pool_code_find(text, n, text_vaddr, fm->addr, ff->addr, pc);
 	if (err) {
 		err = refuse(py, pid, map->path,
 			     pc->take ? "no inlined pool release was recognized in its code"
@@ -220,9 +267,7 @@ static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pi
 	}
 	/* A non-PIE executable's addresses are the runtime ones; in a
 	 * library they move, and Python frames are left out. */
-	skel->bss->py_tstate_current = at_link_address(m, map, img, fm->addr)
-					       ? tstate_current(fd, img, text, n, text_vaddr)
-					       : 0;
+	skel->bss->py_tstate_current = at_link_address(m, map, img, fm->addr) ? tstate : 0;
 	snprintf(py->path, sizeof(py->path), "%s", map->path);
 	py->inode = map->inode;
 	py->checked_err = 0;
@@ -235,7 +280,6 @@ static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pi
 out:
 	if (fd >= 0)
 		close(fd);
-	free(text);
 	free(pc);
 	elf_image_free(img);
 	return err;
