@@ -324,11 +324,35 @@ static __always_inline __u32 site_id(struct mt_site_stack *sc, __u64 h)
 	return sc->id;
 }
 
+/* Frames a site may carry above its walked stack (a marker naming a kind
+ * of site, as pymalloc's pools, and the interpreter's frames). */
+#define SITE_PREFIX_MAX 16
+
+struct prefix_shift {
+	__u32 k, n; /* shift by k the frames [0, n) */
+};
+
+/* One step of the shift, from the top (bpf_loop's callback: verified once,
+ * where an unrolled loop with a variable shift is past the verifier's limit). */
+static long shift_frame(__u32 i, void *data)
+{
+	struct prefix_shift *s = data;
+	__u32 zero = 0, dst = MT_MAX_FRAMES - 1 - i, src;
+	struct walk_scratch *ws;
+
+	if (dst < s->k || dst >= MT_MAX_FRAMES)
+		return 1;
+	src = dst - s->k;
+	ws = bpf_map_lookup_elem(&scratch, &zero);
+	if (ws && src < s->n && src < MT_MAX_FRAMES)
+		ws->site.frames[dst] = ws->site.frames[src];
+	return 0;
+}
+
 /* The site id of the user stack at ctx's registers (ip: a return address
- * into the caller), below the frame `marker` when it is not 0 (a marker
- * frame names a kind of site, as pymalloc's pools); MT_UNKNOWN_STACK when
- * it can't be kept. */
-static __always_inline __u32 current_site_marked(struct pt_regs *ctx, __u64 marker)
+ * into the caller), below the frames prefix[0..k) when k is not 0;
+ * MT_UNKNOWN_STACK when it can't be kept. */
+static __always_inline __u32 current_site_prefixed(struct pt_regs *ctx, const __u64 *prefix, __u32 k)
 {
 	struct site_cache_entry *e;
 	struct mt_site_stack *sc;
@@ -348,20 +372,21 @@ static __always_inline __u32 current_site_marked(struct pt_regs *ctx, __u64 mark
 	else
 		sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_SP(ctx),
 					  PT_REGS_FP(ctx), &h, &sc->check);
-	if (marker) {
-		__u32 n = sc->nframes < MT_MAX_FRAMES ? sc->nframes : MT_MAX_FRAMES - 1;
+	if (k && k <= SITE_PREFIX_MAX) {
+		__u32 n = sc->nframes + k <= MT_MAX_FRAMES ? sc->nframes : MT_MAX_FRAMES - k;
+		struct prefix_shift shift = { .k = k, .n = n };
 
-		/* The marker goes first; a full stack loses its outermost frame
+		/* The prefix goes first; a full stack loses its outermost frames
 		 * and ends as truncated. */
-		for (__u32 i = MT_MAX_FRAMES - 1; i > 0; i--)
-			if (i <= n)
-				sc->frames[i] = sc->frames[i - 1];
-		sc->frames[0] = marker;
-		if (n == MT_MAX_FRAMES - 1)
+		bpf_loop(MT_MAX_FRAMES, shift_frame, &shift, 0);
+		for (__u32 i = 0; i < SITE_PREFIX_MAX && i < k; i++) {
+			sc->frames[i] = prefix[i];
+			h = (h ^ prefix[i]) * 0x9e3779b97f4a7c15ULL;
+			sc->check = (sc->check ^ prefix[i]) * 0xff51afd7ed558ccdULL;
+		}
+		if (n < sc->nframes)
 			sc->frames[MT_MAX_FRAMES - 1] = MT_FRAME_TRUNCATED;
-		sc->nframes = n + 1;
-		h = (h ^ marker) * 0x9e3779b97f4a7c15ULL;
-		sc->check ^= marker;
+		sc->nframes = n + k;
 	}
 	e = &ws->cache[h & (SITE_CACHE_SLOTS - 1)];
 	if (e->key == h && e->check == sc->check && e->nframes == sc->nframes)
@@ -383,7 +408,7 @@ static __always_inline __u32 current_site_marked(struct pt_regs *ctx, __u64 mark
 
 static __always_inline __u32 current_site(struct pt_regs *ctx)
 {
-	return current_site_marked(ctx, 0);
+	return current_site_prefixed(ctx, NULL, 0);
 }
 
 /* Whether this allocation is sampled: each byte is with probability 1/N,

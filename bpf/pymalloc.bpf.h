@@ -57,6 +57,74 @@ int py_pool_take(struct pt_regs *ctx)
 	return 0;
 }
 
+/*
+ * The running Python frames, 3.11's layout: the thread state the GIL
+ * holder set in _PyRuntime (its address found by the collector in
+ * PyThreadState_Get's code; 0 = none), tstate->cframe->current_frame, and
+ * each _PyInterpreterFrame's f_code, prev_instr and previous.  A frame
+ * becomes MT_PYFRAME_TAG | instruction index << 47 | code address, which
+ * the collector names from the code object (symbols/python_frame.h).
+ * The thread taking a pool holds the GIL, so the current thread state is
+ * its own.
+ */
+volatile __u64 py_tstate_current;
+
+#define PY_TS_CFRAME 56
+#define PY_CF_CURRENT 8
+#define PY_IF_CODE 32
+#define PY_IF_PREVIOUS 48
+#define PY_IF_PREV_INSTR 56
+#define PY_CO_CODE 184
+#define PY_FRAMES (SITE_PREFIX_MAX - 1)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[SITE_PREFIX_MAX]);
+} py_prefix SEC(".maps");
+
+static __always_inline __u64 peek_u64(__u64 addr)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		return 0;
+	return v;
+}
+
+/* The pool's site: its class marker, the Python frames, the C stack. */
+static __always_inline __u32 pool_site(struct pt_regs *ctx, __u64 cls)
+{
+	__u64 *pre, frame = 0, code, instr, index;
+	__u32 zero = 0, k = 1;
+
+	pre = bpf_map_lookup_elem(&py_prefix, &zero);
+	if (!pre)
+		return current_site(ctx);
+	pre[0] = MT_FRAME_PYMALLOC | cls;
+	if (py_tstate_current) {
+		__u64 ts = peek_u64(py_tstate_current);
+		__u64 cf = ts ? peek_u64(ts + PY_TS_CFRAME) : 0;
+
+		frame = cf ? peek_u64(cf + PY_CF_CURRENT) : 0;
+	}
+	for (int i = 0; i < PY_FRAMES && frame; i++) {
+		code = peek_u64(frame + PY_IF_CODE);
+		instr = peek_u64(frame + PY_IF_PREV_INSTR);
+		if (!code || code > MT_PYFRAME_ADDR_MASK)
+			break;
+		index = instr > code + PY_CO_CODE ? (instr - code - PY_CO_CODE) / 2 : 0;
+		if (index > MT_PYFRAME_INDEX_MAX)
+			index = MT_PYFRAME_INDEX_MAX;
+		pre[(k & (SITE_PREFIX_MAX - 1))] = MT_PYFRAME_TAG | index << 47 | code;
+		k++;
+		frame = peek_u64(frame + PY_IF_PREVIOUS);
+	}
+	__sync_fetch_and_add(&pymalloc_counters[MT_PY_FRAMES], k - 1);
+	return current_site_prefixed(ctx, pre, k);
+}
+
 SEC("uretprobe")
 int BPF_KRETPROBE(py_pool_taken, __u64 ret)
 {
@@ -80,7 +148,7 @@ int BPF_KRETPROBE(py_pool_taken, __u64 ret)
 	__sync_fetch_and_add(&pymalloc_counters[MT_PY_POOL_TAKES], 1);
 	if (!sampled(MT_PYPOOL_SIZE))
 		return 0;
-	record_in(current_site_marked(ctx, MT_FRAME_PYMALLOC | cls), ptr, MT_PYPOOL_SIZE, false);
+	record_in(pool_site(ctx, cls), ptr, MT_PYPOOL_SIZE, false);
 	return 0;
 }
 

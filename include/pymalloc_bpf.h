@@ -24,7 +24,14 @@ enum mt_pymalloc_counter {
 	MT_PY_POOL_TAKES,    /* returns of allocate_from_new_pool with a block */
 	MT_PY_POOL_RELEASES, /* pools that became empty (insert_to_freepool) */
 	MT_PY_POOL_NESTED,   /* take entries while one was in flight on the thread: not counted */
+	MT_PY_FRAMES,        /* Python frames read at pool takes */
 	MT_PY_NCOUNTERS,
 };
+
+/* A Python frame in a stack (bpf/pymalloc.bpf.h, symbols/python_frame.h):
+ * MT_PYFRAME_TAG | instruction index << 47 | code object address. */
+#define MT_PYFRAME_TAG 0xe000000000000000ULL
+#define MT_PYFRAME_ADDR_MASK ((1ULL << 47) - 1)
+#define MT_PYFRAME_INDEX_MAX 0x1fffULL
 
 #endif

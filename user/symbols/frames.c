@@ -6,6 +6,7 @@
 
 #include "frames.h"
 #include "grow.h"
+#include "python_frame.h"
 #include "symbolize.h"
 
 static int32_t module_index(struct mt_profile *p, const struct resolved *r)
@@ -50,6 +51,24 @@ static void src_frame(struct mt_profile *p, const struct resolved *r, uint32_t k
 	f->inlined = !last;
 }
 
+/* A Python frame (python_frame.h): "py:qualname" at its file and line,
+ * "py:?" when its code object cannot be read. */
+static void python_symbolize(struct mt_profile *p, struct symbolizer *sym, uint64_t addr, struct mt_frame *f)
+{
+	struct python_frame pf;
+	char name[sizeof(pf.qualname) + 4];
+
+	*f = (struct mt_frame){ .addr = addr, .module = -1 };
+	if (!sym || python_frame_read(symbolizer_pid(sym), addr, &pf)) {
+		f->function = profile_intern(p, "py:?");
+		return;
+	}
+	snprintf(name, sizeof(name), "py:%s", pf.qualname);
+	f->function = profile_intern(p, name);
+	f->file = profile_intern(p, pf.file);
+	f->line = pf.line;
+}
+
 int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_t *addrs, uint32_t n,
 		     bool first_is_return, struct mt_frame **out, uint32_t *nout)
 {
@@ -59,10 +78,11 @@ int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_
 	for (uint32_t i = 0; i < n; i++) {
 		struct resolved r = { .offset = addrs[i] };
 		bool truncated = addrs[i] == MT_TRUNCATED_ADDR, pool = frame_is_pymalloc(addrs[i]);
+		bool py = frame_is_python(addrs[i]);
 		uint32_t nsrc;
 		int32_t module;
 
-		if (sym && !truncated && !pool)
+		if (sym && !truncated && !pool && !py)
 			symbolizer_resolve(sym, addrs[i], i > 0 || first_is_return, &r);
 		nsrc = r.nsrc ? r.nsrc : 1;
 		if (grow_to((void **)&frames, &cap, k + nsrc, sizeof(*frames), n)) {
@@ -76,6 +96,10 @@ int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_
 				 (unsigned)((addrs[i] & (MT_PYMALLOC_CLASSES - 1)) + 1) * 16);
 			frames[k] = (struct mt_frame){ .addr = addrs[i], .module = -1 };
 			frames[k++].function = profile_intern(p, pool ? name : MT_TRUNCATED_NAME);
+			continue;
+		}
+		if (py) {
+			python_symbolize(p, sym, addrs[i], &frames[k++]);
 			continue;
 		}
 		module = module_index(p, &r);

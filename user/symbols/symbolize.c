@@ -87,6 +87,11 @@ static struct module *module_add(struct symbolizer *s, const struct mapping *m)
 	return mod;
 }
 
+pid_t symbolizer_pid(const struct symbolizer *s)
+{
+	return s->pid;
+}
+
 struct symbolizer *symbolizer_new(pid_t pid)
 {
 	struct symbolizer *s = calloc(1, sizeof(*s));

@@ -35,6 +35,8 @@ struct resolved {
 
 struct symbolizer *symbolizer_new(pid_t pid);
 void symbolizer_free(struct symbolizer *s);
+/* The process whose addresses s names. */
+pid_t symbolizer_pid(const struct symbolizer *s);
 /* Takes a fresh maps snapshot; -ESRCH when the process is gone (old ones stay). */
 int symbolizer_refresh(struct symbolizer *s);
 /*

@@ -281,6 +281,10 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	 * had none (an exec looks again, follow_exec). */
 	if (!err && o->gc && gc_runtime_name(parent->gc))
 		gc_start(k);
+	/* Its interpreter's pools, as its parent's were (the decoded code is
+	 * kept: this is the attach alone). */
+	if (!err && parent->py && parent->py->path[0])
+		session_probe_pymalloc(k);
 	if (err)
 		log_error("--follow: cannot complete the trace of PID %d: %s (its report may be missing)", (int)k->pid,
 			  strerror(-err));

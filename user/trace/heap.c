@@ -16,6 +16,7 @@
 #include "frames.h"
 #include "grow.h"
 #include "heap.h"
+#include "python_frame.h"
 #include "memtrace.skel.h"
 #include "symbolize.h"
 
@@ -73,6 +74,7 @@ int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel)
 
 	memset(m, 0, sizeof(*m));
 	m->nbuckets = nbuckets;
+	m->tgid = skel->bss ? &skel->bss->target_tgid : NULL;
 	c = mmap(NULL, clen, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.site_counts), 0);
 	if (c == MAP_FAILED)
 		return -errno;
@@ -146,6 +148,9 @@ static int stacks_fetch(struct heap_maps *m, uint32_t used)
 			return -ENOMEM;
 		memcpy(hs->frames, st.frames, n * sizeof(*hs->frames));
 		hs->nframes = n;
+		/* Python frames are named now, while their code is alive. */
+		for (uint32_t i = 0; i < n && m->tgid; i++)
+			python_frame_remember((pid_t)*m->tgid, hs->frames[i]);
 	}
 	return 0;
 }

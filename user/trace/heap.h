@@ -51,6 +51,7 @@ struct heap_maps {
 	/* The period the target's otel_memory samples carry (0 before the
 	 * first): overrides sample_bytes when set (otel_usdt.h). */
 	const volatile uint64_t *otel_weight;
+	const volatile uint32_t *tgid; /* the traced process (the BPF side's target_tgid) */
 	struct heap_stack *stacks; /* by id, ncap of them */
 	uint32_t ncap;
 };

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,12 @@
 #include "privs.h"
 #include "procmaps.h"
 #include "profile.h"
+#include "python_frame.h"
 #include "python_pymalloc.h"
 #include "target_file.h"
 
 _Static_assert(MT_PYMALLOC_ADDR == MT_FRAME_PYMALLOC, "the BPF pool marker is the profile's");
+_Static_assert(MT_PYFRAME_TAG >> 60 == 0xe && MT_PYFRAME_INDEX_MAX == 0x1fff, "one Python frame encoding");
 
 /* Larger than any CPython's .text (python3.11: 2.6 MiB): a bound on what a
  * hostile file can make memtrace read. */
@@ -130,16 +133,99 @@ static int attach_all(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid,
 	return 0;
 }
 
-static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, const struct mapping *map,
-			int verbose)
+/*
+ * Where the current thread state lives: PyThreadState_Get starts with
+ * `mov _PyRuntime.gilstate.tstate_current(%rip),%rax` (48 8b 05 rel32).
+ * Only for 3.11, whose frame layout bpf/pymalloc.bpf.h reads: the
+ * version is Py_Version's (0x030bxxxx), read from the file.  0 when not.
+ */
+static uint64_t tstate_current(int fd, const struct elf_image *img, const uint8_t *text, size_t n,
+			       uint64_t text_vaddr)
+{
+	const struct elf_sym *get = elf_image_find(img, "PyThreadState_Get", true);
+	uint64_t ver, off, at;
+	uint32_t version;
+	int32_t rel;
+
+	/* Py_Version is data: the image's table has functions only. */
+	if (!get || elf_symbol_value_fd(fd, "Py_Version", true, &ver) || elf_vaddr_to_offset(img, ver, &off) ||
+	    pread(fd, &version, sizeof(version), (off_t)off) != sizeof(version) || (version >> 16) != 0x030b)
+		return 0;
+	at = get->addr - text_vaddr;
+	if (get->addr < text_vaddr || at + 7 > n || text[at] != 0x48 || text[at + 1] != 0x8b || text[at + 2] != 0x05)
+		return 0;
+	memcpy(&rel, text + at + 3, sizeof(rel));
+	return get->addr + 7 + (uint64_t)(int64_t)rel;
+}
+
+/* Whether the object at map runs at its link-time addresses (a non-PIE
+ * executable): vaddr is mapped at vaddr. */
+static bool at_link_address(const struct maps *m, const struct mapping *map, const struct elf_image *img,
+			    uint64_t vaddr)
+{
+	const struct mapping *at = maps_find(m, vaddr);
+	uint64_t off;
+
+	return at && at->inode == map->inode && !elf_vaddr_to_offset(img, vaddr, &off) &&
+	       at->offset + (vaddr - at->start) == off;
+}
+
+/*
+ * The last object decoded: a forking server's children (--follow) run the
+ * same interpreter, and reading and scanning its 2.6 MiB of code for each
+ * would add ~10 ms to every fork.  One entry, under a lock (children are
+ * bound on more than one thread).
+ */
+static pthread_mutex_t decoded_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	uint64_t dev, inode;
+	struct pool_code pc;
+	uint64_t tstate; /* tstate_current's answer, 0 for none */
+	int err;         /* pool_code_find's; 1 when nothing is kept yet */
+} decoded = { .err = 1 };
+
+/* pool_code_find and tstate_current for the object at fd (map), through
+ * the one-entry cache; -EIO when its .text cannot be read. */
+static int decode(int fd, const struct elf_image *img, const struct mapping *map, uint64_t fm, uint64_t ff,
+		  struct pool_code *pc, uint64_t *tstate)
+{
+	uint8_t *text = NULL;
+	uint64_t text_vaddr;
+	size_t n;
+	int err;
+
+	pthread_mutex_lock(&decoded_lock);
+	if (decoded.err != 1 && decoded.dev == map->dev && decoded.inode == map->inode) {
+		*pc = decoded.pc;
+		*tstate = decoded.tstate;
+		err = decoded.err;
+		pthread_mutex_unlock(&decoded_lock);
+		return err;
+	}
+	pthread_mutex_unlock(&decoded_lock);
+	if (read_text(fd, &text, &n, &text_vaddr))
+		return -EIO;
+	err = pool_code_find(text, n, text_vaddr, fm, ff, pc);
+	*tstate = err ? 0 : tstate_current(fd, img, text, n, text_vaddr);
+	free(text);
+	pthread_mutex_lock(&decoded_lock);
+	decoded.dev = map->dev;
+	decoded.inode = map->inode;
+	decoded.pc = *pc;
+	decoded.tstate = *tstate;
+	decoded.err = err;
+	pthread_mutex_unlock(&decoded_lock);
+	return err;
+}
+
+static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, const struct maps *m,
+			const struct mapping *map, int verbose)
 {
 	const struct elf_sym *fm, *ff;
 	struct elf_image *img = NULL;
 	struct pool_code *pc = NULL;
-	uint8_t *text = NULL;
-	uint64_t text_vaddr;
+	uint64_t tstate = 0;
 	char host[64];
-	size_t n;
 	int fd = -1, err;
 
 	fd = target_file_open_mapping(pid, map);
@@ -159,11 +245,11 @@ static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pi
 		goto out;
 	}
 	pc = malloc(sizeof(*pc));
-	if (!pc || read_text(fd, &text, &n, &text_vaddr)) {
+	err = pc ? decode(fd, img, map, fm->addr, ff->addr, pc, &tstate) : -ENOMEM;
+	if (err == -EIO || err == -ENOMEM) {
 		err = refuse(py, pid, map->path, "its .text cannot be read");
 		goto out;
 	}
-	err = pool_code_find(text, n, text_vaddr, fm->addr, ff->addr, pc);
 	if (err) {
 		err = refuse(py, pid, map->path,
 			     pc->take ? "no inlined pool release was recognized in its code"
@@ -179,18 +265,21 @@ static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pi
 		py->checked_err = err;
 		goto out;
 	}
+	/* A non-PIE executable's addresses are the runtime ones; in a
+	 * library they move, and Python frames are left out. */
+	skel->bss->py_tstate_current = at_link_address(m, map, img, fm->addr) ? tstate : 0;
 	snprintf(py->path, sizeof(py->path), "%s", map->path);
 	py->inode = map->inode;
 	py->checked_err = 0;
 	log_debug(verbose, 1,
 		  "pymalloc: pool refill at 0x%llx, %u inlined pool releases probed (%u other uses of arenas "
-		  "left), usedpools 0x%llx, arenas 0x%llx",
+		  "left), usedpools 0x%llx, arenas 0x%llx; Python frames %s (thread state at 0x%llx)",
 		  (unsigned long long)pc->take, pc->nrelease, pc->unmatched, (unsigned long long)pc->usedpools,
-		  (unsigned long long)pc->arenas);
+		  (unsigned long long)pc->arenas, skel->bss->py_tstate_current ? "read" : "not read (not 3.11 at its link address)",
+		  (unsigned long long)skel->bss->py_tstate_current);
 out:
 	if (fd >= 0)
 		close(fd);
-	free(text);
 	free(pc);
 	elf_image_free(img);
 	return err;
@@ -224,7 +313,7 @@ int pymalloc_attach(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, i
 	pymalloc_detach(py);
 	py->checked_inode = map->inode;
 	py->checked_err = -ENOENT;
-	err = probe_object(py, skel, pid, map, verbose);
+	err = probe_object(py, skel, pid, &m, map, verbose);
 out:
 	maps_free(&m);
 	return err;
@@ -240,6 +329,21 @@ struct mt_py_counters pymalloc_counters_read(const struct memtrace_bpf *skel)
 		c.nested = skel->bss->pymalloc_counters[MT_PY_POOL_NESTED];
 	}
 	return c;
+}
+
+void pymalloc_report(const struct pymalloc *py, const struct memtrace_bpf *skel, pid_t pid, int verbose)
+{
+	struct mt_py_counters c = pymalloc_counters_read(skel);
+
+	if (!py->path[0])
+		return;
+	log_debug(verbose, 1, "pymalloc: %llu pools taken, %llu released, %llu Python frames read",
+		  (unsigned long long)c.takes, (unsigned long long)c.releases,
+		  (unsigned long long)skel->bss->pymalloc_counters[MT_PY_FRAMES]);
+	if (c.nested)
+		log_error("PID %d: %llu pymalloc pool refills were not counted: each began inside another on its "
+			  "thread (nothing to do; report it if you see it)",
+			  (int)pid, (unsigned long long)c.nested);
 }
 
 void pymalloc_detach(struct pymalloc *py)

@@ -12,6 +12,11 @@
  * that class's allocations (weighted by how many there are), not
  * necessarily the code that keeps the objects.  Objects over 512 bytes
  * are pymalloc's malloc calls and are in malloc's sites already.
+ *
+ * On CPython 3.11 at its link address (Debian's python3.11), a pool site
+ * also carries the Python frames that took the pool, between its marker
+ * and its C stack (symbols/python_frame.h names them as "py:qualname" at
+ * file:line).  Elsewhere (another version, a libpython) there are none.
  */
 #ifndef MEMTRACE_PYTHON_PYMALLOC_H
 #define MEMTRACE_PYTHON_PYMALLOC_H
@@ -52,6 +57,9 @@ struct mt_py_counters {
 int pymalloc_attach(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pid, int verbose);
 /* Every pool event so far, sampled or not. */
 struct mt_py_counters pymalloc_counters_read(const struct memtrace_bpf *skel);
+/* At the end of a trace: the totals with -v, and one line when refills
+ * were missed (a refill that started inside another on one thread). */
+void pymalloc_report(const struct pymalloc *py, const struct memtrace_bpf *skel, pid_t pid, int verbose);
 void pymalloc_detach(struct pymalloc *py);
 
 #endif

@@ -461,8 +461,10 @@ out:
 	symbolizer_free(s.sym);
 	gc_close(s.gc);
 	go_heap_detach(&s.go);
-	if (s.py)
+	if (s.py) {
+		pymalloc_report(s.py, s.tracer.skel, s.pid, s.opts->verbose);
 		pymalloc_detach(s.py);
+	}
 	free(s.py);
 	faults_close(s.faults);
 	leakwatch_close(&s.watch);

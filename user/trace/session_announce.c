@@ -18,7 +18,7 @@
 #include "session_state.h"
 
 /* CPython's pools in the current image (python_pymalloc.h). */
-static void probe_pymalloc(struct session *s)
+void session_probe_pymalloc(struct session *s)
 {
 	if (s->opts->no_pymalloc)
 		return;
@@ -35,7 +35,7 @@ void session_probe_runtimes(struct session *s)
 {
 	int err;
 
-	probe_pymalloc(s);
+	session_probe_pymalloc(s);
 	if (s->opts->no_go_heap)
 		return;
 	err = go_heap_attach(&s->go, s->tracer.skel, s->pid, s->opts->verbose);

@@ -139,6 +139,8 @@ int session_build_profile(struct session *s, struct mt_profile *p);
 
 /* session_announce.c */
 void session_probe_runtimes(struct session *s);
+/* CPython's pymalloc pools alone (a followed fork of a probed interpreter). */
+void session_probe_pymalloc(struct session *s);
 bool session_traces_something(const struct session *s);
 /* The Tracing line once something is traced; an "Also tracing" line for
  * each runtime found after it. */
