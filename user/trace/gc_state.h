@@ -84,6 +84,10 @@ struct gc_tracer {
 	 * hotspot_conc_cycle, 0 when none is open). */
 	bool hotspot_pools;
 	uint64_t hotspot_conc_cycle;
+	/* A full collection came while hotspot_conc_cycle was open: it
+	 * aborted that concurrent mark, whose cleanup may still come (already
+	 * queued) before the next young pause, never after it. */
+	bool hotspot_conc_aborted;
 	uint64_t other_stw, other_stw_ns;
 	struct go_state go;
 };
