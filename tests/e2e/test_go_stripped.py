@@ -127,6 +127,22 @@ class GoStripped(unittest.TestCase):
         p = subprocess.run(["go", "tool", "nm", self.stripped], capture_output=True, text=True)
         self.assertNotIn("main.allocNodes", p.stdout)
 
+    def test_pie(self):
+        """A stripped PIE (Go 1.18+ keeps its table in .data.rel.ro.gopclntab,
+        and its runtime.text comes from a relocation): it needs no library,
+        so the Tracing line is not left waiting for a malloc that never comes."""
+        exe, why = test_go_heap.build(os.path.join(self.tmp, "goalloc-pie"), False, ("-buildmode=pie",) + STRIP)
+        if not exe:
+            self.fail("cannot build a Go PIE: " + why)
+        self.assertNotIn(".symtab", sections(exe))
+        prof = os.path.join(self.tmp, "pie.prof")
+        report, cycles, stderr = gc_run([exe, "-rounds", "2", "-profile", prof], self.tmp, "pie")
+        self.assertRegex(stderr, r"(?m)^Tracing PID \d+ \(goalloc-pie\): Go 1\.\d+ heap and GC")
+        ours, theirs = test_go_heap.memtrace_profile(report), test_go_heap.go_profile(prof)
+        for fn in test_go_heap.PER_ROUND:
+            self.assertEqual(ours.get(fn), theirs.get(fn), fn)
+        self.assertEqual(sorted(c["cycle"] for c in report["gc"]["cycle_list"]), cycles)
+
     def test_debian_gofmt(self):
         """Debian's gofmt, a stripped Go 1.19 binary we did not build: its
         heap gets named Go frames, and its GC cycles are gctrace's."""

@@ -102,6 +102,7 @@ struct elf_scan {
 	bool go;               /* a Go executable */
 	bool go_symtab;
 	bool go_pclntab;        /* .gopclntab: function names when .symtab is stripped */
+	bool needs_libs;        /* a DT_NEEDED entry: libraries the dynamic linker maps */
 	char go_version[32];   /* "go1.19.8", "" when unknown */
 };
 
