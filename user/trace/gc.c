@@ -5,7 +5,8 @@
  * Detection looks at every executable mapping of the target once (by path
  * and inode): USDT notes (.note.stapsdt) say refgc, HotSpot or CPython; Go
  * executables are known by their .go.buildinfo/.gopclntab sections and
- * probed through their .symtab.
+ * probed through their .symtab, or their .gopclntab when stripped
+ * (elfimg names functions from it: symbols/elf_go_syms.h).
  *
  * Go: entry-only uprobes.  A stop-the-world pause begins at
  * runtime.stopTheWorldWithSema's entry and ends where the runtime takes its

@@ -320,6 +320,7 @@ static void handle_event(struct gc_tracer *t, const struct gc_event *e)
 				/* The concurrent cycle's second pause (cleanup) ends it. */
 				id = c->id;
 				t->hotspot_conc_cycle = 0;
+				t->hotspot_conc_aborted = false;
 			} else {
 				id = ++t->hotspot_cycles;
 				new_cycle(t, GC_RT_HOTSPOT, id, o->ts);
@@ -327,11 +328,17 @@ static void handle_event(struct gc_tracer *t, const struct gc_event *e)
 					t->hotspot_conc_cycle = id;
 			}
 			/* A full collection aborts G1's concurrent mark: a remark
-			 * whose cleanup never came must not take the next
-			 * cycle's remark (-Xlog:gc: GC(64) Pause Remark, GC(75)
-			 * Pause Full, no GC(64) Pause Cleanup). */
-			if (!concurrent && o->phase == GC_PH_FULL)
+			 * whose cleanup never comes must not take the next cycle's
+			 * remark (-Xlog:gc: GC(64) Pause Remark, GC(75) Pause
+			 * Full, no GC(64) Pause Cleanup).  A cleanup already queued
+			 * still comes, before any young pause; the next cycle
+			 * starts with one (Pause Young (Concurrent Start)). */
+			if (!concurrent && o->phase == GC_PH_FULL && t->hotspot_conc_cycle) {
+				t->hotspot_conc_aborted = true;
+			} else if (!concurrent && t->hotspot_conc_aborted) {
 				t->hotspot_conc_cycle = 0;
+				t->hotspot_conc_aborted = false;
+			}
 			add_pause(t, GC_RT_HOTSPOT, id, o->phase, o->ts, e->ts_ns);
 			c = find_cycle(t, GC_RT_HOTSPOT, id);
 			if (c)

@@ -114,6 +114,15 @@ int elf_scan(const char *host_path, struct elf_scan *s)
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (!name)
 			continue;
+		if (sh.sh_type == SHT_DYNAMIC && !s->needs_libs) {
+			data = elf_getdata(scn, NULL);
+			for (size_t i = 0; data && sh.sh_entsize && i < data->d_size / sh.sh_entsize; i++) {
+				GElf_Dyn dyn;
+
+				if (gelf_getdyn(data, (int)i, &dyn) && dyn.d_tag == DT_NEEDED)
+					s->needs_libs = true;
+			}
+		}
 		if (sh.sh_type == SHT_SYMTAB)
 			s->go_symtab = true; /* only meaningful when go is set */
 		if ((!strcmp(name, ".gopclntab") || !strcmp(name, ".data.rel.ro.gopclntab")) &&

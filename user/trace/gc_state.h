@@ -100,6 +100,10 @@ struct gc_tracer {
 	 * hotspot_conc_cycle, 0 when none is open). */
 	bool hotspot_pools;
 	uint64_t hotspot_conc_cycle;
+	/* A full collection came while hotspot_conc_cycle was open: it
+	 * aborted that concurrent mark, whose cleanup may still come (already
+	 * queued) before the next young pause, never after it. */
+	bool hotspot_conc_aborted;
 	uint64_t other_stw, other_stw_ns;
 	struct go_state go;
 };
@@ -114,6 +118,7 @@ struct elf_scan {
 	bool go;               /* a Go executable */
 	bool go_symtab;
 	bool go_pclntab;        /* .gopclntab: function names when .symtab is stripped */
+	bool needs_libs;        /* a DT_NEEDED entry: libraries the dynamic linker maps */
 	char go_version[32];   /* "go1.19.8", "" when unknown */
 };
 

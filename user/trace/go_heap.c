@@ -198,6 +198,7 @@ int go_heap_attach(struct go_heap *g, struct memtrace_bpf *skel, pid_t pid, int 
 	}
 	snprintf(g->path, sizeof(g->path), "%s", exe);
 	snprintf(g->version, sizeof(g->version), "%s", scan.go_version);
+	g->alone = !scan.needs_libs;
 	g->inode = map->inode;
 	g->checked_err = 0;
 	log_debug(verbose, 1, "probe runtime.mallocgc at %s+0x%llx (its jbe morestack)", exe,

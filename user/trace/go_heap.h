@@ -28,6 +28,8 @@ struct go_heap {
 	char path[PATH_MAX]; /* the probed executable as the target sees it; "" when none */
 	uint64_t inode;
 	char version[32];    /* "go1.19.8", "" when the build info has none */
+	bool alone;          /* the executable needs no library (a pure Go PIE has an
+			      * interpreter but no DT_NEEDED): no malloc will come */
 	struct bpf_link *link;
 	uint64_t refused_inode; /* an executable already reported as not probed */
 	/* The last executable looked at and not probed, and why: every

@@ -90,7 +90,7 @@ void session_announce(struct session *s)
 	/* A launched dynamic program has its libraries mapped by the dynamic
 	 * linker later: its malloc is probed then, and the line waits for it. */
 	if (!s->announced && !s->tracer.alloc.path[0] && s->launched && s->tracer.dl_path[0] &&
-	    !otel_usdt_active(&s->tracer.otel))
+	    !otel_usdt_active(&s->tracer.otel) && !(s->go.path[0] && s->go.alone))
 		return;
 	go_part(s, go, sizeof(go));
 	if (s->announced) {

@@ -79,17 +79,37 @@ Test(gc_pauses, g1_full_gc_aborts_the_concurrent_mark)
 	hs_pause(t, false, true);  /* GC(63) Pause Young (Concurrent Start) */
 	hs_pause(t, false, false); /* GC(64) Pause Remark */
 	hs_pause(t, true, true);   /* GC(75) Pause Full: GC(64) never cleans up */
+	hs_pause(t, false, true);  /* GC(77) Pause Young (Concurrent Start) */
 	hs_pause(t, false, false); /* GC(78) Pause Remark */
 	hs_pause(t, false, false); /* GC(78) Pause Cleanup */
+	hs_pause(t, false, true);  /* GC(393) Pause Young (Concurrent Start) */
 	hs_pause(t, false, false); /* GC(394) Pause Remark */
 	hs_pause(t, true, true);   /* GC(411) Pause Full */
+	hs_pause(t, false, true);  /* GC(413) Pause Young (Concurrent Start) */
 	hs_pause(t, false, false); /* GC(414) Pause Remark */
 	hs_pause(t, false, false); /* GC(414) Pause Cleanup */
-	cr_assert_eq(t->npauses, 9);
-	/* GC ids with a pause: 63, 64, 75, 78, 394, 411, 414. */
-	cr_assert_eq(t->ncycles, 7, "cycles: %zu", t->ncycles);
+	cr_assert_eq(t->npauses, 12);
+	/* GC ids with a pause: 63, 64, 75, 77, 78, 393, 394, 411, 413, 414. */
+	cr_assert_eq(t->ncycles, 10, "cycles: %zu", t->ncycles);
 	cr_assert_eq(t->cycles[1].npauses, 1, "GC(64): its remark only");
-	cr_assert_eq(t->cycles[3].npauses, 2, "GC(78): remark and cleanup");
-	cr_assert_eq(t->cycles[6].npauses, 2, "GC(414): remark and cleanup");
+	cr_assert_eq(t->cycles[4].npauses, 2, "GC(78): remark and cleanup");
+	cr_assert_eq(t->cycles[9].npauses, 2, "GC(414): remark and cleanup");
+	drop(t);
+}
+
+Test(gc_pauses, g1_cleanup_queued_before_the_full_gc_still_counts)
+{
+	struct gc_tracer *t = g1();
+
+	hs_pause(t, false, true);  /* GC(10) Pause Young (Concurrent Start) */
+	hs_pause(t, false, false); /* GC(11) Pause Remark */
+	hs_pause(t, true, true);   /* GC(12) Pause Full */
+	hs_pause(t, false, false); /* GC(11) Pause Cleanup, queued before the full GC */
+	hs_pause(t, false, true);  /* GC(13) Pause Young (Concurrent Start) */
+	hs_pause(t, false, false); /* GC(14) Pause Remark */
+	hs_pause(t, false, false); /* GC(14) Pause Cleanup */
+	cr_assert_eq(t->ncycles, 5, "cycles: %zu", t->ncycles);
+	cr_assert_eq(t->cycles[1].npauses, 2, "GC(11): remark and its late cleanup");
+	cr_assert_eq(t->cycles[4].npauses, 2, "GC(14): remark and cleanup");
 	drop(t);
 }
