@@ -210,8 +210,10 @@ cut:
 }
 
 /* Each bpf_loop() step takes several frames, as frames_walk_step does and
- * for the same reason (a step's call and return cost more than a frame). */
-#define UNWIND_PER_STEP 4
+ * for the same reason (a step's call and return cost more than a frame).
+ * Verified instructions of alloc_return (test_core's bound is 50,000): 1
+ * frame a step 33,221, 2 frames 37,005, 4 frames 95,005. */
+#define UNWIND_PER_STEP 2
 
 static long unwind_step(__u32 i, struct unwind_walk *w)
 {

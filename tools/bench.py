@@ -343,6 +343,12 @@ def summarize(runs, configs, wls):
             paired = [x for x in paired if x is not None]
             if paired and name not in ("bare", "floor") and wl != "pages":
                 row["ratio_to_floor_paired"] = statistics.median(paired)
+            # The unwinders against the frame-pointer walk, paired the same way.
+            paired = [ratio(rd[name] - rd["bare"], rd["memtrace-fp"] - rd["bare"])
+                      for rd in by_round.values() if {name, "bare", "memtrace-fp"} <= rd.keys()]
+            paired = [x for x in paired if x is not None]
+            if paired and name in ("memtrace", "memtrace-dwarf"):
+                row["ratio_to_fp_paired"] = statistics.median(paired)
         peers = [k for k, c in configs.items() if c.get("peer") and "overhead" in rows.get(k, {})]
         for name, row in rows.items():
             if name == "bare" or "overhead" not in row:
@@ -414,6 +420,10 @@ def markdown(meta, summary, args):
                       "—" if name == "bare" else fmt(row.get("cpu_overhead"))]
             out.append("| " + " | ".join(cells) + " |")
         notes = []
+        to_fp = ["%s %s" % (name, fmt(row["ratio_to_fp_paired"], 2)) for name, row in rows.items()
+                 if "ratio_to_fp_paired" in row]
+        if to_fp:
+            notes.append("overhead over memtrace --unwind fp's, paired by round: " + ", ".join(to_fp))
         b = rows.get("bare", {})
         if wl != "pages" and b.get("median", 0) > 150:
             notes.append("bare is slow (%.0f ns/op): is another tracer's uprobe on this libc "
