@@ -15,12 +15,14 @@ REFGC_TOOL_CFLAGS := $(REFGC_CFLAGS) -O2 -g -fno-omit-frame-pointer
 REFGC_TESTBIN := $(OUT)/refgc/test_config $(OUT)/refgc/test_api $(OUT)/refgc/stress \
 		 $(OUT)/refgc/stress-resume
 
-EXTRA_ALL   += $(OUT)/librefgc.so $(OUT)/librefgc.a $(OUT)/refgc-bench $(OUT)/refgc-tune
+EXTRA_ALL   += $(OUT)/librefgc.so $(OUT)/librefgc.a $(OUT)/refgc-bench $(OUT)/refgc-tune \
+	       $(OUT)/refgc-poolbench
 EXTRA_TESTS += refgc-test
 
 .PHONY: refgc refgc-test refgc-asan
 
-refgc: $(OUT)/librefgc.so $(OUT)/librefgc.a $(OUT)/refgc-bench $(OUT)/refgc-tune
+refgc: $(OUT)/librefgc.so $(OUT)/librefgc.a $(OUT)/refgc-bench $(OUT)/refgc-tune \
+       $(OUT)/refgc-poolbench
 
 $(OUT)/refgc/%.o: runtime/%.c | $(OUT)/refgc
 	$(call msg,CC,$@)
@@ -43,6 +45,10 @@ $(OUT)/librefgc.a: $(REFGC_OBJS)
 $(OUT)/refgc-bench: runtime/bench/refgc-bench.c $(OUT)/librefgc.so
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(REFGC_TOOL_CFLAGS) $< -o $@ -L$(OUT) -lrefgc -Wl,-rpath,'$$ORIGIN' -lm
+
+$(OUT)/refgc-poolbench: runtime/bench/refgc-poolbench.c $(OUT)/librefgc.so
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REFGC_TOOL_CFLAGS) $< -o $@ -L$(OUT) -lrefgc -Wl,-rpath,'$$ORIGIN'
 
 $(OUT)/refgc-tune: runtime/bench/refgc-tune.c $(OUT)/librefgc.a
 	$(call msg,CC,$@)
