@@ -131,7 +131,11 @@ static bool try_terminate(uint64_t cycle, struct term_try *tt)
 	m0 = atomic_load(&rt.cycle_marked);
 	threads_flush_wbufs();
 	mark_roots();
-	tt->slots = mark_drain_parallel(rt.cfg.procs, REFGC_TERM_BUDGET);
+	/* Helpers only for more than one buffer of work: the pause waits
+	 * for every helper it wakes, and on a loaded machine a woken helper
+	 * waited 4-16 ms for a CPU, inside the pause, to scan 32 slots. */
+	tt->slots = mark_drain_parallel(mark_pool_buffers() > 1 ? rt.cfg.procs : 1,
+					REFGC_TERM_BUDGET);
 	tt->marked = atomic_load(&rt.cycle_marked) - m0;
 	if (mark_pool_empty())
 		return true;
