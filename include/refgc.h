@@ -200,6 +200,12 @@ typedef struct refgc_stats {
 	 * starts or ends). Totals over all threads, counts and the longest. */
 	uint64_t assist_ns, num_assists, max_assist_ns;
 	uint64_t stall_ns, num_stalls, max_stall_ns;
+	/* GC CPU cap (memory limit only): times GC time (collector CPU,
+	 * assists, stalls) passed half of CPU time since the cycle before,
+	 * and the wall time the next cycle was held back for, during which
+	 * mutators neither assisted nor stalled and the heap could pass the
+	 * limit, as Go's does. */
+	uint64_t cpu_capped_ns, num_cpu_capped;
 	/* the last min(num_pauses, 256) pauses, oldest first */
 	uint32_t npause_ring;
 	refgc_pause pauses[REFGC_PAUSE_RING];
@@ -216,13 +222,19 @@ typedef struct refgc_pool_stats {
 	uint64_t available; /* objects sitting in the pool */
 	uint64_t allocated; /* objects handed out and not put back */
 	uint64_t gets, hits, puts, dropped;
+	uint64_t cleared;   /* objects the pool held when a collection emptied it */
 	double hit_rate;    /* hits / gets, 0 when no gets */
 } refgc_pool_stats;
 
-/* Objects are refgc objects of type t; the pool keeps up to `capacity` of
- * them alive for reuse. Put clears the object (zeroes it, pointer slots
- * through the write barrier), so the pool keeps nothing else alive and Get
- * returns a zeroed object either way. */
+/* Like Go's sync.Pool. Objects are refgc objects of type t. Each attached
+ * thread keeps up to 16 of them per pool (for up to 4 pools) without a
+ * lock; beyond that the pool shares up to `capacity`. Every collection
+ * empties the pool: it keeps nothing alive across a cycle (`cleared`
+ * counts what it dropped), so Get may allocate after a collection. Put
+ * clears the object (zeroes it, pointer slots through the write barrier),
+ * so the pool keeps nothing else alive and Get returns a zeroed object
+ * either way. A pool is used from attached threads; stats are exact for
+ * the calling thread's part, other threads' may be a moment old. */
 int refgc_pool_create(const refgc_type *t, size_t capacity, refgc_pool **out);
 void refgc_pool_destroy(refgc_pool *p);
 void *refgc_pool_get(refgc_pool *p);

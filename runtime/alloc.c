@@ -105,7 +105,9 @@ static void pace(struct rthread *th)
 	live = atomic_fetch_add(&rt.heap_live, bytes) + bytes;
 	th->alloc_count = th->alloc_bytes = 0;
 
-	if (atomic_load_explicit(&rt.marking, memory_order_relaxed)) {
+	/* Over the GC CPU cap the program gets its CPU back: no assists
+	 * or stalls, the heap may pass the limit (cpu_limit.c). */
+	if (atomic_load_explicit(&rt.marking, memory_order_relaxed) && !cpu_limit_on()) {
 		th->assist_debt += pacer_assist_slots(bytes, live);
 		if (th->assist_debt >= DRAIN_CHUNK)
 			assist(th);
@@ -113,7 +115,7 @@ static void pace(struct rthread *th)
 	if (!pacer_should_trigger(live))
 		return;
 	collector_request();
-	if (pacer_over_hard(live))
+	if (pacer_over_hard(live) && !cpu_limit_on())
 		stall(th, live);
 }
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 #include "probes.h"
@@ -130,7 +131,11 @@ static bool try_terminate(uint64_t cycle, struct term_try *tt)
 	m0 = atomic_load(&rt.cycle_marked);
 	threads_flush_wbufs();
 	mark_roots();
-	tt->slots = mark_drain_parallel(rt.cfg.procs, REFGC_TERM_BUDGET);
+	/* Helpers only for more than one buffer of work: the pause waits
+	 * for every helper it wakes, and on a loaded machine a woken helper
+	 * waited 4-16 ms for a CPU, inside the pause, to scan 32 slots. */
+	tt->slots = mark_drain_parallel(mark_pool_buffers() > 1 ? rt.cfg.procs : 1,
+					REFGC_TERM_BUDGET);
 	tt->marked = atomic_load(&rt.cycle_marked) - m0;
 	if (mark_pool_empty())
 		return true;
@@ -156,6 +161,7 @@ static void run_cycle(void)
 		PROBE_PAUSE_START(cycle, REFGC_PHASE_STW);
 		t0 = now_ns();
 		stopped = pause_stop();
+		pool_clear_all();
 		PROBE_MARK_START(cycle);
 		mark_roots();
 		slots = mark_drain_parallel(rt.cfg.procs, -1);
@@ -170,6 +176,7 @@ static void run_cycle(void)
 		PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_START);
 		t0 = now_ns();
 		stopped = pause_stop();
+		pool_clear_all();
 		atomic_store(&rt.marking, 1);
 		PROBE_MARK_START(cycle);
 		mark_roots();
@@ -205,6 +212,26 @@ static void clear_pending_locked(void)
 		atomic_store(&gc_pending, 0);
 }
 
+/* Under gc_lock. While the GC CPU cap is on, an unforced cycle waits for
+ * it to go off; refgc_collect() (also an allocation that found no memory)
+ * does not wait. */
+static void wait_cpu_limit(void)
+{
+	uint64_t until, now;
+	struct timespec ts;
+
+	while (!rt.shutdown && !rt.forced_pending && (until = cpu_limit_until()) > (now = now_ns())) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)((until - now) / 1000000000u);
+		ts.tv_nsec += (long)((until - now) % 1000000000u);
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&rt.gc_cond, &rt.gc_lock, &ts);
+	}
+}
+
 static void *coordinator_main(void *arg)
 {
 	(void)arg;
@@ -214,6 +241,9 @@ static void *coordinator_main(void *arg)
 
 		while (!rt.shutdown && rt.cycles_done >= rt.cycles_wanted)
 			pthread_cond_wait(&rt.gc_cond, &rt.gc_lock);
+		if (rt.shutdown)
+			break;
+		wait_cpu_limit();
 		if (rt.shutdown)
 			break;
 		rt.gc_running = true;
@@ -226,6 +256,7 @@ static void *coordinator_main(void *arg)
 		cpu0 = thread_cpu_ns();
 		run_cycle();
 		atomic_fetch_add(&rt.gc_cpu_ns, thread_cpu_ns() - cpu0);
+		cpu_limit_cycle_done(now_ns());
 
 		pthread_mutex_lock(&rt.gc_lock);
 		rt.cycles_done++;
@@ -381,6 +412,7 @@ int refgc_init(const refgc_config *cfg)
 	pthread_cond_init(&rt.done_cond, NULL);
 	atomic_store(&gc_pending, 0);
 	stats_reset();
+	cpu_limit_reset();
 	if ((err = heap_init())) {
 		set_error("refgc_init: out of memory");
 		goto fail;

@@ -128,6 +128,7 @@ struct rthread {
 	size_t nroots, roots_cap;
 	struct greybuf *wbuf;      /* barrier / assist output */
 	long assist_debt;          /* marking slots owed for allocating during marking */
+	struct pool_local *pool_local; /* pool.c: this thread's pool caches, or NULL */
 };
 
 extern __thread struct rthread *self_thread __attribute__((tls_model("initial-exec")));
@@ -166,6 +167,7 @@ void mark_shade(struct marker *m, void *obj);
 long mark_drain(struct marker *m, long budget);
 void mark_flush(struct marker *m);              /* local buffer -> pool */
 bool mark_pool_empty(void);
+size_t mark_pool_buffers(void);                 /* full grey buffers queued */
 /* Grey work in the pool or held by a mutator assist. Mutators' barrier
  * buffers are not counted: termination flushes them. */
 bool mark_work_outstanding(void);
@@ -195,6 +197,11 @@ void mark_fini(void);
 struct greybuf *greybuf_get(void);
 void greybuf_put(struct greybuf *b);
 void pool_push_buf(struct greybuf *b);
+
+/* ---- pool.c ---- */
+/* Empties every pool, thread caches included. STW only, before roots are
+ * scanned: pools never keep objects alive across a collection. */
+void pool_clear_all(void);
 
 /* ---- sweep.c ---- */
 /* Sweep one span popped from an unswept list; returns freed bytes. */
@@ -235,7 +242,19 @@ void stats_cycle_done(uint64_t end_ns);
 void stats_term_marked(uint64_t bytes, uint64_t slots);
 enum { WAIT_ASSIST, WAIT_STALL };
 void stats_record_wait(int kind, uint64_t ns);
+/* Pause wall time and assist + stall time so far. */
+void stats_gc_times(uint64_t *pause_ns, uint64_t *wait_ns);
 void stats_reset(void);
+
+/* ---- cpu_limit.c: GC CPU cap (50%) under a memory limit ---- */
+void cpu_limit_reset(void);
+/* Coordinator, after each cycle: turns the cap on when GC time (collector
+ * CPU, assists, stalls) since the previous cycle's end exceeded half of
+ * wall time x CPUs, for as long as it takes to fall back to half. */
+void cpu_limit_cycle_done(uint64_t end_ns);
+bool cpu_limit_on(void);        /* mutators skip assists and stalls */
+uint64_t cpu_limit_until(void); /* no unforced cycle starts before this */
+void cpu_limit_read(uint64_t *capped_ns, uint64_t *times);
 
 /* ---- config.c ---- */
 void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

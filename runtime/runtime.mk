@@ -16,12 +16,13 @@ REFGC_TESTBIN := $(OUT)/refgc/test_config $(OUT)/refgc/test_api $(OUT)/refgc/str
 		 $(OUT)/refgc/stress-resume
 
 EXTRA_ALL   += $(OUT)/librefgc.so $(OUT)/librefgc.a $(OUT)/refgc-bench $(OUT)/refgc-tune \
-	       $(OUT)/tools/workload_refgc_heap
+	       $(OUT)/refgc-poolbench $(OUT)/tools/workload_refgc_heap
 EXTRA_TESTS += refgc-test
 
 .PHONY: refgc refgc-test refgc-asan
 
-refgc: $(OUT)/librefgc.so $(OUT)/librefgc.a $(OUT)/refgc-bench $(OUT)/refgc-tune
+refgc: $(OUT)/librefgc.so $(OUT)/librefgc.a $(OUT)/refgc-bench $(OUT)/refgc-tune \
+       $(OUT)/refgc-poolbench
 
 $(OUT)/refgc/%.o: runtime/%.c | $(OUT)/refgc
 	$(call msg,CC,$@)
@@ -44,6 +45,10 @@ $(OUT)/librefgc.a: $(REFGC_OBJS)
 $(OUT)/refgc-bench: runtime/bench/refgc-bench.c $(OUT)/librefgc.so
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(REFGC_TOOL_CFLAGS) $< -o $@ -L$(OUT) -lrefgc -Wl,-rpath,'$$ORIGIN' -lm
+
+$(OUT)/refgc-poolbench: runtime/bench/refgc-poolbench.c $(OUT)/librefgc.so
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REFGC_TOOL_CFLAGS) $< -o $@ -L$(OUT) -lrefgc -Wl,-rpath,'$$ORIGIN'
 
 $(OUT)/refgc-tune: runtime/bench/refgc-tune.c $(OUT)/librefgc.a
 	$(call msg,CC,$@)

@@ -69,6 +69,14 @@ void stats_record_wait(int kind, uint64_t ns)
 	pthread_mutex_unlock(&stats_lock);
 }
 
+void stats_gc_times(uint64_t *pause_ns, uint64_t *wait)
+{
+	pthread_mutex_lock(&stats_lock);
+	*pause_ns = pause_total;
+	*wait = wait_ns[WAIT_ASSIST] + wait_ns[WAIT_STALL];
+	pthread_mutex_unlock(&stats_lock);
+}
+
 void stats_reset(void)
 {
 	pthread_mutex_lock(&stats_lock);
@@ -138,6 +146,7 @@ void refgc_read_stats(refgc_stats *st)
 	st->stall_ns = wait_ns[WAIT_STALL];
 	st->num_stalls = wait_n[WAIT_STALL];
 	st->max_stall_ns = wait_max[WAIT_STALL];
+	cpu_limit_read(&st->cpu_capped_ns, &st->num_cpu_capped);
 	st->npause_ring = (uint32_t)(npauses < REFGC_PAUSE_RING ? npauses : REFGC_PAUSE_RING);
 	for (uint32_t i = 0; i < st->npause_ring; i++)
 		st->pauses[i] = ring[(npauses - st->npause_ring + i) % REFGC_PAUSE_RING];

@@ -86,6 +86,7 @@ void refgc_thread_detach(void)
 	pthread_cond_broadcast(&rt.thr_cond);
 	pthread_mutex_unlock(&rt.thr_lock);
 	free(th->roots);
+	free(th->pool_local); /* not roots: the next cycle reclaims what it held */
 	free(th->cache);
 	free(th);
 	self_thread = NULL;

@@ -492,6 +492,20 @@ int main(int argc, char **argv)
 	       st->num_assists - st0->num_assists, assist_ns, st->max_assist_ns,
 	       st->num_stalls - st0->num_stalls, stall_ns, st->max_stall_ns,
 	       (double)(assist_ns + stall_ns) / ((double)(t1 - t0) * opt.threads));
+	/* GC time over CPU time, timed run only, as the GC CPU cap counts it
+	 * (runtime/cpu_limit.c): max(collector CPU, pause time x CPUs) plus
+	 * assists and stalls. */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	double gc_time = (double)(st->gc_cpu_ns - st0->gc_cpu_ns);
+
+	if (ncpu < 1)
+		ncpu = 1;
+	if ((double)(st->pause_total_ns - st0->pause_total_ns) * (double)ncpu > gc_time)
+		gc_time = (double)(st->pause_total_ns - st0->pause_total_ns) * (double)ncpu;
+	printf(", \"cpu_capped\": {\"count\": %" PRIu64 ", \"total_ns\": %" PRIu64 "}"
+	       ", \"gc_time_fraction\": %.4f",
+	       st->num_cpu_capped - st0->num_cpu_capped, st->cpu_capped_ns - st0->cpu_capped_ns,
+	       (gc_time + (double)(assist_ns + stall_ns)) / ((double)(t1 - t0) * (double)ncpu));
 	if (opt.print_pauses) {
 		printf(", \"pauses\": [");
 		for (size_t i = 0; i < npauses; i++)

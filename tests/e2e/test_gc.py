@@ -60,8 +60,11 @@ class Refgc(unittest.TestCase):
     """memtrace -- refgc-bench: every pause the runtime recorded, with its duration."""
 
     def check_mode(self, mode):
+        # 16 MiB live: enough cycles in 3 s to compare on a loaded 2-CPU
+        # machine (the default 64 MiB gave 1-5 pauses at load 13, with the
+        # old runtime too, and then one pause off was already 10%).
         r = run_with_env({"REFGC_MODE": mode}, [],
-                         [BENCH, "--workload", "latency", "--seconds", "3", "--pauses"])
+                         [BENCH, "--workload", "latency", "--seconds", "3", "--live-mib", "16", "--pauses"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stderr, r"(?m)^Tracing PID \d+.*refgc")
         bench = bench_json(r.stdout)

@@ -19,7 +19,7 @@ step() {
 	if "$@" >"$tmp/log" 2>&1; then
 		pass=$((pass + 1))
 		echo "PASS $name ($(( $(date +%s) - start ))s)"
-		grep -E '^(stress|probes|termination):' "$tmp/log" | grep -v 'checkpoint' | sed 's/^/     /'
+		grep -E '^(stress|probes|termination|cpucap|pool):' "$tmp/log" | grep -v 'checkpoint' | sed 's/^/     /'
 	else
 		fail=$((fail + 1))
 		echo "FAIL $name"
@@ -122,6 +122,10 @@ limit_warning() {
 	[ "$(grep -c '^refgc: memory limit 16 MiB is below the live heap' "$tmp/e")" -eq 1 ]
 }
 step "warning: memory limit below the live heap" limit_warning
+# ... and GC takes at most about half the machine there (the GC CPU cap).
+step "GC CPU cap under a memory limit below the live heap" "$here/check_cpu_cap.py" "$out/refgc-bench"
+# The pool cuts a realistic request's allocation, per thread.
+step "pool: allocation cut, per-thread reuse" "$here/check_pool.py" "$out/refgc-poolbench"
 # The reproducer of a termination pause that marked the whole heap.
 step "termination bounded at 64 MiB live" "$here/check_termination.py" "$out/refgc-bench"
 if need valgrind "valgrind stress"; then

@@ -187,6 +187,7 @@ Test(api, pool)
 	refgc_pool *p;
 	refgc_pool_stats ps;
 	void *objs[20];
+	uint64_t live;
 
 	start(REFGC_MODE_INCREMENTAL);
 	cr_assert_eq(refgc_pool_create(&pair_type, 10, &p), 0);
@@ -201,24 +202,38 @@ Test(api, pool)
 		refgc_store(objs[i], (void **)&((struct pair *)objs[i])->a, refgc_alloc(&pair_type));
 		refgc_pool_put(p, objs[i]);
 	}
+	/* 10 in this thread's cache (min(16, capacity)), 10 shared. */
 	refgc_pool_read_stats(p, &ps);
-	cr_expect_eq(ps.available, 10);
-	cr_expect_eq(ps.dropped, 10);
+	cr_expect_eq(ps.available, 20);
+	cr_expect_eq(ps.dropped, 0);
 	cr_expect_eq(ps.allocated, 0);
-	refgc_collect(); /* pooled objects must survive */
-	refgc_collect();
 	/* Put clears: no stale data, no pointer keeping a graph alive. */
 	for (int i = 0; i < 10; i++) {
 		struct pair *o = refgc_pool_get(p);
 
 		cr_assert_eq(o->val, 0, "a pooled object kept its last user's data");
 		cr_assert_null(o->a, "a pooled object kept its last user's pointer");
+		objs[i] = o;
 	}
 	refgc_pool_read_stats(p, &ps);
 	cr_expect_eq(ps.gets, 30);
 	cr_expect_eq(ps.hits, 10);
 	cr_expect_float_eq(ps.hit_rate, 1.0 / 3.0, 1e-9);
+	cr_expect_eq(ps.available, 10);
+	/* A collection empties the pool, and what it held is reclaimed:
+	 * the 10 shared objects and the 20 pairs their old users hung off
+	 * them (the 10 taken back are unrooted here too). */
+	refgc_collect();
+	refgc_collect();
+	live = objects();
+	refgc_pool_read_stats(p, &ps);
 	cr_expect_eq(ps.available, 0);
+	cr_expect_eq(ps.cleared, 10);
+	cr_expect_lt(live, 10, "the pool kept %lu objects alive across collections",
+		     (unsigned long)live);
+	cr_assert_not_null(refgc_pool_get(p));
+	refgc_pool_read_stats(p, &ps);
+	cr_expect_eq(ps.total, 21, "Get after a collection allocates");
 	refgc_pool_destroy(p);
 	refgc_shutdown();
 }
