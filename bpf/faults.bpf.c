@@ -207,7 +207,7 @@ __noinline int fault_walk(int fixup)
 	struct mt_fault_site_value *sc;
 	struct fault_scratch *fs;
 	__u32 zero = 0, n;
-	__u64 h;
+	__u64 h, ip;
 
 	fs = bpf_map_lookup_elem(&fscratch, &zero);
 	if (!fs)
@@ -216,12 +216,13 @@ __noinline int fault_walk(int fixup)
 	/* From the user registers of the fault or syscall: frames[0] is the
 	 * instruction itself, not a return address.  The heap tracer's walk,
 	 * not bpf_get_stack(), whose walk costs ~800 ns here. */
+	ip = uretprobe_xol_ip(BPF_CORE_READ(regs, ip));
 	if (unwind_mode != MT_UNWIND_FP)
-		n = unwind_walk(sc->frames, &fs->uw, &fs->walk, unwind_mode, true, BPF_CORE_READ(regs, ip),
-				BPF_CORE_READ(regs, sp), BPF_CORE_READ(regs, bp), &h, &sc->check);
-	else
-		n = frames_walk(sc->frames, &fs->walk, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
+		n = unwind_walk(sc->frames, &fs->uw, &fs->walk, unwind_mode, true, ip, BPF_CORE_READ(regs, sp),
 				BPF_CORE_READ(regs, bp), &h, &sc->check);
+	else
+		n = frames_walk(sc->frames, &fs->walk, ip, BPF_CORE_READ(regs, sp), BPF_CORE_READ(regs, bp), &h,
+				&sc->check);
 	/* The rows know a wrapper's frame (or its absence): only a frame
 	 * left by its frame pointer may have skipped its caller. */
 	if (fixup && (unwind_mode == MT_UNWIND_FP || fs->uw.fp0) && leaf_fixup(sc, &n))

@@ -350,14 +350,15 @@ static long shift_frame(__u32 i, void *data)
 }
 
 /* The site id of the user stack at ctx's registers (ip: a return address
- * into the caller), below the frames prefix[0..k) when k is not 0;
+ * into the caller), below the frames prefix[0..k) when prefix is not NULL,
+ * k = prefix[SITE_PREFIX_MAX];
  * MT_UNKNOWN_STACK when it can't be kept. */
-static __always_inline __u32 current_site_prefixed(struct pt_regs *ctx, const __u64 *prefix, __u32 k)
+static __always_inline __u32 current_site_prefixed(struct pt_regs *ctx, const __u64 *prefix)
 {
 	struct site_cache_entry *e;
 	struct mt_site_stack *sc;
 	struct walk_scratch *ws;
-	__u32 zero = 0, id;
+	__u32 zero = 0, id, k;
 	__u64 h;
 
 	ws = bpf_map_lookup_elem(&scratch, &zero);
@@ -372,6 +373,10 @@ static __always_inline __u32 current_site_prefixed(struct pt_regs *ctx, const __
 	else
 		sc->nframes = frames_walk(sc->frames, &ws->walk, PT_REGS_IP(ctx), PT_REGS_SP(ctx),
 					  PT_REGS_FP(ctx), &h, &sc->check);
+	/* The prefix's length is read only now, from memory: had it stayed in
+	 * a register through the walk, the verifier would walk once per
+	 * length the caller's loop can end with (16x the instructions). */
+	k = prefix ? (__u32)*(volatile const __u64 *)&prefix[SITE_PREFIX_MAX] : 0;
 	if (k && k <= SITE_PREFIX_MAX) {
 		__u32 n = sc->nframes + k <= MT_MAX_FRAMES ? sc->nframes : MT_MAX_FRAMES - k;
 		struct prefix_shift shift = { .k = k, .n = n };
@@ -408,7 +413,7 @@ static __always_inline __u32 current_site_prefixed(struct pt_regs *ctx, const __
 
 static __always_inline __u32 current_site(struct pt_regs *ctx)
 {
-	return current_site_prefixed(ctx, NULL, 0);
+	return current_site_prefixed(ctx, NULL);
 }
 
 /* Whether this allocation is sampled: each byte is with probability 1/N,

@@ -81,7 +81,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64[SITE_PREFIX_MAX]);
+	__type(value, __u64[SITE_PREFIX_MAX + 1]); /* the frames, then how many */
 } py_prefix SEC(".maps");
 
 static __always_inline __u64 peek_u64(__u64 addr)
@@ -100,8 +100,10 @@ static __always_inline __u32 pool_site(struct pt_regs *ctx, __u64 cls)
 	__u32 zero = 0, k = 1;
 
 	pre = bpf_map_lookup_elem(&py_prefix, &zero);
+	/* Never fails (a one-entry array); a second inlined walk for the case
+	 * would double what the verifier checks. */
 	if (!pre)
-		return current_site(ctx);
+		return MT_UNKNOWN_STACK;
 	pre[0] = MT_FRAME_PYMALLOC | cls;
 	if (py_tstate_current) {
 		__u64 ts = peek_u64(py_tstate_current);
@@ -122,7 +124,8 @@ static __always_inline __u32 pool_site(struct pt_regs *ctx, __u64 cls)
 		frame = peek_u64(frame + PY_IF_PREVIOUS);
 	}
 	__sync_fetch_and_add(&pymalloc_counters[MT_PY_FRAMES], k - 1);
-	return current_site_prefixed(ctx, pre, k);
+	pre[SITE_PREFIX_MAX] = k;
+	return current_site_prefixed(ctx, pre);
 }
 
 SEC("uretprobe")

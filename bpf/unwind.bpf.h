@@ -188,8 +188,11 @@ static __always_inline long unwind_frame(__u32 i, struct unwind_walk *w)
 	} else if (rbp_rule == 2) {
 		bp = 0; /* unknown from here: a caller needing it has no frame pointer */
 	}
-	if (ret && ret == s->tramp)
+	if (ret && ret == s->tramp) {
 		ret = uretprobe_orig(cfa - 8);
+		if (!ret)
+			goto cut; /* the trampoline itself is no caller */
+	}
 	if (!ret)
 		return 1;
 	pos = r->stale != MT_EXEC_STALE_ALL ? exec_range_pos(r, ret) : 0;
@@ -262,8 +265,10 @@ static __always_inline __u32 unwind_walk(__u64 *frames, struct uw_state *s, stru
 	s->bp = bp;
 	s->mode = mode;
 	s->exact0 = exact0;
-	/* Inside a probed allocator: a fault or a syscall (exact0). */
-	s->tramp = exact0 ? uretprobe_trampoline() : 0;
+	/* Any frame may be one with a return probe: the allocator's own at a
+	 * fault or syscall inside it (exact0), or an outer probed function at
+	 * an allocator's return (pymalloc's pool refill around its calloc). */
+	s->tramp = uretprobe_trampoline();
 	s->first = 0;
 	s->n = 1;
 	st->chunk = *reach ? *reach : FRAMES_FIRST_CHUNK;

@@ -7,8 +7,9 @@
  * thread's return_instances, by the stack slot it replaced.  A stack taken
  * inside such a function (a page fault in sysmalloc, the brk it calls)
  * meets the trampoline where its caller should be: these give the caller
- * back.  The allocator-return walk does not need them (its own probe's
- * address is restored before it runs).
+ * back.  At an allocator's return its own probe's address is already
+ * restored, but an outer probed function's (pymalloc's pool refill, which
+ * calls calloc) is not.
  */
 #ifndef MEMTRACE_URETPROBE_BPF_H
 #define MEMTRACE_URETPROBE_BPF_H
@@ -39,6 +40,19 @@ static __noinline __u64 uretprobe_orig(__u64 slot)
 		ri = BPF_CORE_READ(ri, next);
 	}
 	return 0;
+}
+
+/* A probed instruction runs out of line, as a copy in the [uprobes] area:
+ * a fault in it is at the copy's address, xol_vaddr.  The address of the
+ * instruction the program really executes is the probed one, vaddr. */
+static __always_inline __u64 uretprobe_xol_ip(__u64 ip)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct uprobe_task *ut = BPF_CORE_READ(task, utask);
+
+	if (ut && ip && BPF_CORE_READ(ut, xol_vaddr) == ip)
+		return BPF_CORE_READ(ut, vaddr);
+	return ip;
 }
 
 #endif

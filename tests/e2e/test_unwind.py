@@ -42,12 +42,16 @@ cat /proc/$$/maps > "$1"
 
 
 def exec_ranges(maps_path):
-    """The executable mappings of a /proc/PID/maps copy: [(start, end, path)]."""
+    """The executable mappings of a /proc/PID/maps copy: [(start, end, path)].
+    The uretprobe trampoline ([uprobes]) is executable but never a caller:
+    a frame there is a return address the walk failed to give back."""
     out = []
     with open(maps_path) as f:
         for line in f:
             parts = line.split(None, 5)
             if len(parts) < 5 or "x" not in parts[1]:
+                continue
+            if len(parts) > 5 and parts[5].strip() == "[uprobes]":
                 continue
             start, end = (int(x, 16) for x in parts[0].split("-"))
             out.append((start, end, parts[5].strip() if len(parts) > 5 else ""))

@@ -39,6 +39,10 @@ int exec_ranges_load(int map_fd, pid_t pid, struct unwind_loader *ul)
 		 * arithmetic needs starts below 2^63; no stack returns there. */
 		if (!e->exec || e->start >= MT_EXEC_USER_LIMIT)
 			continue;
+		/* The uretprobe trampoline is code, but never a caller: a walk
+		 * that cannot give the real address back must stop there. */
+		if (!strcmp(e->path, "[uprobes]"))
+			continue;
 		if (!ul && v->n && v->end[v->n - 1] == e->start) {
 			v->end[v->n - 1] = e->end;
 			continue;
