@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -253,6 +254,57 @@ static int copy_into(int from, int to)
  * be replaced), or a negative errno (-EISDIR, -EPERM for other kinds,
  * -ENXIO for a FIFO nobody reads).
  */
+/* Whether only root can change the names in the directory: a symlink
+ * there was put by root, and may be followed. */
+static bool trusted_dir(int dirfd)
+{
+	struct stat d;
+
+	return !fstat(dirfd, &d) && d.st_uid == 0 && !(d.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/*
+ * A symlink in a directory only root can write (/dev/stdout, /dev/stderr):
+ * to a device or FIFO, the data goes there; through /proc/self/fd or
+ * /dev/fd to a regular file (a shell redirect), it is appended, as the
+ * command's own output is.  1 when written, 0 to replace the link as any
+ * other, or a negative errno.
+ */
+static int through_root_link(struct safe_file *sf)
+{
+	char target[64];
+	struct stat got;
+	ssize_t n;
+	int fd, err, flags;
+	bool fd_link;
+
+	if (!trusted_dir(sf->dirfd))
+		return 0;
+	n = readlinkat(sf->dirfd, sf->name, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = '\0';
+	fd_link = !strncmp(target, "/proc/self/fd/", 14) || !strncmp(target, "/dev/fd/", 8);
+	fd = openat(sf->dirfd, sf->name, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (fd_link ? O_APPEND : 0));
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &got) ||
+	    !(S_ISCHR(got.st_mode) || S_ISFIFO(got.st_mode) || (fd_link && S_ISREG(got.st_mode)))) {
+		close(fd);
+		return 0;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = copy_into(fileno(sf->f), fd);
+	if (close(fd) && !err)
+		err = -errno;
+	return err ? err : 1;
+}
+
 static int into_special(struct safe_file *sf)
 {
 	struct stat st, got;
@@ -260,7 +312,9 @@ static int into_special(struct safe_file *sf)
 
 	if (fstatat(sf->dirfd, sf->name, &st, AT_SYMLINK_NOFOLLOW))
 		return errno == ENOENT ? 0 : -errno;
-	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+	if (S_ISLNK(st.st_mode))
+		return through_root_link(sf);
+	if (S_ISREG(st.st_mode))
 		return 0;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
@@ -350,6 +404,10 @@ static uid_t invoking_uid(void)
 /* Whether an existing file is one memtrace may append to. */
 static int appendable(const struct stat *st)
 {
+	/* Only root makes device nodes: one is never a planted trap, and a
+	 * log to /dev/null or a terminal is what the user asked for. */
+	if (S_ISCHR(st->st_mode))
+		return st->st_uid == 0 ? 0 : -EPERM;
 	if (!S_ISREG(st->st_mode) || st->st_nlink != 1)
 		return -EPERM;
 	if (st->st_uid != 0 && st->st_uid != invoking_uid())

@@ -18,10 +18,14 @@
  *  - A character device or FIFO already at the final name (-o /dev/null)
  *    is written into, opened with O_NOFOLLOW and never renamed over; a FIFO
  *    nobody reads gives -ENXIO at once; a directory -EISDIR, other kinds
- *    -EPERM.
+ *    -EPERM.  A symlink in a directory only root can write (/dev/stdout)
+ *    is followed to a device or FIFO, and appended through when it is a
+ *    /proc/self/fd or /dev/fd link to a regular file; anywhere else a
+ *    symlink is replaced, as above.
  *  - safe_file_append_open refuses (-EPERM) a path that is a symlink, not a
- *    regular file, has other links, or is owned by neither root nor the user
- *    who ran memtrace (under sudo, SUDO_UID).
+ *    regular file or a root-owned character device (/dev/null), has other
+ *    links, or is owned by neither root nor the user who ran memtrace (under
+ *    sudo, SUDO_UID).
  *  - Every function returns 0 or a negative errno and reports nothing:
  *    callers say what failed, in their own words.
  */

@@ -239,7 +239,49 @@ Test(safe_file, append_refuses_fifo_without_blocking)
 {
 	cr_assert_eq(mkfifo(in_dir("a.fifo"), 0600), 0);
 	cr_assert_eq(append_line(in_dir("a.fifo"), "alert\n"), -EPERM);
-	cr_assert_eq(append_line("/dev/null", "alert\n"), -EPERM);
+}
+
+/* A device node is root's: appending to one (--log-file /dev/null) is safe. */
+Test(safe_file, append_to_a_root_device_is_allowed)
+{
+	cr_assert_eq(mknod(in_dir("null"), S_IFCHR | 0666, makedev(1, 3)), 0);
+	cr_assert_eq(append_line(in_dir("null"), "alert\n"), 0);
+}
+
+/* /dev/stdout is a symlink in a root-only directory: followed to the
+ * device, never replaced by a regular file. */
+Test(safe_file, commit_through_a_link_in_a_root_only_directory)
+{
+	struct stat st;
+	char sub[4096], link[4096], dev[4096];
+
+	snprintf(sub, sizeof(sub), "%s/rootonly", dir);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	snprintf(dev, sizeof(dev), "%s/null", sub);
+	snprintf(link, sizeof(link), "%s/stdout", sub);
+	cr_assert_eq(mknod(dev, S_IFCHR | 0666, makedev(1, 3)), 0);
+	cr_assert_eq(symlink(dev, link), 0);
+	cr_assert_eq(write_file(link, "report\n"), 0);
+	cr_assert_eq(lstat(link, &st), 0);
+	cr_assert(S_ISLNK(st.st_mode), "the link was replaced");
+	cr_assert_eq(lstat(dev, &st), 0);
+	cr_assert(S_ISCHR(st.st_mode));
+}
+
+/* In a directory others may write, a link is replaced, never followed. */
+Test(safe_file, link_to_a_device_in_a_shared_directory_is_replaced)
+{
+	struct stat st;
+
+	cr_assert_eq(chmod(dir, 01777), 0);
+	cr_assert_eq(mknod(in_dir("null"), S_IFCHR | 0666, makedev(1, 3)), 0);
+	cr_assert_eq(symlink(in_dir("null"), in_dir("out")), 0);
+	cr_assert_eq(write_file(in_dir("out"), "report\n"), 0);
+	cr_assert_eq(lstat(in_dir("out"), &st), 0);
+	cr_assert(S_ISREG(st.st_mode));
+	assert_text(in_dir("out"), "report\n");
+	cr_assert_eq(lstat(in_dir("null"), &st), 0);
+	cr_assert(S_ISCHR(st.st_mode));
 }
 
 Test(safe_file, append_refuses_hard_links)
