@@ -110,6 +110,8 @@ static void pace(struct rthread *th)
 	if (atomic_load_explicit(&rt.marking, memory_order_relaxed) && !cpu_limit_on()) {
 		th->assist_debt += pacer_assist_slots(bytes, live);
 		if (th->assist_debt >= DRAIN_CHUNK)
+			th->assist_debt = assist_credit_pay(th->assist_debt);
+		if (th->assist_debt >= DRAIN_CHUNK)
 			assist(th);
 	}
 	if (!pacer_should_trigger(live))

@@ -39,20 +39,23 @@ static void mark_roots(void)
 /* Stop-the-world only: finish the cycle's mark and hand spans to sweep. */
 static void mark_terminate(uint64_t cycle, uint64_t term_marked, uint64_t term_slots)
 {
-	uint64_t marked, black;
+	uint64_t marked, black, scanned;
 
 	threads_flush_counters();
 	threads_release_caches();
 	sweep_flip();
 	marked = atomic_exchange(&rt.cycle_marked, 0);
 	black = atomic_exchange(&rt.cycle_black, 0);
+	scanned = atomic_exchange(&rt.cycle_scanned, 0);
+	pacer_trigger_feedback(atomic_load(&rt.heap_marked), atomic_load(&rt.heap_live),
+			       scanned, atomic_exchange(&rt.cycle_assist_scanned, 0));
 	/* Objects allocated during marking survive this cycle but are not
 	 * known to be live: pacing on traced bytes only keeps a fast
 	 * allocator from inflating its own next goal. */
 	atomic_store(&rt.heap_marked, marked);
 	atomic_store(&rt.heap_live, marked + black);
 	pacer_update(marked);
-	atomic_store(&rt.last_scanned, atomic_exchange(&rt.cycle_scanned, 0));
+	atomic_store(&rt.last_scanned, scanned);
 	atomic_fetch_add(&rt.marks_done, 1);
 	PROBE_MARK_DONE(cycle, marked + black, term_marked, term_slots);
 	stats_term_marked(term_marked, term_slots);
@@ -155,6 +158,9 @@ static void run_cycle(void)
 	atomic_store(&rt.cycle_marked, 0);
 	atomic_store(&rt.cycle_black, 0);
 	atomic_store(&rt.cycle_scanned, 0);
+	atomic_store(&rt.cycle_assist_scanned, 0);
+	assist_credit_reset();
+	pacer_trigger_cycle_start(atomic_load(&rt.heap_live));
 
 	if (rt.cfg.mode == REFGC_MODE_STW) {
 		pause_prepare();

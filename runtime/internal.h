@@ -218,6 +218,22 @@ bool pacer_over_hard(uint64_t live);
  * heap at `live`. */
 long pacer_assist_slots(uint64_t bytes, uint64_t live);
 
+/* ---- pacer_trigger.c: the feedback trigger (incremental) ---- */
+void pacer_trigger_cycle_start(uint64_t live);  /* heap_live at gc__start */
+/* At mark termination, before pacer_update(): the last mark's `marked`,
+ * heap_live at mark end, and this cycle's slots scanned in all and by
+ * mutators. Moves the trigger for the next cycle. */
+void pacer_trigger_feedback(uint64_t marked, uint64_t live_end,
+			    uint64_t scanned, uint64_t assisted);
+/* The trigger between `marked` and `goal` (goal > marked). */
+uint64_t pacer_trigger_point(uint64_t marked, uint64_t goal);
+
+/* ---- assist_credit.c: background credit for assists ---- */
+void assist_credit_reset(void);  /* at cycle start */
+/* Pays `debt` slots from what background workers scanned this cycle and
+ * no assist took yet; returns the debt left to mark. */
+long assist_credit_pay(long debt);
+
 /* ---- collector.c ---- */
 int collector_start(void);
 void collector_stop(void);
@@ -304,6 +320,7 @@ struct runtime {
 	_Atomic uint64_t heap_goal, trigger, hard_goal;
 	_Atomic uint64_t cycle_scanned; /* slots scanned so far this cycle (workers, assists) */
 	_Atomic uint64_t last_scanned;  /* slots the last completed mark scanned */
+	_Atomic uint64_t cycle_assist_scanned; /* of cycle_scanned, by mutators */
 	_Atomic uint64_t term_retries;
 	_Atomic uint64_t marks_done;   /* mark terminations so far */ /* termination pauses that resumed concurrent marking */
 

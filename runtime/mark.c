@@ -486,6 +486,7 @@ long mark_assist(struct rthread *th, long slots)
 	atomic_fetch_add(&assists_active, 1);
 	used = mark_drain(&m, slots);
 	atomic_fetch_add_explicit(&rt.cycle_scanned, (uint64_t)used, memory_order_relaxed);
+	atomic_fetch_add_explicit(&rt.cycle_assist_scanned, (uint64_t)used, memory_order_relaxed);
 	mark_flush(&m);
 	atomic_fetch_sub(&assists_active, 1);
 	if (!used)

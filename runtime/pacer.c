@@ -1,8 +1,9 @@
 /* The pacer decides when a cycle starts, using Go's knobs:
  *   goal    = marked * (1 + gc_percent/100), at least MIN_GOAL;
  *             with a soft memory limit, min(goal, limit - headroom);
- *   trigger = goal for stw; for incremental, 70% of the way from marked to
- *             goal, so concurrent marking can finish before the goal;
+ *   trigger = goal for stw; for incremental, a fraction of the way from
+ *             marked to goal set by feedback (pacer_trigger.c), so that
+ *             concurrent marking finishes at the goal with few assists;
  *   hard    = where allocating threads stop: they help mark, or wait for
  *             the next phase change (mark start or end), never for a
  *             whole cycle;
@@ -63,7 +64,7 @@ void pacer_update(uint64_t marked)
 	if (goal == NO_GOAL) {
 		trigger = hard = NO_GOAL;
 	} else if (c->mode == REFGC_MODE_INCREMENTAL) {
-		trigger = marked + (goal - marked) / 10 * 7;
+		trigger = goal > marked ? pacer_trigger_point(marked, goal) : goal;
 		hard = goal + (goal - marked) / 2;
 	} else {
 		trigger = goal;

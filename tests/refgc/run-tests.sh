@@ -128,6 +128,8 @@ step "GC CPU cap under a memory limit below the live heap" "$here/check_cpu_cap.
 step "pool: allocation cut, per-thread reuse" "$here/check_pool.py" "$out/refgc-poolbench"
 # The reproducer of a termination pause that marked the whole heap.
 step "termination bounded at 64 MiB live" "$here/check_termination.py" "$out/refgc-bench"
+# Mutator waits (assists + stalls) under the feedback trigger.
+step "mutator waits at the default GC percent" "$here/check_waits.py" "$out/refgc-bench"
 if need valgrind "valgrind stress"; then
 	step "stress under valgrind" env REFGC_MODE=incremental valgrind -q --error-exitcode=99 \
 		--leak-check=full --errors-for-leak-kinds=definite "$out/refgc/stress" 2 2
