@@ -233,9 +233,14 @@ struct mt_go_counters go_heap_counters(const struct memtrace_bpf *skel)
 	return c;
 }
 
-void go_heap_detach(struct go_heap *g)
+void go_heap_stop(struct go_heap *g)
 {
 	bpf_link__destroy(g->link);
 	g->link = NULL;
+}
+
+void go_heap_detach(struct go_heap *g)
+{
+	go_heap_stop(g);
 	g->path[0] = '\0';
 }

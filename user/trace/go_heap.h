@@ -51,6 +51,9 @@ int go_heap_attach(struct go_heap *g, struct memtrace_bpf *skel, pid_t pid, int 
 void go_heap_name(const struct go_heap *g, char *buf, size_t n);
 /* Every call the probe saw so far. */
 struct mt_go_counters go_heap_counters(const struct memtrace_bpf *skel);
+/* Removes the probe, keeping what it found (path, version): the counters
+ * and site counts then stay still while a final report reads them. */
+void go_heap_stop(struct go_heap *g);
 void go_heap_detach(struct go_heap *g);
 
 #endif

@@ -151,6 +151,10 @@ int session_finish(struct session *s)
 	int err;
 
 	session_reach_at_end(s);
+	/* A Go program traced with -p runs on: its probe counts straight into
+	 * the maps, so it stops before they are read, or the Go totals (read
+	 * later) would count calls the sites do not. */
+	go_heap_stop(&s->go);
 	s->end_ns = clock_ns(CLOCK_MONOTONIC);
 	err = snapshot_read(&s->tracer.heap, &snap);
 	if (!err) {
