@@ -165,14 +165,20 @@ class GoStripped(unittest.TestCase):
 
     def traced_lines(self, exe, name):
         """Runs exe under memtrace: (its main.* frames as go_frames gives
-        them, its report, the pprof file written)."""
+        them, its report, the pprof file written).  The folded output with
+        --lines names each of those frames' lines too."""
         out, prof = os.path.join(self.tmp, name + "-l.json"), os.path.join(self.tmp, name + "-l.pb.gz")
-        subprocess.run([mt.MEMTRACE, "-q", "--json", out, "-o", prof, "--", exe, "-rounds", "1", "-profile",
+        folded = os.path.join(self.tmp, name + "-l.folded")
+        subprocess.run([mt.MEMTRACE, "-q", "--lines", "--metric", "alloc_space", "--json", out, "-o", prof,
+                        "-o", folded, "--", exe, "-rounds", "1", "-profile",
                         os.path.join(self.tmp, name + "-l.prof")], check=True, capture_output=True, timeout=300)
         report = mt.load_json(out)
         got = go_frames(report)
         self.assertTrue({"main.allocNodes", "main.allocBufs", "main.allocLarge", "main.round", "main.main"} <=
                         {fn for fn, _, _ in got.values()}, (name, got))
+        with open(folded) as f:
+            names = set(re.findall(r"(?m)(?:^|;)(main\.\w+ \([^)]*\))", f.read()))
+        self.assertEqual(names, {"%s (%s:%d)" % (fn, os.path.basename(path), line) for fn, path, line in got.values()})
         return got, report, prof
 
     def test_lines_are_go_tool_addr2line(self):
@@ -195,6 +201,11 @@ class GoStripped(unittest.TestCase):
             self.assertIn("ROUTINE ======================== %s in %s" % (fn, src), listing)
             row = re.search(r"(?m)^\s*(\S+)\s+(\S+)\s+%d:" % want, listing)
             self.assertTrue(row and row.group(2) != ".", "%s line %d has no bytes:\n%s" % (fn, want, listing))
+            # pprof's Function start_line: the func line (s= in -raw).
+            decl = next(i + 1 for i, text in enumerate(lines) if text.startswith("func %s(" % fn[5:]))
+            raw = subprocess.run(["go", "tool", "pprof", "-raw", prof], capture_output=True, text=True,
+                                 check=True).stdout
+            self.assertIn(" %s %s:%d s=%d\n" % (fn, src, want, decl), raw)
 
     def test_cgo_lines(self):
         """A cgo binary's DWARF comes from gcc's link, with .debug_aranges for
