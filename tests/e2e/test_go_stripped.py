@@ -261,6 +261,11 @@ class GoStripped(unittest.TestCase):
         self.assertIn("runtime.main", names)
         self.assertTrue(any(n.startswith("go/parser.") for n in names), sorted(names)[:50])
         self.assertTrue(any(n.startswith("main.") for n in names), sorted(names)[:50])
+        # Lines from its .gopclntab: go tool addr2line's, at each caller frame.
+        got = {int(f["offset"], 16) - 1: (f["function"], f["file"], f["line"]) for s in report["sites"]
+               for f in s["frames"][1:] if f["module"] == GOFMT}
+        self.assertGreater(len(got), 50)
+        self.assertEqual(got, addr2line(GOFMT, got))
         same_cycles(self, report, cycles)
 
 
