@@ -7,8 +7,9 @@ GoHeapStripped runs every test of test_go_heap.GoHeap (counts and bytes per
 function equal to Go's pprof.Lookup("allocs"), -p mid-run, cgo,
 --sample-bytes, heap live per cycle against gctrace) on -s -w builds.
 GoStripped compares a stripped build with the unstripped one (names equal
-to `go tool nm`'s, the same stacks, GC cycles as gctrace counts them) and
-runs Debian's own stripped gofmt."""
+to `go tool nm`'s, the same stacks, GC cycles as gctrace counts them, file
+and line of each frame equal to `go tool addr2line`'s, `go tool pprof -list`
+on the allocating line) and runs Debian's own stripped gofmt."""
 import os
 import re
 import subprocess
@@ -50,6 +51,31 @@ def same_cycles(test, report, traced, what=""):
     test.assertGreater(len(traced), 1, what)
     test.assertEqual(ours[:len(traced)], traced, what)
     test.assertLessEqual(len(ours) - len(traced), 1, what)
+
+
+def addr2line(exe, addrs):
+    """`go tool addr2line` of exe: {addr: (function, file, line)}."""
+    addrs = sorted(addrs)
+    out = subprocess.run(["go", "tool", "addr2line", exe], input="".join("0x%x\n" % a for a in addrs),
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(out) == 2 * len(addrs), out
+    got = {}
+    for i, a in enumerate(addrs):
+        path, _, line = out[2 * i + 1].rpartition(":")
+        got[a] = (out[2 * i], path, int(line))
+    return got
+
+
+def go_frames(report):
+    """The main.* frames of every site, each once: {pc looked up: (function,
+    file, line)}.  Every such frame is a return address (the runtime's frames
+    are below it), which memtrace looks up at address - 1 as Go does."""
+    got = {}
+    for s in report["sites"]:
+        for f in s["frames"]:
+            if (f["function"] or "").startswith("main."):
+                got[int(f["offset"], 16) - 1] = (f["function"], f["file"], f["line"])
+    return got
 
 
 def gc_run(cmd, tmp, name, env=None):
@@ -137,6 +163,70 @@ class GoStripped(unittest.TestCase):
         p = subprocess.run(["go", "tool", "nm", self.stripped], capture_output=True, text=True)
         self.assertNotIn("main.allocNodes", p.stdout)
 
+    def traced_lines(self, exe, name):
+        """Runs exe under memtrace: (its main.* frames as go_frames gives
+        them, its report, the pprof file written).  The folded output with
+        --lines names each of those frames' lines too."""
+        out, prof = os.path.join(self.tmp, name + "-l.json"), os.path.join(self.tmp, name + "-l.pb.gz")
+        folded = os.path.join(self.tmp, name + "-l.folded")
+        subprocess.run([mt.MEMTRACE, "-q", "--lines", "--metric", "alloc_space", "--json", out, "-o", prof,
+                        "-o", folded, "--", exe, "-rounds", "1", "-profile",
+                        os.path.join(self.tmp, name + "-l.prof")], check=True, capture_output=True, timeout=300)
+        report = mt.load_json(out)
+        got = go_frames(report)
+        self.assertTrue({"main.allocNodes", "main.allocBufs", "main.allocLarge", "main.round", "main.main"} <=
+                        {fn for fn, _, _ in got.values()}, (name, got))
+        with open(folded) as f:
+            names = set(re.findall(r"(?m)(?:^|;)(main\.\w+ \([^)]*\))", f.read()))
+        self.assertEqual(names, {"%s (%s:%d)" % (fn, os.path.basename(path), line) for fn, path, line in got.values()})
+        return got, report, prof
+
+    def test_lines_are_go_tool_addr2line(self):
+        """File and line of every main.* frame, from the stripped build's
+        .gopclntab (it has no DWARF) and from the unstripped build (whose
+        DWARF Go compresses), equal `go tool addr2line` of the unstripped
+        build at the same addresses; and `go tool pprof -list` of the
+        stripped run's pprof puts each function's bytes on its make line."""
+        for name, exe in (("full", self.full), ("stripped", self.stripped)):
+            got, _, prof = self.traced_lines(exe, name)
+            self.assertEqual(got, addr2line(self.full, got), name)
+        src = os.path.join(test_go_heap.SRC, "main.go")
+        with open(src) as f:
+            lines = f.read().splitlines()
+        for fn, stmt in (("main.allocBufs", "make([]byte, 1024)"), ("main.allocLarge", "make([]byte, 40960)"),
+                         ("main.allocOdd", "make([]byte, 1000)")):
+            want = next(i + 1 for i, text in enumerate(lines) if stmt in text)
+            listing = subprocess.run(["go", "tool", "pprof", "-sample_index=alloc_space", "-list", "^%s$" % fn,
+                                      prof], capture_output=True, text=True, check=True).stdout
+            self.assertIn("ROUTINE ======================== %s in %s" % (fn, src), listing)
+            row = re.search(r"(?m)^\s*(\S+)\s+(\S+)\s+%d:" % want, listing)
+            self.assertTrue(row and row.group(2) != ".", "%s line %d has no bytes:\n%s" % (fn, want, listing))
+            # pprof's Function start_line: the func line (s= in -raw).
+            decl = next(i + 1 for i, text in enumerate(lines) if text.startswith("func %s(" % fn[5:]))
+            raw = subprocess.run(["go", "tool", "pprof", "-raw", prof], capture_output=True, text=True,
+                                 check=True).stdout
+            self.assertIn(" %s %s:%d s=%d\n" % (fn, src, want, decl), raw)
+
+    def test_cgo_lines(self):
+        """A cgo binary's DWARF comes from gcc's link, with .debug_aranges for
+        the C units only; read through it, every Go frame showed the last C
+        line before it (gcc_mmap.c:37).  Its Go frames equal `go tool
+        addr2line`, and its C frame (the preamble's goalloc_c_alloc) keeps
+        its DWARF line, equal to llvm-addr2line's (binutils' 2.40 names the
+        generated cgo2.c where the line table says cgo.go)."""
+        exe, why = test_go_heap.build(os.path.join(self.tmp, "goalloc-cgo"), True)
+        if not exe:
+            self.fail("cannot build a cgo program: " + why)
+        got, report, _ = self.traced_lines(exe, "cgo")
+        self.assertEqual(got, addr2line(exe, got))
+        c = {int(f["offset"], 16) - 1: (f["file"], f["line"]) for s in report["sites"] for f in s["frames"]
+             if f["function"] == "goalloc_c_alloc"}
+        self.assertTrue(c, "no C frame in the cgo run")
+        for pc, (path, line) in c.items():
+            out = subprocess.run(["llvm-addr2line", "-e", exe, "0x%x" % pc], capture_output=True, text=True,
+                                 check=True).stdout.split()[0]
+            self.assertEqual((path, line), (out.rpartition(":")[0], int(out.rpartition(":")[2])))
+
     def test_pie(self):
         """A stripped PIE (Go 1.18+ keeps its table in .data.rel.ro.gopclntab,
         and its runtime.text comes from a relocation): it needs no library,
@@ -171,6 +261,11 @@ class GoStripped(unittest.TestCase):
         self.assertIn("runtime.main", names)
         self.assertTrue(any(n.startswith("go/parser.") for n in names), sorted(names)[:50])
         self.assertTrue(any(n.startswith("main.") for n in names), sorted(names)[:50])
+        # Lines from its .gopclntab: go tool addr2line's, at each caller frame.
+        got = {int(f["offset"], 16) - 1: (f["function"], f["file"], f["line"]) for s in report["sites"]
+               for f in s["frames"][1:] if f["module"] == GOFMT}
+        self.assertGreater(len(got), 50)
+        self.assertEqual(got, addr2line(GOFMT, got))
         same_cycles(self, report, cycles)
 
 

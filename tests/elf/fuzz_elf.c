@@ -10,7 +10,8 @@
  * hands out).  Every input must load or fail cleanly, and what loads must
  * keep elfimg.h's promises: symbols sorted, segments within the table.
  * The input is also read as a bare .gopclntab (go_pclntab.c, which a
- * stripped Go binary's symbols come from): names and files inside it.
+ * stripped Go binary's symbols come from): names and files inside it; and
+ * a Go executable's lines (go_lines.c) are looked up at its functions.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "elfimg.h"
+#include "go_lines.h"
 #include "go_pclntab.h"
 #include "probe_offset.h"
 #include "unwind_table.h"
@@ -85,6 +87,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (elf_image_load_fd(fd, "/nonexistent-mt-fuzz-root", &img) == 0) {
 		check_image(img, fd);
 		elf_image_free(img);
+	}
+	{
+		struct go_lines *g = NULL;
+
+		if (go_lines_open(fd, &g) == 0) {
+			const struct src_frame *f;
+			uint64_t at[] = { 0, 0x400000, 0x401000, 0x401001, 0x480000, UINT64_MAX };
+
+			for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+				if (go_lines_lookup(g, at[i], &f) && (!f->function || !f->file || strlen(f->file) > size))
+					abort();
+			go_lines_free(g);
+		}
 	}
 	{
 		struct unwind_table *t = NULL;

@@ -60,10 +60,8 @@ static uint64_t text_start(Elf *elf, uint64_t field_vaddr)
 	return section(elf, ".text", &sh) ? sh.sh_addr : 0;
 }
 
-int elf_go_syms_add(struct elf_image *img, Elf *elf)
+int elf_go_pclntab(Elf *elf, struct go_pclntab *t)
 {
-	struct go_pclntab t;
-	struct elf_sym *v;
 	Elf_Data *d;
 	Elf_Scn *scn;
 	GElf_Shdr sh;
@@ -74,16 +72,27 @@ int elf_go_syms_add(struct elf_image *img, Elf *elf)
 	if (!scn)
 		scn = section(elf, ".data.rel.ro.gopclntab", &sh);
 	if (!scn || sh.sh_type == SHT_NOBITS)
-		return 0;
+		return -ENOENT;
 	d = elf_getdata(scn, NULL);
 	if (!d || !d->d_buf)
 		return -EINVAL;
 	/* textStart: after magic, pad, quantum, ptrsize, nfunc and nfiles. */
-	err = go_pclntab_open(&t, d->d_buf, d->d_size, 0);
+	err = go_pclntab_open(t, d->d_buf, d->d_size, 0);
 	if (err)
 		return err;
-	if (!t.text_start)
-		t.text_start = text_start(elf, sh.sh_addr + 8 + 2 * (uint64_t)t.ptrsize);
+	if (!t->text_start)
+		t->text_start = text_start(elf, sh.sh_addr + 8 + 2 * (uint64_t)t->ptrsize);
+	return 0;
+}
+
+int elf_go_syms_add(struct elf_image *img, Elf *elf)
+{
+	struct go_pclntab t;
+	struct elf_sym *v;
+	int err = elf_go_pclntab(elf, &t);
+
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	if (t.nfunc > SIZE_MAX / sizeof(*v) - img->nsyms)
 		return -ENOMEM;
 	v = realloc(img->syms, (img->nsyms + t.nfunc + 1) * sizeof(*v));

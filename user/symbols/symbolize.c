@@ -9,6 +9,7 @@
 #include "demangle.h"
 #include "dwarf_src.h"
 #include "elfimg.h"
+#include "go_lines.h"
 #include "grow.h"
 #include "hmap.h"
 #include "log.h"
@@ -21,6 +22,7 @@ struct module {
 	uint64_t inode;
 	struct elf_image *img; /* NULL when the file could not be read */
 	struct dwarf_src *dw;  /* its lines, shared with img; NULL when img is */
+	struct go_lines *go;   /* a Go executable's own lines, shared likewise; NULL when none */
 	const char *build_id;  /* interned, NULL when none */
 	int fd;                /* the mapped inode, opened at refresh; -1 once loaded or when not */
 	bool loaded;           /* img is final (NULL: unreadable, said once) */
@@ -121,6 +123,7 @@ void symbolizer_free(struct symbolizer *s)
 		if (!dup) {
 			elf_image_free(s->mods[i].img);
 			dwarf_src_free(s->mods[i].dw);
+			go_lines_free(s->mods[i].go);
 		}
 		if (s->mods[i].fd >= 0)
 			close(s->mods[i].fd);
@@ -164,6 +167,7 @@ static struct module *module_for(struct symbolizer *s, const struct mapping *m)
 	struct module *mod = module_find(s, m);
 	struct elf_image *img = NULL;
 	struct dwarf_src *dw = NULL;
+	struct go_lines *go = NULL;
 	int fd, err;
 
 	if (!mod && !(mod = module_add(s, m)))
@@ -178,6 +182,9 @@ static struct module *module_for(struct symbolizer *s, const struct mapping *m)
 		/* Without it frames keep their names and go without lines. */
 		if (!err)
 			dw = dwarf_src_open(fd, s->root, m->path);
+		/* Most objects are not Go; a table that cannot be read costs lines only. */
+		if (!err)
+			go_lines_open(fd, &go);
 		close(fd);
 		s->nfds -= mod->fd >= 0;
 		mod->fd = -1;
@@ -194,8 +201,10 @@ static struct module *module_for(struct symbolizer *s, const struct mapping *m)
 			if (s->mods[i].build_id && strcmp(s->mods[i].build_id, img->build_id) == 0) {
 				elf_image_free(img);
 				dwarf_src_free(dw);
+				go_lines_free(go);
 				img = s->mods[i].img;
 				dw = s->mods[i].dw;
+				go = s->mods[i].go;
 				break;
 			}
 		}
@@ -203,6 +212,7 @@ static struct module *module_for(struct symbolizer *s, const struct mapping *m)
 	}
 	mod->img = img;
 	mod->dw = dw;
+	mod->go = go;
 	return mod;
 }
 
@@ -241,7 +251,11 @@ static void resolve_uncached(struct symbolizer *s, uint64_t addr, int is_return,
 		else if (mod->dw)
 			out->function = dwarf_src_symbol(mod->dw, vaddr - (is_return ? 1 : 0));
 	}
-	if (mod->dw)
+	/* Go code's position is the runtime's own table's; DWARF's for the rest
+	 * (a cgo binary's C), and for Go when the table has none. */
+	if (mod->go)
+		out->nsrc = go_lines_lookup(mod->go, vaddr - (is_return ? 1 : 0), &out->src);
+	if (!out->nsrc && mod->dw)
 		out->nsrc = dwarf_src_lookup(mod->dw, vaddr - (is_return ? 1 : 0), &out->src);
 }
 

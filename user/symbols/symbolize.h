@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Turns a target's runtime addresses into function names and, where the
- * object has DWARF (dwarf_src.h), source lines and inlined frames.  Keeps the union of
+ * object has DWARF (dwarf_src.h), source lines and inlined frames; a Go
+ * executable's Go code gets its line from Go's own table (go_lines.h),
+ * stripped or not, and its C code (cgo) DWARF's.  Keeps the union of
  * every /proc/PID/maps snapshot taken (so code that was unmapped still
  * resolves), reads each object from the inode the process has mapped
  * (target_file.h; held open from the refresh that saw it, so it still
@@ -28,7 +30,8 @@ struct resolved {
 	uint64_t map_start, map_end, map_offset; /* the mapping holding addr */
 	/* Source frames from DWARF, innermost first: the inlined functions, then
 	 * the one holding the code (function above names it too, from the
-	 * symbol table).  nsrc 0 when the object has no line information. */
+	 * symbol table); Go code's one frame from .gopclntab.  nsrc 0 when the
+	 * object has no line information. */
 	const struct src_frame *src;
 	uint32_t nsrc;
 };
