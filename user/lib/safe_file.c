@@ -254,6 +254,23 @@ static int copy_into(int from, int to)
  * be replaced), or a negative errno (-EISDIR, -EPERM for other kinds,
  * -ENXIO for a FIFO nobody reads).
  */
+/* Writes the finished data into fd, opened O_NONBLOCK only so that opening
+ * a FIFO could not hang, and closes it: 1, or a negative errno. */
+static int write_through(struct safe_file *sf, int fd)
+{
+	int err, flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = copy_into(fileno(sf->f), fd);
+	if (close(fd) && !err)
+		err = -errno;
+	return err ? err : 1;
+}
+
 /* Whether only root can change the names in the directory: a symlink
  * there was put by root, and may be followed. */
 static bool trusted_dir(int dirfd)
@@ -275,7 +292,7 @@ static int through_root_link(struct safe_file *sf)
 	char target[64];
 	struct stat got;
 	ssize_t n;
-	int fd, err, flags;
+	int fd;
 	bool fd_link;
 
 	if (!trusted_dir(sf->dirfd))
@@ -293,22 +310,13 @@ static int through_root_link(struct safe_file *sf)
 		close(fd);
 		return 0;
 	}
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	err = copy_into(fileno(sf->f), fd);
-	if (close(fd) && !err)
-		err = -errno;
-	return err ? err : 1;
+	return write_through(sf, fd);
 }
 
 static int into_special(struct safe_file *sf)
 {
 	struct stat st, got;
-	int fd, err, flags;
+	int fd;
 
 	if (fstatat(sf->dirfd, sf->name, &st, AT_SYMLINK_NOFOLLOW))
 		return errno == ENOENT ? 0 : -errno;
@@ -329,16 +337,7 @@ static int into_special(struct safe_file *sf)
 		close(fd);
 		return -EPERM;
 	}
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	err = copy_into(fileno(sf->f), fd);
-	if (close(fd) && !err)
-		err = -errno;
-	return err ? err : 1;
+	return write_through(sf, fd);
 }
 
 int safe_file_commit(struct safe_file *sf)
