@@ -253,12 +253,9 @@ Test(safe_file, append_to_a_root_device_is_allowed)
 Test(safe_file, commit_through_a_link_in_a_root_only_directory)
 {
 	struct stat st;
-	char sub[4096], link[4096], dev[4096];
+	const char *dev = in_dir("rootonly/null"), *link = in_dir("rootonly/stdout");
 
-	snprintf(sub, sizeof(sub), "%s/rootonly", dir);
-	cr_assert_eq(mkdir(sub, 0755), 0);
-	snprintf(dev, sizeof(dev), "%s/null", sub);
-	snprintf(link, sizeof(link), "%s/stdout", sub);
+	cr_assert_eq(mkdir(in_dir("rootonly"), 0755), 0);
 	cr_assert_eq(mknod(dev, S_IFCHR | 0666, makedev(1, 3)), 0);
 	cr_assert_eq(symlink(dev, link), 0);
 	cr_assert_eq(write_file(link, "report\n"), 0);
