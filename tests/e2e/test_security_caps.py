@@ -158,15 +158,20 @@ class FeaturesWithCaps(unittest.TestCase):
         self.assertGreater(len(r.report["sites"]), 0)
 
     def test_gc_names_cap_sys_admin(self):
-        # USDT and Go GC probes are perf-event uprobes: CAP_PERFMON is not
-        # enough for the uprobe PMU.  The heap trace still stands.
+        # USDT, Go GC and pymalloc's probes are perf-event uprobes:
+        # CAP_PERFMON is not enough for the uprobe PMU.  The heap trace
+        # still stands, and each feature lost says why in one line.
         r = run_as(self, CAPS, ["--no-faults"], ["/usr/bin/python3", "-c", "import gc; gc.collect()"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIsNotNone(r.report, r.stderr)
+        pid = r.report["pid"]
         self.assertEqual(memtrace_lines(r.stderr),
                          ["memtrace: cannot attach python:gc__start in /usr/bin/python3.11: Permission denied; "
                           "GC pauses are not traced (uprobe perf events need CAP_SYS_ADMIN: CAP_PERFMON is not "
-                          "enough; run as root)"])
+                          "enough; run as root)",
+                          "memtrace: PID %d: cannot probe pymalloc in /usr/bin/python3.11: Permission denied; "
+                          "CPython's object heap is not traced (uprobe perf events need CAP_SYS_ADMIN: "
+                          "CAP_PERFMON is not enough; run as root)" % pid])
 
 
 class Attach(unittest.TestCase):
