@@ -97,13 +97,13 @@ class NeverInventFrames(unittest.TestCase):
         mt.require_bpf(cls)
         cls.tmp = mt.tempdir(cls)
 
-    def trace(self, cmd_with_maps):
+    def trace(self, cmd_with_maps, opts=()):
         """Runs the command (its last argument is where it copies its maps)
         RUNS times: [(report, exec ranges)]."""
         runs = []
         for k in range(self.RUNS):
             maps = os.path.join(self.tmp, "maps-%s-%d" % (os.path.basename(cmd_with_maps[0]), k))
-            r = mt.run([], cmd_with_maps + [maps], timeout=180)
+            r = mt.run(list(opts), cmd_with_maps + [maps], timeout=180)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertTrue(os.path.exists(maps), "the target did not copy its maps")
             runs.append((r.report, exec_ranges(maps)))
@@ -158,7 +158,11 @@ class NeverInventFrames(unittest.TestCase):
         with open(script, "w") as f:
             f.write(PY_SCRIPT)
         os.environ["PYTHONHASHSEED"] = "0"
-        self.check(self.trace([PYTHON, "-S", script]), 10)
+        # Site counts are compared run to run: pymalloc's pool sites are
+        # whichever allocation found its class full, which may vary by one
+        # (496 vs 495 in one CI run), so they are left out of this test of
+        # the walk (test_pymalloc covers them).
+        self.check(self.trace([PYTHON, "-S", script], ["--no-pymalloc"]), 10)
 
     @unittest.skipUnless(shutil.which("dash"), "dash is not installed")
     def test_debian_dash(self):
