@@ -10,6 +10,7 @@
 #include "elfimg.h"
 #include "log.h"
 #include "memtrace.h"
+#include "probe_boundary.h"
 #include "probe_offset.h"
 #include "procmaps.h"
 #include "target_file.h"
@@ -138,6 +139,28 @@ static void no_function(const struct custom_spec *s, pid_t pid, int why, const s
 			  (int)pid);
 }
 
+/* Whether an address given by hand starts an instruction: int3 written inside
+ * one corrupts the target's code.  False (said in one line) when it does not. */
+static bool starts_instruction(const struct custom_spec *s, pid_t pid, const char *host_path,
+			       const struct elf_image *img, uint64_t vaddr)
+{
+	uint64_t insn;
+	int err = probe_boundary(host_path, img, vaddr, &insn);
+
+	if (err == -EILSEQ) {
+		log_error("--%s %s: 0x%llx is inside the instruction at 0x%llx, not at its start (a probe there would "
+			  "corrupt PID %d's code; give an address objdump -d shows at the start of a line)",
+			  what_of(s->kind), s->func, (unsigned long long)vaddr, (unsigned long long)insn, (int)pid);
+		return false;
+	}
+	if (err)
+		log_warn("--%s %s: cannot confirm that 0x%llx starts an instruction (%s at 0x%llx); a probe inside one "
+			 "would corrupt PID %d's code", what_of(s->kind), s->func, (unsigned long long)vaddr,
+			 err == -ENOEXEC ? "no function start found or code not decoded" : strerror(-err),
+			 (unsigned long long)insn, (int)pid);
+	return true;
+}
+
 int custom_resolve(pid_t pid, const struct custom_spec *specs, int n, struct allocator *sets, int *nsets)
 {
 	struct elf_image *imgs[256] = {};
@@ -183,6 +206,10 @@ int custom_resolve(pid_t pid, const struct custom_spec *specs, int n, struct all
 		if (!set || set->nfuncs == MT_MAX_ALLOC_FUNCS) {
 			log_error("too many custom allocator functions (at most %d)", MT_MAX_ALLOC_FUNCS);
 			err = -E2BIG;
+			continue;
+		}
+		if (strchr(specs[i].func, '+') && !starts_instruction(&specs[i], pid, set->host_path, imgs[k], vaddr)) {
+			err = -EINVAL;
 			continue;
 		}
 		set->funcs[set->nfuncs] = (struct alloc_func){

@@ -29,10 +29,11 @@ static bool names(const char *path, const char *name)
 	return !strcmp(path, name) || (base && !strcmp(base + 1, name));
 }
 
+/* In code: a uprobe in a data segment is accepted by the kernel and never fires. */
 static bool loaded(const struct elf_image *img, uint64_t vaddr)
 {
 	for (int i = 0; i < img->nsegs; i++)
-		if (vaddr >= img->segs[i].vaddr && vaddr - img->segs[i].vaddr < img->segs[i].filesz)
+		if (img->segs[i].exec && vaddr >= img->segs[i].vaddr && vaddr - img->segs[i].vaddr < img->segs[i].filesz)
 			return true;
 	return false;
 }

@@ -20,7 +20,7 @@
  * Sets *k to the object and *vaddr to the ELF address.  Returns 0,
  * -ENOENT for no such function, -ENXIO for an X+OFF where X is neither a
  * mapped object nor a function, -ERANGE for an offset past FUNC's end or an address outside
- * OBJECT's loaded segments.
+ * OBJECT's loaded code segments.
  */
 int custom_where(const char *spec, struct elf_image *const *imgs, const char *const *paths, int n, int *k,
 		 uint64_t *vaddr);
