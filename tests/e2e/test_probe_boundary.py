@@ -73,5 +73,23 @@ class InsideAnInstruction(unittest.TestCase):
             self.assertNotIn("instruction", r.stderr)
 
 
+class ProgramRunThroughASymlink(unittest.TestCase):
+    def test_error_names_the_mapped_file(self):
+        """Debian's redis-server is a symlink to redis-check-rdb, the name its
+        maps show: OBJECT+0xADDR with the name the user ran is not found, and
+        the line says which name is."""
+        mt.require_bpf(self)
+        tmp = mt.tempdir(self)
+        real = os.path.join(tmp, "pool_real")
+        shutil.copy(mt.tool("workload_pool"), real)
+        os.symlink(real, os.path.join(tmp, "pool_link"))
+        at = instructions(real, "pool_alloc")[0][0]
+        p = subprocess.run([mt.MEMTRACE, "-q", "--no-faults", "--alloc", "pool_link+0x%x:size=arg2" % at, "--",
+                            os.path.join(tmp, "pool_link")], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("no function or mapped object by that name", p.stderr)
+        self.assertIn("of the program, mapped as %s)" % os.path.realpath(real), p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -127,9 +127,10 @@ static void no_function(const struct custom_spec *s, pid_t pid, int why, const s
 			  "(give an ELF address inside it, as nm or objdump print them)",
 			  what_of(s->kind), s->func, (int)pid);
 	else if (why == -ENXIO)
+		/* The program's name as the user ran it may be a symlink's (redis-server). */
 		log_error("--%s %s: no function or mapped object by that name in PID %d (give FUNC+OFFSET, or "
-			  "OBJECT+0xADDR with OBJECT the path or file name of the program or a library)",
-			  what_of(s->kind), s->func, (int)pid);
+			  "OBJECT+0xADDR with OBJECT the path or file name of a library or of the program, mapped as %s)",
+			  what_of(s->kind), s->func, (int)pid, prog_path ? prog_path : "?");
 	else if (prog && custom_stripped(prog))
 		log_error("--%s %s: no function %s in PID %d or its libraries (%s has no symbol table: give the "
 			  "function's address, --%s '%s+0xADDR:...', with ADDR from nm or objdump of an unstripped "
