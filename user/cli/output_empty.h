@@ -2,7 +2,9 @@
 /*
  * No silent emptiness: a stack output (.folded, .svg) whose metric is 0 at
  * every site is written as asked, and one line on stderr says so and names
- * a metric that has data ("--metric alloc_space").
+ * a metric that has data ("--metric alloc_space").  A pprof file holds all
+ * four metrics; the line comes when the one its readers open on
+ * (inuse_space) is 0 everywhere, naming the -sample_index with data.
  */
 #ifndef MEMTRACE_OUTPUT_EMPTY_H
 #define MEMTRACE_OUTPUT_EMPTY_H
