@@ -11,7 +11,8 @@
  * keep elfimg.h's promises: symbols sorted, segments within the table.
  * The input is also read as a bare .gopclntab (go_pclntab.c, which a
  * stripped Go binary's symbols come from): names and files inside it; and
- * a Go executable's lines (go_lines.c) are looked up at its functions.
+ * a Go executable's lines (go_lines.c) are looked up at its functions, and
+ * a function start (func_start.c) from its .eh_frame_hdr.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "elfimg.h"
+#include "func_start.h"
 #include "go_lines.h"
 #include "go_pclntab.h"
 #include "probe_offset.h"
@@ -112,6 +114,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			unwind_table_find(t, UINT64_MAX);
 			unwind_table_free(t);
 		}
+	}
+	{
+		uint64_t start = 0;
+
+		/* An FDE start at or below the address asked, never above. */
+		if (func_start_fd(fd, 0x1000, &start) == 0 && start > 0x1000)
+			abort();
+		func_start_fd(fd, UINT64_MAX, &start);
 	}
 	elf_symbol_value_fd(fd, "_r_debug", true, &v);
 	elf_symbol_value_fd(fd, "malloc", false, &v);
