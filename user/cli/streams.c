@@ -19,11 +19,27 @@ static bool is_stdout(const char *path)
 	return path && strcmp(path, "-") == 0;
 }
 
+/* One stdout cannot hold several reports as one document. */
+static int refuse_several(const struct options *o)
+{
+	const char *opt = is_stdout(o->json_path) ? "--json" : is_stdout(o->record_path) ? "--record" : NULL;
+
+	for (int i = 0; !opt && i < o->noutputs; i++)
+		if (is_stdout(o->outputs[i]))
+			opt = "-o";
+	if (!opt)
+		return 0;
+	log_error("%s -: %s traces several processes, each with its own report, and stdout holds one (write to a file: "
+		  "%s heap.json gives heap.PID.json for each)", opt, o->follow ? "--follow" : "-p with several PIDs",
+		  !strcmp(opt, "--json") ? "--json" : "-o");
+	return -EINVAL;
+}
+
 int streams_check(const struct options *o)
 {
 	/* Under -p, stdout is not a traced command's. */
 	if (!o->argv)
-		return 0;
+		return o->follow || o->npids > 1 ? refuse_several(o) : 0;
 	if (is_stdout(o->json_path))
 		return refuse("--json", "--json report.json");
 	for (int i = 0; i < o->noutputs; i++)

@@ -7,7 +7,10 @@
  * Callers may rely on:
  *  - streams_check refuses (one line, -EINVAL) any output named "-" (stdout)
  *    when memtrace runs a command: --json -, -o -, --record -, --gc-svg -,
- *    --log-file -.  With -p, stdout is memtrace's and "-" is fine.
+ *    --log-file -.  With -p, stdout is memtrace's and "-" is fine, except
+ *    for a report (--json -, -o -, --record -) when several processes are
+ *    traced (--follow, -p A,B): stdout is then refused too (one line,
+ *    -EINVAL), as the reports would be several documents back to back.
  *  - streams_log_open gives the stream for the live view and the final text
  *    report: the --log-file file opened for appending (safe_file_append_open),
  *    else stderr; never stdout unless --log-file - with -p.
