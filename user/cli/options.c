@@ -141,7 +141,8 @@ static const struct argp_option optdefs[] = {
 	  "lists (default full; JSON and pprof are always full)", 0 },
 	{ "quiet", 'q', NULL, 0, "No live view", 0 },
 	{ NULL, 0, NULL, 0, "Custom allocators (any function of the target, e.g. a pool; FUNC is a name, NAME+OFF, "
-			    "or OBJECT+0xADDR, an ELF address in the program or a library, for stripped binaries):", 2 },
+			    "or OBJECT+0xADDR, an ELF address in the program or a library, for stripped binaries; an "
+			    "offset or address must start an instruction, as objdump -d shows):", 2 },
 	{ "alloc", OPT_ALLOC, "FUNC:size=argN[:count=argM]", 0, "FUNC returns a block of argN (* argM) bytes", 2 },
 	{ "free", OPT_FREE, "FUNC:ptr=argN", 0, "FUNC releases the block in argN", 2 },
 	{ "realloc", OPT_REALLOC, "FUNC:ptr=argN:size=argM", 0, "FUNC resizes argN to argM bytes, returns the block", 2 },
