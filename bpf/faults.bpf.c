@@ -22,6 +22,8 @@
 #include <bpf/bpf_tracing.h>
 
 #include "faults_bpf.h"
+/* A fault inside a probed function meets its trampoline (frames.bpf.h). */
+#define FRAMES_GIVE_BACK 1
 #include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
