@@ -66,6 +66,23 @@ static __always_inline __u32 frames_end(__u64 *frames, __u32 n, bool trunc, __u6
 	return n;
 }
 
+/*
+ * A walk whose first address is not the target's code keeps one marker:
+ * MT_FRAME_EXEC when the process has no code described yet (xr NULL: the
+ * launcher before the program's exec), else MT_FRAME_TRUNCATED.  Returns 1,
+ * the frame count, and sets the key and check hash as frames_end() would.
+ */
+static __always_inline __u32 frames_none(__u64 *frames, struct mt_exec_ranges *xr, __u64 *key, __u64 *check)
+{
+	__u64 marker = xr ? MT_FRAME_TRUNCATED : MT_FRAME_EXEC, h;
+
+	frames[0] = marker;
+	h = frames_mix(frames_mix(FRAMES_HASH_BASIS, marker), 1);
+	*key = h == MT_UNKNOWN_STACK ? 1 : h;
+	*check = frames_check_mix(FRAMES_CHECK_BASIS, marker);
+	return 1;
+}
+
 static long frames_hash_step(__u32 i, struct frames_ctx *c)
 {
 	if (i >= MT_MAX_FRAMES)
@@ -266,18 +283,12 @@ static __always_inline __u32 frames_walk(__u64 *frames, struct frames_scratch *f
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct frames_walk w = { .frames = frames, .fs = fs };
 	struct frames_state *s = &fs->st;
-	__u64 h;
 
 	w.xr = bpf_map_lookup_elem(&exec_ranges, &tgid);
 	s->trunc = 0;
-	if (!w.xr || !exec_addr_ok(w.xr, ip)) {
-		/* Not even the first address is code: nothing to keep. */
-		frames[0] = MT_FRAME_TRUNCATED;
-		h = frames_mix(frames_mix(FRAMES_HASH_BASIS, MT_FRAME_TRUNCATED), 1);
-		*key = h == MT_UNKNOWN_STACK ? 1 : h;
-		*check = frames_check_mix(FRAMES_CHECK_BASIS, MT_FRAME_TRUNCATED);
-		return 1;
-	}
+	/* Not even the first address is code: nothing to keep. */
+	if (!w.xr || !exec_addr_ok(w.xr, ip))
+		return frames_none(frames, w.xr, key, check);
 	s->lo = sp;
 	s->hi = sp + MT_STACK_SPAN;
 

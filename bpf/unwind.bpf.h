@@ -271,18 +271,12 @@ static __always_inline __u32 unwind_walk(__u64 *frames, struct uw_state *s, stru
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct unwind_walk w = { .frames = frames, .s = s, .fs = fs };
 	struct frames_state *st = &fs->st;
-	__u64 h;
 
 	s->trunc = 0;
 	s->fp0 = 0;
 	w.xr = bpf_map_lookup_elem(&exec_ranges, &tgid);
-	if (!w.xr || !exec_addr_ok(w.xr, ip)) {
-		frames[0] = MT_FRAME_TRUNCATED;
-		h = frames_mix(frames_mix(FRAMES_HASH_BASIS, MT_FRAME_TRUNCATED), 1);
-		*key = h == MT_UNKNOWN_STACK ? 1 : h;
-		*check = frames_check_mix(FRAMES_CHECK_BASIS, MT_FRAME_TRUNCATED);
-		return 1;
-	}
+	if (!w.xr || !exec_addr_ok(w.xr, ip))
+		return frames_none(frames, w.xr, key, check);
 	s->pos = w.xr->stale != MT_EXEC_STALE_ALL ? exec_range_pos(w.xr, ip) : 0;
 	s->pc = ip;
 	s->sp = sp;
