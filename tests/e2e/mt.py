@@ -120,8 +120,11 @@ def wait_for_line(stream_path, needle, timeout=20):
 
 
 def build_c(test, name, source, flags=("-O2", "-g")):
-    """Writes source to NAME.c in test.tmp (the class's tempdir) and builds
-    the executable NAME beside it with gcc FLAGS; returns its path."""
+    """Writes source to NAME.c in test.tmp (made with tempdir when the test
+    or class has none yet) and builds the executable NAME beside it with gcc
+    FLAGS; returns its path."""
+    if not getattr(test, "tmp", None):
+        test.tmp = tempdir(test)
     src = os.path.join(test.tmp, name + ".c")
     with open(src, "w") as f:
         f.write(source)

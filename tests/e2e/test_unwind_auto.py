@@ -8,7 +8,6 @@ pointer walk of the outer frames must continue from the rbp the libc
 rows recovered, and reach main with the exact chain.
 """
 import os
-import subprocess
 import unittest
 
 import mt
@@ -65,13 +64,7 @@ class AutoMixesFramePointersAndRows(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         mt.require_bpf(cls)
-        cls.tmp = mt.tempdir(cls)
-        src = os.path.join(cls.tmp, "fp_qsort.c")
-        with open(src, "w") as f:
-            f.write(SOURCE)
-        cls.exe = os.path.join(cls.tmp, "fp_qsort")
-        subprocess.run(["gcc", "-O1", "-g", "-fno-omit-frame-pointer", "-fno-inline", src, "-o", cls.exe],
-                       check=True)
+        cls.exe = mt.build_c(cls, "fp_qsort", SOURCE, ("-O1", "-g", "-fno-omit-frame-pointer", "-fno-inline"))
 
     def test_fp_module_walked_by_fp_through_libc_callback(self):
         maps = os.path.join(self.tmp, "maps")

@@ -46,7 +46,6 @@ class DepthLimit(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         mt.require_bpf(cls)
-        cls.tmp = mt.tempdir(cls)
         cls.exe = mt.build_c(cls, "deep", SOURCE, ("-O2", "-g", "-fomit-frame-pointer"))
 
     def check(self, mode):

@@ -12,7 +12,6 @@ Then Debian's python3.11 (no frame pointers): no frame of any fault or
 mapping stack outside an executable mapping, and the stacks reach _start.
 """
 import os
-import subprocess
 import unittest
 
 import mt
@@ -82,7 +81,6 @@ class FaultStacksByRows(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         mt.require_bpf(cls)
-        cls.tmp = mt.tempdir(cls)
         cls.exe = mt.build_c(cls, "grow_nofp", SOURCE, ("-O2", "-g", "-fomit-frame-pointer"))
 
     def trace(self, mode):
@@ -207,7 +205,6 @@ class FaultStacksByFramePointers(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         mt.require_bpf(cls)
-        cls.tmp = mt.tempdir(cls)
         cls.exe = mt.build_c(cls, "arena_fp", ARENA_SOURCE, ("-O2", "-g", "-fno-omit-frame-pointer"))
 
     def test_fp_fault_and_brk_stacks_give_back_the_caller(self):
