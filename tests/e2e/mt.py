@@ -119,6 +119,26 @@ def wait_for_line(stream_path, needle, timeout=20):
     return False
 
 
+# C for a test program that copies its own /proc/self/maps to a file (the
+# oracle of which addresses were code): copy_maps(path), path NULL for none.
+C_COPY_MAPS = r"""
+#include <stdio.h>
+
+static void copy_maps(const char *path)
+{
+	char line[512];
+	FILE *in = fopen("/proc/self/maps", "r"), *out = path ? fopen(path, "w") : NULL;
+
+	while (in && out && fgets(line, sizeof(line), in))
+		fputs(line, out);
+	if (out)
+		fclose(out);
+	if (in)
+		fclose(in);
+}
+"""
+
+
 def build_c(test, name, source, flags=("-O2", "-g")):
     """Writes source to NAME.c in test.tmp (made with tempdir when the test
     or class has none yet) and builds the executable NAME beside it with gcc

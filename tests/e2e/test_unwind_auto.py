@@ -13,8 +13,7 @@ import unittest
 import mt
 from test_unwind import exec_ranges, frames_outside
 
-SOURCE = r"""
-#include <stdio.h>
+SOURCE = mt.C_COPY_MAPS + r"""
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,20 +39,11 @@ __attribute__((noinline)) static void sort_some(int *v, int n)
 int main(int argc, char **argv)
 {
 	int v[64];
-	char line[512];
-	FILE *in, *out;
 
 	for (int i = 0; i < 64; i++)
 		v[i] = (i * 37) % 64;
 	sort_some(v, 64);
-	in = fopen("/proc/self/maps", "r");
-	out = argc > 1 ? fopen(argv[1], "w") : NULL;
-	while (in && out && fgets(line, sizeof(line), in))
-		fputs(line, out);
-	if (out)
-		fclose(out);
-	if (in)
-		fclose(in);
+	copy_maps(argc > 1 ? argv[1] : NULL);
 	printf("%d\n", kept);
 	return 0;
 }

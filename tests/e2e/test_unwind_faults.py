@@ -17,8 +17,7 @@ import unittest
 import mt
 from test_unwind import PYTHON, PY_SCRIPT, all_stacks, exec_ranges, frames_outside
 
-SOURCE = r"""
-#include <stdio.h>
+SOURCE = mt.C_COPY_MAPS + r"""
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,15 +51,8 @@ __attribute__((noinline)) static int level1(int n)
 int main(int argc, char **argv)
 {
 	int n = level1(N);
-	char line[512];
-	FILE *in = fopen("/proc/self/maps", "r"), *out = argc > 1 ? fopen(argv[1], "w") : NULL;
 
-	while (in && out && fgets(line, sizeof(line), in))
-		fputs(line, out);
-	if (out)
-		fclose(out);
-	if (in)
-		fclose(in);
+	copy_maps(argc > 1 ? argv[1] : NULL);
 	printf("%d\n", n);
 	return 0;
 }
