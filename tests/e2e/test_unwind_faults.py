@@ -10,6 +10,11 @@ malloc, whose return address memtrace's own uretprobe has replaced with the
 brk stack must reach the program's own functions and main, exact chain.
 Then Debian's python3.11 (no frame pointers): no frame of any fault or
 mapping stack outside an executable mapping, and the stacks reach _start.
+Last, --unwind fp: a program built with frame pointers whose own allocator
+(probed with --alloc, so its return address is the trampoline) calls brk
+and faults; its stacks go on to its caller, as the heap's stack of the same
+calls does, where they stopped at the allocator before.  They cannot reach
+_start: Debian's libc, which calls main, keeps no frame pointer.
 """
 import os
 import unittest
