@@ -145,6 +145,7 @@ class FaultStacksByRows(unittest.TestCase):
 
 ARENA_SOURCE = r"""
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -187,6 +188,8 @@ __attribute__((noinline)) static int level1(int n)
 
 int main(void)
 {
+	/* One fault a page, whatever the machine's transparent huge pages. */
+	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 	printf("%d\n", level1(N));
 	return 0;
 }
