@@ -283,7 +283,7 @@ unit-test: $(OUT)/unit-tests $(FIXTURES)
 # crashing ones to build/fuzz/crash-*.
 ELF_CORPUS := tests/elf/corpus
 FUZZ_TIME  ?= 60
-FUZZ_INSTR := user/symbols/elfimg.c user/symbols/go_pclntab.c user/symbols/elf_go_syms.c user/symbols/go_lines.c user/symbols/unwind_table.c user/symbols/eh_read.c user/symbols/zsection.c user/trace/probe_offset.c user/trace/x86_insn.c user/symbols/target_file.c user/lib/strpool.c user/lib/hmap.c
+FUZZ_INSTR := user/symbols/elfimg.c user/symbols/go_pclntab.c user/symbols/elf_go_syms.c user/symbols/go_lines.c user/lib/addr_memo.c user/symbols/unwind_table.c user/symbols/unwind_sections.c user/symbols/eh_read.c user/symbols/zsection.c user/trace/probe_offset.c user/trace/x86_insn.c user/symbols/target_file.c user/lib/strpool.c user/lib/hmap.c
 FUZZ_INSTR += user/symbols/func_start.c
 $(OUT)/tests/replay_elf: tests/elf/fuzz_elf.c tests/elf/replay_main.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,LINK,$@)

@@ -22,6 +22,8 @@
 #include <bpf/bpf_tracing.h>
 
 #include "faults_bpf.h"
+/* A fault inside a probed function meets its trampoline (frames.bpf.h). */
+#define FRAMES_GIVE_BACK 1
 #include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -171,7 +173,7 @@ static __always_inline bool leaf_fixup(struct mt_fault_site_value *sc, __u32 *n)
 	struct exec_ctx c = {};
 	__u64 ret = 0, sp;
 
-	if (*n < 1 || *n >= MT_MAX_FRAMES || sc->frames[0] == MT_FRAME_TRUNCATED)
+	if (*n < 1 || *n >= MT_MAX_FRAMES || sc->frames[0] == MT_FRAME_TRUNCATED || sc->frames[0] == MT_FRAME_EXEC)
 		return false;
 	sp = BPF_CORE_READ(regs, sp);
 	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)sp) || !ret)
@@ -227,6 +229,19 @@ __noinline int fault_walk(int fixup)
 	 * left by its frame pointer may have skipped its caller. */
 	if (fixup && (unwind_mode == MT_UNWIND_FP || fs->uw.fp0) && leaf_fixup(sc, &n))
 		h = frames_hash(sc->frames, n, &sc->check);
+	/* The instruction of a fault or a syscall is code the CPU ran, even
+	 * where the walk's ranges do not hold it yet: libc's IFUNC resolvers
+	 * and early init, run by the dynamic linker after it mapped libc and
+	 * before it told the collector (_dl_debug_state).  Kept, and the stack
+	 * cut after it.  Asking the VMAs instead would spend the one
+	 * bpf_find_vma a fault program may make (a second one finds the first
+	 * one's unlock pending), which the fault's region needs. */
+	if (n == 1 && sc->frames[0] == MT_FRAME_TRUNCATED) {
+		sc->frames[0] = ip;
+		sc->frames[1] = MT_FRAME_TRUNCATED;
+		n = 2;
+		h = frames_hash(sc->frames, n, &sc->check);
+	}
 	sc->nframes = n;
 	fs->key = h;
 	return 0;

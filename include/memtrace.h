@@ -161,6 +161,14 @@ struct mt_site_value {
  * stack is its own site.  The collector shows it as "[truncated]".
  */
 #define MT_FRAME_TRUNCATED 0xfffffffffffffffeULL
+/*
+ * A stack's only frame when the process had no code described to the walk
+ * yet (no exec_ranges entry): with `-- CMD`, the command's process between
+ * fork and the exec of its program, running memtrace's launcher (execvp).
+ * Not the target program's code, and no walk was cut: the collector shows
+ * it as "[exec]", not as truncated.
+ */
+#define MT_FRAME_EXEC 0xfffffffffffffffdULL
 #define MT_STACK_SPAN (8ULL << 20)
 
 /*

@@ -1,9 +1,8 @@
 /* Poisson byte sampling for the otel_memory probes: see sample.h.  The
- * scheme is libmemtrace-sampler's (runtime/sampler/sampler.c), so the two
+ * draw is libmemtrace-sampler's own (sampler/otel_sample.h), so the two
  * providers' estimates mean the same thing. */
-#include <math.h>
-
 #include "sample.h"
+#include "sampler/otel_sample.h"
 
 /* The USDT semaphores the kernel counts up while a profiler's probe is
  * attached.  Hidden: a program that also preloads libmemtrace-sampler
@@ -29,31 +28,7 @@ uint64_t sample_period(void)
 	return p ? p : REFGC_SAMPLE_DEFAULT_BYTES;
 }
 
-/* An exponential draw of mean period: the distance to the next sampled byte. */
-static int64_t next_gap(void)
-{
-	uint64_t x = st.rng;
-	double u;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	st.rng = x;
-	u = (double)(((x * 0x2545F4914F6CDD1Dull) >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
-	return (int64_t)(-log(u) * (double)sample_period()) + 1;
-}
-
 bool sample_take(uint64_t bytes)
 {
-	if (__builtin_expect(!st.rng, 0)) {
-		/* Distinct per thread, no syscall. */
-		st.rng = ((uint64_t)(uintptr_t)&st * 0x9E3779B97F4A7C15ull) | 1;
-		st.left = next_gap();
-	}
-	st.left -= (int64_t)bytes;
-	if (st.left > 0)
-		return false;
-	/* Memoryless: the next point lies a fresh draw past this object. */
-	st.left = next_gap();
-	return true;
+	return otel_sample_take(&st.left, &st.rng, &st, bytes, sample_period());
 }

@@ -2,13 +2,13 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "otel_memory.h"
+#include "otel_sample.h"
 #include "sampled_set.h"
 #include "sampler.h"
 #include "sampler_hooks.h"
@@ -97,36 +97,11 @@ __attribute__((constructor)) static void sampler_init(void)
 	}
 }
 
-/* An exponential draw of mean `period`: the distance to the next sampled byte. */
-static int64_t next_gap(void)
-{
-	uint64_t x = sampler_ts.rng;
-	double u;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	sampler_ts.rng = x;
-	u = (double)(((x * 0x2545F4914F6CDD1Dull) >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
-	return (int64_t)(-log(u) * (double)sampler_period_bytes) + 1;
-}
-
 /* Whether an allocation of size bytes is sampled.  Cold: reached only
  * while a profiler has the alloc probe enabled. */
 __attribute__((noinline)) bool sampler_take_sample(size_t size)
 {
-	if (!sampler_ts.rng) {
-		/* Seeded from the thread's own TLS address and the clockless
-		 * counter: distinct per thread, no syscall. */
-		sampler_ts.rng = ((uint64_t)(uintptr_t)&sampler_ts * 0x9E3779B97F4A7C15ull) | 1;
-		sampler_ts.left = next_gap();
-	}
-	sampler_ts.left -= (int64_t)size;
-	if (sampler_ts.left > 0)
-		return false;
-	/* Memoryless: the next point lies a fresh draw past this block. */
-	sampler_ts.left = next_gap();
-	return true;
+	return otel_sample_take(&sampler_ts.left, &sampler_ts.rng, &sampler_ts, size, sampler_period_bytes);
 }
 
 EXPORT void *malloc(size_t size)

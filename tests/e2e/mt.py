@@ -117,3 +117,48 @@ def wait_for_line(stream_path, needle, timeout=20):
             pass
         time.sleep(0.05)
     return False
+
+
+# C for a test program that copies its own /proc/self/maps to a file (the
+# oracle of which addresses were code): copy_maps(path), path NULL for none.
+C_COPY_MAPS = r"""
+#include <stdio.h>
+
+static void copy_maps(const char *path)
+{
+	char line[512];
+	FILE *in = fopen("/proc/self/maps", "r"), *out = path ? fopen(path, "w") : NULL;
+
+	while (in && out && fgets(line, sizeof(line), in))
+		fputs(line, out);
+	if (out)
+		fclose(out);
+	if (in)
+		fclose(in);
+}
+"""
+
+
+def build_c(test, name, source, flags=("-O2", "-g")):
+    """Writes source to NAME.c in test.tmp (made with tempdir when the test
+    or class has none yet) and builds the executable NAME beside it with gcc
+    FLAGS; returns its path."""
+    if not getattr(test, "tmp", None):
+        test.tmp = tempdir(test)
+    src = os.path.join(test.tmp, name + ".c")
+    with open(src, "w") as f:
+        f.write(source)
+    exe = os.path.join(test.tmp, name)
+    subprocess.run(["gcc"] + list(flags) + [src, "-o", exe], check=True)
+    return exe
+
+
+def require_built(exe, why, what="a Go program", package="golang-go"):
+    """exe when a test program could be built; else the test cannot run:
+    under CI a failure (the package is one tools/setup-deps.sh installs),
+    elsewhere a skip saying why."""
+    if exe:
+        return exe
+    if CI:
+        raise AssertionError("cannot build %s (tools/setup-deps.sh installs %s): %s" % (what, package, why))
+    raise unittest.SkipTest("cannot build %s: %s" % (what, why))

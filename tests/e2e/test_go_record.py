@@ -15,11 +15,7 @@ class GoRecord(unittest.TestCase):
     def setUpClass(cls):
         mt.require_bpf(cls)
         cls.tmp = mt.tempdir(cls, "mt-gorec-")
-        cls.exe, why = test_go_heap.build(os.path.join(cls.tmp, "goalloc"), False)
-        if not cls.exe:
-            if mt.CI:
-                raise AssertionError("cannot build a Go program (tools/setup-deps.sh installs golang-go): " + why)
-            raise unittest.SkipTest("cannot build a Go program: " + why)
+        cls.exe = mt.require_built(*test_go_heap.build(os.path.join(cls.tmp, "goalloc"), False))
 
     def test_report_from_recording_equals_live(self):
         rec, live, off = (os.path.join(self.tmp, n) for n in ("go.mtrec", "live.json", "off.json"))

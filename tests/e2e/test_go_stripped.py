@@ -94,11 +94,7 @@ class GoHeapStripped(test_go_heap.GoHeap):
     def setUpClass(cls):
         mt.require_bpf(cls)
         tmp = mt.tempdir(cls, "mt-gostrip-")
-        cls.static, why = test_go_heap.build(os.path.join(tmp, "goalloc-static"), False, STRIP)
-        if not cls.static:
-            if mt.CI:
-                raise AssertionError("cannot build a Go program (tools/setup-deps.sh installs golang-go): " + why)
-            raise unittest.SkipTest("cannot build a Go program: " + why)
+        cls.static = mt.require_built(*test_go_heap.build(os.path.join(tmp, "goalloc-static"), False, STRIP))
         cls.cgo, why = test_go_heap.build(os.path.join(tmp, "goalloc-cgo"), True, STRIP)
         cls.cgo_why = why
         cls.tmp = tmp
@@ -113,13 +109,8 @@ class GoStripped(unittest.TestCase):
     def setUpClass(cls):
         mt.require_bpf(cls)
         cls.tmp = mt.tempdir(cls, "mt-gostrip2-")
-        cls.full, why = test_go_heap.build(os.path.join(cls.tmp, "goalloc"), False)
-        if cls.full:
-            cls.stripped, why = test_go_heap.build(os.path.join(cls.tmp, "goalloc-s"), False, STRIP)
-        if not cls.full or not cls.stripped:
-            if mt.CI:
-                raise AssertionError("cannot build a Go program (tools/setup-deps.sh installs golang-go): " + why)
-            raise unittest.SkipTest("cannot build a Go program: " + why)
+        cls.full = mt.require_built(*test_go_heap.build(os.path.join(cls.tmp, "goalloc"), False))
+        cls.stripped = mt.require_built(*test_go_heap.build(os.path.join(cls.tmp, "goalloc-s"), False, STRIP))
 
     def run_both(self, rounds=3):
         got = {}

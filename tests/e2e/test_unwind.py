@@ -81,8 +81,10 @@ def frames_outside(report, ranges):
             a = int(fr["address"], 16)
             # CPython's pool marker and Python frames name the interpreter's
             # state, not code (python_pymalloc.h): never return addresses.
+            # Nor is "[exec]", a stack taken before the program ran.
             if (a >> 8 == 0xfffffffffffffd and (fr["function"] or "").startswith("[pymalloc pool")) or \
-                    (a >> 60 == 0xe and (fr["function"] or "").startswith("py:")):
+                    (a >> 60 == 0xe and (fr["function"] or "").startswith("py:")) or \
+                    (a == 0xfffffffffffffffd and fr["function"] == "[exec]"):
                 continue
             if not any(s <= a < e for s, e, _ in ranges):
                 bad.append((where, fr["address"], fr["function"]))

@@ -8,14 +8,12 @@ pointer walk of the outer frames must continue from the rbp the libc
 rows recovered, and reach main with the exact chain.
 """
 import os
-import subprocess
 import unittest
 
 import mt
 from test_unwind import exec_ranges, frames_outside
 
-SOURCE = r"""
-#include <stdio.h>
+SOURCE = mt.C_COPY_MAPS + r"""
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,20 +39,11 @@ __attribute__((noinline)) static void sort_some(int *v, int n)
 int main(int argc, char **argv)
 {
 	int v[64];
-	char line[512];
-	FILE *in, *out;
 
 	for (int i = 0; i < 64; i++)
 		v[i] = (i * 37) % 64;
 	sort_some(v, 64);
-	in = fopen("/proc/self/maps", "r");
-	out = argc > 1 ? fopen(argv[1], "w") : NULL;
-	while (in && out && fgets(line, sizeof(line), in))
-		fputs(line, out);
-	if (out)
-		fclose(out);
-	if (in)
-		fclose(in);
+	copy_maps(argc > 1 ? argv[1] : NULL);
 	printf("%d\n", kept);
 	return 0;
 }
@@ -65,13 +54,7 @@ class AutoMixesFramePointersAndRows(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         mt.require_bpf(cls)
-        cls.tmp = mt.tempdir(cls)
-        src = os.path.join(cls.tmp, "fp_qsort.c")
-        with open(src, "w") as f:
-            f.write(SOURCE)
-        cls.exe = os.path.join(cls.tmp, "fp_qsort")
-        subprocess.run(["gcc", "-O1", "-g", "-fno-omit-frame-pointer", "-fno-inline", src, "-o", cls.exe],
-                       check=True)
+        cls.exe = mt.build_c(cls, "fp_qsort", SOURCE, ("-O1", "-g", "-fno-omit-frame-pointer", "-fno-inline"))
 
     def test_fp_module_walked_by_fp_through_libc_callback(self):
         maps = os.path.join(self.tmp, "maps")

@@ -84,7 +84,7 @@ class CgoPerRange(unittest.TestCase):
             subprocess.run(["go", "build", "-o", cls.exe, src], env=env, check=True, capture_output=True,
                            text=True, timeout=600)
         except (FileNotFoundError, subprocess.CalledProcessError) as e:
-            raise AssertionError("cannot build a cgo program (tools/setup-deps.sh installs golang-go): %s" % e)
+            mt.require_built(None, str(e), "a cgo program")
 
     def test_c_part_by_rows_go_by_frame_pointer(self):
         maps = os.path.join(self.tmp, "maps")

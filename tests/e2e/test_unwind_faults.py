@@ -10,16 +10,19 @@ malloc, whose return address memtrace's own uretprobe has replaced with the
 brk stack must reach the program's own functions and main, exact chain.
 Then Debian's python3.11 (no frame pointers): no frame of any fault or
 mapping stack outside an executable mapping, and the stacks reach _start.
+Last, --unwind fp: a program built with frame pointers whose own allocator
+(probed with --alloc, so its return address is the trampoline) calls brk
+and faults; its stacks go on to its caller, as the heap's stack of the same
+calls does, where they stopped at the allocator before.  They cannot reach
+_start: Debian's libc, which calls main, keeps no frame pointer.
 """
 import os
-import subprocess
 import unittest
 
 import mt
 from test_unwind import PYTHON, PY_SCRIPT, all_stacks, exec_ranges, frames_outside
 
-SOURCE = r"""
-#include <stdio.h>
+SOURCE = mt.C_COPY_MAPS + r"""
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,15 +56,8 @@ __attribute__((noinline)) static int level1(int n)
 int main(int argc, char **argv)
 {
 	int n = level1(N);
-	char line[512];
-	FILE *in = fopen("/proc/self/maps", "r"), *out = argc > 1 ? fopen(argv[1], "w") : NULL;
 
-	while (in && out && fgets(line, sizeof(line), in))
-		fputs(line, out);
-	if (out)
-		fclose(out);
-	if (in)
-		fclose(in);
+	copy_maps(argc > 1 ? argv[1] : NULL);
 	printf("%d\n", n);
 	return 0;
 }
@@ -82,12 +78,7 @@ class FaultStacksByRows(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         mt.require_bpf(cls)
-        cls.tmp = mt.tempdir(cls)
-        src = os.path.join(cls.tmp, "grow_nofp.c")
-        with open(src, "w") as f:
-            f.write(SOURCE)
-        cls.exe = os.path.join(cls.tmp, "grow_nofp")
-        subprocess.run(["gcc", "-O2", "-g", "-fomit-frame-pointer", src, "-o", cls.exe], check=True)
+        cls.exe = mt.build_c(cls, "grow_nofp", SOURCE, ("-O2", "-g", "-fomit-frame-pointer"))
 
     def trace(self, mode):
         maps = os.path.join(self.tmp, "maps-" + mode)
@@ -150,6 +141,91 @@ class FaultStacksByRows(unittest.TestCase):
         self.assertTrue(maps_sites)
         self.assertTrue(all(names(s["frames"])[-1] in ("_start", "_dl_start_user") and not s["truncated"]
                             for s in maps_sites), [names(s["frames"]) for s in maps_sites])
+
+
+ARENA_SOURCE = r"""
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define N 200
+
+static char *top;
+
+/* The program's own allocator, probed with --alloc: it moves the break and
+ * touches every page it got, so the brk call and the page faults happen
+ * while its return address is the [uprobes] trampoline. */
+__attribute__((noinline)) void *arena_alloc(size_t size)
+{
+	char *p, *end;
+
+	if (!top)
+		top = (char *)syscall(SYS_brk, 0);
+	p = top;
+	end = p + size;
+	if ((char *)syscall(SYS_brk, end) != end)
+		return NULL;
+	top = end;
+	for (size_t i = 0; i < size; i += 4096)
+		((volatile char *)p)[i] = 1;
+	return p;
+}
+
+__attribute__((noinline)) static int level2(int i)
+{
+	return arena_alloc(65536 + 4096 * (i % 4)) != NULL;
+}
+
+__attribute__((noinline)) static int level1(int n)
+{
+	int ok = 0;
+
+	for (int i = 0; i < n; i++)
+		ok += level2(i);
+	return ok;
+}
+
+int main(void)
+{
+	/* One fault a page, whatever the machine's transparent huge pages. */
+	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+	printf("%d\n", level1(N));
+	return 0;
+}
+"""
+
+
+class FaultStacksByFramePointers(unittest.TestCase):
+    """--unwind fp: the frame-pointer walk of a fault or brk inside a
+    probed function built with frame pointers meets the trampoline in the
+    function's own frame record, and gives the caller back as the row walk
+    does.  Oracle: the heap tracer's stack of the same function's returns."""
+
+    @classmethod
+    def setUpClass(cls):
+        mt.require_bpf(cls)
+        cls.exe = mt.build_c(cls, "arena_fp", ARENA_SOURCE, ("-O2", "-g", "-fno-omit-frame-pointer"))
+
+    def test_fp_fault_and_brk_stacks_give_back_the_caller(self):
+        r = mt.run(["--faults", "--unwind", "fp", "--alloc", "arena_alloc:size=arg1"], [self.exe], timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split()[-1], "200")
+        # At arena_alloc's return: level2 and out, by frame pointers to
+        # where Debian's libc (no frame pointers) stops the walk.
+        heap = [names(s["frames"]) for s in r.report["sites"] if s["frames"] and "level2" in names(s["frames"])]
+        self.assertEqual(len(heap), 1, heap)
+        self.assertEqual(heap[0][:3], ["level2", "level1", "main"])
+        outer = ["arena_alloc"] + heap[0]
+        faults = [s for s in r.report["faults"]["sites"] if "arena_alloc" in names(s["frames"])]
+        brks = [s for s in r.report["mmap"]["sites"] if s["brk_count"] and "arena_alloc" in names(s["frames"])]
+        self.assertEqual(sum(s["count"] for s in faults), sum(16 + i % 4 for i in range(200)))
+        self.assertEqual(sum(s["brk_count"] for s in brks), 200)
+        for s in faults + brks:
+            got = names(s["frames"])
+            with self.subTest(stack=got):
+                self.assertEqual(got[-len(outer):], outer)
+                self.assertTrue(all(f.get("module") != "[uprobes]" for f in s["frames"]), s["frames"])
 
 
 if __name__ == "__main__":

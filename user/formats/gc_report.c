@@ -28,6 +28,15 @@ char *gc_fmt_duration(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
+void gc_json_mmu(struct json *j, const char *name, double mmu_1ms, double mmu_10ms, double mmu_100ms)
+{
+	json_open_object(j, name);
+	json_f64(j, "1ms", mmu_1ms);
+	json_f64(j, "10ms", mmu_10ms);
+	json_f64(j, "100ms", mmu_100ms);
+	json_close_object(j);
+}
+
 /* ---- JSON ----------------------------------------------------------- */
 
 int gc_json_write(struct json *j, const struct gc_data *d, uint64_t origin)
@@ -74,11 +83,7 @@ int gc_json_write(struct json *j, const struct gc_data *d, uint64_t origin)
 	json_u64(j, "max", s->max);
 	json_u64(j, "total", s->total);
 	json_close_object(j);
-	json_open_object(j, "mmu");
-	json_f64(j, "1ms", s->mmu_1ms);
-	json_f64(j, "10ms", s->mmu_10ms);
-	json_f64(j, "100ms", s->mmu_100ms);
-	json_close_object(j);
+	gc_json_mmu(j, "mmu", s->mmu_1ms, s->mmu_10ms, s->mmu_100ms);
 	json_f64(j, "pause_fraction", s->pause_fraction);
 	if (s->gc_cpu_fraction >= 0)
 		json_f64(j, "gc_cpu_fraction", s->gc_cpu_fraction);

@@ -15,6 +15,9 @@
 
 /* Pause durations for people: "850 ns", "12.3 us", "1.25 ms", "2.50 s". */
 char *gc_fmt_duration(uint64_t ns, char *buf, size_t len);
+/* The object `name`: minimum mutator utilization over 1, 10 and 100 ms
+ * windows, as the GC section writes it ("1ms", "10ms", "100ms"). */
+void gc_json_mmu(struct json *j, const char *name, double mmu_1ms, double mmu_10ms, double mmu_100ms);
 /* The `"gc": {...}` member of the report object j is inside.  Nothing when d is NULL.
  * origin: CLOCK_MONOTONIC of the trace's start (trace_clock.h), for each
  * pause's and cycle's "t_s" (and "end_t_s") beside its CLOCK_MONOTONIC ns. */

@@ -12,6 +12,16 @@ static bool any(const struct gc_data *d)
 	return d && (d->nwaits || d->waits_unpaired);
 }
 
+/* One kind's totals: {"count", "total_ns", "max_ns"}. */
+static void json_totals(struct json *j, const char *name, uint64_t count, uint64_t total_ns, uint64_t max_ns)
+{
+	json_open_object(j, name);
+	json_u64(j, "count", count);
+	json_u64(j, "total_ns", total_ns);
+	json_u64(j, "max_ns", max_ns);
+	json_close_object(j);
+}
+
 void gc_waits_json(struct json *j, const struct gc_data *d, uint64_t origin)
 {
 	const struct gc_summary *s = &d->sum;
@@ -19,23 +29,11 @@ void gc_waits_json(struct json *j, const struct gc_data *d, uint64_t origin)
 	if (!any(d))
 		return;
 	json_open_object(j, "waits");
-	json_open_object(j, "assists");
-	json_u64(j, "count", s->assists);
-	json_u64(j, "total_ns", s->assist_ns);
-	json_u64(j, "max_ns", s->max_assist);
-	json_close_object(j);
-	json_open_object(j, "stalls");
-	json_u64(j, "count", s->stalls);
-	json_u64(j, "total_ns", s->stall_ns);
-	json_u64(j, "max_ns", s->max_stall);
-	json_close_object(j);
+	json_totals(j, "assists", s->assists, s->assist_ns, s->max_assist);
+	json_totals(j, "stalls", s->stalls, s->stall_ns, s->max_stall);
 	json_u64(j, "unpaired", d->waits_unpaired);
 	json_str(j, "mmu_counts", "pauses, assists and stalls");
-	json_open_object(j, "mmu_pauses_only");
-	json_f64(j, "1ms", s->mmu_pauses_1ms);
-	json_f64(j, "10ms", s->mmu_pauses_10ms);
-	json_f64(j, "100ms", s->mmu_pauses_100ms);
-	json_close_object(j);
+	gc_json_mmu(j, "mmu_pauses_only", s->mmu_pauses_1ms, s->mmu_pauses_10ms, s->mmu_pauses_100ms);
 	json_open_array(j, "list");
 	for (size_t i = 0; i < d->nwaits; i++) {
 		const struct gc_wait *w = &d->waits[i];

@@ -47,6 +47,14 @@ struct mt_frame {
 #define MT_TRUNCATED_NAME "[truncated]"
 
 /*
+ * The only frame of a stack taken before the process's program was
+ * running (include/memtrace.h MT_FRAME_EXEC: the launcher's execvp):
+ * named "[exec]", with no module; not truncated.
+ */
+#define MT_EXEC_ADDR 0xfffffffffffffffdULL
+#define MT_EXEC_NAME "[exec]"
+
+/*
  * The first frame of a CPython pymalloc pool site (trace/python_pymalloc.h):
  * the site's blocks are 16 KiB pools its stack took for one size class,
  * not objects.  MT_PYMALLOC_ADDR | class (0-63, blocks of (class + 1) * 16

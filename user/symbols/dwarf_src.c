@@ -8,29 +8,15 @@
 
 #include <elfutils/libdwfl.h>
 
+#include "addr_memo.h"
 #include "debug_file.h"
 #include "demangle.h"
 #include "dwarf_src.h"
-#include "grow.h"
-#include "hmap.h"
 #include "strpool.h"
 
 /* Deeper inline nests are cut at the outermost frames kept. */
 #define SRC_MAX_DEPTH 32
-#define CHUNK_FRAMES 4096
-
-/* Chains live in chunks that never move, so a chain handed out stays valid. */
-struct chunk {
-	struct chunk *next;
-	uint32_t used;
-	struct src_frame v[CHUNK_FRAMES];
-};
-
-struct memo {
-	uint64_t vaddr;
-	const struct src_frame *chain;
-	uint32_t n;
-};
+_Static_assert(SRC_MAX_DEPTH <= ADDR_MEMO_MAX_RUN, "a chain fits one memo run");
 
 struct dwarf_src {
 	int fd;            /* the object, until libdwfl takes it */
@@ -40,10 +26,7 @@ struct dwarf_src {
 	Dwfl_Module *mod;
 	bool tried;        /* libdwfl set up (or failed to be): not retried */
 	struct strpool *names;
-	struct chunk *chunks;
-	struct memo *memo;
-	size_t nmemo, memo_cap;
-	struct hmap memo_index;
+	struct addr_memo memo; /* by vaddr: its inline chain, innermost first */
 };
 
 /*
@@ -91,6 +74,7 @@ struct dwarf_src *dwarf_src_open(int fd, const char *debug_root, const char *pat
 
 	if (!d)
 		return NULL;
+	addr_memo_init(&d->memo, sizeof(struct src_frame));
 	d->fd = dup(fd);
 	d->names = strpool_new();
 	if (d->fd < 0 || !d->names) {
@@ -110,14 +94,7 @@ void dwarf_src_free(struct dwarf_src *d)
 		dwfl_end(d->dwfl);
 	if (d->fd >= 0)
 		close(d->fd);
-	while (d->chunks) {
-		struct chunk *next = d->chunks->next;
-
-		free(d->chunks);
-		d->chunks = next;
-	}
-	free(d->memo);
-	hmap_free(&d->memo_index);
+	addr_memo_free(&d->memo);
 	strpool_free(d->names);
 	free(d);
 }
@@ -247,22 +224,6 @@ out:
 	return k;
 }
 
-/* Room for n frames that will not move. */
-static struct src_frame *chunk_alloc(struct dwarf_src *d, uint32_t n)
-{
-	if (!d->chunks || d->chunks->used + n > CHUNK_FRAMES) {
-		struct chunk *c = malloc(sizeof(*c));
-
-		if (!c)
-			return NULL;
-		c->next = d->chunks;
-		c->used = 0;
-		d->chunks = c;
-	}
-	d->chunks->used += n;
-	return &d->chunks->v[d->chunks->used - n];
-}
-
 const char *dwarf_src_symbol(struct dwarf_src *d, uint64_t vaddr)
 {
 	GElf_Off off;
@@ -279,29 +240,19 @@ const char *dwarf_src_symbol(struct dwarf_src *d, uint64_t vaddr)
 
 uint32_t dwarf_src_lookup(struct dwarf_src *d, uint64_t vaddr, const struct src_frame **out)
 {
-	uint64_t h = hmap_hash_u64(vaddr);
-	struct src_frame tmp[SRC_MAX_DEPTH], *chain = NULL;
-	struct hmap_probe p;
+	struct src_frame tmp[SRC_MAX_DEPTH];
+	const void *chain;
 	uint32_t n;
 
-	*out = NULL;
-	for (uint32_t i = hmap_first(&d->memo_index, h, &p); i != HMAP_NONE; i = hmap_next(&d->memo_index, &p)) {
-		if (d->memo[i].vaddr == vaddr) {
-			*out = d->memo[i].chain;
-			return d->memo[i].n;
-		}
+	if (!addr_memo_find(&d->memo, vaddr, &chain, &n)) {
+		if (!d->tried)
+			setup(d);
+		n = d->mod ? find_chain(d, vaddr, tmp) : 0;
+		chain = addr_memo_add(&d->memo, vaddr, tmp, n);
+		/* Without memory for it, no chain this time (looked up again next time). */
+		if (!chain)
+			n = 0;
 	}
-	if (!d->tried)
-		setup(d);
-	n = d->mod ? find_chain(d, vaddr, tmp) : 0;
-	if (n && !(chain = chunk_alloc(d, n)))
-		return 0;
-	if (chain)
-		memcpy(chain, tmp, n * sizeof(*chain));
-	/* Unremembered on ENOMEM: looked up again next time, still right. */
-	if (!grow((void **)&d->memo, &d->memo_cap, d->nmemo, sizeof(*d->memo), 1024) &&
-	    !hmap_add(&d->memo_index, h, (uint32_t)d->nmemo))
-		d->memo[d->nmemo++] = (struct memo){ vaddr, chain, n };
 	*out = chain;
 	return n;
 }

@@ -78,24 +78,25 @@ int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_
 	for (uint32_t i = 0; i < n; i++) {
 		struct resolved r = { .offset = addrs[i] };
 		bool truncated = addrs[i] == MT_TRUNCATED_ADDR, pool = frame_is_pymalloc(addrs[i]);
+		bool exec = addrs[i] == MT_EXEC_ADDR;
 		bool py = frame_is_python(addrs[i]);
 		uint32_t nsrc;
 		int32_t module;
 
-		if (sym && !truncated && !pool && !py)
+		if (sym && !truncated && !pool && !py && !exec)
 			symbolizer_resolve(sym, addrs[i], i > 0 || first_is_return, &r);
 		nsrc = r.nsrc ? r.nsrc : 1;
 		if (grow_to((void **)&frames, &cap, k + nsrc, sizeof(*frames), n)) {
 			free(frames);
 			return -ENOMEM;
 		}
-		if (truncated || pool) {
+		if (truncated || pool || exec) {
 			char name[48];
 
 			snprintf(name, sizeof(name), MT_PYMALLOC_NAME " %u B]",
 				 (unsigned)((addrs[i] & (MT_PYMALLOC_CLASSES - 1)) + 1) * 16);
 			frames[k] = (struct mt_frame){ .addr = addrs[i], .module = -1 };
-			frames[k++].function = profile_intern(p, pool ? name : MT_TRUNCATED_NAME);
+			frames[k++].function = profile_intern(p, pool ? name : exec ? MT_EXEC_NAME : MT_TRUNCATED_NAME);
 			continue;
 		}
 		if (py) {

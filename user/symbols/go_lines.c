@@ -5,33 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr_memo.h"
 #include "elf_go_syms.h"
 #include "go_lines.h"
 #include "go_pclntab.h"
-#include "grow.h"
-#include "hmap.h"
-
-#define CHUNK_FRAMES 1024
-
-/* Frames live in chunks that never move, so a frame handed out stays valid. */
-struct chunk {
-	struct chunk *next;
-	uint32_t used;
-	struct src_frame v[CHUNK_FRAMES];
-};
-
-struct memo {
-	uint64_t vaddr;
-	const struct src_frame *frame; /* NULL: no position */
-};
 
 struct go_lines {
 	struct go_pclntab t;
 	unsigned char *data; /* the table's own copy */
-	struct chunk *chunks;
-	struct memo *memo;
-	size_t nmemo, memo_cap;
-	struct hmap memo_index;
+	struct addr_memo memo; /* by vaddr: its one frame, or none */
 };
 
 int go_lines_open(int fd, struct go_lines **out)
@@ -58,6 +40,7 @@ int go_lines_open(int fd, struct go_lines **out)
 	memcpy(g->data, t.data, t.len);
 	g->t = t;
 	g->t.data = g->data;
+	addr_memo_init(&g->memo, sizeof(struct src_frame));
 	*out = g;
 	g = NULL;
 out:
@@ -71,14 +54,7 @@ void go_lines_free(struct go_lines *g)
 {
 	if (!g)
 		return;
-	while (g->chunks) {
-		struct chunk *c = g->chunks;
-
-		g->chunks = c->next;
-		free(c);
-	}
-	free(g->memo);
-	hmap_free(&g->memo_index);
+	addr_memo_free(&g->memo);
 	free(g->data);
 	free(g);
 }
@@ -106,48 +82,31 @@ static int func_index(const struct go_lines *g, uint64_t vaddr, uint64_t *idx)
 	return 0;
 }
 
-static const struct src_frame *position(struct go_lines *g, uint64_t vaddr)
+/* vaddr's position into *f; false when the table has none. */
+static bool position(struct go_lines *g, uint64_t vaddr, struct src_frame *f)
 {
-	struct src_frame f = { 0 };
 	uint64_t i, entry, end;
 	const char *fn_file;
 
-	if (func_index(g, vaddr, &i) || go_pclntab_func(&g->t, i, &entry, &end, &f.function) ||
-	    go_pclntab_line(&g->t, i, vaddr, &f.file, &f.line))
-		return NULL;
+	if (func_index(g, vaddr, &i) || go_pclntab_func(&g->t, i, &entry, &end, &f->function) ||
+	    go_pclntab_line(&g->t, i, vaddr, &f->file, &f->line))
+		return false;
 	/* The entry's line is the declaration's when the entry is in the same file. */
-	if (go_pclntab_line(&g->t, i, entry, &fn_file, &f.fn_line) || strcmp(fn_file, f.file) != 0)
-		f.fn_line = 0;
-	if (!g->chunks || g->chunks->used == CHUNK_FRAMES) {
-		struct chunk *c = malloc(sizeof(*c));
-
-		if (!c)
-			return NULL;
-		c->next = g->chunks;
-		c->used = 0;
-		g->chunks = c;
-	}
-	g->chunks->v[g->chunks->used] = f;
-	return &g->chunks->v[g->chunks->used++];
+	if (go_pclntab_line(&g->t, i, entry, &fn_file, &f->fn_line) || strcmp(fn_file, f->file) != 0)
+		f->fn_line = 0;
+	return true;
 }
 
 uint32_t go_lines_lookup(struct go_lines *g, uint64_t vaddr, const struct src_frame **out)
 {
-	uint64_t h = hmap_hash_u64(vaddr);
-	const struct src_frame *f;
-	struct hmap_probe p;
+	struct src_frame f = { 0 };
+	const void *run;
+	uint32_t n;
 
-	for (uint32_t i = hmap_first(&g->memo_index, h, &p); i != HMAP_NONE; i = hmap_next(&g->memo_index, &p)) {
-		if (g->memo[i].vaddr == vaddr) {
-			*out = g->memo[i].frame;
-			return g->memo[i].frame != NULL;
-		}
+	if (!addr_memo_find(&g->memo, vaddr, &run, &n)) {
+		n = position(g, vaddr, &f);
+		run = addr_memo_add(&g->memo, vaddr, &f, n);
 	}
-	f = position(g, vaddr);
-	/* Without room to remember it, the answer is just worked out again. */
-	if (!grow((void **)&g->memo, &g->memo_cap, g->nmemo, sizeof(*g->memo), 1024) &&
-	    !hmap_add(&g->memo_index, h, (uint32_t)g->nmemo))
-		g->memo[g->nmemo++] = (struct memo){ vaddr, f };
-	*out = f;
-	return f != NULL;
+	*out = run;
+	return run != NULL;
 }

@@ -8,8 +8,8 @@
 
 #include "eh_read.h"
 #include "grow.h"
+#include "unwind_sections.h"
 #include "unwind_table.h"
-#include "zsection.h"
 
 /* DWARF register numbers on x86-64. */
 #define REG_RBP 6
@@ -474,52 +474,16 @@ static void finish(struct build *b)
 	b->n = out;
 }
 
-/* A Go binary: its build-id note or build info. */
-static bool is_go(Elf *elf, size_t shstrndx)
+/* compile_section for one section of unwind_sections_each. */
+static int compile_one(const struct unwind_section *s, void *arg)
 {
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (name && (!strcmp(name, ".note.go.buildid") || !strcmp(name, ".go.buildinfo")))
-			return true;
-	}
-	return false;
-}
-
-/* A compressed .debug_frame (gcc -gz); one that will not inflate counts
- * as one bad entry.  An allocated section (.eh_frame) is never compressed. */
-static int compile_compressed(const void *data, size_t size, bool debug_frame, struct build *b)
-{
-	void *z;
-	size_t n;
-	int err;
-
-	if (!debug_frame) {
-		b->bad++;
-		return -EINVAL;
-	}
-	err = zsection_inflate(data, size, &z, &n);
-	if (err) {
-		b->bad += err != -ENOMEM;
-		return err;
-	}
-	err = compile_section(z, n, 0, true, b);
-	free(z);
-	return err;
+	return compile_section(s->data, s->size, s->vaddr, s->debug_frame, arg);
 }
 
 int unwind_table_load_fd(int fd, struct unwind_table **out)
 {
 	struct build b = {};
 	struct unwind_table *t = NULL;
-	bool found = false;
-	Elf_Scn *scn = NULL;
 	size_t shstrndx, nph;
 	GElf_Ehdr eh;
 	Elf *elf;
@@ -554,44 +518,10 @@ int unwind_table_load_fd(int fd, struct unwind_table **out)
 			t->nloads++;
 		}
 	}
-	t->go = is_go(elf, shstrndx);
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-		Elf_Data *d;
-		bool dbg;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!name || (strcmp(name, ".eh_frame") && strcmp(name, ".debug_frame")))
-			continue;
-		dbg = name[1] == 'd';
-		/* Go's .debug_frame says CFA = rsp + N but not where rbp is
-		 * saved: its code is walked by frame pointer, and only the C
-		 * parts of a cgo binary (.eh_frame) get rows. */
-		if (dbg && t->go)
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || d->d_size != sh.sh_size)
-			continue;
-		if (sh.sh_flags & SHF_COMPRESSED) {
-			err = compile_compressed(d->d_buf, d->d_size, dbg, &b);
-			if (err == -ENOMEM)
-				goto cleanup;
-			found |= !err;
-			err = 0;
-			continue;
-		}
-		found = true;
-		err = compile_section(d->d_buf, d->d_size, dbg ? 0 : sh.sh_addr, dbg, &b);
-		if (err)
-			goto cleanup;
-	}
-	if (!found) {
-		err = -ENODATA;
+	t->go = unwind_sections_is_go(elf, shstrndx);
+	err = unwind_sections_each(elf, shstrndx, t->go, compile_one, &b, &b.bad);
+	if (err)
 		goto cleanup;
-	}
 	finish(&b);
 	t->rows = b.rows;
 	t->nrows = b.n;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unwind tables of one ELF object (x86-64): its .eh_frame (and .debug_frame
- * when present, zlib-compressed or not: zsection.h) compiled into compact rows sorted by address, the form a
+ * when present, zlib-compressed or not: unwind_sections.h finds them)
+ * compiled into compact rows sorted by address, the form a
  * stack walk without frame pointers needs (issue 14).  A row holds from its
  * pc to the next row's pc and says how to find the caller's frame there:
  *

@@ -14,6 +14,7 @@
 #include "unwind_load.h"
 
 _Static_assert(MT_TRUNCATED_ADDR == MT_FRAME_TRUNCATED, "the BPF walk's marker is the profile's");
+_Static_assert(MT_EXEC_ADDR == MT_FRAME_EXEC, "the BPF walk's exec marker is the profile's");
 
 int exec_ranges_load(int map_fd, pid_t pid, struct unwind_loader *ul)
 {
