@@ -206,6 +206,10 @@ typedef struct refgc_stats {
 	 * mutators neither assisted nor stalled and the heap could pass the
 	 * limit, as Go's does. */
 	uint64_t cpu_capped_ns, num_cpu_capped;
+	/* Where the next cycle starts, as a fraction of the runway from
+	 * heap_marked to heap_goal: the feedback trigger's current value in
+	 * incremental mode (0.05..0.95, moved after every cycle), 1 in stw. */
+	double trigger_fraction;
 	/* the last min(num_pauses, 256) pauses, oldest first */
 	uint32_t npause_ring;
 	refgc_pause pauses[REFGC_PAUSE_RING];

@@ -154,7 +154,8 @@ static void run_cycle(void)
 	uint64_t term = 0, term_slots = 0;
 	struct term_try tt;
 
-	PROBE_GC_START(cycle, atomic_load(&rt.heap_live), atomic_load(&rt.heap_goal));
+	PROBE_GC_START(cycle, atomic_load(&rt.heap_live), atomic_load(&rt.heap_goal),
+		       pacer_trigger_pm());
 	atomic_store(&rt.cycle_marked, 0);
 	atomic_store(&rt.cycle_black, 0);
 	atomic_store(&rt.cycle_scanned, 0);

@@ -227,6 +227,9 @@ void pacer_trigger_feedback(uint64_t marked, uint64_t live_end,
 			    uint64_t scanned, uint64_t assisted);
 /* The trigger between `marked` and `goal` (goal > marked). */
 uint64_t pacer_trigger_point(uint64_t marked, uint64_t goal);
+/* Where the trigger sits, per mille of the runway from marked to goal:
+ * the feedback's fraction (incremental), 1000 (stw: the goal itself). */
+uint32_t pacer_trigger_pm(void);
 
 /* ---- assist_credit.c: background credit for assists ---- */
 void assist_credit_reset(void);  /* at cycle start */

@@ -211,6 +211,8 @@ static refgc_pause *pauses;
 static size_t npauses, pauses_cap;
 static uint64_t pauses_seen;
 static uint64_t lost_pauses;
+/* The feedback trigger's fraction over the timed run, as sampled */
+static double trig_min = 2, trig_max = -1;
 
 static void collect_pauses(void)
 {
@@ -218,6 +220,10 @@ static void collect_pauses(void)
 	uint64_t first;
 
 	refgc_read_stats(&st);
+	if (st.trigger_fraction < trig_min)
+		trig_min = st.trigger_fraction;
+	if (st.trigger_fraction > trig_max)
+		trig_max = st.trigger_fraction;
 	first = st.num_pauses - st.npause_ring;
 	if (pauses_seen < first) {
 		lost_pauses += first - pauses_seen;
@@ -506,6 +512,10 @@ int main(int argc, char **argv)
 	       ", \"gc_time_fraction\": %.4f",
 	       st->num_cpu_capped - st0->num_cpu_capped, st->cpu_capped_ns - st0->cpu_capped_ns,
 	       (gc_time + (double)(assist_ns + stall_ns)) / ((double)(t1 - t0) * (double)ncpu));
+	if (trig_max < 0) /* no sample: the run was shorter than one poll */
+		trig_min = trig_max = st->trigger_fraction;
+	printf(", \"trigger_fraction\": {\"last\": %.3f, \"min\": %.3f, \"max\": %.3f}",
+	       st->trigger_fraction, trig_min, trig_max);
 	if (opt.print_pauses) {
 		printf(", \"pauses\": [");
 		for (size_t i = 0; i < npauses; i++)
