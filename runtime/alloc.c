@@ -116,7 +116,9 @@ static void pace(struct rthread *th)
 	}
 	if (!pacer_should_trigger(live))
 		return;
-	collector_request();
+	/* Incremental: this thread runs the mark-start pause itself. */
+	if (!collector_begin_here())
+		collector_request();
 	if (pacer_over_hard(live) && !cpu_limit_on())
 		stall(th, live);
 }
