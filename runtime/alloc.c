@@ -104,6 +104,7 @@ static void pace(struct rthread *th)
 	atomic_fetch_add(&rt.total_alloc, bytes);
 	live = atomic_fetch_add(&rt.heap_live, bytes) + bytes;
 	th->alloc_count = th->alloc_bytes = 0;
+	procs_poll(th);
 
 	/* Over the GC CPU cap the program gets its CPU back: no assists
 	 * or stalls, the heap may pass the limit (cpu_limit.c). */

@@ -453,6 +453,7 @@ int refgc_init(const refgc_config *cfg)
 	atomic_store(&gc_pending, 0);
 	stats_reset();
 	cpu_limit_reset();
+	procs_init();
 	if ((err = heap_init())) {
 		set_error("refgc_init: out of memory");
 		goto fail;

@@ -129,6 +129,7 @@ struct rthread {
 	struct greybuf *wbuf;      /* barrier / assist output */
 	long assist_debt;          /* marking slots owed for allocating during marking */
 	struct pool_local *pool_local; /* pool.c: this thread's pool caches, or NULL */
+	uint64_t p_since;          /* procs.c: when this thread last got its P */
 };
 
 extern __thread struct rthread *self_thread __attribute__((tls_model("initial-exec")));
@@ -156,6 +157,16 @@ void thread_release_cache(struct rthread *th);
 void threads_fini(void);
 void threads_flush_wbufs(void);     /* STW only */
 void roots_scan_threads(struct marker *m); /* STW only */
+
+/* ---- procs.c: the P limit (REFGC_MAXPROCS) ---- */
+void procs_init(void);
+/* Under thr_lock: wait (PARKED) until a P is free, this thread is first
+ * in line and the world runs; the thread is then RUNNING with the P. */
+void procs_acquire_locked(struct rthread *th);
+void procs_release_locked(struct rthread *th); /* under thr_lock */
+/* At a refill: past its time slice with others waiting, hand the P over
+ * and queue for one again. */
+void procs_poll(struct rthread *th);
 
 /* ---- roots.c ---- */
 struct marker;

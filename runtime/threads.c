@@ -42,9 +42,10 @@ int refgc_thread_attach(void)
 	/* Joining while the world is stopped would let us run inside it. */
 	while (atomic_load(&rt.stw_flag))
 		pthread_cond_wait(&rt.resume_cond, &rt.thr_lock);
-	th->state = TH_RUNNING;
+	th->state = TH_PARKED;
 	th->next = rt.threads;
 	rt.threads = th;
+	procs_acquire_locked(th);
 	pthread_mutex_unlock(&rt.thr_lock);
 	self_thread = th;
 	return 0;
@@ -83,6 +84,7 @@ void refgc_thread_detach(void)
 			break;
 		}
 	}
+	procs_release_locked(th);
 	pthread_cond_broadcast(&rt.thr_cond);
 	pthread_mutex_unlock(&rt.thr_lock);
 	free(th->roots);
@@ -147,6 +149,7 @@ void refgc_enter_blocking(void)
 		return;
 	pthread_mutex_lock(&rt.thr_lock);
 	th->state = TH_PARKED;
+	procs_release_locked(th);
 	pthread_cond_broadcast(&rt.thr_cond);
 	pthread_mutex_unlock(&rt.thr_lock);
 }
@@ -158,9 +161,7 @@ void refgc_leave_blocking(void)
 	if (!th)
 		return;
 	pthread_mutex_lock(&rt.thr_lock);
-	while (atomic_load(&rt.stw_flag))
-		pthread_cond_wait(&rt.resume_cond, &rt.thr_lock);
-	th->state = TH_RUNNING;
+	procs_acquire_locked(th);
 	pthread_mutex_unlock(&rt.thr_lock);
 }
 

@@ -4,7 +4,9 @@
 Runs refgc-bench (--pauses) under bpftrace (ttsp_sched.bt.in) and, for
 every pause the runtime recorded, sets its ttsp_ns beside what the kernel
 saw: when the last mutator thread reached its safepoint, and how long that
-thread waited on a run queue for a CPU inside the pause. A pause whose time
+thread waited on a run queue for a CPU inside the pause. Also the run-queue
+wait, inside the pause, of the thread that ran it (a mutator or the
+coordinator preempted mid-pause). A pause whose time
 to safepoint is mostly run-queue wait was spent by a mutator that the OS
 did not run, not by a mutator that failed to poll.
 
@@ -71,9 +73,13 @@ def main():
             continue
         a = arrive.get(gens[i], {})
         last_ns, last_rq = max(a.values()) if a else (0, 0)
+        runner = m["runner"].get((gens[i],), -1)
+        run_rq = m["rqwin"].get((gens[i], runner), 0)
         rows.append({"cycle": p["cycle"], "phase": p["phase"], "duration_ns": p["duration_ns"],
                      "ttsp_ns": p["ttsp_ns"], "threads_polled": len(a),
-                     "last_arrival_ns": last_ns, "last_rq_wait_ns": last_rq})
+                     "last_arrival_ns": last_ns, "last_rq_wait_ns": last_rq,
+                     # the pause's own thread, queued without a CPU inside it
+                     "runner_rq_wait_ns": run_rq})
     long_ = [x for x in rows if x["ttsp_ns"] > 1000000]
     share = sorted(x["last_rq_wait_ns"] / x["last_arrival_ns"] for x in long_ if x["last_arrival_ns"])
     summary = {"pauses": len(res["pauses"]), "joined": len(rows),
@@ -84,6 +90,13 @@ def main():
                # wait over its time to arrive, min and median
                "rq_share_min": share[0] if share else None,
                "rq_share_median": share[len(share) // 2] if share else None,
+               "max_runner_rq_wait_ns": max((x["runner_rq_wait_ns"] for x in rows), default=0),
+               # pauses over 1 ms whose runner waited on a run queue for
+               # all but 1 ms of it
+               "over_1ms_explained": sum(1 for x in rows if x["duration_ns"] > 1000000 and
+                                         x["duration_ns"] - x["runner_rq_wait_ns"]
+                                         - x["last_rq_wait_ns"] <= 1000000),
+               "over_1ms": sum(1 for x in rows if x["duration_ns"] > 1000000),
                # time the last thread ran (not queued) before it polled
                "max_running_before_poll_ns": max((x["last_arrival_ns"] - x["last_rq_wait_ns"]
                                                   for x in rows), default=0),

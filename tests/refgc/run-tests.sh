@@ -43,7 +43,7 @@ need() {
 # A bad setting must stop the program with a one-line "refgc:" message.
 bad_env() {
 	for kv in REFGC_MODE=fast REFGC_MODE= REFGC_GCPERCENT=-5 REFGC_GCPERCENT=lots \
-		REFGC_MEMLIMIT=1KiB REFGC_MEMLIMIT=12MB REFGC_PROCS=0 REFGC_PRESET=turbo; do
+		REFGC_MEMLIMIT=1KiB REFGC_MEMLIMIT=12MB REFGC_PROCS=0 REFGC_MAXPROCS=0 REFGC_MAXPROCS=2x REFGC_PRESET=turbo; do
 		case $kv in *=) continue ;; esac # empty means unset, by design
 		if env "$kv" "$out/refgc-bench" --seconds 0.1 --live-mib 1 >"$tmp/o" 2>"$tmp/e"; then
 			echo "$kv was accepted"
