@@ -140,7 +140,7 @@ int refgc_config_preset(refgc_config *cfg, const char *name)
 	} p[] = {
 		{ "low-latency", 100, 16, 0, REFGC_MODE_INCREMENTAL },
 		{ "high-throughput", 200, 64, 0, REFGC_MODE_STW },
-		{ "memory-constrained", 20, 4, 1, REFGC_MODE_STW },
+		{ "memory-constrained", 20, 4, 1, REFGC_MODE_INCREMENTAL },
 		{ "balanced", 100, 32, 0, REFGC_MODE_STW },
 	};
 	uint64_t mem = phys_mem();

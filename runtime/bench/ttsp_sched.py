@@ -52,6 +52,7 @@ def main():
         res = json.loads(r.stdout)
         log.seek(0)
         m = defaultdict(dict)
+        preempt = defaultdict(dict)  # pause -> comm that took the runner's CPU -> times
         for line in log:
             g = re.match(r"@(\w+)\[([\d, ]+)\]: (\d+)$", line.strip())
             if g:
@@ -79,7 +80,7 @@ def main():
                      "ttsp_ns": p["ttsp_ns"], "threads_polled": len(a),
                      "last_arrival_ns": last_ns, "last_rq_wait_ns": last_rq,
                      # the pause's own thread, queued without a CPU inside it
-                     "runner_rq_wait_ns": run_rq})
+                     "runner_rq_wait_ns": run_rq, "runner_preempted_by": preempt.get(gens[i], {})})
     long_ = [x for x in rows if x["ttsp_ns"] > 1000000]
     share = sorted(x["last_rq_wait_ns"] / x["last_arrival_ns"] for x in long_ if x["last_arrival_ns"])
     summary = {"pauses": len(res["pauses"]), "joined": len(rows),
