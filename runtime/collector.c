@@ -401,7 +401,7 @@ int collector_start(void)
 {
 	if (pthread_create(&coordinator, NULL, coordinator_main, NULL))
 		return -EAGAIN;
-	if (mark_helpers_start(rt.cfg.procs - 1)) {
+	if (mark_helpers_start(rt.cfg.procs - 1) || sweep_helpers_start(rt.cfg.procs - 1)) {
 		collector_stop();
 		return -EAGAIN;
 	}
@@ -417,6 +417,7 @@ void collector_stop(void)
 	pthread_mutex_unlock(&rt.gc_lock);
 	pthread_join(coordinator, NULL);
 	mark_helpers_stop();
+	sweep_helpers_stop();
 }
 
 int refgc_init(const refgc_config *cfg)

@@ -236,6 +236,11 @@ struct span *sweep_take_for_alloc(int cls); /* lazy sweep in refill */
 void sweep_all(void);                        /* background, after mark */
 void sweep_flip(void);                       /* STW only */
 
+/* ---- sweep_helpers.c: procs - 1 threads share the background sweep ---- */
+int sweep_helpers_start(int n);
+void sweep_helpers_stop(void);
+void sweep_helpers_run(void (*fn)(void)); /* fn on every helper and here; waits for all */
+
 /* ---- pacer.c ---- */
 void pacer_update(uint64_t marked);          /* after mark termination */
 bool pacer_should_trigger(uint64_t live);
