@@ -4,7 +4,8 @@
 usage: check_presets.py BENCH [RUNS [SECONDS]]
 Runs refgc-bench's latency workload (32 MiB live, one thread) under each
 REFGC_PRESET, RUNS times (default 3, alternating presets) for SECONDS
-(default 2), and compares medians with balanced (stw, GC 100%):
+(default 3), and compares medians (cycles and pause time per GiB: totals
+over the runs) with balanced (stw, GC 100%):
  - low-latency (incremental): p99 pause below a fifth of balanced's
    median pause (stw marks the whole heap in the pause: ~10-30 ms here;
    incremental pauses are ~0.1 ms of work);
@@ -39,12 +40,13 @@ def run(bench, preset, secs):
         fail(f"{preset}: refgc-bench exited {out.returncode}: {out.stderr.strip()}")
     d = json.loads(out.stdout)
     gib = d["total_alloc_bytes"] / 2**30
-    if d["gc_count"] < 3 or gib <= 0:
+    # high-throughput made 1-2 cycles in 2 s runs at load 7: one cycle is
+    # still a measurement, summed over the runs below.
+    if d["gc_count"] < 1 or gib <= 0:
         fail(f"{preset}: only {d['gc_count']} cycles; nothing was measured")
     return {"mode": d["mode"], "p50_ms": d["pause_ns"]["p50"] / 1e6,
             "p99_ms": d["pause_ns"]["p99"] / 1e6, "max_ms": d["pause_ns"]["max"] / 1e6,
-            "cycles_per_gib": d["gc_count"] / gib,
-            "pause_ms_per_gib": d["pause_ns"]["total"] / 1e6 / gib,
+            "cycles": d["gc_count"], "gib": gib, "pause_ms": d["pause_ns"]["total"] / 1e6,
             "peak_mib": d["run_heap_alloc_max_bytes"] / 2**20, "wait_pct": 100 * d["wait_fraction"],
             "ops_per_s": d["ops_per_s"]}
 
@@ -57,12 +59,17 @@ def median(runs, key):
 def main():
     bench = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    secs = sys.argv[3] if len(sys.argv) > 3 else "2"
+    secs = sys.argv[3] if len(sys.argv) > 3 else "3"
     res = {p: [] for p in PRESETS}
     for _ in range(n):
         for p in PRESETS:
             res[p].append(run(bench, p, secs))
-    m = {p: {k: median(res[p], k) for k in res[p][0] if k != "mode"} for p in PRESETS}
+    m = {p: {k: median(res[p], k) for k in res[p][0] if k not in ("mode", "cycles", "gib", "pause_ms")}
+         for p in PRESETS}
+    for p in PRESETS:
+        gib = sum(r["gib"] for r in res[p])
+        m[p]["cycles_per_gib"] = sum(r["cycles"] for r in res[p]) / gib
+        m[p]["pause_ms_per_gib"] = sum(r["pause_ms"] for r in res[p]) / gib
     for p in PRESETS:
         print(f"presets: {p:18s} {res[p][0]['mode']:11s} " +
               " ".join(f"{k} {v:.2f}" for k, v in m[p].items()))
