@@ -138,11 +138,12 @@ static void term_pause(struct rthread *self, void *arg)
 	m0 = atomic_load(&rt.cycle_marked);
 	threads_flush_wbufs();
 	mark_roots();
-	/* Helpers only for more than one buffer of work: the pause waits
-	 * for every helper it wakes, and on a loaded machine a woken helper
-	 * waited 4-16 ms for a CPU, inside the pause, to scan 32 slots. */
-	slots = mark_drain_parallel(mark_pool_buffers() > 1 ? rt.cfg.procs : 1,
-				    REFGC_TERM_BUDGET);
+	/* No helpers: the pause would wait for every helper it wakes, and
+	 * on a loaded machine a woken helper waited 4-16 ms for a CPU, and
+	 * the pause's own thread, woken when the helper was done, up to
+	 * 986 us more (ttsp_sched.py). The budget alone bounds the work:
+	 * about 0.3 ms on one thread. */
+	slots = mark_drain_parallel(1, REFGC_TERM_BUDGET);
 	marked = atomic_load(&rt.cycle_marked) - m0;
 	c->done = mark_pool_empty();
 	if (c->done) {

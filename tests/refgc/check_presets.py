@@ -6,9 +6,13 @@ Runs refgc-bench's latency workload (32 MiB live, one thread) under each
 REFGC_PRESET, RUNS times (default 3, alternating presets) for SECONDS
 (default 3), and compares medians (cycles and pause time per GiB: totals
 over the runs) with balanced (stw, GC 100%):
- - low-latency (incremental): p99 pause below a fifth of balanced's
-   median pause (stw marks the whole heap in the pause: ~10-30 ms here;
-   incremental pauses are ~0.1 ms of work);
+ - low-latency (incremental): median pause and pause time per GiB
+   allocated both under a tenth of balanced's (stw marks the whole heap
+   in the pause: 15-65 ms here; incremental pauses are ~0.1 ms of work).
+   Not its p99: with 30-70 pauses per run that is the longest, and at load
+   6.5 two runs in three had a pause whose own thread the kernel held off
+   a CPU for 9 ms (1 failure in 7 runs of this check when it asserted
+   p99 < balanced's median / 5);
  - high-throughput (stw, GC 200%): at most 3/4 of balanced's cycles per
    GiB allocated (a goal of 3x the live heap, not 2x) and less pause time
    per GiB allocated;
@@ -74,9 +78,12 @@ def main():
         print(f"presets: {p:18s} {res[p][0]['mode']:11s} " +
               " ".join(f"{k} {v:.2f}" for k, v in m[p].items()))
     b, ll, ht, mc = (m[p] for p in PRESETS)
-    if not ll["p99_ms"] < b["p50_ms"] / 5:
-        fail(f"low-latency: p99 pause {ll['p99_ms']:.2f} ms, not under a fifth of "
-             f"balanced's median pause {b['p50_ms']:.2f} ms")
+    if not ll["p50_ms"] < b["p50_ms"] / 10:
+        fail(f"low-latency: median pause {ll['p50_ms']:.2f} ms, not under a tenth of "
+             f"balanced's {b['p50_ms']:.2f} ms")
+    if not ll["pause_ms_per_gib"] < b["pause_ms_per_gib"] / 10:
+        fail(f"low-latency: {ll['pause_ms_per_gib']:.1f} ms of pauses per GiB, not under a "
+             f"tenth of balanced's {b['pause_ms_per_gib']:.1f}")
     if not ht["cycles_per_gib"] <= 0.75 * b["cycles_per_gib"]:
         fail(f"high-throughput: {ht['cycles_per_gib']:.1f} cycles per GiB allocated, "
              f"balanced {b['cycles_per_gib']:.1f}")
