@@ -163,8 +163,14 @@ static void batch(uint64_t *seed, size_t nodes)
 		}
 		refgc_store(arr, &arr[i], head);
 	}
-	for (size_t i = 0; i < nlists; i++)
+	for (size_t i = 0; i < nlists; i++) {
+		/* A back-edge poll: this loop allocates nothing, and a pause
+		 * handed to the first thread to poll (or a stop-the-world)
+		 * waits for it; 256 lists take a few microseconds. */
+		if ((i & 255) == 0)
+			refgc_safepoint();
 		walk(arr[i]);
+	}
 	refgc_scope_leave(sc);
 }
 
