@@ -54,6 +54,11 @@ typedef struct refgc_config {
 	 * probes (a profiler attached sees a heap profile); 0 = 512 KiB.
 	 * Costs nothing while no profiler enables the probes. */
 	uint64_t sample_bytes;
+	/* Attached threads that may run refgc code at once (Go's
+	 * GOMAXPROCS); 0 = online CPUs. Others wait, parked, for a P: a
+	 * stop-the-world does not wait for them. A thread gives its P up in
+	 * refgc_enter_blocking() and, when others wait, after 10 ms. */
+	int max_procs;
 } refgc_config;
 
 /* Defaults: stw (the baseline to tune from), 100%, no limit, procs = online
@@ -63,7 +68,7 @@ void refgc_config_default(refgc_config *cfg);
  * "balanced". Limits are scaled down to half the machine's memory. */
 int refgc_config_preset(refgc_config *cfg, const char *name);
 /* Apply REFGC_PRESET, then REFGC_MODE, REFGC_GCPERCENT, REFGC_MEMLIMIT,
- * REFGC_PROCS, REFGC_SAMPLE_BYTES on top of cfg. Garbage in any of them is an error. */
+ * REFGC_PROCS, REFGC_MAXPROCS, REFGC_SAMPLE_BYTES on top of cfg. Garbage in any of them is an error. */
 int refgc_config_from_env(refgc_config *cfg);
 /* Checks ranges; the same checks refgc_init() makes. */
 int refgc_config_validate(const refgc_config *cfg);
@@ -206,6 +211,10 @@ typedef struct refgc_stats {
 	 * mutators neither assisted nor stalled and the heap could pass the
 	 * limit, as Go's does. */
 	uint64_t cpu_capped_ns, num_cpu_capped;
+	/* Where the next cycle starts, as a fraction of the runway from
+	 * heap_marked to heap_goal: the feedback trigger's current value in
+	 * incremental mode (0.05..0.95, moved after every cycle), 1 in stw. */
+	double trigger_fraction;
 	/* the last min(num_pauses, 256) pauses, oldest first */
 	uint32_t npause_ring;
 	refgc_pause pauses[REFGC_PAUSE_RING];

@@ -104,6 +104,7 @@ static void pace(struct rthread *th)
 	atomic_fetch_add(&rt.total_alloc, bytes);
 	live = atomic_fetch_add(&rt.heap_live, bytes) + bytes;
 	th->alloc_count = th->alloc_bytes = 0;
+	procs_poll(th);
 
 	/* Over the GC CPU cap the program gets its CPU back: no assists
 	 * or stalls, the heap may pass the limit (cpu_limit.c). */
@@ -116,7 +117,9 @@ static void pace(struct rthread *th)
 	}
 	if (!pacer_should_trigger(live))
 		return;
-	collector_request();
+	/* Incremental: this thread runs the mark-start pause itself. */
+	if (!collector_begin_here())
+		collector_request();
 	if (pacer_over_hard(live) && !cpu_limit_on())
 		stall(th, live);
 }

@@ -28,7 +28,7 @@ struct runtime rt;
 static pthread_t coordinator;
 static uint64_t phase_gen; /* under gc_lock: marking started or ended, or a cycle ended */
 
-static void mark_roots(void)
+void mark_roots(void)
 {
 	struct marker m = { .local = greybuf_get() };
 
@@ -88,8 +88,8 @@ static uint64_t pause_stop(void)
 /* The end timestamp is taken before the world restarts: restarting wakes
  * every mutator, and a collector descheduled by them would otherwise add
  * time to a pause during which mutators already run. */
-static void pause_end(uint64_t cycle, uint32_t phase, uint64_t t0, uint64_t stopped,
-		      uint64_t marked, uint64_t slots)
+void pause_end(uint64_t cycle, uint32_t phase, uint64_t t0, uint64_t stopped,
+	       uint64_t marked, uint64_t slots)
 {
 	uint64_t t1 = now_ns();
 
@@ -113,54 +113,57 @@ static void mark_concurrent(void)
 	}
 }
 
-/* One attempt at mark termination. Everything marked in the pause is
- * bounded: barrier buffers and roots are shaded (one object each), then
- * all workers drain at most REFGC_TERM_BUDGET slots. Work left over means
- * marking was not done: the world restarts with the barrier still on and
- * concurrent marking resumes, as Go's mark termination does. Returns true
- * when marking finished (the world is still stopped). */
-struct term_try {
-	uint64_t t0, stopped, marked, slots;
+/* One attempt at mark termination, as a pause run by threads_handoff():
+ * on the first mutator to poll, or here when none is running. Everything
+ * marked in the pause is bounded: barrier buffers and roots are shaded
+ * (one object each), then all workers drain at most REFGC_TERM_BUDGET
+ * slots. Work left over means marking was not done: the world restarts
+ * with the barrier still on and concurrent marking resumes, as Go's mark
+ * termination does. */
+struct term_ctx {
+	uint64_t cycle;
+	uint64_t marked, slots; /* in this cycle's earlier termination pauses */
+	bool done;              /* marking finished */
 };
 
-static bool try_terminate(uint64_t cycle, struct term_try *tt)
+static void term_pause(struct rthread *self, void *arg)
 {
-	uint64_t m0;
+	struct term_ctx *c = arg;
+	uint64_t cpu0 = self ? thread_cpu_ns() : 0, t0, stopped, m0, marked, slots;
 
-	pause_prepare();
-	PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_TERM);
-	tt->t0 = now_ns();
-	tt->stopped = pause_stop();
+	PROBE_PAUSE_START(c->cycle, REFGC_PHASE_MARK_TERM);
+	t0 = now_ns();
+	threads_wait_stopped();
+	stopped = now_ns();
 	m0 = atomic_load(&rt.cycle_marked);
 	threads_flush_wbufs();
 	mark_roots();
-	/* Helpers only for more than one buffer of work: the pause waits
-	 * for every helper it wakes, and on a loaded machine a woken helper
-	 * waited 4-16 ms for a CPU, inside the pause, to scan 32 slots. */
-	tt->slots = mark_drain_parallel(mark_pool_buffers() > 1 ? rt.cfg.procs : 1,
-					REFGC_TERM_BUDGET);
-	tt->marked = atomic_load(&rt.cycle_marked) - m0;
-	if (mark_pool_empty())
-		return true;
-	pause_end(cycle, REFGC_PHASE_MARK_TERM, tt->t0, tt->stopped, tt->marked, tt->slots);
-	atomic_fetch_add(&rt.term_retries, 1);
-	return false;
+	/* No helpers: the pause would wait for every helper it wakes, and
+	 * on a loaded machine a woken helper waited 4-16 ms for a CPU, and
+	 * the pause's own thread, woken when the helper was done, up to
+	 * 986 us more (ttsp_sched.py). The budget alone bounds the work:
+	 * about 0.3 ms on one thread. */
+	slots = mark_drain_parallel(1, REFGC_TERM_BUDGET);
+	marked = atomic_load(&rt.cycle_marked) - m0;
+	c->done = mark_pool_empty();
+	if (c->done) {
+		atomic_store(&rt.marking, 0);
+		mark_terminate(c->cycle, c->marked + marked, c->slots + slots);
+	} else {
+		c->marked += marked;
+		c->slots += slots;
+		atomic_fetch_add(&rt.term_retries, 1);
+	}
+	if (self) /* the coordinator's own time is counted by its loop */
+		atomic_fetch_add(&rt.gc_cpu_ns, thread_cpu_ns() - cpu0);
+	pause_end(c->cycle, REFGC_PHASE_MARK_TERM, t0, stopped, marked, slots);
 }
 
-static void run_cycle(void)
+/* begun: a mutator opened the cycle and ran its mark-start pause. */
+static void run_cycle(bool begun)
 {
-	uint64_t cycle = atomic_fetch_add(&rt.cycle, 1) + 1;
-	uint64_t freed0 = atomic_load(&rt.freed_bytes), t0, stopped, marked, slots;
-	uint64_t term = 0, term_slots = 0;
-	struct term_try tt;
-
-	PROBE_GC_START(cycle, atomic_load(&rt.heap_live), atomic_load(&rt.heap_goal));
-	atomic_store(&rt.cycle_marked, 0);
-	atomic_store(&rt.cycle_black, 0);
-	atomic_store(&rt.cycle_scanned, 0);
-	atomic_store(&rt.cycle_assist_scanned, 0);
-	assist_credit_reset();
-	pacer_trigger_cycle_start(atomic_load(&rt.heap_live));
+	uint64_t cycle = begun ? atomic_load(&rt.cycle) : cycle_open();
+	uint64_t t0, stopped, marked, slots;
 
 	if (rt.cfg.mode == REFGC_MODE_STW) {
 		pause_prepare();
@@ -178,38 +181,30 @@ static void run_cycle(void)
 		 * they would preempt the collector and lengthen it. */
 		collector_phase_changed();
 	} else {
-		pause_prepare();
-		PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_START);
-		t0 = now_ns();
-		stopped = pause_stop();
-		pool_clear_all();
-		atomic_store(&rt.marking, 1);
-		PROBE_MARK_START(cycle);
-		mark_roots();
-		marked = atomic_load(&rt.cycle_marked);
-		pause_end(cycle, REFGC_PHASE_MARK_START, t0, stopped, marked, 0);
-		collector_phase_changed();
-
-		for (;;) {
-			mark_concurrent();
-			if (try_terminate(cycle, &tt))
-				break;
-			term += tt.marked;
-			term_slots += tt.slots;
+		if (!begun) {
+			pause_prepare();
+			mark_start_pause(cycle, NULL);
 		}
-		atomic_store(&rt.marking, 0);
-		mark_terminate(cycle, term + tt.marked, term_slots + tt.slots);
-		pause_end(cycle, REFGC_PHASE_MARK_TERM, tt.t0, tt.stopped, tt.marked, tt.slots);
+
+		struct term_ctx tc = { .cycle = cycle };
+
+		do {
+			mark_concurrent();
+			threads_handoff(term_pause, &tc);
+		} while (!tc.done);
 		collector_phase_changed();
 	}
 
 	sweep_all();
 	PROBE_GC_DONE(cycle, atomic_load(&rt.heap_marked),
-		      atomic_load(&rt.freed_bytes) - freed0);
+		      atomic_load(&rt.freed_bytes) - cycle_freed_at_open());
 	stats_cycle_done(now_ns());
 }
 
 static _Atomic int gc_pending; /* a cycle is wanted or running */
+/* Under gc_lock: a mutator claimed the next cycle (collector_begin_here)
+ * and has (begun) or has not yet finished its mark-start pause. */
+static bool mutator_claimed, mutator_begun;
 
 /* Called by the coordinator when a cycle ends: new requests may come in. */
 static void clear_pending_locked(void)
@@ -244,23 +239,31 @@ static void *coordinator_main(void *arg)
 	pthread_mutex_lock(&rt.gc_lock);
 	for (;;) {
 		uint64_t cpu0;
+		bool begun;
 
 		while (!rt.shutdown && rt.cycles_done >= rt.cycles_wanted)
 			pthread_cond_wait(&rt.gc_cond, &rt.gc_lock);
 		if (rt.shutdown)
 			break;
-		wait_cpu_limit();
-		if (rt.shutdown)
-			break;
-		rt.gc_running = true;
-		if (rt.forced_pending) {
-			rt.forced_pending--;
-			atomic_fetch_add(&rt.num_forced, 1);
+		begun = mutator_claimed;
+		if (begun) {
+			while (!mutator_begun)
+				pthread_cond_wait(&rt.gc_cond, &rt.gc_lock);
+			mutator_claimed = mutator_begun = false;
+		} else {
+			wait_cpu_limit();
+			if (rt.shutdown)
+				break;
+			rt.gc_running = true;
+			if (rt.forced_pending) {
+				rt.forced_pending--;
+				atomic_fetch_add(&rt.num_forced, 1);
+			}
 		}
 		pthread_mutex_unlock(&rt.gc_lock);
 
 		cpu0 = thread_cpu_ns();
-		run_cycle();
+		run_cycle(begun);
 		atomic_fetch_add(&rt.gc_cpu_ns, thread_cpu_ns() - cpu0);
 		cpu_limit_cycle_done(now_ns());
 
@@ -288,6 +291,38 @@ void collector_request(void)
 	}
 	atomic_store(&gc_pending, 1);
 	pthread_mutex_unlock(&rt.gc_lock);
+}
+
+bool collector_begin_here(void)
+{
+	struct rthread *th = self_thread;
+	uint64_t cpu0, cycle;
+
+	if (rt.cfg.mode != REFGC_MODE_INCREMENTAL || !th ||
+	    atomic_load_explicit(&gc_pending, memory_order_relaxed))
+		return false;
+	pthread_mutex_lock(&rt.gc_lock);
+	if (rt.shutdown || rt.gc_running || rt.cycles_wanted > rt.cycles_done ||
+	    cpu_limit_until() > now_ns()) {
+		pthread_mutex_unlock(&rt.gc_lock);
+		return false;
+	}
+	rt.cycles_wanted = rt.cycles_done + 1;
+	rt.gc_running = true;
+	mutator_claimed = true;
+	atomic_store(&gc_pending, 1);
+	pthread_mutex_unlock(&rt.gc_lock);
+
+	cpu0 = thread_cpu_ns();
+	cycle = cycle_open();
+	mark_start_pause(cycle, th);
+	atomic_fetch_add(&rt.gc_cpu_ns, thread_cpu_ns() - cpu0);
+
+	pthread_mutex_lock(&rt.gc_lock);
+	mutator_begun = true;
+	pthread_cond_signal(&rt.gc_cond);
+	pthread_mutex_unlock(&rt.gc_lock);
+	return true;
 }
 
 /* Waits with the thread parked so that the cycle can stop the world. */
@@ -367,7 +402,7 @@ int collector_start(void)
 {
 	if (pthread_create(&coordinator, NULL, coordinator_main, NULL))
 		return -EAGAIN;
-	if (mark_helpers_start(rt.cfg.procs - 1)) {
+	if (mark_helpers_start(rt.cfg.procs - 1) || sweep_helpers_start(rt.cfg.procs - 1)) {
 		collector_stop();
 		return -EAGAIN;
 	}
@@ -383,6 +418,7 @@ void collector_stop(void)
 	pthread_mutex_unlock(&rt.gc_lock);
 	pthread_join(coordinator, NULL);
 	mark_helpers_stop();
+	sweep_helpers_stop();
 }
 
 int refgc_init(const refgc_config *cfg)
@@ -419,6 +455,7 @@ int refgc_init(const refgc_config *cfg)
 	atomic_store(&gc_pending, 0);
 	stats_reset();
 	cpu_limit_reset();
+	procs_init();
 	if ((err = heap_init())) {
 		set_error("refgc_init: out of memory");
 		goto fail;

@@ -140,7 +140,7 @@ int refgc_config_preset(refgc_config *cfg, const char *name)
 	} p[] = {
 		{ "low-latency", 100, 16, 0, REFGC_MODE_INCREMENTAL },
 		{ "high-throughput", 200, 64, 0, REFGC_MODE_STW },
-		{ "memory-constrained", 20, 4, 1, REFGC_MODE_STW },
+		{ "memory-constrained", 20, 4, 1, REFGC_MODE_INCREMENTAL },
 		{ "balanced", 100, 32, 0, REFGC_MODE_STW },
 	};
 	uint64_t mem = phys_mem();
@@ -184,6 +184,10 @@ int refgc_config_validate(const refgc_config *cfg)
 	}
 	if (cfg->procs < 1 || cfg->procs > 256) {
 		set_error("procs %d out of range (1..256)", cfg->procs);
+		return -ERANGE;
+	}
+	if (cfg->max_procs < 0 || cfg->max_procs > 256) {
+		set_error("max_procs %d out of range (0..256)", cfg->max_procs);
 		return -ERANGE;
 	}
 	return 0;
@@ -238,6 +242,18 @@ int refgc_config_from_env(refgc_config *cfg)
 			return env_error("REFGC_PROCS", -EINVAL);
 		}
 		c.procs = (int)n;
+	}
+	if ((v = env("REFGC_MAXPROCS"))) {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || *end || n < 1 || n > 256) {
+			set_error("bad P limit \"%s\" (want 1..256)", v);
+			return env_error("REFGC_MAXPROCS", -EINVAL);
+		}
+		c.max_procs = (int)n;
 	}
 	if ((v = env("REFGC_SAMPLE_BYTES"))) {
 		if ((err = refgc_parse_bytes(v, &c.sample_bytes)))

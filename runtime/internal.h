@@ -129,11 +129,27 @@ struct rthread {
 	struct greybuf *wbuf;      /* barrier / assist output */
 	long assist_debt;          /* marking slots owed for allocating during marking */
 	struct pool_local *pool_local; /* pool.c: this thread's pool caches, or NULL */
+	uint64_t p_since;          /* procs.c: when this thread last got its P */
 };
 
 extern __thread struct rthread *self_thread __attribute__((tls_model("initial-exec")));
 void threads_stop_world(void);
 void threads_start_world(void);
+/* Stops the world from an attached thread, which counts as stopped
+ * until the next threads_start_world(). */
+void threads_stop_world_self(struct rthread *self);
+/* rt.stw_flag: STW_ON stops every running thread at its next poll;
+ * STW_HANDOFF makes the first running thread to poll stop the world
+ * itself and run the requested pause on its own stack (it is its own
+ * safepoint, so the pause does not wait for the kernel to run it). */
+enum { STW_OFF = 0, STW_ON = 1, STW_HANDOFF = 2 };
+/* Runs fn(self, arg) as a pause: called with thr_lock held, the caller
+ * counted as stopped and STW_ON set; fn first waits for the others
+ * (threads_wait_stopped) and must end by restarting the world. It runs on
+ * the first attached thread to poll (self), or on the caller (self NULL)
+ * as soon as no attached thread is running. Returns after fn ran. */
+void threads_handoff(void (*fn)(struct rthread *self, void *arg), void *arg);
+void threads_wait_stopped(void); /* under thr_lock, STW_ON set */
 void safepoint_slow(struct rthread *th);
 void threads_flush_counters(void);  /* STW only */
 void threads_release_caches(void);  /* STW only */
@@ -141,6 +157,16 @@ void thread_release_cache(struct rthread *th);
 void threads_fini(void);
 void threads_flush_wbufs(void);     /* STW only */
 void roots_scan_threads(struct marker *m); /* STW only */
+
+/* ---- procs.c: the P limit (REFGC_MAXPROCS) ---- */
+void procs_init(void);
+/* Under thr_lock: wait (PARKED) until a P is free, this thread is first
+ * in line and the world runs; the thread is then RUNNING with the P. */
+void procs_acquire_locked(struct rthread *th);
+void procs_release_locked(struct rthread *th); /* under thr_lock */
+/* At a refill: past its time slice with others waiting, hand the P over
+ * and queue for one again. */
+void procs_poll(struct rthread *th);
 
 /* ---- roots.c ---- */
 struct marker;
@@ -210,6 +236,11 @@ struct span *sweep_take_for_alloc(int cls); /* lazy sweep in refill */
 void sweep_all(void);                        /* background, after mark */
 void sweep_flip(void);                       /* STW only */
 
+/* ---- sweep_helpers.c: procs - 1 threads share the background sweep ---- */
+int sweep_helpers_start(int n);
+void sweep_helpers_stop(void);
+void sweep_helpers_run(void (*fn)(void)); /* fn on every helper and here; waits for all */
+
 /* ---- pacer.c ---- */
 void pacer_update(uint64_t marked);          /* after mark termination */
 bool pacer_should_trigger(uint64_t live);
@@ -227,6 +258,9 @@ void pacer_trigger_feedback(uint64_t marked, uint64_t live_end,
 			    uint64_t scanned, uint64_t assisted);
 /* The trigger between `marked` and `goal` (goal > marked). */
 uint64_t pacer_trigger_point(uint64_t marked, uint64_t goal);
+/* Where the trigger sits, per mille of the runway from marked to goal:
+ * the feedback's fraction (incremental), 1000 (stw: the goal itself). */
+uint32_t pacer_trigger_pm(void);
 
 /* ---- assist_credit.c: background credit for assists ---- */
 void assist_credit_reset(void);  /* at cycle start */
@@ -234,7 +268,24 @@ void assist_credit_reset(void);  /* at cycle start */
  * no assist took yet; returns the debt left to mark. */
 long assist_credit_pay(long debt);
 
+/* ---- mark_start.c: a cycle's opening and mark-start pause ---- */
+uint64_t cycle_open(void);           /* numbers the cycle, fires gc__start; returns its id */
+uint64_t cycle_freed_at_open(void);  /* rt.freed_bytes when the running cycle opened */
+/* Incremental phase 1: stop the world, barrier on, shade the roots. self:
+ * the calling mutator (it is its own safepoint), or NULL for the
+ * coordinator. */
+void mark_start_pause(uint64_t cycle, struct rthread *self);
+
 /* ---- collector.c ---- */
+void mark_roots(void);  /* STW only: shade every root */
+/* Ends a pause: end timestamp, pause__done, world restarted, recorded. */
+void pause_end(uint64_t cycle, uint32_t phase, uint64_t t0, uint64_t stopped,
+	       uint64_t marked, uint64_t slots);
+/* Incremental mode: the calling mutator, past the trigger, opens the
+ * cycle and runs its mark-start pause itself, then hands the cycle to the
+ * coordinator. False (nothing done) when a cycle is already wanted or
+ * running, the GC CPU cap holds cycles back, or the mode is stw. */
+bool collector_begin_here(void);
 int collector_start(void);
 void collector_stop(void);
 void collector_request(void);      /* the pacer wants a cycle */

@@ -59,3 +59,8 @@ uint64_t pacer_trigger_point(uint64_t marked, uint64_t goal)
 {
 	return marked + (goal - marked) / 1000 * atomic_load(&frac_pm);
 }
+
+uint32_t pacer_trigger_pm(void)
+{
+	return rt.cfg.mode == REFGC_MODE_INCREMENTAL ? atomic_load(&frac_pm) : 1000;
+}

@@ -21,8 +21,8 @@
 #endif
 
 #define U64(x) ((uint64_t)(x))
-#define PROBE_GC_START(c, live, goal) \
-	STAP_PROBE3(refgc, gc__start, U64(c), U64(live), U64(goal))
+#define PROBE_GC_START(c, live, goal, trig_pm) \
+	STAP_PROBE4(refgc, gc__start, U64(c), U64(live), U64(goal), U64(trig_pm))
 #define PROBE_GC_DONE(c, live, freed) \
 	STAP_PROBE3(refgc, gc__done, U64(c), U64(live), U64(freed))
 #define PROBE_PAUSE_START(c, ph) STAP_PROBE2(refgc, pause__start, U64(c), U64(ph))

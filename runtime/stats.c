@@ -130,6 +130,7 @@ void refgc_read_stats(refgc_stats *st)
 	st->mem_limit = rt.cfg.mem_limit;
 	st->procs = rt.cfg.procs;
 	st->term_retries = atomic_load(&rt.term_retries);
+	st->trigger_fraction = pacer_trigger_pm() / 1000.0;
 
 	pthread_mutex_lock(&stats_lock);
 	st->num_gc = num_gc;

@@ -141,11 +141,8 @@ static void scavenge(void)
 	heap_scavenge(keep);
 }
 
-void sweep_all(void)
+static void sweep_classes(void)
 {
-	uint64_t cycle = atomic_load(&rt.cycle);
-
-	PROBE_SWEEP_START(cycle);
 	for (int c = 1; c < nclasses; c++) {
 		struct class_lists *cl = &rt.classes[c];
 		struct span *s;
@@ -157,6 +154,14 @@ void sweep_all(void)
 			atomic_fetch_sub(&rt.sweeps_active, 1);
 		}
 	}
+}
+
+void sweep_all(void)
+{
+	uint64_t cycle = atomic_load(&rt.cycle);
+
+	PROBE_SWEEP_START(cycle);
+	sweep_helpers_run(sweep_classes);
 	for (;;) {
 		struct span *s;
 		unsigned idx;

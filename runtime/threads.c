@@ -42,9 +42,10 @@ int refgc_thread_attach(void)
 	/* Joining while the world is stopped would let us run inside it. */
 	while (atomic_load(&rt.stw_flag))
 		pthread_cond_wait(&rt.resume_cond, &rt.thr_lock);
-	th->state = TH_RUNNING;
+	th->state = TH_PARKED;
 	th->next = rt.threads;
 	rt.threads = th;
+	procs_acquire_locked(th);
 	pthread_mutex_unlock(&rt.thr_lock);
 	self_thread = th;
 	return 0;
@@ -83,6 +84,7 @@ void refgc_thread_detach(void)
 			break;
 		}
 	}
+	procs_release_locked(th);
 	pthread_cond_broadcast(&rt.thr_cond);
 	pthread_mutex_unlock(&rt.thr_lock);
 	free(th->roots);
@@ -92,9 +94,35 @@ void refgc_thread_detach(void)
 	self_thread = NULL;
 }
 
+/* Under thr_lock: the pause a STW_HANDOFF asks for, and a count of those
+ * run, which the requester waits on. */
+static void (*handoff_fn)(struct rthread *self, void *arg);
+static void *handoff_arg;
+static uint64_t handoff_gen;
+static struct rthread *stw_self; /* under thr_lock: a mutator stopping the world */
+
+/* Called with thr_lock held; returns with it released. */
+static void handoff_take(struct rthread *th)
+{
+	atomic_store(&rt.stw_flag, STW_ON);
+	if (th) {
+		th->state = TH_STOPPED;
+		stw_self = th;
+	}
+	handoff_fn(th, handoff_arg); /* restarts the world: thr_lock released */
+	pthread_mutex_lock(&rt.thr_lock);
+	handoff_gen++;
+	pthread_cond_broadcast(&rt.thr_cond);
+	pthread_mutex_unlock(&rt.thr_lock);
+}
+
 void safepoint_slow(struct rthread *th)
 {
 	pthread_mutex_lock(&rt.thr_lock);
+	if (atomic_load(&rt.stw_flag) == STW_HANDOFF) {
+		handoff_take(th);
+		return;
+	}
 	if (atomic_load(&rt.stw_flag)) {
 		th->state = TH_STOPPED;
 		pthread_cond_broadcast(&rt.thr_cond);
@@ -121,6 +149,7 @@ void refgc_enter_blocking(void)
 		return;
 	pthread_mutex_lock(&rt.thr_lock);
 	th->state = TH_PARKED;
+	procs_release_locked(th);
 	pthread_cond_broadcast(&rt.thr_cond);
 	pthread_mutex_unlock(&rt.thr_lock);
 }
@@ -132,9 +161,7 @@ void refgc_leave_blocking(void)
 	if (!th)
 		return;
 	pthread_mutex_lock(&rt.thr_lock);
-	while (atomic_load(&rt.stw_flag))
-		pthread_cond_wait(&rt.resume_cond, &rt.thr_lock);
-	th->state = TH_RUNNING;
+	procs_acquire_locked(th);
 	pthread_mutex_unlock(&rt.thr_lock);
 }
 
@@ -155,8 +182,49 @@ void threads_stop_world(void)
 	/* Keep thr_lock: nobody may attach, detach or unpark until restart. */
 }
 
+void threads_stop_world_self(struct rthread *self)
+{
+	pthread_mutex_lock(&rt.thr_lock);
+	self->state = TH_STOPPED;
+	stw_self = self;
+	atomic_store(&rt.stw_flag, STW_ON);
+	while (any_running())
+		pthread_cond_wait(&rt.thr_cond, &rt.thr_lock);
+}
+
+void threads_wait_stopped(void)
+{
+	while (any_running())
+		pthread_cond_wait(&rt.thr_cond, &rt.thr_lock);
+}
+
+void threads_handoff(void (*fn)(struct rthread *self, void *arg), void *arg)
+{
+	uint64_t gen;
+
+	pthread_mutex_lock(&rt.thr_lock);
+	handoff_fn = fn;
+	handoff_arg = arg;
+	gen = handoff_gen;
+	atomic_store(&rt.stw_flag, STW_HANDOFF);
+	while (handoff_gen == gen) {
+		/* Nobody running (all parked or blocked) will poll soon:
+		 * the requester stops the world itself. */
+		if (atomic_load(&rt.stw_flag) == STW_HANDOFF && !any_running()) {
+			handoff_take(NULL);
+			return;
+		}
+		pthread_cond_wait(&rt.thr_cond, &rt.thr_lock);
+	}
+	pthread_mutex_unlock(&rt.thr_lock);
+}
+
 void threads_start_world(void)
 {
+	if (stw_self) {
+		stw_self->state = TH_RUNNING;
+		stw_self = NULL;
+	}
 	atomic_store(&rt.stw_flag, 0);
 	pthread_cond_broadcast(&rt.resume_cond);
 	pthread_mutex_unlock(&rt.thr_lock);

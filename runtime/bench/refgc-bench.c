@@ -163,8 +163,14 @@ static void batch(uint64_t *seed, size_t nodes)
 		}
 		refgc_store(arr, &arr[i], head);
 	}
-	for (size_t i = 0; i < nlists; i++)
+	for (size_t i = 0; i < nlists; i++) {
+		/* A back-edge poll: this loop allocates nothing, and a pause
+		 * handed to the first thread to poll (or a stop-the-world)
+		 * waits for it; 256 lists take a few microseconds. */
+		if ((i & 255) == 0)
+			refgc_safepoint();
 		walk(arr[i]);
+	}
 	refgc_scope_leave(sc);
 }
 
@@ -211,6 +217,12 @@ static refgc_pause *pauses;
 static size_t npauses, pauses_cap;
 static uint64_t pauses_seen;
 static uint64_t lost_pauses;
+/* The feedback trigger's fraction over the timed run, as sampled */
+static double trig_min = 2, trig_max = -1;
+/* heap_alloc (bytes in objects, live or not yet swept) over the timed run
+ * only: peak_heap_bytes includes the build of the live set, made with the
+ * collector off, and counts whole spans. As sampled. */
+static uint64_t run_alloc_max;
 
 static void collect_pauses(void)
 {
@@ -218,6 +230,12 @@ static void collect_pauses(void)
 	uint64_t first;
 
 	refgc_read_stats(&st);
+	if (st.trigger_fraction < trig_min)
+		trig_min = st.trigger_fraction;
+	if (st.trigger_fraction > trig_max)
+		trig_max = st.trigger_fraction;
+	if (st.heap_alloc > run_alloc_max)
+		run_alloc_max = st.heap_alloc;
 	first = st.num_pauses - st.npause_ring;
 	if (pauses_seen < first) {
 		lost_pauses += first - pauses_seen;
@@ -506,6 +524,11 @@ int main(int argc, char **argv)
 	       ", \"gc_time_fraction\": %.4f",
 	       st->num_cpu_capped - st0->num_cpu_capped, st->cpu_capped_ns - st0->cpu_capped_ns,
 	       (gc_time + (double)(assist_ns + stall_ns)) / ((double)(t1 - t0) * (double)ncpu));
+	if (trig_max < 0) /* no sample: the run was shorter than one poll */
+		trig_min = trig_max = st->trigger_fraction;
+	printf(", \"trigger_fraction\": {\"last\": %.3f, \"min\": %.3f, \"max\": %.3f}"
+	       ", \"run_heap_alloc_max_bytes\": %" PRIu64,
+	       st->trigger_fraction, trig_min, trig_max, run_alloc_max);
 	if (opt.print_pauses) {
 		printf(", \"pauses\": [");
 		for (size_t i = 0; i < npauses; i++)

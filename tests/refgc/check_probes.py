@@ -13,7 +13,7 @@ import re
 import sys
 from collections import defaultdict
 
-MAPS = ["gc_start_n", "gc_start_live", "gc_start_goal", "gc_done_n", "gc_done_live",
+MAPS = ["gc_start_n", "gc_start_live", "gc_start_goal", "gc_start_trig", "gc_done_n", "gc_done_live",
         "gc_done_freed", "pause_start_n", "pause_start_ns", "pause_done_n", "pause_done_ns",
         "mark_start_n", "mark_done_n", "mark_done_bytes", "sweep_start_n", "sweep_done_n",
         "sweep_done_bytes"]
@@ -53,6 +53,11 @@ def main():
             fail(f"{name[:-2]}: fired more than once for cycles {bad[:10]}")
     if any(m["gc_start_goal"][(c,)] == 0 for c in cycles):
         fail("gc__start: heap_goal_bytes is 0")
+    # trigger_pm: the feedback's fraction (50..950 per mille) or 1000 (stw)
+    trig = [m["gc_start_trig"].get((c,), -1) for c in cycles]
+    ok = (lambda t: t == 1000) if mode == "stw" else (lambda t: 50 <= t <= 950)
+    if not all(ok(t) for t in trig):
+        fail(f"gc__start: trigger_pm out of range for {mode}: {trig[:10]}")
     if not any(v > 0 for v in m["mark_done_bytes"].values()):
         fail("mark__done: marked_bytes never > 0")
     if not any(v > 0 for v in m["gc_done_freed"].values()):

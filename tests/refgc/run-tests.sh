@@ -19,7 +19,7 @@ step() {
 	if "$@" >"$tmp/log" 2>&1; then
 		pass=$((pass + 1))
 		echo "PASS $name ($(( $(date +%s) - start ))s)"
-		grep -E '^(stress|probes|termination|cpucap|pool):' "$tmp/log" | grep -v 'checkpoint' | sed 's/^/     /'
+		grep -E '^(stress|probes|termination|cpucap|pool|ttsp|presets):' "$tmp/log" | grep -v 'checkpoint' | sed 's/^/     /'
 	else
 		fail=$((fail + 1))
 		echo "FAIL $name"
@@ -43,7 +43,7 @@ need() {
 # A bad setting must stop the program with a one-line "refgc:" message.
 bad_env() {
 	for kv in REFGC_MODE=fast REFGC_MODE= REFGC_GCPERCENT=-5 REFGC_GCPERCENT=lots \
-		REFGC_MEMLIMIT=1KiB REFGC_MEMLIMIT=12MB REFGC_PROCS=0 REFGC_PRESET=turbo; do
+		REFGC_MEMLIMIT=1KiB REFGC_MEMLIMIT=12MB REFGC_PROCS=0 REFGC_MAXPROCS=0 REFGC_MAXPROCS=2x REFGC_PRESET=turbo; do
 		case $kv in *=) continue ;; esac # empty means unset, by design
 		if env "$kv" "$out/refgc-bench" --seconds 0.1 --live-mib 1 >"$tmp/o" 2>"$tmp/e"; then
 			echo "$kv was accepted"
@@ -128,6 +128,10 @@ step "GC CPU cap under a memory limit below the live heap" "$here/check_cpu_cap.
 step "pool: allocation cut, per-thread reuse" "$here/check_pool.py" "$out/refgc-poolbench"
 # The reproducer of a termination pause that marked the whole heap.
 step "termination bounded at 64 MiB live" "$here/check_termination.py" "$out/refgc-bench"
+# Pauses do not wait for the kernel to run a mutator (handoff, P limit).
+step "time to safepoint at 64 MiB live" "$here/check_ttsp.py" "$out/refgc-bench"
+# Each preset's claim against balanced (pauses, cycles per GiB, heap).
+step "presets do what their names say" "$here/check_presets.py" "$out/refgc-bench"
 # Mutator waits (assists + stalls) under the feedback trigger.
 step "mutator waits at the default GC percent" "$here/check_waits.py" "$out/refgc-bench"
 if need valgrind "valgrind stress"; then
