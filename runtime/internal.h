@@ -193,7 +193,6 @@ void mark_shade(struct marker *m, void *obj);
 long mark_drain(struct marker *m, long budget);
 void mark_flush(struct marker *m);              /* local buffer -> pool */
 bool mark_pool_empty(void);
-size_t mark_pool_buffers(void);                 /* full grey buffers queued */
 /* Grey work in the pool or held by a mutator assist. Mutators' barrier
  * buffers are not counted: termination flushes them. */
 bool mark_work_outstanding(void);

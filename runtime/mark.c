@@ -92,11 +92,6 @@ bool mark_pool_empty(void)
 	return atomic_load(&pool_nfull) == 0;
 }
 
-size_t mark_pool_buffers(void)
-{
-	return atomic_load(&pool_nfull);
-}
-
 bool mark_work_outstanding(void)
 {
 	return atomic_load(&pool_nfull) != 0 || atomic_load(&assists_active) != 0;
