@@ -217,20 +217,94 @@ static void faults_collect_thread(struct session *k, bool wait)
 	k->faults_loaded = NULL;
 }
 
+static void *py_attach_thread(void *arg)
+{
+	struct session *k = arg;
+	struct pymalloc *py = calloc(1, sizeof(*py));
+
+	plain_priority();
+	if (py)
+		pymalloc_attach(py, k->tracer.skel, k->pid, k->opts->verbose);
+	else
+		log_error("PID %d: cannot probe pymalloc: out of memory", (int)k->pid);
+	k->py_loaded = py;
+	__atomic_store_n(&k->py_done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Its interpreter's pools, as its parent's were, probed by a thread: in
+ * the event loop the next fork waited behind them.  The pools it takes
+ * before they are probed are not seen; its Tracing line waits for them. */
+static void py_start(struct session *k)
+{
+	if (k->opts->no_pymalloc || k->py || k->py_loading)
+		return;
+	k->py_done = false;
+	if (pthread_create(&k->py_thread, NULL, py_attach_thread, k) == 0)
+		k->py_loading = true;
+	else
+		session_probe_pymalloc(k);
+}
+
+/* Takes the child's pool probes in once its thread is through (with
+ * `wait`, waits for it), and says what is traced when it had waited. */
+static void py_collect_thread(struct session *k, bool wait)
+{
+	if (!k->py_loading || (!wait && !__atomic_load_n(&k->py_done, __ATOMIC_ACQUIRE)))
+		return;
+	pthread_join(k->py_thread, NULL);
+	k->py_loading = false;
+	k->py = k->py_loaded;
+	k->py_loaded = NULL;
+	if (k->tracer.alloc.path[0] || otel_usdt_active(&k->tracer.otel))
+		session_announce(k);
+}
+
+static void *py_detach_thread(void *arg)
+{
+	struct pymalloc *py = arg;
+
+	pymalloc_detach(py);
+	free(py);
+	return NULL;
+}
+
+/*
+ * A child's pool probes (46 perf-event uprobes) are closed by a detached
+ * thread: each close waits for the kernel's readers of the probe (an RCU
+ * grace period), 3.3-6.6 s in all under load here, and in the event loop
+ * every fork waited behind them.  The process is gone: nothing fires.
+ */
+static void py_detach_later(struct pymalloc *py)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	bool started;
+
+	if (!py)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	started = pthread_create(&th, &attr, py_detach_thread, py) == 0;
+	pthread_attr_destroy(&attr);
+	if (!started)
+		py_detach_thread(py);
+}
+
 /* Its tracer goes back to the pool, to be emptied for a next fork. */
 static void kid_free(struct session *root, struct session *k)
 {
 	gc_collect_thread(k, true);
 	faults_collect_thread(k, true);
+	py_collect_thread(k, true);
 	ring_buffer__free(k->rb);
 	if (!k->shared_sym)
 		symbolizer_free(k->sym);
 	faults_close(k->faults);
 	gc_close(k->gc);
 	leakwatch_close(&k->watch);
-	if (k->py)
-		pymalloc_detach(k->py);
-	free(k->py);
+	py_detach_later(k->py);
+	k->py = NULL;
 	if (k->tracer.skel && root->pool)
 		tracer_pool_give(root->pool, &k->tracer);
 	else
@@ -242,6 +316,10 @@ static void kid_free(struct session *root, struct session *k)
 void follow_own_symbols(struct session *k)
 {
 	struct symbolizer *sym;
+
+	/* Before its objects are looked at again (exec, dlopen): its pool
+	 * probes are in place. */
+	py_collect_thread(k, true);
 
 	if (!k->shared_sym)
 		return;
@@ -306,11 +384,11 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	/* Its interpreter's pools, as its parent's were (the decoded code is
 	 * kept: this is the attach alone). */
 	if (!err && parent->py && parent->py->path[0])
-		session_probe_pymalloc(k);
+		py_start(k);
 	if (err)
 		log_error("--follow: cannot complete the trace of PID %d: %s (its report may be missing)", (int)k->pid,
 			  strerror(-err));
-	if (k->tracer.alloc.path[0] || otel_usdt_active(&k->tracer.otel))
+	if (!k->py_loading && (k->tracer.alloc.path[0] || otel_usdt_active(&k->tracer.otel)))
 		session_announce(k);
 }
 
@@ -483,8 +561,12 @@ void follow_settle_kid(struct session *root, struct session *k)
 	struct session *parent = k->settle_parent;
 
 	if (parent) {
+		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
 		k->settle_parent = NULL;
 		kid_settle(root, parent, k);
+		log_debug(root->opts->verbose, 2, "--follow: PID %d's trace completed in %.2f ms, while it runs",
+			  (int)k->pid, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 	}
 }
 
@@ -520,13 +602,15 @@ bool follow_finish_one(struct session *root)
 			/* Its report waits for its GC and fault programs, if they are
 			 * still loading; the loop does not: a fork may be waiting. */
 			if ((k->gc_loading && !__atomic_load_n(&k->gc_done, __ATOMIC_ACQUIRE)) ||
-			    (k->faults_loading && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)))
+			    (k->faults_loading && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)) ||
+			    (k->py_loading && !__atomic_load_n(&k->py_done, __ATOMIC_ACQUIRE)))
 				continue;
 			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 			pid_t pid = k->pid;
 
 			gc_collect_thread(k, true);
 			faults_collect_thread(k, true);
+			py_collect_thread(k, true);
 			if (k->sym)
 				session_finish(k);
 			kid_remove(root, k);
@@ -551,6 +635,7 @@ void follow_poll(struct session *root, uint64_t now)
 		if (k->gc)
 			gc_poll(k->gc);
 		faults_collect_thread(k, false);
+		py_collect_thread(k, false);
 	}
 }
 
@@ -570,6 +655,7 @@ void follow_end(struct session *root, bool report)
 
 		gc_collect_thread(k, true);
 		faults_collect_thread(k, true);
+		py_collect_thread(k, true);
 		if (report && k->sym)
 			session_finish(k);
 		kid_remove(root, k);

@@ -76,6 +76,11 @@ struct session {
 	pthread_t faults_thread;
 	bool faults_loading, faults_done;
 	struct faults_tracer *faults_loaded;
+	/* Likewise its CPython pool probes (46 uprobes and a read of the
+	 * interpreter's code: 24-195 ms). */
+	pthread_t py_thread;
+	bool py_loading, py_done;
+	struct pymalloc *py_loaded;
 	bool shared_sym; /* a forked child's sym is the root's, as its mappings are, until it execs or dlopens */
 	uint64_t held_max_ns, held_total_ns, nheld; /* how long forked children waited on us */
 	struct births births; /* --follow: new tasks between their two reports */
