@@ -127,8 +127,11 @@ again:
 				session_on_exec(kid);
 			} else if (s->opts->follow && follow_late_event(s, w, false)) {
 				/* looked at once it is probed */
-			} else
+			} else {
 				err = session_on_exec(s);
+				if (!err && s->opts->follow)
+					follow_warm_symbols(s);
+			}
 			ptrace(PTRACE_CONT, w, NULL, NULL);
 			break;
 		case PTRACE_EVENT_EXIT:
@@ -161,6 +164,8 @@ again:
 				/* Ours, from the dynamic-linker hook: swallow it. */
 				s->dl_stops_seen = s->tracer.skel->bss->counters.dl_stops;
 				err = session_reprobe(s);
+				if (!err && s->opts->follow)
+					follow_warm_symbols(s);
 				ptrace(PTRACE_CONT, w, NULL, NULL);
 			} else {
 				ptrace(PTRACE_CONT, w, NULL, (void *)(long)sig);

@@ -107,6 +107,8 @@ void session_announce(struct session *s);
 
 /* follow.c: forked children traced by this memtrace (see follow.c). */
 int follow_start(struct session *root);
+/* Reads the root's objects' names ahead, for its forks' reports. */
+void follow_warm_symbols(struct session *root);
 /* Waits until the pool has tracers ready for the first forks. */
 void follow_ready(struct session *root);
 /* Raises the calling thread's priority (after the command is started). */
