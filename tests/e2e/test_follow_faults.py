@@ -13,7 +13,7 @@ import unittest
 import mt
 from test_follow_tree import PROBES, kids_of, start
 
-BURST = 3  # tracer_pool.c's POOL_LOAD: all three are ready, none is loaded for them
+BURST = 3  # follow.c's FOLLOW_READY: all three are loaded before the trace starts
 # Measured at a load of 15 on 2 cores: 144 and 212 ms at most in a thread,
 # 1558 and 623 ms in the loop.
 BOUND_MS = 400

@@ -166,9 +166,9 @@ class FeaturesWithCaps(unittest.TestCase):
         self.assertIsNotNone(r.report, r.stderr)
         pid = r.report["pid"]
         self.assertEqual(memtrace_lines(r.stderr),
-                         ["memtrace: cannot attach python:gc__start in /usr/bin/python3.11: Permission denied; "
-                          "GC pauses are not traced (uprobe perf events need CAP_SYS_ADMIN: CAP_PERFMON is not "
-                          "enough; run as root)",
+                         ["memtrace: PID %d: cannot attach python:gc__start in /usr/bin/python3.11: Permission "
+                          "denied; GC pauses are not traced (uprobe perf events need CAP_SYS_ADMIN: CAP_PERFMON is "
+                          "not enough; run as root)" % pid,
                           "memtrace: PID %d: cannot probe pymalloc in /usr/bin/python3.11: Permission denied; "
                           "CPython's object heap is not traced (uprobe perf events need CAP_SYS_ADMIN: "
                           "CAP_PERFMON is not enough; run as root)" % pid])

@@ -2,7 +2,8 @@
 /*
  * --follow's process tree inside one memtrace.  A forked child is held in
  * its first ptrace stop only while a tracer from the pool (tracer_pool.h,
- * loaded ahead or emptied after a child that ended) is pointed at it and
+ * loaded ahead or emptied after a child that ended; at most FOLLOW_WAIT_NS
+ * for one, else it runs on and is probed late: follow_late.h) is pointed at it and
  * its parent's probes, already resolved, are attached again for its PID
  * (0.3-2 ms here): nothing is read from the child and no BPF is loaded
  * while it waits.  Its names come from the root's symbolizer (a fork maps
@@ -26,6 +27,7 @@
 
 #include "clock.h"
 #include "exec_ranges.h"
+#include "follow_late.h"
 #include "grow.h"
 #include "log.h"
 #include "memtrace.h"
@@ -71,6 +73,49 @@ int follow_start(struct session *root)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/*
+ * Forked children served one at a time need one tracer in use and one
+ * ready; three are loaded before the trace starts (0.2-0.9 s more at the
+ * start), so the first forks, and a burst of three, do not wait for a load
+ * (0.3-2 s each) and no load competes with them for the CPU.
+ */
+#define FOLLOW_READY 3
+
+void follow_ready(struct session *root)
+{
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	int err;
+
+	if (!root->pool)
+		return;
+	err = tracer_pool_wait_ready(root->pool, FOLLOW_READY);
+	log_debug(root->opts->verbose, 1, "--follow: tracers for forked children loaded ahead in %.1f ms%s%s",
+		  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6, err ? ": " : "", err ? strerror(-err) : "");
+}
+
+/*
+ * Names come from the root's symbolizer for every fork: the first child's
+ * report read each object's symbols and DWARF cold (87-160 ms here), in
+ * the event loop, while the next fork waited.  One address per executable
+ * mapping is looked up instead while the root is stopped anyway (its exec
+ * and dynamic-linker stops), before it can fork.
+ */
+void follow_warm_symbols(struct session *root)
+{
+	const struct maps *m;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	struct resolved r;
+
+	if (!root->sym || symbolizer_refresh(root->sym))
+		return;
+	m = symbolizer_maps(root->sym);
+	for (size_t i = 0; m && i < m->n; i++)
+		if (m->v[i].exec && m->v[i].path[0] == '/')
+			symbolizer_resolve(root->sym, m->v[i].start, 0, &r);
+	log_debug(root->opts->verbose, 2, "--follow: symbols read ahead in %.1f ms",
+		  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 }
 
 static pid_t status_field(pid_t pid, const char *field)
@@ -195,20 +240,94 @@ static void faults_collect_thread(struct session *k, bool wait)
 	k->faults_loaded = NULL;
 }
 
+static void *py_attach_thread(void *arg)
+{
+	struct session *k = arg;
+	struct pymalloc *py = calloc(1, sizeof(*py));
+
+	plain_priority();
+	if (py)
+		pymalloc_attach(py, k->tracer.skel, k->pid, k->opts->verbose);
+	else
+		log_error("PID %d: cannot probe pymalloc: out of memory", (int)k->pid);
+	k->py_loaded = py;
+	__atomic_store_n(&k->py_done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Its interpreter's pools, as its parent's were, probed by a thread: in
+ * the event loop the next fork waited behind them.  The pools it takes
+ * before they are probed are not seen; its Tracing line waits for them. */
+static void py_start(struct session *k)
+{
+	if (k->opts->no_pymalloc || k->py || k->py_loading)
+		return;
+	k->py_done = false;
+	if (pthread_create(&k->py_thread, NULL, py_attach_thread, k) == 0)
+		k->py_loading = true;
+	else
+		session_probe_pymalloc(k);
+}
+
+/* Takes the child's pool probes in once its thread is through (with
+ * `wait`, waits for it), and says what is traced when it had waited. */
+static void py_collect_thread(struct session *k, bool wait)
+{
+	if (!k->py_loading || (!wait && !__atomic_load_n(&k->py_done, __ATOMIC_ACQUIRE)))
+		return;
+	pthread_join(k->py_thread, NULL);
+	k->py_loading = false;
+	k->py = k->py_loaded;
+	k->py_loaded = NULL;
+	if (k->tracer.alloc.path[0] || otel_usdt_active(&k->tracer.otel))
+		session_announce(k);
+}
+
+static void *py_detach_thread(void *arg)
+{
+	struct pymalloc *py = arg;
+
+	pymalloc_detach(py);
+	free(py);
+	return NULL;
+}
+
+/*
+ * A child's pool probes (46 perf-event uprobes) are closed by a detached
+ * thread: each close waits for the kernel's readers of the probe (an RCU
+ * grace period), 3.3-6.6 s in all under load here, and in the event loop
+ * every fork waited behind them.  The process is gone: nothing fires.
+ */
+static void py_detach_later(struct pymalloc *py)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	bool started;
+
+	if (!py)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	started = pthread_create(&th, &attr, py_detach_thread, py) == 0;
+	pthread_attr_destroy(&attr);
+	if (!started)
+		py_detach_thread(py);
+}
+
 /* Its tracer goes back to the pool, to be emptied for a next fork. */
 static void kid_free(struct session *root, struct session *k)
 {
 	gc_collect_thread(k, true);
 	faults_collect_thread(k, true);
+	py_collect_thread(k, true);
 	ring_buffer__free(k->rb);
 	if (!k->shared_sym)
 		symbolizer_free(k->sym);
 	faults_close(k->faults);
 	gc_close(k->gc);
 	leakwatch_close(&k->watch);
-	if (k->py)
-		pymalloc_detach(k->py);
-	free(k->py);
+	py_detach_later(k->py);
+	k->py = NULL;
 	if (k->tracer.skel && root->pool)
 		tracer_pool_give(root->pool, &k->tracer);
 	else
@@ -220,6 +339,10 @@ static void kid_free(struct session *root, struct session *k)
 void follow_own_symbols(struct session *k)
 {
 	struct symbolizer *sym;
+
+	/* Before its objects are looked at again (exec, dlopen): its pool
+	 * probes are in place. */
+	py_collect_thread(k, true);
 
 	if (!k->shared_sym)
 		return;
@@ -284,57 +407,98 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	/* Its interpreter's pools, as its parent's were (the decoded code is
 	 * kept: this is the attach alone). */
 	if (!err && parent->py && parent->py->path[0])
-		session_probe_pymalloc(k);
+		py_start(k);
 	if (err)
 		log_error("--follow: cannot complete the trace of PID %d: %s (its report may be missing)", (int)k->pid,
 			  strerror(-err));
-	if (k->tracer.alloc.path[0] || otel_usdt_active(&k->tracer.otel))
+	if (!k->py_loading && (k->tracer.alloc.path[0] || otel_usdt_active(&k->tracer.otel)))
 		session_announce(k);
 }
 
-void follow_adopt(struct session *root, pid_t child)
+/* Probes child, bound to a tracer from the pool, where its parent probes
+ * its own, and makes it one of root's children; a negative errno (nothing
+ * attached) and *why when that fails. */
+static int bind_child(struct session *root, struct session *parent, struct session *k, pid_t child,
+		      const char **why)
 {
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t_take = t0, held;
-	pid_t ppid = status_field(child, "PPid");
-	struct session *parent = follow_find(root, ppid), *k = NULL;
-	const char *why = "out of memory";
-	int err = -ENOMEM;
+	int err;
 
-	if (!parent)
-		parent = root;
-	k = calloc(1, sizeof(*k));
-	if (!k || grow((void **)&root->kids, &root->kids_cap, root->nkids, sizeof(*root->kids), 8))
-		goto fail;
-	why = "cannot load the BPF programs";
-	err = root->pool ? tracer_pool_take(root->pool, &k->tracer) : -ENOMEM;
-	if (err)
-		goto fail;
-	t_take = clock_ns(CLOCK_MONOTONIC);
+	if (grow((void **)&root->kids, &root->kids_cap, root->nkids, sizeof(*root->kids), 8)) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
 	tracer_bind(&k->tracer, child);
-	why = "cannot probe it";
+	*why = "cannot probe it";
 	err = tracer_attach_like(&k->tracer, &parent->tracer);
 	if (!err)
 		err = tracer_attach_exec(&k->tracer);
 	if (err)
-		goto fail;
+		return err;
 	k->opts = root->opts;
 	k->hooks = root->hooks;
 	k->pid = child;
 	k->launched = k->ptraced = k->many = true;
-	k->start_ns = k->prev_view_ns = t0;
 	k->start_real_ns = clock_ns(CLOCK_REALTIME);
 	k->dl_stops_seen = 0;
 	snprintf(k->comm, sizeof(k->comm), "%s", parent->comm);
 	root->kids[root->nkids++] = k;
 	root->many = true;
-	/* Its exit is not stopped: a socket it leaves open closes on time. */
-	ptrace(PTRACE_SETOPTIONS, child, NULL, (void *)(launch_ptrace_options(true) & ~PTRACE_O_TRACEEXIT));
-	ptrace(PTRACE_CONT, child, NULL, NULL);
-	held = clock_ns(CLOCK_MONOTONIC) - t0;
+	return 0;
+}
+
+static void held_for(struct session *root, uint64_t held)
+{
 	root->held_total_ns += held;
 	root->nheld++;
 	if (held > root->held_max_ns)
 		root->held_max_ns = held;
+}
+
+void follow_adopt(struct session *root, pid_t child, pid_t ppid)
+{
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t_take = t0, held;
+	struct session *parent, *k = NULL;
+	const char *why = "out of memory";
+	int err = -ENOMEM;
+
+	if (ppid <= 0)
+		ppid = status_field(child, "PPid");
+	parent = follow_find(root, ppid);
+	if (!parent)
+		parent = root;
+	/* Its exit is not stopped: a socket it leaves open closes on time.
+	 * Set now, in this stop: a child that runs on before its probes are
+	 * placed can no longer be given options. */
+	ptrace(PTRACE_SETOPTIONS, child, NULL, (void *)(launch_ptrace_options(true) & ~PTRACE_O_TRACEEXIT));
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		goto fail;
+	why = "cannot load the BPF programs";
+	err = root->pool ? tracer_pool_take(root->pool, &k->tracer, FOLLOW_WAIT_NS) : -ENOMEM;
+	t_take = clock_ns(CLOCK_MONOTONIC);
+	if (err == -EAGAIN) {
+		/* No tracer within the bound: it runs on, probed once one is
+		 * ready (follow_adopt_late). */
+		free(k);
+		why = "out of memory";
+		err = late_add(&root->late, child, ppid, t_take);
+		if (err)
+			goto fail;
+		ptrace(PTRACE_CONT, child, NULL, NULL);
+		held_for(root, clock_ns(CLOCK_MONOTONIC) - t0);
+		log_debug(root->opts->verbose, 1, "--follow: no tracer ready for PID %d within %.0f ms: it runs on, "
+			  "probed once one is", (int)child, FOLLOW_WAIT_NS / 1e6);
+		return;
+	}
+	if (err)
+		goto fail;
+	err = bind_child(root, parent, k, child, &why);
+	if (err)
+		goto fail;
+	k->start_ns = k->prev_view_ns = t0;
+	ptrace(PTRACE_CONT, child, NULL, NULL);
+	held = clock_ns(CLOCK_MONOTONIC) - t0;
+	held_for(root, held);
 	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it (%.2f ms waiting for a tracer)",
 		  (int)child, held / 1e6, (t_take - t0) / 1e6);
 	/* The rest waits until the stops queued now are answered (follow_settle):
@@ -350,13 +514,82 @@ fail:
 	log_error("--follow: cannot trace PID %d: %s: %s (it runs on untraced)", (int)child, why, strerror(-err));
 }
 
+void follow_adopt_late(struct session *root)
+{
+	while (root->late.n && root->pool) {
+		struct late_child c = root->late.v[0];
+		struct session *parent = follow_find(root, c.parent), *k = calloc(1, sizeof(*k));
+		const char *why = "out of memory";
+		uint64_t now;
+		int err = k ? tracer_pool_take(root->pool, &k->tracer, 0) : -ENOMEM;
+
+		if (err == -EAGAIN) {
+			free(k);
+			return;
+		}
+		late_remove(&root->late, 0);
+		if (k)
+			why = "cannot load the BPF programs";
+		if (!err)
+			err = bind_child(root, parent ? parent : root, k, c.pid, &why);
+		if (err == -ESRCH) {
+			/* It ended meanwhile, its exit not yet read. */
+			tracer_close(&k->tracer);
+			free(k);
+			root->nlate_gone++;
+			continue;
+		}
+		if (err) {
+			if (k && k->tracer.skel)
+				tracer_close(&k->tracer);
+			free(k);
+			ptrace(PTRACE_DETACH, c.pid, NULL, NULL);
+			log_error("--follow: cannot trace PID %d: %s: %s (it runs on untraced)", (int)c.pid, why,
+				  strerror(-err));
+			continue;
+		}
+		now = clock_ns(CLOCK_MONOTONIC);
+		k->start_ns = k->prev_view_ns = now;
+		if (now - c.since_ns > root->late_max_ns)
+			root->late_max_ns = now - c.since_ns;
+		root->nlate++;
+		log_debug(root->opts->verbose, 1, "--follow: PID %d ran %.1f ms before its probes were placed", (int)c.pid,
+			  (now - c.since_ns) / 1e6);
+		kid_settle(root, parent ? parent : root, k);
+		/* An exec meanwhile: its own objects, as at any exec. */
+		if (c.execd) {
+			follow_exec(k);
+			session_on_exec(k);
+		}
+	}
+}
+
+bool follow_late_event(struct session *root, pid_t pid, bool gone)
+{
+	struct late_child *c = late_find(&root->late, pid);
+
+	if (!c)
+		return false;
+	if (!gone) {
+		c->execd = true;
+		return true;
+	}
+	root->nlate_gone++;
+	late_remove(&root->late, (size_t)(c - root->late.v));
+	return true;
+}
+
 void follow_settle_kid(struct session *root, struct session *k)
 {
 	struct session *parent = k->settle_parent;
 
 	if (parent) {
+		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
 		k->settle_parent = NULL;
 		kid_settle(root, parent, k);
+		log_debug(root->opts->verbose, 2, "--follow: PID %d's trace completed in %.2f ms, while it runs",
+			  (int)k->pid, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 	}
 }
 
@@ -392,13 +625,15 @@ bool follow_finish_one(struct session *root)
 			/* Its report waits for its GC and fault programs, if they are
 			 * still loading; the loop does not: a fork may be waiting. */
 			if ((k->gc_loading && !__atomic_load_n(&k->gc_done, __ATOMIC_ACQUIRE)) ||
-			    (k->faults_loading && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)))
+			    (k->faults_loading && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)) ||
+			    (k->py_loading && !__atomic_load_n(&k->py_done, __ATOMIC_ACQUIRE)))
 				continue;
 			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 			pid_t pid = k->pid;
 
 			gc_collect_thread(k, true);
 			faults_collect_thread(k, true);
+			py_collect_thread(k, true);
 			if (k->sym)
 				session_finish(k);
 			kid_remove(root, k);
@@ -423,6 +658,7 @@ void follow_poll(struct session *root, uint64_t now)
 		if (k->gc)
 			gc_poll(k->gc);
 		faults_collect_thread(k, false);
+		py_collect_thread(k, false);
 	}
 }
 
@@ -442,6 +678,7 @@ void follow_end(struct session *root, bool report)
 
 		gc_collect_thread(k, true);
 		faults_collect_thread(k, true);
+		py_collect_thread(k, true);
 		if (report && k->sym)
 			session_finish(k);
 		kid_remove(root, k);
@@ -451,6 +688,12 @@ void follow_end(struct session *root, bool report)
 	root->kids_cap = 0;
 	tracer_pool_free(root->pool);
 	root->pool = NULL;
+	root->nlate_gone += root->late.n; /* never probed */
+	late_free(&root->late);
+	if (report && (root->nlate || root->nlate_gone))
+		log_warn("--follow: %llu forked children ran before a tracer was free (up to %.0f ms: their allocations "
+			 "before that are not in their reports), %llu ended before one was (not traced)",
+			 (unsigned long long)root->nlate, root->late_max_ns / 1e6, (unsigned long long)root->nlate_gone);
 	if (report && root->nheld)
 		log_debug(root->opts->verbose, 1, "--follow: %llu forked children held %.2f ms on average, %.2f ms at most",
 			  (unsigned long long)root->nheld, root->held_total_ns / 1e6 / (double)root->nheld,

@@ -69,7 +69,8 @@ static int load_bpf(struct gc_tracer *t)
 	t->skel = gc_bpf__open_and_load();
 	if (!t->skel) {
 		err = errno ? -errno : -EINVAL;
-		log_error("cannot load the GC tracing programs: %s; GC pauses are not traced", strerror(-err));
+		log_error("PID %d: cannot load the GC tracing programs: %s; GC pauses are not traced", (int)t->pid,
+			  strerror(-err));
 		return err;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.gc_events), on_ring_event, t, NULL);
@@ -77,7 +78,7 @@ static int load_bpf(struct gc_tracer *t)
 		err = errno ? -errno : -ENOMEM;
 		gc_bpf__destroy(t->skel);
 		t->skel = NULL;
-		log_error("cannot read GC events: %s; GC pauses are not traced", strerror(-err));
+		log_error("PID %d: cannot read GC events: %s; GC pauses are not traced", (int)t->pid, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -194,7 +195,7 @@ static int attach_go(struct gc_tracer *t, const char *path, const char *host_pat
 	add_name(t, GC_RT_GO, path, what);
 out:
 	if (err)
-		log_error("cannot probe the Go runtime in %s: %s; GC pauses are not traced%s", path,
+		log_error("PID %d: cannot probe the Go runtime in %s: %s; GC pauses are not traced%s", (int)t->pid, path,
 			  strerror(-err), privs_hint(err, CAP_SYS_ADMIN));
 	elf_image_free(img);
 	return err;
@@ -213,7 +214,8 @@ static int attach_usdt_set(struct gc_tracer *t, unsigned rt, const char *path, c
 			continue;
 		err = attach_usdt(t, host_path, prov, names[i], kinds[i]);
 		if (err) {
-			log_error("cannot attach %s:%s in %s: %s; GC pauses are not traced%s", prov, names[i],
+			log_error("PID %d: cannot attach %s:%s in %s: %s; GC pauses are not traced%s", (int)t->pid, prov,
+				  names[i],
 				  path, strerror(-err), privs_hint(err, CAP_SYS_ADMIN));
 			return err;
 		}

@@ -258,9 +258,12 @@ static int probe_object(struct pymalloc *py, struct memtrace_bpf *skel, pid_t pi
 		goto out;
 	}
 	err = attach_all(py, skel, pid, host, img, pc);
-	if (err) {
+	/* -ESRCH: the process ended first (a --follow child's are probed from a
+	 * thread while it runs): nothing to say. */
+	if (err && err != -ESRCH)
 		log_error("PID %d: cannot probe pymalloc in %s: %s; CPython's object heap is not traced%s", (int)pid,
 			  map->path, strerror(-err), privs_hint(err, CAP_SYS_ADMIN));
+	if (err) {
 		pymalloc_detach(py);
 		py->checked_err = err;
 		goto out;

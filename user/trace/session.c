@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -304,6 +305,11 @@ static int event_loop(struct session *s, int sfd)
 			epoll_ctl(epfd, EPOLL_CTL_ADD, pidfd, &ev);
 		}
 	}
+	/* --follow: a tracer ready for a child waiting for one. */
+	if (s->pool && tracer_pool_ready_fd(s->pool) >= 0) {
+		ev.data.u32 = 3;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, tracer_pool_ready_fd(s->pool), &ev);
+	}
 	while (!s->stop && !(s->exited && !s->nkids)) {
 		struct epoll_event got[4];
 		uint64_t now = clock_ns(CLOCK_MONOTONIC), wake = next_sample;
@@ -344,6 +350,10 @@ static int event_loop(struct session *s, int sfd)
 				}
 			} else if (got[i].data.u32 == 2) {
 				s->exited = true;
+			} else if (got[i].data.u32 == 3) {
+				eventfd_t v;
+
+				eventfd_read(tracer_pool_ready_fd(s->pool), &v);
 			}
 		}
 		ring_buffer__consume(s->rb);
@@ -422,6 +432,8 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 	err = load(&s);
 	if (err)
 		goto out;
+	if (opts->follow)
+		follow_ready(&s);
 	/* A GC runtime that can't be traced is one line, not the end of the trace. */
 	if (opts->gc)
 		(s.launched ? gc_open_watch : gc_open)(&s.gc, s.pid, opts->verbose);

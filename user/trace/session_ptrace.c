@@ -47,7 +47,7 @@ static void first_stop(struct session *s, pid_t w, const struct session *kid)
 	int kind = births_first_stop(&s->births, w, &parent), proc;
 
 	if (kind == BIRTH_PROCESS) {
-		follow_adopt(s, w);
+		follow_adopt(s, w, parent);
 		return;
 	}
 	if (kind == BIRTH_THREAD) {
@@ -60,7 +60,7 @@ static void first_stop(struct session *s, pid_t w, const struct session *kid)
 		return;
 	births_decided(&s->births, w);
 	if (proc > 0)
-		follow_adopt(s, w);
+		follow_adopt(s, w, 0);
 	else
 		ptrace(PTRACE_CONT, w, NULL, NULL);
 }
@@ -79,7 +79,7 @@ static void birth_event(struct session *s, pid_t w, enum birth_kind kind)
 	if (births_event(&s->births, (pid_t)msg, w, kind) != 1)
 		return;
 	if (kind == BIRTH_PROCESS)
-		follow_adopt(s, (pid_t)msg);
+		follow_adopt(s, (pid_t)msg, w);
 	else
 		ptrace(PTRACE_CONT, (pid_t)msg, NULL, NULL);
 }
@@ -103,6 +103,8 @@ again:
 				s->wait_status = status;
 			} else if (kid && kid->pid == w) {
 				follow_exited(s, kid, status);
+			} else if (s->opts->follow && follow_late_event(s, w, true)) {
+				/* counted: ended before a tracer was free */
 			} else if (s->hooks->reap) {
 				s->hooks->reap(s->hooks->ctx, w, status);
 			}
@@ -123,9 +125,13 @@ again:
 			if (kid) {
 				follow_exec(kid);
 				session_on_exec(kid);
-			}
-			else
+			} else if (s->opts->follow && follow_late_event(s, w, false)) {
+				/* looked at once it is probed */
+			} else {
 				err = session_on_exec(s);
+				if (!err && s->opts->follow)
+					follow_warm_symbols(s);
+			}
 			ptrace(PTRACE_CONT, w, NULL, NULL);
 			break;
 		case PTRACE_EVENT_EXIT:
@@ -158,6 +164,8 @@ again:
 				/* Ours, from the dynamic-linker hook: swallow it. */
 				s->dl_stops_seen = s->tracer.skel->bss->counters.dl_stops;
 				err = session_reprobe(s);
+				if (!err && s->opts->follow)
+					follow_warm_symbols(s);
 				ptrace(PTRACE_CONT, w, NULL, NULL);
 			} else {
 				ptrace(PTRACE_CONT, w, NULL, (void *)(long)sig);
@@ -169,6 +177,7 @@ again:
 	/* A child's report waits until no stop is pending: a fork is held
 	 * meanwhile, an ended child is not. */
 	follow_settle(s);
+	follow_adopt_late(s);
 	if (follow_finish_one(s))
 		goto again;
 	return 0;

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,7 +12,11 @@
 #include "tracer_pool.h"
 
 /*
- * Up to POOL_READY kept ready, POOL_LOAD of them loaded ahead.  A tracer
+ * Up to POOL_READY kept ready; a load starts when fewer than POOL_SPARE
+ * are ready or being emptied: each load costs 250-300 ms of CPU (the
+ * verifier) that the traced server would want on a 2-core machine, and a
+ * fork-per-connection server served one connection at a time needs one
+ * tracer in use and one spare.  A tracer
  * that comes back is emptied by a thread of its own: what it costs is
  * mostly the kernel's wait for readers of the probes it unregisters (an
  * RCU grace period per link, 100-600 ms on this loaded 2-core VM), and
@@ -18,7 +24,7 @@
  * grace period still find tracers ready.
  */
 #define POOL_READY 8
-#define POOL_LOAD 3
+#define POOL_SPARE 2
 
 struct tracer_pool {
 	pthread_mutex_t mu;
@@ -34,6 +40,8 @@ struct tracer_pool {
 	int verbose;
 	bool floor;
 	unsigned bits;
+	int ready_fd; /* eventfd, written at each tracer made ready */
+	int want;     /* tracer_pool_wait_ready's n while it waits */
 };
 
 static int load(struct tracer_pool *p, struct tracer *t)
@@ -56,6 +64,8 @@ static bool keep(struct tracer_pool *p, struct tracer *t)
 		return false;
 	p->ready[p->nready++] = *t;
 	pthread_cond_broadcast(&p->cv);
+	if (p->ready_fd >= 0)
+		eventfd_write(p->ready_fd, 1);
 	return true;
 }
 
@@ -75,7 +85,7 @@ static void *run(void *arg)
 		struct tracer t;
 		int err;
 
-		if (p->nready + p->nresetting >= POOL_LOAD || p->err) {
+		if ((p->nready + p->nresetting >= POOL_SPARE && p->nready >= p->want) || p->err) {
 			pthread_cond_wait(&p->cv, &p->mu);
 			continue;
 		}
@@ -134,7 +144,10 @@ struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int unwind_mode, int 
 	p->verbose = verbose;
 	p->floor = floor;
 	p->bits = bucket_bits;
+	p->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (pthread_create(&p->thread, NULL, run, p)) {
+		if (p->ready_fd >= 0)
+			close(p->ready_fd);
 		pthread_cond_destroy(&p->cv);
 		pthread_mutex_destroy(&p->mu);
 		free(p);
@@ -143,22 +156,59 @@ struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int unwind_mode, int 
 	return p;
 }
 
-int tracer_pool_take(struct tracer_pool *p, struct tracer *out)
+/* The condition variable waits by CLOCK_REALTIME (its default). */
+static struct timespec after(uint64_t ns)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns += (uint64_t)ts.tv_nsec;
+	ts.tv_sec += (time_t)(ns / 1000000000ULL);
+	ts.tv_nsec = (long)(ns % 1000000000ULL);
+	return ts;
+}
+
+int tracer_pool_take(struct tracer_pool *p, struct tracer *out, uint64_t wait_ns)
+{
+	struct timespec until = after(wait_ns);
 	int err = 0;
 
 	pthread_mutex_lock(&p->mu);
 	p->err = 0;
 	pthread_cond_broadcast(&p->cv);
 	while (!p->nready && !p->err)
-		pthread_cond_wait(&p->cv, &p->mu);
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
+			break;
 	if (p->nready)
 		*out = p->ready[--p->nready];
 	else
-		err = p->err;
+		err = p->err ? p->err : -EAGAIN;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	return err;
+}
+
+int tracer_pool_wait_ready(struct tracer_pool *p, int n)
+{
+	int err;
+
+	if (n > POOL_READY)
+		n = POOL_READY;
+	pthread_mutex_lock(&p->mu);
+	/* The thread stops at POOL_SPARE: asked for more, it loads on. */
+	p->want = n;
+	pthread_cond_broadcast(&p->cv);
+	while (p->nready < n && !p->err)
+		pthread_cond_wait(&p->cv, &p->mu);
+	err = p->nready < n ? p->err : 0;
+	p->want = 0;
+	pthread_mutex_unlock(&p->mu);
+	return err;
+}
+
+int tracer_pool_ready_fd(const struct tracer_pool *p)
+{
+	return p->ready_fd;
 }
 
 void tracer_pool_give(struct tracer_pool *p, struct tracer *t)
@@ -207,5 +257,7 @@ void tracer_pool_free(struct tracer_pool *p)
 		tracer_close(&p->ready[--p->nready]);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
+	if (p->ready_fd >= 0)
+		close(p->ready_fd);
 	free(p);
 }

@@ -26,10 +26,19 @@ struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int unwind_mode, int 
 				    unsigned bucket_bits);
 /*
  * Fills *out with a ready tracer (pid 0, nothing attached) and returns 0.
- * When none is ready, waits for the one being loaded (at most one load);
- * a negative errno when loading failed.
+ * When none is ready, waits at most wait_ns for one (a tracer being
+ * emptied is ready in 1-30 ms, a load takes 0.3-2 s): -EAGAIN when none
+ * came by then (a load is under way: the ready fd says when one is
+ * ready); a negative errno when loading failed.
  */
-int tracer_pool_take(struct tracer_pool *p, struct tracer *out);
+int tracer_pool_take(struct tracer_pool *p, struct tracer *out, uint64_t wait_ns);
+/* Waits until n tracers are ready (at most POOL_READY), or a load failed:
+ * 0 or its negative errno.  Before the trace starts, so no fork waits for
+ * a load and no load competes with the traced processes. */
+int tracer_pool_wait_ready(struct tracer_pool *p, int n);
+/* Readable (an eventfd) when a tracer became ready since it was last read;
+ * the caller reads it.  -1 when there is none (then poll). */
+int tracer_pool_ready_fd(const struct tracer_pool *p);
 /* Hands back a tracer whose process is gone; *t is emptied. */
 void tracer_pool_give(struct tracer_pool *p, struct tracer *t);
 /* Stops the thread and closes every tracer it holds. */

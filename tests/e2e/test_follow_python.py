@@ -1,0 +1,103 @@
+"""--follow on Debian's python3 with socketserver.ForkingMixIn (issue 23):
+what a child costs memtrace once it ended (its 46 pool probes closed, each
+waiting for an RCU grace period: 3.3-6.6 s) and once it started (its pool
+probes placed: 24-195 ms) runs outside the event loop, so the next fork is
+not held behind them: median connection 3.0-3.3 s traced against 19-37 ms
+untraced before, in 2 runs of 3."""
+import os
+import re
+import statistics
+import subprocess
+import textwrap
+import time
+import socket
+import unittest
+
+import mt
+
+PYTHON = "/usr/bin/python3"
+CONNS = 20
+SERVER = textwrap.dedent("""
+    import socketserver, sys
+    class H(socketserver.StreamRequestHandler):
+        def handle(self):
+            k = int(self.rfile.readline())
+            x = [bytes(64) for _ in range(k)]
+            self.wfile.write(b"ok %d\\n" % len(x))
+    class S(socketserver.ForkingMixIn, socketserver.TCPServer):
+        pass
+    s = S(("127.0.0.1", 0), H)
+    print("port", s.server_address[1], flush=True)
+    for _ in range(int(sys.argv[1])):
+        s.handle_request()
+    s.server_close()
+""")
+
+
+def serve(tmp, args):
+    script = os.path.join(tmp, "server.py")
+    with open(script, "w") as f:
+        f.write(SERVER)
+    cmd = [PYTHON, script, str(CONNS)]
+    if args is not None:
+        cmd = [mt.MEMTRACE] + args + ["--"] + cmd
+    err = os.path.join(tmp, "stderr")
+    with open(err, "w") as e:
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=e, text=True)
+    try:
+        port = int(p.stdout.readline().split()[1])
+        times = []
+        for i in range(CONNS):
+            t0 = time.monotonic()
+            c = socket.create_connection(("127.0.0.1", port), timeout=60)
+            c.sendall(b"%d\n" % (10 + i))
+            data = b""
+            while True:
+                d = c.recv(100)
+                if not d:
+                    break
+                data += d
+            c.close()
+            if data != b"ok %d\n" % (10 + i):
+                raise AssertionError("bad answer %r" % data)
+            times.append(time.monotonic() - t0)
+        rc = p.wait(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+    return rc, statistics.median(times), mt.read_text(err)
+
+
+class ForkingMixIn(unittest.TestCase):
+    def test_connection_time(self):
+        """Median connection time within 4x untraced + 50 ms (1.3-2.4x here at a
+        load of 5; 7x in one run of 6), and every process reported or
+        counted as not traced."""
+        mt.require_bpf(self)
+        if not os.path.exists(PYTHON):
+            self.skipTest("no %s" % PYTHON)
+        tmp = mt.tempdir(self)
+        rc, base, err = serve(tmp, None)
+        self.assertEqual(rc, 0, err)
+        out = os.path.join(tmp, "out")
+        os.mkdir(out)
+        rc, traced, err = serve(tmp, ["-q", "--no-faults", "--gc=off", "--follow", "--json",
+                                      os.path.join(out, "r.json")])
+        self.assertEqual(rc, 0, err)
+        print("\npython3 ForkingMixIn: connection median untraced %.1f ms, traced %.1f ms" % (base * 1e3,
+                                                                                          traced * 1e3))
+        self.assertLessEqual(traced, 4 * base + 0.050, err)
+        # A child that ended before a tracer was free (its pool probes are
+        # placed from a thread, and its tracer comes back only after them)
+        # is not traced: counted on stderr, never silent.
+        m = re.search(r"(?m)^memtrace: warning: --follow: \d+ forked children ran before a tracer was free .*, "
+                      r"(\d+) ended before one was \(not traced\)$", err)
+        untraced = int(m.group(1)) if m else 0
+        self.assertEqual(len(os.listdir(out)) + untraced, CONNS + 1, err)
+        self.assertNotIn("memtrace: PID", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
