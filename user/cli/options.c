@@ -15,6 +15,7 @@
 #include "otel_usdt.h"
 #include "output.h"
 #include "safe_file.h"
+#include "unwind_size.h"
 #include "usage_line.h"
 
 const char *argp_program_version = "memtrace 0.1";
@@ -73,6 +74,7 @@ enum {
 	OPT_REALLOC,
 	OPT_SAMPLE_BYTES,
 	OPT_UNWIND,
+	OPT_UNWIND_ROWS,
 	OPT_SOURCE,
 	OPT_VIEW,
 	OPT_FOLLOW,
@@ -111,6 +113,9 @@ static const struct argp_option optdefs[] = {
 	  "How heap stacks are walked: fp follows frame pointers; dwarf the unwind tables (.eh_frame) of each module, "
 	  "for code built without frame pointers; auto frame pointers where a module keeps them, "
 	  "its tables where it does not (default auto)", 0 },
+	{ "unwind-rows", OPT_UNWIND_ROWS, "N", 0,
+	  "Unwind rows the kernel holds for the target's tables, 8 bytes each (8192 to 8388608; default: what the "
+	  "program's objects need plus 524288, at least 524288)", 0 },
 	{ "source", OPT_SOURCE, "auto|uprobes|usdt", 0,
 	  "Where heap events come from: the otel_memory USDT probes of a sampler in the target (libmemtrace-sampler.so: "
 	  "sampled, a few ns per call), the allocator's functions (uprobes: every call), or auto (default): USDT when the "
@@ -326,6 +331,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else
 			argp_error(state, "unknown --unwind '%s' (auto, fp or dwarf)", arg);
 		break;
+	case OPT_UNWIND_ROWS: {
+		unsigned long long n = strtoull(arg, &end, 10);
+
+		if (!*arg || *end || n < UNWIND_ROWS_MIN || n > UNWIND_ROWS_MAX)
+			argp_error(state, "invalid --unwind-rows '%s' (%u to %u)", arg, UNWIND_ROWS_MIN, UNWIND_ROWS_MAX);
+		o->unwind_rows = (uint32_t)n;
+		break;
+	}
 	case OPT_SAMPLE_BYTES: {
 		unsigned long long n = strtoull(arg, &end, 10);
 
