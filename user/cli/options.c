@@ -14,6 +14,7 @@
 #include "options.h"
 #include "otel_usdt.h"
 #include "output.h"
+#include "output_options.h"
 #include "safe_file.h"
 #include "unwind_size.h"
 #include "usage_line.h"
@@ -62,7 +63,6 @@ enum {
 	OPT_RECORD,
 	OPT_LAYOUT,
 	OPT_GC,
-	OPT_GC_SVG,
 	OPT_OUTPUT_MODE,
 	OPT_FAULTS,
 	OPT_NO_FAULTS,
@@ -83,7 +83,6 @@ enum {
 	OPT_NAMES,
 	OPT_METRICS,
 	OPT_METRICS_TOP,
-	OPT_TIMELINE,
 	OPT_REACHABILITY,
 	OPT_NO_REACHABILITY,
 	OPT_REACHABILITY_MAX_PAUSE,
@@ -96,7 +95,6 @@ static const struct argp_option optdefs[] = {
 	  "Trace the running process PID; with several, each gets its own trace and outputs (FILE.PID.ext)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: when the target exits or on Ctrl-C)", 0 },
 	{ "interval", 'i', "SECONDS", 0, "Live view every SECONDS (default 5)", 0 },
-	{ "json", OPT_JSON, "FILE", 0, "Write the final report as JSON to FILE (- = stdout, with -p only: a command owns its stdout)", 0 },
 	{ "output", 'o', "FILE", 0, "Write the final profile to FILE; format from the extension (repeatable)", 0 },
 	{ "layout", OPT_LAYOUT, NULL, 0,
 	  "Add a \"layout savings\" section: what reordering the members of the struct types the heap holds would "
@@ -131,7 +129,6 @@ static const struct argp_option optdefs[] = {
 	{ "no-pymalloc", OPT_NO_PYMALLOC, NULL, 0,
 	  "Do not probe CPython's pymalloc pools (objects of 512 bytes or less, charged a 16 KiB pool at a time)",
 	  0 },
-	{ "gc-svg", OPT_GC_SVG, "FILE", 0, "Write the GC pause timeline as an SVG", 0 },
 	{ "output-mode", OPT_OUTPUT_MODE, "MODE", 0,
 	  "Mode of the files memtrace creates: 0600 (default) or 0644, 0640, 0604 (never writable by others)", 0 },
 	{ "metric", OPT_METRIC, "METRIC", 0,
@@ -167,10 +164,6 @@ static const struct argp_option optdefs[] = {
 	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0,
 	  "Serve Prometheus metrics at http://ADDR:PORT/metrics while tracing (ADDR 127.0.0.1 unless given)", 5 },
 	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Sites with a series of their own in --metrics (default 10)", 5 },
-	{ "timeline", OPT_TIMELINE, "FILE", 0,
-	  "Write heap, RSS, GC pauses and leak alerts on one clock as Chrome trace events (Perfetto, chrome://tracing); "
-	  "-o NAME.trace.json does the same",
-	  5 },
 	{ "reachability", OPT_REACHABILITY, NULL, 0,
 	  "With -p: at the end, stop the process briefly and split its live blocks into definitely lost, "
 	  "indirectly lost and still reachable (done at the exit of -- CMD anyway)", 3 },
@@ -243,9 +236,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'i':
 		if (parse_seconds(arg, &o->interval_s) || o->interval_s < 0.05)
 			argp_error(state, "invalid interval '%s' (seconds, >= 0.05)", arg);
-		break;
-	case OPT_JSON:
-		o->json_path = arg;
 		break;
 	case 'o':
 		if (o->noutputs == MT_MAX_OUTPUTS)
@@ -372,9 +362,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_PYMALLOC:
 		o->no_pymalloc = true;
 		break;
-	case OPT_GC_SVG:
-		o->gc_svg = arg;
-		break;
 	case OPT_OUTPUT_MODE:
 		if (safe_file_parse_mode(arg, &o->output_mode))
 			argp_error(state, "invalid --output-mode '%s' (0600, 0640, 0604 or 0644)", arg);
@@ -421,9 +408,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->metrics_addr = arg;
 		break;
 	}
-	case OPT_TIMELINE:
-		o->timeline_path = arg;
-		break;
 	case OPT_METRICS_TOP:
 		if (top_parse(arg, &o->metrics_top))
 			argp_error(state, "invalid --metrics-top '%s'", arg);
@@ -449,9 +433,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'h':
 		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);
 		break;
-	case ARGP_KEY_INIT:
+	case ARGP_KEY_INIT: {
+		static struct output_paths paths;
+
+		paths = (struct output_paths){ &o->json_path, &o->timeline_path, &o->gc_svg };
+		state->child_inputs[0] = &paths;
 		state->err_stream = usage_line_stream();
 		break;
+	}
 	case ARGP_KEY_ARG:
 		/* The first operand starts the command; argp stops parsing there. */
 		o->argv = &state->argv[state->next - 1];
@@ -488,7 +477,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 int options_parse(int argc, char **argv, struct options *opts)
 {
-	static const struct argp argp = { optdefs, parse_opt, args_doc, doc, NULL, NULL, NULL };
+	/* The outputs `memtrace report` takes too (output_options.h). */
+	static const struct argp_child children[] = { { &output_options_argp, 0, NULL, 0 }, { NULL, 0, NULL, 0 } };
+	static const struct argp argp = { optdefs, parse_opt, args_doc, doc, children, NULL, NULL };
 
 	memset(opts, 0, sizeof(*opts));
 	opts->interval_s = 5;
