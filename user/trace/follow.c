@@ -321,6 +321,7 @@ void follow_adopt(struct session *root, pid_t child)
 	k->hooks = root->hooks;
 	k->pid = child;
 	k->launched = k->ptraced = k->many = true;
+	k->fork_parent = parent->pid;
 	k->start_ns = k->prev_view_ns = t0;
 	k->start_real_ns = clock_ns(CLOCK_REALTIME);
 	k->dl_stops_seen = 0;

@@ -17,6 +17,7 @@
 
 static const char *size_program;
 static uint32_t size_forced;
+static uint32_t size_last; /* the last target's: --follow's children map what their parent did */
 
 void unwind_size_set(const char *program, uint32_t forced_rows)
 {
@@ -193,13 +194,18 @@ uint32_t unwind_size_for(struct unwind_loader *l, pid_t pid)
 
 	if (size_forced)
 		return size_forced;
+	/* Read by tracer_pool's loading thread, written by the main one. */
 	if (pid <= 0)
-		return MT_UNWIND_ROWS;
+		return __atomic_load_n(&size_last, __ATOMIC_RELAXED) > MT_UNWIND_ROWS
+			       ? __atomic_load_n(&size_last, __ATOMIC_RELAXED)
+			       : MT_UNWIND_ROWS;
 	rows = before_exec(pid) ? program_rows(l) : mapped_rows(l, pid);
 	rows += MT_UNWIND_ROWS;
 	/* Whole 64 KiB pages of rows (8 bytes each), as the array is mmapped. */
 	rows = (rows + 8191) & ~(size_t)8191;
-	return rows > MT_UNWIND_ROWS_MAX ? MT_UNWIND_ROWS_MAX : (uint32_t)rows;
+	rows = rows > MT_UNWIND_ROWS_MAX ? MT_UNWIND_ROWS_MAX : rows;
+	__atomic_store_n(&size_last, (uint32_t)rows, __ATOMIC_RELAXED);
+	return (uint32_t)rows;
 }
 
 void unwind_full_warn(const struct unwind_loader *l, pid_t pid)

@@ -29,8 +29,10 @@
 void unwind_size_set(const char *program, uint32_t forced_rows);
 
 /* The rows for target pid, compiling the tables it counts into l's cache
- * (the loader reuses them).  pid 0 (a tracer made ahead for a child not yet
- * born): MT_UNWIND_ROWS, or the forced value. */
+ * (the loader reuses them).  pid 0 (a tracer made ahead for a --follow
+ * child not yet born, which maps what its parent does): the last target's
+ * rows, at least MT_UNWIND_ROWS (tracers loaded ahead before the first
+ * target was sized get MT_UNWIND_ROWS); or the forced value. */
 uint32_t unwind_size_for(struct unwind_loader *l, pid_t pid);
 
 /* At default verbosity, one line when objects of pid were left without
