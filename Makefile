@@ -61,7 +61,7 @@ MAIN_OBJS  := $(OUT)/user/main.o $(OUT)/user/cli/main_report.o
 LIB_OBJS   := $(filter-out $(MAIN_OBJS),$(USER_OBJS))
 # What memtrace-report links: no trace/, no libbpf.
 REPORT_OBJS := $(OUT)/user/cli/main_report.o $(OUT)/user/cli/cmd_report.o $(OUT)/user/cli/output.o \
-	$(OUT)/user/cli/output_empty.o \
+	$(OUT)/user/cli/output_empty.o $(OUT)/user/cli/output_options.o \
 	$(OUT)/user/cli/option_values.o $(OUT)/user/cli/usage_line.o \
 	$(filter $(addprefix $(OUT)/user/,$(addsuffix /%,lib model symbols formats)),$(LIB_OBJS))
 TOOL_SRCS  := $(wildcard tools/*.c)

@@ -54,7 +54,7 @@ struct unwind_walk {
 	struct mt_exec_ranges *xr;
 };
 
-#define UNWIND_SEARCH_BITS 19 /* rows of one object: at most MT_UNWIND_ROWS */
+#define UNWIND_SEARCH_BITS 19 /* rows of one object: at most MT_UNWIND_OBJECT_ROWS */
 
 /* The row of r's range idx that holds at ELF address target, or NULL. */
 static __always_inline struct mt_unwind_row *unwind_row_at(struct mt_exec_ranges *r, __u32 idx, __u64 target)

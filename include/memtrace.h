@@ -227,8 +227,18 @@ struct mt_unwind_row {
 	unsigned char kind; /* cfa (0 none, 1 rsp, 2 rbp, 3 PLT, 4 outermost, 5 other) | rbp << 4 (0 same, 1 saved, 2 unknown) */
 };
 
-/* Rows in the kernel: 8 bytes each, 4 MiB. */
+/* Rows in the kernel, 8 bytes each: the array is sized per target before
+ * load (user/trace/unwind_size.h), from MT_UNWIND_ROWS (4 MiB) up to
+ * MT_UNWIND_ROWS_MAX (64 MiB).  One object's rows are at most
+ * MT_UNWIND_OBJECT_ROWS: the walk's binary search takes 19 steps. */
 #define MT_UNWIND_ROWS (1u << 19)
+#define MT_UNWIND_ROWS_MAX (1u << 23)
+#define MT_UNWIND_OBJECT_ROWS (1u << 19)
+/* Rows past the last one in use that the search may read: its steps look
+ * at row first + lo + k - 1 before knowing it lies past the object's
+ * count, and a lookup past the array's end ends the search.  The array
+ * holds this many more rows than it gives out (2 MiB). */
+#define MT_UNWIND_SEARCH_PAD (1u << 18)
 
 /* Stack hash and site id of allocations whose stack could not be kept. */
 #define MT_UNKNOWN_STACK 0ULL

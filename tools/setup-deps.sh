@@ -23,10 +23,11 @@ DEMO=""
 #       server for the debug-file tests), rustc (a Rust workload with v0 names),
 #       dwarves (pahole, the struct layout oracle), libc6-dbg (a Debian
 #       library's DWARF: layout and symbol tests), prometheus (promtool
-#       checks what --metrics serves)
+#       checks what --metrics serves), gdb (a big program without frame
+#       pointers: the unwind rows it needs)
 TEST="libcriterion-dev valgrind golang-go chromium libxml2-utils bpftrace util-linux
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 openjdk-17-jdk-headless man-db bash-completion
-xz-utils gzip debuginfod rustc dwarves libc6-dbg prometheus"
+xz-utils gzip debuginfod rustc dwarves libc6-dbg prometheus gdb"
 # bench: heaptrack (a peer), libc6-dbg and libstdc++6-12-dbg (the DWARF whose
 #        memory bench_collector measures), redis-server and redis-tools
 #        (bench_server.py: a real server under its own client)

@@ -12,10 +12,12 @@
 #include "diff.h"
 #include "flamegraph.h"
 #include "frame_name.h"
+#include "gc_report.h"
 #include "gzip_io.h"
 #include "log.h"
 #include "option_values.h"
 #include "output.h"
+#include "output_options.h"
 #include "safe_file.h"
 #include "pprof.h"
 #include "record.h"
@@ -33,6 +35,7 @@ struct cmd_args {
 	int top;
 	char **inputs; /* the operands, in argv */
 	int ninputs;
+	const char *json, *timeline, *gc_svg; /* report's output_options.h */
 };
 
 /* What one subcommand's parse needs beside its results. */
@@ -81,9 +84,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	struct cmd_args *a = c->a;
 
 	switch (key) {
-	case ARGP_KEY_INIT:
+	case ARGP_KEY_INIT: {
+		static struct output_paths paths;
+
+		paths = (struct output_paths){ &a->json, &a->timeline, &a->gc_svg };
+		if (state->root_argp->children)
+			state->child_inputs[0] = &paths;
 		state->err_stream = usage_line_stream();
 		return 0;
+	}
 	case 'o':
 		a->outputs[a->noutputs++] = arg;
 		return 0;
@@ -168,8 +177,10 @@ static int parse_args(int argc, char **argv, bool is_report, struct cmd_args *a)
 {
 	struct cmd_parse c = { a, is_report ? "report" : "diff", is_report ? 1 : 2, EXIT_USAGE };
 	struct argp_option opts[NOPTS];
+	/* report takes the live trace's --json, --timeline and --gc-svg too. */
+	static const struct argp_child children[] = { { &output_options_argp, 0, NULL, 0 }, { NULL, 0, NULL, 0 } };
 	struct argp argp = { opts, parse_opt, is_report ? "report FILE" : "diff BEFORE AFTER", is_report ? report_doc : diff_doc,
-			     NULL, NULL, NULL };
+			     is_report ? children : NULL, NULL, NULL };
 	char *name = argv[0];
 	int err;
 
@@ -264,6 +275,22 @@ int report_load(const char *path, struct mt_profile *out)
 	return -ENOEXEC;
 }
 
+/* --json, --timeline and --gc-svg, as a live trace writes them; 1 if one failed. */
+static int report_named_outputs(const struct cmd_args *a, const struct mt_profile *p)
+{
+	int failed = 0;
+
+	if (a->json)
+		failed |= output_write(a->json, OUT_JSON, p, a->metric) != 0;
+	if (a->timeline)
+		failed |= output_write(a->timeline, OUT_TIMELINE, p, a->metric) != 0;
+	if (a->gc_svg && !p->gc)
+		log_warn("--gc-svg %s: the recording holds no GC pauses, nothing written", a->gc_svg);
+	else if (a->gc_svg)
+		failed |= gc_svg_save(p->gc, a->gc_svg) != 0;
+	return failed;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct mt_profile p = { 0 };
@@ -296,7 +323,8 @@ int cmd_report(int argc, char **argv)
 		output_format_for(a.outputs[i], &fmt);
 		failed |= output_write_view(a.outputs[i], fmt, &p, a.metric, a.view) != 0;
 	}
-	if (!a.noutputs)
+	failed |= report_named_outputs(&a, &p);
+	if (!a.noutputs && !a.json && !a.timeline && !a.gc_svg)
 		report_text_write(&p, a.top, stdout);
 	rc = failed ? 1 : 0;
 cleanup:

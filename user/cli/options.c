@@ -14,7 +14,9 @@
 #include "options.h"
 #include "otel_usdt.h"
 #include "output.h"
+#include "output_options.h"
 #include "safe_file.h"
+#include "unwind_size.h"
 #include "usage_line.h"
 
 const char *argp_program_version = "memtrace 0.1";
@@ -61,7 +63,6 @@ enum {
 	OPT_RECORD,
 	OPT_LAYOUT,
 	OPT_GC,
-	OPT_GC_SVG,
 	OPT_OUTPUT_MODE,
 	OPT_FAULTS,
 	OPT_NO_FAULTS,
@@ -73,6 +74,7 @@ enum {
 	OPT_REALLOC,
 	OPT_SAMPLE_BYTES,
 	OPT_UNWIND,
+	OPT_UNWIND_ROWS,
 	OPT_SOURCE,
 	OPT_VIEW,
 	OPT_FOLLOW,
@@ -81,7 +83,6 @@ enum {
 	OPT_NAMES,
 	OPT_METRICS,
 	OPT_METRICS_TOP,
-	OPT_TIMELINE,
 	OPT_REACHABILITY,
 	OPT_NO_REACHABILITY,
 	OPT_REACHABILITY_MAX_PAUSE,
@@ -94,7 +95,6 @@ static const struct argp_option optdefs[] = {
 	  "Trace the running process PID; with several, each gets its own trace and outputs (FILE.PID.ext)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: when the target exits or on Ctrl-C)", 0 },
 	{ "interval", 'i', "SECONDS", 0, "Live view every SECONDS (default 5)", 0 },
-	{ "json", OPT_JSON, "FILE", 0, "Write the final report as JSON to FILE (- = stdout, with -p only: a command owns its stdout)", 0 },
 	{ "output", 'o', "FILE", 0, "Write the final profile to FILE; format from the extension (repeatable)", 0 },
 	{ "layout", OPT_LAYOUT, NULL, 0,
 	  "Add a \"layout savings\" section: what reordering the members of the struct types the heap holds would "
@@ -111,6 +111,9 @@ static const struct argp_option optdefs[] = {
 	  "How heap stacks are walked: fp follows frame pointers; dwarf the unwind tables (.eh_frame) of each module, "
 	  "for code built without frame pointers; auto frame pointers where a module keeps them, "
 	  "its tables where it does not (default auto)", 0 },
+	{ "unwind-rows", OPT_UNWIND_ROWS, "N", 0,
+	  "Unwind rows the kernel holds for the target's tables, 8 bytes each (8192 to 8388608; default: what the "
+	  "program's objects need plus 524288, at least 524288)", 0 },
 	{ "source", OPT_SOURCE, "auto|uprobes|usdt", 0,
 	  "Where heap events come from: the otel_memory USDT probes of a sampler in the target (libmemtrace-sampler.so: "
 	  "sampled, a few ns per call), the allocator's functions (uprobes: every call), or auto (default): USDT when the "
@@ -126,7 +129,6 @@ static const struct argp_option optdefs[] = {
 	{ "no-pymalloc", OPT_NO_PYMALLOC, NULL, 0,
 	  "Do not probe CPython's pymalloc pools (objects of 512 bytes or less, charged a 16 KiB pool at a time)",
 	  0 },
-	{ "gc-svg", OPT_GC_SVG, "FILE", 0, "Write the GC pause timeline as an SVG", 0 },
 	{ "output-mode", OPT_OUTPUT_MODE, "MODE", 0,
 	  "Mode of the files memtrace creates: 0600 (default) or 0644, 0640, 0604 (never writable by others)", 0 },
 	{ "metric", OPT_METRIC, "METRIC", 0,
@@ -163,10 +165,6 @@ static const struct argp_option optdefs[] = {
 	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0,
 	  "Serve Prometheus metrics at http://ADDR:PORT/metrics while tracing (ADDR 127.0.0.1 unless given)", 5 },
 	{ "metrics-top", OPT_METRICS_TOP, "N", 0, "Sites with a series of their own in --metrics (default 10)", 5 },
-	{ "timeline", OPT_TIMELINE, "FILE", 0,
-	  "Write heap, RSS, GC pauses and leak alerts on one clock as Chrome trace events (Perfetto, chrome://tracing); "
-	  "-o NAME.trace.json does the same",
-	  5 },
 	{ "reachability", OPT_REACHABILITY, NULL, 0,
 	  "With -p: at the end, stop the process briefly and split its live blocks into definitely lost, "
 	  "indirectly lost and still reachable (done at the exit of -- CMD anyway)", 3 },
@@ -239,9 +237,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'i':
 		if (parse_seconds(arg, &o->interval_s) || o->interval_s < 0.05)
 			argp_error(state, "invalid interval '%s' (seconds, >= 0.05)", arg);
-		break;
-	case OPT_JSON:
-		o->json_path = arg;
 		break;
 	case 'o':
 		if (o->noutputs == MT_MAX_OUTPUTS)
@@ -327,6 +322,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else
 			argp_error(state, "unknown --unwind '%s' (auto, fp or dwarf)", arg);
 		break;
+	case OPT_UNWIND_ROWS: {
+		unsigned long long n = strtoull(arg, &end, 10);
+
+		if (!*arg || *end || n < UNWIND_ROWS_MIN || n > UNWIND_ROWS_MAX)
+			argp_error(state, "invalid --unwind-rows '%s' (%u to %u)", arg, UNWIND_ROWS_MIN, UNWIND_ROWS_MAX);
+		o->unwind_rows = (uint32_t)n;
+		break;
+	}
 	case OPT_SAMPLE_BYTES: {
 		unsigned long long n = strtoull(arg, &end, 10);
 
@@ -359,9 +362,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_PYMALLOC:
 		o->no_pymalloc = true;
-		break;
-	case OPT_GC_SVG:
-		o->gc_svg = arg;
 		break;
 	case OPT_OUTPUT_MODE:
 		if (safe_file_parse_mode(arg, &o->output_mode))
@@ -409,9 +409,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->metrics_addr = arg;
 		break;
 	}
-	case OPT_TIMELINE:
-		o->timeline_path = arg;
-		break;
 	case OPT_METRICS_TOP:
 		if (top_parse(arg, &o->metrics_top))
 			argp_error(state, "invalid --metrics-top '%s'", arg);
@@ -437,9 +434,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'h':
 		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);
 		break;
-	case ARGP_KEY_INIT:
+	case ARGP_KEY_INIT: {
+		static struct output_paths paths;
+
+		paths = (struct output_paths){ &o->json_path, &o->timeline_path, &o->gc_svg };
+		state->child_inputs[0] = &paths;
 		state->err_stream = usage_line_stream();
 		break;
+	}
 	case ARGP_KEY_ARG:
 		/* The first operand starts the command; argp stops parsing there. */
 		o->argv = &state->argv[state->next - 1];
@@ -476,7 +478,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 int options_parse(int argc, char **argv, struct options *opts)
 {
-	static const struct argp argp = { optdefs, parse_opt, args_doc, doc, NULL, NULL, NULL };
+	/* The outputs `memtrace report` takes too (output_options.h). */
+	static const struct argp_child children[] = { { &output_options_argp, 0, NULL, 0 }, { NULL, 0, NULL, 0 } };
+	static const struct argp argp = { optdefs, parse_opt, args_doc, doc, children, NULL, NULL };
 
 	memset(opts, 0, sizeof(*opts));
 	opts->interval_s = 5;

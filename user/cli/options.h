@@ -36,6 +36,7 @@ struct options {
 	bool probe_floor;
 	bool follow;            /* --follow: children forked by the command get traces of their own */
 	int unwind;             /* --unwind: 0 fp, 1 auto, 2 dwarf (enum mt_unwind_mode) */
+	uint32_t unwind_rows;   /* --unwind-rows: 0 sizes the kernel's rows per target (unwind_size.h) */
 	uint64_t sample_bytes;  /* --sample-bytes: Poisson sampling, mean N bytes; 0 = exact */       /* --probe-floor: empty programs at the same probes (bench) */
 	int source;             /* --source auto|uprobes|usdt: enum heap_source (otel_usdt.h) */
 	bool gc;                /* --gc auto (default) | off */

@@ -23,6 +23,7 @@
 #include "session.h"
 #include "streams.h"
 #include "trace_run.h"
+#include "unwind_size.h"
 
 struct trace_run {
 	const struct options *o;
@@ -273,6 +274,7 @@ int trace_run(const struct options *opts)
 	}
 	output_set_text_top(opts->top);
 	trace_opts_from(opts, &t);
+	unwind_size_set(opts->argv ? opts->argv[0] : NULL, opts->unwind_rows);
 	rc = session_run(&t, &hooks);
 	/* An alert line that could not be written makes the run incomplete. */
 	r.outputs_failed += r.sink.write_failed;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_wrapper.h"
 #include "faults_data.h"
 #include "frame_name.h"
 #include "grow.h"
@@ -161,7 +162,10 @@ static int sites(FILE *out, const struct mt_profile *p, int top)
 			fputs(m[k].name, out);
 			open_labels(out, p);
 			fprintf(out, ",site=\"%016" PRIx64 "\",function=\"", v[i].id);
-			label_value(out, s->nframes ? frame_name(p, &s->frames[0], FRAME_STYLE_FOLDED, buf) : "[no stack]");
+			/* Named past zmalloc, xmalloc, operator new...: those name every site. */
+			label_value(out, s->nframes ? frame_name(p, &s->frames[alloc_wrapper_naming_frame(s)],
+								 FRAME_STYLE_FOLDED, buf)
+						    : "[no stack]");
 			fprintf(out, "\"} %" PRIu64 "\n", val);
 		}
 	}

@@ -126,6 +126,12 @@ int report_json_write(const struct mt_profile *p, FILE *out)
 	json_open_object(&j, "pre_attach");
 	json_u64(&j, "frees", p->frees_unseen);
 	json_close_object(&j);
+	if (p->fork_parent) {
+		json_open_object(&j, "inherited");
+		json_i64(&j, "parent_pid", p->fork_parent);
+		json_u64(&j, "frees", p->frees_inherited);
+		json_close_object(&j);
+	}
 
 	report_json_go_heap(&j, p);
 	json_open_array(&j, "sites");

@@ -61,6 +61,9 @@ static void drops_line(const struct mt_profile *p, FILE *out)
 	if (p->frees_unseen)
 		fprintf(out, "frees of blocks allocated before the trace began: %llu (not in the figures above)\n",
 			(unsigned long long)p->frees_unseen);
+	if (p->frees_inherited)
+		fprintf(out, "frees of blocks inherited from the parent (PID %d) at fork: %llu (not in the figures above)\n",
+			(int)p->fork_parent, (unsigned long long)p->frees_inherited);
 }
 
 void live_view_print(const struct mt_profile *p, int top, uint64_t prev_inuse, uint64_t prev_alloc,

@@ -225,6 +225,14 @@ struct mt_profile {
 	 */
 	uint64_t frees_unseen;
 	/*
+	 * A --follow child's frees of blocks it did not allocate: the heap it
+	 * inherited from fork_parent, not blocks from before the trace (the
+	 * child is traced from its birth).  frees_unseen is then 0.  Not kept
+	 * in recordings.
+	 */
+	uint64_t frees_inherited;
+	int32_t fork_parent; /* the PID it forked from; 0 when not a forked child */
+	/*
 	 * Go's heap, counted at runtime.mallocgc: every call and its requested
 	 * bytes (calls 0: no Go heap traced).  Its sites are among `sites`,
 	 * allocated and at once counted as freed: Go's in-use is not per stack,

@@ -438,6 +438,7 @@ static int bind_child(struct session *root, struct session *parent, struct sessi
 	k->hooks = root->hooks;
 	k->pid = child;
 	k->launched = k->ptraced = k->many = true;
+	k->fork_parent = parent->pid;
 	k->start_real_ns = clock_ns(CLOCK_REALTIME);
 	k->dl_stops_seen = 0;
 	snprintf(k->comm, sizeof(k->comm), "%s", parent->comm);

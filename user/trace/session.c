@@ -171,6 +171,7 @@ int session_finish(struct session *s)
 		p.start_realtime_ns = s->start_real_ns;
 		p.start_mono_ns = s->start_ns;
 		p.duration_ns = s->end_ns - s->start_ns;
+		session_fork_frees(s, &p);
 		session_push_sample(s, &snap, s->end_ns);
 		err = session_add_leaks(s, &snap, &p);
 		if (!err && s->faults)

@@ -90,10 +90,14 @@ struct session {
 	struct late_children late;
 	uint64_t nlate, nlate_gone, late_max_ns;
 	struct session *settle_parent; /* a forked child bound, its trace to complete (follow_settle) */
+	pid_t fork_parent; /* a --follow child: the PID it forked from (session_fork.c) */
 };
 
 /* session.c */
 void session_read_comm(struct session *s);
+/* session_fork.c: a forked child's frees of blocks it never allocated are
+ * of the heap it inherited, not from before the trace: p says so. */
+void session_fork_frees(const struct session *s, struct mt_profile *p);
 int session_reprobe(struct session *s);
 /* session_usdt.c: the otel_memory contract in place of the allocator
  * uprobes (--source).  0: the contract is in use, or awaited (usdt);

@@ -14,6 +14,7 @@
 #include "memtrace.skel.h"
 #include "tracer.h"
 #include "unwind_load.h"
+#include "unwind_size.h"
 #include "uprobe_multi.h"
 #include "verifier_stats.h"
 
@@ -28,6 +29,7 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 	struct mt_site_stack unknown = { .id = MT_UNKNOWN_STACK };
 	__u64 key = MT_UNKNOWN_STACK;
 	struct memtrace_bpf *skel;
+	uint32_t rows = MT_UNWIND_ROWS;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -47,6 +49,17 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 	skel->rodata->unwind_mode = (__u32)unwind_mode;
 	if (getenv("MT_TEST_ONE_INFLIGHT_SLOT"))
 		skel->rodata->inflight_slot_mask = 0;
+	if (unwind_mode != MT_UNWIND_FP) {
+		/* The array cannot grow once loaded: sized for this target now. */
+		t->unwind = calloc(1, sizeof(*t->unwind));
+		if (!t->unwind) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		t->unwind->mode = unwind_mode;
+		rows = unwind_size_for(t->unwind, pid);
+		bpf_map__set_max_entries(skel->maps.unwind_rows, rows + MT_UNWIND_SEARCH_PAD);
+	}
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.alloc_enter, MT_ATTACH_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.alloc_return, MT_ATTACH_UPROBE_MULTI);
@@ -68,17 +81,16 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 	err = heap_maps_open(&t->heap, skel);
 	if (err)
 		goto fail;
-	if (unwind_mode != MT_UNWIND_FP) {
-		t->unwind = calloc(1, sizeof(*t->unwind));
-		err = t->unwind ? unwind_loader_init(t->unwind, bpf_map__fd(skel->maps.unwind_rows), verbose)
-				: -ENOMEM;
+	if (t->unwind) {
+		err = unwind_loader_init(t->unwind, bpf_map__fd(skel->maps.unwind_rows), rows, verbose);
 		if (err)
 			goto fail;
-		t->unwind->mode = unwind_mode;
 	}
 	t->skel = skel;
 	return 0;
 fail:
+	if (t->unwind)
+		unwind_loader_free(t->unwind);
 	free(t->unwind);
 	t->unwind = NULL;
 	memtrace_bpf__destroy(skel);
@@ -349,8 +361,9 @@ void tracer_close(struct tracer *t)
 		log_debug(t->verbose, 1,
 			  "unwind rows: %u of %u used by %zu objects (%zu left without), %zu ranges by frame pointer, "
 			  "%.1f ms",
-			  t->unwind->used, MT_UNWIND_ROWS, t->unwind->objects, t->unwind->full, t->unwind->fp_objects,
+			  t->unwind->used, t->unwind->cap, t->unwind->objects, t->unwind->full, t->unwind->fp_objects,
 			  t->unwind->load_ns / 1e6);
+		unwind_full_warn(t->unwind, t->pid);
 		unwind_loader_free(t->unwind);
 		free(t->unwind);
 		t->unwind = NULL;

@@ -18,18 +18,28 @@ _Static_assert(UNW_CFA_RSP == 1 && UNW_CFA_RBP == 2 && UNW_CFA_OUTERMOST == 4 &&
 		       UNW_RBP_OTHER == 2,
 	       "bpf/unwind.bpf.h reads these values");
 
-#define ROWS_BYTES ((size_t)MT_UNWIND_ROWS * sizeof(struct mt_unwind_row))
+#define ROWS_BYTES(cap) ((size_t)((cap) + MT_UNWIND_SEARCH_PAD) * sizeof(struct mt_unwind_row))
 
-int unwind_loader_init(struct unwind_loader *l, int rows_fd, int verbose)
+int unwind_loader_init(struct unwind_loader *l, int rows_fd, uint32_t cap, int verbose)
 {
-	memset(l, 0, sizeof(*l));
 	l->verbose = verbose;
-	l->rows = mmap(NULL, ROWS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, rows_fd, 0);
+	l->cap = cap;
+	l->rows = mmap(NULL, ROWS_BYTES(cap), PROT_READ | PROT_WRITE, MAP_SHARED, rows_fd, 0);
 	if (l->rows == MAP_FAILED) {
 		l->rows = NULL;
 		return -errno;
 	}
 	return 0;
+}
+
+void unwind_loader_key(int fd, uint64_t dev, uint64_t inode, char key[64])
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	/* Without a build-id the mapped inode names the object for this trace. */
+	if (elf_read_build_id(path, key))
+		snprintf(key, 64, "inode:%llu:%llu", (unsigned long long)dev, (unsigned long long)inode);
 }
 
 /* Where the object's rows are in unwind_rows, copying them there the first time. */
@@ -43,8 +53,9 @@ static uint32_t place(struct unwind_loader *l, size_t index, const struct unwind
 		l->first[i] = UINT32_MAX - 1; /* not tried yet */
 	if (l->first[index] != UINT32_MAX - 1)
 		return l->first[index];
-	if (t->nrows > MT_UNWIND_ROWS - l->used) {
+	if (t->nrows > l->cap - l->used || t->nrows > MT_UNWIND_OBJECT_ROWS) {
 		l->full++;
+		l->full_rows += t->nrows;
 		l->first[index] = UINT32_MAX;
 		return UINT32_MAX;
 	}
@@ -74,7 +85,7 @@ void unwind_loader_fill(struct unwind_loader *l, pid_t pid, const struct mapping
 {
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	const struct unwind_table *t = NULL;
-	char key[64], path[64];
+	char key[64];
 	size_t index;
 	uint32_t first;
 	int fd, err;
@@ -85,11 +96,7 @@ void unwind_loader_fill(struct unwind_loader *l, pid_t pid, const struct mapping
 	fd = target_file_open_mapping(pid, m);
 	if (fd < 0)
 		return;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	/* Without a build-id the mapped inode names the object for this trace. */
-	if (elf_read_build_id(path, key))
-		snprintf(key, sizeof(key), "inode:%llu:%llu", (unsigned long long)m->dev,
-			 (unsigned long long)m->inode);
+	unwind_loader_key(fd, m->dev, m->inode, key);
 	err = unwind_cache_get_index(&l->cache, key, fd, &t, &index);
 	close(fd);
 	if (err || !t || !t->nrows)
@@ -119,7 +126,7 @@ done:
 void unwind_loader_free(struct unwind_loader *l)
 {
 	if (l->rows)
-		munmap(l->rows, ROWS_BYTES);
+		munmap(l->rows, ROWS_BYTES(l->cap));
 	free(l->first);
 	unwind_cache_free(&l->cache);
 	memset(l, 0, sizeof(*l));
