@@ -13,6 +13,7 @@
  * Probe placement: pause__start sits right before the pause's first
  * timestamp and pause__done right after its last, so a tracer's
  * probe-to-probe time equals the recorded pause. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -62,12 +63,18 @@ static void mark_terminate(uint64_t cycle, uint64_t term_marked, uint64_t term_s
 }
 
 /* Like Go, background marking takes a quarter of the workers (at least
- * one) so that mutators keep the rest of the machine; pauses use all. */
+ * one) so that mutators keep the rest of the machine; pauses use all.
+ * Ps that no mutator holds when marking starts get a worker too, as Go's
+ * idle mark workers: one mutator on 2 Ps leaves a P that would otherwise
+ * do nothing while the mutator pays for the mark in assists. */
 static int background_workers(void)
 {
 	int n = (rt.cfg.procs + 2) / 4;
 
-	return n < 1 ? 1 : n;
+	if (n < 1)
+		n = 1;
+	n += procs_idle();
+	return n < rt.cfg.procs ? n : rt.cfg.procs;
 }
 
 /* Give the CPU away once before a pause: a thread that is due to be
@@ -402,6 +409,8 @@ int collector_start(void)
 {
 	if (pthread_create(&coordinator, NULL, coordinator_main, NULL))
 		return -EAGAIN;
+	/* Named so that per-thread CPU (/proc/PID/task/TID) can be told apart. */
+	pthread_setname_np(coordinator, "refgc-coord");
 	if (mark_helpers_start(rt.cfg.procs - 1) || sweep_helpers_start(rt.cfg.procs - 1)) {
 		collector_stop();
 		return -EAGAIN;
