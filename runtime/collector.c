@@ -64,9 +64,13 @@ static void mark_terminate(uint64_t cycle, uint64_t term_marked, uint64_t term_s
 
 /* Like Go, background marking takes a quarter of the workers (at least
  * one) so that mutators keep the rest of the machine; pauses use all.
- * Ps that no mutator holds when marking starts get a worker too, as Go's
- * idle mark workers: one mutator on 2 Ps leaves a P that would otherwise
- * do nothing while the mutator pays for the mark in assists. */
+ * Ps that no mutator holds when marking starts get a worker each on top,
+ * after Go's idle mark workers. This is one thread more than Go runs:
+ * Go's 25% worker occupies a P, refgc's workers hold none. On a loaded
+ * machine that thread is what gets marking a share of the CPUs (each
+ * worker got ~24% of a CPU while runnable at load ~5, gc_sched.py), and
+ * one mutator on 2 Ps stopped paying for most of the mark in assists; on
+ * an idle one it competes with the mutator for a CPU while marking. */
 static int background_workers(void)
 {
 	int n = (rt.cfg.procs + 2) / 4;
