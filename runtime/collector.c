@@ -13,6 +13,7 @@
  * Probe placement: pause__start sits right before the pause's first
  * timestamp and pause__done right after its last, so a tracer's
  * probe-to-probe time equals the recorded pause. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -62,12 +63,22 @@ static void mark_terminate(uint64_t cycle, uint64_t term_marked, uint64_t term_s
 }
 
 /* Like Go, background marking takes a quarter of the workers (at least
- * one) so that mutators keep the rest of the machine; pauses use all. */
+ * one) so that mutators keep the rest of the machine; pauses use all.
+ * Ps that no mutator holds when marking starts get a worker each on top,
+ * after Go's idle mark workers. This is one thread more than Go runs:
+ * Go's 25% worker occupies a P, refgc's workers hold none. On a loaded
+ * machine that thread is what gets marking a share of the CPUs (each
+ * worker got ~24% of a CPU while runnable at load ~5, gc_sched.py), and
+ * one mutator on 2 Ps stopped paying for most of the mark in assists; on
+ * an idle one it competes with the mutator for a CPU while marking. */
 static int background_workers(void)
 {
 	int n = (rt.cfg.procs + 2) / 4;
 
-	return n < 1 ? 1 : n;
+	if (n < 1)
+		n = 1;
+	n += procs_idle();
+	return n < rt.cfg.procs ? n : rt.cfg.procs;
 }
 
 /* Give the CPU away once before a pause: a thread that is due to be
@@ -402,6 +413,8 @@ int collector_start(void)
 {
 	if (pthread_create(&coordinator, NULL, coordinator_main, NULL))
 		return -EAGAIN;
+	/* Named so that per-thread CPU (/proc/PID/task/TID) can be told apart. */
+	pthread_setname_np(coordinator, "refgc-coord");
 	if (mark_helpers_start(rt.cfg.procs - 1) || sweep_helpers_start(rt.cfg.procs - 1)) {
 		collector_stop();
 		return -EAGAIN;

@@ -167,6 +167,9 @@ void procs_release_locked(struct rthread *th); /* under thr_lock */
 /* At a refill: past its time slice with others waiting, hand the P over
  * and queue for one again. */
 void procs_poll(struct rthread *th);
+/* Ps no attached thread holds now (a snapshot: mutators may take them
+ * right after). */
+int procs_idle(void);
 
 /* ---- roots.c ---- */
 struct marker;

@@ -6,6 +6,7 @@
  * Grey buffers are shared through one global pool (a locked stack of full
  * buffers); workers keep a private buffer and only touch the lock when it
  * fills or runs dry. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,9 +408,11 @@ int mark_helpers_start(int n)
 	if (!helpers)
 		return -1;
 	help_quit = false;
-	for (nhelpers = 0; nhelpers < n; nhelpers++)
+	for (nhelpers = 0; nhelpers < n; nhelpers++) {
 		if (pthread_create(&helpers[nhelpers], NULL, helper_main, NULL))
 			return -1;
+		pthread_setname_np(helpers[nhelpers], "refgc-mark");
+	}
 	return 0;
 }
 

@@ -59,3 +59,13 @@ void procs_poll(struct rthread *th)
 	procs_acquire_locked(th);
 	pthread_mutex_unlock(&rt.thr_lock);
 }
+
+int procs_idle(void)
+{
+	int n;
+
+	pthread_mutex_lock(&rt.thr_lock);
+	n = procs_free;
+	pthread_mutex_unlock(&rt.thr_lock);
+	return n;
+}

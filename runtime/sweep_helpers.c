@@ -8,6 +8,7 @@
  * sweep a 256 MiB-live heap (as long as the mark itself), while the
  * trigger had already passed: cycles started late, at the sweep's end,
  * and the mutator paid the difference in assists. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <stdlib.h>
 
 #include "internal.h"
@@ -51,9 +52,11 @@ int sweep_helpers_start(int n)
 	if (!thr)
 		return -1;
 	quit = false;
-	for (nthr = 0; nthr < n; nthr++)
+	for (nthr = 0; nthr < n; nthr++) {
 		if (pthread_create(&thr[nthr], NULL, helper_main, NULL))
 			return -1;
+		pthread_setname_np(thr[nthr], "refgc-sweep");
+	}
 	return 0;
 }
 

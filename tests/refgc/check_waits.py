@@ -5,26 +5,39 @@ trigger and runtime/assist_credit.c's background credit).
 
 usage: check_waits.py BENCH [RUNS [SECONDS]]
 Runs refgc-bench's latency workload in incremental mode, 1 mutator thread,
-64 MiB live, GC percent 100 (the default), RUNS times (default 3) for
-SECONDS each (default 3), and takes the median of the runs' wait fraction
-((assist + stall time) / run time). Fails when
+256 MiB live (issue 22's setting), GC percent 100 (the default), RUNS
+times (default 3) for SECONDS each (default 8), and takes the median of the
+runs' wait fraction ((assist + stall time) / run time). Fails when
  - the median is over BOUND (see below), or
  - fewer than 3 cycles ran in a run (nothing was tested).
-BOUND 30%: on the project's 2-CPU VM at load 6-7, the old pacer (trigger
-fixed at 70% of the runway, assists marking their whole debt whatever the
-background worker had already done) waited 36.0-40.6% of the run (median
-36.2%, this test; refgc-tune's 4 s runs of the same setting at load 9-15:
-30-43%), the new one 17.5-25.0% (median 22.4%). The waits are what the
-one background mark worker cannot do in its share of a loaded CPU, so
-they grow with load for both; 30% keeps the new pacer clear of a loaded
-CI machine and fails the old one. The issue's goal (5%) is not asserted:
-it is not met on this machine (runtime/README.md). About 25 s."""
+BOUND 12%: 10 of 10 runs passed at load 7.1-8.8 (medians 0.7-3.7%,
+single runs 0.6-6.5%). On the project's 2-CPU VM at load 4-5, 8 s runs (repeat.py, 10
+each, alternating) waited 6.5-25.1% (median 17.8%) with one background
+mark worker, and 2.4-8.5% (median 5.2%) with an idle-P worker beside it
+(collector.c, background_workers). At 64 MiB live, the setting this test
+used before (bound 30%), the two overlap (5.4-18.1% against 2.8-11.4%
+medians of 3) and the test could not tell them apart; at 256 MiB one
+worker cannot mark the heap within the runway on a loaded machine and the
+mutator assists. At this load the old runtime's median can pass the
+bound too (3.1% and 7.9% at load 7-8: the mutator gets no more CPU than
+the worker), so the test also fails when
+ - the mark helper threads (refgc-mark) used under HELPER_SHARE of the
+   coordinator's CPU (/proc/PID/task/TID/schedstat), median of the runs:
+   the idle P did not mark.
+The issue's goal (5%) is not asserted: the median is
+near it, the worst runs are not (runtime/README.md). About 35 s."""
 import json
 import os
 import subprocess
 import sys
+import time
 
-BOUND = 0.30
+BOUND = 0.12
+# With one mutator on 2 or more CPUs the idle P marks too: the helper
+# threads' CPU against the coordinator's, median of the runs. Measured
+# 0.58-1.28 in 30 runs at load 7-8; the old runtime's helpers: 2 ms
+# against the coordinator's 1461-1892 ms (0.00).
+HELPER_SHARE = 0.25
 
 
 def fail(msg):
@@ -32,26 +45,50 @@ def fail(msg):
     sys.exit(1)
 
 
+def thread_cpu(pid, seen):
+    """CPU ns per refgc thread name so far (/proc/PID/task/TID/schedstat)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                comm = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                seen[tid] = (comm, int(f.read().split()[0]))
+        except (OSError, ValueError, IndexError):
+            continue  # exited: its last sample stands
+
+
 def run(bench, secs):
     env = dict(os.environ, REFGC_MODE="incremental")
-    for k in ("REFGC_GCPERCENT", "REFGC_MEMLIMIT", "REFGC_PRESET", "REFGC_PROCS"):
+    for k in ("REFGC_GCPERCENT", "REFGC_MEMLIMIT", "REFGC_PRESET", "REFGC_PROCS",
+              "REFGC_MAXPROCS"):
         env.pop(k, None)
-    p = subprocess.run([bench, "--workload", "latency", "--live-mib", "64", "--seconds", secs],
-                       env=env, capture_output=True, text=True, timeout=300)
+    p = subprocess.Popen([bench, "--workload", "latency", "--live-mib", "256", "--seconds", secs],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = {}
+    while p.poll() is None:
+        thread_cpu(p.pid, seen)
+        time.sleep(0.05)
+    out, err = p.communicate()
     if p.returncode:
-        fail(f"refgc-bench exited {p.returncode}: {p.stderr.strip()[-500:]}")
-    r = json.loads(p.stdout)
+        fail(f"refgc-bench exited {p.returncode}: {err.strip()[-500:]}")
+    r = json.loads(out)
     if "wait_fraction" not in r:
         fail("refgc-bench reports no wait fraction: mutator waits are invisible")
     if r["gc_count"] < 3:
         fail(f"only {r['gc_count']} cycles in {secs} s; nothing was tested")
+    r["coord_ms"] = sum(c for n, c in seen.values() if n == "refgc-coord") / 1e6
+    r["mark_ms"] = sum(c for n, c in seen.values() if n == "refgc-mark") / 1e6
     return r
 
 
 def main():
     bench = sys.argv[1]
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    secs = sys.argv[3] if len(sys.argv) > 3 else "3"
+    secs = sys.argv[3] if len(sys.argv) > 3 else "8"
     res = [run(bench, secs) for _ in range(runs)]
     fr = sorted(r["wait_fraction"] for r in res)
     med = fr[len(fr) // 2]
@@ -60,7 +97,12 @@ def main():
               f"{r['wait_fraction']:.1%} (assists {r['assist']['count']} / "
               f"{r['assist']['total_ns'] / 1e6:.0f} ms, stalls {r['stall']['count']} / "
               f"{r['stall']['total_ns'] / 1e6:.0f} ms), max pause "
-              f"{r['pause_ns']['max'] / 1e3:.0f} us, peak heap {r['peak_heap_bytes'] >> 20} MiB")
+              f"{r['pause_ns']['max'] / 1e3:.0f} us, peak heap {r['peak_heap_bytes'] >> 20} MiB, "
+              f"CPU coordinator {r['coord_ms']:.0f} ms, mark helpers {r['mark_ms']:.0f} ms")
+    idle = sorted(r["mark_ms"] / r["coord_ms"] if r["coord_ms"] else 0 for r in res)
+    if os.cpu_count() >= 2 and idle[len(idle) // 2] < HELPER_SHARE:
+        fail(f"mark helpers used {idle[len(idle) // 2]:.2f}x the coordinator's CPU (median): "
+             f"the P the one mutator leaves idle did no background marking")
     if med > BOUND:
         fail(f"median wait fraction {med:.1%} of run time over {runs} runs, over {BOUND:.0%}")
     print(f"waits: median {med:.1%} over {runs} runs (bound {BOUND:.0%}); ok")
