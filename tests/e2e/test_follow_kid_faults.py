@@ -1,7 +1,7 @@
 """--follow with page faults traced (the default for "-- CMD"): a forked
 child's fault programs are loaded ahead with its tracer (tracer_pool.c) and
 attached while it is held, so a short child's faults are counted from its
-first instruction (issue 23: they loaded in a thread after the child ran,
+first instruction, and its mmaps too (issue 23: they loaded in a thread after the child ran,
 100-300 ms, and a child that touched its pages at once and exited had none
 of them in its report).  Each child maps N pages, writes one byte to each
 (THP off: one fault per page) and exits within a few ms."""
@@ -81,18 +81,22 @@ class KidFaults(unittest.TestCase):
         kids = [int(x) for x in re.findall(r"(?m)^child (\d+)$", p.stdout)]
         self.assertEqual(len(kids), KIDS, p.stdout)
         held = [float(ms) for ms in re.findall(r"--follow: PID \d+ held ([\d.]+) ms to probe it", p.stderr)]
-        got = {}
+        got, maps = {}, {}
         for pid in kids:
             path = os.path.join(self.tmp, "r.%d.json" % pid)
             # No report: the child ended before it was traced.
             d = mt.load_json(path) if os.path.exists(path) else {"faults": {"sites": []}}
             self.assertIn("faults", d, pid)
             got[pid] = touched(d)
+            m = d.get("mmap", {})
+            maps[pid] = (m.get("mmap_count", 0), m.get("mmap_bytes", 0))
         print("\n%d children of %d pages each: touch_pages faults %s (with main in the stack %s); held %s ms" % (
             KIDS, PAGES, [c for c, _ in got.values()], [m for _, m in got.values()],
             ", ".join("%.2f" % h for h in held)))
         # Every child's pages, each faulted once, at the touching function.
         self.assertEqual([c for c, _ in got.values()], [PAGES] * KIDS, p.stderr[-3000:])
+        # And its one mmap, the first call it made.
+        self.assertEqual(list(maps.values()), [(1, PAGES * 4096)] * KIDS, p.stderr[-3000:])
         # Held while its fault programs were attached, yet within the bound.
         self.assertEqual(len(held), KIDS, p.stderr)
         self.assertLessEqual(max(held), BOUND_MS, held)

@@ -153,8 +153,29 @@ static int attach_all(struct faults_tracer *t)
 
 	if (t->flags & FAULTS_TRACE_FAULTS)
 		err = attach_faults(t);
-	if (!err && (t->flags & FAULTS_TRACE_MMAP))
+	if (!err && (t->flags & FAULTS_TRACE_MMAP) && !t->nlinks_ahead)
 		err = attach_mmap(t);
+	return err;
+}
+
+/*
+ * A pool's per-syscall programs are attached at load, for good: attaching
+ * a tracepoint perf event takes the kernel's event_mutex, which closing a
+ * uprobe perf event (another child's pymalloc or GC probes) holds through
+ * an SRCU grace period: held forks waited 100-200 ms on it.  Until bound
+ * they cost the machine's mmap/munmap/mremap/brk/madvise one more program
+ * run each way, which returns at the tgid check.  The raw sys_enter/sys_exit
+ * pair (no tracefs) runs on every syscall: attached at bind only.
+ */
+static int attach_ahead(struct faults_tracer *t)
+{
+	int err;
+
+	if (!(t->flags & FAULTS_TRACE_MMAP) || !t->per_syscall)
+		return 0;
+	err = attach_mmap(t);
+	if (!err)
+		t->nlinks_ahead = t->nlinks;
 	return err;
 }
 
@@ -236,11 +257,12 @@ static int open_tracer(struct faults_tracer **out, pid_t pid, unsigned flags, in
 		goto fail;
 	}
 	what = "attach";
-	err = pooled ? 0 : attach_all(t);
+	err = pooled ? attach_ahead(t) : attach_all(t);
 	if (err)
 		goto fail;
 	free(unknown);
-	log_debug(verbose, 1, "page faults traced via %s", t->source ? t->source : "nothing");
+	if (!pooled)
+		log_debug(verbose, 1, "page faults traced via %s", t->source ? t->source : "nothing");
 	*out = t;
 	return 0;
 fail:
@@ -278,14 +300,13 @@ int faults_bind(struct faults_tracer *t, pid_t pid)
 void faults_unbind(struct faults_tracer *t)
 {
 	t->skel->bss->target_tgid = FAULTS_TGID_NONE;
-	links_destroy_all(t->links, t->nlinks);
+	links_destroy_all(t->links + t->nlinks_ahead, t->nlinks - t->nlinks_ahead);
 	for (int i = 0; i < t->nperf; i++)
 		close(t->perf_fds[i]);
-	free(t->links);
 	free(t->perf_fds);
-	t->links = NULL;
 	t->perf_fds = NULL;
-	t->nlinks = t->nperf = 0;
+	t->nlinks = t->nlinks_ahead;
+	t->nperf = 0;
 	t->source = NULL;
 	t->pid = 0;
 }

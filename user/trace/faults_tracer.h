@@ -22,6 +22,7 @@ struct faults_tracer {
 	bool per_syscall;   /* syscalls:sys_*_mmap...; else raw sys_enter/sys_exit */
 	struct bpf_link **links;
 	int nlinks;
+	int nlinks_ahead; /* links[0..nlinks_ahead): attached at load, kept (faults_load_unbound) */
 	int *perf_fds;
 	int nperf;
 	bool shared_ranges; /* the heap tracer's exec_ranges: it keeps them */
