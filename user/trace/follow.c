@@ -194,7 +194,9 @@ static void gc_collect_thread(struct session *k, bool wait)
 	k->gc_loaded = NULL;
 }
 
-/* Loading the fault programs takes 100-300 ms of CPU: a thread does it, so
+/* A child whose pool tracer came without fault programs (their load or
+ * attach failed: bind_faults) loads its own.
+ * Loading the fault programs takes 100-300 ms of CPU: a thread does it, so
  * the event loop stays free for the next fork.  (At nice 10 it was worse:
  * a child's tracer goes back to the pool only after its report, which
  * waits for these programs.)  The child's faults before the programs are
