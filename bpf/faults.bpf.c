@@ -28,8 +28,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set before load: the verifier prunes the check when it is 0. */
-const volatile __u32 target_tgid = 0;
+/*
+ * The traced process (0: every process, for tests).  Writable after load,
+ * through the skeleton's mmap'd .bss: --follow's pool loads these programs
+ * ahead with no process (FAULTS_TGID_NONE) and names a forked child here
+ * while it is held, so no load waits for a fork.  A runtime compare, where
+ * a load-time constant was pruned: one load and compare per event.
+ */
+__u32 target_tgid = 0;
 /* Set before load: skip the VMA lookup (regions from the mm's bounds only). */
 const volatile bool no_vma = false;
 /* Set before load when the syscall programs run (they keep vma_gen). */

@@ -14,26 +14,13 @@
 #include "faults.h"
 #include "frames.h"
 #include "faults.skel.h"
+#include "faults_tracer.h"
 #include "grow.h"
 #include "linkclose.h"
 #include "log.h"
 #include "symbolize.h"
 #include "syscall_tp.h"
 #include "verifier_stats.h"
-
-struct faults_tracer {
-	struct faults_bpf *skel;
-	pid_t pid;
-	unsigned flags;
-	int verbose;
-	const char *source; /* "tracepoint", "perf_event" or NULL */
-	bool per_syscall;   /* syscalls:sys_*_mmap...; else raw sys_enter/sys_exit */
-	struct bpf_link **links;
-	int nlinks;
-	int *perf_fds;
-	int nperf;
-	bool shared_ranges; /* the heap tracer's exec_ranges: it keeps them */
-};
 
 #define SAME(x, y) ((int)(x) == (int)(y))
 _Static_assert(SAME(FAULT_REGION_HEAP, MT_REGION_HEAP) && SAME(FAULT_REGION_ANON, MT_REGION_ANON) &&
@@ -160,6 +147,38 @@ static int attach_mmap(struct faults_tracer *t)
 	return 0;
 }
 
+static int attach_all(struct faults_tracer *t)
+{
+	int err = 0;
+
+	if (t->flags & FAULTS_TRACE_FAULTS)
+		err = attach_faults(t);
+	if (!err && (t->flags & FAULTS_TRACE_MMAP) && !t->nlinks_ahead)
+		err = attach_mmap(t);
+	return err;
+}
+
+/*
+ * A pool's per-syscall programs are attached at load, for good: attaching
+ * a tracepoint perf event takes the kernel's event_mutex, which closing a
+ * uprobe perf event (another child's pymalloc or GC probes) holds through
+ * an SRCU grace period: held forks waited 100-200 ms on it.  Until bound
+ * they cost the machine's mmap/munmap/mremap/brk/madvise one more program
+ * run each way, which returns at the tgid check.  The raw sys_enter/sys_exit
+ * pair (no tracefs) runs on every syscall: attached at bind only.
+ */
+static int attach_ahead(struct faults_tracer *t)
+{
+	int err;
+
+	if (!(t->flags & FAULTS_TRACE_MMAP) || !t->per_syscall)
+		return 0;
+	err = attach_mmap(t);
+	if (!err)
+		t->nlinks_ahead = t->nlinks;
+	return err;
+}
+
 int faults_open(struct faults_tracer **out, pid_t pid, unsigned flags, int verbose)
 {
 	return faults_open_unwind(out, pid, flags, verbose, NULL);
@@ -181,8 +200,11 @@ static int share_unwind(struct faults_tracer *t, const struct faults_unwind *uw)
 	return err;
 }
 
-int faults_open_unwind(struct faults_tracer **out, pid_t pid, unsigned flags, int verbose,
-		       const struct faults_unwind *uw)
+/* With `pooled`, loaded for no process and attached by faults_bind; its
+ * walk checks frames against the heap tracer's code ranges even with frame
+ * pointers (that tracer loads the child's). */
+static int open_tracer(struct faults_tracer **out, pid_t pid, unsigned flags, int verbose,
+		       const struct faults_unwind *uw, bool pooled)
 {
 	struct mt_fault_site_value *unknown = NULL;
 	__u64 key = MT_UNKNOWN_STACK;
@@ -204,7 +226,7 @@ int faults_open_unwind(struct faults_tracer **out, pid_t pid, unsigned flags, in
 		err = errno ? -errno : -EINVAL;
 		goto fail;
 	}
-	t->skel->rodata->target_tgid = (__u32)pid;
+	t->skel->bss->target_tgid = pooled ? FAULTS_TGID_NONE : (__u32)pid;
 	t->skel->rodata->no_vma = getenv("MT_FAULTS_NO_VMA") != NULL; /* overhead experiments */
 	/* The VMA cache is only safe while the syscall programs expire it. */
 	t->skel->rodata->use_vma_cache = (flags & FAULTS_TRACE_MMAP) && !getenv("MT_FAULTS_NO_VMA_CACHE");
@@ -215,6 +237,10 @@ int faults_open_unwind(struct faults_tracer **out, pid_t pid, unsigned flags, in
 	bpf_program__set_autoload(t->skel->progs.page_fault_perf, (flags & FAULTS_TRACE_FAULTS) != 0);
 	choose_mmap_progs(t, (flags & FAULTS_TRACE_MMAP) != 0);
 	err = share_unwind(t, uw);
+	if (!err && pooled && !t->shared_ranges && uw) {
+		err = bpf_map__reuse_fd(t->skel->maps.exec_ranges, uw->ranges_fd);
+		t->shared_ranges = !err;
+	}
 	if (!err)
 		err = faults_bpf__load(t->skel);
 	if (err)
@@ -231,18 +257,12 @@ int faults_open_unwind(struct faults_tracer **out, pid_t pid, unsigned flags, in
 		goto fail;
 	}
 	what = "attach";
-	if (flags & FAULTS_TRACE_FAULTS) {
-		err = attach_faults(t);
-		if (err)
-			goto fail;
-	}
-	if (flags & FAULTS_TRACE_MMAP) {
-		err = attach_mmap(t);
-		if (err)
-			goto fail;
-	}
+	err = pooled ? attach_ahead(t) : attach_all(t);
+	if (err)
+		goto fail;
 	free(unknown);
-	log_debug(verbose, 1, "page faults traced via %s", t->source ? t->source : "nothing");
+	if (!pooled)
+		log_debug(verbose, 1, "page faults traced via %s", t->source ? t->source : "nothing");
 	*out = t;
 	return 0;
 fail:
@@ -251,6 +271,44 @@ fail:
 		  "-vvv shows the verifier log)", what, strerror(-err));
 	faults_close(t);
 	return err;
+}
+
+int faults_open_unwind(struct faults_tracer **out, pid_t pid, unsigned flags, int verbose,
+		       const struct faults_unwind *uw)
+{
+	return open_tracer(out, pid, flags, verbose, uw, false);
+}
+
+int faults_load_unbound(struct faults_tracer **out, unsigned flags, int verbose, const struct faults_unwind *uw)
+{
+	return open_tracer(out, 0, flags, verbose, uw, true);
+}
+
+int faults_bind(struct faults_tracer *t, pid_t pid)
+{
+	int err;
+
+	/* Named before the programs run: nothing of another process is counted. */
+	t->pid = pid;
+	t->skel->bss->target_tgid = (__u32)pid;
+	err = attach_all(t);
+	if (err)
+		faults_unbind(t);
+	return err;
+}
+
+void faults_unbind(struct faults_tracer *t)
+{
+	t->skel->bss->target_tgid = FAULTS_TGID_NONE;
+	links_destroy_all(t->links + t->nlinks_ahead, t->nlinks - t->nlinks_ahead);
+	for (int i = 0; i < t->nperf; i++)
+		close(t->perf_fds[i]);
+	free(t->perf_fds);
+	t->perf_fds = NULL;
+	t->nlinks = t->nlinks_ahead;
+	t->nperf = 0;
+	t->source = NULL;
+	t->pid = 0;
 }
 
 int faults_refresh_ranges(struct faults_tracer *t)

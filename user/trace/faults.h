@@ -70,6 +70,32 @@ struct faults_unwind {
 int faults_open_unwind(struct faults_tracer **out, pid_t pid, unsigned flags, int verbose,
 		       const struct faults_unwind *uw);
 /*
+ * For --follow's pool of tracers (tracer_pool.h): programs loaded ahead,
+ * for no process, so a forked child needs no load of its own.
+ *  - faults_load_unbound: loads them as faults_open_unwind does (uw's maps
+ *    are shared; with frame pointers too, its exec_ranges), traces no
+ *    process, and attaches the per-syscall mmap programs only (for good:
+ *    they return at the tgid check until bound); one "memtrace:" line on
+ *    failure.
+ *  - faults_bind: names pid as the traced process, then attaches the
+ *    page-fault program (and the raw sys_enter/sys_exit pair without
+ *    tracefs): no load, no perf-event tracepoint; held forks wait
+ *    ~0.2-0.5 ms on it.  The process's faults and mmaps are counted from
+ *    the next one on.  On failure nothing it attached stays (the caller
+ *    says so).
+ *  - faults_unbind: detaches what faults_bind attached (waits for the
+ *    kernel's RCU grace periods: not for an event loop) and traces no
+ *    process.
+ *  - faults_reset (faults_reset.c): unbinds and empties every map and
+ *    counter, so the tracer serves a next faults_bind as new; on failure
+ *    a negative errno, and the tracer should be closed.
+ */
+#define FAULTS_TGID_NONE 0xffffffffu /* no process has it (pid_max <= 2^22) */
+int faults_load_unbound(struct faults_tracer **out, unsigned flags, int verbose, const struct faults_unwind *uw);
+int faults_bind(struct faults_tracer *t, pid_t pid);
+void faults_unbind(struct faults_tracer *t);
+int faults_reset(struct faults_tracer *t);
+/*
  * Reads the aggregates now and builds *out: frames symbolized through sym
  * (raw addresses when NULL), strings interned in owner's pool and modules
  * appended to owner->modules, so frames index owner->modules like heap

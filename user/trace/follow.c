@@ -66,7 +66,8 @@ int follow_start(struct session *root)
 {
 	const struct trace_opts *o = root->opts;
 
-	root->pool = tracer_pool_new(o->sample_bytes, o->unwind, o->verbose, o->probe_floor, FOLLOW_BUCKET_BITS);
+	root->pool = tracer_pool_new(o->sample_bytes, o->unwind, o->verbose, o->probe_floor, FOLLOW_BUCKET_BITS,
+				     o->faults ? FAULTS_TRACE_ALL : 0);
 	if (!root->pool) {
 		log_error("--follow: cannot start loading tracers for forked children: %s (they run untraced)",
 			  strerror(errno));
@@ -193,7 +194,9 @@ static void gc_collect_thread(struct session *k, bool wait)
 	k->gc_loaded = NULL;
 }
 
-/* Loading the fault programs takes 100-300 ms of CPU: a thread does it, so
+/* A child whose pool tracer came without fault programs (their load or
+ * attach failed: bind_faults) loads its own.
+ * Loading the fault programs takes 100-300 ms of CPU: a thread does it, so
  * the event loop stays free for the next fork.  (At nice 10 it was worse:
  * a child's tracer goes back to the pool only after its report, which
  * waits for these programs.)  The child's faults before the programs are
@@ -323,7 +326,8 @@ static void kid_free(struct session *root, struct session *k)
 	ring_buffer__free(k->rb);
 	if (!k->shared_sym)
 		symbolizer_free(k->sym);
-	faults_close(k->faults);
+	if (k->faults != k->tracer.faults)
+		faults_close(k->faults);
 	gc_close(k->gc);
 	leakwatch_close(&k->watch);
 	py_detach_later(k->py);
@@ -398,7 +402,7 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	k->watch.comm = k->comm;
 	/* Faults and GC are traced from here on, as the parent's options say
 	 * (each loads BPF programs, in a thread of its own). */
-	if (!err && o->faults)
+	if (!err && o->faults && !k->faults)
 		faults_start(k);
 	/* A fork has its parent's runtimes: none to look for when the parent
 	 * had none (an exec looks again, follow_exec). */
@@ -413,6 +417,32 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 			  strerror(-err));
 	if (!k->py_loading && (k->tracer.alloc.path[0] || otel_usdt_active(&k->tracer.otel)))
 		session_announce(k);
+}
+
+/*
+ * Its fault programs, loaded with its tracer: attached while it is held, so
+ * its faults count from its first instruction (a load after the fork missed
+ * a short child's faults, 100-300 ms of them).  Without them (their load or
+ * attach failed) kid_settle loads its own, as before.
+ */
+static void bind_faults(struct session *root, struct session *k, pid_t child)
+{
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	int err;
+
+	if (!k->tracer.faults)
+		return;
+	err = faults_bind(k->tracer.faults, child);
+	if (err) {
+		log_debug(root->opts->verbose, 1, "--follow: cannot attach PID %d's fault programs: %s (loading its own)",
+			  (int)child, strerror(-err));
+		faults_close(k->tracer.faults);
+		k->tracer.faults = NULL;
+		return;
+	}
+	k->faults = k->tracer.faults;
+	log_debug(root->opts->verbose, 2, "--follow: PID %d's fault programs attached in %.2f ms", (int)child,
+		  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 }
 
 /* Probes child, bound to a tracer from the pool, where its parent probes
@@ -434,6 +464,8 @@ static int bind_child(struct session *root, struct session *parent, struct sessi
 		err = tracer_attach_exec(&k->tracer);
 	if (err)
 		return err;
+	if (root->opts->faults)
+		bind_faults(root, k, child);
 	k->opts = root->opts;
 	k->hooks = root->hooks;
 	k->pid = child;

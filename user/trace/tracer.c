@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "clock.h"
+#include "faults.h"
 #include "log.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
@@ -353,6 +354,8 @@ void tracer_detach_all(struct tracer *t)
 
 void tracer_close(struct tracer *t)
 {
+	faults_close(t->faults);
+	t->faults = NULL;
 	tracer_unmap_rw(t);
 	tracer_detach_allocator(t);
 	link_close(&t->dl_link);

@@ -18,6 +18,7 @@
 
 struct memtrace_bpf;
 struct unwind_loader;
+struct faults_tracer;
 struct bpf_link;
 
 /* A probe attachment: a multi-uprobe link fd, or a libbpf link. */
@@ -53,6 +54,10 @@ struct tracer {
 	bool floor; /* attach empty programs instead (benchmark floor) */
 	struct unwind_loader *unwind; /* --unwind auto|dwarf: the rows in the kernel; NULL with fp */
 	struct otel_usdt otel; /* --source: the otel_memory contract, when used */
+	/* --follow's pool: fault programs loaded with it, on its code ranges and
+	 * unwind rows (faults_load_unbound); tracer_reset empties them,
+	 * tracer_close closes them.  NULL when none. */
+	struct faults_tracer *faults;
 };
 
 /* Opens and loads the BPF programs for pid. `stop_on_dl`: the dynamic-linker

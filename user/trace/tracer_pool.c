@@ -9,7 +9,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
+#include "faults.h"
+#include "memtrace.h"
+#include "memtrace.skel.h"
 #include "tracer_pool.h"
+#include "unwind_load.h"
 
 /*
  * Up to POOL_READY kept ready; a load starts when fewer than POOL_SPARE
@@ -42,6 +48,7 @@ struct tracer_pool {
 	unsigned bits;
 	int ready_fd; /* eventfd, written at each tracer made ready */
 	int want;     /* tracer_pool_wait_ready's n while it waits */
+	unsigned faults_flags; /* faults_open's flags for each tracer's fault programs; 0: none */
 };
 
 static int load(struct tracer_pool *p, struct tracer *t)
@@ -52,9 +59,24 @@ static int load(struct tracer_pool *p, struct tracer *t)
 		return err;
 	t->floor = p->floor;
 	err = tracer_prefault(t);
-	if (err)
+	if (err) {
 		tracer_close(t);
-	return err;
+		return err;
+	}
+	/* Its fault programs too: a child's load after its fork missed its
+	 * first faults and took the CPU from it.  Without them the child loads
+	 * its own, as before (one line said why these failed: not again). */
+	if (p->faults_flags) {
+		struct faults_unwind uw = {
+			.mode = t->unwind ? t->unwind->mode : MT_UNWIND_FP,
+			.ranges_fd = bpf_map__fd(t->skel->maps.exec_ranges),
+			.rows_fd = bpf_map__fd(t->skel->maps.unwind_rows),
+		};
+
+		if (faults_load_unbound(&t->faults, p->faults_flags, p->verbose, &uw))
+			p->faults_flags = 0;
+	}
+	return 0;
 }
 
 /* Takes t in when there is room; the caller holds the lock. */
@@ -131,7 +153,7 @@ static void *reset_one(void *arg)
 }
 
 struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int unwind_mode, int verbose, bool floor,
-				    unsigned bucket_bits)
+				    unsigned bucket_bits, unsigned faults_flags)
 {
 	struct tracer_pool *p = calloc(1, sizeof(*p));
 
@@ -144,6 +166,7 @@ struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int unwind_mode, int 
 	p->verbose = verbose;
 	p->floor = floor;
 	p->bits = bucket_bits;
+	p->faults_flags = faults_flags;
 	p->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (pthread_create(&p->thread, NULL, run, p)) {
 		if (p->ready_fd >= 0)

@@ -21,9 +21,12 @@ struct tracer_pool;
 
 /* Starts the thread, which loads one tracer at once (block tables of
  * 2^bucket_bits buckets); NULL when out of memory or no thread. */
-/* unwind_mode: --unwind, as tracer_open takes it. */
+/* unwind_mode: --unwind, as tracer_open takes it.  faults_flags (faults.h's
+ * FAULTS_TRACE_*, 0 for none): each tracer comes with its fault programs
+ * loaded for no process (tracer.faults, faults_load_unbound; NULL when
+ * their load failed), to be bound to the child with faults_bind. */
 struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int unwind_mode, int verbose, bool floor,
-				    unsigned bucket_bits);
+				    unsigned bucket_bits, unsigned faults_flags);
 /*
  * Fills *out with a ready tracer (pid 0, nothing attached) and returns 0.
  * When none is ready, waits at most wait_ns for one (a tracer being

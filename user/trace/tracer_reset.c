@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "faults.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
 #include "tracer.h"
@@ -232,5 +233,10 @@ int tracer_reset(struct tracer *t)
 	}
 	t->pid = 0;
 	memset(t->alloc.path, 0, 1);
+	/* Its fault programs: a next child without them has its own loaded. */
+	if (t->faults && faults_reset(t->faults)) {
+		faults_close(t->faults);
+		t->faults = NULL;
+	}
 	return 0;
 }
