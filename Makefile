@@ -303,7 +303,7 @@ fuzz: $(OUT)/fuzz/fuzz_elf
 	$(Q)$(OUT)/fuzz/fuzz_elf -max_total_time=$(FUZZ_TIME) -rss_limit_mb=4096 -artifact_prefix=$(OUT)/fuzz/ $(OUT)/fuzz/corpus $(ELF_CORPUS)
 
 e2e-test: all
-	$(Q)$(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py' -v
+	$(Q)$(PYTHON) tools/run_e2e.py
 
 test:
 	$(Q)tools/setup-deps.sh build test
