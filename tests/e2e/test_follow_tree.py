@@ -130,9 +130,15 @@ class ForkPerConnection(unittest.TestCase):
             self.assertIn("r.%d.json" % d["pid"], names)
 
     # Issue 23's 2x goal is not met on this 2-core VM under load: each fork
-    # costs two more wake-ups (memtrace's, for the parent's fork stop and
-    # the child's first stop) and ~25 us per probe hit in the child, at a
-    # load of 6-9 a median 12-50 ms traced against 2-10 ms untraced.  What
+    # stops the parent and the child once more (memtrace's own work in the
+    # hold is 0.3-0.5 ms; its event loop run real-time did not shorten the
+    # child's 8-13 ms median wait, so the rest is the two tasks rescheduled),
+    # and each probe hit is a trap: palloc and pfree here begin with a
+    # rip-relative mov, which the kernel single-steps out of line (~22 us of
+    # CPU a call with empty BPF programs, in the root and a child alike,
+    # against 7-9 us for a function that begins with a push, which it
+    # emulates; memtrace's programs add 3-5 us in a child).  At a load of
+    # 6-9 a median 12-50 ms traced against 2-10 ms untraced.  What
     # memtrace bounds is its own hold: at most 5 ms waiting for a tracer
     # (follow_late.h), tracers loaded before the trace starts and names
     # read ahead, so no fork waits for a BPF load or a cold symbolizer.
