@@ -6,13 +6,12 @@ still exact when it allocates after that, and one line says how many ran
 before their probes were placed."""
 import os
 import re
-import signal
 import socket
 import time
 import unittest
 
 import mt
-from test_follow_tree import PROBES, kids_of, start
+from test_follow_tree import PROBES, read_to_eof, start, stop_server
 
 READY = 3  # follow.c's FOLLOW_READY: tracers loaded before the trace starts
 BURST = READY + 3
@@ -20,16 +19,6 @@ BURST = READY + 3
 # loaded 2-core machine (22-115 ms at most seen at a load of 6).  A child
 # that waits for a load is held 260-760 ms (the code before: 761 ms).
 BOUND_MS = 200
-
-
-def answer(c):
-    data = b""
-    while True:
-        d = c.recv(100)
-        if not d:
-            break
-        data += d
-    return data.decode().split()
 
 
 class BoundedHold(unittest.TestCase):
@@ -58,19 +47,14 @@ class BoundedHold(unittest.TestCase):
             held = []
             for i, c in enumerate(socks):
                 c.sendall(b"x")
-                got = answer(c)
+                got = read_to_eof(c).decode().split()
                 self.assertEqual(got[:2], ["ok", str(10 + i)], got)
                 held.append(int(got[2]) / 1e3)
             self.assertEqual(p.wait(timeout=120), 0, mt.read_text(err))
         finally:
             for c in socks:
                 c.close()
-            if p.poll() is None:
-                for c in kids_of(p.pid):
-                    os.kill(c, signal.SIGKILL)
-                p.kill()
-                p.wait()
-            p.stdout.close()
+            stop_server(p)
         text = mt.read_text(err)
         late = re.findall(r"--follow: PID (\d+) ran ([\d.]+) ms before its probes were placed", text)
         print("\nburst of %d forks, %d tracers ready: held %s ms; %d probed late (%s ms)" % (

@@ -6,12 +6,11 @@ one line on stderr."""
 import os
 import re
 import resource
-import signal
 import time
 import unittest
 
 import mt
-from test_follow_tree import PROBES, kids_of, request, start
+from test_follow_tree import PROBES, request, start, stop_server
 
 CONNS = 5
 # How long a child may wait on memtrace when binding it fails: at most one
@@ -40,13 +39,7 @@ class UntracedOnFailure(unittest.TestCase):
                 resource.prlimit(p.pid, resource.RLIMIT_NOFILE, limits)
             rc = p.wait(timeout=120)
         finally:
-            if p.poll() is None:
-                # The server memtrace started would outlive it.
-                for c in kids_of(p.pid):
-                    os.kill(c, signal.SIGKILL)
-                p.kill()
-                p.wait()
-            p.stdout.close()
+            stop_server(p)
         text = mt.read_text(err)
         self.assertEqual(rc, 0, text)
         held = sorted(h / 1e6 for _, h in answers)

@@ -5,13 +5,12 @@ a fork that comes right after another is not held behind them (issue 23:
 once the tracers for them are loaded ahead: the third fork waited for two
 children's fault programs when they loaded in the loop."""
 import os
-import signal
 import socket
 import time
 import unittest
 
 import mt
-from test_follow_tree import PROBES, kids_of, start
+from test_follow_tree import PROBES, read_to_eof, start, stop_server
 
 BURST = 3  # follow.c's FOLLOW_READY: all three are loaded before the trace starts
 # Measured at a load of 15 on 2 cores: 144 and 212 ms at most in a thread,
@@ -34,12 +33,7 @@ class FollowFaults(unittest.TestCase):
                 socks.append(c)
             held = []
             for i, c in enumerate(socks):
-                data = b""
-                while True:
-                    d = c.recv(100)
-                    if not d:
-                        break
-                    data += d
+                data = read_to_eof(c)
                 got = data.decode().split()
                 self.assertEqual(got[:2], ["ok", str(10 + i)], data)
                 held.append(int(got[2]) / 1e3)
@@ -47,13 +41,7 @@ class FollowFaults(unittest.TestCase):
         finally:
             for c in socks:
                 c.close()
-            if p.poll() is None:
-                # The server memtrace started would outlive it.
-                for c in kids_of(p.pid):
-                    os.kill(c, signal.SIGKILL)
-                p.kill()
-                p.wait()
-            p.stdout.close()
+            stop_server(p)
         print("\nburst of %d forks with faults on: held %s ms" % (BURST, ", ".join("%.1f" % h for h in held)))
         self.assertLessEqual(max(held), BOUND_MS, held)
         # Every child's report has its faults section: they are traced.

@@ -14,6 +14,7 @@ import socket
 import unittest
 
 import mt
+from test_follow_tree import read_to_eof
 
 PYTHON = "/usr/bin/python3"
 CONNS = 20
@@ -51,12 +52,7 @@ def serve(tmp, args):
             t0 = time.monotonic()
             c = socket.create_connection(("127.0.0.1", port), timeout=60)
             c.sendall(b"%d\n" % (10 + i))
-            data = b""
-            while True:
-                d = c.recv(100)
-                if not d:
-                    break
-                data += d
+            data = read_to_eof(c)
             c.close()
             if data != b"ok %d\n" % (10 + i):
                 raise AssertionError("bad answer %r" % data)

@@ -34,17 +34,32 @@ def start(args, conns, hold=False, tmp=None):
     return p, int(line.split()[1]), err
 
 
+def read_to_eof(c):
+    """A connection's whole answer: the server closes it when done."""
+    data = b""
+    while True:
+        d = c.recv(100)
+        if not d:
+            return data
+        data += d
+
+
+def stop_server(p):
+    """Kills memtrace p and the server it started, which would outlive it."""
+    if p.poll() is None:
+        for c in kids_of(p.pid):
+            os.kill(c, signal.SIGKILL)
+        p.kill()
+        p.wait()
+    p.stdout.close()
+
+
 def request(port, k, hold=False):
     """One connection: sends k, reads the answer to EOF; (seconds, held us)."""
     t0 = time.monotonic()
     c = socket.create_connection(("127.0.0.1", port), timeout=60)
     c.sendall(b"%d\n" % k)
-    data = b""
-    while True:
-        d = c.recv(100)
-        if not d:
-            break
-        data += d
+    data = read_to_eof(c)
     c.close()
     got = data.decode().split()
     if len(got) != 3 or got[:2] != ["ok", str(k)]:
