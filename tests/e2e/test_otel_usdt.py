@@ -122,12 +122,15 @@ class OtelUsdt(unittest.TestCase):
 class OtelUsdtLeak(unittest.TestCase):
     def test_leak_alert_through_the_contract(self):
         """workload_service leaks 64 KiB/s from remember_session after 3 s;
-        sampled every 4 KiB through the contract, memtrace names it within
-        10 s, at its rate within 30% (16 samples a second)."""
+        sampled every 1 KiB through the contract, memtrace names it within
+        10 s, at its rate within 30%.  Its blocks are 1 KiB, 64 a second:
+        at a 4 KiB period 22% of them were sampled (~14 a second, a rate
+        error of ~10% over a 7 s window), and one CI run's alert read 1.30;
+        at 1 KiB 63% are (~3.6%)."""
         mt.require_bpf(self)
         r = mt.run(["--no-faults"], [mt.tool("workload_service"), "--seconds", "20", "--leak-bytes-per-s",
-                                     "65536", "--leak-after", "3"], timeout=90, env=preload(4096))
-        self.assertIn("otel_memory USDT (sampled every 4 KiB)", r.stderr)
+                                     "65536", "--leak-after", "3"], timeout=90, env=preload(1024))
+        self.assertIn("otel_memory USDT (sampled every 1 KiB)", r.stderr)
         alerts = [a for a in r.report["alerts"] if a["frames"][0]["function"] == "remember_session"]
         self.assertTrue(alerts, r.report["alerts"])
         self.assertLessEqual(alerts[0]["t_ns"] / 1e9, 3 + 10 + 1.0)
