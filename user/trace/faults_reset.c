@@ -16,25 +16,7 @@
 #include "faults.h"
 #include "faults.skel.h"
 #include "faults_tracer.h"
-
-/* Deletes every key of a hash map; ks: the key's size (at most 8). */
-static int hash_clear(int fd, size_t ks)
-{
-	uint64_t key = 0, next = 0;
-	bool first = true;
-
-	for (;;) {
-		int err = bpf_map_get_next_key(fd, first ? NULL : &key, &next);
-
-		if (err)
-			return errno == ENOENT ? 0 : -errno;
-		memcpy(&key, &next, ks);
-		first = false;
-		/* Deleted: the next key is asked from the start again. */
-		if (bpf_map_delete_elem(fd, &key) == 0)
-			first = true;
-	}
-}
+#include "map_clear.h"
 
 int faults_reset(struct faults_tracer *t)
 {
@@ -46,16 +28,16 @@ int faults_reset(struct faults_tracer *t)
 	unknown = calloc(1, sizeof(*unknown));
 	if (!unknown)
 		return -ENOMEM;
-	err = hash_clear(bpf_map__fd(t->skel->maps.fsites), sizeof(__u64));
+	err = map_clear(bpf_map__fd(t->skel->maps.fsites), sizeof(__u64), false, 0);
 	/* Events whose stack can't be kept are charged here (faults_open). */
 	if (!err && bpf_map_update_elem(bpf_map__fd(t->skel->maps.fsites), &key, unknown, BPF_ANY))
 		err = -errno;
 	free(unknown);
 	if (!err)
-		err = hash_clear(bpf_map__fd(t->skel->maps.sys_inflight), sizeof(__u32));
+		err = map_clear(bpf_map__fd(t->skel->maps.sys_inflight), sizeof(__u32), false, 0);
 	/* A next process may get the old one's mm address: its cached VMAs go. */
 	if (!err)
-		err = hash_clear(bpf_map__fd(t->skel->maps.vma_cache), sizeof(__u64));
+		err = map_clear(bpf_map__fd(t->skel->maps.vma_cache), sizeof(__u64), false, 0);
 	if (err)
 		return err;
 	memset((void *)&t->skel->bss->fcounters, 0, sizeof(t->skel->bss->fcounters));

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "faults.h"
+#include "map_clear.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
 #include "tracer.h"
@@ -25,27 +26,6 @@
 /* No process has this tgid (pid_max is at most 2^22): a reset tracer's
  * programs trace nothing until tracer_bind names one. */
 #define TGID_NONE 0xffffffffu
-
-/* Deletes every key of a hash map but `keep` (when keep_it). */
-static int hash_clear(int fd, bool keep_it, uint64_t keep)
-{
-	uint64_t key, next;
-	bool first = true;
-
-	for (;;) {
-		int err = first ? bpf_map_get_next_key(fd, NULL, &next) : bpf_map_get_next_key(fd, &key, &next);
-
-		if (err)
-			return errno == ENOENT ? 0 : -errno;
-		first = false;
-		key = next;
-		if (keep_it && key == keep)
-			continue;
-		/* Deleted: the next key is asked from the start again. */
-		if (bpf_map_delete_elem(fd, &key) == 0)
-			first = true;
-	}
-}
 
 static void *map_rw(struct bpf_map *map, size_t len)
 {
@@ -200,9 +180,9 @@ int tracer_reset(struct tracer *t)
 	}
 	/* The unknown site's stack (key 0) stays: tracer_open put it there once. */
 	if (!err)
-		err = hash_clear(bpf_map__fd(t->skel->maps.sites), true, MT_UNKNOWN_STACK);
+		err = map_clear(bpf_map__fd(t->skel->maps.sites), sizeof(uint64_t), true, MT_UNKNOWN_STACK);
 	if (!err)
-		err = hash_clear(bpf_map__fd(t->skel->maps.blocks_more), false, 0);
+		err = map_clear(bpf_map__fd(t->skel->maps.blocks_more), sizeof(uint64_t), false, 0);
 	if (!err)
 		err = scratch_clear(t);
 	/* The main thread's call slot; other dead threads' slots only send
