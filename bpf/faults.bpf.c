@@ -11,7 +11,8 @@
  *    (syscalls:sys_enter_mmap, ...) when tracefs gives their ids, else
  *    through the BTF-typed raw sys_enter/sys_exit, which need no tracefs but
  *    run on every syscall of the machine: the length is noted at entry, and
- *    charged at a successful exit.
+ *    charged at a successful exit (fault_calls.bpf.h; a frameless syscall
+ *    wrapper's caller is put back by leaf_fixup.bpf.h).
  *
  * Aggregation happens here, in one site table (include/faults_bpf.h); nothing is
  * queued per event.
@@ -67,14 +68,6 @@ struct {
 	__type(value, struct fault_scratch);
 } fscratch SEC(".maps");
 
-/* LRU: a thread that died inside a syscall is evicted, never fills it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, MT_MAX_THREADS);
-	__type(key, __u32);
-	__type(value, struct mt_sys_inflight);
-} sys_inflight SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MT_VMA_CACHE_ENTRIES);
@@ -85,31 +78,6 @@ struct {
 struct mt_fault_counters fcounters;
 /* Bumped by every mmap/munmap/mremap/brk of the target: cached VMAs expire. */
 __u64 vma_gen;
-
-/*
- * Without tracefs (a user with only CAP_BPF and CAP_PERFMON cannot read it)
- * the syscalls are seen through the BTF-typed raw tracepoints sys_enter and
- * sys_exit, filtered by number.
- * Native numbers only: the old per-syscall tracepoints ignored 32-bit
- * (compat) calls, whose numbers mean other calls, and so do these.
- */
-#if defined(__TARGET_ARCH_x86)
-#define NR_MMAP 9
-#define NR_MUNMAP 11
-#define NR_BRK 12
-#define NR_MREMAP 25
-#define NR_MADVISE 28
-#define SYSCALL_NR(regs) ((regs)->orig_ax)
-#elif defined(__TARGET_ARCH_arm64)
-#define NR_MMAP 222
-#define NR_MUNMAP 215
-#define NR_BRK 214
-#define NR_MREMAP 216
-#define NR_MADVISE 233
-#define SYSCALL_NR(regs) ((regs)->syscallno)
-#else
-#error "faults.bpf.c: syscall numbers for this architecture are missing"
-#endif
 
 static __always_inline bool is_target(void)
 {
@@ -127,80 +95,7 @@ static __always_inline bool same_frames(const struct mt_fault_site_value *a, con
 	return a->nframes == b->nframes && a->check == b->check;
 }
 
-/* frames[k] = frames[k - 1] for k from n down to 2 (index i counts down). */
-static long shift_step(__u32 i, struct frames_ctx *c)
-{
-	__u32 k = c->n - i;
-
-	if (k < 2 || k >= MT_MAX_FRAMES)
-		return 1;
-	c->a[k] = c->a[k - 1];
-	return 0;
-}
-
-struct exec_ctx {
-	bool exec;
-};
-
-static long exec_cb(struct task_struct *task, struct vm_area_struct *vma, struct exec_ctx *c)
-{
-	c->exec = (vma->vm_flags & MT_VM_EXEC) != 0;
-	return 0;
-}
-
-/* Is the instruction before ret a call (rel32, or indirect through ModRM /2)? */
-static __always_inline bool is_call_site(__u64 ret)
-{
-	__u8 b[8];
-
-	if (ret < 8 || bpf_probe_read_user(b, sizeof(b), (void *)(ret - 8)))
-		return false;
-	if (b[3] == 0xe8) /* call rel32 */
-		return true;
-	/* ff /2: call *%reg (ret-2), *d8(%reg) (ret-3), *d32(%rip) (ret-6), with SIB (ret-7) */
-	return (b[6] == 0xff && ((b[7] >> 3) & 7) == 2) || (b[5] == 0xff && ((b[6] >> 3) & 7) == 2) ||
-	       (b[2] == 0xff && ((b[3] >> 3) & 7) == 2) || (b[1] == 0xff && ((b[2] >> 3) & 7) == 2);
-}
-
-/*
- * A syscall wrapper (glibc's mmap64, munmap, __brk, madvise, syscall) is a
- * leaf without a frame: the frame-pointer walk goes from the user ip straight
- * to the return address of its caller's caller, losing the caller.  At the
- * syscall instruction the caller's return address is at [sp]: insert it as
- * frames[1] when it follows a call instruction in an executable mapping and
- * is not already there.  Wrappers with a stack frame (glibc's variadic
- * mremap) keep something else at [sp]: their caller stays lost.
- * Returns whether it inserted a frame.
- */
-static __always_inline bool leaf_fixup(struct mt_fault_site_value *sc, __u32 *n)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	struct exec_ctx c = {};
-	__u64 ret = 0, sp;
-
-	if (*n < 1 || *n >= MT_MAX_FRAMES || sc->frames[0] == MT_FRAME_TRUNCATED || sc->frames[0] == MT_FRAME_EXEC)
-		return false;
-	sp = BPF_CORE_READ(regs, sp);
-	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)sp) || !ret)
-		return false;
-	if (*n >= 2 && sc->frames[1] == ret)
-		return false;
-	if (!is_call_site(ret))
-		return false;
-	if (bpf_find_vma(task, ret, exec_cb, &c, 0) || !c.exec)
-		return false;
-	/* Shift frames[1..n) up by one. */
-	{
-		struct frames_ctx sc_ctx = { .a = sc->frames, .n = *n < MT_MAX_FRAMES ? *n : MT_MAX_FRAMES - 1 };
-
-		bpf_loop(sc_ctx.n, shift_step, &sc_ctx, 0);
-	}
-	sc->frames[1] = ret;
-	(*n)++;
-	__sync_fetch_and_add(&fcounters.leaf_fixups, 1);
-	return true;
-}
+#include "leaf_fixup.bpf.h"
 
 /*
  * Walks the current user stack into fscratch (site.frames, site.nframes,
@@ -402,92 +297,7 @@ int page_fault_perf(struct bpf_perf_event_data *ctx)
 
 /* ---- mmap, munmap, mremap, brk, madvise ---- */
 
-static __always_inline void sys_enter(__u32 kind, __u64 a0, __u64 a1)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct mt_sys_inflight st = { .a0 = a0, .a1 = a1, .kind = kind };
-
-	if (bpf_map_update_elem(&sys_inflight, &tid, &st, BPF_ANY))
-		__sync_fetch_and_add(&fcounters.inflight_full, 1);
-}
-
-/* The in-flight call of kind on this thread, cleared; false when none. */
-static __always_inline bool sys_exit(__u32 kind, struct mt_sys_inflight *out)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct mt_sys_inflight *st = bpf_map_lookup_elem(&sys_inflight, &tid);
-
-	if (!st || st->kind != kind)
-		return false;
-	*out = *st;
-	st->kind = 0;
-	if (kind != MT_SYS_MADVISE)
-		__sync_fetch_and_add(&vma_gen, 1); /* the address space may have changed */
-	return true;
-}
-
-static __always_inline bool failed(__s64 ret)
-{
-	return ret < 0 && ret >= -4095;
-}
-
-/* A 32-bit (compat) call: its number means another call. */
-static __always_inline bool compat_call(struct task_struct *task)
-{
-#if defined(__TARGET_ARCH_x86)
-	return task->thread_info.status & 0x0002 /* TS_COMPAT */;
-#else
-	return false; /* arm64: AArch32 tasks are not told apart yet */
-#endif
-}
-
-/*
- * Notes a call of kind by the target at entry, from its arguments: mmap,
- * munmap: len (arg1); mremap: old and new len (arg1, arg2); brk: the break
- * before the call; madvise: len and advice, DONTNEED and FREE only.
- */
-static __always_inline void enter_call(__u32 kind, __u64 arg0, __u64 arg1, __u64 arg2)
-{
-	struct task_struct *task;
-
-	switch (kind) {
-	case MT_SYS_MMAP:
-	case MT_SYS_MUNMAP:
-		sys_enter(kind, arg1, 0);
-		break;
-	case MT_SYS_MREMAP:
-		sys_enter(kind, arg1, arg2);
-		break;
-	case MT_SYS_BRK:
-		task = bpf_get_current_task_btf();
-		if (task->mm)
-			sys_enter(kind, BPF_CORE_READ(task, mm, brk), arg0);
-		break;
-	case MT_SYS_MADVISE:
-		/* MADV_DONTNEED (4), MADV_FREE (8): memory handed back to the kernel. */
-		if (arg2 == 4 || arg2 == 8)
-			sys_enter(kind, arg1, arg2);
-		break;
-	}
-}
-
-/* The call of kind by syscall number nr; 0 for the calls not traced. */
-static __always_inline __u32 call_kind(long nr)
-{
-	switch (nr) {
-	case NR_MMAP:
-		return MT_SYS_MMAP;
-	case NR_MUNMAP:
-		return MT_SYS_MUNMAP;
-	case NR_MREMAP:
-		return MT_SYS_MREMAP;
-	case NR_BRK:
-		return MT_SYS_BRK;
-	case NR_MADVISE:
-		return MT_SYS_MADVISE;
-	}
-	return 0;
-}
+#include "fault_calls.bpf.h"
 
 /* Every syscall of every process passes here (and in sys_exit_prog): the
  * target check comes first and is all most calls cost.  Used only where the
@@ -505,111 +315,6 @@ int BPF_PROG(sys_enter_prog, struct pt_regs *regs, long id)
 	enter_call(kind, PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM2_SYSCALL(regs),
 		   PT_REGS_PARM3_SYSCALL(regs));
 	return 0;
-}
-
-static __always_inline void mmap_done(__s64 ret, const struct mt_sys_inflight *st)
-{
-	struct mt_fault_site_value *site;
-
-	if (failed(ret))
-		return;
-	site = current_site(true);
-	if (site) {
-		__sync_fetch_and_add(&site->mmap_count, 1);
-		__sync_fetch_and_add(&site->mmap_bytes, page_align(st->a0));
-	}
-}
-
-static __always_inline void munmap_done(__s64 ret, const struct mt_sys_inflight *st)
-{
-	struct mt_fault_site_value *site;
-
-	if (ret != 0)
-		return;
-	site = current_site(true);
-	if (site) {
-		__sync_fetch_and_add(&site->munmap_count, 1);
-		__sync_fetch_and_add(&site->munmap_bytes, page_align(st->a0));
-	}
-}
-
-static __always_inline void mremap_done(__s64 ret, const struct mt_sys_inflight *st)
-{
-	struct mt_fault_site_value *site;
-	__u64 old_len, new_len;
-
-	if (failed(ret))
-		return;
-	old_len = page_align(st->a0);
-	new_len = page_align(st->a1);
-	site = current_site(true);
-	if (!site)
-		return;
-	__sync_fetch_and_add(&site->mremap_count, 1);
-	if (new_len > old_len)
-		__sync_fetch_and_add(&site->mremap_grow_bytes, new_len - old_len);
-	else if (old_len > new_len)
-		__sync_fetch_and_add(&site->mremap_shrink_bytes, old_len - new_len);
-}
-
-static __always_inline void brk_done(__s64 ret, const struct mt_sys_inflight *st)
-{
-	struct mt_fault_site_value *site;
-	__u64 old_brk, new_brk;
-
-	/* brk returns the break, moved or not: page-aligned, the change is
-	 * what was mapped or unmapped.  brk(0) and refusals change nothing. */
-	old_brk = page_align(st->a0);
-	new_brk = page_align((__u64)ret);
-	if (old_brk == new_brk)
-		return;
-	site = current_site(true);
-	if (!site)
-		return;
-	__sync_fetch_and_add(&site->brk_count, 1);
-	if (new_brk > old_brk)
-		__sync_fetch_and_add(&site->brk_grow_bytes, new_brk - old_brk);
-	else
-		__sync_fetch_and_add(&site->brk_shrink_bytes, old_brk - new_brk);
-}
-
-static __always_inline void madvise_done(__s64 ret, const struct mt_sys_inflight *st)
-{
-	struct mt_fault_site_value *site;
-
-	if (ret != 0)
-		return;
-	site = current_site(true);
-	if (site) {
-		__sync_fetch_and_add(&site->madvise_count, 1);
-		__sync_fetch_and_add(&site->madvise_bytes, page_align(st->a0));
-	}
-}
-
-/* Charges the target's call of kind, noted at entry, when it succeeded. */
-static __always_inline void exit_call(__u32 kind, __s64 ret)
-{
-	struct mt_sys_inflight st;
-
-	if (!sys_exit(kind, &st))
-		return;
-	switch (kind) {
-	case MT_SYS_MMAP:
-		mmap_done(ret, &st);
-		break;
-	case MT_SYS_MUNMAP:
-		munmap_done(ret, &st);
-		break;
-	case MT_SYS_MREMAP:
-		mremap_done(ret, &st);
-		break;
-	case MT_SYS_BRK:
-		brk_done(ret, &st);
-		break;
-	default:
-		madvise_done(ret, &st);
-		break;
-	}
 }
 
 SEC("tp_btf/sys_exit")
