@@ -168,7 +168,7 @@ class GoStripped(unittest.TestCase):
         self.assertTrue({"main.allocNodes", "main.allocBufs", "main.allocLarge", "main.round", "main.main"} <=
                         {fn for fn, _, _ in got.values()}, (name, got))
         with open(folded) as f:
-            names = set(re.findall(r"(?m)(?:^|;)(main\.\w+ \([^)]*\))", f.read()))
+            names = set(re.findall(r"(?m)(?:^|;)(main\.[\w.]+ \([^)]*\))", f.read()))
         self.assertEqual(names, {"%s (%s:%d)" % (fn, os.path.basename(path), line) for fn, path, line in got.values()})
         return got, report, prof
 

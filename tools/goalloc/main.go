@@ -80,12 +80,31 @@ func allocTiny(n int) {
 	}
 }
 
+// Parks a goroutine for good: its g is never freed for a later go
+// statement to reuse.
+func park(ch chan struct{}) { <-ch }
+
+var parked = make(chan struct{})
+
+// Each go statement allocates here the closure that carries park's
+// argument (16 bytes) and, on the system stack (runtime.systemstack ->
+// newproc1 -> malg), a new g: Go's profile charges the g to the runtime,
+// whose traceback ends at the switch, and memtrace must not charge it here.
+//
+//go:noinline
+func allocGoroutines(n int) {
+	for i := 0; i < n; i++ {
+		go park(parked)
+	}
+}
+
 func round() {
 	allocNodes(3000)
 	allocBufs(2000)
 	allocLarge(50)
 	allocOdd(700)
 	allocTiny(4000)
+	allocGoroutines(100)
 	if cAlloc != nil {
 		cAlloc(500)
 	}

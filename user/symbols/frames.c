@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "frames.h"
+#include "go_stack_switch.h"
 #include "grow.h"
 #include "python_frame.h"
 #include "symbolize.h"
@@ -116,6 +117,9 @@ int frames_symbolize(struct mt_profile *p, struct symbolizer *sym, const uint64_
 			else
 				f->function = profile_intern_stable(p, r.function);
 		}
+		/* Past it lies the goroutine that switched, not this stack's caller. */
+		if (go_stack_switch(frames[k - 1].function))
+			break;
 	}
 	if (!frames && !(frames = calloc(1, sizeof(*frames))))
 		return -ENOMEM;

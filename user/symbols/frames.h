@@ -14,8 +14,10 @@ struct symbolizer;
  * Builds the frames (malloc'd, *out, *nout of them) of the n addrs,
  * innermost first, their strings interned in p and their modules added to
  * p->modules.  An address in inlined code gives several frames (the
- * inlined functions, marked inlined, then the one holding the code), so
- * *nout >= n.  Frames past the first are return addresses; first_is_return
+ * inlined functions, marked inlined, then the one holding the code), and
+ * a Go stack ends at the runtime's switch to a system stack, as Go's
+ * traceback does (go_stack_switch.h): *nout may be more or less than n.
+ * Frames past the first are return addresses; first_is_return
  * says whether addrs[0] is one too (a stack taken at a function's return)
  * or the instruction itself (a fault).  sym NULL keeps raw addresses.
  * sym must outlive every frames_symbolize into p (its names are interned
