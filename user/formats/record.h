@@ -37,7 +37,9 @@
  *                (absent in older files) untracked allocs, unmatched
  *                frees (2 x u64), then (absent in older files: NULL)
  *                u32 cgroup ref, u32 container_id ref, then (absent in
- *                older files: 0) u64 start_mono_ns
+ *                older files: 0) u64 start_mono_ns, u64 frees_unseen,
+ *                then (absent in older files: 0) u64 frees_inherited,
+ *                i32 fork_parent, u32 0
  *   MODULES (3)  u32 count, u32 record size (>= 32); per module:
  *                u32 path ref, u32 build_id ref, u64 start, u64 limit,
  *                u64 file_offset

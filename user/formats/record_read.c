@@ -149,6 +149,10 @@ static int read_meta(struct rd *r)
 		p->start_mono_ns = rd64(b);
 	if (take(&c, 8, &b) == 0)
 		p->frees_unseen = rd64(b);
+	if (take(&c, 16, &b) == 0) {
+		p->frees_inherited = rd64(b);
+		p->fork_parent = (int32_t)rd32(b + 8);
+	}
 	return 0;
 }
 

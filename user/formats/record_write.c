@@ -182,7 +182,7 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	const struct mt_totals *to = &p->totals;
 	const struct mt_drops *d = &p->drops;
 
-	section(b, RECORD_META, META_LEN + 40);
+	section(b, RECORD_META, META_LEN + 56);
 	put32(b, (uint32_t)p->pid);
 	put32(b, strtab_ref(t, p->command));
 	put64(b, p->start_realtime_ns);
@@ -207,6 +207,9 @@ static void write_meta(struct body_out *b, const struct mt_profile *p, const str
 	put32(b, strtab_ref(t, p->container_id));
 	put64(b, p->start_mono_ns);
 	put64(b, p->frees_unseen);
+	put64(b, p->frees_inherited);
+	put32(b, (uint32_t)p->fork_parent);
+	put32(b, 0);
 }
 
 static void write_modules(struct body_out *b, const struct mt_profile *p, const struct strtab *t)

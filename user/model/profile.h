@@ -227,8 +227,7 @@ struct mt_profile {
 	/*
 	 * A --follow child's frees of blocks it did not allocate: the heap it
 	 * inherited from fork_parent, not blocks from before the trace (the
-	 * child is traced from its birth).  frees_unseen is then 0.  Not kept
-	 * in recordings.
+	 * child is traced from its birth).  frees_unseen is then 0.
 	 */
 	uint64_t frees_inherited;
 	int32_t fork_parent; /* the PID it forked from; 0 when not a forked child */

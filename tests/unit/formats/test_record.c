@@ -37,6 +37,9 @@ static void sample(struct mt_profile *p)
 	p->drops = (struct mt_drops){ 8, 9, 11, 12 };
 	p->untracked.allocs = 13;
 	p->untracked.frees_unmatched = 14;
+	p->frees_unseen = 15;
+	p->frees_inherited = 16;
+	p->fork_parent = 4242;
 	p->pid = -5;
 	p->start_mono_ns = 123456789012345;
 	p->cgroup = profile_intern(p, "/system.slice/docker-0123.scope");
@@ -103,6 +106,9 @@ static void assert_same(const struct mt_profile *a, const struct mt_profile *b)
 	cr_assert_eq(memcmp(&a->drops, &b->drops, sizeof(a->drops)), 0);
 	cr_assert_eq(a->untracked.allocs, b->untracked.allocs);
 	cr_assert_eq(a->untracked.frees_unmatched, b->untracked.frees_unmatched);
+	cr_assert_eq(a->frees_unseen, b->frees_unseen);
+	cr_assert_eq(a->frees_inherited, b->frees_inherited);
+	cr_assert_eq(a->fork_parent, b->fork_parent);
 	cr_assert_eq(a->nmodules, b->nmodules);
 	for (size_t i = 0; i < a->nmodules; i++) {
 		assert_str(a->modules[i].path, b->modules[i].path, "module path");
