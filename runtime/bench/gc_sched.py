@@ -12,26 +12,11 @@ CPU for a mark takes C / got of wall time. The bench's JSON line goes to
 stdout unchanged first; the table is one JSON object per line after it.
 Environment (REFGC_*) passes through."""
 import json
-import os
 import subprocess
 import sys
 import time
 
-
-def snapshot(pid, seen):
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                cpu, wait, _ = (int(x) for x in f.read().split())
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                comm = f.read().strip()
-        except (OSError, ValueError):
-            continue  # the thread just exited: its last sample stands
-        seen[tid] = (comm, cpu, wait)
+from schedstat import sample
 
 
 def main():
@@ -41,7 +26,7 @@ def main():
     seen = {}
     t0 = time.monotonic()
     while p.poll() is None:
-        snapshot(p.pid, seen)
+        sample(p.pid, seen)
         time.sleep(0.05)
     wall = time.monotonic() - t0
     out = p.stdout.read()

@@ -6,12 +6,12 @@ still exact when it allocates after that, and one line says how many ran
 before their probes were placed."""
 import os
 import re
-import socket
 import time
 import unittest
 
 import mt
-from test_follow_tree import PROBES, read_to_eof, start, stop_server
+from follow_conns import connect_all, held_ms
+from test_follow_tree import PROBES, start, stop_server
 
 READY = 3  # follow.c's FOLLOW_READY: tracers loaded before the trace starts
 BURST = READY + 3
@@ -30,10 +30,7 @@ class BoundedHold(unittest.TestCase):
         socks = []
         try:
             self.assertTrue(mt.wait_for_line(err, "Tracing PID"), mt.read_text(err))
-            for i in range(BURST):
-                c = socket.create_connection(("127.0.0.1", port), timeout=60)
-                c.sendall(b"%d\n" % (10 + i))
-                socks.append(c)
+            connect_all(port, BURST, socks)
             # Each child waits for one more byte before it allocates: send it
             # once every child is probed, on time or late.
             deadline = time.monotonic() + 60
@@ -44,12 +41,7 @@ class BoundedHold(unittest.TestCase):
                                         r"its probes were placed)", text))
                 time.sleep(0.05)
             self.assertEqual(len(probed), BURST, mt.read_text(err))
-            held = []
-            for i, c in enumerate(socks):
-                c.sendall(b"x")
-                got = read_to_eof(c).decode().split()
-                self.assertEqual(got[:2], ["ok", str(10 + i)], got)
-                held.append(int(got[2]) / 1e3)
+            held = held_ms(socks, poke=b"x")
             self.assertEqual(p.wait(timeout=120), 0, mt.read_text(err))
         finally:
             for c in socks:

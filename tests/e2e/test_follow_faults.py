@@ -5,12 +5,12 @@ a fork that comes right after another is not held behind them (issue 23:
 once the tracers for them are loaded ahead: the third fork waited for two
 children's fault programs when they loaded in the loop."""
 import os
-import socket
 import time
 import unittest
 
 import mt
-from test_follow_tree import PROBES, read_to_eof, start, stop_server
+from follow_conns import connect_all, held_ms
+from test_follow_tree import PROBES, start, stop_server
 
 BURST = 3  # follow.c's FOLLOW_READY: all three are loaded before the trace starts
 # Measured at a load of 15 on 2 cores: 144 and 212 ms at most in a thread,
@@ -27,16 +27,8 @@ class FollowFaults(unittest.TestCase):
         try:
             self.assertTrue(mt.wait_for_line(err, "Tracing PID"), mt.read_text(err))
             time.sleep(3)  # the pool's loads, and the root's
-            for i in range(BURST):
-                c = socket.create_connection(("127.0.0.1", port), timeout=60)
-                c.sendall(b"%d\n" % (10 + i))
-                socks.append(c)
-            held = []
-            for i, c in enumerate(socks):
-                data = read_to_eof(c)
-                got = data.decode().split()
-                self.assertEqual(got[:2], ["ok", str(10 + i)], data)
-                held.append(int(got[2]) / 1e3)
+            connect_all(port, BURST, socks)
+            held = held_ms(socks)
             self.assertEqual(p.wait(timeout=120), 0, mt.read_text(err))
         finally:
             for c in socks:

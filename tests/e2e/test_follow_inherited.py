@@ -42,12 +42,7 @@ int main(void)
 class FollowInherited(unittest.TestCase):
     def setUp(self):
         mt.require_bpf(self)
-        self.tmp = mt.tempdir(self)
-        src = os.path.join(self.tmp, "forker.c")
-        with open(src, "w") as f:
-            f.write(SOURCE)
-        self.exe = os.path.join(self.tmp, "forker")
-        subprocess.run(["gcc", "-O1", src, "-o", self.exe], check=True)
+        self.exe = mt.build_c(self, "forker", SOURCE, ("-O1",))
 
     def test_child_frees_of_parent_blocks_are_inherited(self):
         out = os.path.join(self.tmp, "r.json")

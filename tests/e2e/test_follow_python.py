@@ -9,12 +9,10 @@ import re
 import statistics
 import subprocess
 import textwrap
-import time
-import socket
 import unittest
 
 import mt
-from test_follow_tree import read_to_eof
+from test_follow_tree import port_of, requests
 
 PYTHON = "/usr/bin/python3"
 CONNS = 20
@@ -45,25 +43,8 @@ def serve(tmp, args):
     err = os.path.join(tmp, "stderr")
     with open(err, "w") as e:
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=e, text=True)
-    try:
-        port = int(p.stdout.readline().split()[1])
-        times = []
-        for i in range(CONNS):
-            t0 = time.monotonic()
-            c = socket.create_connection(("127.0.0.1", port), timeout=60)
-            c.sendall(b"%d\n" % (10 + i))
-            data = read_to_eof(c)
-            c.close()
-            if data != b"ok %d\n" % (10 + i):
-                raise AssertionError("bad answer %r" % data)
-            times.append(time.monotonic() - t0)
-        rc = p.wait(timeout=120)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        p.stdout.close()
-    return rc, statistics.median(times), mt.read_text(err)
+    rc, times = requests(p, port_of(p, err), CONNS)
+    return rc, statistics.median(t for t, _ in times), mt.read_text(err)
 
 
 class ForkingMixIn(unittest.TestCase):

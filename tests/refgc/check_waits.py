@@ -32,6 +32,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "runtime", "bench"))
+from schedstat import sample  # noqa: E402
+
 BOUND = 0.12
 # With one mutator on 2 or more CPUs the idle P marks too: the helper
 # threads' CPU against the coordinator's, median of the runs. Measured
@@ -45,22 +48,6 @@ def fail(msg):
     sys.exit(1)
 
 
-def thread_cpu(pid, seen):
-    """CPU ns per refgc thread name so far (/proc/PID/task/TID/schedstat)."""
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                comm = f.read().strip()
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                seen[tid] = (comm, int(f.read().split()[0]))
-        except (OSError, ValueError, IndexError):
-            continue  # exited: its last sample stands
-
-
 def run(bench, secs):
     env = dict(os.environ, REFGC_MODE="incremental")
     for k in ("REFGC_GCPERCENT", "REFGC_MEMLIMIT", "REFGC_PRESET", "REFGC_PROCS",
@@ -70,7 +57,7 @@ def run(bench, secs):
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = {}
     while p.poll() is None:
-        thread_cpu(p.pid, seen)
+        sample(p.pid, seen)
         time.sleep(0.05)
     out, err = p.communicate()
     if p.returncode:
@@ -80,8 +67,8 @@ def run(bench, secs):
         fail("refgc-bench reports no wait fraction: mutator waits are invisible")
     if r["gc_count"] < 3:
         fail(f"only {r['gc_count']} cycles in {secs} s; nothing was tested")
-    r["coord_ms"] = sum(c for n, c in seen.values() if n == "refgc-coord") / 1e6
-    r["mark_ms"] = sum(c for n, c in seen.values() if n == "refgc-mark") / 1e6
+    r["coord_ms"] = sum(c for n, c, _ in seen.values() if n == "refgc-coord") / 1e6
+    r["mark_ms"] = sum(c for n, c, _ in seen.values() if n == "refgc-mark") / 1e6
     return r
 
 
