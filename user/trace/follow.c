@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * --follow's process tree inside one memtrace.  A forked child is held in
- * its first ptrace stop only while a tracer from the pool (tracer_pool.h,
+ * its first ptrace stop only while it is entered in the root's loaded heap
+ * object (tracer_join: its tgid given a slot of tables made ahead, ~0.05
+ * ms) or, with fault tracing, while a tracer from the pool (tracer_pool.h,
  * loaded ahead or emptied after a child that ended; at most FOLLOW_WAIT_NS
- * for one, else it runs on and is probed late: follow_late.h) is pointed at it and
+ * for one, else it runs on and is probed late: follow_late.h) is pointed at it, and
  * its parent's probes, already resolved, are attached again for its PID
- * (0.3-2 ms here): nothing is read from the child and no BPF is loaded
+ * (0.2-0.4 ms here): nothing is read from the child and no BPF is loaded
  * while it waits.  Its names come from the root's symbolizer (a fork maps
  * what its parent maps) until it execs or dlopens, both ptrace stops.
  * When anything fails the child is detached, so it runs on untraced, and
@@ -63,9 +65,23 @@ void plain_priority(void)
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
 }
 
+/*
+ * Without fault tracing the tree shares the root's loaded object: a fork
+ * creates the child's tables and attaches its probes (tracer_join), and
+ * nothing is loaded ahead.  With it, each child still takes a tracer of
+ * its own from the pool, which comes with its fault programs loaded.
+ */
+static bool shared_tree(const struct session *root)
+{
+	return !root->opts->faults;
+}
+
 int follow_start(struct session *root)
 {
 	const struct trace_opts *o = root->opts;
+
+	if (shared_tree(root))
+		return 0;
 
 	root->pool = tracer_pool_new(o->sample_bytes, o->unwind, o->verbose, o->probe_floor, FOLLOW_BUCKET_BITS,
 				     o->faults ? FAULTS_TRACE_ALL : 0);
@@ -84,11 +100,20 @@ int follow_start(struct session *root)
  * (0.3-2 s each) and no load competes with them for the CPU.
  */
 #define FOLLOW_READY 3
+/* Children's tables made ahead on the shared object (proc_maps.h). */
+#define FOLLOW_SLOTS 2
 
 void follow_ready(struct session *root)
 {
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	int err;
+
+	if (shared_tree(root) && root->tracer.skel) {
+		err = proc_slots_fill(root->tracer.skel, root->tracer.slots, FOLLOW_BUCKET_BITS, FOLLOW_SLOTS);
+		log_debug(root->opts->verbose, 1, "--follow: tables for %d forked children made ahead in %.1f ms%s%s",
+			  FOLLOW_SLOTS, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6, err ? ": " : "",
+			  err ? strerror(-err) : "");
+	}
 
 	if (!root->pool)
 		return;
@@ -182,6 +207,10 @@ static void kid_free(struct session *root, struct session *k)
 		tracer_pool_give(root->pool, &k->tracer);
 	else
 		tracer_close(&k->tracer);
+	/* Its slot was emptied: one is made ready again, here, for the
+	 * next fork not to wait for its grace periods. */
+	if (shared_tree(root) && root->tracer.skel)
+		proc_slots_fill(root->tracer.skel, root->tracer.slots, FOLLOW_BUCKET_BITS, FOLLOW_SLOTS);
 	free(k->series);
 	free(k);
 }
@@ -241,8 +270,15 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	if (err < 0 && err != -ENOENT && err != -ESRCH)
 		log_debug(o->verbose, 1, "--follow: PID %d's code ranges: %s (its walks ask the kernel)", (int)k->pid,
 			  strerror(-err));
-	k->rb = ring_buffer__new(bpf_map__fd(k->tracer.skel->maps.events), on_kid_event, k, NULL);
-	err = !k->sym || !k->rb ? -ENOMEM : leakwatch_open(&k->watch, o, root->hooks);
+	/* A child on the root's object: its tables mapped now, and its
+	 * events come on the root's ring buffer (follow_kid_event). */
+	err = k->tracer.shared ? tracer_map_heap(&k->tracer) : 0;
+	if (err)
+		log_error("--follow: cannot read PID %d's tables: %s (its report will be missing)", (int)k->pid,
+			  strerror(-err));
+	if (!k->tracer.shared)
+		k->rb = ring_buffer__new(bpf_map__fd(k->tracer.skel->maps.events), on_kid_event, k, NULL);
+	err = !k->sym || (!k->rb && !k->tracer.shared) ? -ENOMEM : leakwatch_open(&k->watch, o, root->hooks);
 	k->watch.start_ns = k->start_ns;
 	k->watch.pid = k->pid;
 	k->watch.comm = k->comm;
@@ -303,10 +339,16 @@ static int bind_child(struct session *root, struct session *parent, struct sessi
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	tracer_bind(&k->tracer, child);
+	*why = "cannot create its tables";
+	if (!k->tracer.shared) {
+		err = tracer_bind(&k->tracer, child);
+		if (err)
+			return err;
+	}
 	*why = "cannot probe it";
 	err = tracer_attach_like(&k->tracer, &parent->tracer);
-	if (!err)
+	/* The root's exec program serves a child on its object. */
+	if (!err && !k->tracer.shared)
 		err = tracer_attach_exec(&k->tracer);
 	if (err)
 		return err;
@@ -353,7 +395,12 @@ void follow_adopt(struct session *root, pid_t child, pid_t ppid)
 	if (!k)
 		goto fail;
 	why = "cannot load the BPF programs";
-	err = root->pool ? tracer_pool_take(root->pool, &k->tracer, FOLLOW_WAIT_NS) : -ENOMEM;
+	if (shared_tree(root)) {
+		why = "cannot create its tables";
+		err = tracer_join(&k->tracer, &root->tracer, child, FOLLOW_BUCKET_BITS);
+	} else {
+		err = root->pool ? tracer_pool_take(root->pool, &k->tracer, FOLLOW_WAIT_NS) : -ENOMEM;
+	}
 	t_take = clock_ns(CLOCK_MONOTONIC);
 	if (err == -EAGAIN) {
 		/* No tracer within the bound: it runs on, probed once one is
@@ -378,7 +425,7 @@ void follow_adopt(struct session *root, pid_t child, pid_t ppid)
 	ptrace(PTRACE_CONT, child, NULL, NULL);
 	held = clock_ns(CLOCK_MONOTONIC) - t0;
 	held_for(root, held);
-	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it (%.2f ms waiting for a tracer)",
+	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it (%.2f ms for its tracer or tables)",
 		  (int)child, held / 1e6, (t_take - t0) / 1e6);
 	/* The rest waits until the stops queued now are answered (follow_settle):
 	 * the parent's fork stop among them, and a server closes its copy of
@@ -523,6 +570,14 @@ bool follow_finish_one(struct session *root)
 		}
 	}
 	return false;
+}
+
+void follow_kid_event(struct session *root, const struct mt_event *ev)
+{
+	struct session *k = follow_find(root, (pid_t)ev->pid);
+
+	if (k && k->tracer.shared)
+		on_kid_event(k, (void *)ev, sizeof(*ev));
 }
 
 void follow_poll(struct session *root, uint64_t now)

@@ -58,11 +58,6 @@ static int load(struct tracer_pool *p, struct tracer *t)
 	if (err)
 		return err;
 	t->floor = p->floor;
-	err = tracer_prefault(t);
-	if (err) {
-		tracer_close(t);
-		return err;
-	}
 	/* Its fault programs too: a child's load after its fork missed its
 	 * first faults and took the CPU from it.  Without them the child loads
 	 * its own, as before (one line said why these failed: not again). */
