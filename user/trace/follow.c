@@ -207,10 +207,8 @@ static void kid_free(struct session *root, struct session *k)
 		tracer_pool_give(root->pool, &k->tracer);
 	else
 		tracer_close(&k->tracer);
-	/* Its slot was emptied: one is made ready again, here, for the
-	 * next fork not to wait for its grace periods. */
-	if (shared_tree(root) && root->tracer.skel)
-		proc_slots_fill(root->tracer.skel, root->tracer.slots, FOLLOW_BUCKET_BITS, FOLLOW_SLOTS);
+	/* A child on the root's object: its slot is made ready again by a
+	 * thread (proc_maps_remove_later). */
 	free(k->series);
 	free(k);
 }

@@ -11,6 +11,7 @@
 #ifndef MEMTRACE_PROC_MAPS_H
 #define MEMTRACE_PROC_MAPS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,13 +31,20 @@ struct proc_maps {
 
 /* An object's slots: the ones made ahead, and the free indices. */
 struct proc_slots {
+	pthread_mutex_t lock; /* over the fields below */
+	pthread_cond_t idle;
+	int busy; /* threads of proc_maps_remove_later still at work */
 	struct proc_maps ready[PROC_SLOTS_READY];
 	int nready;
+	int want;             /* slots of want_bits buckets kept ready */
+	unsigned want_bits;
 	uint32_t *free;
 	size_t nfree, cap;
 	uint32_t next; /* indices below it were given out once */
 };
 
+/* NULL when out of memory. */
+struct proc_slots *proc_slots_new(void);
 /*
  * Enters tgid in slots' object with a block table of 2^bucket_bits
  * buckets: a ready slot of that size when there is one, else one made now.
@@ -48,10 +56,18 @@ int proc_maps_add(struct memtrace_bpf *skel, struct proc_slots *slots, uint32_t 
 /* Takes pm's process out (no longer traced: at once), removes its maps
  * from the object and frees its slot; a no-op when pm holds none. */
 void proc_maps_remove(struct memtrace_bpf *skel, struct proc_slots *slots, struct proc_maps *pm);
+/*
+ * The same, but only the first step here (a hash delete): a detached
+ * thread removes the maps, or gives the slot new ones and makes it ready
+ * again when fewer than slots->want are, since each entry waits for a
+ * grace period (0.1-4 ms here, 8 per slot) that the event loop, and a fork
+ * it would hold, need not.  pm holds nothing after.
+ */
+void proc_maps_remove_later(struct memtrace_bpf *skel, struct proc_slots *slots, struct proc_maps *pm);
 /* Makes slots ready until n (at most PROC_SLOTS_READY) of 2^bucket_bits
- * buckets are; the first error. */
+ * buckets are, and keeps that many ready from then on; the first error. */
 int proc_slots_fill(struct memtrace_bpf *skel, struct proc_slots *slots, unsigned bucket_bits, int n);
-/* Removes the ready slots and frees slots' memory. */
+/* Waits for the threads at work, removes the ready slots, frees slots. */
 void proc_slots_free(struct memtrace_bpf *skel, struct proc_slots *slots);
 
 #endif

@@ -34,7 +34,7 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	t->slots = calloc(1, sizeof(*t->slots));
+	t->slots = proc_slots_new();
 	if (!t->slots)
 		return -ENOMEM;
 	t->pid = pid;
@@ -44,7 +44,7 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 	skel = memtrace_bpf__open();
 	if (!skel) {
 		err = errno ? -errno : -EINVAL;
-		free(t->slots);
+		proc_slots_free(NULL, t->slots);
 		t->slots = NULL;
 		return err;
 	}
@@ -102,7 +102,6 @@ fail:
 	heap_maps_close(&t->heap);
 	proc_maps_remove(skel, t->slots, &t->proc);
 	proc_slots_free(skel, t->slots);
-	free(t->slots);
 	t->slots = NULL;
 	if (t->unwind)
 		unwind_loader_free(t->unwind);
@@ -406,7 +405,6 @@ void tracer_close(struct tracer *t)
 		proc_maps_remove(t->skel, t->slots, &t->proc);
 		proc_slots_free(t->skel, t->slots);
 	}
-	free(t->slots);
 	t->slots = NULL;
 	if (t->unwind) {
 		log_debug(t->verbose, 1,

@@ -67,7 +67,7 @@ void tracer_leave(struct tracer *t)
 		return;
 	/* First its tables, so what still fires for it writes nothing. */
 	heap_maps_close(&t->heap);
-	proc_maps_remove(t->skel, t->slots, &t->proc);
+	proc_maps_remove_later(t->skel, t->slots, &t->proc);
 	tracer_links_close_background(t);
 	tracer_detach_all(t);
 	if (tgid) {
