@@ -181,7 +181,9 @@ struct mt_site_value {
 #define MT_EXEC_RANGES 512
 #define MT_EXEC_PAD 0x7fffffffffffffffULL
 #define MT_EXEC_USER_LIMIT (1ULL << 57) /* above any user address (5-level paging) */
-#define MT_EXEC_TGIDS 64
+/* Processes with ranges at once: a --follow tree shares one map (not
+ * preallocated: 16 KiB a process in use). */
+#define MT_EXEC_TGIDS 4096
 #define MT_EXEC_STALE_ADDED 1
 #define MT_EXEC_STALE_ALL 2
 
