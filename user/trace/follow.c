@@ -66,14 +66,16 @@ void plain_priority(void)
 }
 
 /*
- * Without fault tracing the tree shares the root's loaded object: a fork
- * creates the child's tables and attaches its probes (tracer_join), and
- * nothing is loaded ahead.  With it, each child still takes a tracer of
- * its own from the pool, which comes with its fault programs loaded.
+ * The tree shares the root's loaded heap object: a fork enters the child's
+ * tables and attaches its probes (tracer_join).  With fault tracing, fault
+ * programs are still loaded ahead, one set per child, on the root's code
+ * ranges and rows (follow_ready starts their pool once the root's object
+ * is loaded).
  */
 static bool shared_tree(const struct session *root)
 {
-	return !root->opts->faults;
+	(void)root;
+	return true;
 }
 
 int follow_start(struct session *root)
@@ -113,6 +115,13 @@ void follow_ready(struct session *root)
 		log_debug(root->opts->verbose, 1, "--follow: tables for %d forked children made ahead in %.1f ms%s%s",
 			  FOLLOW_SLOTS, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6, err ? ": " : "",
 			  err ? strerror(-err) : "");
+		if (root->opts->faults && !root->pool) {
+			root->pool = tracer_pool_new_faults(&root->tracer, root->opts->verbose, FAULTS_TRACE_ALL);
+			if (!root->pool)
+				log_warn("--follow: cannot start loading fault programs for forked children: %s (each "
+					 "loads its own once it runs)", strerror(errno));
+		}
+		t0 = clock_ns(CLOCK_MONOTONIC);
 	}
 
 	if (!root->pool)
@@ -203,7 +212,14 @@ static void kid_free(struct session *root, struct session *k)
 	leakwatch_close(&k->watch);
 	py_detach_later(k->py);
 	k->py = NULL;
-	if (k->tracer.skel && root->pool)
+	if (k->tracer.shared && k->tracer.faults && root->pool) {
+		/* Its fault programs go back to the pool, to be emptied. */
+		struct tracer f = { .faults = k->tracer.faults, .dl_link.fd = -1 };
+
+		k->tracer.faults = NULL;
+		tracer_pool_give(root->pool, &f);
+	}
+	if (!k->tracer.shared && k->tracer.skel && root->pool)
 		tracer_pool_give(root->pool, &k->tracer);
 	else
 		tracer_close(&k->tracer);
@@ -394,8 +410,14 @@ void follow_adopt(struct session *root, pid_t child, pid_t ppid)
 		goto fail;
 	why = "cannot load the BPF programs";
 	if (shared_tree(root)) {
+		struct tracer f;
+
 		why = "cannot create its tables";
 		err = tracer_join(&k->tracer, &root->tracer, child, FOLLOW_BUCKET_BITS);
+		/* Its fault programs, when a set is ready: none is waited for
+		 * (without, it loads its own once it runs: kid_settle). */
+		if (!err && root->pool && tracer_pool_take(root->pool, &f, 0) == 0)
+			k->tracer.faults = f.faults;
 	} else {
 		err = root->pool ? tracer_pool_take(root->pool, &k->tracer, FOLLOW_WAIT_NS) : -ENOMEM;
 	}

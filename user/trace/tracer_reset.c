@@ -110,6 +110,10 @@ int tracer_reset(struct tracer *t)
 	uint32_t slot;
 	int err;
 
+	/* Fault programs alone (tracer_pool_new_faults): only they are emptied. */
+	if (!t->skel)
+		return t->faults && !faults_reset(t->faults) ? 0 : -EINVAL;
+
 	/* First: what still fires writes nothing from here on (its tables
 	 * go: the next process gets new ones, so nothing is scanned). */
 	heap_maps_close(&t->heap);
