@@ -371,7 +371,8 @@ void tracer_detach_all(struct tracer *t)
 	otel_usdt_detach(&t->otel);
 	link_close(&t->dl_link);
 	t->dl_path[0] = '\0';
-	if (t->skel) {
+	/* The exec link is the object's: a joined tracer's is its root's. */
+	if (t->skel && !t->shared) {
 		bpf_link__destroy(t->skel->links.on_exec);
 		t->skel->links.on_exec = NULL;
 	}
