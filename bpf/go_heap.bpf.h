@@ -61,10 +61,11 @@ int go_mallocgc(struct pt_regs *ctx)
 #if defined(__TARGET_ARCH_x86)
 	struct mt_site_counts *c;
 	struct pt_regs regs;
+	struct proc p;
 	__u64 size = ctx->ax, sp = ctx->sp, ret;
 	__u32 site;
 
-	if (!is_target() || !size)
+	if (!size || !proc_current(&p))
 		return 0;
 	/* The jbe is about to branch (CF or ZF set by the compare): read
 	 * from the flags, not by comparing again, as another thread may set
@@ -87,7 +88,7 @@ int go_mallocgc(struct pt_regs *ctx)
 	regs.ip = ret;
 	regs.sp = sp + 8;
 	site = current_site(&regs);
-	c = bpf_map_lookup_elem(&site_counts, &site);
+	c = bpf_map_lookup_elem(p.counts, &site);
 	if (c) {
 		__sync_fetch_and_add(&c->alloc_count, 1);
 		__sync_fetch_and_add(&c->alloc_bytes, size);

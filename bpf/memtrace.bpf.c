@@ -16,9 +16,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The traced process, set after load (tracer_bind): --follow loads a spare
- * object before the child it will trace exists.  0 = every process. */
-volatile __u32 target_tgid;
 /* The target is ptraced by memtrace: stop it at the dynamic-linker hook so
  * the allocator of a new image is probed before any of its code runs. */
 const volatile bool stop_on_dl = false;
@@ -26,8 +23,6 @@ const volatile bool stop_on_dl = false;
  * per N bytes on average, decided here so unsampled calls skip the stack
  * walk and the block table. */
 const volatile __u64 sample_bytes = 0;
-/* The block table's size, 2^bits buckets: set before load with the map's. */
-const volatile __u32 block_bucket_bits = MT_BLOCK_BUCKET_BITS;
 /* --unwind: enum mt_unwind_mode; FP keeps the frame-pointer walk alone. */
 const volatile __u32 unwind_mode = MT_UNWIND_FP;
 
@@ -71,25 +66,6 @@ struct {
 	__type(value, struct mt_inflight);
 } inflight SEC(".maps");
 
-/* Live blocks: see struct mt_block_bucket. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, MT_BLOCK_BUCKETS);
-	__type(key, __u32);
-	__type(value, struct mt_block_bucket);
-} blocks SEC(".maps");
-
-/* Not preallocated: a bucket fills only as the table nears its 2M blocks
- * (the multiplicative hash spreads the addresses evenly). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MT_MAX_BLOCKS_MORE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct mt_block);
-} blocks_more SEC(".maps");
-
 /* Stacks, by hash.  Not preallocated: a site costs ~1 KiB and most traces
  * have few thousand. */
 struct {
@@ -100,14 +76,18 @@ struct {
 	__type(value, struct mt_site_stack);
 } sites SEC(".maps");
 
-/* Counters, by site id: an array lookup is inlined, a hash lookup a call. */
+/* Each site id's key in sites, set once the stack is there, so the
+ * collector fetches each new stack once, by id (ids are the object's, shared
+ * by every process it traces). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, MT_MAX_SITES);
 	__type(key, __u32);
-	__type(value, struct mt_site_counts);
-} site_counts SEC(".maps");
+	__type(value, __u64);
+} site_keys SEC(".maps");
+
+#include "proc_maps.bpf.h"
 
 /*
  * Stacks this CPU saw last, by key: a hit skips the sites lookup, its
@@ -142,21 +122,20 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } events SEC(".maps");
 
+/* The object's own counters: sites_used, stack_full, stack_collide,
+ * events_lost (a process's own are in its proc_state entry). */
 struct mt_counters counters;
 
 /* CLOCK_MONOTONIC, written by the collector at each tick (100 ms): block
  * ages need no finer clock, and bpf_ktime_get_ns costs ~65 ns a call here. */
 volatile __u64 now_ns;
 
-static __always_inline bool is_target_id(__u64 pid_tgid)
-{
-	return !target_tgid || (pid_tgid >> 32) == target_tgid;
-}
-
 static __always_inline bool is_target(void)
 {
-	return is_target_id(bpf_get_current_pid_tgid());
+	return proc_state_of(bpf_get_current_pid_tgid() >> 32) != NULL;
 }
+
+#include "block_table.bpf.h"
 
 /* Thread tid's call state (see inflight_slot); NULL when it has none and
  * create is false, or no storage is left. */
@@ -181,12 +160,13 @@ static __always_inline struct mt_inflight *enter(struct pt_regs *ctx, __u32 kind
 {
 	__u64 sp = PT_REGS_SP(ctx), id = bpf_get_current_pid_tgid();
 	struct mt_inflight *st;
+	struct mt_proc *ps = proc_state_of(id >> 32);
 
-	if (!is_target_id(id))
+	if (!ps)
 		return NULL;
 	st = call_state((__u32)id, true);
 	if (!st) {
-		__sync_fetch_and_add(&counters.inflight_full, 1);
+		__sync_fetch_and_add(&ps->counters.inflight_full, 1);
 		return NULL;
 	}
 	/* An outer call is in flight on this thread: this one is nested. */
@@ -200,86 +180,6 @@ static __always_inline struct mt_inflight *enter(struct pt_regs *ctx, __u32 kind
 	return st;
 }
 
-static __always_inline struct mt_block_bucket *bucket_of(__u64 ptr)
-{
-	__u32 idx = mt_block_bucket_in(ptr, block_bucket_bits);
-
-	return bpf_map_lookup_elem(&blocks, &idx);
-}
-
-/* Removes ptr's block from the table into *out; false when it is not
- * there (never tracked, or another CPU took it first). */
-static __always_inline bool block_take(__u64 ptr, struct mt_block *out)
-{
-	struct mt_block_bucket *bk = bucket_of(ptr);
-	struct mt_block *m;
-
-	if (bk) {
-#pragma unroll
-		for (int w = 0; w < MT_BLOCK_WAYS; w++) {
-			struct mt_block_data *d = &bk->data[w];
-
-			if (bk->ptr[w] != ptr)
-				continue;
-			out->ptr = ptr;
-			out->size = d->size;
-			out->site = d->site;
-			out->alloc_ns = d->alloc_ns;
-			/* Zero marks a way being written, for the collector's reads;
-			 * cleared before the way is given up, never after. */
-			d->alloc_ns = 0;
-			return __sync_val_compare_and_swap(&bk->ptr[w], ptr, 0) == ptr;
-		}
-	}
-	if (!counters.blocks_more)
-		return false;
-	m = bpf_map_lookup_elem(&blocks_more, &ptr);
-	if (!m)
-		return false;
-	*out = *m;
-	if (bpf_map_delete_elem(&blocks_more, &ptr))
-		return false;
-	__sync_fetch_and_sub(&counters.blocks_more, 1);
-	return true;
-}
-
-/* Puts b into the table; false when its bucket and the overflow map are full. */
-static __always_inline bool block_put(const struct mt_block *b)
-{
-	struct mt_block_bucket *bk = bucket_of(b->ptr);
-
-	if (bk) {
-#pragma unroll
-		for (int w = 0; w < MT_BLOCK_WAYS; w++) {
-			struct mt_block_data *d = &bk->data[w];
-
-			if (bk->ptr[w] || __sync_val_compare_and_swap(&bk->ptr[w], 0, b->ptr))
-				continue;
-			d->size = b->size;
-			d->site = b->site;
-			d->alloc_ns = b->alloc_ns; /* last: the way is complete */
-			return true;
-		}
-	}
-	if (bpf_map_update_elem(&blocks_more, &b->ptr, b, BPF_ANY))
-		return false;
-	__sync_fetch_and_add(&counters.blocks_more, 1);
-	return true;
-}
-
-/* A block left the heap: charge the free to its site. */
-static __always_inline void account_free(const struct mt_block *b)
-{
-	__u32 id = b->site;
-	struct mt_site_counts *c = bpf_map_lookup_elem(&site_counts, &id);
-
-	if (c) {
-		__sync_fetch_and_add(&c->free_count, 1);
-		__sync_fetch_and_add(&c->free_bytes, b->size);
-	}
-	__sync_fetch_and_sub(&counters.inuse_bytes, b->size);
-}
-
 static __always_inline bool same_frames(const struct mt_site_stack *a, const struct mt_site_stack *b)
 {
 	return a->nframes == b->nframes && a->check == b->check;
@@ -290,7 +190,7 @@ static __always_inline bool same_frames(const struct mt_site_stack *a, const str
 static __always_inline __u32 site_id(struct mt_site_stack *sc, __u64 h)
 {
 	struct mt_site_stack *site;
-	struct mt_site_counts *c;
+	__u64 *key;
 	int err;
 
 	site = bpf_map_lookup_elem(&sites, &h);
@@ -318,9 +218,9 @@ static __always_inline __u32 site_id(struct mt_site_stack *sc, __u64 h)
 		__sync_fetch_and_add(&counters.stack_full, 1);
 		return MT_UNKNOWN_STACK;
 	}
-	c = bpf_map_lookup_elem(&site_counts, &sc->id);
-	if (c)
-		c->key = h;
+	key = bpf_map_lookup_elem(&site_keys, &sc->id);
+	if (key)
+		*key = h;
 	return sc->id;
 }
 
@@ -439,13 +339,13 @@ static __always_inline bool sampled(__u64 size)
 }
 
 /* A new block of size bytes at ptr, allocated at site. */
-static __always_inline void record_in(__u32 site, __u64 ptr, __u64 size, bool replaces)
+static __always_inline void record_in(const struct proc *p, __u32 site, __u64 ptr, __u64 size, bool replaces)
 {
 	struct mt_block blk = { .ptr = ptr, .size = size, .alloc_ns = now_ns, .site = site }, stale;
 	struct mt_site_counts *c;
 	__u64 inuse;
 
-	c = bpf_map_lookup_elem(&site_counts, &blk.site);
+	c = bpf_map_lookup_elem(p->counts, &blk.site);
 	if (c) {
 		__sync_fetch_and_add(&c->alloc_count, 1);
 		__sync_fetch_and_add(&c->alloc_bytes, size);
@@ -454,67 +354,29 @@ static __always_inline void record_in(__u32 site, __u64 ptr, __u64 size, bool re
 	}
 	/* The allocator handed out an address we still hold as live: its
 	 * free was missed, so release the old block before taking the new. */
-	if (block_take(ptr, &stale))
-		account_free(&stale);
-	if (!block_put(&blk)) {
-		__sync_fetch_and_add(&counters.allocs_full, 1);
+	if (block_take(p, ptr, &stale))
+		account_free(p, &stale);
+	if (!block_put(p, &blk)) {
+		__sync_fetch_and_add(&p->st->counters.allocs_full, 1);
 		if (c) {
 			__sync_fetch_and_add(&c->untracked_count, 1);
 			__sync_fetch_and_add(&c->untracked_bytes, size);
 		}
 		return;
 	}
-	inuse = __sync_add_and_fetch(&counters.inuse_bytes, size);
+	inuse = __sync_add_and_fetch(&p->st->counters.inuse_bytes, size);
 	/* Racy max across CPUs by design: a lost update costs one concurrent
 	 * allocation's bytes at most, and a lock would cost every call. */
-	if (inuse > counters.peak_inuse_bytes)
-		counters.peak_inuse_bytes = inuse;
+	if (inuse > p->st->counters.peak_inuse_bytes)
+		p->st->counters.peak_inuse_bytes = inuse;
 }
 
-static __always_inline void record(struct pt_regs *ctx, __u64 ptr, __u64 size, bool replaces)
+static __always_inline void record(const struct proc *p, struct pt_regs *ctx, __u64 ptr, __u64 size, bool replaces)
 {
-	record_in(current_site(ctx), ptr, size, replaces);
+	record_in(p, current_site(ctx), ptr, size, replaces);
 }
 
-/*
- * One program on every allocator entry point; the attach cookie says which
- * function it is (enum alloc_kind), so all entries share one link.
- */
-/* Argument n (1-6) of the probed function; 0 when n is 0 (absent). */
-static __always_inline __u64 arg_n(struct pt_regs *ctx, __u64 n)
-{
-	/* Loaded one by one at fixed offsets: the verifier rejects the
-	 * ctx + variable offset load clang would otherwise make of a switch. */
-	__u64 r1 = PT_REGS_PARM1(ctx), r2 = PT_REGS_PARM2(ctx), r3 = PT_REGS_PARM3(ctx);
-	__u64 r4 = PT_REGS_PARM4(ctx), r5 = PT_REGS_PARM5(ctx);
-#if defined(__TARGET_ARCH_x86)
-	__u64 r6 = ctx->r9; /* libbpf 1.1 has no PT_REGS_PARM6 */
-#else
-	__u64 r6 = ctx->regs[5];
-#endif
-
-	barrier_var(r1);
-	barrier_var(r2);
-	barrier_var(r3);
-	barrier_var(r4);
-	barrier_var(r5);
-	barrier_var(r6);
-	switch (n) {
-	case 1:
-		return r1;
-	case 2:
-		return r2;
-	case 3:
-		return r3;
-	case 4:
-		return r4;
-	case 5:
-		return r5;
-	case 6:
-		return r6;
-	}
-	return 0;
-}
+#include "arg_n.bpf.h"
 
 /*
  * A free of a block the table never held.  Once the table overflowed it
@@ -522,15 +384,15 @@ static __always_inline __u64 arg_n(struct pt_regs *ctx, __u64 n)
  * unsampled blocks; otherwise it was allocated before the trace began
  * (frees_unseen), and the thread's next allocation is taken to replace it.
  */
-static __always_inline void free_unknown(struct mt_inflight *st)
+static __always_inline void free_unknown(const struct proc *p, struct mt_inflight *st)
 {
-	if (counters.allocs_full) {
-		__sync_fetch_and_add(&counters.frees_unmatched, 1);
+	if (p->st->counters.allocs_full) {
+		__sync_fetch_and_add(&p->st->counters.frees_unmatched, 1);
 		return;
 	}
 	if (sample_bytes)
 		return;
-	__sync_fetch_and_add(&counters.frees_unseen, 1);
+	__sync_fetch_and_add(&p->st->counters.frees_unseen, 1);
 	if (st && st->unseen_pending < MT_UNSEEN_PENDING_MAX)
 		st->unseen_pending++;
 }
@@ -538,28 +400,34 @@ static __always_inline void free_unknown(struct mt_inflight *st)
 static __always_inline void free_ptr(__u64 ptr)
 {
 	struct mt_block b;
+	struct proc p;
 
-	if (!ptr || !is_target())
+	if (!ptr || !proc_current(&p))
 		return;
-	if (block_take(ptr, &b))
-		account_free(&b);
+	if (block_take(&p, ptr, &b))
+		account_free(&p, &b);
 	else
 		/* Rare once the pre-attach population is gone: only this
 		 * path pays for the call-state lookup. */
-		free_unknown(call_state((__u32)bpf_get_current_pid_tgid(), true));
+		free_unknown(&p, call_state((__u32)bpf_get_current_pid_tgid(), true));
 }
 
 /* realloc's old block leaves the table at entry: see mt_inflight.old. */
 static __always_inline void realloc_enter(struct pt_regs *ctx, __u64 size, __u64 old)
 {
 	struct mt_inflight *st = enter(ctx, MT_CALL_REALLOC, size, old);
+	struct proc p;
 
-	if (st && old && !block_take(old, &st->old)) {
+	if (st && old && proc_current(&p) && !block_take(&p, old, &st->old)) {
 		st->old.ptr = 0;
-		free_unknown(st);
+		free_unknown(&p, st);
 	}
 }
 
+/*
+ * One program on every allocator entry point; the attach cookie says which
+ * function it is (enum alloc_kind), so all entries share one link.
+ */
 SEC("uprobe")
 int alloc_enter(struct pt_regs *ctx)
 {
@@ -614,14 +482,19 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	struct mt_inflight *st;
 	struct mt_block old;
 	__u64 ptr = ret, size, old_ptr;
+	struct proc p;
 	bool replaces;
 	__u32 kind;
 
-	/* No tgid check: only the target's entries create call state. */
+	/* Only a traced process's entries create call state. */
 	st = call_state((__u32)bpf_get_current_pid_tgid(), false);
 	/* Only the return of the outermost call: its sp is entry sp + 8. */
 	if (!st || !st->sp || PT_REGS_SP(ctx) != st->sp + 8)
 		return 0;
+	if (!proc_current(&p)) {
+		st->sp = 0;
+		return 0;
+	}
 	size = st->size;
 	old_ptr = st->old_ptr;
 	kind = st->kind;
@@ -635,16 +508,16 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 		/* Success moves or resizes the block, and realloc(p, 0) frees
 		 * it; on failure the old block is still the program's. */
 		if (ret || !size)
-			account_free(&old);
-		else if (!block_put(&old))
-			__sync_fetch_and_add(&counters.allocs_full, 1);
+			account_free(&p, &old);
+		else if (!block_put(&p, &old))
+			__sync_fetch_and_add(&p.st->counters.allocs_full, 1);
 	}
 	if (!ptr || !sampled(size))
 		return 0;
 	replaces = st->unseen_pending != 0;
 	if (replaces)
 		st->unseen_pending--;
-	record(ctx, ptr, size, replaces);
+	record(&p, ctx, ptr, size, replaces);
 	return 0;
 }
 
@@ -673,7 +546,7 @@ static __always_inline void emit(__u32 type)
 		return;
 	}
 	ev->type = type;
-	ev->pid = target_tgid;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
 	ev->ts_ns = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(ev, 0);
 }
@@ -682,8 +555,8 @@ static __always_inline void emit(__u32 type)
 SEC("tp_btf/sched_process_exec")
 int on_exec(void *ctx)
 {
-	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) == target_tgid) {
-		exec_ranges_stale(target_tgid, MT_EXEC_STALE_ALL);
+	if (is_target()) {
+		exec_ranges_stale(bpf_get_current_pid_tgid() >> 32, MT_EXEC_STALE_ALL);
 		emit(MT_EV_EXEC);
 	}
 	return 0;
@@ -693,11 +566,13 @@ int on_exec(void *ctx)
 SEC("uprobe")
 int dl_debug_state(struct pt_regs *ctx)
 {
-	if (!is_target())
+	struct mt_proc *ps = proc_state_of(bpf_get_current_pid_tgid() >> 32);
+
+	if (!ps)
 		return 0;
 	exec_ranges_stale(bpf_get_current_pid_tgid() >> 32, MT_EXEC_STALE_ADDED);
 	if (stop_on_dl) {
-		__sync_fetch_and_add(&counters.dl_stops, 1);
+		__sync_fetch_and_add(&ps->counters.dl_stops, 1);
 		bpf_send_signal(19 /* SIGSTOP */);
 		return 0;
 	}

@@ -27,8 +27,9 @@ int otel_alloc(struct pt_regs *ctx)
 	long ptr, size, weight;
 	__u64 fp = PT_REGS_FP(ctx), frame[2];
 	struct pt_regs regs;
+	struct proc p;
 
-	if (!is_target())
+	if (!proc_current(&p))
 		return 0;
 	if (bpf_usdt_arg(ctx, 0, &ptr) || bpf_usdt_arg(ctx, 1, &size) || bpf_usdt_arg(ctx, 2, &weight)) {
 		__sync_fetch_and_add(&otel_bad_args, 1);
@@ -49,7 +50,7 @@ int otel_alloc(struct pt_regs *ctx)
 		regs.bp = frame[0];
 		regs.sp = fp + 16;
 	}
-	record(&regs, (__u64)ptr, (__u64)size, false);
+	record(&p, &regs, (__u64)ptr, (__u64)size, false);
 	return 0;
 }
 

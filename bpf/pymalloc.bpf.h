@@ -49,11 +49,12 @@ int py_pool_take(struct pt_regs *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct py_take t = { .sp = PT_REGS_SP(ctx), .cls = PT_REGS_PARM1(ctx) & 63 };
 	__u32 tid = (__u32)id;
+	struct mt_proc *ps = proc_state_of(id >> 32);
 
-	if (!is_target_id(id))
+	if (!ps)
 		return 0;
 	if (bpf_map_update_elem(&py_pool_inflight, &tid, &t, BPF_ANY))
-		__sync_fetch_and_add(&counters.inflight_full, 1);
+		__sync_fetch_and_add(&ps->counters.inflight_full, 1);
 	return 0;
 }
 
@@ -134,6 +135,7 @@ int BPF_KRETPROBE(py_pool_taken, __u64 ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct py_take *t = bpf_map_lookup_elem(&py_pool_inflight, &tid);
 	__u64 ptr, cls;
+	struct proc p;
 
 	if (!t)
 		return 0;
@@ -149,9 +151,9 @@ int BPF_KRETPROBE(py_pool_taken, __u64 ret)
 	 * 16 KiB-aligned address below it. */
 	ptr = ret & ~(MT_PYPOOL_SIZE - 1);
 	__sync_fetch_and_add(&pymalloc_counters[MT_PY_POOL_TAKES], 1);
-	if (!sampled(MT_PYPOOL_SIZE))
+	if (!sampled(MT_PYPOOL_SIZE) || !proc_current(&p))
 		return 0;
-	record_in(pool_site(ctx, cls), ptr, MT_PYPOOL_SIZE, false);
+	record_in(&p, pool_site(ctx, cls), ptr, MT_PYPOOL_SIZE, false);
 	return 0;
 }
 

@@ -181,7 +181,9 @@ struct mt_site_value {
 #define MT_EXEC_RANGES 512
 #define MT_EXEC_PAD 0x7fffffffffffffffULL
 #define MT_EXEC_USER_LIMIT (1ULL << 57) /* above any user address (5-level paging) */
-#define MT_EXEC_TGIDS 64
+/* Processes with ranges at once: a --follow tree shares one map (not
+ * preallocated: 16 KiB a process in use). */
+#define MT_EXEC_TGIDS 4096
 #define MT_EXEC_STALE_ADDED 1
 #define MT_EXEC_STALE_ALL 2
 
@@ -301,6 +303,23 @@ enum alloc_kind {
 #define MT_COOKIE_A(c) (((c) >> 8) & 0xf)
 #define MT_COOKIE_B(c) (((c) >> 12) & 0xf)
 
+/*
+ * One traced process's state beside its tables, the value of the one-entry
+ * inner array the proc_state map holds under its tgid (--follow's tree
+ * shares one loaded object: every per-process table is an inner map keyed
+ * by tgid).  counters' sites_used, stack_full, stack_collide and
+ * events_lost stay 0 here: site ids and stacks are the object's, counted
+ * in its .bss counters.
+ */
+struct mt_proc {
+	struct mt_counters counters;
+	mt_u32 bucket_bits; /* its block table has 2^bucket_bits buckets */
+	mt_u32 pad;
+};
+
+/* Processes one loaded object traces at once. */
+#define MT_MAX_PROCS 4096
+
 /* Blocks whose bucket of the block table is full. */
 #define MT_MAX_BLOCKS_MORE (1u << 18)
 #define MT_MAX_SITES (1u << 16)
@@ -313,6 +332,7 @@ _Static_assert(sizeof(struct mt_block_data) == 24, "mt_block_data layout");
 _Static_assert(sizeof(struct mt_site_stack) == 16 + 8 * MT_MAX_FRAMES, "mt_site_stack layout");
 _Static_assert(sizeof(struct mt_site_counts) == 64, "mt_site_counts layout");
 _Static_assert(sizeof(struct mt_counters) == 96, "mt_counters layout");
+_Static_assert(sizeof(struct mt_proc) == 104, "mt_proc layout");
 _Static_assert(sizeof(struct mt_event) == 16, "mt_event layout");
 _Static_assert(sizeof(struct mt_unwind_row) == 8, "mt_unwind_row layout");
 _Static_assert(sizeof(struct mt_exec_ranges) == 16 + 32 * MT_EXEC_RANGES, "mt_exec_ranges layout");

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * --follow's process tree inside one memtrace.  A forked child is held in
- * its first ptrace stop only while a tracer from the pool (tracer_pool.h,
+ * its first ptrace stop only while it is entered in the root's loaded heap
+ * object (tracer_join: its tgid given a slot of tables made ahead, ~0.05
+ * ms) or, with fault tracing, while a tracer from the pool (tracer_pool.h,
  * loaded ahead or emptied after a child that ended; at most FOLLOW_WAIT_NS
- * for one, else it runs on and is probed late: follow_late.h) is pointed at it and
+ * for one, else it runs on and is probed late: follow_late.h) is pointed at it, and
  * its parent's probes, already resolved, are attached again for its PID
- * (0.3-2 ms here): nothing is read from the child and no BPF is loaded
+ * (0.2-0.4 ms here): nothing is read from the child and no BPF is loaded
  * while it waits.  Its names come from the root's symbolizer (a fork maps
  * what its parent maps) until it execs or dlopens, both ptrace stops.
  * When anything fails the child is detached, so it runs on untraced, and
@@ -63,9 +65,25 @@ void plain_priority(void)
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
 }
 
+/*
+ * The tree shares the root's loaded heap object: a fork enters the child's
+ * tables and attaches its probes (tracer_join).  With fault tracing, fault
+ * programs are still loaded ahead, one set per child, on the root's code
+ * ranges and rows (follow_ready starts their pool once the root's object
+ * is loaded).
+ */
+static bool shared_tree(const struct session *root)
+{
+	(void)root;
+	return true;
+}
+
 int follow_start(struct session *root)
 {
 	const struct trace_opts *o = root->opts;
+
+	if (shared_tree(root))
+		return 0;
 
 	root->pool = tracer_pool_new(o->sample_bytes, o->unwind, o->verbose, o->probe_floor, FOLLOW_BUCKET_BITS,
 				     o->faults ? FAULTS_TRACE_ALL : 0);
@@ -84,11 +102,27 @@ int follow_start(struct session *root)
  * (0.3-2 s each) and no load competes with them for the CPU.
  */
 #define FOLLOW_READY 3
+/* Children's tables made ahead on the shared object (proc_maps.h). */
+#define FOLLOW_SLOTS 2
 
 void follow_ready(struct session *root)
 {
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	int err;
+
+	if (shared_tree(root) && root->tracer.skel) {
+		err = proc_slots_fill(root->tracer.skel, root->tracer.slots, FOLLOW_BUCKET_BITS, FOLLOW_SLOTS);
+		log_debug(root->opts->verbose, 1, "--follow: tables for %d forked children made ahead in %.1f ms%s%s",
+			  FOLLOW_SLOTS, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6, err ? ": " : "",
+			  err ? strerror(-err) : "");
+		if (root->opts->faults && !root->pool) {
+			root->pool = tracer_pool_new_faults(&root->tracer, root->opts->verbose, FAULTS_TRACE_ALL);
+			if (!root->pool)
+				log_warn("--follow: cannot start loading fault programs for forked children: %s (each "
+					 "loads its own once it runs)", strerror(errno));
+		}
+		t0 = clock_ns(CLOCK_MONOTONIC);
+	}
 
 	if (!root->pool)
 		return;
@@ -178,10 +212,19 @@ static void kid_free(struct session *root, struct session *k)
 	leakwatch_close(&k->watch);
 	py_detach_later(k->py);
 	k->py = NULL;
-	if (k->tracer.skel && root->pool)
+	if (k->tracer.shared && k->tracer.faults && root->pool) {
+		/* Its fault programs go back to the pool, to be emptied. */
+		struct tracer f = { .faults = k->tracer.faults, .dl_link.fd = -1 };
+
+		k->tracer.faults = NULL;
+		tracer_pool_give(root->pool, &f);
+	}
+	if (!k->tracer.shared && k->tracer.skel && root->pool)
 		tracer_pool_give(root->pool, &k->tracer);
 	else
 		tracer_close(&k->tracer);
+	/* A child on the root's object: its slot is made ready again by a
+	 * thread (proc_maps_remove_later). */
 	free(k->series);
 	free(k);
 }
@@ -241,8 +284,15 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	if (err < 0 && err != -ENOENT && err != -ESRCH)
 		log_debug(o->verbose, 1, "--follow: PID %d's code ranges: %s (its walks ask the kernel)", (int)k->pid,
 			  strerror(-err));
-	k->rb = ring_buffer__new(bpf_map__fd(k->tracer.skel->maps.events), on_kid_event, k, NULL);
-	err = !k->sym || !k->rb ? -ENOMEM : leakwatch_open(&k->watch, o, root->hooks);
+	/* A child on the root's object: its tables mapped now, and its
+	 * events come on the root's ring buffer (follow_kid_event). */
+	err = k->tracer.shared ? tracer_map_heap(&k->tracer) : 0;
+	if (err)
+		log_error("--follow: cannot read PID %d's tables: %s (its report will be missing)", (int)k->pid,
+			  strerror(-err));
+	if (!k->tracer.shared)
+		k->rb = ring_buffer__new(bpf_map__fd(k->tracer.skel->maps.events), on_kid_event, k, NULL);
+	err = !k->sym || (!k->rb && !k->tracer.shared) ? -ENOMEM : leakwatch_open(&k->watch, o, root->hooks);
 	k->watch.start_ns = k->start_ns;
 	k->watch.pid = k->pid;
 	k->watch.comm = k->comm;
@@ -303,10 +353,16 @@ static int bind_child(struct session *root, struct session *parent, struct sessi
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	tracer_bind(&k->tracer, child);
+	*why = "cannot create its tables";
+	if (!k->tracer.shared) {
+		err = tracer_bind(&k->tracer, child);
+		if (err)
+			return err;
+	}
 	*why = "cannot probe it";
 	err = tracer_attach_like(&k->tracer, &parent->tracer);
-	if (!err)
+	/* The root's exec program serves a child on its object. */
+	if (!err && !k->tracer.shared)
 		err = tracer_attach_exec(&k->tracer);
 	if (err)
 		return err;
@@ -353,7 +409,18 @@ void follow_adopt(struct session *root, pid_t child, pid_t ppid)
 	if (!k)
 		goto fail;
 	why = "cannot load the BPF programs";
-	err = root->pool ? tracer_pool_take(root->pool, &k->tracer, FOLLOW_WAIT_NS) : -ENOMEM;
+	if (shared_tree(root)) {
+		struct tracer f;
+
+		why = "cannot create its tables";
+		err = tracer_join(&k->tracer, &root->tracer, child, FOLLOW_BUCKET_BITS);
+		/* Its fault programs, when a set is ready: none is waited for
+		 * (without, it loads its own once it runs: kid_settle). */
+		if (!err && root->pool && tracer_pool_take(root->pool, &f, 0) == 0)
+			k->tracer.faults = f.faults;
+	} else {
+		err = root->pool ? tracer_pool_take(root->pool, &k->tracer, FOLLOW_WAIT_NS) : -ENOMEM;
+	}
 	t_take = clock_ns(CLOCK_MONOTONIC);
 	if (err == -EAGAIN) {
 		/* No tracer within the bound: it runs on, probed once one is
@@ -378,7 +445,7 @@ void follow_adopt(struct session *root, pid_t child, pid_t ppid)
 	ptrace(PTRACE_CONT, child, NULL, NULL);
 	held = clock_ns(CLOCK_MONOTONIC) - t0;
 	held_for(root, held);
-	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it (%.2f ms waiting for a tracer)",
+	log_debug(root->opts->verbose, 1, "--follow: PID %d held %.2f ms to probe it (%.2f ms for its tracer or tables)",
 		  (int)child, held / 1e6, (t_take - t0) / 1e6);
 	/* The rest waits until the stops queued now are answered (follow_settle):
 	 * the parent's fork stop among them, and a server closes its copy of
@@ -523,6 +590,14 @@ bool follow_finish_one(struct session *root)
 		}
 	}
 	return false;
+}
+
+void follow_kid_event(struct session *root, const struct mt_event *ev)
+{
+	struct session *k = follow_find(root, (pid_t)ev->pid);
+
+	if (k && k->tracer.shared)
+		on_kid_event(k, (void *)ev, sizeof(*ev));
 }
 
 void follow_poll(struct session *root, uint64_t now)

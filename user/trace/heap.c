@@ -18,6 +18,7 @@
 #include "heap.h"
 #include "python_frame.h"
 #include "memtrace.skel.h"
+#include "proc_maps.h"
 #include "symbolize.h"
 
 void sample_unbias(uint64_t *count, uint64_t *bytes, uint64_t sample_bytes)
@@ -65,31 +66,38 @@ static void counts_into(const volatile struct mt_site_counts *c, struct mt_site_
 	v->replaced = c->replaced;
 }
 
-int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel)
+#define KEYS_LEN ((size_t)MT_MAX_SITES * sizeof(uint64_t))
+
+static void *map_ro(int fd, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, const struct proc_maps *pm)
 {
 	size_t clen = (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts);
-	uint32_t nbuckets = bpf_map__max_entries(skel->maps.blocks);
+	uint32_t nbuckets = 1u << pm->bucket_bits;
 	size_t blen = (size_t)nbuckets * sizeof(struct mt_block_bucket);
-	void *c, *b;
+	int err;
 
 	memset(m, 0, sizeof(*m));
 	m->nbuckets = nbuckets;
-	m->tgid = skel->bss ? &skel->bss->target_tgid : NULL;
-	c = mmap(NULL, clen, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.site_counts), 0);
-	if (c == MAP_FAILED)
-		return -errno;
-	b = mmap(NULL, blen, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.blocks), 0);
-	if (b == MAP_FAILED) {
-		int err = -errno;
-
-		munmap(c, clen);
+	m->tgid = pm->tgid;
+	m->counts = map_ro(pm->counts_fd, clen);
+	m->blocks = map_ro(pm->blocks_fd, blen);
+	m->state_map = map_ro(pm->state_fd, sizeof(struct mt_proc));
+	m->site_keys = map_ro(bpf_map__fd(skel->maps.site_keys), KEYS_LEN);
+	if (!m->counts || !m->blocks || !m->state_map || !m->site_keys) {
+		err = -errno;
+		heap_maps_close(m);
 		return err;
 	}
-	m->counts = c;
-	m->blocks = b;
-	m->counters = &skel->bss->counters;
+	m->counters = &((const volatile struct mt_proc *)m->state_map)->counters;
+	m->object = &skel->bss->counters;
 	m->sites_fd = bpf_map__fd(skel->maps.sites);
-	m->blocks_more_fd = bpf_map__fd(skel->maps.blocks_more);
+	m->blocks_more_fd = pm->more_fd;
 	m->sample_bytes = skel->rodata->sample_bytes;
 	m->otel_weight = (const volatile uint64_t *)&skel->bss->otel_weight;
 	return 0;
@@ -101,6 +109,10 @@ void heap_maps_close(struct heap_maps *m)
 		munmap((void *)m->counts, (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts));
 	if (m->blocks)
 		munmap((void *)m->blocks, (size_t)m->nbuckets * sizeof(struct mt_block_bucket));
+	if (m->state_map)
+		munmap(m->state_map, sizeof(struct mt_proc));
+	if (m->site_keys)
+		munmap((void *)m->site_keys, KEYS_LEN);
 	for (uint32_t i = 0; i < m->ncap; i++)
 		free(m->stacks[i].frames);
 	free(m->stacks);
@@ -134,7 +146,7 @@ static int stacks_fetch(struct heap_maps *m, uint32_t used)
 	}
 	for (uint32_t id = 1; id < used; id++) {
 		struct heap_stack *hs = &m->stacks[id];
-		__u64 key = m->counts[id].key;
+		__u64 key = m->site_keys[id];
 		struct mt_site_stack st;
 		uint32_t n;
 
@@ -150,7 +162,7 @@ static int stacks_fetch(struct heap_maps *m, uint32_t used)
 		hs->nframes = n;
 		/* Python frames are named now, while their code is alive. */
 		for (uint32_t i = 0; i < n && m->tgid; i++)
-			python_frame_remember((pid_t)*m->tgid, hs->frames[i]);
+			python_frame_remember((pid_t)m->tgid, hs->frames[i]);
 	}
 	return 0;
 }
@@ -177,8 +189,14 @@ int snapshot_read(struct heap_maps *m, struct heap_snapshot *out)
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	if (!m->counters)
+		return -ENODATA; /* its tables were never mapped (said then) */
 	/* One copy, so the counters are read at one instant. */
 	out->counters = *(const struct mt_counters *)m->counters;
+	out->counters.sites_used = m->object->sites_used;
+	out->counters.stack_full = m->object->stack_full;
+	out->counters.stack_collide = m->object->stack_collide;
+	out->counters.events_lost = m->object->events_lost;
 	out->sample_bytes = m->otel_weight && *m->otel_weight ? *m->otel_weight : m->sample_bytes;
 	used = out->counters.sites_used >= MT_MAX_SITES ? MT_MAX_SITES : (uint32_t)out->counters.sites_used + 1;
 	err = stacks_fetch(m, used);

@@ -13,6 +13,7 @@
 #include "profile.h"
 
 struct memtrace_bpf;
+struct proc_maps;
 struct symbolizer;
 
 struct raw_site {
@@ -45,19 +46,26 @@ struct heap_maps {
 	const volatile struct mt_site_counts *counts; /* MT_MAX_SITES, by id */
 	const volatile struct mt_block_bucket *blocks; /* nbuckets */
 	uint32_t nbuckets; /* the table's size, MT_BLOCK_BUCKETS unless set smaller */
-	const volatile struct mt_counters *counters;
+	const volatile struct mt_counters *counters; /* the process's (its mt_proc) */
+	/* The object's: site ids' keys, and its counters of sites and stacks
+	 * (sites_used, stack_full, stack_collide, events_lost), shared by the
+	 * processes it traces. */
+	const volatile uint64_t *site_keys;
+	const volatile struct mt_counters *object;
+	void *state_map; /* mapped mt_proc */
 	int sites_fd, blocks_more_fd;
 	uint64_t sample_bytes;
 	/* The period the target's otel_memory samples carry (0 before the
 	 * first): overrides sample_bytes when set (otel_usdt.h). */
 	const volatile uint64_t *otel_weight;
-	const volatile uint32_t *tgid; /* the traced process (the BPF side's target_tgid) */
+	uint32_t tgid; /* the traced process */
 	struct heap_stack *stacks; /* by id, ncap of them */
 	uint32_t ncap;
 };
 
-/* Maps the loaded object's heap state; heap_maps_close() undoes it. */
-int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel);
+/* Maps the heap state of pm's process in the loaded object;
+ * heap_maps_close() undoes it. */
+int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, const struct proc_maps *pm);
 void heap_maps_close(struct heap_maps *m);
 /* Forgets the stacks fetched so far: the maps were emptied (tracer_reset). */
 void heap_maps_forget(struct heap_maps *m);

@@ -135,6 +135,10 @@ static int on_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*ev))
 		return 0;
+	if (ev->pid != (uint32_t)s->pid && s->opts->follow) {
+		follow_kid_event(s, ev);
+		return 0;
+	}
 	switch (ev->type) {
 	case MT_EV_EXEC:
 		return session_on_exec(s);

@@ -155,14 +155,14 @@ again:
 				ptrace(PTRACE_LISTEN, w, NULL, NULL);
 			break;
 		default:
-			if (sig == SIGSTOP && kid && kid->tracer.skel->bss->counters.dl_stops != kid->dl_stops_seen) {
-				kid->dl_stops_seen = kid->tracer.skel->bss->counters.dl_stops;
+			if (sig == SIGSTOP && kid && tracer_dl_stops(&kid->tracer) != kid->dl_stops_seen) {
+				kid->dl_stops_seen = tracer_dl_stops(&kid->tracer);
 				follow_own_symbols(kid);
 				session_reprobe(kid);
 				ptrace(PTRACE_CONT, w, NULL, NULL);
-			} else if (sig == SIGSTOP && s->tracer.skel->bss->counters.dl_stops != s->dl_stops_seen) {
+			} else if (sig == SIGSTOP && tracer_dl_stops(&s->tracer) != s->dl_stops_seen) {
 				/* Ours, from the dynamic-linker hook: swallow it. */
-				s->dl_stops_seen = s->tracer.skel->bss->counters.dl_stops;
+				s->dl_stops_seen = tracer_dl_stops(&s->tracer);
 				err = session_reprobe(s);
 				if (!err && s->opts->follow)
 					follow_warm_symbols(s);

@@ -143,6 +143,9 @@ void follow_exited(struct session *root, struct session *kid, int status);
 /* Writes the report of one child that ended, if any; whether it did. */
 bool follow_finish_one(struct session *root);
 void follow_poll(struct session *root, uint64_t now);
+/* An event of root's object from another process: a --follow child's
+ * (its children share root's programs and ring buffer). */
+void follow_kid_event(struct session *root, const struct mt_event *ev);
 void follow_sample(struct session *root);
 void follow_end(struct session *root, bool report);
 

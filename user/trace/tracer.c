@@ -34,19 +34,25 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 	int err;
 
 	memset(t, 0, sizeof(*t));
+	t->slots = proc_slots_new();
+	if (!t->slots)
+		return -ENOMEM;
 	t->pid = pid;
 	t->verbose = verbose;
 	t->dl_link.fd = -1;
 	t->multi = uprobe_multi_supported();
 	skel = memtrace_bpf__open();
-	if (!skel)
-		return errno ? -errno : -EINVAL;
+	if (!skel) {
+		err = errno ? -errno : -EINVAL;
+		proc_slots_free(NULL, t->slots);
+		t->slots = NULL;
+		return err;
+	}
 	skel->rodata->stop_on_dl = stop_on_dl;
 	skel->rodata->sample_bytes = sample_bytes;
 	if (bucket_bits < MT_BLOCK_BUCKET_BITS_MIN || bucket_bits > MT_BLOCK_BUCKET_BITS)
 		bucket_bits = MT_BLOCK_BUCKET_BITS;
-	skel->rodata->block_bucket_bits = bucket_bits;
-	bpf_map__set_max_entries(skel->maps.blocks, 1u << bucket_bits);
+	t->bucket_bits = bucket_bits;
 	skel->rodata->unwind_mode = (__u32)unwind_mode;
 	if (getenv("MT_TEST_ONE_INFLIGHT_SLOT"))
 		skel->rodata->inflight_slot_mask = 0;
@@ -73,15 +79,18 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 		goto fail;
 	verifier_stats_log(skel->obj, verbose);
 	skel->bss->now_ns = clock_ns(CLOCK_MONOTONIC);
-	skel->bss->target_tgid = (__u32)pid;
 	/* Allocations whose stack can't be kept are charged here. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sites), &key, &unknown, BPF_ANY)) {
 		err = -errno;
 		goto fail;
 	}
-	err = heap_maps_open(&t->heap, skel);
-	if (err)
-		goto fail;
+	if (pid) {
+		err = proc_maps_add(skel, t->slots, (uint32_t)pid, bucket_bits, &t->proc);
+		if (!err)
+			err = heap_maps_open(&t->heap, skel, &t->proc);
+		if (err)
+			goto fail;
+	}
 	if (t->unwind) {
 		err = unwind_loader_init(t->unwind, bpf_map__fd(skel->maps.unwind_rows), rows, verbose);
 		if (err)
@@ -90,6 +99,10 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 	t->skel = skel;
 	return 0;
 fail:
+	heap_maps_close(&t->heap);
+	proc_maps_remove(skel, t->slots, &t->proc);
+	proc_slots_free(skel, t->slots);
+	t->slots = NULL;
 	if (t->unwind)
 		unwind_loader_free(t->unwind);
 	free(t->unwind);
@@ -249,7 +262,7 @@ int tracer_attach_allocator(struct tracer *t, bool *changed)
 	return 0;
 }
 
-void tracer_bind(struct tracer *t, pid_t pid)
+int tracer_bind(struct tracer *t, pid_t pid)
 {
 	/* Until the child's own ranges are loaded (exec_ranges_load, once it
 	 * runs), its stack walks ask its VMAs: a fork's first stacks are kept,
@@ -257,9 +270,21 @@ void tracer_bind(struct tracer *t, pid_t pid)
 	static const struct mt_exec_ranges vmas = { .stale = MT_EXEC_STALE_ALL };
 	__u32 tgid = (__u32)pid;
 
+	uint64_t sample_bytes = t->skel->rodata->sample_bytes;
+	int err;
+
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_ranges), &tgid, &vmas, BPF_ANY);
+	err = proc_maps_add(t->skel, t->slots, tgid, t->bucket_bits, &t->proc);
+	if (!err)
+		err = heap_maps_open(&t->heap, t->skel, &t->proc);
+	if (err) {
+		proc_maps_remove(t->skel, t->slots, &t->proc);
+		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.exec_ranges), &tgid);
+		return err;
+	}
+	t->heap.sample_bytes = sample_bytes;
 	t->pid = pid;
-	t->skel->bss->target_tgid = (__u32)pid;
+	return 0;
 }
 
 int tracer_attach_like(struct tracer *t, const struct tracer *from)
@@ -346,20 +371,42 @@ void tracer_detach_all(struct tracer *t)
 	otel_usdt_detach(&t->otel);
 	link_close(&t->dl_link);
 	t->dl_path[0] = '\0';
-	if (t->skel) {
+	/* The exec link is the object's: a joined tracer's is its root's. */
+	if (t->skel && !t->shared) {
 		bpf_link__destroy(t->skel->links.on_exec);
 		t->skel->links.on_exec = NULL;
 	}
+}
+
+uint64_t tracer_dl_stops(const struct tracer *t)
+{
+	struct mt_proc st;
+	uint32_t zero = 0;
+
+	if (t->heap.counters)
+		return t->heap.counters->dl_stops;
+	/* Not mapped yet (a child just joined): asked of the kernel. */
+	if (t->proc.made && bpf_map_lookup_elem(t->proc.state_fd, &zero, &st) == 0)
+		return st.counters.dl_stops;
+	return 0;
 }
 
 void tracer_close(struct tracer *t)
 {
 	faults_close(t->faults);
 	t->faults = NULL;
-	tracer_unmap_rw(t);
+	if (t->shared) {
+		tracer_leave(t);
+		return;
+	}
 	tracer_detach_allocator(t);
 	link_close(&t->dl_link);
 	heap_maps_close(&t->heap);
+	if (t->skel) {
+		proc_maps_remove(t->skel, t->slots, &t->proc);
+		proc_slots_free(t->skel, t->slots);
+	}
+	t->slots = NULL;
 	if (t->unwind) {
 		log_debug(t->verbose, 1,
 			  "unwind rows: %u of %u used by %zu objects (%zu left without), %zu ranges by frame pointer, "

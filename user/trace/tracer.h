@@ -14,6 +14,7 @@
 #include "custom.h"
 #include "heap.h"
 #include "otel_usdt.h"
+#include "proc_maps.h"
 #include "resolve.h"
 
 struct memtrace_bpf;
@@ -29,7 +30,13 @@ struct probe_link {
 
 struct tracer {
 	struct memtrace_bpf *skel;
-	struct heap_maps heap;  /* skel's heap state, mapped */
+	/* skel is another tracer's (tracer_join): this one owns its probes
+	 * and its process's tables only. */
+	bool shared;
+	struct proc_maps proc;  /* pid's tables in skel (none while pid is 0) */
+	struct proc_slots *slots; /* skel's (the owner's, when shared) */
+	unsigned bucket_bits;   /* of the block tables it creates */
+	struct heap_maps heap;  /* pid's heap state, mapped */
 	pid_t pid;
 	bool multi;             /* kernel has multi-uprobe links */
 	struct allocator alloc; /* currently probed, alloc.path[0] == 0 when none */
@@ -47,9 +54,6 @@ struct tracer {
 	struct probe_link dl_link;
 	char dl_path[MT_HOST_PATH_MAX];
 	uint64_t dl_off;
-	/* Writable views of the block table and site counters (tracer_reset.c). */
-	struct mt_block_bucket *blocks_rw;
-	struct mt_site_counts *counts_rw;
 	int verbose;
 	bool floor; /* attach empty programs instead (benchmark floor) */
 	struct unwind_loader *unwind; /* --unwind auto|dwarf: the rows in the kernel; NULL with fp */
@@ -79,8 +83,26 @@ int tracer_attach_custom(struct tracer *t, const struct custom_spec *specs, int 
 int tracer_attach_dl_hook(struct tracer *t);
 /* Probes that cannot be placed are fatal; this one attaches the exec tracepoint. */
 int tracer_attach_exec(struct tracer *t);
-/* Points a tracer opened for pid 0 (a spare, loaded ahead) at pid. */
-void tracer_bind(struct tracer *t, pid_t pid);
+/* Points a tracer opened for pid 0 (a spare, loaded ahead) at pid: creates
+ * pid's tables (proc_maps.h).  A negative errno when they cannot be. */
+int tracer_bind(struct tracer *t, pid_t pid);
+/*
+ * Makes t a tracer of pid on `from`'s loaded object (tracer_join.c): pid's
+ * tables are created and entered under its tgid, no BPF is loaded; its
+ * probes are then attached as for any tracer (tracer_attach_like), to the
+ * same programs.  The exec tracepoint is from's (never attach it again).
+ * `from` must outlive t; tracer_close(t) leaves from's object loaded.
+ */
+int tracer_join(struct tracer *t, const struct tracer *from, pid_t pid, unsigned bucket_bits);
+/* Maps a joined tracer's tables for reading (t->heap), which tracer_join
+ * leaves to after the fork's hold; 0 when they are mapped already. */
+int tracer_map_heap(struct tracer *t);
+/* What tracer_close does for a joined tracer: its probes closed in the
+ * background, its tables removed, the object left as it is. */
+void tracer_leave(struct tracer *t);
+/* Closes t's multi-uprobe links each from a detached thread, without
+ * waiting for the kernel's grace periods (tracer_reset.c). */
+void tracer_links_close_background(struct tracer *t);
 /*
  * Probes t's process where `from` probes its own: the allocator, the extra
  * allocators and the custom sets `from` resolved, reused as they are (a
@@ -93,20 +115,15 @@ void tracer_detach_allocator(struct tracer *t);
 /* Detaches every probe (allocators, dynamic-linker hook, exec). */
 void tracer_detach_all(struct tracer *t);
 /*
- * Makes a tracer whose process is gone as new: no probes, empty maps and
- * counters, pid 0, its programs tracing no process until tracer_bind
- * (tracer_reset.c); its old probes are closed in the background.  Costs a scan of the block table's
- * addresses (~16 MiB) instead of a new load (60-400 ms).
+ * Makes a tracer whose process is gone as new: no probes, its process's
+ * tables removed (no scan: tracer_bind creates new ones), the stacks and
+ * counters emptied, pid 0, its programs tracing no process until
+ * tracer_bind (tracer_reset.c); its old probes are closed in the
+ * background.
  */
 int tracer_reset(struct tracer *t);
-/*
- * Touches every page of the block table and site counters once, here, so
- * the first read of a new process's heap (and a reset) does not pay ~100 ms
- * of first-touch faults in the event loop.  For a tracer loaded ahead.
- */
-int tracer_prefault(struct tracer *t);
-/* Unmaps what tracer_prefault mapped (tracer_close does it). */
-void tracer_unmap_rw(struct tracer *t);
 void tracer_close(struct tracer *t);
+/* Stops its process's dynamic-linker hook asked for so far. */
+uint64_t tracer_dl_stops(const struct tracer *t);
 
 #endif

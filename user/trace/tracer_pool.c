@@ -49,20 +49,34 @@ struct tracer_pool {
 	int ready_fd; /* eventfd, written at each tracer made ready */
 	int want;     /* tracer_pool_wait_ready's n while it waits */
 	unsigned faults_flags; /* faults_open's flags for each tracer's fault programs; 0: none */
+	const struct tracer *root; /* fault programs only, on root's maps (tracer_pool_new_faults) */
 };
+
+/* Fault programs alone, on the root's maps (tracer_pool_new_faults). */
+static int load_faults(struct tracer_pool *p, struct tracer *t)
+{
+	struct faults_unwind uw = {
+		.mode = p->root->unwind ? p->root->unwind->mode : MT_UNWIND_FP,
+		.ranges_fd = bpf_map__fd(p->root->skel->maps.exec_ranges),
+		.rows_fd = bpf_map__fd(p->root->skel->maps.unwind_rows),
+	};
+
+	memset(t, 0, sizeof(*t));
+	t->dl_link.fd = -1;
+	return faults_load_unbound(&t->faults, p->faults_flags, p->verbose, &uw);
+}
 
 static int load(struct tracer_pool *p, struct tracer *t)
 {
-	int err = tracer_open_sized(t, 0, true, p->sample_bytes, p->unwind_mode, p->verbose, p->bits);
+	int err;
+
+	if (p->root)
+		return load_faults(p, t);
+	err = tracer_open_sized(t, 0, true, p->sample_bytes, p->unwind_mode, p->verbose, p->bits);
 
 	if (err)
 		return err;
 	t->floor = p->floor;
-	err = tracer_prefault(t);
-	if (err) {
-		tracer_close(t);
-		return err;
-	}
 	/* Its fault programs too: a child's load after its fork missed its
 	 * first faults and took the CPU from it.  Without them the child loads
 	 * its own, as before (one line said why these failed: not again). */
@@ -189,6 +203,31 @@ static struct timespec after(uint64_t ns)
 	ts.tv_sec += (time_t)(ns / 1000000000ULL);
 	ts.tv_nsec = (long)(ns % 1000000000ULL);
 	return ts;
+}
+
+struct tracer_pool *tracer_pool_new_faults(const struct tracer *root, int verbose, unsigned faults_flags)
+{
+	struct tracer_pool *p;
+
+	/* The thread reads root from its first load on: set before it runs. */
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->verbose = verbose;
+	p->faults_flags = faults_flags;
+	p->root = root;
+	p->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (pthread_create(&p->thread, NULL, run, p)) {
+		if (p->ready_fd >= 0)
+			close(p->ready_fd);
+		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->mu);
+		free(p);
+		return NULL;
+	}
+	return p;
 }
 
 int tracer_pool_take(struct tracer_pool *p, struct tracer *out, uint64_t wait_ns)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tracers kept ready for --follow's next fork.  Loading one costs 60-400 ms
+ * Tracers kept ready for --follow's next fork when faults are traced (each
+ * comes with its fault programs; without fault tracing the tree shares the
+ * root's object: tracer_join).  Loading one costs 60-400 ms
  * of CPU here and emptying one (its probes' unregistering) 100-600 ms of
  * waiting: threads of the pool do both, so neither the event loop nor a
  * forked child waits on them unless forks come faster than that.  A
@@ -27,6 +29,10 @@ struct tracer_pool;
  * their load failed), to be bound to the child with faults_bind. */
 struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int unwind_mode, int verbose, bool floor,
 				    unsigned bucket_bits, unsigned faults_flags);
+/* The same for a tree on root's object (tracer_join): each pooled tracer
+ * holds only fault programs (tracer.faults, skel NULL) on root's code ranges
+ * and unwind rows.  root must outlive the pool. */
+struct tracer_pool *tracer_pool_new_faults(const struct tracer *root, int verbose, unsigned faults_flags);
 /*
  * Fills *out with a ready tracer (pid 0, nothing attached) and returns 0.
  * When none is ready, waits at most wait_ns for one (a tracer being

@@ -21,78 +21,22 @@
 #include "map_clear.h"
 #include "memtrace.h"
 #include "memtrace.skel.h"
+#include "proc_maps.h"
 #include "tracer.h"
 
-/* No process has this tgid (pid_max is at most 2^22): a reset tracer's
- * programs trace nothing until tracer_bind names one. */
-#define TGID_NONE 0xffffffffu
 
-static void *map_rw(struct bpf_map *map, size_t len)
+#define KEYS_LEN ((size_t)MT_MAX_SITES * sizeof(uint64_t))
+
+/* Site ids are given out anew: their keys go (ids [0, used]). */
+static int keys_clear(struct tracer *t, uint64_t used)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+	void *p = mmap(NULL, KEYS_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(t->skel->maps.site_keys), 0);
 
-	return p == MAP_FAILED ? NULL : p;
-}
-
-#define BLOCKS_LEN ((size_t)t->heap.nbuckets * sizeof(struct mt_block_bucket))
-#define COUNTS_LEN ((size_t)MT_MAX_SITES * sizeof(struct mt_site_counts))
-
-void tracer_unmap_rw(struct tracer *t)
-{
-	if (t->blocks_rw)
-		munmap(t->blocks_rw, BLOCKS_LEN);
-	if (t->counts_rw)
-		munmap(t->counts_rw, COUNTS_LEN);
-	t->blocks_rw = NULL;
-	t->counts_rw = NULL;
-}
-
-static int map_both(struct tracer *t)
-{
-	if (!t->blocks_rw)
-		t->blocks_rw = map_rw(t->skel->maps.blocks, BLOCKS_LEN);
-	if (!t->counts_rw)
-		t->counts_rw = map_rw(t->skel->maps.site_counts, COUNTS_LEN);
-	return t->blocks_rw && t->counts_rw ? 0 : -errno;
-}
-
-int tracer_prefault(struct tracer *t)
-{
-	const volatile unsigned char *ro = (const volatile unsigned char *)t->heap.blocks;
-	volatile unsigned char *rw;
-	int err = map_both(t);
-
-	if (err)
-		return err;
-	rw = (volatile unsigned char *)t->blocks_rw;
-	/* Nothing is attached yet: writing back what is there changes nothing. */
-	for (size_t off = 0; off < BLOCKS_LEN; off += 4096) {
-		(void)ro[off];
-		rw[off] = rw[off];
-	}
-	ro = (const volatile unsigned char *)t->heap.counts;
-	rw = (volatile unsigned char *)t->counts_rw;
-	for (size_t off = 0; off < COUNTS_LEN; off += 4096) {
-		(void)ro[off];
-		rw[off] = rw[off];
-	}
+	if (p == MAP_FAILED)
+		return -errno;
+	memset(p, 0, (size_t)(used + 1) * sizeof(uint64_t));
+	munmap(p, KEYS_LEN);
 	return 0;
-}
-
-/* Empties every bucket holding a block, data too: a way's data reads as
- * complete only once its alloc_ns is set again. */
-static void blocks_clear(struct tracer *t)
-{
-	const volatile struct mt_block_bucket *rd = t->heap.blocks;
-
-	for (uint32_t b = 0; b < t->heap.nbuckets; b++) {
-		uint64_t any = 0;
-
-		for (int w = 0; w < MT_BLOCK_WAYS; w++)
-			any |= rd[b].ptr[w];
-		if (any)
-			memset(&t->blocks_rw[b], 0, sizeof(t->blocks_rw[b]));
-	}
 }
 
 static void *close_fd(void *arg)
@@ -116,11 +60,11 @@ static void collect(struct probe_link *l, int n, int *fds, int *nfds, int max)
  * probes to finish (an RCU grace period, 30-600 ms under load here), and
  * the tracer need not.  Its maps may be cleared meanwhile: the links are
  * filtered to a process that is gone (or, at the end of a trace, to one
- * whose programs see target_tgid TGID_NONE and write nothing).  What is
+ * the programs no longer find in proc_state: they write nothing).  What is
  * left (libbpf's links on kernels without multi-uprobe links) is closed
  * one by one by tracer_detach_all.
  */
-static void links_close_parallel(struct tracer *t)
+void tracer_links_close_background(struct tracer *t)
 {
 	int fds[4 + 2 * 2 * MT_MAX_ALLOC_FUNCS + MT_MAX_CUSTOM * 2 * MT_MAX_ALLOC_FUNCS], nfds = 0;
 	int max = (int)(sizeof(fds) / sizeof(fds[0]));
@@ -166,23 +110,23 @@ int tracer_reset(struct tracer *t)
 	uint32_t slot;
 	int err;
 
-	/* First: what still fires writes nothing from here on. */
-	t->skel->bss->target_tgid = TGID_NONE;
-	links_close_parallel(t);
+	/* Fault programs alone (tracer_pool_new_faults): only they are emptied. */
+	if (!t->skel)
+		return t->faults && !faults_reset(t->faults) ? 0 : -EINVAL;
+
+	/* First: what still fires writes nothing from here on (its tables
+	 * go: the next process gets new ones, so nothing is scanned). */
+	heap_maps_close(&t->heap);
+	proc_maps_remove(t->skel, t->slots, &t->proc);
+	tracer_links_close_background(t);
 	tracer_detach_all(t);
 	used = t->skel->bss->counters.sites_used;
 	if (used >= MT_MAX_SITES)
 		used = MT_MAX_SITES - 1;
-	err = map_both(t);
-	if (!err) {
-		blocks_clear(t);
-		memset(t->counts_rw, 0, (size_t)(used + 1) * sizeof(*t->counts_rw));
-	}
+	err = keys_clear(t, used);
 	/* The unknown site's stack (key 0) stays: tracer_open put it there once. */
 	if (!err)
 		err = map_clear(bpf_map__fd(t->skel->maps.sites), sizeof(uint64_t), true, MT_UNKNOWN_STACK);
-	if (!err)
-		err = map_clear(bpf_map__fd(t->skel->maps.blocks_more), sizeof(uint64_t), false, 0);
 	if (!err)
 		err = scratch_clear(t);
 	/* The main thread's call slot; other dead threads' slots only send
@@ -203,8 +147,6 @@ int tracer_reset(struct tracer *t)
 	/* The otel_memory contract's period and counts were the old process's. */
 	t->skel->bss->otel_weight = 0;
 	t->skel->bss->otel_allocs = t->skel->bss->otel_frees = t->skel->bss->otel_bad_args = 0;
-	/* The stacks fetched for the old process go with its mappings. */
-	heap_maps_forget(&t->heap);
 	/* Its code ranges too (a table of MT_EXEC_TGIDS processes). */
 	if (t->pid) {
 		__u32 tgid = (__u32)t->pid;
