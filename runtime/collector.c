@@ -55,6 +55,7 @@ static void mark_terminate(uint64_t cycle, uint64_t term_marked, uint64_t term_s
 	 * allocator from inflating its own next goal. */
 	atomic_store(&rt.heap_marked, marked);
 	atomic_store(&rt.heap_live, marked + black);
+	pacer_floating(black);
 	pacer_update(marked);
 	atomic_store(&rt.last_scanned, scanned);
 	atomic_fetch_add(&rt.marks_done, 1);

@@ -244,6 +244,9 @@ void sweep_helpers_stop(void);
 void sweep_helpers_run(void (*fn)(void)); /* fn on every helper and here; waits for all */
 
 /* ---- pacer.c ---- */
+/* At mark termination, before pacer_update(): bytes this mark allocated
+ * black (incremental; ignored in stw), which widen the next hard goal. */
+void pacer_floating(uint64_t black);
 void pacer_update(uint64_t marked);          /* after mark termination */
 bool pacer_should_trigger(uint64_t live);
 bool pacer_over_hard(uint64_t live);
