@@ -280,6 +280,11 @@ uint64_t cycle_freed_at_open(void);  /* rt.freed_bytes when the running cycle op
  * the calling mutator (it is its own safepoint), or NULL for the
  * coordinator. */
 void mark_start_pause(uint64_t cycle, struct rthread *self);
+/* The same pause for the coordinator, as a threads_handoff() function
+ * (arg: the cycle id): it runs on the first mutator to poll, or on the
+ * coordinator when no mutator runs (refgc_collect's cycles, requests a
+ * mutator could not begin itself). */
+void mark_start_handoff(struct rthread *self, void *arg);
 
 /* ---- collector.c ---- */
 void mark_roots(void);  /* STW only: shade every root */
