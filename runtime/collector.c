@@ -55,6 +55,7 @@ static void mark_terminate(uint64_t cycle, uint64_t term_marked, uint64_t term_s
 	 * allocator from inflating its own next goal. */
 	atomic_store(&rt.heap_marked, marked);
 	atomic_store(&rt.heap_live, marked + black);
+	pacer_floating(black);
 	pacer_update(marked);
 	atomic_store(&rt.last_scanned, scanned);
 	atomic_fetch_add(&rt.marks_done, 1);
@@ -79,21 +80,6 @@ static int background_workers(void)
 		n = 1;
 	n += procs_idle();
 	return n < rt.cfg.procs ? n : rt.cfg.procs;
-}
-
-/* Give the CPU away once before a pause: a thread that is due to be
- * preempted then is so now, not in the middle of the pause (or between
- * pause__start and the timestamp that follows it). */
-static void pause_prepare(void)
-{
-	sched_yield();
-}
-
-/* Stops the world; returns when it stopped (time to safepoint ends). */
-static uint64_t pause_stop(void)
-{
-	threads_stop_world();
-	return now_ns();
 }
 
 /* The end timestamp is taken before the world restarts: restarting wakes
@@ -170,32 +156,44 @@ static void term_pause(struct rthread *self, void *arg)
 	pause_end(c->cycle, REFGC_PHASE_MARK_TERM, t0, stopped, marked, slots);
 }
 
+/* The stop-the-world collection as a pause run by threads_handoff(), as
+ * mark termination is: on the first mutator to poll, which is running and
+ * its own safepoint, or on the coordinator when no mutator runs. Run by
+ * the coordinator, the pause waited for every mutator it had preempted to
+ * be put back on a CPU (time to safepoint, see mark_start.c). */
+static void stw_pause(struct rthread *self, void *arg)
+{
+	uint64_t cycle = *(uint64_t *)arg;
+	uint64_t cpu0 = self ? thread_cpu_ns() : 0, t0, stopped, marked, slots;
+
+	PROBE_PAUSE_START(cycle, REFGC_PHASE_STW);
+	t0 = now_ns();
+	threads_wait_stopped();
+	stopped = now_ns();
+	pool_clear_all();
+	PROBE_MARK_START(cycle);
+	mark_roots();
+	slots = mark_drain_parallel(rt.cfg.procs, -1);
+	marked = atomic_load(&rt.cycle_marked);
+	mark_terminate(cycle, marked, slots);
+	if (self) /* the coordinator's own time is counted by its loop */
+		atomic_fetch_add(&rt.gc_cpu_ns, thread_cpu_ns() - cpu0);
+	pause_end(cycle, REFGC_PHASE_STW, t0, stopped, marked, slots);
+}
+
 /* begun: a mutator opened the cycle and ran its mark-start pause. */
 static void run_cycle(bool begun)
 {
 	uint64_t cycle = begun ? atomic_load(&rt.cycle) : cycle_open();
-	uint64_t t0, stopped, marked, slots;
 
 	if (rt.cfg.mode == REFGC_MODE_STW) {
-		pause_prepare();
-		PROBE_PAUSE_START(cycle, REFGC_PHASE_STW);
-		t0 = now_ns();
-		stopped = pause_stop();
-		pool_clear_all();
-		PROBE_MARK_START(cycle);
-		mark_roots();
-		slots = mark_drain_parallel(rt.cfg.procs, -1);
-		marked = atomic_load(&rt.cycle_marked);
-		mark_terminate(cycle, marked, slots);
-		pause_end(cycle, REFGC_PHASE_STW, t0, stopped, marked, slots);
+		threads_handoff(stw_pause, &cycle);
 		/* Stalled threads are woken only now: woken inside the pause
 		 * they would preempt the collector and lengthen it. */
 		collector_phase_changed();
 	} else {
-		if (!begun) {
-			pause_prepare();
-			mark_start_pause(cycle, NULL);
-		}
+		if (!begun)
+			threads_handoff(mark_start_handoff, &cycle);
 
 		struct term_ctx tc = { .cycle = cycle };
 

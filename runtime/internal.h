@@ -244,6 +244,9 @@ void sweep_helpers_stop(void);
 void sweep_helpers_run(void (*fn)(void)); /* fn on every helper and here; waits for all */
 
 /* ---- pacer.c ---- */
+/* At mark termination, before pacer_update(): bytes this mark allocated
+ * black (incremental; ignored in stw), which widen the next hard goal. */
+void pacer_floating(uint64_t black);
 void pacer_update(uint64_t marked);          /* after mark termination */
 bool pacer_should_trigger(uint64_t live);
 bool pacer_over_hard(uint64_t live);
@@ -277,6 +280,11 @@ uint64_t cycle_freed_at_open(void);  /* rt.freed_bytes when the running cycle op
  * the calling mutator (it is its own safepoint), or NULL for the
  * coordinator. */
 void mark_start_pause(uint64_t cycle, struct rthread *self);
+/* The same pause for the coordinator, as a threads_handoff() function
+ * (arg: the cycle id): it runs on the first mutator to poll, or on the
+ * coordinator when no mutator runs (refgc_collect's cycles, requests a
+ * mutator could not begin itself). */
+void mark_start_handoff(struct rthread *self, void *arg);
 
 /* ---- collector.c ---- */
 void mark_roots(void);  /* STW only: shade every root */

@@ -36,13 +36,17 @@ uint64_t cycle_freed_at_open(void)
 	return freed_at_open;
 }
 
-void mark_start_pause(uint64_t cycle, struct rthread *self)
+/* handoff: the world is being stopped by threads_handoff() (thr_lock
+ * held, STW_ON set) on behalf of the coordinator. */
+static void mark_start_run(uint64_t cycle, struct rthread *self, bool handoff)
 {
 	uint64_t t0, stopped;
 
 	PROBE_PAUSE_START(cycle, REFGC_PHASE_MARK_START);
 	t0 = now_ns();
-	if (self)
+	if (handoff)
+		threads_wait_stopped();
+	else if (self)
 		threads_stop_world_self(self);
 	else
 		threads_stop_world();
@@ -53,4 +57,18 @@ void mark_start_pause(uint64_t cycle, struct rthread *self)
 	mark_roots();
 	pause_end(cycle, REFGC_PHASE_MARK_START, t0, stopped, atomic_load(&rt.cycle_marked), 0);
 	collector_phase_changed();
+}
+
+void mark_start_pause(uint64_t cycle, struct rthread *self)
+{
+	mark_start_run(cycle, self, false);
+}
+
+void mark_start_handoff(struct rthread *self, void *arg)
+{
+	uint64_t cpu0 = self ? thread_cpu_ns() : 0;
+
+	mark_start_run(*(uint64_t *)arg, self, true);
+	if (self) /* the coordinator's own time is counted by its loop */
+		atomic_fetch_add(&rt.gc_cpu_ns, thread_cpu_ns() - cpu0);
 }

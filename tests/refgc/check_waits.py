@@ -9,23 +9,28 @@ Runs refgc-bench's latency workload in incremental mode, 1 mutator thread,
 times (default 3) for SECONDS each (default 8), and takes the median of the
 runs' wait fraction ((assist + stall time) / run time). Fails when
  - the median is over BOUND (see below), or
+ - any run is over RUN_BOUND, issue 22's goal (5% of run time), or
  - fewer than 3 cycles ran in a run (nothing was tested).
-BOUND 12%: 10 of 10 runs passed at load 7.1-8.8 (medians 0.7-3.7%,
-single runs 0.6-6.5%). On the project's 2-CPU VM at load 4-5, 8 s runs (repeat.py, 10
-each, alternating) waited 6.5-25.1% (median 17.8%) with one background
+BOUND 3%: with the hard goal widened by the last mark's black allocation
+(runtime/pacer.c, pacer_floating), 10 runs of 8 s at load 5.7-6.9 waited
+0.2-2.6% (median 0.8%) against 4.0-10.2% (median 7.8%) without
+(repeat.py, alternating); 10 of 10 tests passed at load 4.9-9.5 (medians
+0.5-1.0%, single runs 0.2-1.2%); the runtime before that change fails at
+load 4.4 (5.0, 8.7, 11.6%; see runtime/README.md). Before, BOUND was 12%: on the 2-CPU VM
+at load 4-5, 8 s runs waited 6.5-25.1% (median 17.8%) with one background
 mark worker, and 2.4-8.5% (median 5.2%) with an idle-P worker beside it
 (collector.c, background_workers). At 64 MiB live, the setting this test
 used before (bound 30%), the two overlap (5.4-18.1% against 2.8-11.4%
 medians of 3) and the test could not tell them apart; at 256 MiB one
 worker cannot mark the heap within the runway on a loaded machine and the
 mutator assists. At this load the old runtime's median can pass the
-bound too (3.1% and 7.9% at load 7-8: the mutator gets no more CPU than
+bound too (3.1% and 7.9% at load 7-8 against the old 12%; 0.7-3.7% medians
+at load 7-8.8 for the idle-P runtime: the mutator gets no more CPU than
 the worker), so the test also fails when
  - the mark helper threads (refgc-mark) used under HELPER_SHARE of the
    coordinator's CPU (/proc/PID/task/TID/schedstat), median of the runs:
    the idle P did not mark.
-The issue's goal (5%) is not asserted: the median is
-near it, the worst runs are not (runtime/README.md). About 35 s."""
+About 35 s."""
 import json
 import os
 import subprocess
@@ -35,7 +40,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "runtime", "bench"))
 from schedstat import sample  # noqa: E402
 
-BOUND = 0.12
+BOUND = 0.03
+RUN_BOUND = 0.05
 # With one mutator on 2 or more CPUs the idle P marks too: the helper
 # threads' CPU against the coordinator's, median of the runs. Measured
 # 0.58-1.28 in 30 runs at load 7-8; the old runtime's helpers: 2 ms
@@ -90,6 +96,8 @@ def main():
     if os.cpu_count() >= 2 and idle[len(idle) // 2] < HELPER_SHARE:
         fail(f"mark helpers used {idle[len(idle) // 2]:.2f}x the coordinator's CPU (median): "
              f"the P the one mutator leaves idle did no background marking")
+    if fr[-1] > RUN_BOUND:
+        fail(f"a run waited {fr[-1]:.1%} of its time, over issue 22's {RUN_BOUND:.0%}")
     if med > BOUND:
         fail(f"median wait fraction {med:.1%} of run time over {runs} runs, over {BOUND:.0%}")
     print(f"waits: median {med:.1%} over {runs} runs (bound {BOUND:.0%}); ok")
