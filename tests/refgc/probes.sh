@@ -11,8 +11,24 @@ here=$(dirname "$0")
 tmp=$(mktemp -d)
 bt_pid=
 
+# bpftrace started with & from a non-interactive shell begins with SIGINT
+# ignored; one run here sat 16 minutes after its INT.  Ask with INT, then
+# TERM after 5 s, then KILL: each line is already written (-B line).
+stop_bt() {
+	kill -INT "$bt_pid" 2>/dev/null || true
+	i=0
+	while kill -0 "$bt_pid" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -ne 50 ] || kill -TERM "$bt_pid" 2>/dev/null || true
+		[ $i -lt 100 ] || kill -KILL "$bt_pid" 2>/dev/null || true
+		sleep 0.1
+	done
+	wait "$bt_pid" || true
+	bt_pid=
+}
+
 cleanup() {
-	if [ -n "$bt_pid" ]; then kill -INT "$bt_pid" 2>/dev/null || true; fi
+	if [ -n "$bt_pid" ]; then stop_bt; fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -64,8 +80,6 @@ for mode in stw incremental; do
 	REFGC_MODE=$mode REFGC_GCPERCENT=100 "$out/refgc-bench" --workload latency \
 		--seconds 2 --live-mib 16 --pauses >"$tmp/bench.$mode"
 	sleep 0.5
-	kill -INT "$bt_pid"
-	wait "$bt_pid" || true
-	bt_pid=
+	stop_bt
 	python3 "$here/check_probes.py" "$tmp/trace.$mode" "$tmp/bench.$mode"
 done
