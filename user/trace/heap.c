@@ -119,15 +119,6 @@ void heap_maps_close(struct heap_maps *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void heap_maps_forget(struct heap_maps *m)
-{
-	for (uint32_t i = 0; i < m->ncap; i++)
-		free(m->stacks[i].frames);
-	free(m->stacks);
-	m->stacks = NULL;
-	m->ncap = 0;
-}
-
 /*
  * Fetches the stacks of ids [1, used) not fetched yet whose key the BPF
  * side has published.  An id lost to a race on the BPF side (two CPUs

@@ -67,8 +67,6 @@ struct heap_maps {
  * heap_maps_close() undoes it. */
 int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, const struct proc_maps *pm);
 void heap_maps_close(struct heap_maps *m);
-/* Forgets the stacks fetched so far: the maps were emptied (tracer_reset). */
-void heap_maps_forget(struct heap_maps *m);
 
 /*
  * Go's unbiasing of Poisson byte sampling at mean N bytes: `count` sampled
