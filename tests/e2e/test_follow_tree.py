@@ -169,8 +169,8 @@ class ForkPerConnection(unittest.TestCase):
     # against 7-9 us for a function that begins with a push, which it
     # emulates; memtrace's programs add 3-5 us in a child).  At a load of
     # 6-9 a median 12-50 ms traced against 2-10 ms untraced.  What
-    # memtrace bounds is its own hold: at most 5 ms waiting for a tracer
-    # (follow_late.h), tracers loaded before the trace starts and names
+    # memtrace bounds is its own hold: the tree shares one loaded object
+    # (fault programs are loaded before the trace starts) and names are
     # read ahead, so no fork waits for a BPF load or a cold symbolizer.
     # From fork() to the child's first instruction the scheduler adds the
     # rest: 24-398 ms at most over 20 connections in 15 runs at a load of

@@ -28,16 +28,16 @@ int faults_reset(struct faults_tracer *t)
 	unknown = calloc(1, sizeof(*unknown));
 	if (!unknown)
 		return -ENOMEM;
-	err = map_clear(bpf_map__fd(t->skel->maps.fsites), sizeof(__u64), false, 0);
+	err = map_clear(bpf_map__fd(t->skel->maps.fsites), sizeof(__u64));
 	/* Events whose stack can't be kept are charged here (faults_open). */
 	if (!err && bpf_map_update_elem(bpf_map__fd(t->skel->maps.fsites), &key, unknown, BPF_ANY))
 		err = -errno;
 	free(unknown);
 	if (!err)
-		err = map_clear(bpf_map__fd(t->skel->maps.sys_inflight), sizeof(__u32), false, 0);
+		err = map_clear(bpf_map__fd(t->skel->maps.sys_inflight), sizeof(__u32));
 	/* A next process may get the old one's mm address: its cached VMAs go. */
 	if (!err)
-		err = map_clear(bpf_map__fd(t->skel->maps.vma_cache), sizeof(__u64), false, 0);
+		err = map_clear(bpf_map__fd(t->skel->maps.vma_cache), sizeof(__u64));
 	if (err)
 		return err;
 	memset((void *)&t->skel->bss->fcounters, 0, sizeof(t->skel->bss->fcounters));

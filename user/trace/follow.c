@@ -3,12 +3,12 @@
  * --follow's process tree inside one memtrace.  A forked child is held in
  * its first ptrace stop only while it is entered in the root's loaded heap
  * object (tracer_join: its tgid given a slot of tables made ahead, ~0.05
- * ms) or, with fault tracing, while a tracer from the pool (tracer_pool.h,
- * loaded ahead or emptied after a child that ended; at most FOLLOW_WAIT_NS
- * for one, else it runs on and is probed late: follow_late.h) is pointed at it, and
- * its parent's probes, already resolved, are attached again for its PID
- * (0.2-0.4 ms here): nothing is read from the child and no BPF is loaded
- * while it waits.  Its names come from the root's symbolizer (a fork maps
+ * ms), with fault tracing a set of fault programs from the pool
+ * (tracer_pool.h, loaded ahead or emptied after a child that ended; never
+ * waited for: a child that finds none loads its own once it runs) is bound
+ * to it, and its parent's probes, already resolved, are attached again for
+ * its PID (0.2-0.4 ms here): nothing is read from the child and no BPF is
+ * loaded while it waits.  Its names come from the root's symbolizer (a fork maps
  * what its parent maps) until it execs or dlopens, both ptrace stops.
  * When anything fails the child is detached, so it runs on untraced, and
  * one line says so.  Held in a ptrace stop (never a SIGSTOP), a child
@@ -29,7 +29,6 @@
 
 #include "clock.h"
 #include "exec_ranges.h"
-#include "follow_late.h"
 #include "follow_threads.h"
 #include "grow.h"
 #include "log.h"
@@ -67,39 +66,13 @@ void plain_priority(void)
 
 /*
  * The tree shares the root's loaded heap object: a fork enters the child's
- * tables and attaches its probes (tracer_join).  With fault tracing, fault
- * programs are still loaded ahead, one set per child, on the root's code
- * ranges and rows (follow_ready starts their pool once the root's object
- * is loaded).
- */
-static bool shared_tree(const struct session *root)
-{
-	(void)root;
-	return true;
-}
-
-int follow_start(struct session *root)
-{
-	const struct trace_opts *o = root->opts;
-
-	if (shared_tree(root))
-		return 0;
-
-	root->pool = tracer_pool_new(o->sample_bytes, o->unwind, o->verbose, o->probe_floor, FOLLOW_BUCKET_BITS,
-				     o->faults ? FAULTS_TRACE_ALL : 0);
-	if (!root->pool) {
-		log_error("--follow: cannot start loading tracers for forked children: %s (they run untraced)",
-			  strerror(errno));
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/*
- * Forked children served one at a time need one tracer in use and one
- * ready; three are loaded before the trace starts (0.2-0.9 s more at the
- * start), so the first forks, and a burst of three, do not wait for a load
- * (0.3-2 s each) and no load competes with them for the CPU.
+ * tables (made ahead, FOLLOW_SLOTS of them) and attaches its probes
+ * (tracer_join).  With fault tracing, fault programs are loaded ahead, one
+ * set per child, on the root's code ranges and rows: forked children
+ * served one at a time need one set in use and one ready; three are loaded
+ * before the trace starts (0.2-0.9 s more at the start), so the first
+ * forks, and a burst of three, find one and no load competes with them for
+ * the CPU.
  */
 #define FOLLOW_READY 3
 /* Children's tables made ahead on the shared object (proc_maps.h). */
@@ -110,22 +83,20 @@ void follow_ready(struct session *root)
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	int err;
 
-	if (shared_tree(root) && root->tracer.skel) {
-		err = proc_slots_fill(root->tracer.skel, root->tracer.slots, FOLLOW_BUCKET_BITS, FOLLOW_SLOTS);
-		log_debug(root->opts->verbose, 1, "--follow: tables for %d forked children made ahead in %.1f ms%s%s",
-			  FOLLOW_SLOTS, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6, err ? ": " : "",
-			  err ? strerror(-err) : "");
-		if (root->opts->faults && !root->pool) {
-			root->pool = tracer_pool_new_faults(&root->tracer, root->opts->verbose, FAULTS_TRACE_ALL);
-			if (!root->pool)
-				log_warn("--follow: cannot start loading fault programs for forked children: %s (each "
-					 "loads its own once it runs)", strerror(errno));
-		}
-		t0 = clock_ns(CLOCK_MONOTONIC);
-	}
-
-	if (!root->pool)
+	if (!root->tracer.skel)
 		return;
+	err = proc_slots_fill(root->tracer.skel, root->tracer.slots, FOLLOW_BUCKET_BITS, FOLLOW_SLOTS);
+	log_debug(root->opts->verbose, 1, "--follow: tables for %d forked children made ahead in %.1f ms%s%s",
+		  FOLLOW_SLOTS, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6, err ? ": " : "", err ? strerror(-err) : "");
+	if (!root->opts->faults)
+		return;
+	root->pool = tracer_pool_new_faults(&root->tracer, root->opts->verbose, FAULTS_TRACE_ALL);
+	if (!root->pool) {
+		log_warn("--follow: cannot start loading fault programs for forked children: %s (each loads its own "
+			 "once it runs)", strerror(errno));
+		return;
+	}
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	err = tracer_pool_wait_ready(root->pool, FOLLOW_READY);
 	log_debug(root->opts->verbose, 1, "--follow: tracers for forked children loaded ahead in %.1f ms%s%s",
 		  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6, err ? ": " : "", err ? strerror(-err) : "");
@@ -197,13 +168,12 @@ void follow_exec(struct session *k)
 		gc_start(k);
 }
 
-/* Its tracer goes back to the pool, to be emptied for a next fork. */
+/* Its fault programs go back to the pool, to be emptied for a next fork. */
 static void kid_free(struct session *root, struct session *k)
 {
 	gc_collect_thread(k, true);
 	faults_collect_thread(k, true);
 	py_collect_thread(k, true);
-	ring_buffer__free(k->rb);
 	if (!k->shared_sym)
 		symbolizer_free(k->sym);
 	if (k->faults != k->tracer.faults)
@@ -212,19 +182,13 @@ static void kid_free(struct session *root, struct session *k)
 	leakwatch_close(&k->watch);
 	py_detach_later(k->py);
 	k->py = NULL;
-	if (k->tracer.shared && k->tracer.faults && root->pool) {
-		/* Its fault programs go back to the pool, to be emptied. */
-		struct tracer f = { .faults = k->tracer.faults, .dl_link.fd = -1 };
-
+	if (k->tracer.faults && root->pool) {
+		tracer_pool_give(root->pool, k->tracer.faults);
 		k->tracer.faults = NULL;
-		tracer_pool_give(root->pool, &f);
 	}
-	if (!k->tracer.shared && k->tracer.skel && root->pool)
-		tracer_pool_give(root->pool, &k->tracer);
-	else
-		tracer_close(&k->tracer);
-	/* A child on the root's object: its slot is made ready again by a
-	 * thread (proc_maps_remove_later). */
+	/* Its slot on the root's object is made ready again by a thread
+	 * (proc_maps_remove_later). */
+	tracer_close(&k->tracer);
 	free(k->series);
 	free(k);
 }
@@ -279,20 +243,18 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 			symbolizer_refresh(k->sym);
 	}
 	/* Its own code ranges (and unwind rows): until now its walks asked
-	 * its VMAs (tracer_bind). */
+	 * its VMAs (tracer_join). */
 	err = exec_ranges_load(bpf_map__fd(k->tracer.skel->maps.exec_ranges), k->pid, k->tracer.unwind);
 	if (err < 0 && err != -ENOENT && err != -ESRCH)
 		log_debug(o->verbose, 1, "--follow: PID %d's code ranges: %s (its walks ask the kernel)", (int)k->pid,
 			  strerror(-err));
-	/* A child on the root's object: its tables mapped now, and its
-	 * events come on the root's ring buffer (follow_kid_event). */
-	err = k->tracer.shared ? tracer_map_heap(&k->tracer) : 0;
+	/* Its tables mapped now; its events come on the root's ring buffer
+	 * (follow_kid_event). */
+	err = tracer_map_heap(&k->tracer);
 	if (err)
 		log_error("--follow: cannot read PID %d's tables: %s (its report will be missing)", (int)k->pid,
 			  strerror(-err));
-	if (!k->tracer.shared)
-		k->rb = ring_buffer__new(bpf_map__fd(k->tracer.skel->maps.events), on_kid_event, k, NULL);
-	err = !k->sym || (!k->rb && !k->tracer.shared) ? -ENOMEM : leakwatch_open(&k->watch, o, root->hooks);
+	err = !k->sym ? -ENOMEM : leakwatch_open(&k->watch, o, root->hooks);
 	k->watch.start_ns = k->start_ns;
 	k->watch.pid = k->pid;
 	k->watch.comm = k->comm;
@@ -341,8 +303,8 @@ static void bind_faults(struct session *root, struct session *k, pid_t child)
 		  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 }
 
-/* Probes child, bound to a tracer from the pool, where its parent probes
- * its own, and makes it one of root's children; a negative errno (nothing
+/* Probes child, joined to the root's object, where its parent probes its
+ * own, and makes it one of root's children; a negative errno (nothing
  * attached) and *why when that fails. */
 static int bind_child(struct session *root, struct session *parent, struct session *k, pid_t child,
 		      const char **why)
@@ -353,17 +315,9 @@ static int bind_child(struct session *root, struct session *parent, struct sessi
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	*why = "cannot create its tables";
-	if (!k->tracer.shared) {
-		err = tracer_bind(&k->tracer, child);
-		if (err)
-			return err;
-	}
 	*why = "cannot probe it";
-	err = tracer_attach_like(&k->tracer, &parent->tracer);
 	/* The root's exec program serves a child on its object. */
-	if (!err && !k->tracer.shared)
-		err = tracer_attach_exec(&k->tracer);
+	err = tracer_attach_like(&k->tracer, &parent->tracer);
 	if (err)
 		return err;
 	if (root->opts->faults)
@@ -391,7 +345,7 @@ static void held_for(struct session *root, uint64_t held)
 
 void follow_adopt(struct session *root, pid_t child, pid_t ppid)
 {
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t_take = t0, held;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t_take, held;
 	struct session *parent, *k = NULL;
 	const char *why = "out of memory";
 	int err = -ENOMEM;
@@ -402,40 +356,18 @@ void follow_adopt(struct session *root, pid_t child, pid_t ppid)
 	if (!parent)
 		parent = root;
 	/* Its exit is not stopped: a socket it leaves open closes on time.
-	 * Set now, in this stop: a child that runs on before its probes are
-	 * placed can no longer be given options. */
+	 * Set now, in this stop. */
 	ptrace(PTRACE_SETOPTIONS, child, NULL, (void *)(launch_ptrace_options(true) & ~PTRACE_O_TRACEEXIT));
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		goto fail;
-	why = "cannot load the BPF programs";
-	if (shared_tree(root)) {
-		struct tracer f;
-
-		why = "cannot create its tables";
-		err = tracer_join(&k->tracer, &root->tracer, child, FOLLOW_BUCKET_BITS);
-		/* Its fault programs, when a set is ready: none is waited for
-		 * (without, it loads its own once it runs: kid_settle). */
-		if (!err && root->pool && tracer_pool_take(root->pool, &f, 0) == 0)
-			k->tracer.faults = f.faults;
-	} else {
-		err = root->pool ? tracer_pool_take(root->pool, &k->tracer, FOLLOW_WAIT_NS) : -ENOMEM;
-	}
+	why = "cannot create its tables";
+	err = tracer_join(&k->tracer, &root->tracer, child, FOLLOW_BUCKET_BITS);
+	/* Its fault programs, when a set is ready: none is waited for
+	 * (without, it loads its own once it runs: kid_settle). */
+	if (!err && root->pool && tracer_pool_take(root->pool, &k->tracer.faults) != 0)
+		k->tracer.faults = NULL;
 	t_take = clock_ns(CLOCK_MONOTONIC);
-	if (err == -EAGAIN) {
-		/* No tracer within the bound: it runs on, probed once one is
-		 * ready (follow_adopt_late). */
-		free(k);
-		why = "out of memory";
-		err = late_add(&root->late, child, ppid, t_take);
-		if (err)
-			goto fail;
-		ptrace(PTRACE_CONT, child, NULL, NULL);
-		held_for(root, clock_ns(CLOCK_MONOTONIC) - t0);
-		log_debug(root->opts->verbose, 1, "--follow: no tracer ready for PID %d within %.0f ms: it runs on, "
-			  "probed once one is", (int)child, FOLLOW_WAIT_NS / 1e6);
-		return;
-	}
 	if (err)
 		goto fail;
 	err = bind_child(root, parent, k, child, &why);
@@ -458,71 +390,6 @@ fail:
 	free(k);
 	ptrace(PTRACE_DETACH, child, NULL, NULL);
 	log_error("--follow: cannot trace PID %d: %s: %s (it runs on untraced)", (int)child, why, strerror(-err));
-}
-
-void follow_adopt_late(struct session *root)
-{
-	while (root->late.n && root->pool) {
-		struct late_child c = root->late.v[0];
-		struct session *parent = follow_find(root, c.parent), *k = calloc(1, sizeof(*k));
-		const char *why = "out of memory";
-		uint64_t now;
-		int err = k ? tracer_pool_take(root->pool, &k->tracer, 0) : -ENOMEM;
-
-		if (err == -EAGAIN) {
-			free(k);
-			return;
-		}
-		late_remove(&root->late, 0);
-		if (k)
-			why = "cannot load the BPF programs";
-		if (!err)
-			err = bind_child(root, parent ? parent : root, k, c.pid, &why);
-		if (err == -ESRCH) {
-			/* It ended meanwhile, its exit not yet read. */
-			tracer_close(&k->tracer);
-			free(k);
-			root->nlate_gone++;
-			continue;
-		}
-		if (err) {
-			if (k && k->tracer.skel)
-				tracer_close(&k->tracer);
-			free(k);
-			ptrace(PTRACE_DETACH, c.pid, NULL, NULL);
-			log_error("--follow: cannot trace PID %d: %s: %s (it runs on untraced)", (int)c.pid, why,
-				  strerror(-err));
-			continue;
-		}
-		now = clock_ns(CLOCK_MONOTONIC);
-		k->start_ns = k->prev_view_ns = now;
-		if (now - c.since_ns > root->late_max_ns)
-			root->late_max_ns = now - c.since_ns;
-		root->nlate++;
-		log_debug(root->opts->verbose, 1, "--follow: PID %d ran %.1f ms before its probes were placed", (int)c.pid,
-			  (now - c.since_ns) / 1e6);
-		kid_settle(root, parent ? parent : root, k);
-		/* An exec meanwhile: its own objects, as at any exec. */
-		if (c.execd) {
-			follow_exec(k);
-			session_on_exec(k);
-		}
-	}
-}
-
-bool follow_late_event(struct session *root, pid_t pid, bool gone)
-{
-	struct late_child *c = late_find(&root->late, pid);
-
-	if (!c)
-		return false;
-	if (!gone) {
-		c->execd = true;
-		return true;
-	}
-	root->nlate_gone++;
-	late_remove(&root->late, (size_t)(c - root->late.v));
-	return true;
 }
 
 void follow_settle_kid(struct session *root, struct session *k)
@@ -596,7 +463,7 @@ void follow_kid_event(struct session *root, const struct mt_event *ev)
 {
 	struct session *k = follow_find(root, (pid_t)ev->pid);
 
-	if (k && k->tracer.shared)
+	if (k)
 		on_kid_event(k, (void *)ev, sizeof(*ev));
 }
 
@@ -606,8 +473,6 @@ void follow_poll(struct session *root, uint64_t now)
 		struct session *k = root->kids[i];
 
 		k->tracer.skel->bss->now_ns = now;
-		if (k->rb)
-			ring_buffer__consume(k->rb);
 		gc_collect_thread(k, false);
 		if (k->gc)
 			gc_poll(k->gc);
@@ -642,12 +507,6 @@ void follow_end(struct session *root, bool report)
 	root->kids_cap = 0;
 	tracer_pool_free(root->pool);
 	root->pool = NULL;
-	root->nlate_gone += root->late.n; /* never probed */
-	late_free(&root->late);
-	if (report && (root->nlate || root->nlate_gone))
-		log_warn("--follow: %llu forked children ran before a tracer was free (up to %.0f ms: their allocations "
-			 "before that are not in their reports), %llu ended before one was (not traced)",
-			 (unsigned long long)root->nlate, root->late_max_ns / 1e6, (unsigned long long)root->nlate_gone);
 	if (report && root->nheld)
 		log_debug(root->opts->verbose, 1, "--follow: %llu forked children held %.2f ms on average, %.2f ms at most",
 			  (unsigned long long)root->nheld, root->held_total_ns / 1e6 / (double)root->nheld,

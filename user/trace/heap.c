@@ -75,7 +75,7 @@ static void *map_ro(int fd, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, const struct proc_maps *pm)
+int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, struct proc_maps *pm)
 {
 	size_t clen = (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts);
 	uint32_t nbuckets = 1u << pm->bucket_bits;
@@ -86,7 +86,8 @@ int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, const struct 
 	m->nbuckets = nbuckets;
 	m->tgid = pm->tgid;
 	m->counts = map_ro(pm->counts_fd, clen);
-	m->blocks = map_ro(pm->blocks_fd, blen);
+	m->blocks = pm->blocks_ahead ? pm->blocks_ahead : map_ro(pm->blocks_fd, blen);
+	pm->blocks_ahead = NULL;
 	m->state_map = map_ro(pm->state_fd, sizeof(struct mt_proc));
 	m->site_keys = map_ro(bpf_map__fd(skel->maps.site_keys), KEYS_LEN);
 	if (!m->counts || !m->blocks || !m->state_map || !m->site_keys) {
@@ -117,15 +118,6 @@ void heap_maps_close(struct heap_maps *m)
 		free(m->stacks[i].frames);
 	free(m->stacks);
 	memset(m, 0, sizeof(*m));
-}
-
-void heap_maps_forget(struct heap_maps *m)
-{
-	for (uint32_t i = 0; i < m->ncap; i++)
-		free(m->stacks[i].frames);
-	free(m->stacks);
-	m->stacks = NULL;
-	m->ncap = 0;
 }
 
 /*

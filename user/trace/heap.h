@@ -63,12 +63,11 @@ struct heap_maps {
 	uint32_t ncap;
 };
 
-/* Maps the heap state of pm's process in the loaded object;
+/* Maps the heap state of pm's process in the loaded object, taking over
+ * the block table's mapping made ahead (pm->blocks_ahead, NULL after);
  * heap_maps_close() undoes it. */
-int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, const struct proc_maps *pm);
+int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, struct proc_maps *pm);
 void heap_maps_close(struct heap_maps *m);
-/* Forgets the stacks fetched so far: the maps were emptied (tracer_reset). */
-void heap_maps_forget(struct heap_maps *m);
 
 /*
  * Go's unbiasing of Poisson byte sampling at mean N bytes: `count` sampled

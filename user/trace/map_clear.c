@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 
 #include "map_clear.h"
 
-int map_clear(int fd, size_t ks, bool keep_it, uint64_t keep)
+int map_clear(int fd, size_t ks)
 {
 	uint64_t key = 0, next = 0;
 	bool first = true;
@@ -18,8 +20,6 @@ int map_clear(int fd, size_t ks, bool keep_it, uint64_t keep)
 			return errno == ENOENT ? 0 : -errno;
 		memcpy(&key, &next, ks);
 		first = false;
-		if (keep_it && key == keep)
-			continue;
 		/* Deleted: the next key is asked from the start again. */
 		if (bpf_map_delete_elem(fd, &key) == 0)
 			first = true;

@@ -12,6 +12,7 @@
 #include "memtrace.h"
 #include "memtrace.skel.h"
 #include "proc_maps.h"
+#include "proc_warm.h"
 
 static int create(enum bpf_map_type type, const char *name, uint32_t key, uint32_t value, uint32_t n,
 		  uint32_t flags)
@@ -36,6 +37,7 @@ static void slot_free(struct memtrace_bpf *skel, struct proc_slots *slots, struc
 
 	if (!pm->made)
 		return;
+	proc_maps_cool(pm);
 	/* Its maps go with their last reference: the entries and our fds. */
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		bpf_map_delete_elem(bpf_map__fd(outer[i]), &slot);
@@ -172,14 +174,20 @@ static void *remove_thread(void *arg)
 {
 	struct remove_job *j = arg;
 	struct proc_slots *slots = j->slots;
-	struct proc_maps old = j->pm;
+	struct proc_maps old;
 	bool remake;
+
+	/* A process that ended before its tables were read never took the
+	 * mapping made ahead. */
+	proc_maps_cool(&j->pm);
+	old = j->pm;
 
 	pthread_mutex_lock(&slots->lock);
 	remake = slots->nready < slots->want && j->pm.bucket_bits == slots->want_bits;
 	pthread_mutex_unlock(&slots->lock);
 	if (remake && maps_make(j->skel, &j->pm) == 0) {
 		close_maps(&old); /* replaced: the slot's entries hold the new ones */
+		proc_maps_warm(&j->pm);
 		pthread_mutex_lock(&slots->lock);
 		if (slots->nready < PROC_SLOTS_READY)
 			slots->ready[slots->nready++] = j->pm;
@@ -220,6 +228,7 @@ void proc_maps_remove_later(struct memtrace_bpf *skel, struct proc_slots *slots,
 	}
 	*j = (struct remove_job){ .skel = skel, .slots = slots, .pm = *pm };
 	pm->made = false;
+	pm->blocks_ahead = NULL; /* the thread's now */
 	pthread_mutex_lock(&slots->lock);
 	slots->busy++;
 	pthread_mutex_unlock(&slots->lock);
@@ -262,6 +271,7 @@ int proc_slots_fill(struct memtrace_bpf *skel, struct proc_slots *slots, unsigne
 		err = slot_make(skel, slots, bucket_bits, &pm);
 		if (err)
 			return err;
+		proc_maps_warm(&pm);
 		pthread_mutex_lock(&slots->lock);
 		if (slots->nready < PROC_SLOTS_READY) {
 			slots->ready[slots->nready++] = pm;

@@ -25,6 +25,10 @@ struct proc_maps {
 	uint32_t slot;
 	unsigned bucket_bits;
 	int state_fd, counts_fd, blocks_fd, more_fd;
+	/* The block table mapped and read through ahead (proc_warm.h) for a
+	 * slot made ready by proc_slots_fill or a remove thread; heap_maps_open
+	 * takes it over.  NULL otherwise. */
+	void *blocks_ahead;
 };
 
 #define PROC_SLOTS_READY 4

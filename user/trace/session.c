@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -310,11 +309,6 @@ static int event_loop(struct session *s, int sfd)
 			epoll_ctl(epfd, EPOLL_CTL_ADD, pidfd, &ev);
 		}
 	}
-	/* --follow: a tracer ready for a child waiting for one. */
-	if (s->pool && tracer_pool_ready_fd(s->pool) >= 0) {
-		ev.data.u32 = 3;
-		epoll_ctl(epfd, EPOLL_CTL_ADD, tracer_pool_ready_fd(s->pool), &ev);
-	}
 	while (!s->stop && !(s->exited && !s->nkids)) {
 		struct epoll_event got[4];
 		uint64_t now = clock_ns(CLOCK_MONOTONIC), wake = next_sample;
@@ -355,10 +349,6 @@ static int event_loop(struct session *s, int sfd)
 				}
 			} else if (got[i].data.u32 == 2) {
 				s->exited = true;
-			} else if (got[i].data.u32 == 3) {
-				eventfd_t v;
-
-				eventfd_read(tracer_pool_ready_fd(s->pool), &v);
 			}
 		}
 		ring_buffer__consume(s->rb);
@@ -428,9 +418,6 @@ int session_run(const struct trace_opts *opts, const struct trace_hooks *hooks)
 		log_error("signalfd: %s", strerror(errno));
 		return 1;
 	}
-	/* Tracers for forked children load meanwhile, in a thread. */
-	if (opts->follow)
-		follow_start(&s);
 	err = opts->argv ? session_start_launched(&s, &l) : session_start_attached(&s);
 	if (err)
 		goto out;

@@ -103,8 +103,6 @@ again:
 				s->wait_status = status;
 			} else if (kid && kid->pid == w) {
 				follow_exited(s, kid, status);
-			} else if (s->opts->follow && follow_late_event(s, w, true)) {
-				/* counted: ended before a tracer was free */
 			} else if (s->hooks->reap) {
 				s->hooks->reap(s->hooks->ctx, w, status);
 			}
@@ -125,8 +123,6 @@ again:
 			if (kid) {
 				follow_exec(kid);
 				session_on_exec(kid);
-			} else if (s->opts->follow && follow_late_event(s, w, false)) {
-				/* looked at once it is probed */
 			} else {
 				err = session_on_exec(s);
 				if (!err && s->opts->follow)
@@ -177,7 +173,6 @@ again:
 	/* A child's report waits until no stop is pending: a fork is held
 	 * meanwhile, an ended child is not. */
 	follow_settle(s);
-	follow_adopt_late(s);
 	if (follow_finish_one(s))
 		goto again;
 	return 0;

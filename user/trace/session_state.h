@@ -15,7 +15,6 @@
 
 #include "faults.h"
 #include "follow_births.h"
-#include "follow_late.h"
 #include "gc.h"
 #include "go_heap.h"
 #include "python_pymalloc.h"
@@ -63,7 +62,7 @@ struct session {
 	struct reach_result reach; /* the reachability scan, once done (session_reach.c) */
 	uint64_t reach_next_ns;    /* --reachability-every: when the next scan is due */
 	/* --follow's tree (follow.c), in the root's session: the traces of
-	 * forked children, and a tracer loaded ahead for the next fork. */
+	 * forked children, and with --faults fault programs loaded ahead. */
 	struct session **kids;
 	size_t nkids, kids_cap;
 	struct tracer_pool *pool;
@@ -84,11 +83,6 @@ struct session {
 	bool shared_sym; /* a forked child's sym is the root's, as its mappings are, until it execs or dlopens */
 	uint64_t held_max_ns, held_total_ns, nheld; /* how long forked children waited on us */
 	struct births births; /* --follow: new tasks between their two reports */
-	/* --follow: forks that found no tracer ready within FOLLOW_WAIT_NS and
-	 * run on until one is; how many were probed late (and the longest
-	 * wait), how many ended first. */
-	struct late_children late;
-	uint64_t nlate, nlate_gone, late_max_ns;
 	struct session *settle_parent; /* a forked child bound, its trace to complete (follow_settle) */
 	pid_t fork_parent; /* a --follow child: the PID it forked from (session_fork.c) */
 };
@@ -110,24 +104,19 @@ int session_finish(struct session *s);
 void session_announce(struct session *s);
 
 /* follow.c: forked children traced by this memtrace (see follow.c). */
-int follow_start(struct session *root);
 /* Reads the root's objects' names ahead, for its forks' reports. */
 void follow_warm_symbols(struct session *root);
-/* Waits until the pool has tracers ready for the first forks. */
+/* Makes tables ready for the first forks and, with --faults, waits until
+ * the pool has their fault programs loaded. */
 void follow_ready(struct session *root);
 /* Raises the calling thread's priority (after the command is started). */
 void follow_prioritize(int verbose);
 /* Sets the calling thread's priority back to nice 0 (threads it starts). */
 void plain_priority(void);
-/* child's first stop (ppid its parent, 0 when not known): held at most
- * FOLLOW_WAIT_NS for a tracer, then probed, or let run and probed later. */
+/* child's first stop (ppid its parent, 0 when not known): held while it
+ * joins the root's object and is probed (no BPF load), then let run; on
+ * failure let run untraced, said in one line. */
 void follow_adopt(struct session *root, pid_t child, pid_t ppid);
-/* Probes the children that run on waiting for a tracer, as tracers become
- * ready. */
-void follow_adopt_late(struct session *root);
-/* pid is a child waiting for a tracer: it exec'd (gone false) or ended
- * (gone true, then forgotten).  Whether it is one. */
-bool follow_late_event(struct session *root, pid_t pid, bool gone);
 /* Completes the traces of children bound since (symbols, ring buffer,
  * faults and GC), once no ptrace stop is queued. */
 void follow_settle(struct session *root);

@@ -21,12 +21,6 @@
 
 int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int unwind_mode, int verbose)
 {
-	return tracer_open_sized(t, pid, stop_on_dl, sample_bytes, unwind_mode, verbose, MT_BLOCK_BUCKET_BITS);
-}
-
-int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int unwind_mode,
-		      int verbose, unsigned bucket_bits)
-{
 	struct mt_site_stack unknown = { .id = MT_UNKNOWN_STACK };
 	__u64 key = MT_UNKNOWN_STACK;
 	struct memtrace_bpf *skel;
@@ -50,9 +44,6 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 	}
 	skel->rodata->stop_on_dl = stop_on_dl;
 	skel->rodata->sample_bytes = sample_bytes;
-	if (bucket_bits < MT_BLOCK_BUCKET_BITS_MIN || bucket_bits > MT_BLOCK_BUCKET_BITS)
-		bucket_bits = MT_BLOCK_BUCKET_BITS;
-	t->bucket_bits = bucket_bits;
 	skel->rodata->unwind_mode = (__u32)unwind_mode;
 	if (getenv("MT_TEST_ONE_INFLIGHT_SLOT"))
 		skel->rodata->inflight_slot_mask = 0;
@@ -85,7 +76,7 @@ int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sam
 		goto fail;
 	}
 	if (pid) {
-		err = proc_maps_add(skel, t->slots, (uint32_t)pid, bucket_bits, &t->proc);
+		err = proc_maps_add(skel, t->slots, (uint32_t)pid, MT_BLOCK_BUCKET_BITS, &t->proc);
 		if (!err)
 			err = heap_maps_open(&t->heap, skel, &t->proc);
 		if (err)
@@ -259,31 +250,6 @@ int tracer_attach_allocator(struct tracer *t, bool *changed)
 		else
 			detach_set(&t->extra[k], t->extra_links[k], &t->nextra_links[k]);
 	}
-	return 0;
-}
-
-int tracer_bind(struct tracer *t, pid_t pid)
-{
-	/* Until the child's own ranges are loaded (exec_ranges_load, once it
-	 * runs), its stack walks ask its VMAs: a fork's first stacks are kept,
-	 * at ~1 us a frame, and none is left unchecked. */
-	static const struct mt_exec_ranges vmas = { .stale = MT_EXEC_STALE_ALL };
-	__u32 tgid = (__u32)pid;
-
-	uint64_t sample_bytes = t->skel->rodata->sample_bytes;
-	int err;
-
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_ranges), &tgid, &vmas, BPF_ANY);
-	err = proc_maps_add(t->skel, t->slots, tgid, t->bucket_bits, &t->proc);
-	if (!err)
-		err = heap_maps_open(&t->heap, t->skel, &t->proc);
-	if (err) {
-		proc_maps_remove(t->skel, t->slots, &t->proc);
-		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.exec_ranges), &tgid);
-		return err;
-	}
-	t->heap.sample_bytes = sample_bytes;
-	t->pid = pid;
 	return 0;
 }
 

@@ -35,7 +35,6 @@ struct tracer {
 	bool shared;
 	struct proc_maps proc;  /* pid's tables in skel (none while pid is 0) */
 	struct proc_slots *slots; /* skel's (the owner's, when shared) */
-	unsigned bucket_bits;   /* of the block tables it creates */
 	struct heap_maps heap;  /* pid's heap state, mapped */
 	pid_t pid;
 	bool multi;             /* kernel has multi-uprobe links */
@@ -58,19 +57,14 @@ struct tracer {
 	bool floor; /* attach empty programs instead (benchmark floor) */
 	struct unwind_loader *unwind; /* --unwind auto|dwarf: the rows in the kernel; NULL with fp */
 	struct otel_usdt otel; /* --source: the otel_memory contract, when used */
-	/* --follow's pool: fault programs loaded with it, on its code ranges and
-	 * unwind rows (faults_load_unbound); tracer_reset empties them,
-	 * tracer_close closes them.  NULL when none. */
+	/* A --follow child's fault programs, taken from the pool ready-loaded
+	 * (tracer_pool.h); tracer_close closes them.  NULL when none. */
 	struct faults_tracer *faults;
 };
 
 /* Opens and loads the BPF programs for pid. `stop_on_dl`: the dynamic-linker
  * hook stops the (ptraced) target so probes are placed before it runs on. */
 int tracer_open(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int unwind_mode, int verbose);
-/* The same with a block table of 2^bucket_bits buckets (MT_BLOCK_BUCKET_BITS_MIN
- * to MT_BLOCK_BUCKET_BITS), for a process expected to hold fewer blocks. */
-int tracer_open_sized(struct tracer *t, pid_t pid, bool stop_on_dl, uint64_t sample_bytes, int unwind_mode,
-		      int verbose, unsigned bucket_bits);
 /*
  * (Re)resolves the target's allocator and probes it.  Keeps existing probes
  * when the provider did not change.  *changed tells whether it did.
@@ -83,9 +77,6 @@ int tracer_attach_custom(struct tracer *t, const struct custom_spec *specs, int 
 int tracer_attach_dl_hook(struct tracer *t);
 /* Probes that cannot be placed are fatal; this one attaches the exec tracepoint. */
 int tracer_attach_exec(struct tracer *t);
-/* Points a tracer opened for pid 0 (a spare, loaded ahead) at pid: creates
- * pid's tables (proc_maps.h).  A negative errno when they cannot be. */
-int tracer_bind(struct tracer *t, pid_t pid);
 /*
  * Makes t a tracer of pid on `from`'s loaded object (tracer_join.c): pid's
  * tables are created and entered under its tgid, no BPF is loaded; its
@@ -114,14 +105,6 @@ int tracer_attach_like(struct tracer *t, const struct tracer *from);
 void tracer_detach_allocator(struct tracer *t);
 /* Detaches every probe (allocators, dynamic-linker hook, exec). */
 void tracer_detach_all(struct tracer *t);
-/*
- * Makes a tracer whose process is gone as new: no probes, its process's
- * tables removed (no scan: tracer_bind creates new ones), the stacks and
- * counters emptied, pid 0, its programs tracing no process until
- * tracer_bind (tracer_reset.c); its old probes are closed in the
- * background.
- */
-int tracer_reset(struct tracer *t);
 void tracer_close(struct tracer *t);
 /* Stops its process's dynamic-linker hook asked for so far. */
 uint64_t tracer_dl_stops(const struct tracer *t);

@@ -18,7 +18,6 @@
 
 int tracer_join(struct tracer *t, const struct tracer *from, pid_t pid, unsigned bucket_bits)
 {
-	/* Until its own code ranges are loaded, its walks ask its VMAs. */
 	static const struct mt_exec_ranges vmas = { .stale = MT_EXEC_STALE_ALL };
 	__u32 tgid = (__u32)pid;
 	int err;
@@ -34,9 +33,10 @@ int tracer_join(struct tracer *t, const struct tracer *from, pid_t pid, unsigned
 	 * loaded there, by its code ranges (exec_ranges_load). */
 	t->unwind = from->unwind;
 	t->dl_link.fd = -1;
-	t->bucket_bits = bucket_bits;
-	/* As tracer_bind, but its tables are mapped once it runs
-	 * (tracer_map_heap): four mmaps cost ~0.3 ms of the hold. */
+	/* Until its own code ranges are loaded (exec_ranges_load, once it
+	 * runs), its stack walks ask its VMAs: a fork's first stacks are kept,
+	 * at ~1 us a frame, and none is left unchecked.  Its tables are mapped
+	 * once it runs (tracer_map_heap): four mmaps cost ~0.3 ms of the hold. */
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_ranges), &tgid, &vmas, BPF_ANY);
 	err = proc_maps_add(t->skel, t->slots, tgid, bucket_bits, &t->proc);
 	if (err) {
@@ -107,7 +107,8 @@ void tracer_leave(struct tracer *t)
 	tracer_links_close_background(t);
 	tracer_detach_all(t);
 	if (tgid) {
-		/* Its main thread's call slot, as tracer_reset does, and its
+		/* Its main thread's call slot (other dead threads' slots only
+		 * send threads with the same slot to task-local storage), and its
 		 * code ranges (a table of MT_EXEC_TGIDS processes). */
 		__u32 slot = tgid & ((1u << 16) - 1);
 		struct mt_inflight st;

@@ -3,8 +3,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,15 +17,14 @@
 
 /*
  * Up to POOL_READY kept ready; a load starts when fewer than POOL_SPARE
- * are ready or being emptied: each load costs 250-300 ms of CPU (the
+ * are ready or being emptied: each load costs 100-300 ms of CPU (the
  * verifier) that the traced server would want on a 2-core machine, and a
  * fork-per-connection server served one connection at a time needs one
- * tracer in use and one spare.  A tracer
- * that comes back is emptied by a thread of its own: what it costs is
- * mostly the kernel's wait for readers of the probes it unregisters (an
- * RCU grace period per link, 100-600 ms on this loaded 2-core VM), and
- * waits that run at once end together, so forks that come faster than one
- * grace period still find tracers ready.
+ * set in use and one spare.  A set that comes back is emptied by a thread
+ * of its own: what it costs is mostly the kernel's wait for readers of the
+ * programs it detaches (an RCU grace period per link, 100-600 ms on this
+ * loaded 2-core VM), and waits that run at once end together, so forks
+ * that come faster than one grace period still find sets ready.
  */
 #define POOL_READY 8
 #define POOL_SPARE 2
@@ -38,22 +35,16 @@ struct tracer_pool {
 	pthread_t thread;
 	bool quit;
 	int err; /* of the last load, 0 after one that worked */
-	struct tracer ready[POOL_READY];
+	struct faults_tracer *ready[POOL_READY];
 	int nready;
-	int nresetting; /* threads emptying a tracer that came back */
-	uint64_t sample_bytes;
-	int unwind_mode;
+	int nresetting; /* threads emptying a set that came back */
 	int verbose;
-	bool floor;
-	unsigned bits;
-	int ready_fd; /* eventfd, written at each tracer made ready */
 	int want;     /* tracer_pool_wait_ready's n while it waits */
-	unsigned faults_flags; /* faults_open's flags for each tracer's fault programs; 0: none */
-	const struct tracer *root; /* fault programs only, on root's maps (tracer_pool_new_faults) */
+	unsigned faults_flags; /* faults_open's flags for each set */
+	const struct tracer *root; /* whose code ranges and rows the sets walk stacks on */
 };
 
-/* Fault programs alone, on the root's maps (tracer_pool_new_faults). */
-static int load_faults(struct tracer_pool *p, struct tracer *t)
+static int load(struct tracer_pool *p, struct faults_tracer **f)
 {
 	struct faults_unwind uw = {
 		.mode = p->root->unwind ? p->root->unwind->mode : MT_UNWIND_FP,
@@ -61,47 +52,16 @@ static int load_faults(struct tracer_pool *p, struct tracer *t)
 		.rows_fd = bpf_map__fd(p->root->skel->maps.unwind_rows),
 	};
 
-	memset(t, 0, sizeof(*t));
-	t->dl_link.fd = -1;
-	return faults_load_unbound(&t->faults, p->faults_flags, p->verbose, &uw);
+	return faults_load_unbound(f, p->faults_flags, p->verbose, &uw);
 }
 
-static int load(struct tracer_pool *p, struct tracer *t)
-{
-	int err;
-
-	if (p->root)
-		return load_faults(p, t);
-	err = tracer_open_sized(t, 0, true, p->sample_bytes, p->unwind_mode, p->verbose, p->bits);
-
-	if (err)
-		return err;
-	t->floor = p->floor;
-	/* Its fault programs too: a child's load after its fork missed its
-	 * first faults and took the CPU from it.  Without them the child loads
-	 * its own, as before (one line said why these failed: not again). */
-	if (p->faults_flags) {
-		struct faults_unwind uw = {
-			.mode = t->unwind ? t->unwind->mode : MT_UNWIND_FP,
-			.ranges_fd = bpf_map__fd(t->skel->maps.exec_ranges),
-			.rows_fd = bpf_map__fd(t->skel->maps.unwind_rows),
-		};
-
-		if (faults_load_unbound(&t->faults, p->faults_flags, p->verbose, &uw))
-			p->faults_flags = 0;
-	}
-	return 0;
-}
-
-/* Takes t in when there is room; the caller holds the lock. */
-static bool keep(struct tracer_pool *p, struct tracer *t)
+/* Takes f in when there is room; the caller holds the lock. */
+static bool keep(struct tracer_pool *p, struct faults_tracer *f)
 {
 	if (p->nready == POOL_READY)
 		return false;
-	p->ready[p->nready++] = *t;
+	p->ready[p->nready++] = f;
 	pthread_cond_broadcast(&p->cv);
-	if (p->ready_fd >= 0)
-		eventfd_write(p->ready_fd, 1);
 	return true;
 }
 
@@ -118,7 +78,7 @@ static void *run(void *arg)
 	plain();
 	pthread_mutex_lock(&p->mu);
 	while (!p->quit) {
-		struct tracer t;
+		struct faults_tracer *f = NULL;
 		int err;
 
 		if ((p->nready + p->nresetting >= POOL_SPARE && p->nready >= p->want) || p->err) {
@@ -126,12 +86,12 @@ static void *run(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&p->mu);
-		err = load(p, &t);
+		err = load(p, &f);
 		pthread_mutex_lock(&p->mu);
 		/* A load that failed is tried again when a take asks (p->err = 0). */
 		p->err = err;
-		if (!err && !keep(p, &t))
-			tracer_close(&t);
+		if (!err && !keep(p, f))
+			faults_close(f);
 		pthread_cond_broadcast(&p->cv);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -140,7 +100,7 @@ static void *run(void *arg)
 
 struct reset_job {
 	struct tracer_pool *p;
-	struct tracer t;
+	struct faults_tracer *f;
 };
 
 static void *reset_one(void *arg)
@@ -151,58 +111,19 @@ static void *reset_one(void *arg)
 	int err;
 
 	plain();
-	err = tracer_reset(&j->t);
+	err = faults_reset(j->f);
 	pthread_mutex_lock(&p->mu);
 	if (!err)
-		kept = keep(p, &j->t);
+		kept = keep(p, j->f);
 	pthread_mutex_unlock(&p->mu);
 	if (!kept)
-		tracer_close(&j->t);
+		faults_close(j->f);
 	pthread_mutex_lock(&p->mu);
 	p->nresetting--;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	free(j);
 	return NULL;
-}
-
-struct tracer_pool *tracer_pool_new(uint64_t sample_bytes, int unwind_mode, int verbose, bool floor,
-				    unsigned bucket_bits, unsigned faults_flags)
-{
-	struct tracer_pool *p = calloc(1, sizeof(*p));
-
-	if (!p)
-		return NULL;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	p->sample_bytes = sample_bytes;
-	p->unwind_mode = unwind_mode;
-	p->verbose = verbose;
-	p->floor = floor;
-	p->bits = bucket_bits;
-	p->faults_flags = faults_flags;
-	p->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (pthread_create(&p->thread, NULL, run, p)) {
-		if (p->ready_fd >= 0)
-			close(p->ready_fd);
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
-/* The condition variable waits by CLOCK_REALTIME (its default). */
-static struct timespec after(uint64_t ns)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ns += (uint64_t)ts.tv_nsec;
-	ts.tv_sec += (time_t)(ns / 1000000000ULL);
-	ts.tv_nsec = (long)(ns % 1000000000ULL);
-	return ts;
 }
 
 struct tracer_pool *tracer_pool_new_faults(const struct tracer *root, int verbose, unsigned faults_flags)
@@ -218,10 +139,7 @@ struct tracer_pool *tracer_pool_new_faults(const struct tracer *root, int verbos
 	p->verbose = verbose;
 	p->faults_flags = faults_flags;
 	p->root = root;
-	p->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (pthread_create(&p->thread, NULL, run, p)) {
-		if (p->ready_fd >= 0)
-			close(p->ready_fd);
 		pthread_cond_destroy(&p->cv);
 		pthread_mutex_destroy(&p->mu);
 		free(p);
@@ -230,21 +148,16 @@ struct tracer_pool *tracer_pool_new_faults(const struct tracer *root, int verbos
 	return p;
 }
 
-int tracer_pool_take(struct tracer_pool *p, struct tracer *out, uint64_t wait_ns)
+int tracer_pool_take(struct tracer_pool *p, struct faults_tracer **out)
 {
-	struct timespec until = after(wait_ns);
 	int err = 0;
 
 	pthread_mutex_lock(&p->mu);
-	p->err = 0;
-	pthread_cond_broadcast(&p->cv);
-	while (!p->nready && !p->err)
-		if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
-			break;
 	if (p->nready)
 		*out = p->ready[--p->nready];
 	else
 		err = p->err ? p->err : -EAGAIN;
+	p->err = 0;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	return err;
@@ -268,21 +181,19 @@ int tracer_pool_wait_ready(struct tracer_pool *p, int n)
 	return err;
 }
 
-int tracer_pool_ready_fd(const struct tracer_pool *p)
+void tracer_pool_give(struct tracer_pool *p, struct faults_tracer *f)
 {
-	return p->ready_fd;
-}
-
-void tracer_pool_give(struct tracer_pool *p, struct tracer *t)
-{
-	struct reset_job *j = malloc(sizeof(*j));
+	struct reset_job *j;
 	pthread_attr_t attr;
 	pthread_t th;
 	bool started = false;
 
+	if (!f)
+		return;
+	j = malloc(sizeof(*j));
 	if (j) {
 		j->p = p;
-		j->t = *t;
+		j->f = f;
 		pthread_mutex_lock(&p->mu);
 		p->nresetting++;
 		pthread_mutex_unlock(&p->mu);
@@ -298,8 +209,7 @@ void tracer_pool_give(struct tracer_pool *p, struct tracer *t)
 		}
 	}
 	if (!started)
-		tracer_close(t);
-	memset(t, 0, sizeof(*t));
+		faults_close(f);
 }
 
 void tracer_pool_free(struct tracer_pool *p)
@@ -316,10 +226,8 @@ void tracer_pool_free(struct tracer_pool *p)
 		pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
 	while (p->nready)
-		tracer_close(&p->ready[--p->nready]);
+		faults_close(p->ready[--p->nready]);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
-	if (p->ready_fd >= 0)
-		close(p->ready_fd);
 	free(p);
 }
