@@ -5,13 +5,13 @@ tracing, fault programs are still loaded ahead, one set per child)."""
 import json
 import os
 import re
-import socket
 import subprocess
 import time
 import unittest
 
 import mt
-from test_follow_tree import PROBES, read_to_eof, start, stop_server
+from follow_conns import connect_all, held_ms
+from test_follow_tree import PROBES, start, stop_server
 
 KIDS = 3  # within the base pool (3 ready), so a base build fails on the program count
 
@@ -53,10 +53,7 @@ class SharedObject(unittest.TestCase):
         socks = []
         try:
             self.assertTrue(mt.wait_for_line(err, "Tracing PID"), mt.read_text(err))
-            for i in range(KIDS):
-                c = socket.create_connection(("127.0.0.1", port), timeout=60)
-                c.sendall(b"%d\n" % (10 + i))
-                socks.append(c)
+            connect_all(port, KIDS, socks)
             deadline = time.monotonic() + 60
             probed = set()
             while time.monotonic() < deadline and len(probed) < KIDS:
@@ -66,10 +63,7 @@ class SharedObject(unittest.TestCase):
             # Every child is alive and probed: one heap object for all
             # (the pool loaded one per child, and three ahead).
             progs = heap_programs(p.pid)
-            for i, c in enumerate(socks):
-                c.sendall(b"x")
-                got = read_to_eof(c).decode().split()
-                self.assertEqual(got[:2], ["ok", str(10 + i)], got)
+            held_ms(socks, poke=b"x")
             self.assertEqual(p.wait(timeout=120), 0, mt.read_text(err))
         finally:
             for c in socks:
