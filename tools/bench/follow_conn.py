@@ -48,7 +48,8 @@ PY_SERVER = textwrap.dedent("""
 
 # Per exiting task, at its last switch off a CPU (its CPU time is then
 # complete; at sched_process_exit the running slice is not yet counted): a
-# server child (its parent has the server's name) or a memtrace thread.
+# server child (its parent has the server's name) or a memtrace thread (a
+# binary named memtrace or mt-*, for copies of builds compared).
 # nsecs and start_time are CLOCK_MONOTONIC; a task may be switched out more
 # than once after exit_notify, the last line counts.
 SCHED_BT = r"""
@@ -60,7 +61,8 @@ tracepoint:sched:sched_switch
            curtask->nvcsw, curtask->nivcsw);
 }
 tracepoint:sched:sched_switch
-/curtask->exit_state != 0 && curtask->group_leader->comm == "memtrace"/
+/curtask->exit_state != 0 &&
+ (curtask->group_leader->comm == "memtrace" || strncmp(curtask->group_leader->comm, "mt-", 3) == 0)/
 {
     printf("mt %d %lld %lld %lld\n", tid, nsecs, curtask->se.sum_exec_runtime, curtask->sched_info.run_delay);
 }
@@ -212,6 +214,7 @@ def main():
                 line += ", %s %.2f ms (%.2fx)" % (n, res[n][0] * 1e3, ratios[n][-1])
             print(line + " (load %.1f)" % os.getloadavg()[0])
             if sched:
+                time.sleep(1)  # bpftrace's last lines
                 for n in names:
                     print("  %-8s %s" % (n, sched_summary(*sched.window(res[n][1]))))
             sys.stdout.flush()
