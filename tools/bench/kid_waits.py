@@ -37,7 +37,6 @@ def analyse(path, server):
     held_by = collections.Counter()   # (name, tid) -> s of CPU while some kid waited
     stop_by = collections.Counter()   # the same while some kid was stopped
     names = {}
-    mt_main = set()
     last_t = None
 
     def charge(t):
@@ -72,10 +71,6 @@ def analyse(path, server):
                 c = int(f["child_pid"])
                 kids[c] = {"state": "new", "since": t, "fork": t, "run": 0.0, "wait": 0.0, "sleep": 0.0,
                            "stop": 0.0, "new": 0.0, "exit": None}
-            if comm == "memtrace" and f.get("comm") != "memtrace":
-                pass
-        elif ev == "sched_process_exec" and comm == "memtrace":
-            pass
         elif ev in ("sched_wakeup", "sched_wakeup_new"):
             p = int(f["pid"])
             if p in kids and kids[p]["state"] != "run" and kids[p]["exit"] is None:
@@ -93,8 +88,6 @@ def analyse(path, server):
             if nxt in kids and kids[nxt]["exit"] is None:
                 move(nxt, "run", t)
             cur[cpu] = (nxt, f["next_comm"], t)
-        elif ev == "sched_process_exit" and tid in kids:
-            kids[tid]["exit_call"] = t
     done = [k for k in kids.values() if k["exit"] is not None]
     return done, held_by, stop_by, names
 
