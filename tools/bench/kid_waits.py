@@ -7,7 +7,13 @@ CPUs (by name and thread; memtrace's event loop is the thread whose id is
 its process id).
 
   perf sched record -o perf.data -- COMMAND
-  tools/bench/kid_waits.py perf.data [--server fork_server] [--top 12]
+  tools/bench/kid_waits.py perf.data [--server fork_server] [--client python3] [--top 12]
+
+It also splits each connection's cycle, from one fork to the next: to the
+child's answer (its first wake-up of the client), to the client's EOF (its
+last), to the next fork, and what the server did between that EOF and the
+next fork (under ptrace it sits in a signal-delivery stop for the child's
+SIGCHLD until the tracer answers it).
 """
 import argparse
 import collections
@@ -92,10 +98,50 @@ def analyse(path, server):
     return done, held_by, stop_by, names
 
 
+def cycles(path, server, client):
+    """Per connection (fork to next fork): ms to the child's first and last
+    wake-up of the client, to the next fork; the server's states (ms)
+    between that last wake-up and the next fork."""
+    forks, wakes = [], collections.defaultdict(list)
+    srv_state, srv_since, intervals, srv = "sleep", 0.0, [], None
+    for comm, tid, cpu, t, ev, f in events(path):
+        if ev == "sched_process_fork" and comm == server:
+            forks.append((t, int(f["child_pid"])))
+            srv = tid
+        elif ev == "sched_waking" and f.get("comm") == client and any(c == tid for _, c in forks[-3:]):
+            wakes[tid].append(t)
+        if srv is None:
+            continue
+        if ev in ("sched_waking", "sched_wakeup") and int(f["pid"]) == srv and srv_state not in ("run", "wait"):
+            intervals.append((srv_since, t, srv_state))
+            srv_state, srv_since = "wait", t
+        elif ev == "sched_switch":
+            if int(f["prev_pid"]) == srv:
+                st = f["prev_state"]
+                intervals.append((srv_since, t, srv_state))
+                srv_since = t
+                srv_state = ("wait" if st.startswith("R") else "ptrace-stopped" if st in ("t", "T") else
+                             "blocked" if st.startswith("D") else "sleep")
+            if int(f["next_pid"]) == srv:
+                intervals.append((srv_since, t, srv_state))
+                srv_state, srv_since = "run", t
+    rows, between = [], collections.Counter()
+    for (t, c), (nxt, _) in zip(forks, forks[1:]):
+        if not wakes[c]:
+            continue
+        rows.append(((wakes[c][0] - t) * 1e3, (wakes[c][-1] - t) * 1e3, (nxt - t) * 1e3))
+        for a, b, st in intervals:
+            o = min(b, nxt) - max(a, wakes[c][-1])
+            if o > 0:
+                between[st] += o * 1e3
+    return rows, {k: v / len(rows) for k, v in between.items()} if rows else {}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data")
     ap.add_argument("--server", default="fork_server")
+    ap.add_argument("--client", default="python3", help="the client's task name (follow_conn.py's: python3)")
     ap.add_argument("--top", type=int, default=12)
     a = ap.parse_args()
     done, held_by, stop_by, names = analyse(a.data, a.server)
@@ -114,6 +160,14 @@ def main():
         print("while a child %s (%.1f CPU-ms over the CPUs), they ran:" % (what, total * 1e3))
         for (name, tid), s in by.most_common(a.top):
             print("  %8.1f ms  %5.1f%%  %s[%d]" % (s * 1e3, 100 * s / total if total else 0, name, tid))
+
+    rows, between = cycles(a.data, a.server, a.client)
+    if rows:
+        med = lambda i: statistics.median(r[i] for r in rows)
+        print("connection cycle, medians over %d: fork -> answer %.2f ms -> EOF %.2f ms -> next fork %.2f ms" %
+              (len(rows), med(0), med(1), med(2)))
+        print("server between EOF and the next fork, ms per connection: " +
+              ", ".join("%s %.2f" % kv for kv in sorted(between.items(), key=lambda kv: -kv[1])))
 
 
 if __name__ == "__main__":
