@@ -13,7 +13,7 @@ import unittest
 import mt
 from test_follow_tree import PROBES, read_to_eof, start, stop_server
 
-READY = 3  # follow.c's FOLLOW_READY: tracers loaded before the trace starts
+READY = 4  # follow.c's FOLLOW_READY: tracers loaded before the trace starts
 BURST = READY + 3
 # follow_late.h's FOLLOW_WAIT_NS is 5 ms; the rest is the scheduler's on a
 # loaded 2-core machine (22-115 ms at most seen at a load of 6).  A child

@@ -94,12 +94,17 @@ int follow_start(struct session *root)
 }
 
 /*
- * Forked children served one at a time need one tracer in use and one
- * ready; three are loaded before the trace starts (0.2-0.9 s more at the
- * start), so the first forks, and a burst of three, do not wait for a load
- * (0.3-2 s each) and no load competes with them for the CPU.
+ * With fault tracing, forked children served one at a time hold two
+ * tracers: the next fork is bound in the same pass of the loop that reads
+ * the last one's exit, before that one's report gives its tracer back.
+ * With two more ready or being emptied the pool does not load
+ * (tracer_pool.c's POOL_SPARE); with three loaded ahead it did, once per
+ * run of sequential connections: 250-300 ms of verifier CPU taken from the
+ * children (fork_server, 20 connections: median 14.8 -> 9.1 ms at a load of
+ * 3-5).  Four are loaded before the trace starts (one load more at the
+ * start), so a burst of four does not wait.
  */
-#define FOLLOW_READY 3
+#define FOLLOW_READY 4
 /* Children's tables made ahead on the shared object (proc_maps.h). */
 #define FOLLOW_SLOTS 2
 
