@@ -558,15 +558,24 @@ void follow_exited(struct session *root, struct session *kid, int status)
 #define FOLLOW_REPORT_QUIET_NS 1000000ULL
 #define FOLLOW_REPORT_LATE_NS 100000000ULL
 
+/* Its report waits for its GC, fault and pool programs, if they are still
+ * loading (the loop looks again at its next tick). */
+static bool report_ready(struct session *k)
+{
+	return k->exited && !(k->gc_loading && !__atomic_load_n(&k->gc_done, __ATOMIC_ACQUIRE)) &&
+	       !(k->faults_loading && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)) &&
+	       !(k->py_loading && !__atomic_load_n(&k->py_done, __ATOMIC_ACQUIRE));
+}
+
 uint64_t follow_report_due(const struct session *root)
 {
 	uint64_t due = UINT64_MAX;
 
 	for (size_t i = 0; i < root->nkids; i++) {
-		const struct session *k = root->kids[i];
+		struct session *k = root->kids[i];
 		uint64_t at = root->last_stop_ns + FOLLOW_REPORT_QUIET_NS;
 
-		if (!k->exited)
+		if (!report_ready(k))
 			continue;
 		if (k->end_ns + FOLLOW_REPORT_LATE_NS < at)
 			at = k->end_ns + FOLLOW_REPORT_LATE_NS;
@@ -583,13 +592,8 @@ bool follow_finish_one(struct session *root)
 	for (size_t i = 0; i < root->nkids; i++) {
 		struct session *k = root->kids[i];
 
-		if (k->exited) {
-			/* Its report waits for its GC and fault programs, if they are
-			 * still loading; the loop does not: a fork may be waiting. */
-			if ((k->gc_loading && !__atomic_load_n(&k->gc_done, __ATOMIC_ACQUIRE)) ||
-			    (k->faults_loading && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)) ||
-			    (k->py_loading && !__atomic_load_n(&k->py_done, __ATOMIC_ACQUIRE)))
-				continue;
+		/* The loop does not wait for a child's programs: a fork may be. */
+		if (report_ready(k)) {
 			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 			struct mt_profile p;
 			pid_t pid = k->pid;
