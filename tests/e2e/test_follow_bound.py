@@ -12,7 +12,7 @@ import mt
 from follow_conns import connect_all, held_ms
 from test_follow_tree import PROBES, start, stop_server
 
-READY = 3  # follow.c's FOLLOW_READY: fault programs loaded before the trace starts
+READY = 4  # follow.c's FOLLOW_READY: fault program sets loaded before the trace starts
 BURST = READY + 3
 # A child past the slots made ahead waits for its own (map creation and
 # four RCU grace periods, 2-13 ms here); the rest is the scheduler's on a

@@ -12,7 +12,7 @@ import mt
 from follow_conns import connect_all, held_ms
 from test_follow_tree import PROBES, start, stop_server
 
-BURST = 3  # follow.c's FOLLOW_READY: all three are loaded before the trace starts
+BURST = 3  # within follow.c's FOLLOW_READY (4): all are loaded before the trace starts
 # Measured at a load of 15 on 2 cores: 144 and 212 ms at most in a thread,
 # 1558 and 623 ms in the loop.
 BOUND_MS = 400

@@ -104,7 +104,7 @@ static void on_snapshot(void *ctx, enum trace_snapshot why, const struct mt_prof
 	if (err) {
 		log_error("cannot write the snapshot %s: %s (check the directory's space and permissions)", path,
 			  strerror(-err));
-		r->outputs_failed++;
+		__atomic_add_fetch(&r->outputs_failed, 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -160,10 +160,10 @@ static void rescue(const struct mt_profile *p)
 	log_error("cannot save the trace in /var/tmp or /tmp either: %s", strerror(-err));
 }
 
-static int on_report(void *ctx, const struct mt_profile *traced)
+/* With the options o (r->o or a copy named for one PID): report_many runs
+ * in a thread of its own beside the other hooks, so r->o stays as it is. */
+static int report_with(struct trace_run *r, const struct options *o, const struct mt_profile *traced)
 {
-	struct trace_run *r = ctx;
-	const struct options *o = r->o;
 	struct mt_profile with_layout = *traced;
 	const struct mt_profile *p = traced;
 	int err, failed = 0;
@@ -199,9 +199,12 @@ static int on_report(void *ctx, const struct mt_profile *traced)
 	}
 	if (failed)
 		rescue(p);
-	r->outputs_failed += failed;
+	__atomic_add_fetch(&r->outputs_failed, failed, __ATOMIC_RELAXED);
+	/* One block on the log, whichever thread writes meanwhile. */
+	flockfile(r->log);
 	report_text_write(p, o->top, r->log);
 	fflush(r->log);
+	funlockfile(r->log);
 	if (p->command)
 		snprintf(r->comm, sizeof(r->comm), "%s", p->command);
 	if (p == &with_layout)
@@ -209,18 +212,22 @@ static int on_report(void *ctx, const struct mt_profile *traced)
 	return failed;
 }
 
+static int on_report(void *ctx, const struct mt_profile *p)
+{
+	struct trace_run *r = ctx;
+
+	return report_with(r, r->o, p);
+}
+
 /* One process of several: its outputs are named for its PID. */
 static int on_report_many(void *ctx, const struct mt_profile *p)
 {
 	struct trace_run *r = ctx;
-	const struct options *all = r->o;
 	struct options one;
 	int failed;
 
-	per_pid_options(all, p->pid, &one);
-	r->o = &one;
-	failed = on_report(ctx, p);
-	r->o = all;
+	per_pid_options(r->o, p->pid, &one);
+	failed = report_with(r, &one, p);
 	per_pid_free(&one);
 	return failed;
 }

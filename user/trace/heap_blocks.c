@@ -68,6 +68,10 @@ static int recs_from_overflow(const struct heap_maps *m, struct block_recs *r)
 	__u64 key, next, *prev = NULL;
 	int err = 0;
 
+	/* An empty hash map's walk still visits every bucket (0.27 ms for
+	 * 2^18): the count says when there is nothing to find. */
+	if (m->counters && !m->counters->blocks_more)
+		return 0;
 	while (!err && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct mt_block b;
 

@@ -147,7 +147,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-int session_finish(struct session *s)
+int session_final_profile(struct session *s, struct mt_profile *out)
 {
 	const struct trace_opts *o = s->opts;
 	struct heap_snapshot snap;
@@ -159,7 +159,9 @@ int session_finish(struct session *s)
 	 * the maps, so it stops before they are read, or the Go totals (read
 	 * later) would count calls the sites do not. */
 	go_heap_stop(&s->go);
-	s->end_ns = clock_ns(CLOCK_MONOTONIC);
+	/* A --follow child's report may be built after its exit (follow.c). */
+	if (!s->end_ns)
+		s->end_ns = clock_ns(CLOCK_MONOTONIC);
 	err = snapshot_read(&s->tracer.heap, &snap);
 	if (!err) {
 		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
@@ -200,6 +202,17 @@ int session_finish(struct session *s)
 	p.nseries = s->nseries;
 	s->series = NULL;
 	s->nseries = s->series_cap = 0;
+	*out = p;
+	return 0;
+}
+
+int session_finish(struct session *s)
+{
+	struct mt_profile p;
+	int err = session_final_profile(s, &p);
+
+	if (err)
+		return err;
 	/* An output the hook could not write is the CLI's to count (exit 74):
 	 * the trace itself succeeded, and a command still running goes on. */
 	if (s->many && s->hooks->report_many)
@@ -324,6 +337,8 @@ static int event_loop(struct session *s, int sfd)
 			wake = next_snap;
 		if (deadline && deadline < wake)
 			wake = deadline;
+		if (s->nkids && follow_report_due(s) < wake)
+			wake = follow_report_due(s);
 		timeout = wake > now ? (int)((wake - now) / 1000000) + 1 : 0;
 		n = epoll_wait(epfd, got, 4, timeout);
 		if (n < 0 && errno != EINTR) {

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "pid_check.h"
 #include "log.h"
 #include "memtrace.h"
@@ -94,6 +95,7 @@ again:
 		struct session *kid = w == s->pid ? NULL : follow_find(s, w);
 		int sig, event;
 
+		s->last_stop_ns = clock_ns(CLOCK_MONOTONIC);
 		if (kid)
 			follow_settle_kid(s, kid);
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {

@@ -24,6 +24,7 @@
 #include "proc_cgroup.h"
 #include "proc_nspid.h"
 #include "reach.h"
+#include "report_writer.h"
 #include "session.h"
 #include "symbolize.h"
 #include "tracer.h"
@@ -66,6 +67,8 @@ struct session {
 	struct session **kids;
 	size_t nkids, kids_cap;
 	struct tracer_pool *pool;
+	struct report_writer *writer; /* ended children's reports (report_writer.h) */
+	uint64_t last_stop_ns; /* the last ptrace stop or exit waitpid gave (follow_report_due) */
 	bool many; /* more than one process is traced: outputs are named per PID */
 	/* A forked child's GC tracer, opened by a thread (gc_open loads BPF). */
 	pthread_t gc_thread;
@@ -101,6 +104,9 @@ int session_on_exec(struct session *s);
 void session_warm_symbols(struct session *s);
 
 int session_finish(struct session *s);
+/* session_finish's profile, not handed to the hooks: the caller owns it
+ * (profile_free).  0 or a negative errno, reported. */
+int session_final_profile(struct session *s, struct mt_profile *out);
 void session_announce(struct session *s);
 
 /* follow.c: forked children traced by this memtrace (see follow.c). */
@@ -129,8 +135,11 @@ void follow_own_symbols(struct session *kid);
 void follow_exec(struct session *kid);
 /* A child ended: its report is written by follow_finish_one. */
 void follow_exited(struct session *root, struct session *kid, int status);
-/* Writes the report of one child that ended, if any; whether it did. */
+/* Writes the report of one child that ended, if any is due; whether it did. */
 bool follow_finish_one(struct session *root);
+/* When the next ended child's report is due (UINT64_MAX: none ended): the
+ * event loop wakes up for it. */
+uint64_t follow_report_due(const struct session *root);
 void follow_poll(struct session *root, uint64_t now);
 /* An event of root's object from another process: a --follow child's
  * (its children share root's programs and ring buffer). */
