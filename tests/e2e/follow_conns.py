@@ -1,6 +1,10 @@
 """Connections to tools/fork_server opened together (a burst of forks) and
 their answers read back, for the --follow tests."""
+import re
 import socket
+import time
+
+import mt
 
 from test_follow_tree import read_to_eof
 
@@ -27,3 +31,14 @@ def held_ms(socks, poke=b""):
             raise AssertionError("bad answer %r" % data)
         held.append(int(got[2]) / 1e3)
     return held
+
+
+def wait_probed(err, n, timeout=60):
+    """The PIDs memtrace's stderr file err says it probed ("--follow: PID N
+    held ... ms to probe it"), once there are n or timeout s went by."""
+    deadline = time.monotonic() + timeout
+    probed = set()
+    while time.monotonic() < deadline and len(probed) < n:
+        probed = set(re.findall(r"--follow: PID (\d+) held [\d.]+ ms to probe it", mt.read_text(err)))
+        time.sleep(0.05)
+    return probed

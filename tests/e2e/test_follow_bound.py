@@ -5,11 +5,10 @@ QA found the 4th quick fork waiting ~2 s, then each child had a tracer of
 its own); each is counted exactly."""
 import os
 import re
-import time
 import unittest
 
 import mt
-from follow_conns import connect_all, held_ms
+from follow_conns import connect_all, held_ms, wait_probed
 from test_follow_tree import PROBES, start, stop_server
 
 READY = 4  # follow.c's FOLLOW_READY: fault program sets loaded before the trace starts
@@ -43,12 +42,7 @@ class BoundedHold(unittest.TestCase):
             connect_all(port, BURST, socks)
             # Each child waits for one more byte before it allocates: send it
             # once every child is probed.
-            deadline = time.monotonic() + 60
-            probed = set()
-            while time.monotonic() < deadline and len(probed) < BURST:
-                text = mt.read_text(err)
-                probed = set(re.findall(r"--follow: PID (\d+) held [\d.]+ ms to probe it", text))
-                time.sleep(0.05)
+            probed = wait_probed(err, BURST)
             self.assertEqual(len(probed), BURST, mt.read_text(err))
             held = held_ms(socks, poke=b"x")
             self.assertEqual(p.wait(timeout=120), 0, mt.read_text(err))

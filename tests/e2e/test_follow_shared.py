@@ -6,11 +6,10 @@ import json
 import os
 import re
 import subprocess
-import time
 import unittest
 
 import mt
-from follow_conns import connect_all, held_ms
+from follow_conns import connect_all, held_ms, wait_probed
 from test_follow_tree import PROBES, start, stop_server
 
 KIDS = 3  # within the base pool (3 ready), so a base build fails on the program count
@@ -54,11 +53,7 @@ class SharedObject(unittest.TestCase):
         try:
             self.assertTrue(mt.wait_for_line(err, "Tracing PID"), mt.read_text(err))
             connect_all(port, KIDS, socks)
-            deadline = time.monotonic() + 60
-            probed = set()
-            while time.monotonic() < deadline and len(probed) < KIDS:
-                probed = set(re.findall(r"--follow: PID (\d+) held [\d.]+ ms to probe it", mt.read_text(err)))
-                time.sleep(0.05)
+            probed = wait_probed(err, KIDS)
             self.assertEqual(len(probed), KIDS, mt.read_text(err))
             # Every child is alive and probed: one heap object for all
             # (the pool loaded one per child, and three ahead).
