@@ -49,24 +49,12 @@ static int recs_from_table(const struct heap_maps *m, struct block_recs *r)
 	int err = 0;
 
 	for (uint32_t i = 0; i < m->nbuckets && !err; i++) {
-		/* Most ways are free: a bucket's addresses are its first cache
-		 * line, its data the three after, so a free way's data is never
-		 * read (a child's 2^14 buckets: 1 MiB read instead of 4). */
-		uint64_t any = 0;
-
-		for (int w = 0; w < MT_BLOCK_WAYS; w++)
-			any |= t[i].ptr[w];
-		for (int w = 0; any && w < MT_BLOCK_WAYS && !err; w++) {
-			struct mt_block_data d;
-			struct mt_block b;
-
-			if (!t[i].ptr[w])
-				continue;
+		for (int w = 0; w < MT_BLOCK_WAYS && !err; w++) {
 			/* A copy, since the BPF side writes on; alloc_ns 0 is a way
-			 * being claimed or given up.  The address is read again after
-			 * the data, as a way is claimed address first. */
-			d = t[i].data[w];
-			b = (struct mt_block){ t[i].ptr[w], d.size, d.alloc_ns, d.site, 0 };
+			 * being claimed or given up. */
+			struct mt_block_data d = t[i].data[w];
+			struct mt_block b = { t[i].ptr[w], d.size, d.alloc_ns, d.site, 0 };
+
 			if (b.ptr && b.alloc_ns)
 				err = recs_push(r, &b);
 		}
