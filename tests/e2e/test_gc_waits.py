@@ -23,13 +23,15 @@ CMD = [BENCH, "--workload", "latency", "--seconds", "2", "--threads", "2", "--li
 # The runtime takes a wait's start and end times just before its start
 # and end probes, memtrace at the probes: per wait they differ by the
 # traps' jitter only: totals agree within 250 us (one trap preempted on
-# the way in), or within 2% and 1 us a wait on average (a trap a wait
-# more, the end taken after the done probe, was 3-5 us an assist: 1-1.4%
-# of this workload's long assists, 5-15% of the latency workload's at GC
-# percent 100), and the longest wait within 20 us.
-TOTAL_REL = 0.02
+# the way in) plus 1 us a wait, or within 0.1% (stalls of ms, preempted
+# after a wake: 2.4 us a stall seen); a trap a wait more, the end taken
+# after the done probe, was 3-5 us an assist: 1-4% of this workload's
+# long assists, 5-15% of the latency workload's at GC percent 100.  The
+# longest wait agrees within 20 us or 2%.
+TOTAL_REL = 0.001
 TOTAL_ABS_NS = 250000
 PER_WAIT_NS = 1000
+MAX_REL = 0.02
 MAX_NS = 20000
 
 
@@ -50,7 +52,7 @@ class GcWaits(unittest.TestCase):
 
     def assert_total(self, ours, theirs, count, what):
         d = abs(ours - theirs)
-        ok = d <= TOTAL_ABS_NS or (d <= TOTAL_REL * theirs and d <= PER_WAIT_NS * count)
+        ok = d <= TOTAL_ABS_NS + PER_WAIT_NS * count or d <= TOTAL_REL * theirs
         self.assertTrue(ok, "%s: memtrace %d ns, refgc %d ns over %d waits" % (what, ours, theirs, count))
 
     def test_probes_attached(self):
@@ -62,7 +64,7 @@ class GcWaits(unittest.TestCase):
             self.assertGreater(theirs["count"], 0, self.bench)
             self.assertEqual(ours["count"], theirs["count"])
             self.assert_total(ours["total_ns"], theirs["total_ns"], theirs["count"], "total")
-            self.assertLessEqual(abs(ours["max_ns"] - theirs["max_ns"]), max(MAX_NS, TOTAL_REL * theirs["max_ns"]),
+            self.assertLessEqual(abs(ours["max_ns"] - theirs["max_ns"]), max(MAX_NS, MAX_REL * theirs["max_ns"]),
                                  "max: memtrace %d ns, refgc %d ns" % (ours["max_ns"], theirs["max_ns"]))
         self.assertEqual(w["unpaired"], 0)
 
