@@ -54,8 +54,14 @@ static void assist(struct rthread *th)
 	/* Debt that found no work is forgiven, not carried: the marker is
 	 * keeping up, which is what the debt was to ensure. */
 	th->assist_debt = 0;
+	/* The end time is taken before the done probe, as the start time is
+	 * before the start probe (and as stall() does): a tracer's timestamps
+	 * then sit at the same point of each probe's trap and bracket what is
+	 * counted here. Taken after it, each assist counted about one trap
+	 * more than a tracer saw: memtrace read 5-15% less assist time. */
+	t0 = now_ns() - t0;
 	PROBE_ASSIST_DONE(cycle, done);
-	stats_record_wait(WAIT_ASSIST, now_ns() - t0);
+	stats_record_wait(WAIT_ASSIST, t0);
 }
 
 /* Over the hard goal: help mark while there is work, otherwise wait for

@@ -20,11 +20,19 @@ BENCH = os.path.join(mt.BUILD, "refgc-bench")
 # collector off, so none happen before it.
 ENV = {"REFGC_MODE": "incremental", "REFGC_GCPERCENT": "10"}
 CMD = [BENCH, "--workload", "latency", "--seconds", "2", "--threads", "2", "--live-mib", "32"]
-# The runtime times a wait from just before its start probe to just after
-# its end probe, memtrace from probe to probe: per wait they differ by
-# about one probe hit (a few us), so totals agree within 2% or 20 us a wait.
-TOTAL_REL = 0.02
-PER_WAIT_NS = 20000
+# The runtime takes a wait's start and end times just before its start
+# and end probes, memtrace at the probes: per wait they differ by the
+# traps' jitter only: totals agree within 250 us (one trap preempted on
+# the way in) plus 1 us a wait, or within 0.1% (stalls of ms, preempted
+# after a wake: 2.4 us a stall seen); a trap a wait more, the end taken
+# after the done probe, was 3-5 us an assist: 1-4% of this workload's
+# long assists, 5-15% of the latency workload's at GC percent 100.  The
+# longest wait agrees within 20 us or 2%.
+TOTAL_REL = 0.001
+TOTAL_ABS_NS = 250000
+PER_WAIT_NS = 1000
+MAX_REL = 0.02
+MAX_NS = 20000
 
 
 class GcWaits(unittest.TestCase):
@@ -43,8 +51,9 @@ class GcWaits(unittest.TestCase):
         cls.gc = cls.r.report["gc"]
 
     def assert_total(self, ours, theirs, count, what):
-        self.assertLessEqual(abs(ours - theirs), max(TOTAL_REL * theirs, PER_WAIT_NS * count),
-                             "%s: memtrace %d ns, refgc %d ns over %d waits" % (what, ours, theirs, count))
+        d = abs(ours - theirs)
+        ok = d <= TOTAL_ABS_NS + PER_WAIT_NS * count or d <= TOTAL_REL * theirs
+        self.assertTrue(ok, "%s: memtrace %d ns, refgc %d ns over %d waits" % (what, ours, theirs, count))
 
     def test_probes_attached(self):
         self.assertRegex(self.r.stderr, r"GC: refgc \(8 USDT probes in librefgc.so\)")
@@ -55,7 +64,8 @@ class GcWaits(unittest.TestCase):
             self.assertGreater(theirs["count"], 0, self.bench)
             self.assertEqual(ours["count"], theirs["count"])
             self.assert_total(ours["total_ns"], theirs["total_ns"], theirs["count"], "total")
-            self.assert_total(ours["max_ns"], theirs["max_ns"], 1, "max")
+            self.assertLessEqual(abs(ours["max_ns"] - theirs["max_ns"]), max(MAX_NS, MAX_REL * theirs["max_ns"]),
+                                 "max: memtrace %d ns, refgc %d ns" % (ours["max_ns"], theirs["max_ns"]))
         self.assertEqual(w["unpaired"], 0)
 
     def test_list_and_cycles_add_up(self):

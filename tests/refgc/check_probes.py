@@ -7,7 +7,9 @@ Exit 0 when every probe fired once per cycle with the documented
 arguments, and every pause the runtime recorded has exactly one
 pause__start/pause__done pair around it whose duration matches the
 recorded one within 5% or 20 us (at most 10% outliers: preemption on
-the way back from a uprobe trap, which a busy machine makes likely)."""
+the way back from a uprobe trap, which a busy machine makes likely),
+and the assist and stall times between their probe pairs, per thread,
+sum to the runtime's own totals (within 250 us + 1 us a wait, or 0.1%)."""
 import json
 import re
 import sys
@@ -16,12 +18,48 @@ from collections import defaultdict
 MAPS = ["gc_start_n", "gc_start_live", "gc_start_goal", "gc_start_trig", "gc_done_n", "gc_done_live",
         "gc_done_freed", "pause_start_n", "pause_start_ns", "pause_done_n", "pause_done_ns",
         "mark_start_n", "mark_done_n", "mark_done_bytes", "sweep_start_n", "sweep_done_n",
-        "sweep_done_bytes"]
+        "sweep_done_bytes", "assist_ns", "stall_ns"]
 
 
 def fail(msg):
     print(f"probes: FAIL: {msg}", file=sys.stderr)
     sys.exit(1)
+
+
+# Probe-to-probe time of assists and stalls, summed per thread as memtrace
+# pairs them, must be the time the runtime counts: it takes each wait's
+# start and end timestamps just before the probes, so both sides differ
+# by the traps' jitter only. One trap more per wait (the end taken after
+# the done probe) was 3-6 us an assist, 5-15% of assist time. Within
+# 250 us (one trap preempted on its way in: 130 us seen on a stall) plus
+# 1 us a wait, or within 0.1% (long stalls).
+WAIT_REL = 0.001
+WAIT_ABS_NS = 250000
+WAIT_PER_NS = 1000
+
+
+def check_wait_times(m, bench):
+    out = []
+    for w in ("assist", "stall"):
+        n, ns = m[f"{w}_start_n"].get((0,), 0), m[f"{w}_ns"].get((0,), 0)
+        rec = bench.get(w)
+        if rec is None:
+            if n:
+                fail(f"the bench printed no {w} totals to compare {n} {w}s with")
+            continue
+        # The bench counts its timed run, the probes the whole process;
+        # its fill runs with the collector off, so the two are the same.
+        if n != rec["count"]:
+            fail(f"{w}__start fired {n} times, the runtime counted {rec['count']} {w}s")
+        if not n:
+            continue
+        d = ns - rec["total_ns"]
+        if abs(d) > WAIT_ABS_NS + WAIT_PER_NS * n and abs(d) > WAIT_REL * rec["total_ns"]:
+            fail(f"{w}s: probes {ns / 1e6:.3f} ms, runtime {rec['total_ns'] / 1e6:.3f} ms over {n} "
+                 f"({d / n / 1000:+.2f} us a {w}): more than 250 us + 1 us a {w} and 0.1% apart")
+        out.append(f"{w} time probes {ns / 1e6:.2f} ms, runtime {rec['total_ns'] / 1e6:.2f} ms "
+                   f"({100.0 * d / rec['total_ns']:+.2f}%)")
+    return ", ".join(out) or "no waits"
 
 
 def main():
@@ -81,6 +119,7 @@ def main():
             fail(f"{w}__start fired {st} times, {w}__done {dn}")
     if mode != "stw" and not m["assist_start_n"]:
         fail("assist__start never fired in incremental mode")
+    waits = check_wait_times(m, bench)
 
     phases = {0} if mode == "stw" else {1, 2}
     keys = set(m["pause_start_n"])
@@ -128,7 +167,8 @@ def main():
     print(f"probes: {mode}: {len(cycles)} cycles, {len(keys)} pauses traced, "
           f"{len(diffs)} compared; probe minus runtime: median "
           f"{diffs[len(diffs) // 2] / 1000:.1f} us, max {diffs[-1] / 1000:.1f} us; "
-          f"assists {m['assist_start_n'].get((0,), 0)}, stalls {m['stall_start_n'].get((0,), 0)}; ok")
+          f"assists {m['assist_start_n'].get((0,), 0)}, stalls {m['stall_start_n'].get((0,), 0)}; "
+          f"{waits}; ok")
 
 
 if __name__ == "__main__":
