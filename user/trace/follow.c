@@ -70,8 +70,8 @@ void plain_priority(void)
  * (tracer_join).  With fault tracing, fault programs are loaded ahead, one
  * set per child, on the root's code ranges and rows.  Forked children
  * served one at a time hold two sets: the next fork is bound before the
- * last child's report gives its set back (FOLLOW_REPORT_QUIET_NS).  With three loaded ahead the pool loaded
- * a fourth during sequential connections, 250-300 ms of verifier CPU taken
+ * last child's report gives its set back (kid_reports.h).  With three
+ * loaded ahead the pool loaded a fourth during sequential connections, 250-300 ms of verifier CPU taken
  * from the children (fork_server, 20 connections: median 14.8 -> 9.1 ms at
  * a load of 3-5); four are loaded before the trace starts, so a burst of
  * four does not wait either.
@@ -105,26 +105,17 @@ void follow_ready(struct session *root)
 }
 
 /*
- * Names come from the root's symbolizer for every fork: the first child's
- * report read each object's symbols and DWARF cold (87-160 ms here), in
- * the event loop, while the next fork waited.  One address per executable
- * mapping is looked up instead while the root is stopped anyway (its exec
- * and dynamic-linker stops), before it can fork.
+ * Children that map what the root maps are symbolized by kid_reports'
+ * thread, with its own symbolizer of the root: the first child's report
+ * read each object's symbols and DWARF cold (87-160 ms here).  It reads
+ * them ahead whenever the root's objects change (its exec and
+ * dynamic-linker stops), before it can fork, off the loop.
  */
 void follow_warm_symbols(struct session *root)
 {
-	const struct maps *m;
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
-	struct resolved r;
-
-	if (!root->sym || symbolizer_refresh(root->sym))
-		return;
-	m = symbolizer_maps(root->sym);
-	for (size_t i = 0; m && i < m->n; i++)
-		if (m->v[i].exec && m->v[i].path[0] == '/')
-			symbolizer_resolve(root->sym, m->v[i].start, 0, &r);
-	log_debug(root->opts->verbose, 2, "--follow: symbols read ahead in %.1f ms",
-		  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+	if (!root->reports)
+		root->reports = kid_reports_new(root);
+	kid_reports_warm(root->reports);
 }
 
 static pid_t status_field(pid_t pid, const char *field)
@@ -170,8 +161,9 @@ void follow_exec(struct session *k)
 		gc_start(k);
 }
 
-/* Its fault programs go back to the pool, to be emptied for a next fork. */
-static void kid_free(struct session *root, struct session *k)
+/* Its fault programs go back to the pool, to be emptied for a next fork.
+ * kid_reports' thread calls it too: nothing here is the loop's. */
+void follow_kid_free(struct session *root, struct session *k)
 {
 	gc_collect_thread(k, true);
 	faults_collect_thread(k, true);
@@ -421,7 +413,7 @@ static void kid_remove(struct session *root, struct session *k)
 			root->kids[i] = root->kids[--root->nkids];
 			break;
 		}
-	kid_free(root, k);
+	follow_kid_free(root, k);
 }
 
 void follow_exited(struct session *root, struct session *kid, int status)
@@ -432,73 +424,20 @@ void follow_exited(struct session *root, struct session *kid, int status)
 	kid->end_ns = clock_ns(CLOCK_MONOTONIC);
 }
 
-/*
- * An ended child's report (reading its tables, 2.5-4 ms of the loop here,
- * and giving them back, 1-2 ms) waits until no ptrace stop has come for
- * FOLLOW_REPORT_QUIET_NS: reaping the child sends its parent a SIGCHLD, a
- * traced server stops for it, and its next fork comes right after its
- * client saw the connection close; built at once, the report held both
- * stops (the server's SIGCHLD stop ~2.8 ms a connection).  Nothing waits
- * on a report, but it is not put off longer than FOLLOW_REPORT_LATE_NS.
- */
-#define FOLLOW_REPORT_QUIET_NS 1000000ULL
-#define FOLLOW_REPORT_LATE_NS 100000000ULL
-
-/* Its report waits for its GC, fault and pool programs, if they are still
- * loading (the loop looks again at its next tick). */
-static bool report_ready(struct session *k)
-{
-	return k->exited && !(k->gc_loading && !__atomic_load_n(&k->gc_done, __ATOMIC_ACQUIRE)) &&
-	       !(k->faults_loading && !__atomic_load_n(&k->faults_done, __ATOMIC_ACQUIRE)) &&
-	       !(k->py_loading && !__atomic_load_n(&k->py_done, __ATOMIC_ACQUIRE));
-}
-
-uint64_t follow_report_due(const struct session *root)
-{
-	uint64_t due = UINT64_MAX;
-
-	for (size_t i = 0; i < root->nkids; i++) {
-		struct session *k = root->kids[i];
-		uint64_t at = root->last_stop_ns + FOLLOW_REPORT_QUIET_NS;
-
-		if (!report_ready(k))
-			continue;
-		if (k->end_ns + FOLLOW_REPORT_LATE_NS < at)
-			at = k->end_ns + FOLLOW_REPORT_LATE_NS;
-		if (at < due)
-			due = at;
-	}
-	return due;
-}
-
+/* Its GC, fault and pool programs, if still loading, are waited for by
+ * kid_reports' thread, not here: a fork may be waiting. */
 bool follow_finish_one(struct session *root)
 {
-	if (follow_report_due(root) > clock_ns(CLOCK_MONOTONIC))
-		return false;
 	for (size_t i = 0; i < root->nkids; i++) {
 		struct session *k = root->kids[i];
 
-		/* The loop does not wait for a child's programs: a fork may be. */
-		if (report_ready(k)) {
-			uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t1, t2;
-			struct mt_profile p;
-			pid_t pid = k->pid;
-
-			gc_collect_thread(k, true);
-			faults_collect_thread(k, true);
-			py_collect_thread(k, true);
-			if (k->sym && !root->writer)
-				root->writer = report_writer_new(root->hooks);
-			if (k->sym && session_final_profile(k, &p) == 0)
-				report_writer_push(root->writer, root->hooks, &p);
-			t1 = clock_ns(CLOCK_MONOTONIC);
-			kid_remove(root, k);
-			/* The next fork waits for this (the profile read and built;
-			 * written by report_writer's thread): it runs in the event loop. */
-			t2 = clock_ns(CLOCK_MONOTONIC);
-			log_debug(root->opts->verbose, 1,
-				  "--follow: PID %d's report took %.2f ms (profile %.2f ms, freeing %.2f ms)", (int)pid,
-				  (t2 - t0) / 1e6, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+		if (k->exited && !k->settle_parent) {
+			root->kids[i] = root->kids[--root->nkids];
+			/* The next fork takes its slot, not one made while it waits. */
+			tracer_release_slot(&k->tracer);
+			if (!root->reports)
+				root->reports = kid_reports_new(root);
+			kid_reports_push(root->reports, root, k);
 			return true;
 		}
 	}
@@ -539,8 +478,8 @@ void follow_end(struct session *root, bool report)
 	if (report)
 		follow_settle(root);
 	/* The reports of children that ended come before the others'. */
-	report_writer_free(root->writer);
-	root->writer = NULL;
+	kid_reports_free(root->reports);
+	root->reports = NULL;
 	while (root->nkids) {
 		struct session *k = root->kids[root->nkids - 1];
 

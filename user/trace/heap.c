@@ -9,7 +9,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -83,6 +85,7 @@ int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, struct proc_m
 	int err;
 
 	memset(m, 0, sizeof(*m));
+	m->blocks_more_fd = -1;
 	m->nbuckets = nbuckets;
 	m->tgid = pm->tgid;
 	m->counts = map_ro(pm->counts_fd, clen);
@@ -90,15 +93,19 @@ int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, struct proc_m
 	pm->blocks_ahead = NULL;
 	m->state_map = map_ro(pm->state_fd, sizeof(struct mt_proc));
 	m->site_keys = map_ro(bpf_map__fd(skel->maps.site_keys), KEYS_LEN);
-	if (!m->counts || !m->blocks || !m->state_map || !m->site_keys) {
+	/* Its own reference: a --follow child's slot is given new maps as soon
+	 * as it ends (tracer_release_slot), before its report reads these. */
+	m->blocks_more_fd = fcntl(pm->more_fd, F_DUPFD_CLOEXEC, 0);
+	if (!m->counts || !m->blocks || !m->state_map || !m->site_keys || m->blocks_more_fd < 0) {
 		err = -errno;
+		if (!m->counts && m->blocks_more_fd >= 0)
+			close(m->blocks_more_fd); /* heap_maps_close closes it only with counts */
 		heap_maps_close(m);
 		return err;
 	}
 	m->counters = &((const volatile struct mt_proc *)m->state_map)->counters;
 	m->object = &skel->bss->counters;
 	m->sites_fd = bpf_map__fd(skel->maps.sites);
-	m->blocks_more_fd = pm->more_fd;
 	m->sample_bytes = skel->rodata->sample_bytes;
 	m->otel_weight = (const volatile uint64_t *)&skel->bss->otel_weight;
 	return 0;
@@ -114,6 +121,8 @@ void heap_maps_close(struct heap_maps *m)
 		munmap(m->state_map, sizeof(struct mt_proc));
 	if (m->site_keys)
 		munmap((void *)m->site_keys, KEYS_LEN);
+	if (m->counts && m->blocks_more_fd >= 0)
+		close(m->blocks_more_fd);
 	for (uint32_t i = 0; i < m->ncap; i++)
 		free(m->stacks[i].frames);
 	free(m->stacks);

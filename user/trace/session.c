@@ -337,8 +337,6 @@ static int event_loop(struct session *s, int sfd)
 			wake = next_snap;
 		if (deadline && deadline < wake)
 			wake = deadline;
-		if (s->nkids && follow_report_due(s) < wake)
-			wake = follow_report_due(s);
 		timeout = wake > now ? (int)((wake - now) / 1000000) + 1 : 0;
 		n = epoll_wait(epfd, got, 4, timeout);
 		if (n < 0 && errno != EINTR) {

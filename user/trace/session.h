@@ -83,7 +83,7 @@ struct trace_hooks {
 	/* Instead of report when more than one process was traced (--follow
 	 * saw a fork): the profile is one process's of several (p->pid).
 	 * Called from a writer thread for children that ended during the
-	 * trace (report_writer.h), one report at a time, while the other
+	 * trace (kid_reports.h), one report at a time, while the other
 	 * hooks run in the tracing thread. */
 	int (*report_many)(void *ctx, const struct mt_profile *p);
 };

@@ -95,7 +95,6 @@ again:
 		struct session *kid = w == s->pid ? NULL : follow_find(s, w);
 		int sig, event;
 
-		s->last_stop_ns = clock_ns(CLOCK_MONOTONIC);
 		if (kid)
 			follow_settle_kid(s, kid);
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {

@@ -24,7 +24,7 @@
 #include "proc_cgroup.h"
 #include "proc_nspid.h"
 #include "reach.h"
-#include "report_writer.h"
+#include "kid_reports.h"
 #include "session.h"
 #include "symbolize.h"
 #include "tracer.h"
@@ -67,8 +67,7 @@ struct session {
 	struct session **kids;
 	size_t nkids, kids_cap;
 	struct tracer_pool *pool;
-	struct report_writer *writer; /* ended children's reports (report_writer.h) */
-	uint64_t last_stop_ns; /* the last ptrace stop or exit waitpid gave (follow_report_due) */
+	struct kid_reports *reports; /* ended children's reports and freeing (kid_reports.h) */
 	bool many; /* more than one process is traced: outputs are named per PID */
 	/* A forked child's GC tracer, opened by a thread (gc_open loads BPF). */
 	pthread_t gc_thread;
@@ -119,6 +118,9 @@ void follow_ready(struct session *root);
 void follow_prioritize(int verbose);
 /* Sets the calling thread's priority back to nice 0 (threads it starts). */
 void plain_priority(void);
+/* follow.c: frees an ended child taken out of root->kids (its threads
+ * joined, its tracer closed, its slot given back). */
+void follow_kid_free(struct session *root, struct session *k);
 /* child's first stop (ppid its parent, 0 when not known): held while it
  * joins the root's object and is probed (no BPF load), then let run; on
  * failure let run untraced, said in one line. */
@@ -135,11 +137,8 @@ void follow_own_symbols(struct session *kid);
 void follow_exec(struct session *kid);
 /* A child ended: its report is written by follow_finish_one. */
 void follow_exited(struct session *root, struct session *kid, int status);
-/* Writes the report of one child that ended, if any is due; whether it did. */
+/* Hands one child that ended to kid_reports' thread, if any; whether it did. */
 bool follow_finish_one(struct session *root);
-/* When the next ended child's report is due (UINT64_MAX: none ended): the
- * event loop wakes up for it. */
-uint64_t follow_report_due(const struct session *root);
 void follow_poll(struct session *root, uint64_t now);
 /* An event of root's object from another process: a --follow child's
  * (its children share root's programs and ring buffer). */

@@ -61,6 +61,12 @@ int tracer_map_heap(struct tracer *t)
 	return err;
 }
 
+void tracer_release_slot(struct tracer *t)
+{
+	if (t->skel && t->shared)
+		proc_maps_remove_later(t->skel, t->slots, &t->proc);
+}
+
 /* What takes time (unmapping its tables, ~1 ms; starting a thread per
  * link to close, 0.4-3.6 ms here), off the event loop, on a copy. */
 static void *leave_thread(void *arg)
