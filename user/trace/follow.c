@@ -433,8 +433,8 @@ bool follow_finish_one(struct session *root)
 
 		if (k->exited && !k->settle_parent) {
 			root->kids[i] = root->kids[--root->nkids];
-			/* The next fork takes its slot, not one made while it waits. */
-			tracer_release_slot(&k->tracer);
+			/* Its slot is cleared for a next fork once its report is read. */
+			tracer_untrace(&k->tracer);
 			if (!root->reports)
 				root->reports = kid_reports_new(root);
 			kid_reports_push(root->reports, root, k);

@@ -88,13 +88,13 @@ int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, struct proc_m
 	m->blocks_more_fd = -1;
 	m->nbuckets = nbuckets;
 	m->tgid = pm->tgid;
-	m->counts = map_ro(pm->counts_fd, clen);
-	m->blocks = pm->blocks_ahead ? pm->blocks_ahead : map_ro(pm->blocks_fd, blen);
-	pm->blocks_ahead = NULL;
-	m->state_map = map_ro(pm->state_fd, sizeof(struct mt_proc));
+	m->borrowed = pm->blocks_view != NULL;
+	m->counts = m->borrowed ? pm->counts_view : map_ro(pm->counts_fd, clen);
+	m->blocks = m->borrowed ? pm->blocks_view : map_ro(pm->blocks_fd, blen);
+	m->state_map = m->borrowed ? pm->state_view : map_ro(pm->state_fd, sizeof(struct mt_proc));
 	m->site_keys = map_ro(bpf_map__fd(skel->maps.site_keys), KEYS_LEN);
-	/* Its own reference: a --follow child's slot is given new maps as soon
-	 * as it ends (tracer_release_slot), before its report reads these. */
+	/* Its own reference to the overflow map: the slot's may be replaced
+	 * (proc_maps_remove_later) while a reader still holds m. */
 	m->blocks_more_fd = fcntl(pm->more_fd, F_DUPFD_CLOEXEC, 0);
 	if (!m->counts || !m->blocks || !m->state_map || !m->site_keys || m->blocks_more_fd < 0) {
 		err = -errno;
@@ -113,11 +113,11 @@ int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, struct proc_m
 
 void heap_maps_close(struct heap_maps *m)
 {
-	if (m->counts)
+	if (m->counts && !m->borrowed)
 		munmap((void *)m->counts, (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts));
-	if (m->blocks)
+	if (m->blocks && !m->borrowed)
 		munmap((void *)m->blocks, (size_t)m->nbuckets * sizeof(struct mt_block_bucket));
-	if (m->state_map)
+	if (m->state_map && !m->borrowed)
 		munmap(m->state_map, sizeof(struct mt_proc));
 	if (m->site_keys)
 		munmap((void *)m->site_keys, KEYS_LEN);

@@ -53,6 +53,7 @@ struct heap_maps {
 	const volatile uint64_t *site_keys;
 	const volatile struct mt_counters *object;
 	void *state_map; /* mapped mt_proc */
+	bool borrowed;   /* counts, blocks and state_map are its slot's (proc_views.h) */
 	int sites_fd, blocks_more_fd;
 	uint64_t sample_bytes;
 	/* The period the target's otel_memory samples carry (0 before the
@@ -63,8 +64,8 @@ struct heap_maps {
 	uint32_t ncap;
 };
 
-/* Maps the heap state of pm's process in the loaded object, taking over
- * the block table's mapping made ahead (pm->blocks_ahead, NULL after);
+/* Maps the heap state of pm's process in the loaded object, borrowing
+ * the slot's own mappings when it has them (they must outlive m);
  * heap_maps_close() undoes it. */
 int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, struct proc_maps *pm);
 void heap_maps_close(struct heap_maps *m);

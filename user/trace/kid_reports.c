@@ -30,6 +30,8 @@ struct kid_reports {
 	pid_t root_pid;
 	pthread_mutex_t lock;
 	pthread_cond_t more; /* a child queued, a warm asked for, or stop */
+	pthread_cond_t warmed; /* warms done went up */
+	uint64_t warms_done;
 	struct session **v;  /* queued children, v[head..n) */
 	size_t head, n, cap;
 	bool stop, started, warm_due;
@@ -109,8 +111,14 @@ static void *kids_main(void *arg)
 		if (w->warm_due) {
 			w->warm_due = false;
 			pthread_mutex_unlock(&w->lock);
+			/* The root waits for it (kid_reports_warm): at a plain
+			 * priority, as the loop read them before. */
+			setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
 			warm(w, w->root->opts->verbose);
+			setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), KID_REPORTS_NICE);
 			pthread_mutex_lock(&w->lock);
+			w->warms_done++;
+			pthread_cond_broadcast(&w->warmed);
 			continue;
 		}
 		if (w->head == w->n)
@@ -136,6 +144,7 @@ struct kid_reports *kid_reports_new(struct session *root)
 	w->root_pid = root->pid;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->more, NULL);
+	pthread_cond_init(&w->warmed, NULL);
 	return w;
 }
 
@@ -149,12 +158,17 @@ static bool start(struct kid_reports *w)
 
 void kid_reports_warm(struct kid_reports *w)
 {
+	uint64_t gen;
+
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	if (start(w)) {
+		gen = w->warms_done;
 		w->warm_due = true;
 		pthread_cond_signal(&w->more);
+		while (w->warms_done == gen)
+			pthread_cond_wait(&w->warmed, &w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
 }
@@ -193,5 +207,6 @@ void kid_reports_free(struct kid_reports *w)
 	free(w->v);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->more);
+	pthread_cond_destroy(&w->warmed);
 	free(w);
 }

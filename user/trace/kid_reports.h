@@ -16,7 +16,11 @@
  *    the thread's own symbolizer of the root's PID, never by root->sym,
  *    which the loop goes on using: nothing in the loop waits on a lock.
  *  - kid_reports_warm has that symbolizer read the root's objects ahead
- *    (after an exec or a dlopen of the root), in the thread.
+ *    (after an exec or a dlopen of the root), in the thread, and returns
+ *    once it has: the root waits in that stop, before it can fork, as it
+ *    did for the loop's own read (15-60 ms here).  Done meanwhile, the
+ *    first connections' reports queued behind it (138 ms) and their
+ *    slots with them: the next forks made tables while they waited.
  *  - Nothing is dropped: when the thread cannot start or the queue cannot
  *    grow, push does it all in the caller's thread.
  *  - kid_reports_free returns once every child pushed is done (the thread

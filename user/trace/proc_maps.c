@@ -14,7 +14,7 @@
 #include "memtrace.h"
 #include "memtrace.skel.h"
 #include "proc_maps.h"
-#include "proc_warm.h"
+#include "proc_views.h"
 
 static int create(enum bpf_map_type type, const char *name, uint32_t key, uint32_t value, uint32_t n,
 		  uint32_t flags)
@@ -39,7 +39,7 @@ static void slot_free(struct memtrace_bpf *skel, struct proc_slots *slots, struc
 
 	if (!pm->made)
 		return;
-	proc_maps_cool(pm);
+	proc_views_unmap(pm);
 	/* Its maps go with their last reference: the entries and our fds. */
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		bpf_map_delete_elem(bpf_map__fd(outer[i]), &slot);
@@ -75,6 +75,7 @@ static int maps_make(struct memtrace_bpf *skel, struct proc_maps *pm)
 	int err;
 
 	pm->state_fd = pm->counts_fd = pm->blocks_fd = pm->more_fd = -1;
+	pm->state_view = pm->counts_view = pm->blocks_view = NULL;
 	/* Flags as the templates' (proc_maps.bpf.h): the kernel compares them.
 	 * The overflow map is as big as the table's bucket count, at most
 	 * MT_MAX_BLOCKS_MORE: creating a hash map of 2^18 entries took 14-17 ms
@@ -101,6 +102,8 @@ static int maps_make(struct memtrace_bpf *skel, struct proc_maps *pm)
 		err = enter(skel->maps.proc_counts, slot, pm->counts_fd);
 	if (err >= 0)
 		err = enter(skel->maps.proc_state, slot, pm->state_fd);
+	if (err >= 0)
+		err = proc_views_map(pm);
 	return err < 0 ? err : 0;
 }
 
@@ -159,10 +162,39 @@ int proc_maps_add(struct memtrace_bpf *skel, struct proc_slots *slots, uint32_t 
 
 void proc_maps_remove(struct memtrace_bpf *skel, struct proc_slots *slots, struct proc_maps *pm)
 {
+	proc_maps_untrace(skel, pm);
+	slot_free(skel, slots, pm);
+}
+
+void proc_maps_untrace(struct memtrace_bpf *skel, struct proc_maps *pm)
+{
 	if (pm->tgid)
 		bpf_map_delete_elem(bpf_map__fd(skel->maps.proc_slot), &pm->tgid);
 	pm->tgid = 0;
-	slot_free(skel, slots, pm);
+}
+
+bool proc_maps_recycle(struct memtrace_bpf *skel, struct proc_slots *slots, struct proc_maps *pm)
+{
+	bool room;
+
+	proc_maps_untrace(skel, pm);
+	if (!pm->made || !pm->blocks_view)
+		return false;
+	/* Not after proc_slots_free began (want 0): the slots go then. */
+	pthread_mutex_lock(&slots->lock);
+	room = slots->want && slots->nready < PROC_SLOTS_READY && pm->bucket_bits == slots->want_bits;
+	pthread_mutex_unlock(&slots->lock);
+	if (!room)
+		return false;
+	proc_views_clear(pm, (uint32_t)skel->bss->counters.sites_used + 1);
+	pthread_mutex_lock(&slots->lock);
+	if (slots->nready < PROC_SLOTS_READY) {
+		slots->ready[slots->nready++] = *pm;
+		pm->made = false;
+		pm->state_view = pm->counts_view = pm->blocks_view = NULL;
+	}
+	pthread_mutex_unlock(&slots->lock);
+	return !pm->made;
 }
 
 struct remove_job {
@@ -185,17 +217,16 @@ static void *remove_thread(void *arg)
 	 * next child.  An idle CPU runs it at once all the same. */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 
-	/* A process that ended before its tables were read never took the
-	 * mapping made ahead. */
-	proc_maps_cool(&j->pm);
 	old = j->pm;
 
 	pthread_mutex_lock(&slots->lock);
 	remake = slots->nready < slots->want && j->pm.bucket_bits == slots->want_bits;
 	pthread_mutex_unlock(&slots->lock);
 	if (remake && maps_make(j->skel, &j->pm) == 0) {
-		close_maps(&old); /* replaced: the slot's entries hold the new ones */
-		proc_maps_warm(&j->pm);
+		/* Replaced: the slot's entries hold the new ones. */
+		proc_views_unmap(&old);
+		close_maps(&old);
+		proc_views_warm(&j->pm);
 		pthread_mutex_lock(&slots->lock);
 		if (slots->nready < PROC_SLOTS_READY)
 			slots->ready[slots->nready++] = j->pm;
@@ -205,8 +236,11 @@ static void *remove_thread(void *arg)
 		if (!remake)
 			slot_free(j->skel, slots, &j->pm);
 	} else {
-		if (remake)
-			close_maps(&j->pm); /* what maps_make made of them */
+		if (remake) {
+			/* What maps_make made of them. */
+			proc_views_unmap(&j->pm);
+			close_maps(&j->pm);
+		}
 		j->pm = old;
 		slot_free(j->skel, slots, &j->pm);
 	}
@@ -224,9 +258,7 @@ void proc_maps_remove_later(struct memtrace_bpf *skel, struct proc_slots *slots,
 	pthread_attr_t attr;
 	pthread_t th;
 
-	if (pm->tgid)
-		bpf_map_delete_elem(bpf_map__fd(skel->maps.proc_slot), &pm->tgid);
-	pm->tgid = 0;
+	proc_maps_untrace(skel, pm);
 	if (!pm->made)
 		return;
 	j = malloc(sizeof(*j));
@@ -236,7 +268,8 @@ void proc_maps_remove_later(struct memtrace_bpf *skel, struct proc_slots *slots,
 	}
 	*j = (struct remove_job){ .skel = skel, .slots = slots, .pm = *pm };
 	pm->made = false;
-	pm->blocks_ahead = NULL; /* the thread's now */
+	/* The thread's now. */
+	pm->state_view = pm->counts_view = pm->blocks_view = NULL;
 	pthread_mutex_lock(&slots->lock);
 	slots->busy++;
 	pthread_mutex_unlock(&slots->lock);
@@ -279,7 +312,7 @@ int proc_slots_fill(struct memtrace_bpf *skel, struct proc_slots *slots, unsigne
 		err = slot_make(skel, slots, bucket_bits, &pm);
 		if (err)
 			return err;
-		proc_maps_warm(&pm);
+		proc_views_warm(&pm);
 		pthread_mutex_lock(&slots->lock);
 		if (slots->nready < PROC_SLOTS_READY) {
 			slots->ready[slots->nready++] = pm;

@@ -6,7 +6,9 @@
  * (bpf/proc_maps.bpf.h).  Making a slot creates maps and enters them
  * (nothing is verified; each entry waits for an RCU grace period, 0.1-4
  * ms here); slots made ahead (proc_slots_fill) turn a fork into one plain
- * hash update.  Not thread-safe: one caller per object.
+ * hash update; an ended child's slot is cleared and made ready again
+ * (proc_maps_recycle), with its maps and their mappings kept.  Not
+ * thread-safe: one caller per proc_maps.
  */
 #ifndef MEMTRACE_PROC_MAPS_H
 #define MEMTRACE_PROC_MAPS_H
@@ -25,10 +27,9 @@ struct proc_maps {
 	uint32_t slot;
 	unsigned bucket_bits;
 	int state_fd, counts_fd, blocks_fd, more_fd;
-	/* The block table mapped and read through ahead (proc_warm.h) for a
-	 * slot made ready by proc_slots_fill or a remove thread; heap_maps_open
-	 * takes it over.  NULL otherwise. */
-	void *blocks_ahead;
+	/* Its tables mapped read-write for as long as the slot lives
+	 * (proc_views.h): the reader borrows them.  NULL when not mapped. */
+	void *state_view, *counts_view, *blocks_view;
 };
 
 #define PROC_SLOTS_READY 4
@@ -68,6 +69,16 @@ void proc_maps_remove(struct memtrace_bpf *skel, struct proc_slots *slots, struc
  * it would hold, need not.  pm holds nothing after.
  */
 void proc_maps_remove_later(struct memtrace_bpf *skel, struct proc_slots *slots, struct proc_maps *pm);
+/* Stops tracing pm's process at once (a hash delete): its tables stay
+ * as they are, for its report, and pm keeps its slot. */
+void proc_maps_untrace(struct memtrace_bpf *skel, struct proc_maps *pm);
+/*
+ * The slot of a process that is gone, its tables read: cleared and made
+ * ready for the next process when fewer than PROC_SLOTS_READY slots of
+ * its size are (true; pm holds nothing after), else nothing is done
+ * (false: remove it).
+ */
+bool proc_maps_recycle(struct memtrace_bpf *skel, struct proc_slots *slots, struct proc_maps *pm);
 /* Makes slots ready until n (at most PROC_SLOTS_READY) of 2^bucket_bits
  * buckets are, and keeps that many ready from then on; the first error. */
 int proc_slots_fill(struct memtrace_bpf *skel, struct proc_slots *slots, unsigned bucket_bits, int n);

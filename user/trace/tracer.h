@@ -91,10 +91,9 @@ int tracer_map_heap(struct tracer *t);
 /* What tracer_close does for a joined tracer: its probes closed in the
  * background, its tables removed, the object left as it is. */
 void tracer_leave(struct tracer *t);
-/* A joined tracer's process is no longer traced and its slot is made
- * ready for the next fork (a thread gives it new maps): its tables stay
- * readable through t->heap, mapped before, until tracer_leave. */
-void tracer_release_slot(struct tracer *t);
+/* A joined tracer's process is no longer traced (it ended): its tables
+ * stay as they are for its report; tracer_leave gives its slot back. */
+void tracer_untrace(struct tracer *t);
 /* Closes t's multi-uprobe links each from a detached thread, without
  * waiting for the kernel's grace periods (tracer_reset.c). */
 void tracer_links_close_background(struct tracer *t);

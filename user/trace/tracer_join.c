@@ -61,10 +61,10 @@ int tracer_map_heap(struct tracer *t)
 	return err;
 }
 
-void tracer_release_slot(struct tracer *t)
+void tracer_untrace(struct tracer *t)
 {
 	if (t->skel && t->shared)
-		proc_maps_remove_later(t->skel, t->slots, &t->proc);
+		proc_maps_untrace(t->skel, &t->proc);
 }
 
 /* What takes time (unmapping its tables, ~1 ms; starting a thread per
@@ -89,8 +89,11 @@ void tracer_leave(struct tracer *t)
 
 	if (!t->skel)
 		return;
-	/* First its slot, so what still fires for it writes nothing. */
-	proc_maps_remove_later(t->skel, t->slots, &t->proc);
+	/* First its slot, so what still fires for it writes nothing: an
+	 * ended child's, read by now, is cleared for the next fork; else a
+	 * thread removes it (its maps' removal waits for grace periods). */
+	if (!proc_maps_recycle(t->skel, t->slots, &t->proc))
+		proc_maps_remove_later(t->skel, t->slots, &t->proc);
 	c = malloc(sizeof(*c));
 	if (c) {
 		*c = *t;
