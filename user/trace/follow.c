@@ -78,7 +78,7 @@ void plain_priority(void)
  */
 #define FOLLOW_READY 4
 /* Children's tables made ahead on the shared object (proc_maps.h). */
-#define FOLLOW_SLOTS 2
+#define FOLLOW_SLOTS 4
 
 void follow_ready(struct session *root)
 {

@@ -68,6 +68,7 @@ static void finish(struct kid_reports *w, struct session *root, struct session *
 	int verbose = root->opts->verbose;
 	struct mt_profile p;
 	pid_t pid = k->pid;
+	bool built;
 
 	gc_collect_thread(k, true);
 	faults_collect_thread(k, true);
@@ -83,7 +84,11 @@ static void finish(struct kid_reports *w, struct session *root, struct session *
 	}
 	if (!k->sym)
 		log_error("--follow: no symbols for PID %d's report: out of memory (its report is missing)", (int)pid);
-	else if (session_final_profile(k, &p) == 0) {
+	built = k->sym && session_final_profile(k, &p) == 0;
+	/* Its tables are read: the next fork may have its slot before the
+	 * report is formatted and fsynced. */
+	tracer_recycle_slot(&k->tracer);
+	if (built) {
 		if (hooks->report_many)
 			hooks->report_many(hooks->ctx, &p);
 		else if (hooks->report)

@@ -94,6 +94,9 @@ void tracer_leave(struct tracer *t);
 /* A joined tracer's process is no longer traced (it ended): its tables
  * stay as they are for its report; tracer_leave gives its slot back. */
 void tracer_untrace(struct tracer *t);
+/* The same tracer's tables read for the last time: its slot is cleared
+ * for the next fork now (tracer_leave would do it, later). */
+void tracer_recycle_slot(struct tracer *t);
 /* Closes t's multi-uprobe links each from a detached thread, without
  * waiting for the kernel's grace periods (tracer_reset.c). */
 void tracer_links_close_background(struct tracer *t);

@@ -67,6 +67,12 @@ void tracer_untrace(struct tracer *t)
 		proc_maps_untrace(t->skel, &t->proc);
 }
 
+void tracer_recycle_slot(struct tracer *t)
+{
+	if (t->skel && t->shared)
+		proc_maps_recycle(t->skel, t->slots, &t->proc);
+}
+
 /* What takes time (unmapping its tables, ~1 ms; starting a thread per
  * link to close, 0.4-3.6 ms here), off the event loop, on a copy. */
 static void *leave_thread(void *arg)
