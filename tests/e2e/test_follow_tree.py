@@ -199,6 +199,33 @@ class ForkPerConnection(unittest.TestCase):
         self.assertLessEqual(held[-1] / 1e3, self.HELD_MAX_MS, held)
         self.assertLessEqual(t, 4 * b + 0.030, "median %.1f ms traced, %.1f ms untraced" % (t * 1e3, b * 1e3))
 
+    # Issue 23's goal, for the allocator memtrace probes by itself (libc's):
+    # the server's children here call none of it, so what is left is the
+    # fork's cost to memtrace (the hold, the SIGCHLD stop, its work beside
+    # the next connection).  Rounds alternate untraced and traced; at a
+    # load of 0.6, 1.41-2.04 per round, median 1.78 (4.10 before the
+    # reports and slots left the event loop).  1 ms of slack for a round
+    # whose 20 connections the scheduler splits.
+    GOAL_ROUNDS = 3
+
+    def test_connection_time_goal(self):
+        """--follow without custom probes: over alternating rounds of 20
+        connections, the median round has the traced median connection
+        within 2x untraced + 1 ms."""
+        mt.require_bpf(self)
+        tmp = mt.tempdir(self)
+        rounds = []
+        for i in range(self.GOAL_ROUNDS):
+            rc, base, err = serve(None, tmp)
+            self.assertEqual(rc, 0, err)
+            rc, traced, err = serve(["-q", "--no-faults", "--follow", "--json", os.path.join(tmp, "g%d.json" % i)],
+                                    tmp)
+            self.assertEqual(rc, 0, err)
+            rounds.append((statistics.median(t for t, _ in base), statistics.median(t for t, _ in traced)))
+        print("\nrounds (untraced, traced ms): %s" % ", ".join("%.2f/%.2f" % (b * 1e3, t * 1e3) for b, t in rounds))
+        b, t = sorted(rounds, key=lambda r: r[1] - 2 * r[0])[len(rounds) // 2]
+        self.assertLessEqual(t, 2 * b + 0.001, "median round %.2f ms traced, %.2f ms untraced" % (t * 1e3, b * 1e3))
+
     def test_sigkill_leaves_children_running(self):
         """memtrace killed (every memtrace process) while it follows new
         children: none stays stopped, each answers."""
