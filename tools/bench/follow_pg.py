@@ -10,7 +10,10 @@ for the run and removed after; postgres refuses root) in a temporary
 directory, listening on a Unix socket there only.
 
   tools/bench/follow_pg.py [--rounds 5] [--tx 20] [--user mt-bench]
-                           [--memtrace BIN ...] [--keep-user]
+                           [--memtrace BIN ...] [--keep-user] [--libc]
+
+With --libc, palloc/pfree are not probed: memtrace's own allocator probes
+(libc's) only, which postgres' backends call far less.
 """
 import argparse
 import os
@@ -48,10 +51,10 @@ def postmaster_pid(data):
         return int(f.readline())
 
 
-def traced(binary, pid, sock, user, tx, out):
+def traced(binary, pid, sock, user, tx, out, probes):
     err = os.path.join(out, "stderr")
     with open(err, "w") as e:
-        m = subprocess.Popen([binary, "-q", "--no-faults", "--follow"] + PROBES +
+        m = subprocess.Popen([binary, "-q", "--no-faults", "--follow"] + probes +
                              ["--json", os.path.join(out, "r.json"), "-p", str(pid)], stderr=e,
                              stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -67,7 +70,7 @@ def traced(binary, pid, sock, user, tx, out):
     names = [n for n in os.listdir(out) if n.endswith(".json")]
     for n in os.listdir(out):
         os.unlink(os.path.join(out, n))
-    tracing = len(re.findall(r"(?m)^Tracing PID \d+ .*palloc/pfree in postgres", text))
+    tracing = len(re.findall(r"(?m)^Tracing PID \d+ .*%s" % ("palloc/pfree in postgres" if probes else "libc"), text))
     return res, rc, len(names), tracing
 
 
@@ -78,6 +81,7 @@ def main():
     ap.add_argument("--user", default="mt-bench")
     ap.add_argument("--memtrace", action="append")
     ap.add_argument("--keep-user", action="store_true")
+    ap.add_argument("--libc", action="store_true", help="probe libc's allocator only, not palloc/pfree")
     a = ap.parse_args()
     bins = a.memtrace or [os.path.join(ROOT, "build", "memtrace")]
     created = subprocess.run(["id", a.user], capture_output=True).returncode != 0
@@ -113,8 +117,10 @@ def main():
                 if n == "untraced":
                     (c, lat), extra = pgbench(sock, a.user, a.tx), ""
                 else:
-                    (c, lat), rc, nrep, tracing = traced(bins[int(n[6:])], pid, sock, a.user, a.tx, out)
-                    extra = " rc %d, %d reports, %d Tracing lines naming palloc/pfree" % (rc, nrep, tracing)
+                    (c, lat), rc, nrep, tracing = traced(bins[int(n[6:])], pid, sock, a.user, a.tx, out,
+                                                            [] if a.libc else PROBES)
+                    extra = " rc %d, %d reports, %d Tracing lines naming %s" % (rc, nrep, tracing,
+                                                                               "libc" if a.libc else "palloc/pfree")
                 conn[n].append(c)
                 line += " %s conn %.1f ms lat %.1f ms%s;" % (n, c, lat, extra)
             print(line + " (load %.1f)" % os.getloadavg()[0], flush=True)
