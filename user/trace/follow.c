@@ -87,6 +87,10 @@ void follow_ready(struct session *root)
 
 	if (!root->tracer.skel)
 		return;
+	/* A running root (-p) has no exec or dynamic-linker stop to read its
+	 * names ahead at: from now, without stopping it. */
+	if (!root->launched)
+		follow_warm_symbols(root);
 	err = proc_slots_fill(root->tracer.skel, root->tracer.slots, FOLLOW_BUCKET_BITS, FOLLOW_SLOTS);
 	log_debug(root->opts->verbose, 1, "--follow: tables for %d forked children made ahead in %.1f ms%s%s",
 		  FOLLOW_SLOTS, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6, err ? ": " : "", err ? strerror(-err) : "");
@@ -115,7 +119,7 @@ void follow_warm_symbols(struct session *root)
 {
 	if (!root->reports)
 		root->reports = kid_reports_new(root);
-	kid_reports_warm(root->reports);
+	kid_reports_warm(root->reports, root->launched);
 }
 
 static pid_t status_field(pid_t pid, const char *field)
@@ -236,9 +240,10 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 		if (k->sym)
 			symbolizer_refresh(k->sym);
 	}
-	/* Its own code ranges (and unwind rows): until now its walks asked
-	 * its VMAs (tracer_join). */
-	err = exec_ranges_load(bpf_map__fd(k->tracer.skel->maps.exec_ranges), k->pid, k->tracer.unwind);
+	/* Its own code ranges (and unwind rows), unless its parent's serve
+	 * (tracer_join): until now its walks asked its VMAs. */
+	err = k->tracer.ranges_inherited ? 0 :
+		exec_ranges_load(bpf_map__fd(k->tracer.skel->maps.exec_ranges), k->pid, k->tracer.unwind);
 	if (err < 0 && err != -ENOENT && err != -ESRCH)
 		log_debug(o->verbose, 1, "--follow: PID %d's code ranges: %s (its walks ask the kernel)", (int)k->pid,
 			  strerror(-err));
@@ -356,7 +361,7 @@ void follow_adopt(struct session *root, pid_t child, pid_t ppid)
 	if (!k)
 		goto fail;
 	why = "cannot create its tables";
-	err = tracer_join(&k->tracer, &root->tracer, child, FOLLOW_BUCKET_BITS);
+	err = tracer_join(&k->tracer, &root->tracer, child, parent->pid, FOLLOW_BUCKET_BITS);
 	/* Its fault programs, when a set is ready: none is waited for
 	 * (without, it loads its own once it runs: kid_settle). */
 	if (!err && root->pool && tracer_pool_take(root->pool, &k->tracer.faults) != 0)

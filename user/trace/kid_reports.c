@@ -161,7 +161,7 @@ static bool start(struct kid_reports *w)
 	return w->started;
 }
 
-void kid_reports_warm(struct kid_reports *w)
+void kid_reports_warm(struct kid_reports *w, bool wait)
 {
 	uint64_t gen;
 
@@ -172,7 +172,7 @@ void kid_reports_warm(struct kid_reports *w)
 		gen = w->warms_done;
 		w->warm_due = true;
 		pthread_cond_signal(&w->more);
-		while (w->warms_done == gen)
+		while (wait && w->warms_done == gen)
 			pthread_cond_wait(&w->warmed, &w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);

@@ -15,12 +15,14 @@
  *  - Children that share the root's names (shared_sym) are symbolized by
  *    the thread's own symbolizer of the root's PID, never by root->sym,
  *    which the loop goes on using: nothing in the loop waits on a lock.
- *  - kid_reports_warm has that symbolizer read the root's objects ahead
- *    (after an exec or a dlopen of the root), in the thread, and returns
- *    once it has: the root waits in that stop, before it can fork, as it
- *    did for the loop's own read (15-60 ms here).  Done meanwhile, the
- *    first connections' reports queued behind it (138 ms) and their
- *    slots with them: the next forks made tables while they waited.
+ *  - kid_reports_warm has that symbolizer read the root's objects ahead,
+ *    in the thread; with wait, it returns once it has.  After an exec or
+ *    a dlopen of a launched root, the root waits in that stop, before it
+ *    can fork, as it did for the loop's own read (15-60 ms here): done
+ *    meanwhile, the first connections' reports queued behind it (138 ms)
+ *    and their slots with them, and the next forks made tables while they
+ *    waited.  A running root (-p) is not stopped for it: forks that come
+ *    during the read (postgres: ~400 ms) are served by the slots ready.
  *  - Nothing is dropped: when the thread cannot start or the queue cannot
  *    grow, push does it all in the caller's thread.
  *  - kid_reports_free returns once every child pushed is done (the thread
@@ -30,12 +32,14 @@
 #ifndef MEMTRACE_KID_REPORTS_H
 #define MEMTRACE_KID_REPORTS_H
 
+#include <stdbool.h>
+
 struct session;
 struct kid_reports;
 
 /* NULL when out of memory (push then works in the caller's thread). */
 struct kid_reports *kid_reports_new(struct session *root);
-void kid_reports_warm(struct kid_reports *w);
+void kid_reports_warm(struct kid_reports *w, bool wait);
 void kid_reports_push(struct kid_reports *w, struct session *root, struct session *kid);
 void kid_reports_free(struct kid_reports *w);
 

@@ -33,6 +33,7 @@ struct tracer {
 	/* skel is another tracer's (tracer_join): this one owns its probes
 	 * and its process's tables only. */
 	bool shared;
+	bool ranges_inherited;  /* joined: its code ranges are its parent's, copied at the fork */
 	struct proc_maps proc;  /* pid's tables in skel (none while pid is 0) */
 	struct proc_slots *slots; /* skel's (the owner's, when shared) */
 	struct heap_maps heap;  /* pid's heap state, mapped */
@@ -82,9 +83,11 @@ int tracer_attach_exec(struct tracer *t);
  * tables are created and entered under its tgid, no BPF is loaded; its
  * probes are then attached as for any tracer (tracer_attach_like), to the
  * same programs.  The exec tracepoint is from's (never attach it again).
+ * `like` is the process whose code ranges pid has (its parent, at a fork;
+ * 0: none): they are copied, when not stale (t->ranges_inherited).
  * `from` must outlive t; tracer_close(t) leaves from's object loaded.
  */
-int tracer_join(struct tracer *t, const struct tracer *from, pid_t pid, unsigned bucket_bits);
+int tracer_join(struct tracer *t, const struct tracer *from, pid_t pid, pid_t like, unsigned bucket_bits);
 /* Maps a joined tracer's tables for reading (t->heap), which tracer_join
  * leaves to after the fork's hold; 0 when they are mapped already. */
 int tracer_map_heap(struct tracer *t);
@@ -98,7 +101,7 @@ void tracer_untrace(struct tracer *t);
  * for the next fork now (tracer_leave would do it, later). */
 void tracer_recycle_slot(struct tracer *t);
 /* Closes t's multi-uprobe links each from a detached thread, without
- * waiting for the kernel's grace periods (tracer_reset.c). */
+ * waiting for the kernel's grace periods (tracer_links_close.c). */
 void tracer_links_close_background(struct tracer *t);
 /*
  * Probes t's process where `from` probes its own: the allocator, the extra

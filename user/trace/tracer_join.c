@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,10 +17,13 @@
 #include "memtrace.skel.h"
 #include "tracer.h"
 
-int tracer_join(struct tracer *t, const struct tracer *from, pid_t pid, unsigned bucket_bits)
+int tracer_join(struct tracer *t, const struct tracer *from, pid_t pid, pid_t like, unsigned bucket_bits)
 {
 	static const struct mt_exec_ranges vmas = { .stale = MT_EXEC_STALE_ALL };
-	__u32 tgid = (__u32)pid;
+	int ranges_fd = bpf_map__fd(from->skel->maps.exec_ranges);
+	struct mt_exec_ranges *ranges = malloc(sizeof(*ranges));
+	__u32 tgid = (__u32)pid, ltgid = (__u32)like;
+	bool inherited;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -33,11 +37,16 @@ int tracer_join(struct tracer *t, const struct tracer *from, pid_t pid, unsigned
 	 * loaded there, by its code ranges (exec_ranges_load). */
 	t->unwind = from->unwind;
 	t->dl_link.fd = -1;
-	/* Until its own code ranges are loaded (exec_ranges_load, once it
-	 * runs), its stack walks ask its VMAs: a fork's first stacks are kept,
-	 * at ~1 us a frame, and none is left unchecked.  Its tables are mapped
-	 * once it runs (tracer_map_heap): four mmaps cost ~0.3 ms of the hold. */
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_ranges), &tgid, &vmas, BPF_ANY);
+	/* A fork maps what its parent maps: the parent's code ranges (and
+	 * their unwind rows) serve it from its first instruction, unless they
+	 * are stale (objects changed since they were written).  Else its
+	 * stack walks ask its VMAs, at ~1 us a frame, until its own are loaded
+	 * once it runs (exec_ranges_load: reading its maps and finding each
+	 * object's rows took 2-7 ms of the loop per postgres backend). */
+	inherited = ranges && like > 0 && bpf_map_lookup_elem(ranges_fd, &ltgid, ranges) == 0 && !ranges->stale;
+	bpf_map_update_elem(ranges_fd, &tgid, inherited ? ranges : &vmas, BPF_ANY);
+	free(ranges);
+	t->ranges_inherited = inherited;
 	err = proc_maps_add(t->skel, t->slots, tgid, bucket_bits, &t->proc);
 	if (err) {
 		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.exec_ranges), &tgid);
