@@ -70,6 +70,42 @@ class ForkingMixIn(unittest.TestCase):
         self.assertEqual(len(os.listdir(out)), CONNS + 1, err)
         self.assertNotIn("memtrace: PID", err)
 
+    FORK = textwrap.dedent("""
+        import os, time
+        time.sleep(0.3)
+        pid = os.fork()
+        if pid == 0:
+            x = [bytearray(100000 + i) for i in range(50)]
+            os._exit(0)
+        os.waitpid(pid, 0)
+    """)
+
+    def test_child_stacks_whole_from_its_first_call(self):
+        """A fork of Debian's python3 (no frame pointers) allocates at once:
+        its stacks, walked by DWARF on the code ranges it took from its
+        parent at the fork (no read of its maps first), reach _start
+        through libpython, as the parent's do."""
+        mt.require_bpf(self)
+        if not os.path.exists(PYTHON):
+            self.skipTest("no %s" % PYTHON)
+        tmp = mt.tempdir(self)
+        script = os.path.join(tmp, "fork.py")
+        with open(script, "w") as f:
+            f.write(self.FORK)
+        p = subprocess.run([mt.MEMTRACE, "-q", "--no-faults", "--gc=off", "--follow", "--json",
+                            os.path.join(tmp, "r.json"), "--", PYTHON, script], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        docs = [mt.load_json(os.path.join(tmp, n)) for n in os.listdir(tmp) if n.startswith("r.")]
+        self.assertEqual(len(docs), 2, p.stderr)
+        kid = [d for d in docs if any(s["alloc_bytes"] >= 50 * 100000 for s in d["sites"])]
+        self.assertEqual(len(kid), 1, [(d["pid"], [s["alloc_bytes"] for s in d["sites"]][:5]) for d in docs])
+        site = max(kid[0]["sites"], key=lambda s: s["alloc_bytes"])
+        names = [f["function"] for f in site["frames"]]
+        self.assertEqual(site["alloc_count"], 50, names)
+        self.assertIn("PyByteArray_Resize", names)
+        self.assertEqual(names[-1], "_start", names)
+
 
 if __name__ == "__main__":
     unittest.main()
