@@ -259,8 +259,10 @@ static void kid_settle(struct session *root, struct session *parent, struct sess
 	k->watch.comm = k->comm;
 	/* Faults and GC are traced from here on, as the parent's options say
 	 * (each loads BPF programs, in a thread of its own). */
-	if (!err && o->faults && !k->faults)
+	if (!err && o->faults && !k->faults) {
+		k->kid_pool = root->pool;
 		faults_start(k);
+	}
 	/* A fork has its parent's runtimes: none to look for when the parent
 	 * had none (an exec looks again, follow_exec). */
 	if (!err && o->gc && gc_runtime_name(parent->gc))

@@ -60,6 +60,10 @@ void gc_collect_thread(struct session *k, bool wait)
  * waits for these programs.)  The child's faults before the programs are
  * attached are not seen (the heap's are: its probes are placed while it
  * is held). */
+/* A set comes back within a report or two of an ended child (5-30 ms);
+ * a load the pool starts takes 100-300 ms. */
+#define FOLLOW_POOL_WAIT_MS 500
+
 static void *faults_thread(void *arg)
 {
 	struct session *k = arg;
@@ -73,6 +77,16 @@ static void *faults_thread(void *arg)
 	};
 
 	plain_priority();
+	/* A set that comes back to the pool first: loading one (the verifier)
+	 * took the CPU from the server and fell further behind. */
+	if (k->kid_pool && tracer_pool_take_wait(k->kid_pool, &k->faults_loaded, FOLLOW_POOL_WAIT_MS) == 0) {
+		if (faults_bind(k->faults_loaded, k->pid) == 0) {
+			k->faults_from_pool = true;
+			__atomic_store_n(&k->faults_done, true, __ATOMIC_RELEASE);
+			return NULL;
+		}
+		faults_close(k->faults_loaded);
+	}
 	if (faults_open_unwind(&k->faults_loaded, k->pid, FAULTS_TRACE_ALL, k->opts->verbose, &uw))
 		k->faults_loaded = NULL;
 	__atomic_store_n(&k->faults_done, true, __ATOMIC_RELEASE);
@@ -98,6 +112,9 @@ void faults_collect_thread(struct session *k, bool wait)
 	pthread_join(k->faults_thread, NULL);
 	k->faults_loading = false;
 	k->faults = k->faults_loaded;
+	/* From the pool: it goes back there (follow_kid_free). */
+	if (k->faults_from_pool)
+		k->tracer.faults = k->faults_loaded;
 	k->faults_loaded = NULL;
 }
 

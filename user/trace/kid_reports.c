@@ -16,14 +16,13 @@
 #include "session_state.h"
 
 /*
- * Behind everything else on the machine when it is busy: the server and
- * its children come first, and nothing waits on this thread but the
- * reports themselves and the slots it gives back (a fork that finds none
- * ready makes one, slower but correct).  Nice 19 rather than SCHED_IDLE:
- * on a saturated machine it still gets a share, so ended children do not
- * pile up.
+ * At a plain priority, behind the event loop (nice -10, follow_prioritize)
+ * and beside the traced processes.  At nice 19 it fell behind on a busy
+ * machine: the slots and fault programs an ended child gives back came
+ * late, so forks made their own in their hold (with --faults, fork_server
+ * 18-52x untraced against 3.0-3.8x at nice 0; without, no better at 19).
  */
-#define KID_REPORTS_NICE 19
+#define KID_REPORTS_NICE 0
 
 struct kid_reports {
 	struct session *root;
@@ -116,11 +115,7 @@ static void *kids_main(void *arg)
 		if (w->warm_due) {
 			w->warm_due = false;
 			pthread_mutex_unlock(&w->lock);
-			/* The root waits for it (kid_reports_warm): at a plain
-			 * priority, as the loop read them before. */
-			setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
 			warm(w, w->root->opts->verbose);
-			setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), KID_REPORTS_NICE);
 			pthread_mutex_lock(&w->lock);
 			w->warms_done++;
 			pthread_cond_broadcast(&w->warmed);

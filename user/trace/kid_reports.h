@@ -3,10 +3,10 @@
  * --follow: what an ended child costs (its report read, symbolized,
  * formatted and fsynced; its loader threads joined; its probes, tables and
  * slot given back: 1-10 ms of CPU a child here) done by one long-lived
- * thread at nice 19, so the event loop only answers ptrace stops.  Built
- * in the loop, at nice -10, that work held the next fork's stops and took
- * the CPU from the server's children (fork_server: a child waited 2.3-3.6
- * ms on a run queue per connection on this 2-core VM).
+ * thread at nice 0, so the event loop only answers ptrace stops.  Built in
+ * the loop, at nice -10, that work held the next fork's stops and took the
+ * CPU from the server's children (fork_server: a child waited 2.3-3.6 ms
+ * on a run queue per connection on this 2-core VM).
  *
  * Callers may rely on:
  *  - kid_reports_push takes the child (out of root->kids, ended, settled):

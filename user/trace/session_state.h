@@ -77,6 +77,10 @@ struct session {
 	pthread_t faults_thread;
 	bool faults_loading, faults_done;
 	struct faults_tracer *faults_loaded;
+	/* A child's: the root's pool, to take a set from when none was ready
+	 * at its fork (faults_loaded then came from it: it goes back). */
+	struct tracer_pool *kid_pool;
+	bool faults_from_pool;
 	/* Likewise its CPython pool probes (46 uprobes and a read of the
 	 * interpreter's code: 24-195 ms). */
 	pthread_t py_thread;

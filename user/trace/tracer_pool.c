@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -158,6 +159,33 @@ int tracer_pool_take(struct tracer_pool *p, struct faults_tracer **out)
 	else
 		err = p->err ? p->err : -EAGAIN;
 	p->err = 0;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return err;
+}
+
+int tracer_pool_take_wait(struct tracer_pool *p, struct faults_tracer **out, int timeout_ms)
+{
+	struct timespec until;
+	int err = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->mu);
+	/* A set being emptied, or a load the spare count started, comes. */
+	while (!p->nready && !p->quit && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&p->cv, &p->mu, &until);
+	if (p->nready) {
+		*out = p->ready[--p->nready];
+		err = 0;
+	} else {
+		err = -EAGAIN;
+	}
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	return err;

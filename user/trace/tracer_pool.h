@@ -26,6 +26,10 @@ struct tracer_pool *tracer_pool_new_faults(const struct tracer *root, int verbos
  * waits: -EAGAIN when none is ready (one is loading), a negative errno
  * when the last load failed (the next take tries again). */
 int tracer_pool_take(struct tracer_pool *p, struct faults_tracer **out);
+/* The same, waiting up to timeout_ms for a set that comes back or loads:
+ * for a child that ran without one (it must not load its own, 100-300 ms
+ * of verifier CPU that competed with the server, 1.5 s under load). */
+int tracer_pool_take_wait(struct tracer_pool *p, struct faults_tracer **out, int timeout_ms);
 /* Waits until n sets are ready (at most POOL_READY), or a load failed:
  * 0 or its negative errno.  Before the trace starts, so no fork finds the
  * pool empty and no load competes with the traced processes. */
