@@ -66,15 +66,16 @@ void plain_priority(void)
 
 /*
  * The tree shares the root's loaded heap object: a fork enters the child's
- * tables (made ahead, FOLLOW_SLOTS of them) and attaches its probes
- * (tracer_join).  With fault tracing, fault programs are loaded ahead, one
- * set per child, on the root's code ranges and rows.  Forked children
- * served one at a time hold two sets: the next fork is bound before the
- * last child's report gives its set back (kid_reports.h).  With three
- * loaded ahead the pool loaded a fourth during sequential connections, 250-300 ms of verifier CPU taken
- * from the children (fork_server, 20 connections: median 14.8 -> 9.1 ms at
- * a load of 3-5); four are loaded before the trace starts, so a burst of
- * four does not wait either.
+ * tables (made ahead, FOLLOW_SLOTS of them, and recycled: proc_maps.h) and
+ * attaches its probes (tracer_join).  With fault tracing, fault programs
+ * are loaded ahead, one set per child, on the root's code ranges and rows.
+ * Forked children served one at a time hold two sets: the next fork is
+ * bound before the last child's report gives its set back (kid_reports.h).
+ * With three loaded ahead the pool loaded a fourth during sequential
+ * connections, 250-300 ms of verifier CPU taken from the children
+ * (fork_server, 20 connections: median 14.8 -> 9.1 ms at a load of 3-5);
+ * four are loaded before the trace starts, so a burst of four does not
+ * wait either.  Slots: four, as a report can lag a connection or two.
  */
 #define FOLLOW_READY 4
 /* Children's tables made ahead on the shared object (proc_maps.h). */

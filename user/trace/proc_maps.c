@@ -213,7 +213,7 @@ static void *remove_thread(void *arg)
 
 	/* Behind the traced processes: it inherits the event loop's raised
 	 * priority (follow_prioritize), and reading the new table through
-	 * (proc_maps_warm, ~2 ms for 2^14 buckets) took the CPU from the
+	 * (proc_views_warm, ~2 ms for 2^14 buckets) took the CPU from the
 	 * next child.  An idle CPU runs it at once all the same. */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 
