@@ -18,8 +18,10 @@ over the runs) with balanced (stw, GC 100%):
    per GiB allocated;
  - memory-constrained (incremental, GC 20%): the most heap in objects
    during the run (heap_alloc; not the build of the live set) at most 0.9
-   of balanced's. As stw at GC 20% it held more than balanced (76-86 MiB
-   against 68-69 MiB), which this check caught.
+   of balanced's (when the first runs miss it, over twice as many runs: a
+   loaded machine slows the incremental mark). As stw at GC 20% it held
+   more than balanced (76-86 MiB against 68-69 MiB), which this check
+   caught.
 Per-GiB and per-heap figures, not requests per second: those swing 4x run
 to run on a shared 2-CPU machine. Prints one line per preset."""
 import json
@@ -91,8 +93,21 @@ def main():
         fail(f"high-throughput: {ht['pause_ms_per_gib']:.1f} ms of pauses per GiB, "
              f"balanced {b['pause_ms_per_gib']:.1f}")
     if not mc["peak_mib"] <= 0.9 * b["peak_mib"]:
-        fail(f"memory-constrained: peak heap {mc['peak_mib']:.0f} MiB, "
-             f"balanced {b['peak_mib']:.0f} MiB")
+        # Under other jobs' load the incremental mark falls behind and the
+        # heap it starts from holds more floating garbage (a CI run: 60
+        # MiB against 65, 0.93; 48-52 MiB here when quiet), while stw's
+        # peak does not move: n more of each, alternating, and the median
+        # of all decides (stw at GC 20% held 76-86 MiB, which still fails).
+        print(f"presets: memory-constrained peak {mc['peak_mib']:.1f} MiB against balanced's "
+              f"{b['peak_mib']:.1f}: measuring {n} more of each", file=sys.stderr)
+        for _ in range(n):
+            for p in ("balanced", "memory-constrained"):
+                res[p].append(run(bench, p, secs))
+        bp, mp = median(res["balanced"], "peak_mib"), median(res["memory-constrained"], "peak_mib")
+        print(f"presets: peaks over {2 * n} runs: balanced {bp:.1f} MiB, memory-constrained {mp:.1f} MiB",
+              file=sys.stderr)
+        if not mp <= 0.9 * bp:
+            fail(f"memory-constrained: peak heap {mp:.0f} MiB, balanced {bp:.0f} MiB (median of {2 * n} runs)")
     print("presets: ok")
 
 
