@@ -9,9 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -77,35 +75,28 @@ static void *map_ro(int fd, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, struct proc_maps *pm)
+int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, const struct proc_maps *pm)
 {
-	size_t clen = (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts);
-	uint32_t nbuckets = 1u << pm->bucket_bits;
-	size_t blen = (size_t)nbuckets * sizeof(struct mt_block_bucket);
-	int err;
-
 	memset(m, 0, sizeof(*m));
-	m->blocks_more_fd = -1;
-	m->nbuckets = nbuckets;
+	if (!pm->blocks_view)
+		return -EINVAL;
+	m->nbuckets = 1u << pm->bucket_bits;
 	m->tgid = pm->tgid;
-	m->borrowed = pm->blocks_view != NULL;
-	m->counts = m->borrowed ? pm->counts_view : map_ro(pm->counts_fd, clen);
-	m->blocks = m->borrowed ? pm->blocks_view : map_ro(pm->blocks_fd, blen);
-	m->state_map = m->borrowed ? pm->state_view : map_ro(pm->state_fd, sizeof(struct mt_proc));
+	/* The slot's own mappings (proc_views.h), made with it: they outlive m. */
+	m->counts = pm->counts_view;
+	m->blocks = pm->blocks_view;
+	m->state_map = pm->state_view;
 	m->site_keys = map_ro(bpf_map__fd(skel->maps.site_keys), KEYS_LEN);
-	/* Its own reference to the overflow map: the slot's may be replaced
-	 * (proc_maps_remove_later) while a reader still holds m. */
-	m->blocks_more_fd = fcntl(pm->more_fd, F_DUPFD_CLOEXEC, 0);
-	if (!m->counts || !m->blocks || !m->state_map || !m->site_keys || m->blocks_more_fd < 0) {
-		err = -errno;
-		if (!m->counts && m->blocks_more_fd >= 0)
-			close(m->blocks_more_fd); /* heap_maps_close closes it only with counts */
-		heap_maps_close(m);
+	if (!m->site_keys) {
+		int err = -errno;
+
+		memset(m, 0, sizeof(*m));
 		return err;
 	}
 	m->counters = &((const volatile struct mt_proc *)m->state_map)->counters;
 	m->object = &skel->bss->counters;
 	m->sites_fd = bpf_map__fd(skel->maps.sites);
+	m->blocks_more_fd = pm->more_fd;
 	m->sample_bytes = skel->rodata->sample_bytes;
 	m->otel_weight = (const volatile uint64_t *)&skel->bss->otel_weight;
 	return 0;
@@ -113,16 +104,8 @@ int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, struct proc_m
 
 void heap_maps_close(struct heap_maps *m)
 {
-	if (m->counts && !m->borrowed)
-		munmap((void *)m->counts, (size_t)MT_MAX_SITES * sizeof(struct mt_site_counts));
-	if (m->blocks && !m->borrowed)
-		munmap((void *)m->blocks, (size_t)m->nbuckets * sizeof(struct mt_block_bucket));
-	if (m->state_map && !m->borrowed)
-		munmap(m->state_map, sizeof(struct mt_proc));
 	if (m->site_keys)
 		munmap((void *)m->site_keys, KEYS_LEN);
-	if (m->counts && m->blocks_more_fd >= 0)
-		close(m->blocks_more_fd);
 	for (uint32_t i = 0; i < m->ncap; i++)
 		free(m->stacks[i].frames);
 	free(m->stacks);

@@ -53,7 +53,6 @@ struct heap_maps {
 	const volatile uint64_t *site_keys;
 	const volatile struct mt_counters *object;
 	void *state_map; /* mapped mt_proc */
-	bool borrowed;   /* counts, blocks and state_map are its slot's (proc_views.h) */
 	int sites_fd, blocks_more_fd;
 	uint64_t sample_bytes;
 	/* The period the target's otel_memory samples carry (0 before the
@@ -64,10 +63,10 @@ struct heap_maps {
 	uint32_t ncap;
 };
 
-/* Maps the heap state of pm's process in the loaded object, borrowing
- * the slot's own mappings when it has them (they must outlive m);
- * heap_maps_close() undoes it. */
-int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, struct proc_maps *pm);
+/* Reads pm's process's heap state in the loaded object through the slot's
+ * own mappings (proc_views.h: they must outlive m); heap_maps_close()
+ * undoes the rest. */
+int heap_maps_open(struct heap_maps *m, struct memtrace_bpf *skel, const struct proc_maps *pm);
 void heap_maps_close(struct heap_maps *m);
 
 /*

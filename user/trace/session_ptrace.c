@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "pid_check.h"
 #include "log.h"
 #include "memtrace.h"
