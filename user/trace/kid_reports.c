@@ -63,7 +63,6 @@ static void warm(struct kid_reports *w, int verbose)
 static void finish(struct kid_reports *w, struct session *root, struct session *k)
 {
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t1, t2;
-	const struct trace_hooks *hooks = root->hooks;
 	int verbose = root->opts->verbose;
 	struct mt_profile p;
 	pid_t pid = k->pid;
@@ -87,13 +86,8 @@ static void finish(struct kid_reports *w, struct session *root, struct session *
 	/* Its tables are read: the next fork may have its slot before the
 	 * report is formatted and fsynced. */
 	tracer_recycle_slot(&k->tracer);
-	if (built) {
-		if (hooks->report_many)
-			hooks->report_many(hooks->ctx, &p);
-		else if (hooks->report)
-			hooks->report(hooks->ctx, &p);
-		profile_free(&p);
-	}
+	if (built)
+		session_deliver(k, &p);
 	t1 = clock_ns(CLOCK_MONOTONIC);
 	follow_kid_free(root, k);
 	t2 = clock_ns(CLOCK_MONOTONIC);

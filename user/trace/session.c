@@ -206,6 +206,17 @@ int session_final_profile(struct session *s, struct mt_profile *out)
 	return 0;
 }
 
+void session_deliver(struct session *s, struct mt_profile *p)
+{
+	/* An output the hook could not write is the CLI's to count (exit 74):
+	 * the trace itself succeeded, and a command still running goes on. */
+	if (s->many && s->hooks->report_many)
+		s->hooks->report_many(s->hooks->ctx, p);
+	else if (s->hooks->report)
+		s->hooks->report(s->hooks->ctx, p);
+	profile_free(p);
+}
+
 int session_finish(struct session *s)
 {
 	struct mt_profile p;
@@ -213,13 +224,7 @@ int session_finish(struct session *s)
 
 	if (err)
 		return err;
-	/* An output the hook could not write is the CLI's to count (exit 74):
-	 * the trace itself succeeded, and a command still running goes on. */
-	if (s->many && s->hooks->report_many)
-		s->hooks->report_many(s->hooks->ctx, &p);
-	else if (s->hooks->report)
-		s->hooks->report(s->hooks->ctx, &p);
-	profile_free(&p);
+	session_deliver(s, &p);
 	return 0;
 }
 

@@ -110,6 +110,9 @@ int session_finish(struct session *s);
 /* session_finish's profile, not handed to the hooks: the caller owns it
  * (profile_free).  0 or a negative errno, reported. */
 int session_final_profile(struct session *s, struct mt_profile *out);
+/* Hands p to the report hook (report_many for one process of several)
+ * and frees it. */
+void session_deliver(struct session *s, struct mt_profile *p);
 void session_announce(struct session *s);
 
 /* follow.c: forked children traced by this memtrace (see follow.c). */
