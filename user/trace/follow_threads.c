@@ -52,17 +52,19 @@ void gc_collect_thread(struct session *k, bool wait)
 	k->gc_loaded = NULL;
 }
 
-/* A child whose pool tracer came without fault programs (their load or
- * attach failed: bind_faults) loads its own.
+/* A set comes back within a report or two of an ended child (5-30 ms);
+ * a load the pool starts takes 100-300 ms. */
+#define FOLLOW_POOL_WAIT_MS 500
+
+/* A child that had no fault programs at its fork (none ready in the pool,
+ * or their attach failed: bind_faults) takes the next set that comes back
+ * to the pool, else loads its own.
  * Loading the fault programs takes 100-300 ms of CPU: a thread does it, so
  * the event loop stays free for the next fork.  (At nice 10 it was worse:
  * a child's tracer goes back to the pool only after its report, which
  * waits for these programs.)  The child's faults before the programs are
  * attached are not seen (the heap's are: its probes are placed while it
  * is held). */
-/* A set comes back within a report or two of an ended child (5-30 ms);
- * a load the pool starts takes 100-300 ms. */
-#define FOLLOW_POOL_WAIT_MS 500
 
 static void *faults_thread(void *arg)
 {
@@ -80,14 +82,12 @@ static void *faults_thread(void *arg)
 	/* A set that comes back to the pool first: loading one (the verifier)
 	 * took the CPU from the server and fell further behind. */
 	if (k->kid_pool && tracer_pool_take_wait(k->kid_pool, &k->faults_loaded, FOLLOW_POOL_WAIT_MS) == 0) {
-		if (faults_bind(k->faults_loaded, k->pid) == 0) {
-			k->faults_from_pool = true;
-			__atomic_store_n(&k->faults_done, true, __ATOMIC_RELEASE);
-			return NULL;
-		}
-		faults_close(k->faults_loaded);
+		k->faults_from_pool = faults_bind(k->faults_loaded, k->pid) == 0;
+		if (!k->faults_from_pool)
+			faults_close(k->faults_loaded);
 	}
-	if (faults_open_unwind(&k->faults_loaded, k->pid, FAULTS_TRACE_ALL, k->opts->verbose, &uw))
+	if (!k->faults_from_pool &&
+	    faults_open_unwind(&k->faults_loaded, k->pid, FAULTS_TRACE_ALL, k->opts->verbose, &uw))
 		k->faults_loaded = NULL;
 	__atomic_store_n(&k->faults_done, true, __ATOMIC_RELEASE);
 	return NULL;

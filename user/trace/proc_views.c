@@ -65,14 +65,12 @@ void proc_views_unmap(struct proc_maps *pm)
  * (only those of full buckets), and usually none. */
 static void more_clear(int fd)
 {
-	uint64_t key, next;
+	uint64_t key;
 	int n = 0;
 
-	while (bpf_map_get_next_key(fd, NULL, &next) == 0 && n++ < (int)MT_MAX_BLOCKS_MORE) {
-		key = next;
+	while (bpf_map_get_next_key(fd, NULL, &key) == 0 && n++ < (int)MT_MAX_BLOCKS_MORE)
 		if (bpf_map_delete_elem(fd, &key))
 			break;
-	}
 }
 
 void proc_views_clear(struct proc_maps *pm, uint32_t nsites)
@@ -85,8 +83,9 @@ void proc_views_clear(struct proc_maps *pm, uint32_t nsites)
 		nsites = MT_MAX_SITES;
 	if (st->counters.blocks_more)
 		more_clear(pm->more_fd);
-	/* Only the buckets in use are written: the rest are zero already,
-	 * and a write would dirty their pages for nothing. */
+	/* Only the buckets holding a block are written (a way whose ptr is 0
+	 * is free, whatever its data): a write would dirty the others' pages
+	 * for nothing. */
 	for (uint32_t i = 0; i < nbuckets; i++) {
 		bool used = false;
 
