@@ -24,27 +24,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# The servers and the answer reader the --follow tests use.
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from test_follow_python import SERVER as PY_SERVER  # noqa: E402
+from test_follow_tree import read_to_eof  # noqa: E402
 FORK_PROBES = ["--alloc", "palloc:size=arg2", "--free", "pfree:ptr=arg2"]
-PY_SERVER = textwrap.dedent("""
-    import socketserver, sys
-    class H(socketserver.StreamRequestHandler):
-        def handle(self):
-            k = int(self.rfile.readline())
-            x = [bytes(64) for _ in range(k)]
-            self.wfile.write(b"ok %d 0\\n" % len(x))
-    class S(socketserver.ForkingMixIn, socketserver.TCPServer):
-        pass
-    s = S(("127.0.0.1", 0), H)
-    print("port", s.server_address[1], flush=True)
-    for _ in range(int(sys.argv[1])):
-        s.handle_request()
-    s.server_close()
-""")
 
 # Per exiting task, at its last switch off a CPU (its CPU time is then
 # complete; at sched_process_exit the running slice is not yet counted): a
@@ -78,15 +66,6 @@ def server_cmd(kind, tmp, conns):
     return ["/usr/bin/python3", script, str(conns)], "python3"
 
 
-def read_to_eof(c):
-    data = b""
-    while True:
-        d = c.recv(100)
-        if not d:
-            return data
-        data += d
-
-
 def one_run(cmd, conns, k=None):
     """Connection times (s) and the run's [start, end] monotonic ns; connection i
     asks for k allocations (10 + i without k)."""
@@ -107,7 +86,7 @@ def one_run(cmd, conns, k=None):
             c.sendall(b"%d\n" % n)
             data = read_to_eof(c)
             c.close()
-            if not data.startswith(b"ok %d " % n):
+            if data.split()[:2] != [b"ok", b"%d" % n]:
                 raise RuntimeError("bad answer %r" % data)
             times.append(time.monotonic() - t0)
         rc = p.wait(timeout=300)
